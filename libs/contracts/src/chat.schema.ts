@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+export const CHAT_MESSAGE_MAX_CHARS = 4000;
+
+/** Client-chosen idempotency key: printable, bounded, safe to log and to put in headers. */
+export const clientMessageIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'use letters, digits and . _ : - only');
+
+export const chatMessageTextSchema = z
+  .string()
+  .refine((s) => s.trim().length > 0, 'must not be blank')
+  .pipe(z.string().max(CHAT_MESSAGE_MAX_CHARS));
+
+/** Gateway → agent: one chat turn, published on `agent.chat`. */
+export const agentChatRequestSchema = z.strictObject({
+  session_id: z.uuid(),
+  message_id: z.uuid(),
+  message: z.string().min(1).max(CHAT_MESSAGE_MAX_CHARS),
+  client_message_id: clientMessageIdSchema.optional(),
+  locale: z.string().max(16).optional(),
+});
+export type AgentChatRequest = z.infer<typeof agentChatRequestSchema>;
+
+/** Gateway → agents: abort a running turn, published on `agent.cancel`. */
+export const agentCancelRequestSchema = z.strictObject({
+  message_id: z.uuid(),
+});
+export type AgentCancelRequest = z.infer<typeof agentCancelRequestSchema>;
+
+export const agentTokenEventSchema = z.strictObject({
+  type: z.literal('token'),
+  delta: z.string(),
+});
+export const agentToolEventSchema = z.strictObject({
+  type: z.literal('tool'),
+  name: z.string().min(1),
+  status: z.enum(['started', 'succeeded', 'failed']),
+});
+export const agentDoneEventSchema = z.strictObject({
+  type: z.literal('done'),
+  message_id: z.uuid(),
+  content: z.string(),
+});
+export const agentErrorEventSchema = z.strictObject({
+  type: z.literal('error'),
+  code: z.string().min(1),
+  message: z.string(),
+});
+
+/** Agent → gateway: the events of one streamed reply, in order, ending with done or error. */
+export const agentEventSchema = z.discriminatedUnion('type', [
+  agentTokenEventSchema,
+  agentToolEventSchema,
+  agentDoneEventSchema,
+  agentErrorEventSchema,
+]);
+export type AgentEvent = z.infer<typeof agentEventSchema>;
+export type AgentTokenEvent = z.infer<typeof agentTokenEventSchema>;
+export type AgentToolEvent = z.infer<typeof agentToolEventSchema>;
+export type AgentDoneEvent = z.infer<typeof agentDoneEventSchema>;
+export type AgentErrorEvent = z.infer<typeof agentErrorEventSchema>;
+
+/** Public REST body of `POST /v1/ai/chat`. */
+export const chatRequestBodySchema = z.strictObject({
+  message: chatMessageTextSchema,
+  session_id: z.uuid().optional(),
+  client_message_id: clientMessageIdSchema.optional(),
+});
+export type ChatRequestBody = z.infer<typeof chatRequestBodySchema>;
+
+export const chatResponseSchema = z.strictObject({
+  session_id: z.uuid(),
+  message_id: z.uuid(),
+  content: z.string(),
+});
+export type ChatResponse = z.infer<typeof chatResponseSchema>;

@@ -1,0 +1,62 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import type { NatsContext } from '@nestjs/microservices';
+import { NATS_HEADERS } from '@neonpro/contracts';
+import { httpLoggerParams, OpsModule, parseTraceparent, resolveRequestId } from '@neonpro/observability';
+import type { Logger } from 'pino';
+import { LoggerModule } from 'nestjs-pino';
+import { AGENT_CONFIG, type AgentRuntimeConfig } from './agent.config.js';
+import { AgentMetrics } from './chat/agent-metrics.service.js';
+import { ChatController } from './chat/chat.controller.js';
+import { ChatService } from './chat/chat.service.js';
+import { RunRegistry } from './chat/run-registry.service.js';
+import { AgentLifecycle } from './lifecycle/agent-lifecycle.service.js';
+import { AGENT_NATS_SERVER } from './nats/agent-nats.tokens.js';
+import type { AgentNatsServer } from './nats/agent-nats.server.js';
+
+interface RpcContextLike {
+  switchToRpc(): { getContext<T>(): T };
+}
+
+function natsHeader(ctx: RpcContextLike, name: string): string | undefined {
+  try {
+    const headers = ctx.switchToRpc().getContext<NatsContext>().getHeaders() as MsgHdrs | undefined;
+    return headers?.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+@Module({})
+export class AgentModule {
+  static forRoot(config: AgentRuntimeConfig, server: AgentNatsServer, logger: Logger): DynamicModule {
+    return {
+      module: AgentModule,
+      imports: [
+        LoggerModule.forRoot({
+          ...httpLoggerParams(logger),
+          microservice: {
+            // The gateway's request id and trace id follow the run into every agent log line.
+            genReqId: (ctx) => resolveRequestId(natsHeader(ctx, NATS_HEADERS.requestId)),
+            customProps: (ctx) => {
+              const trace = parseTraceparent(natsHeader(ctx, NATS_HEADERS.traceparent));
+              return trace ? { trace_id: trace.traceId, span_id: trace.spanId } : {};
+            },
+            customAttributeKeys: { reqId: 'request_id' },
+            quietResLogger: true,
+          },
+        }),
+        OpsModule.forRoot('ai-agent', config.instanceId),
+      ],
+      controllers: [ChatController],
+      providers: [
+        { provide: AGENT_CONFIG, useValue: config },
+        { provide: AGENT_NATS_SERVER, useValue: server },
+        RunRegistry,
+        AgentMetrics,
+        ChatService,
+        AgentLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { METRICS_REGISTRY } from '@neonpro/observability';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Prometheus series of the agent's runs; `agent_inflight` feeds readiness and autoscaling. */
+@Injectable()
+export class AgentMetrics {
+  readonly inflight: Gauge;
+  readonly runs: Counter<'outcome'>;
+  readonly runDuration: Histogram<'provider' | 'outcome'>;
+  readonly invalidMessages: Counter;
+
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
+    this.inflight = new Gauge({ name: 'agent_inflight', help: 'Runs executing now', registers: [registry] });
+    this.runs = new Counter({
+      name: 'agent_runs_total',
+      help: 'Finished runs by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.runDuration = new Histogram({
+      name: 'agent_run_duration_seconds',
+      help: 'Run duration by provider and outcome',
+      labelNames: ['provider', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
+      registers: [registry],
+    });
+    this.invalidMessages = new Counter({
+      name: 'agent_invalid_messages_total',
+      help: 'NATS requests rejected by contract validation',
+      registers: [registry],
+    });
+  }
+}

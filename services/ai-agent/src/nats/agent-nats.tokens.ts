@@ -1,0 +1,1 @@
+export const AGENT_NATS_SERVER = Symbol('AGENT_NATS_SERVER');

@@ -1,0 +1,112 @@
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { AGENT_PATTERNS, type AgentEvent, agentEventSchema, agentSubjects } from '@neonpro/contracts';
+import { randomUUID } from 'node:crypto';
+import { type AgentApp, startAgent } from '../src/app.js';
+import { NATS_URL, uniquePrefix } from '@neonpro/testing';
+
+/** Sends one raw request the way the gateway does and collects the agent's reply packets. */
+async function rawCall(nc: NatsConnection, subject: string, body: string, timeoutMs = 5000): Promise<AgentEvent[]> {
+  const inbox = `_INBOX.${randomUUID()}`;
+  const events: AgentEvent[] = [];
+  const sub = nc.subscribe(inbox);
+  const h = headers();
+  h.set('x-request-id', 'it-req-1');
+  nc.publish(subject, body, { reply: inbox, headers: h });
+  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
+  for await (const m of sub) {
+    const packet = m.json<{ response?: unknown; isDisposed?: boolean }>();
+    if (packet.response !== undefined) events.push(agentEventSchema.parse(packet.response));
+    if (packet.isDisposed) break;
+  }
+  clearTimeout(timer);
+  sub.unsubscribe();
+  return events;
+}
+
+function chatPacket(message: string): string {
+  return JSON.stringify({
+    pattern: AGENT_PATTERNS.chat,
+    id: randomUUID(),
+    data: { session_id: randomUUID(), message_id: randomUUID(), message },
+  });
+}
+
+describe('ai-agent over real NATS', () => {
+  const prefix = uniquePrefix('agent-it');
+  const subjects = agentSubjects(prefix);
+  let agents: AgentApp[] = [];
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+    agents = await Promise.all([
+      startAgent({ ...env, AGENT_INSTANCE_ID: 'a1' }),
+      startAgent({ ...env, AGENT_INSTANCE_ID: 'a2' }),
+    ]);
+    nc = await connect({ servers: NATS_URL });
+  });
+
+  afterAll(async () => {
+    await nc?.drain();
+    await Promise.all(agents.map((a) => a.close()));
+  });
+
+  it('streams a complete reply in order: tokens then done', async () => {
+    const events = await rawCall(nc, subjects.chat, chatPacket('Olá, quais consultas temos hoje?'));
+    const tokens = events.filter((e) => e.type === 'token');
+    const last = events.at(-1);
+    expect(tokens.length).toBeGreaterThan(3);
+    expect(last?.type).toBe('done');
+    expect(events.slice(0, -1).every((e) => e.type === 'token')).toBe(true);
+    if (last?.type !== 'done') throw new Error('no done event');
+    expect(tokens.map((t) => (t.type === 'token' ? t.delta : '')).join('')).toBe(last.content);
+  });
+
+  it('spreads work across both replicas of the queue group', async () => {
+    const runsBefore = await Promise.all(agents.map((a) => runsTotal(a)));
+    await Promise.all(Array.from({ length: 40 }, () => rawCall(nc, subjects.chat, chatPacket('oi'))));
+    const runsAfter = await Promise.all(agents.map((a) => runsTotal(a)));
+    const delta = runsAfter.map((v, i) => v - (runsBefore[i] ?? 0));
+    expect(delta.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(delta[0]).toBeGreaterThan(0);
+    expect(delta[1]).toBeGreaterThan(0);
+  });
+
+  it('answers a malformed payload with an error event and keeps serving', async () => {
+    const notJson = await rawCall(nc, subjects.chat, '{this is not json');
+    expect(notJson).toEqual([expect.objectContaining({ type: 'error', code: 'invalid_message' })]);
+
+    const wrongShape = await rawCall(
+      nc,
+      subjects.chat,
+      JSON.stringify({ pattern: AGENT_PATTERNS.chat, id: randomUUID(), data: { message: 42 } }),
+    );
+    expect(wrongShape).toEqual([expect.objectContaining({ type: 'error', code: 'invalid_message' })]);
+
+    const bareJson = await rawCall(nc, subjects.chat, JSON.stringify({ hello: 'world' }));
+    expect(bareJson[0]).toMatchObject({ type: 'error', code: 'invalid_message' });
+
+    const ok = await rawCall(nc, subjects.chat, chatPacket('still there?'));
+    expect(ok.at(-1)?.type).toBe('done');
+  });
+
+  it('exposes health and metrics on its ops port', async () => {
+    const base = `http://127.0.0.1:${agents[0].port}`;
+    const live = await fetch(`${base}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { nats: { ok: true } } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('agent_inflight');
+    expect(metrics).toContain('agent_invalid_messages_total');
+  });
+});
+
+async function runsTotal(agent: AgentApp): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('agent_runs_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}

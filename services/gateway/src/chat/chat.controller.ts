@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { type AgentEvent, type ChatRequestBody, chatRequestBodySchema, ErrorCode } from '@neonpro/contracts';
+import { HealthRegistry } from '@neonpro/observability';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemException } from '../common/problem.js';
+import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
+import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
+import { AgentCallError, AgentClient } from './agent-client.service.js';
+import { wantsEventStream } from './content-negotiation.js';
+import { SseWriter } from './sse-writer.js';
+
+@Controller('v1/ai')
+export class ChatController {
+  constructor(
+    private readonly agent: AgentClient,
+    private readonly streams: StreamTracker,
+    private readonly health: HealthRegistry,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
+  ) {}
+
+  /** One chat turn: JSON answer, or the answer streamed as Server-Sent Events. */
+  @Post('chat')
+  async chat(
+    @Body(new ZodValidationPipe(chatRequestBodySchema, 'chat request')) body: ChatRequestBody,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    if (this.health.isShuttingDown) {
+      throw new ProblemException(503, ErrorCode.ShuttingDown, 'This gateway is restarting; retry.', { retryAfter: 1 });
+    }
+    const sessionId = body.session_id ?? randomUUID();
+    const messageId = randomUUID();
+    const events = this.agent.chat(
+      {
+        session_id: sessionId,
+        message_id: messageId,
+        message: body.message,
+        client_message_id: body.client_message_id,
+      },
+      { requestId: String(req.id), traceparent: headerValue(req.headers.traceparent) },
+    );
+    const release = this.streams.begin();
+    try {
+      // Wait for the first event before committing a status, so early failures are proper problems.
+      const first = await this.next(events);
+      if (first.type === 'error') throw this.agentErrorToProblem(first);
+      if (wantsEventStream(req.headers.accept)) {
+        await this.relaySse(req, reply, events, first, sessionId);
+      } else {
+        const content = await this.collect(events, first);
+        void reply
+          .status(200)
+          .header('Cache-Control', 'no-store')
+          .send({ session_id: sessionId, message_id: messageId, content });
+      }
+    } finally {
+      release();
+      await events.return(undefined);
+    }
+  }
+
+  private async next(events: AsyncGenerator<AgentEvent>): Promise<AgentEvent> {
+    try {
+      const r = await events.next();
+      if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+      return r.value;
+    } catch (err) {
+      throw this.callErrorToProblem(err);
+    }
+  }
+
+  private async collect(events: AsyncGenerator<AgentEvent>, first: AgentEvent): Promise<string> {
+    let event = first;
+    for (;;) {
+      if (event.type === 'done') return event.content;
+      if (event.type === 'error') throw this.agentErrorToProblem(event);
+      event = await this.next(events);
+    }
+  }
+
+  private async relaySse(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    events: AsyncGenerator<AgentEvent>,
+    first: AgentEvent,
+    sessionId: string,
+  ): Promise<void> {
+    const sse = new SseWriter(reply, String(req.id));
+    let clientGone = false;
+    req.raw.once('close', () => {
+      if (!reply.raw.writableFinished) clientGone = true;
+    });
+    let event: AgentEvent | undefined = first;
+    try {
+      while (event && !clientGone) {
+        switch (event.type) {
+          case 'token':
+            sse.send('token', { delta: event.delta });
+            break;
+          case 'tool':
+            sse.send('tool', { name: event.name, status: event.status });
+            break;
+          case 'done':
+            sse.send('done', { session_id: sessionId, message_id: event.message_id, content: event.content });
+            return;
+          case 'error':
+            sse.send('error', { code: event.code, message: event.message });
+            return;
+        }
+        const r = await events.next();
+        event = r.done ? undefined : r.value;
+      }
+      if (!event && !clientGone) sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
+    } catch (err) {
+      const problem = this.callErrorToProblem(err);
+      sse.send('error', { code: problem.code, message: problem.detail });
+    } finally {
+      sse.end();
+    }
+  }
+
+  private callErrorToProblem(err: unknown): ProblemException {
+    if (err instanceof ProblemException) return err;
+    if (!(err instanceof AgentCallError)) throw err;
+    const retryAfter = this.config.AGENT_RETRY_AFTER_S;
+    switch (err.kind) {
+      case 'no_responders':
+      case 'disconnected':
+        return new ProblemException(503, ErrorCode.AgentUnavailable, err.message, { retryAfter });
+      case 'timeout':
+        return new ProblemException(504, ErrorCode.AgentTimeout, err.message);
+      case 'protocol':
+        return new ProblemException(502, ErrorCode.AgentFailed, err.message);
+    }
+  }
+
+  private agentErrorToProblem(event: Extract<AgentEvent, { type: 'error' }>): ProblemException {
+    const retryAfter = this.config.AGENT_RETRY_AFTER_S;
+    switch (event.code) {
+      case ErrorCode.AgentOverloaded:
+      case ErrorCode.ShuttingDown:
+        return new ProblemException(503, event.code, event.message, { retryAfter });
+      case ErrorCode.Cancelled:
+        return new ProblemException(409, event.code, event.message);
+      case ErrorCode.InvalidMessage:
+        return new ProblemException(502, ErrorCode.AgentFailed, 'The assistant rejected the request.');
+      default:
+        return new ProblemException(502, event.code, event.message);
+    }
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,129 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import { ErrorCode } from '@neonpro/contracts';
+import { maskPii } from '@neonpro/observability';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+import { type ProblemBody, ProblemException, problemTitle, problemType } from './problem.js';
+
+const DEFAULT_CODES: Record<number, string> = {
+  400: ErrorCode.InvalidRequest,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: 'method_not_allowed',
+  406: ErrorCode.NotAcceptable,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  429: ErrorCode.RateLimited,
+  503: ErrorCode.UpstreamUnavailable,
+};
+
+/** Maps Fastify's own client errors (bad JSON, too large, wrong content type) to problems. */
+export function fastifyErrorToProblem(err: { statusCode?: number; code?: string }): ProblemException | undefined {
+  const status = err.statusCode;
+  if (!status || status < 400 || status >= 500) return undefined;
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ProblemException(400, ErrorCode.InvalidRequest, 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ProblemException(413, ErrorCode.PayloadTooLarge, 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ProblemException(415, ErrorCode.UnsupportedMediaType, 'Send the body as application/json.');
+    default:
+      return new ProblemException(status, DEFAULT_CODES[status] ?? ErrorCode.InvalidRequest, problemTitle(status));
+  }
+}
+
+export function buildProblem(
+  exception: unknown,
+  req: FastifyRequest,
+): { body: ProblemBody; headers: Record<string, string> } {
+  const requestId = String(req.id);
+  const instance = (req.url ?? '/').split('?')[0] ?? '/';
+  let ex: ProblemException | undefined;
+  if (exception instanceof ProblemException) ex = exception;
+  else if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const detail = status >= 500 ? problemTitle(status) : safeDetail(exception);
+    ex = new ProblemException(
+      status,
+      DEFAULT_CODES[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.InvalidRequest),
+      detail,
+    );
+  } else {
+    ex = fastifyErrorToProblem(exception as { statusCode?: number; code?: string });
+  }
+  ex ??= new ProblemException(
+    500,
+    ErrorCode.Internal,
+    'An unexpected error occurred. Quote the request id when reporting it.',
+  );
+  const status = ex.getStatus();
+  const body: ProblemBody = {
+    type: problemType(ex.code),
+    title: problemTitle(status),
+    status,
+    detail: ex.detail,
+    instance,
+    code: ex.code,
+    request_id: requestId,
+    ...(ex.problemOptions.errors ? { errors: ex.problemOptions.errors } : {}),
+    ...(ex.problemOptions.extensions ?? {}),
+  };
+  const headers: Record<string, string> = { ...(ex.problemOptions.headers ?? {}) };
+  if (ex.problemOptions.retryAfter !== undefined)
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(ex.problemOptions.retryAfter)));
+  return { body, headers };
+}
+
+function safeDetail(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.join('; ');
+  return problemTitle(exception.getStatus());
+}
+
+/**
+ * The one HTTP exception filter: every error leaves as RFC 9457 problem+json with a stable
+ * code and the request id. Internal messages and stacks stay in the (redacted) logs.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(@Inject(PinoLogger) private readonly logger: PinoLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<FastifyRequest>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const { body, headers } = buildProblem(exception, req);
+    if (body.status >= 500) {
+      const err = exception instanceof Error ? exception : undefined;
+      this.logger.error(
+        {
+          request_id: body.request_id,
+          code: body.code,
+          err_name: err?.name,
+          err_message: err ? maskPii(err.message) : undefined,
+          stack: err?.stack,
+        },
+        'request failed',
+      );
+    }
+    sendProblem(reply, body, headers);
+  }
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemBody, headers: Record<string, string> = {}): void {
+  if (reply.sent || reply.raw.headersSent) return;
+  void reply
+    .status(body.status)
+    .headers(headers)
+    .header('Content-Type', 'application/problem+json; charset=utf-8')
+    .header('Cache-Control', 'no-store')
+    .send(JSON.stringify(body));
+}

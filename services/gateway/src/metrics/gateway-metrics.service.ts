@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { METRICS_REGISTRY } from '@neonpro/observability';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The gateway's Prometheus series (HTTP RED, NATS calls, open streams). */
+@Injectable()
+export class GatewayMetrics {
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly natsRequests: Counter<'outcome'>;
+  readonly natsFirstEvent: Histogram;
+  readonly openStreams: Gauge;
+
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by route template, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route template, method and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.natsRequests = new Counter({
+      name: 'gateway_nats_requests_total',
+      help: 'Agent calls over NATS by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.natsFirstEvent = new Histogram({
+      name: 'gateway_nats_request_duration_seconds',
+      help: 'Time from publishing an agent call to its first streamed event',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.openStreams = new Gauge({
+      name: 'gateway_open_streams',
+      help: 'Agent reply streams being relayed now',
+      registers: [registry],
+    });
+  }
+}

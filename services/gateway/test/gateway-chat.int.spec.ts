@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { AGENT_QUEUE_GROUP, type AgentEvent, agentChatRequestSchema, agentSubjects } from '@neonpro/contracts';
+import { NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import { type GatewayApp, startGateway } from '../src/app.js';
+
+type Behaviour = (
+  req: { message: string; message_id: string },
+  msg: Msg,
+) => AgentEvent[] | 'silent' | 'stall-after-first';
+
+/**
+ * A scripted agent peer on the real NATS server, speaking Nest's reply envelope, so the
+ * gateway's handling of every agent behaviour can be driven deterministically.
+ */
+class ScriptedAgent {
+  readonly seen: Msg[] = [];
+  readonly cancels: string[] = [];
+  behaviour: Behaviour = (req) => [
+    { type: 'token', delta: 'Olá ' },
+    { type: 'token', delta: 'mundo' },
+    { type: 'done', message_id: req.message_id, content: 'Olá mundo' },
+  ];
+
+  constructor(
+    private readonly nc: NatsConnection,
+    prefix: string,
+  ) {
+    const s = agentSubjects(prefix);
+    nc.subscribe(s.chat, { queue: AGENT_QUEUE_GROUP, callback: (_e, m) => this.onChat(m) });
+    nc.subscribe(s.cancel, {
+      callback: (_e, m) => this.cancels.push(m.json<{ data: { message_id: string } }>().data.message_id),
+    });
+  }
+
+  private onChat(m: Msg): void {
+    this.seen.push(m);
+    const packet = m.json<{ id: string; data: unknown }>();
+    const req = agentChatRequestSchema.parse(packet.data);
+    const out = this.behaviour(req, m);
+    if (out === 'silent') return;
+    if (out === 'stall-after-first') {
+      m.respond(JSON.stringify({ id: packet.id, response: { type: 'token', delta: 'x' } }));
+      return;
+    }
+    out.forEach((ev, i) =>
+      m.respond(JSON.stringify({ id: packet.id, response: ev, isDisposed: i === out.length - 1 || undefined })),
+    );
+  }
+}
+
+describe('gateway chat API against a scripted agent on real NATS', () => {
+  const prefix = uniquePrefix('gw-it');
+  let gw: GatewayApp;
+  let base: string;
+  let nc: NatsConnection;
+  let agent: ScriptedAgent | undefined;
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      AGENT_TIMEOUT_MS: '400',
+      AGENT_RETRY_AFTER_S: '7',
+      BODY_LIMIT_BYTES: '8192',
+    });
+    base = `http://127.0.0.1:${gw.port}`;
+    nc = await connect({ servers: NATS_URL });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await nc?.drain();
+  });
+
+  const post = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${base}/v1/ai/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  describe('with no agent subscribed', () => {
+    it('answers 503 problem+json with Retry-After straight from NATS no-responders', async () => {
+      const r = await post({ message: 'oi' });
+      expect(r.status).toBe(503);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      expect(r.headers.get('retry-after')).toBe('7');
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ status: 503, code: 'agent_unavailable', instance: '/v1/ai/chat' });
+      expect(body.request_id).toBe(r.headers.get('x-request-id'));
+      // The outcome proves the fast path: a timeout would have been a 504 agent_timeout.
+    });
+  });
+
+  describe('with an agent', () => {
+    beforeAll(() => {
+      agent = new ScriptedAgent(nc, prefix);
+    });
+
+    it('returns the JSON answer and carries request id and traceparent to the agent', async () => {
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const r = await post({ message: 'Olá' }, { 'x-request-id': 'my-req-42', traceparent });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-request-id')).toBe('my-req-42');
+      const body = (await r.json()) as Record<string, string>;
+      expect(body.content).toBe('Olá mundo');
+      expect(body.session_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(body.message_id).toMatch(/^[0-9a-f-]{36}$/);
+      const seen = agent!.seen.at(-1)!;
+      expect(seen.headers?.get('x-request-id')).toBe('my-req-42');
+      expect(seen.headers?.get('traceparent')).toBe(traceparent);
+    });
+
+    it('keeps the session id the client sends', async () => {
+      const session_id = randomUUID();
+      const r = await post({ message: 'oi', session_id, client_message_id: 'c-1' });
+      expect(((await r.json()) as { session_id: string }).session_id).toBe(session_id);
+      const data = agent!.seen.at(-1)!.json<{ data: { client_message_id: string } }>().data;
+      expect(data.client_message_id).toBe('c-1');
+    });
+
+    it('streams Server-Sent Events with ids: token…, done', async () => {
+      const r = await post({ message: 'oi' }, { accept: 'text/event-stream' });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toContain('text/event-stream');
+      expect(r.headers.get('x-request-id')).toBeTruthy();
+      const events = parseSse(await r.text());
+      expect(events.map((e) => e.event)).toEqual(['token', 'token', 'done']);
+      expect(events.map((e) => e.id)).toEqual(['1', '2', '3']);
+      expect(events[0].data).toEqual({ delta: 'Olá ' });
+      expect(events[2].data).toMatchObject({ content: 'Olá mundo', session_id: expect.any(String) });
+    });
+
+    it('relays an agent error event inside an SSE stream', async () => {
+      agent!.behaviour = () => [
+        { type: 'token', delta: 'a' },
+        { type: 'error', code: 'agent_failed', message: 'boom' },
+      ];
+      const events = parseSse(await (await post({ message: 'oi' }, { accept: 'text/event-stream' })).text());
+      expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'agent_failed', message: 'boom' } });
+    });
+
+    it('maps agent_overloaded to 503 with Retry-After', async () => {
+      agent!.behaviour = () => [{ type: 'error', code: 'agent_overloaded', message: 'busy' }];
+      const r = await post({ message: 'oi' });
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('7');
+      expect(((await r.json()) as { code: string }).code).toBe('agent_overloaded');
+    });
+
+    it('answers 504 when the agent stays silent past AGENT_TIMEOUT_MS, and cancels the run', async () => {
+      agent!.behaviour = () => 'silent';
+      const r = await post({ message: 'oi' });
+      expect(r.status).toBe(504);
+      expect(((await r.json()) as { code: string }).code).toBe('agent_timeout');
+      const id = agent!.seen.at(-1)!.json<{ data: { message_id: string } }>().data.message_id;
+      await waitFor(() => agent!.cancels.includes(id), 'cancel to reach the agent');
+    });
+
+    it('ends an SSE stream with an error event when the agent stalls mid-answer', async () => {
+      agent!.behaviour = () => 'stall-after-first';
+      const events = parseSse(await (await post({ message: 'oi' }, { accept: 'text/event-stream' })).text());
+      expect(events.map((e) => e.event)).toEqual(['token', 'error']);
+      expect(events[1].data).toMatchObject({ code: 'agent_timeout' });
+    });
+
+    it('rejects an invalid agent event as a protocol failure (502), never a 500', async () => {
+      agent!.behaviour = () => [{ type: 'token', delta: 5 } as unknown as AgentEvent];
+      const r = await post({ message: 'oi' });
+      expect(r.status).toBe(502);
+      expect(((await r.json()) as { code: string }).code).toBe('agent_failed');
+    });
+  });
+
+  describe('input validation', () => {
+    it.each([
+      [{}, ['message']],
+      [{ message: '' }, ['message']],
+      [{ message: '   ' }, ['message']],
+      [{ message: 'x'.repeat(4001) }, ['message']],
+      [{ message: 'ok', session_id: 'nope' }, ['session_id']],
+      [{ message: 'ok', client_message_id: 'has space' }, ['client_message_id']],
+      [{ message: 12 }, ['message']],
+      [{ message: 'ok', extra: true }, ['(body)']],
+    ])('400 problem for %j naming %j', async (body, fields) => {
+      const r = await post(body);
+      expect(r.status).toBe(400);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      const p = (await r.json()) as { code: string; errors: { field: string }[]; type: string; title: string };
+      expect(p.code).toBe('invalid_request');
+      expect(p.type).toBe('urn:neonpro:problem:invalid_request');
+      expect(p.errors.map((e) => e.field)).toEqual(fields);
+    });
+
+    it('400 for malformed JSON, 413 for a huge body, 415 for a non-JSON body, 404 for unknown routes', async () => {
+      expect((await post('{"message": ')).status).toBe(400);
+      const big = await post({ message: 'x'.repeat(9000) });
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { code: string }).code).toBe('payload_too_large');
+      const text = await fetch(`${base}/v1/ai/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'hi',
+      });
+      expect(text.status).toBe(415);
+      const nf = await fetch(`${base}/v1/nothing-here`);
+      expect(nf.status).toBe(404);
+      expect(((await nf.json()) as { code: string }).code).toBe('not_found');
+    });
+  });
+
+  it('serves health and Prometheus metrics with RED series by route template', async () => {
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/v1\/ai\/chat"/);
+    expect(metrics).toContain('gateway_nats_request_duration_seconds');
+  });
+});
+
+export function parseSse(text: string): { id?: string; event?: string; data: unknown }[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim())
+    .map((block) => {
+      const ev: { id?: string; event?: string; data: unknown } = { data: undefined };
+      for (const line of block.split('\n')) {
+        const [k, ...rest] = line.split(': ');
+        const v = rest.join(': ');
+        if (k === 'id') ev.id = v;
+        else if (k === 'event') ev.event = v;
+        else if (k === 'data') ev.data = JSON.parse(v);
+      }
+      return ev;
+    });
+}
