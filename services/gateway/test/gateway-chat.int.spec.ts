@@ -29,7 +29,9 @@ class ScriptedAgent {
     const s = agentSubjects(prefix);
     nc.subscribe(s.chat, { queue: AGENT_QUEUE_GROUP, callback: (_e, m) => this.onChat(m) });
     nc.subscribe(s.cancel, {
-      callback: (_e, m) => this.cancels.push(m.json<{ data: { message_id: string } }>().data.message_id),
+      callback: (_e, m) => {
+        this.cancels.push(m.json<{ data: { message_id: string } }>().data.message_id);
+      },
     });
   }
 

@@ -7,11 +7,13 @@ import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
+import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { AgentCallError, AgentClient } from './agent-client.service.js';
 import { wantsEventStream } from './content-negotiation.js';
 import { SseWriter } from './sse-writer.js';
 
 @Controller('v1/ai')
+@RateLimitTier('ai')
 export class ChatController {
   constructor(
     private readonly agent: AgentClient,

@@ -1,0 +1,18 @@
+import { SetMetadata } from '@nestjs/common';
+
+/**
+ * Rate-limit tiers from the design document. Routes declare their tier; the limiter reads it.
+ * `healthcare` (50 / 15 min), `ai` (20 / min), `auth` (10 failed attempts / 15 min),
+ * `default` (100 / 15 min). Untagged routes are `default`.
+ */
+export type RateLimitTierName = 'healthcare' | 'ai' | 'auth' | 'default';
+
+export const RATE_LIMIT_TIER_KEY = 'neonpro:rate-limit-tier';
+export const SKIP_RATE_LIMIT_KEY = 'neonpro:skip-rate-limit';
+
+/** Puts a controller or route in a rate-limit tier. */
+export const RateLimitTier = (tier: RateLimitTierName): MethodDecorator & ClassDecorator =>
+  SetMetadata(RATE_LIMIT_TIER_KEY, tier);
+
+/** Health, metrics and docs are never limited. */
+export const SkipRateLimit = (): MethodDecorator & ClassDecorator => SetMetadata(SKIP_RATE_LIMIT_KEY, true);
