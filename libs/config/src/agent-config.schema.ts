@@ -10,6 +10,10 @@ export const agentConfigSchema = z.object({
   PORT: env.port(3001),
   NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
   NATS_SUBJECT_PREFIX: subjectPrefixSchema,
+  /** Runs executed at once by this replica. */
+  AGENT_CONCURRENCY: env.int(4, 1, 1024),
+  /** Runs allowed to wait for a slot; beyond this the agent answers `agent_overloaded` at once. */
+  AGENT_QUEUE_MAX: env.int(32, 0, 100000),
   /** Bound for in-flight runs to finish on SIGTERM before the agent exits anyway. */
   AGENT_DRAIN_TIMEOUT_MS: env.int(20000, 0, 600000),
   /** Pause between streamed tokens of the local responder (0 = as fast as possible). */

@@ -2,7 +2,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { AGENT_PATTERNS, type AgentEvent, agentEventSchema, agentSubjects } from '@neonpro/contracts';
 import { randomUUID } from 'node:crypto';
 import { type AgentApp, startAgent } from '../src/app.js';
-import { NATS_URL, uniquePrefix } from '@neonpro/testing';
+import { NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
 
 /** Sends one raw request the way the gateway does and collects the agent's reply packets. */
 async function rawCall(nc: NatsConnection, subject: string, body: string, timeoutMs = 5000): Promise<AgentEvent[]> {
@@ -110,3 +110,63 @@ async function runsTotal(agent: AgentApp): Promise<number> {
     .filter((l) => l.startsWith('agent_runs_total{'))
     .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
+
+describe('ai-agent bounded concurrency and cancellation', () => {
+  const prefix = uniquePrefix('agent-load');
+  const subjects = agentSubjects(prefix);
+  let agent: AgentApp;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    agent = await startAgent({
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      AGENT_CONCURRENCY: '1',
+      AGENT_QUEUE_MAX: '1',
+      AGENT_TOKEN_DELAY_MS: '40',
+    });
+    nc = await connect({ servers: NATS_URL });
+  });
+
+  afterAll(async () => {
+    await nc?.drain();
+    await agent?.close();
+  });
+
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return Number(line?.split(' ').at(-1));
+  };
+
+  it('runs one, queues one, and refuses the next at once with agent_overloaded', async () => {
+    const running = rawCall(nc, subjects.chat, chatPacket('primeira mensagem longa'), 15000);
+    await waitFor(async () => (await metric('agent_inflight')) === 1, 'first run to start');
+    const queued = rawCall(nc, subjects.chat, chatPacket('segunda mensagem'), 15000);
+    await waitFor(async () => (await metric('agent_queue_depth')) === 1, 'second run to queue');
+    const refused = await rawCall(nc, subjects.chat, chatPacket('terceira'), 15000);
+    expect(refused).toEqual([expect.objectContaining({ type: 'error', code: 'agent_overloaded' })]);
+    expect((await running).at(-1)?.type).toBe('done');
+    expect((await queued).at(-1)?.type).toBe('done');
+    expect(await metric('agent_queue_depth')).toBe(0);
+    expect(await metric('agent_overloaded_total')).toBe(1);
+  });
+
+  it('stops a long run when agent.cancel names its message id', async () => {
+    const messageId = randomUUID();
+    const packet = JSON.stringify({
+      pattern: AGENT_PATTERNS.chat,
+      id: randomUUID(),
+      data: { session_id: randomUUID(), message_id: messageId, message: 'uma resposta bem longa por favor' },
+    });
+    const call = rawCall(nc, subjects.chat, packet, 15000);
+    await waitFor(async () => (await metric('agent_inflight')) === 1, 'run to start');
+    nc.publish(subjects.cancel, JSON.stringify({ pattern: AGENT_PATTERNS.cancel, data: { message_id: messageId } }));
+    const events = await call;
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'cancelled' });
+    expect(events.some((e) => e.type === 'done')).toBe(false);
+  });
+});

@@ -2,16 +2,32 @@ import { Inject, Injectable } from '@nestjs/common';
 import { METRICS_REGISTRY } from '@neonpro/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** The autoscaling metric; the deployment manifests must name exactly this series. */
+export const AGENT_QUEUE_DEPTH_METRIC = 'agent_queue_depth';
+
 /** Prometheus series of the agent's runs; `agent_inflight` feeds readiness and autoscaling. */
 @Injectable()
 export class AgentMetrics {
   readonly inflight: Gauge;
+  /** Runs waiting for a slot: the per-pod metric the HPA scales on (prometheus-adapter). */
+  readonly queueDepth: Gauge;
+  readonly overloaded: Counter;
   readonly runs: Counter<'outcome'>;
   readonly runDuration: Histogram<'provider' | 'outcome'>;
   readonly invalidMessages: Counter;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.inflight = new Gauge({ name: 'agent_inflight', help: 'Runs executing now', registers: [registry] });
+    this.queueDepth = new Gauge({
+      name: AGENT_QUEUE_DEPTH_METRIC,
+      help: 'Runs waiting for a free slot on this replica',
+      registers: [registry],
+    });
+    this.overloaded = new Counter({
+      name: 'agent_overloaded_total',
+      help: 'Runs refused because slots and queue were full',
+      registers: [registry],
+    });
     this.runs = new Counter({
       name: 'agent_runs_total',
       help: 'Finished runs by outcome',
