@@ -1,0 +1,72 @@
+// Starts built services and load generators as separate processes for the benchmarks.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class Proc {
+  constructor(name, child) {
+    this.name = name;
+    this.child = child;
+    this.out = '';
+    child.stdout?.on('data', (b) => (this.out += b));
+    child.stderr?.on('data', (b) => (this.out += b));
+    this.exit = once(child, 'exit');
+  }
+
+  async stop(signal = 'SIGTERM') {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 15000);
+    await this.exit;
+    clearTimeout(t);
+  }
+}
+
+export function startService(name, entry, env) {
+  const child = spawn(process.execPath, [join(ROOT, entry)], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Proc(name, child);
+}
+
+export async function waitReady(url, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready`);
+}
+
+/** Runs a load generator script in its own process and returns the JSON it prints last. */
+export async function runLoad(script, config) {
+  const child = spawn(process.execPath, [join(ROOT, 'bench/load', script), JSON.stringify(config)], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`${script} exited ${code}`);
+  const last = out.trim().split('\n').at(-1);
+  return JSON.parse(last);
+}

@@ -1,0 +1,85 @@
+// Scenario 2: chat round trip through gateway → NATS → agent, beside a raw NATS request-reply
+// of the same payload to the same agent. The difference in p50 is what the gateway adds.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { freePort, runLoad, startService, waitReady } from '../lib/procs.mjs';
+
+export const id = 2;
+export const title = 'Chat round trip, local model (REST JSON and SSE) vs raw NATS request-reply';
+
+export async function run({ duration, natsUrl, auth }) {
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const env = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix, ...auth?.serviceEnv };
+  const agentPort = await freePort();
+  const gwPort = await freePort();
+  const agent = startService('agent', 'dist/services/ai-agent/src/main.js', {
+    ...env,
+    PORT: String(agentPort),
+    AGENT_CONCURRENCY: '64',
+    AGENT_QUEUE_MAX: '1024',
+  });
+  const gateway = startService('gateway', 'dist/services/gateway/src/main.js', {
+    ...env,
+    PORT: String(gwPort),
+    ...auth?.gatewayEnv,
+  });
+  try {
+    await waitReady(`http://127.0.0.1:${agentPort}/health/ready`);
+    await waitReady(`http://127.0.0.1:${gwPort}/health/ready`);
+    const message = 'oi';
+    const headers = { 'content-type': 'application/json', ...(auth?.headers ?? {}) };
+    const body = JSON.stringify({ message });
+    const connections = 32;
+    const url = `http://127.0.0.1:${gwPort}/v1/ai/chat`;
+    await runLoad('http-load.mjs', { url, method: 'POST', headers, body, connections, duration: 2 }); // warm-up
+    const load = async (connections) => {
+      const json = await runLoad('http-load.mjs', {
+        url,
+        method: 'POST',
+        headers: { ...headers, accept: 'application/json' },
+        body,
+        connections,
+        duration,
+      });
+      const sse = await runLoad('http-load.mjs', {
+        url,
+        method: 'POST',
+        headers: { ...headers, accept: 'text/event-stream' },
+        body,
+        connections,
+        duration,
+      });
+      const raw = await runLoad('nats-load.mjs', {
+        url: natsUrl,
+        subject: `${prefix}.agent.chat`,
+        headers: auth?.natsHeaders ?? {},
+        payload: { pattern: 'agent.chat', data: { session_id: randomUUID(), message_id: randomUUID(), message } },
+        connections,
+        duration,
+      });
+      return { json, sse, raw };
+    };
+    // One client shows the latency the gateway adds; 32 clients show throughput at saturation.
+    const one = await load(1);
+    const many = await load(connections);
+    return {
+      rows: [
+        { label: 'gateway REST JSON, 1 client', ...one.json },
+        { label: 'gateway REST SSE, 1 client', ...one.sse },
+        { label: 'baseline: raw NATS request-reply, 1 client', ...one.raw },
+        { label: `gateway REST JSON, ${connections} clients`, ...many.json },
+        { label: `gateway REST SSE, ${connections} clients`, ...many.sse },
+        { label: `baseline: raw NATS request-reply, ${connections} clients`, ...many.raw },
+      ],
+      ratios: [
+        { label: 'gateway added p50, JSON, 1 client (ms)', value: one.json.p50 - one.raw.p50, target: '≤ 2 ms' },
+        { label: 'gateway added p50, SSE, 1 client (ms)', value: one.sse.p50 - one.raw.p50, target: '≤ 2 ms' },
+        { label: 'gateway added mean latency, JSON, 1 client (ms)', value: one.json.mean - one.raw.mean },
+        { label: `JSON req/s ÷ raw NATS req/s, ${connections} clients`, value: many.json.rps / many.raw.rps },
+        { label: `gateway added p50, JSON, ${connections} clients (ms)`, value: many.json.p50 - many.raw.p50 },
+      ],
+      notes: `${duration}s per run; agent concurrency 64; message "${message}". autocannon reports whole milliseconds.`,
+    };
+  } finally {
+    await Promise.all([gateway.stop(), agent.stop()]);
+  }
+}
