@@ -1,3 +1,5 @@
 export * from './ports.js';
 export * from './wait.js';
 export * from './processes.js';
+export * from './tcp.js';
+export * from './private-servers.js';

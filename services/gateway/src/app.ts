@@ -27,8 +27,10 @@ export async function startGateway(env: Record<string, string | undefined> = pro
       resolveRequestId(req.headers['x-request-id']),
     return503OnClosing: true,
   });
+  // bodyParser: false keeps Fastify's own JSON parser only, so form or text bodies get 415.
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
     bufferLogs: true,
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics));

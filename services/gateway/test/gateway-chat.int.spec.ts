@@ -209,6 +209,12 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
         body: 'hi',
       });
       expect(text.status).toBe(415);
+      const form = await fetch(`${base}/v1/ai/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'message=hi',
+      });
+      expect(form.status).toBe(415);
       const nf = await fetch(`${base}/v1/nothing-here`);
       expect(nf.status).toBe(404);
       expect(((await nf.json()) as { code: string }).code).toBe('not_found');

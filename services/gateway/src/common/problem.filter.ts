@@ -103,16 +103,24 @@ export class ProblemFilter implements ExceptionFilter {
     const { body, headers } = buildProblem(exception, req);
     if (body.status >= 500) {
       const err = exception instanceof Error ? exception : undefined;
-      this.logger.error(
-        {
-          request_id: body.request_id,
-          code: body.code,
-          err_name: err?.name,
-          err_message: err ? maskPii(err.message) : undefined,
-          stack: err?.stack,
-        },
-        'request failed',
-      );
+      if (exception instanceof ProblemException) {
+        // A known upstream condition (agent down, timeout): worth a warning, not a stack trace.
+        this.logger.warn(
+          { request_id: body.request_id, code: body.code, status: body.status },
+          'request failed upstream',
+        );
+      } else {
+        this.logger.error(
+          {
+            request_id: body.request_id,
+            code: body.code,
+            err_name: err?.name,
+            err_message: err ? maskPii(err.message) : undefined,
+            stack: err?.stack ? maskPii(err.stack) : undefined,
+          },
+          'request failed',
+        );
+      }
     }
     sendProblem(reply, body, headers);
   }
