@@ -21,7 +21,7 @@ async function discoverRoutes(base: string): Promise<RouteSpec[]> {
       for (const method of Object.keys(ops)) {
         const schema = JSON.stringify(ops[method]?.requestBody ?? {});
         const fields = [...schema.matchAll(/"properties":\{([^}]*)/g)].flatMap((m) =>
-          [...(m[1] ?? '').matchAll(/"(\w+)":/g)].map((x) => x[1]!),
+          [...(m[1] ?? '').matchAll(/"(\w+)":/g)].map((x) => x[1]),
         );
         routes.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, ':param'), fields });
       }
@@ -64,7 +64,7 @@ describe('drill: bad input fuzz over every REST route', () => {
       for (;;) {
         const n = remaining--;
         if (n <= 0) return;
-        const route = routes[Math.floor(r() * routes.length)]!;
+        const route = routes[Math.floor(r() * routes.length)];
         const path = route.path.replace(/:param/g, () => nastyPathSegment(r));
         const query =
           r() < 0.5 ? `?${safeEncode(String(nastyValue(r)))}=${safeEncode(JSON.stringify(nastyValue(r)) ?? '')}` : '';

@@ -129,7 +129,7 @@ class PostgresServer extends ProcessServer {
       this.initialised = true;
     }
     await super.start();
-    await waitFor(async () => this.isReady(), 'private postgres to accept queries', 15000);
+    await waitFor(() => this.isReady(), 'private postgres to accept queries', 15000);
   }
   private isReady(): boolean {
     try {
