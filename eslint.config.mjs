@@ -59,4 +59,11 @@ export default tseslint.config(
       },
     },
   },
+  {
+    files: ['services/gateway/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', console: 'readonly' },
+    },
+  },
 );
