@@ -7,7 +7,7 @@ import { SERVICE_SCHEMAS, type ServiceName, containerEnv } from './support/polic
 /** Variables of a schema that have neither a default nor `.optional()`: deployments must set them. */
 function requiredVars(service: ServiceName): string[] {
   const shape = SERVICE_SCHEMAS[service].shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
-  return Object.keys(shape).filter((k) => !shape[k]!.safeParse(undefined).success);
+  return Object.keys(shape).filter((k) => !shape[k].safeParse(undefined).success);
 }
 
 function schemaVars(service: ServiceName): Set<string> {
@@ -18,7 +18,9 @@ function schemaVars(service: ServiceName): Set<string> {
 function valueIssues(service: ServiceName, values: Record<string, string>): string[] {
   const result = SERVICE_SCHEMAS[service].safeParse(values);
   if (result.success) return [];
-  return result.error.issues.filter((i) => String(i.path[0]) in values).map((i) => `${String(i.path[0])}: ${i.message}`);
+  return result.error.issues
+    .filter((i) => String(i.path[0]) in values)
+    .map((i) => `${String(i.path[0])}: ${i.message}`);
 }
 
 const SERVICES: ServiceName[] = ['gateway', 'ai-agent'];
@@ -40,10 +42,7 @@ describe.each(OVERLAYS)('kustomize overlay %s agrees with the config schemas', (
 });
 
 describe('helm chart agrees with the config schemas (static: templates and values files)', () => {
-  const valuesFiles = [
-    'values.yaml',
-    ...readdirSync(join(CHART, 'examples')).map((f) => join('examples', f)),
-  ];
+  const valuesFiles = ['values.yaml', ...readdirSync(join(CHART, 'examples')).map((f) => join('examples', f))];
   const defaults = readYaml<Record<string, unknown>>('helm', 'neonpro', 'values.yaml');
   const schemaJson = readYaml<{
     properties: Record<string, { properties: { config: { properties: Record<string, unknown> } } }>;
@@ -58,25 +57,28 @@ describe('helm chart agrees with the config schemas (static: templates and value
   });
 
   it.each(SERVICES)('%s: values.schema.json allows only schema variables under config', (svc) => {
-    const allowed = Object.keys(schemaJson.properties[chartKey[svc]]!.properties.config.properties);
+    const allowed = Object.keys(schemaJson.properties[chartKey[svc]].properties.config.properties);
     expect(allowed.length).toBeGreaterThan(0);
     expect(allowed.filter((v) => !schemaVars(svc).has(v))).toEqual([]);
   });
 
-  it.each(valuesFiles)('%s: config and extraEnv name schema variables with valid values; required ones are set', (file) => {
-    const values = mergeValues(defaults, readYaml('helm', 'neonpro', file)) as Record<
-      string,
-      { config: Record<string, unknown>; extraEnv: { name: string; value?: string }[] }
-    >;
-    for (const svc of SERVICES) {
-      const v = values[chartKey[svc]]!;
-      const config = Object.fromEntries(Object.entries(v.config).map(([k, x]) => [k, String(x)]));
-      const names = [...templateEnvNames(svc), ...Object.keys(config), ...v.extraEnv.map((e) => e.name)];
-      expect([svc, names.filter((n) => !schemaVars(svc).has(n))]).toEqual([svc, []]);
-      expect([svc, requiredVars(svc).filter((n) => !names.includes(n))]).toEqual([svc, []]);
-      expect([svc, valueIssues(svc, config)]).toEqual([svc, []]);
-    }
-  });
+  it.each(valuesFiles)(
+    '%s: config and extraEnv name schema variables with valid values; required ones are set',
+    (file) => {
+      const values = mergeValues(defaults, readYaml('helm', 'neonpro', file)) as Record<
+        string,
+        { config: Record<string, unknown>; extraEnv: { name: string; value?: string }[] }
+      >;
+      for (const svc of SERVICES) {
+        const v = values[chartKey[svc]];
+        const config = Object.fromEntries(Object.entries(v.config).map(([k, x]) => [k, String(x)]));
+        const names = [...templateEnvNames(svc), ...Object.keys(config), ...v.extraEnv.map((e) => e.name)];
+        expect([svc, names.filter((n) => !schemaVars(svc).has(n))]).toEqual([svc, []]);
+        expect([svc, requiredVars(svc).filter((n) => !names.includes(n))]).toEqual([svc, []]);
+        expect([svc, valueIssues(svc, config)]).toEqual([svc, []]);
+      }
+    },
+  );
 });
 
 describe('the agreement check itself', () => {

@@ -66,15 +66,21 @@ describe('helm chart templates (static: helm is not run here)', () => {
     const text = readFileSync(join(CHART, file), 'utf8');
     expect(text.split('{{').length).toBe(text.split('}}').length);
     const actions = [...withoutComments(text).matchAll(/\{\{-?\s*(\w+)/g)].map((m) => m[1]);
-    const opened = actions.filter((a) => ['if', 'range', 'with', 'define', 'block'].includes(a!)).length;
+    const opened = actions.filter((a) => ['if', 'range', 'with', 'define', 'block'].includes(a)).length;
     const closed = actions.filter((a) => a === 'end').length;
     expect(closed).toBe(opened);
   });
 
   it('declares the official nats chart as an optional dependency, not vendored', () => {
-    const chart = parseYaml(chartFile('Chart.yaml')) as { dependencies: { name: string; condition: string; repository: string }[] };
+    const chart = parseYaml(chartFile('Chart.yaml')) as {
+      dependencies: { name: string; condition: string; repository: string }[];
+    };
     expect(chart.dependencies).toEqual([
-      expect.objectContaining({ name: 'nats', condition: 'nats.enabled', repository: expect.stringMatching(/^https:\/\//) }),
+      expect.objectContaining({
+        name: 'nats',
+        condition: 'nats.enabled',
+        repository: expect.stringMatching(/^https:\/\//),
+      }),
     ]);
     expect(readdirSync(CHART)).not.toContain('charts');
   });

@@ -12,17 +12,23 @@ function find(objects: K8sObject[], kind: string, name: string): K8sObject {
 function envByService(objects: K8sObject[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const d of objects.filter((o) => o.kind === 'Deployment')) {
-    out[d.metadata.labels!['app.kubernetes.io/name']!] = containerEnv(d, objects).values;
+    out[d.metadata.labels!['app.kubernetes.io/name']] = containerEnv(d, objects).values;
   }
   return out;
 }
 
 describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
-  const objects = rendered[overlay]!;
+  const objects = rendered[overlay];
 
   it('renders the gateway, the agent, their autoscalers, budgets and the migration Job', () => {
     for (const name of ['neonpro-gateway', 'neonpro-ai-agent']) {
-      for (const kind of ['Deployment', 'Service', 'ServiceAccount', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
+      for (const kind of [
+        'Deployment',
+        'Service',
+        'ServiceAccount',
+        'HorizontalPodAutoscaler',
+        'PodDisruptionBudget',
+      ]) {
         expect(find(objects, kind, name).metadata.namespace).toBe(overlay === 'prod' ? 'neonpro' : 'neonpro-dev');
       }
     }
@@ -51,8 +57,8 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   it('keeps the drain inside the grace period with the configured drain timeouts', () => {
     const env = envByService(objects);
     // The ConfigMaps set them explicitly, so the check above used the values that ship.
-    expect(env.gateway!.SHUTDOWN_TIMEOUT_MS).toBeDefined();
-    expect(env['ai-agent']!.AGENT_DRAIN_TIMEOUT_MS).toBeDefined();
+    expect(env.gateway.SHUTDOWN_TIMEOUT_MS).toBeDefined();
+    expect(env['ai-agent'].AGENT_DRAIN_TIMEOUT_MS).toBeDefined();
   });
 
   it('never mounts service account tokens', () => {
@@ -64,7 +70,7 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   it('never ships a Secret object: secrets are referenced by name only', () => {
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     const job = find(objects, 'Job', 'neonpro-db-migrate');
-    const c = podSpecOf(job)!.containers[0]!;
+    const c = podSpecOf(job)!.containers[0];
     expect(c.command).toEqual(['node', 'dist/libs/database/src/cli/migrate.js']);
     expect(c.image).toMatch(/^neonpro\/gateway:/);
     expect(c.env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef).toEqual({
@@ -89,7 +95,10 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const agent = find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent').spec as {
       scaleTargetRef: { kind: string; name: string };
       metrics: { type: string }[];
-      behavior: Record<'scaleUp' | 'scaleDown', { stabilizationWindowSeconds: number; policies: { periodSeconds: number }[] }>;
+      behavior: Record<
+        'scaleUp' | 'scaleDown',
+        { stabilizationWindowSeconds: number; policies: { periodSeconds: number }[] }
+      >;
     };
     expect(agent.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'neonpro-ai-agent' });
     expect(agent.metrics.map((m) => m.type).sort()).toEqual(['Pods', 'Resource']);
@@ -115,21 +124,28 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     type Peer = { namespaceSelector?: { matchLabels?: Record<string, string> }; podSelector?: unknown };
     type Rule = { from?: Peer[]; to?: Peer[]; ports?: { port: number | string }[] };
     const gw = find(objects, 'NetworkPolicy', 'neonpro-gateway').spec as { ingress: Rule[]; egress: Rule[] };
-    const sources = gw.ingress.flatMap((r) => r.from!.map((p) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']));
+    const sources = gw.ingress.flatMap((r) =>
+      r.from!.map((p) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']),
+    );
     expect(sources.sort()).toEqual(['ingress-nginx', 'monitoring']);
 
     const agent = find(objects, 'NetworkPolicy', 'neonpro-ai-agent').spec as { ingress: Rule[]; egress: Rule[] };
     expect(agent.ingress).toHaveLength(1);
-    expect(agent.ingress[0]!.from![0]!.namespaceSelector!.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });
+    expect(agent.ingress[0].from![0].namespaceSelector!.matchLabels).toEqual({
+      'kubernetes.io/metadata.name': 'monitoring',
+    });
 
     // Egress ports: DNS, NATS, Redis, Postgres/Supabase, HTTPS (Supabase API and LLM APIs), Ollama.
     const allowed = new Set([53, 4222, 6379, 5432, 6543, 443, 11434]);
     for (const p of policies) {
       const egress = ((p.spec as { egress?: Rule[] }).egress ?? []).flatMap((r) => r.ports ?? []);
-      for (const port of egress) expect([p.metadata.name, allowed.has(Number(port.port))]).toEqual([p.metadata.name, true]);
+      for (const port of egress)
+        expect([p.metadata.name, allowed.has(Number(port.port))]).toEqual([p.metadata.name, true]);
     }
     // Every NeonPro pod is covered by a policy of its own besides the default deny.
-    const covered = policies.map((p) => (p.spec as { podSelector: { matchLabels?: Record<string, string> } }).podSelector);
+    const covered = policies.map(
+      (p) => (p.spec as { podSelector: { matchLabels?: Record<string, string> } }).podSelector,
+    );
     for (const w of objects.filter((o) => podSpecOf(o))) {
       const name = (w.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels[
         'app.kubernetes.io/name'
@@ -150,33 +166,35 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
 
 describe('overlay differences', () => {
   it('dev runs NATS (JetStream) and Redis in the namespace; prod scrapes metrics instead', () => {
-    const dev = rendered.dev!;
+    const dev = rendered.dev;
     const nats = find(dev, 'StatefulSet', 'nats');
-    expect(podSpecOf(nats)!.containers[0]!.image).toMatch(/^nats:\d+\.\d+\.\d+/);
-    expect(podSpecOf(nats)!.containers[0]!.command ?? (nats.spec as never)).toBeDefined();
+    expect(podSpecOf(nats)!.containers[0].image).toMatch(/^nats:\d+\.\d+\.\d+/);
+    expect(podSpecOf(nats)!.containers[0].command ?? (nats.spec as never)).toBeDefined();
     expect(JSON.stringify(nats)).toContain('--jetstream');
     expect(find(dev, 'Deployment', 'redis')).toBeDefined();
     expect(dev.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
 
-    const prod = rendered.prod!;
-    expect(prod.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name).sort()).toEqual([
-      'neonpro-ai-agent',
-      'neonpro-gateway',
-    ]);
+    const prod = rendered.prod;
+    expect(
+      prod
+        .filter((o) => o.kind === 'ServiceMonitor')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['neonpro-ai-agent', 'neonpro-gateway']);
     expect(prod.some((o) => o.metadata.name === 'nats' || o.metadata.name === 'redis')).toBe(false);
   });
 
   it('dev logs at debug through a ConfigMap merge, without repeating the base', () => {
-    const env = envByService(rendered.dev!);
-    expect(env.gateway!.LOG_LEVEL).toBe('debug');
-    expect(envByService(rendered.prod!).gateway!.LOG_LEVEL).toBe('info');
+    const env = envByService(rendered.dev);
+    expect(env.gateway.LOG_LEVEL).toBe('debug');
+    expect(envByService(rendered.prod).gateway.LOG_LEVEL).toBe('info');
   });
 });
 
 describe('the policy check itself', () => {
   it('reports a container without limits, probes or a read-only root filesystem', () => {
-    const d = structuredClone(find(rendered.prod!, 'Deployment', 'neonpro-gateway'));
-    const c = podSpecOf(d)!.containers[0]!;
+    const d = structuredClone(find(rendered.prod, 'Deployment', 'neonpro-gateway'));
+    const c = podSpecOf(d)!.containers[0];
     delete c.resources!.limits;
     delete c.readinessProbe;
     c.securityContext!.readOnlyRootFilesystem = false;
@@ -189,8 +207,8 @@ describe('the policy check itself', () => {
   });
 
   it('reports an object the schema rejects', () => {
-    const d = structuredClone(find(rendered.prod!, 'Deployment', 'neonpro-gateway'));
-    (podSpecOf(d)!.containers[0]!.ports![0] as { containerPort: unknown }).containerPort = 'http';
+    const d = structuredClone(find(rendered.prod, 'Deployment', 'neonpro-gateway'));
+    (podSpecOf(d)!.containers[0].ports![0] as { containerPort: unknown }).containerPort = 'http';
     expect(() => validateObject(d)).toThrow(/containerPort/);
   });
 });

@@ -27,8 +27,8 @@ export function withoutComments(text: string): string {
 export function templateEnvNames(dir: 'gateway' | 'ai-agent'): string[] {
   const cm = withoutComments(chartFile('templates', dir, 'configmap.yaml'));
   const data = cm.slice(cm.indexOf('\ndata:'));
-  const keys = [...data.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
+  const keys = [...data.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
   const deploy = withoutComments(chartFile('templates', dir, 'deployment.yaml'));
-  const names = [...deploy.matchAll(/^\s*- name: ([A-Z][A-Z0-9_]*)\s*$/gm)].map((m) => m[1]!);
+  const names = [...deploy.matchAll(/^\s*- name: ([A-Z][A-Z0-9_]*)\s*$/gm)].map((m) => m[1]);
   return [...keys, ...names];
 }

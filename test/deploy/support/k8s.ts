@@ -35,7 +35,7 @@ export function renderOverlay(overlay: string): K8sObject[] {
 export function parseManifests(text: string): K8sObject[] {
   return parseAllDocuments(text)
     .map((d) => {
-      if (d.errors.length) throw new Error(`YAML error: ${d.errors[0]!.message}`);
+      if (d.errors.length) throw new Error(`YAML error: ${d.errors[0].message}`);
       return d.toJS() as K8sObject | null;
     })
     .filter((o): o is K8sObject => o !== null);
@@ -72,7 +72,7 @@ export function validateObject(obj: K8sObject): void {
   try {
     new Model(obj as never).validate();
   } catch (err) {
-    throw new Error(`${key} ${obj.metadata.name}: ${(err as Error).message}`);
+    throw new Error(`${key} ${obj.metadata.name}: ${(err as Error).message}`, { cause: err });
   }
 }
 

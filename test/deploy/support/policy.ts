@@ -39,7 +39,8 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
   const out: string[] = [];
   const podSc = spec.securityContext ?? {};
   if (podSc.runAsNonRoot !== true) out.push(`${id}: pod runAsNonRoot is not true`);
-  if (typeof podSc.runAsUser !== 'number' || podSc.runAsUser === 0) out.push(`${id}: pod runAsUser is not a non-root uid`);
+  if (typeof podSc.runAsUser !== 'number' || podSc.runAsUser === 0)
+    out.push(`${id}: pod runAsUser is not a non-root uid`);
   if (podSc.seccompProfile?.type !== 'RuntimeDefault') out.push(`${id}: pod seccomp is not RuntimeDefault`);
   if (spec.automountServiceAccountToken !== false) out.push(`${id}: service account token is mounted`);
 
@@ -62,7 +63,8 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
       if (!c.resources?.requests?.[r]) out.push(`${name}: no ${r} request`);
       if (!c.resources?.limits?.[r]) out.push(`${name}: no ${r} limit`);
     }
-    if (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image)) out.push(`${name}: image ${c.image} has no pinned tag`);
+    if (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image))
+      out.push(`${name}: image ${c.image} has no pinned tag`);
     const sc = c.securityContext ?? {};
     if (sc.readOnlyRootFilesystem !== true) out.push(`${name}: root filesystem is writable`);
     if (sc.allowPrivilegeEscalation !== false) out.push(`${name}: privilege escalation allowed`);
@@ -80,7 +82,8 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
     }
     out.push(...probeProblems(c, name, ports));
     const preStop = c.lifecycle?.preStop;
-    const sleepS = preStop?.sleep?.seconds ?? (preStop?.exec?.command[0] === 'sleep' ? Number(preStop.exec.command[1]) : NaN);
+    const sleepS =
+      preStop?.sleep?.seconds ?? (preStop?.exec?.command[0] === 'sleep' ? Number(preStop.exec.command[1]) : NaN);
     if (!(sleepS > 0)) out.push(`${name}: no preStop pause`);
 
     const svc = labels['app.kubernetes.io/name'] as ServiceName;
@@ -95,7 +98,7 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
       const drainVar = DRAIN_VAR[svc];
       const configured = env[svc]?.[drainVar];
       const shape = SERVICE_SCHEMAS[svc].shape as Record<string, { parse(v: unknown): unknown }>;
-      const drainMs = Number(shape[drainVar]!.parse(configured));
+      const drainMs = Number(shape[drainVar].parse(configured));
       const grace = spec.terminationGracePeriodSeconds ?? 30;
       if (grace <= (sleepS || 0) + drainMs / 1000) {
         out.push(`${name}: terminationGracePeriodSeconds ${grace} <= preStop ${sleepS}s + ${drainVar} ${drainMs}ms`);
@@ -124,7 +127,7 @@ export function containerEnv(
   obj: K8sObject,
   objects: K8sObject[],
 ): { values: Record<string, string>; secretRefs: string[]; unresolved: string[] } {
-  const c = podSpecOf(obj)!.containers[0]!;
+  const c = podSpecOf(obj)!.containers[0];
   const values: Record<string, string> = {};
   const secretRefs: string[] = [];
   const unresolved: string[] = [];
