@@ -114,7 +114,10 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(body.message_id).toMatch(/^[0-9a-f-]{36}$/);
       const seen = agent!.seen.at(-1)!;
       expect(seen.headers?.get('x-request-id')).toBe('my-req-42');
-      expect(seen.headers?.get('traceparent')).toBe(traceparent);
+      // Same trace, a new span for the gateway → agent hop.
+      const sent = seen.headers?.get('traceparent') ?? '';
+      expect(sent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+      expect(sent).not.toBe(traceparent);
     });
 
     it('keeps the session id the client sends', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { markStreaming } from '../common/server-timing.js';
 
 /**
  * Writes Server-Sent Events on a hijacked Fastify reply. Every event carries an increasing
@@ -28,7 +29,11 @@ export class SseWriter {
       if (v !== undefined && !(k.toLowerCase() in lower(headers)))
         headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
     }
+    markStreaming(this.reply.request);
     this.reply.hijack();
+    // Exempt from CONNECTION_TIMEOUT_MS: a stream may stay silent while the agent thinks; the
+    // agent's own AGENT_TIMEOUT_MS bounds that silence instead.
+    this.reply.raw.socket?.setTimeout(0);
     this.reply.raw.writeHead(200, headers);
   }
 
