@@ -140,7 +140,15 @@ export class ResiliencePolicy {
   async execute<T>(fn: (signal: AbortSignal) => Promise<T> | T, options: ExecuteOptions = {}): Promise<T> {
     const policy = options.retry && this.settings.retries > 0 ? this.retrying : this.once;
     try {
-      return await policy.execute(({ signal }) => fn(signal), options.signal);
+      return await policy.execute(async ({ signal }) => {
+        try {
+          return await fn(signal);
+        } catch (err) {
+          // fn reacting to our timeout's abort is the timeout, whatever it threw.
+          if (signal.aborted && !options.signal?.aborted) throw new TaskCancelledError('timed out');
+          throw err;
+        }
+      }, options.signal);
     } catch (err) {
       throw this.translate(err);
     }

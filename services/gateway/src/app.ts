@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
-import { GatewayModule } from './gateway.module.js';
+import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 
 export interface GatewayApp {
@@ -38,7 +38,10 @@ export const CORS_EXPOSED_HEADERS = [
 ];
 
 /** Builds and starts one gateway replica. */
-export async function startGateway(env: Record<string, string | undefined> = process.env): Promise<GatewayApp> {
+export async function startGateway(
+  env: Record<string, string | undefined> = process.env,
+  extras: GatewayModuleExtras = {},
+): Promise<GatewayApp> {
   const parsed = loadConfig('gateway', gatewayConfigSchema, env);
   const config = { ...parsed, instanceId: `${hostname()}-${process.pid}-${parsed.PORT}` };
   const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL, instance: config.instanceId });
@@ -53,7 +56,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
       resolveRequestId(req.headers['x-request-id']),
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger, extras), adapter, {
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));

@@ -21,6 +21,8 @@ import { policyRegistryProvider } from './resilience/gateway-policies.js';
 export interface GatewayModuleExtras {
   controllers?: Type[];
   providers?: Provider[];
+  /** Global guards that must run before the rate limiter (e.g. authentication setting request.principal). */
+  guardsBeforeRateLimit?: Type[];
 }
 
 @Module({})
@@ -40,6 +42,7 @@ export class GatewayModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         // An authentication guard must be registered as APP_GUARD *before* this one so that
         // request.principal (the per-user tracker) is set when limits are counted.
+        ...(extras.guardsBeforeRateLimit ?? []).map((g) => ({ provide: APP_GUARD, useClass: g })),
         { provide: APP_GUARD, useClass: RateLimitGuard },
         GatewayMetrics,
         RateLimitService,
