@@ -11,7 +11,7 @@ import { childTrace, HealthRegistry } from '@neonpro/observability';
 import { PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemException } from '../common/problem.js';
-import { serverTimingHeader, timed } from '../common/server-timing.js';
+import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
@@ -42,6 +42,8 @@ export class ChatController {
     if (this.health.isShuttingDown) {
       throw new ProblemException(503, ErrorCode.ShuttingDown, 'This gateway is restarting; retry.', { retryAfter: 1 });
     }
+    // AGENT_TIMEOUT_MS bounds every silence of this request, not the socket idle timeout.
+    exemptFromIdleTimeout(req);
     const sessionId = body.session_id ?? randomUUID();
     const ctx: AgentCallContext = {
       requestId: String(req.id),

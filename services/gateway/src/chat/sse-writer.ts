@@ -31,9 +31,6 @@ export class SseWriter {
     }
     markStreaming(this.reply.request);
     this.reply.hijack();
-    // Exempt from CONNECTION_TIMEOUT_MS: a stream may stay silent while the agent thinks; the
-    // agent's own AGENT_TIMEOUT_MS bounds that silence instead.
-    this.reply.raw.socket?.setTimeout(0);
     this.reply.raw.writeHead(200, headers);
   }
 

@@ -32,9 +32,18 @@ export function serverTimingHeader(req: FastifyRequest, totalMs: number): string
 
 const streaming = new WeakSet<object>();
 
-/** Marks a response as a long-lived stream (SSE): no idle timeout, no slow-request warning. */
+/** Marks a response as a long-lived stream (SSE): no slow-request warning. */
 export function markStreaming(req: FastifyRequest): void {
   streaming.add(req.raw);
+}
+
+/**
+ * Lifts CONNECTION_TIMEOUT_MS (socket idle timeout) for a request whose handler is bounded by
+ * its own timeouts (the agent call: AGENT_TIMEOUT_MS per silence), so waiting for an agent or a
+ * silent SSE stream is not mistaken for a dead client.
+ */
+export function exemptFromIdleTimeout(req: FastifyRequest): void {
+  req.raw.socket?.setTimeout(0);
 }
 
 export function isStreaming(req: FastifyRequest): boolean {

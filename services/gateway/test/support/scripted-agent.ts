@@ -7,6 +7,13 @@ export type Behaviour = (
   reply: (event: AgentEvent, last?: boolean) => void,
 ) => AgentEvent[] | 'silent' | 'stall-after-first';
 
+/** Two tokens, then done with "Olá mundo". */
+export const defaultBehaviour: Behaviour = (req) => [
+  { type: 'token', delta: 'Olá ' },
+  { type: 'token', delta: 'mundo' },
+  { type: 'done', message_id: req.message_id, content: 'Olá mundo' },
+];
+
 /**
  * A scripted agent peer on the real NATS server, speaking Nest's reply envelope, so the
  * gateway's handling of every agent behaviour can be driven deterministically.
@@ -14,11 +21,7 @@ export type Behaviour = (
 export class ScriptedAgent {
   readonly seen: Msg[] = [];
   readonly cancels: string[] = [];
-  behaviour: Behaviour = (req) => [
-    { type: 'token', delta: 'Olá ' },
-    { type: 'token', delta: 'mundo' },
-    { type: 'done', message_id: req.message_id, content: 'Olá mundo' },
-  ];
+  behaviour: Behaviour = defaultBehaviour;
 
   private readonly subs: Subscription[] = [];
 
