@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ErrorCode } from '@neonpro/contracts';
 import { HealthRegistry } from '@neonpro/observability';
 import type { FastifyReply } from 'fastify';
@@ -34,7 +34,7 @@ export function tierLimits(config: GatewayRuntimeConfig): Record<RateLimitTierNa
  * down, and the wire format of limits (IETF RateLimit fields, legacy X-RateLimit-*, 429 problem).
  */
 @Injectable()
-export class RateLimitService implements OnApplicationShutdown {
+export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
   readonly store: RateLimitStore;
   readonly tiers: Record<RateLimitTierName, TierLimit>;
   private storeDown = false;
@@ -60,6 +60,14 @@ export class RateLimitService implements OnApplicationShutdown {
         };
       },
     });
+  }
+
+  /** Boot waits (bounded) for Redis, so the first requests are counted rather than failed open/closed. */
+  async onModuleInit(): Promise<void> {
+    if (!(this.store instanceof RedisRateLimitStore)) return;
+    const bound = Math.max(2000, this.config.REDIS_COMMAND_TIMEOUT_MS * 4);
+    if (await this.store.waitReady(bound)) this.logger.info({ store: 'redis' }, 'rate-limit store connected');
+    else this.markDown(new Error(`not connected after ${bound} ms`));
   }
 
   key(scope: string, tracker: string): string {

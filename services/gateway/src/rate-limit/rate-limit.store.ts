@@ -109,6 +109,21 @@ export class RedisRateLimitStore implements RateLimitStore {
     return this.redis.status === 'ready';
   }
 
+  /** Resolves true once connected, false if that takes longer than `timeoutMs`. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    if (this.ready) return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.redis.once('ready', onReady);
+    });
+  }
+
   async increment(key: string, windowMs: number): Promise<WindowState> {
     try {
       const [hits, ttl] = await this.redis.rlIncrement(key, windowMs);
