@@ -109,7 +109,8 @@ export class ProblemFilter implements ExceptionFilter {
           code: body.code,
           err_name: err?.name,
           err_message: err ? maskPii(err.message) : undefined,
-          stack: err?.stack,
+          // The stack starts with the message, so it is masked too.
+          stack: err?.stack ? maskPii(err.stack) : undefined,
         },
         'request failed',
       );

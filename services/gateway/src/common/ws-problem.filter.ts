@@ -98,7 +98,8 @@ export class WsProblemFilter implements WsExceptionFilter {
           code: payload.code,
           err_name: err?.name,
           err_message: err ? maskPii(err.message) : undefined,
-          stack: err?.stack,
+          // The stack starts with the message, so it is masked too.
+          stack: err?.stack ? maskPii(err.stack) : undefined,
         },
         'socket event failed',
       );
