@@ -9,7 +9,7 @@ const timings = new WeakMap<object, Map<string, number>>();
  */
 export function recordTiming(req: FastifyRequest, name: string, ms: number): void {
   let m = timings.get(req.raw);
-  if (!m) timings.set(req.raw, (m = new Map()));
+  if (!m) timings.set(req.raw, (m = new Map<string, number>()));
   m.set(name, (m.get(name) ?? 0) + ms);
 }
 

@@ -84,7 +84,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const tier = (throttler.name ?? 'default') as RateLimitTierName;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const tracker = await getTracker(req as unknown as Record<string, unknown>, context);
+    const tracker = await getTracker(req, context);
     const state = await this.rateLimit.hit(generateKey(context, tracker, tier), ttl);
     if (!state) return true; // store down, failing open (logged and counted by the service)
     const tierLimit = { limit, windowMs: ttl };
