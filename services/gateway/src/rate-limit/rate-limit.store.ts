@@ -143,6 +143,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async close(): Promise<void> {
+    // While reconnecting, quit() would fail; disconnect() also stops the reconnect timer.
+    if (this.redis.status !== 'ready') return this.redis.disconnect();
     try {
       await this.redis.quit();
     } catch {
