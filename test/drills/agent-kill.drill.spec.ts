@@ -1,4 +1,5 @@
 import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix, waitFor } from '@neonpro/testing';
+import { UNLIMITED } from './drill-mode.js';
 
 /** Drill: an agent is killed with SIGKILL while it streams an answer. */
 describe('drill: agent killed mid-stream', () => {
@@ -12,7 +13,7 @@ describe('drill: agent killed mid-stream', () => {
       spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k1' }),
       spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k2' }),
     ];
-    gateway = spawnService('gateway', await freePort(), { ...env, AGENT_TIMEOUT_MS: '1500' });
+    gateway = spawnService('gateway', await freePort(), { ...UNLIMITED, ...env, AGENT_TIMEOUT_MS: '1500' });
     await Promise.all([gateway, ...agents].map((p) => p.waitReady()));
   });
 

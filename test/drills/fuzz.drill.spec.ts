@@ -1,5 +1,5 @@
 import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix } from '@neonpro/testing';
-import { scaled } from './drill-mode.js';
+import { scaled, UNLIMITED } from './drill-mode.js';
 import { rawRequest } from './http-raw.js';
 import { nastyBody, nastyPathSegment, nastyValue, rng, safeEncode } from './fuzz-inputs.js';
 
@@ -44,7 +44,7 @@ describe('drill: bad input fuzz over every REST route', () => {
   beforeAll(async () => {
     const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
     agent = spawnService('ai-agent', await freePort(), { ...env, AGENT_CONCURRENCY: '16', AGENT_QUEUE_MAX: '256' });
-    gateway = spawnService('gateway', await freePort(), env);
+    gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([gateway.waitReady(), agent.waitReady()]);
   });
 

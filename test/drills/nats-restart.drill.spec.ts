@@ -6,7 +6,7 @@ import {
   startPrivateNats,
   waitFor,
 } from '@neonpro/testing';
-import { scaled } from './drill-mode.js';
+import { scaled, UNLIMITED } from './drill-mode.js';
 
 /** Drill: NATS restarts under traffic. Services reconnect by themselves; nothing crashes or hangs. */
 describe('drill: NATS restarted under traffic', () => {
@@ -21,7 +21,7 @@ describe('drill: NATS restarted under traffic', () => {
     nats = await startPrivateNats();
     const env = { NATS_URL: nats.url, AGENT_TIMEOUT_MS: '2000', AGENT_RETRY_AFTER_S: '1' };
     agent = spawnService('ai-agent', await freePort(), env);
-    gateway = spawnService('gateway', await freePort(), env);
+    gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([agent.waitReady(), gateway.waitReady()]);
   });
 

@@ -1,6 +1,6 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix } from '@neonpro/testing';
-import { scaled } from './drill-mode.js';
+import { scaled, UNLIMITED } from './drill-mode.js';
 
 const gauge = async (p: ServiceProcess, name: string): Promise<number> => {
   const text = await (await fetch(`${p.url}/metrics`)).text();
@@ -16,7 +16,7 @@ describe('drill: soak under mixed load', () => {
   beforeAll(async () => {
     const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
     agent = spawnService('ai-agent', await freePort(), { ...env, AGENT_CONCURRENCY: '16', AGENT_QUEUE_MAX: '512' });
-    gateway = spawnService('gateway', await freePort(), env);
+    gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([gateway.waitReady(), agent.waitReady()]);
   });
 

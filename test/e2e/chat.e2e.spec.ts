@@ -17,7 +17,12 @@ describe('E2E: gateway → NATS → two ai-agent replicas (built processes)', ()
         }),
       ),
     );
-    gateway = spawnService('gateway', await freePort(), { ...common, SHUTDOWN_TIMEOUT_MS: '10000' });
+    // This suite sends more than the ai tier's 20/min; limits have their own tests.
+    gateway = spawnService('gateway', await freePort(), {
+      ...common,
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      RATE_LIMIT_AI_LIMIT: '1000',
+    });
     await Promise.all([gateway, ...agents].map((p) => p.waitReady()));
   });
 

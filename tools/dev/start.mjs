@@ -89,6 +89,17 @@ if (await canConnect(natsAddr)) {
   }
 }
 
+// Redis: shared rate-limit counters for every gateway replica, when one answers.
+let redisUrl = process.env.REDIS_URL;
+if (redisUrl) {
+  step(`Redis: using ${redisUrl}`);
+} else if (await canConnect(hostPort(SERVICES.redis.url))) {
+  redisUrl = SERVICES.redis.url;
+  step(`Redis: using ${redisUrl} (rate-limit counters shared by the gateways)`);
+} else {
+  step(`Redis: none at ${SERVICES.redis.url}; each gateway counts rate limits in memory`);
+}
+
 const serviceEnv = { NATS_URL: env.NATS_URL, NODE_ENV: process.env.NODE_ENV ?? 'development' };
 const agentPorts = Array.from({ length: env.AGENT_REPLICAS }, (_, i) => 3001 + i);
 const gatewayPorts = Array.from({ length: env.GATEWAY_REPLICAS }, (_, i) => 3000 + i * 10);
@@ -109,7 +120,7 @@ for (const [i, port] of agentPorts.entries()) {
 }
 for (const [i, port] of gatewayPorts.entries()) {
   group.start(`gateway-${i + 1}`, process.execPath, ['dist/services/gateway/src/main.js'], {
-    env: { ...serviceEnv, PORT: String(port) },
+    env: { ...serviceEnv, PORT: String(port), ...(redisUrl ? { REDIS_URL: redisUrl } : {}) },
   });
 }
 
@@ -125,6 +136,7 @@ console.log(`
   gateway   ${gatewayPorts.map((p) => `http://localhost:${p}`).join('  ')}
   agents    ${agentPorts.map((p) => `http://localhost:${p}/metrics`).join('  ')}
   NATS      ${env.NATS_URL}
+  Redis     ${redisUrl ?? '(none: in-memory rate limits)'}
 
 Try it:
   curl -s localhost:${gatewayPorts[0]}/v1/ai/chat -H 'content-type: application/json' \\

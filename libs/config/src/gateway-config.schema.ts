@@ -1,6 +1,85 @@
 import { z } from 'zod';
 import { env, subjectPrefixSchema } from './env.schema.js';
 
+/**
+ * `TRUST_PROXY`: which peers may set X-Forwarded-For/-Proto. `false` (default) trusts none;
+ * a number trusts that many hops; otherwise a comma-separated list of IPs/CIDRs. Plain `true`
+ * (trust anyone) is refused: it would let any client choose its rate-limit key.
+ */
+const trustProxySchema = z
+  .string()
+  .default('false')
+  .transform((s, ctx): false | number | string[] => {
+    const v = s.trim();
+    if (v === 'false' || v === '0') return false;
+    if (/^\d+$/.test(v)) return Number(v);
+    const list = v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    if (v === 'true' || list.length === 0 || list.some((x) => !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(x))) {
+      ctx.addIssue({ code: 'custom', message: 'use false, a hop count, or a comma-separated list of IPs/CIDRs' });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+/** `CORS_ORIGINS`: comma-separated exact origins; `*` allows any origin but then never credentials. */
+const corsOriginsSchema = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const list = s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    for (const o of list) {
+      if (o === '*') continue;
+      try {
+        const u = new URL(o);
+        if (u.origin !== o) throw new Error('not an origin');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin like https://app.example.com` });
+      }
+    }
+    return list;
+  });
+
+/** Settings of one named downstream policy (timeout, retry, breaker, bulkhead), prefixed by `p`. */
+function policyEnv<P extends string>(
+  p: P,
+  d: { timeoutMs?: number; retries: number; threshold: number; halfOpenMs: number; bulkhead: number; queue: number },
+) {
+  return {
+    // The agent's timeout is AGENT_TIMEOUT_MS (declared above), so it has no second one.
+    ...(p === 'AGENT' ? {} : { [`${p}_TIMEOUT_MS`]: env.int(d.timeoutMs ?? 0, 0, 600000) }),
+    [`${p}_RETRY_MAX`]: env.int(d.retries, 0, 10),
+    [`${p}_RETRY_BASE_MS`]: env.int(100, 1, 60000),
+    [`${p}_BREAKER_MODE`]: z.enum(['consecutive', 'sampling']).default('consecutive'),
+    [`${p}_BREAKER_THRESHOLD`]: env.int(d.threshold, 1, 10000),
+    [`${p}_BREAKER_RATIO`]: z.coerce.number().gt(0).max(1).default(0.5),
+    [`${p}_BREAKER_WINDOW_MS`]: env.int(30000, 1000, 3600000),
+    [`${p}_BREAKER_MIN_RPS`]: z.coerce.number().positive().default(1),
+    [`${p}_BREAKER_HALF_OPEN_MS`]: env.int(d.halfOpenMs, 10, 3600000),
+    [`${p}_BULKHEAD`]: env.int(d.bulkhead, 1, 100000),
+    [`${p}_BULKHEAD_QUEUE`]: env.int(d.queue, 0, 100000),
+  } as {
+    [
+      K in
+        | (P extends 'AGENT' ? never : `${P}_TIMEOUT_MS`)
+        | `${P}_RETRY_MAX`
+        | `${P}_RETRY_BASE_MS`
+        | `${P}_BREAKER_THRESHOLD`
+        | `${P}_BREAKER_WINDOW_MS`
+        | `${P}_BREAKER_HALF_OPEN_MS`
+        | `${P}_BULKHEAD`
+        | `${P}_BULKHEAD_QUEUE`
+    ]: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  } & {
+    [K in `${P}_BREAKER_RATIO` | `${P}_BREAKER_MIN_RPS`]: z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+  } & { [K in `${P}_BREAKER_MODE`]: z.ZodDefault<z.ZodEnum<{ consecutive: 'consecutive'; sampling: 'sampling' }>> };
+}
+
 /** Every environment variable the gateway reads. Documented in the root README. */
 export const gatewayConfigSchema = z.object({
   NODE_ENV: env.nodeEnv(),
@@ -16,6 +95,60 @@ export const gatewayConfigSchema = z.object({
   BODY_LIMIT_BYTES: env.int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** Bound for in-flight requests and streams to finish on SIGTERM. */
   SHUTDOWN_TIMEOUT_MS: env.int(10000, 0, 300000),
+
+  // HTTP hygiene
+  TRUST_PROXY: trustProxySchema,
+  CORS_ORIGINS: corsOriginsSchema,
+  /** Longest time to receive a whole request (headers and body). 0 disables. */
+  REQUEST_TIMEOUT_MS: env.int(30000, 0, 600000),
+  /** Idle socket timeout. SSE streams are exempt (they may be silent while the agent thinks). */
+  CONNECTION_TIMEOUT_MS: env.int(60000, 0, 3600000),
+  /** Responses larger than this are compressed when the client accepts it (never SSE). */
+  COMPRESSION_THRESHOLD_BYTES: env.int(1024, 0, 10 * 1024 * 1024),
+  SLOW_REQUEST_WARN_MS: env.int(1000, 1, 600000),
+  SLOW_REQUEST_CRITICAL_MS: env.int(5000, 1, 600000),
+
+  // Rate limiting (design numbers: healthcare 50/15 min, ai 20/min, auth 10 failed/15 min, default 100/15 min)
+  RATE_LIMIT_HEALTHCARE_LIMIT: env.int(50, 1, 1_000_000),
+  RATE_LIMIT_HEALTHCARE_WINDOW_S: env.int(900, 1, 86400),
+  RATE_LIMIT_AI_LIMIT: env.int(20, 1, 1_000_000),
+  RATE_LIMIT_AI_WINDOW_S: env.int(60, 1, 86400),
+  RATE_LIMIT_AUTH_LIMIT: env.int(10, 1, 1_000_000),
+  RATE_LIMIT_AUTH_WINDOW_S: env.int(900, 1, 86400),
+  RATE_LIMIT_DEFAULT_LIMIT: env.int(100, 1, 1_000_000),
+  RATE_LIMIT_DEFAULT_WINDOW_S: env.int(900, 1, 86400),
+  /** Prefix of every rate-limit key in Redis (lets environments and tests share one Redis). */
+  RATE_LIMIT_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/)
+    .default('neonpro:rl:'),
+  /** What to do when Redis cannot be reached: `open` lets requests through, `closed` answers 503. */
+  RATE_LIMIT_REDIS_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+  /** Shared rate-limit counters for every replica; unset = in-memory (one replica only). */
+  REDIS_URL: z
+    .string()
+    .refine((s) => {
+      try {
+        return /^rediss?:$/.test(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Bound for one Redis command before it counts as "Redis down". */
+  REDIS_COMMAND_TIMEOUT_MS: env.int(500, 10, 60000),
+
+  // Downstream policies (cockatiel): agent over NATS, Postgres, Supabase Auth
+  ...policyEnv('AGENT', { retries: 2, threshold: 5, halfOpenMs: 10000, bulkhead: 200, queue: 100 }),
+  ...policyEnv('POSTGRES', { timeoutMs: 5000, retries: 2, threshold: 5, halfOpenMs: 5000, bulkhead: 50, queue: 200 }),
+  ...policyEnv('SUPABASE_AUTH', {
+    timeoutMs: 5000,
+    retries: 1,
+    threshold: 5,
+    halfOpenMs: 10000,
+    bulkhead: 50,
+    queue: 100,
+  }),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isSpanContextValid, isValidSpanId, isValidTraceId, type SpanContext } from '@opentelemetry/api';
 
 /** W3C Trace Context: version-traceid-parentid-flags. */
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -12,7 +13,8 @@ export interface TraceContext {
 export function parseTraceparent(value: unknown): TraceContext | undefined {
   if (typeof value !== 'string') return undefined;
   const m = TRACEPARENT.exec(value.trim());
-  if (!m || /^0+$/.test(m[1]) || /^0+$/.test(m[2])) return undefined;
+  // OpenTelemetry's own validity rules (hex, not all zeros).
+  if (!m || !isValidTraceId(m[1]) || !isValidSpanId(m[2])) return undefined;
   return { traceId: m[1], spanId: m[2], flags: m[3] };
 }
 
@@ -27,4 +29,31 @@ export function childTraceContext(parent?: TraceContext): TraceContext {
 
 export function formatTraceparent(ctx: TraceContext): string {
   return `00-${ctx.traceId}-${ctx.spanId}-${ctx.flags}`;
+}
+
+/** The OpenTelemetry view of a context, for code that speaks @opentelemetry/api. */
+export function toSpanContext(ctx: TraceContext): SpanContext {
+  return { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: parseInt(ctx.flags, 16), isRemote: true };
+}
+
+export interface ChildTrace {
+  /** The `traceparent` to send downstream: same trace, a new span id (this hop). */
+  traceparent: string;
+  traceId: string;
+  spanId: string;
+  /** The caller's span id, when the caller sent a valid traceparent. */
+  parentSpanId?: string;
+}
+
+/** Continues an incoming W3C traceparent header (or starts a trace) for one outgoing call. */
+export function childTrace(incoming: unknown): ChildTrace {
+  const parent = parseTraceparent(Array.isArray(incoming) ? (incoming as unknown[])[0] : incoming);
+  const child = childTraceContext(parent);
+  if (!isSpanContextValid(toSpanContext(child))) throw new Error('generated an invalid span context');
+  return {
+    traceparent: formatTraceparent(child),
+    traceId: child.traceId,
+    spanId: child.spanId,
+    ...(parent ? { parentSpanId: parent.spanId } : {}),
+  };
 }

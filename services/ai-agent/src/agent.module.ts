@@ -43,7 +43,7 @@ export class AgentModule {
               return trace ? { trace_id: trace.traceId, span_id: trace.spanId } : {};
             },
             customAttributeKeys: { reqId: 'request_id' },
-            quietResLogger: true,
+            // Not quietResLogger: its "message completed" line would drop the trace props above.
           },
         }),
         OpsModule.forRoot('ai-agent', config.instanceId),

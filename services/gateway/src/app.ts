@@ -1,11 +1,14 @@
 import { hostname } from 'node:os';
+import compress from '@fastify/compress';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type GatewayConfig, gatewayConfigSchema, loadConfig } from '@neonpro/config';
 import { createLogger, resolveRequestId } from '@neonpro/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { GatewayModule } from './gateway.module.js';
+import type { Logger as Pino } from 'pino';
+import { isStreaming, serverTimingHeader } from './common/server-timing.js';
+import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 
 export interface GatewayApp {
@@ -15,38 +18,119 @@ export interface GatewayApp {
   close(): Promise<void>;
 }
 
+/** The design's Content-Security-Policy, sent verbatim (no inline scripts, no eval, no framing). */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
+export const PERMISSIONS_POLICY =
+  'camera=(), microphone=(), geolocation=(), payment=(), usb=(), bluetooth=(), serial=(), hid=(), ' +
+  'magnetometer=(), gyroscope=(), accelerometer=(), midi=(), display-capture=(), interest-cohort=()';
+export const HSTS = 'max-age=31536000; includeSubDomains; preload';
+/** Headers a browser client may read on cross-origin responses. */
+export const CORS_EXPOSED_HEADERS = [
+  'X-Request-Id',
+  'Retry-After',
+  'RateLimit',
+  'RateLimit-Policy',
+  'X-RateLimit-Limit',
+  'X-RateLimit-Remaining',
+  'X-RateLimit-Reset',
+  'Server-Timing',
+];
+
 /** Builds and starts one gateway replica. */
-export async function startGateway(env: Record<string, string | undefined> = process.env): Promise<GatewayApp> {
+export async function startGateway(
+  env: Record<string, string | undefined> = process.env,
+  extras: GatewayModuleExtras = {},
+): Promise<GatewayApp> {
   const parsed = loadConfig('gateway', gatewayConfigSchema, env);
   const config = { ...parsed, instanceId: `${hostname()}-${process.pid}-${parsed.PORT}` };
   const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL, instance: config.instanceId });
 
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // X-Forwarded-For/-Proto are believed only from these peers (req.ip, req.protocol).
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       resolveRequestId(req.headers['x-request-id']),
     return503OnClosing: true,
   });
   // bodyParser: false keeps Fastify's own JSON parser only, so form or text bodies get 415.
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger, extras), adapter, {
     bufferLogs: true,
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
-  installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics));
+  // Nest 12's built-in helmet (same headers as helmet 8) runs in the adapter's own onRequest
+  // hook and writes to the raw response, so 404s, router errors and SSE carry the headers too.
+  // CSP and HSTS are set by our hook below: CSP must be the exact design string and HSTS depends
+  // on the request's protocol.
+  app.useSecurityHeaders({
+    contentSecurityPolicy: false,
+    strictTransportSecurity: false,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    xContentTypeOptions: true,
+  });
+  const wildcard = config.CORS_ORIGINS.includes('*');
+  const allowed = new Set(config.CORS_ORIGINS);
+  app.enableCors({
+    origin: wildcard ? '*' : (origin, cb) => cb(null, origin !== undefined && allowed.has(origin)),
+    // Never `*` together with credentials.
+    credentials: !wildcard,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-Request-Id', 'Accept', 'traceparent', 'tracestate'],
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
+  await app.register(compress, {
+    threshold: config.COMPRESSION_THRESHOLD_BYTES,
+    encodings: ['br', 'gzip', 'deflate'],
+    // SSE is written to the hijacked raw response and never passes through here; be explicit anyway.
+    customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
+  });
+  installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
 
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port, nats: config.NATS_URL, subject_prefix: config.NATS_SUBJECT_PREFIX }, 'gateway ready');
+  logger.info(
+    {
+      port,
+      nats: config.NATS_URL,
+      subject_prefix: config.NATS_SUBJECT_PREFIX,
+      rate_limit_store: config.REDIS_URL ? 'redis' : 'memory',
+    },
+    'gateway ready',
+  );
   return { app, config, port, close: () => app.close() };
 }
 
-function installFastifyHooks(fastify: FastifyInstance, metrics: GatewayMetrics): void {
+function installFastifyHooks(
+  fastify: FastifyInstance,
+  metrics: GatewayMetrics,
+  config: GatewayConfig,
+  logger: Pino,
+): void {
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     void reply.header('X-Request-Id', String(req.id));
+    void reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    void reply.header('Permissions-Policy', PERMISSIONS_POLICY);
+    // req.protocol reads X-Forwarded-Proto only from a TRUST_PROXY peer.
+    if (req.protocol === 'https') void reply.header('Strict-Transport-Security', HSTS);
+    if (isApiPath(req.url)) void reply.header('Cache-Control', 'no-store');
+  });
+  fastify.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    // Handlers may set their own Cache-Control; /v1 answers are per-user data, never cacheable.
+    if (isApiPath(req.url)) void reply.header('Cache-Control', 'no-store');
+    if (!reply.hasHeader('Server-Timing'))
+      void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
+    return payload;
   });
   fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     // Route templates keep label cardinality bounded; unmatched paths collapse to one label.
@@ -54,5 +138,30 @@ function installFastifyHooks(fastify: FastifyInstance, metrics: GatewayMetrics):
     const labels = { route, method: req.method, status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    // A stream's length is the answer's length, not latency: SSE is judged by its first event
+    // (see Server-Timing upstream), not here.
+    const ms = reply.elapsedTime;
+    if (ms < config.SLOW_REQUEST_WARN_MS || isStreaming(req)) return;
+    const critical = ms >= config.SLOW_REQUEST_CRITICAL_MS;
+    metrics.slowRequests.inc({ severity: critical ? 'critical' : 'warn', route });
+    const fields = {
+      request_id: String(req.id),
+      route,
+      method: req.method,
+      status: reply.statusCode,
+      duration_ms: Math.round(ms),
+      threshold_ms: critical ? config.SLOW_REQUEST_CRITICAL_MS : config.SLOW_REQUEST_WARN_MS,
+    };
+    if (critical) logger.error({ ...fields, severity: 'critical' }, 'slow request (critical)');
+    else logger.warn({ ...fields, severity: 'warn' }, 'slow request');
   });
+}
+
+/** A hop count becomes proxy-addr's function form (what Fastify does with a number itself). */
+function trustProxyOption(v: false | number | string[]): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  return typeof v === 'number' ? (_addr: string, hop: number) => hop < v : v;
+}
+
+function isApiPath(url: string): boolean {
+  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 }

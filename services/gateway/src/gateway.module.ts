@@ -1,5 +1,6 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from './rate-limit/throttler.js';
 import { httpLoggerParams, OpsModule } from '@neonpro/observability';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -11,23 +12,49 @@ import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service.js';
 import { StreamTracker } from './lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { NatsConnectionService } from './nats/nats-connection.service.js';
+import { AuthAttemptLimiter } from './rate-limit/auth-attempt-limiter.service.js';
+import { namedThrottlers, RateLimitGuard } from './rate-limit/rate-limit.guard.js';
+import { RateLimitService, tierLimits } from './rate-limit/rate-limit.service.js';
+import { policyRegistryProvider } from './resilience/gateway-policies.js';
+
+/** Extra pieces for tests (test-only controllers/providers); production passes nothing. */
+export interface GatewayModuleExtras {
+  controllers?: Type[];
+  providers?: Provider[];
+  /** Global guards that must run before the rate limiter (e.g. authentication setting request.principal). */
+  guardsBeforeRateLimit?: Type[];
+}
 
 @Module({})
 export class GatewayModule {
-  static forRoot(config: GatewayRuntimeConfig, logger: Logger): DynamicModule {
+  static forRoot(config: GatewayRuntimeConfig, logger: Logger, extras: GatewayModuleExtras = {}): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [LoggerModule.forRoot(httpLoggerParams(logger)), OpsModule.forRoot('gateway', config.instanceId)],
-      controllers: [ChatController],
+      imports: [
+        LoggerModule.forRoot(httpLoggerParams(logger)),
+        OpsModule.forRoot('gateway', config.instanceId),
+        // Counters live in RateLimitService (Redis or memory); the guard never uses the default storage.
+        ThrottlerModule.forRoot({ throttlers: namedThrottlers(tierLimits(config)), setHeaders: false }),
+      ],
+      controllers: [ChatController, ...(extras.controllers ?? [])],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        // An authentication guard must be registered as APP_GUARD *before* this one so that
+        // request.principal (the per-user tracker) is set when limits are counted.
+        ...(extras.guardsBeforeRateLimit ?? []).map((g) => ({ provide: APP_GUARD, useClass: g })),
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         GatewayMetrics,
+        RateLimitService,
+        AuthAttemptLimiter,
+        policyRegistryProvider,
         NatsConnectionService,
         AgentClient,
         StreamTracker,
         GatewayLifecycle,
+        ...(extras.providers ?? []),
       ],
+      exports: [RateLimitService, AuthAttemptLimiter, policyRegistryProvider],
     };
   }
 }

@@ -1,55 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { AGENT_QUEUE_GROUP, type AgentEvent, agentChatRequestSchema, agentSubjects } from '@neonpro/contracts';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { AgentEvent } from '@neonpro/contracts';
 import { NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
-
-type Behaviour = (
-  req: { message: string; message_id: string },
-  msg: Msg,
-) => AgentEvent[] | 'silent' | 'stall-after-first';
-
-/**
- * A scripted agent peer on the real NATS server, speaking Nest's reply envelope, so the
- * gateway's handling of every agent behaviour can be driven deterministically.
- */
-class ScriptedAgent {
-  readonly seen: Msg[] = [];
-  readonly cancels: string[] = [];
-  behaviour: Behaviour = (req) => [
-    { type: 'token', delta: 'Olá ' },
-    { type: 'token', delta: 'mundo' },
-    { type: 'done', message_id: req.message_id, content: 'Olá mundo' },
-  ];
-
-  constructor(
-    private readonly nc: NatsConnection,
-    prefix: string,
-  ) {
-    const s = agentSubjects(prefix);
-    nc.subscribe(s.chat, { queue: AGENT_QUEUE_GROUP, callback: (_e, m) => this.onChat(m) });
-    nc.subscribe(s.cancel, {
-      callback: (_e, m) => {
-        this.cancels.push(m.json<{ data: { message_id: string } }>().data.message_id);
-      },
-    });
-  }
-
-  private onChat(m: Msg): void {
-    this.seen.push(m);
-    const packet = m.json<{ id: string; data: unknown }>();
-    const req = agentChatRequestSchema.parse(packet.data);
-    const out = this.behaviour(req, m);
-    if (out === 'silent') return;
-    if (out === 'stall-after-first') {
-      m.respond(JSON.stringify({ id: packet.id, response: { type: 'token', delta: 'x' } }));
-      return;
-    }
-    out.forEach((ev, i) =>
-      m.respond(JSON.stringify({ id: packet.id, response: ev, isDisposed: i === out.length - 1 || undefined })),
-    );
-  }
-}
+import { parseSse, ScriptedAgent } from './support/scripted-agent.js';
 
 describe('gateway chat API against a scripted agent on real NATS', () => {
   const prefix = uniquePrefix('gw-it');
@@ -114,7 +68,10 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(body.message_id).toMatch(/^[0-9a-f-]{36}$/);
       const seen = agent!.seen.at(-1)!;
       expect(seen.headers?.get('x-request-id')).toBe('my-req-42');
-      expect(seen.headers?.get('traceparent')).toBe(traceparent);
+      // Same trace, a new span for the gateway → agent hop.
+      const sent = seen.headers?.get('traceparent') ?? '';
+      expect(sent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+      expect(sent).not.toBe(traceparent);
     });
 
     it('keeps the session id the client sends', async () => {
@@ -230,20 +187,3 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
     expect(metrics).toContain('gateway_nats_request_duration_seconds');
   });
 });
-
-export function parseSse(text: string): { id?: string; event?: string; data: unknown }[] {
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim())
-    .map((block) => {
-      const ev: { id?: string; event?: string; data: unknown } = { data: undefined };
-      for (const line of block.split('\n')) {
-        const [k, ...rest] = line.split(': ');
-        const v = rest.join(': ');
-        if (k === 'id') ev.id = v;
-        else if (k === 'event') ev.event = v;
-        else if (k === 'data') ev.data = JSON.parse(v);
-      }
-      return ev;
-    });
-}

@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
-import { type AgentEvent, type ChatRequestBody, chatRequestBodySchema, ErrorCode } from '@neonpro/contracts';
-import { HealthRegistry } from '@neonpro/observability';
+import {
+  type AgentChatRequest,
+  type AgentEvent,
+  type ChatRequestBody,
+  chatRequestBodySchema,
+  ErrorCode,
+} from '@neonpro/contracts';
+import { childTrace, HealthRegistry } from '@neonpro/observability';
+import { PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemException } from '../common/problem.js';
+import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
-import { AgentCallError, AgentClient } from './agent-client.service.js';
+import { AGENT_POLICY } from '../resilience/gateway-policies.js';
+import { type AgentCallContext, AgentCallError, AgentClient } from './agent-client.service.js';
 import { wantsEventStream } from './content-negotiation.js';
 import { SseWriter } from './sse-writer.js';
 
@@ -19,6 +28,7 @@ export class ChatController {
     private readonly agent: AgentClient,
     private readonly streams: StreamTracker,
     private readonly health: HealthRegistry,
+    private readonly policies: PolicyRegistry,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
   ) {}
 
@@ -32,22 +42,30 @@ export class ChatController {
     if (this.health.isShuttingDown) {
       throw new ProblemException(503, ErrorCode.ShuttingDown, 'This gateway is restarting; retry.', { retryAfter: 1 });
     }
+    // AGENT_TIMEOUT_MS bounds every silence of this request, not the socket idle timeout.
+    exemptFromIdleTimeout(req);
     const sessionId = body.session_id ?? randomUUID();
-    const messageId = randomUUID();
-    const events = this.agent.chat(
-      {
-        session_id: sessionId,
-        message_id: messageId,
-        message: body.message,
-        client_message_id: body.client_message_id,
-      },
-      { requestId: String(req.id), traceparent: headerValue(req.headers.traceparent) },
-    );
+    const ctx: AgentCallContext = {
+      requestId: String(req.id),
+      traceparent: childTrace(req.headers.traceparent).traceparent,
+    };
     const release = this.streams.begin();
+    let events: AsyncGenerator<AgentEvent> | undefined;
     try {
       // Wait for the first event before committing a status, so early failures are proper problems.
-      const first = await this.next(events);
+      const opened = await timed(req, 'upstream', () =>
+        this.open(
+          { session_id: sessionId, message: body.message, client_message_id: body.client_message_id },
+          ctx,
+          // Safe to resend only when the agent can dedupe it (client_message_id), and only before
+          // anything reached the client: a started stream is never retried.
+          body.client_message_id !== undefined,
+        ),
+      );
+      events = opened.events;
+      const first = opened.first;
       if (first.type === 'error') throw this.agentErrorToProblem(first);
+      void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
       if (wantsEventStream(req.headers.accept)) {
         await this.relaySse(req, reply, events, first, sessionId);
       } else {
@@ -55,11 +73,45 @@ export class ChatController {
         void reply
           .status(200)
           .header('Cache-Control', 'no-store')
-          .send({ session_id: sessionId, message_id: messageId, content });
+          .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime))
+          .send({ session_id: sessionId, message_id: opened.messageId, content });
       }
     } finally {
       release();
-      await events.return(undefined);
+      await events?.return(undefined);
+    }
+  }
+
+  /**
+   * Starts an agent call under the `agent` policy (bulkhead, breaker, optional retry) and waits
+   * for its first event. Each attempt gets its own message id so a cancel sent for a failed
+   * attempt can never hit the retry.
+   */
+  private async open(
+    turn: Omit<AgentChatRequest, 'message_id'>,
+    ctx: AgentCallContext,
+    retry: boolean,
+  ): Promise<{ events: AsyncGenerator<AgentEvent>; first: AgentEvent; messageId: string }> {
+    try {
+      return await this.policies.get(AGENT_POLICY).execute(
+        async (signal) => {
+          const messageId = randomUUID();
+          const events = this.agent.chat({ ...turn, message_id: messageId }, ctx);
+          try {
+            const r = await events.next();
+            if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+            // The policy gave up on this attempt meanwhile: nobody will read the stream.
+            if (signal.aborted) throw new AgentCallError('timeout', 'The assistant did not answer in time.');
+            return { events, first: r.value, messageId };
+          } catch (err) {
+            await events.return(undefined);
+            throw err;
+          }
+        },
+        { retry },
+      );
+    } catch (err) {
+      throw this.callErrorToProblem(err);
     }
   }
 
@@ -125,6 +177,19 @@ export class ChatController {
 
   private callErrorToProblem(err: unknown): ProblemException {
     if (err instanceof ProblemException) return err;
+    if (err instanceof UpstreamUnavailableError) {
+      return new ProblemException(
+        503,
+        ErrorCode.UpstreamUnavailable,
+        err.reason === 'breaker_open'
+          ? 'The assistant is failing; calls are paused for a moment.'
+          : 'The assistant is at capacity; retry shortly.',
+        { retryAfter: err.retryAfterMs / 1000 },
+      );
+    }
+    if (err instanceof UpstreamTimeoutError) {
+      return new ProblemException(504, ErrorCode.AgentTimeout, 'The assistant did not answer in time.');
+    }
     if (!(err instanceof AgentCallError)) throw err;
     const retryAfter = this.config.AGENT_RETRY_AFTER_S;
     switch (err.kind) {
@@ -152,8 +217,4 @@ export class ChatController {
         return new ProblemException(502, event.code, event.message);
     }
   }
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { markStreaming } from '../common/server-timing.js';
 
 /**
  * Writes Server-Sent Events on a hijacked Fastify reply. Every event carries an increasing
@@ -28,6 +29,7 @@ export class SseWriter {
       if (v !== undefined && !(k.toLowerCase() in lower(headers)))
         headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
     }
+    markStreaming(this.reply.request);
     this.reply.hijack();
     this.reply.raw.writeHead(200, headers);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { METRICS_REGISTRY } from '@neonpro/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** The gateway's Prometheus series (HTTP RED, NATS calls, open streams). */
+/** The gateway's Prometheus series (HTTP RED, NATS calls, open streams, rate limits, slow requests). */
 @Injectable()
 export class GatewayMetrics {
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
@@ -10,6 +10,9 @@ export class GatewayMetrics {
   readonly natsRequests: Counter<'outcome'>;
   readonly natsFirstEvent: Histogram;
   readonly openStreams: Gauge;
+  readonly rateLimitRejections: Counter<'tier'>;
+  readonly rateLimitStoreErrors: Counter<'fail_mode'>;
+  readonly slowRequests: Counter<'severity' | 'route'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.httpRequests = new Counter({
@@ -40,6 +43,24 @@ export class GatewayMetrics {
     this.openStreams = new Gauge({
       name: 'gateway_open_streams',
       help: 'Agent reply streams being relayed now',
+      registers: [registry],
+    });
+    this.rateLimitRejections = new Counter({
+      name: 'gateway_rate_limit_rejections_total',
+      help: 'Requests refused with 429 by rate-limit tier',
+      labelNames: ['tier'],
+      registers: [registry],
+    });
+    this.rateLimitStoreErrors = new Counter({
+      name: 'gateway_rate_limit_store_errors_total',
+      help: 'Requests whose rate-limit check could not reach the store, by fail mode applied',
+      labelNames: ['fail_mode'],
+      registers: [registry],
+    });
+    this.slowRequests = new Counter({
+      name: 'gateway_slow_requests_total',
+      help: 'Requests slower than SLOW_REQUEST_WARN_MS (warn) or SLOW_REQUEST_CRITICAL_MS (critical)',
+      labelNames: ['severity', 'route'],
       registers: [registry],
     });
   }

@@ -1,0 +1,95 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  normalizeIp,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerOptions,
+  type ThrottlerRequest,
+  type ThrottlerStorage,
+} from './throttler.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RATE_LIMIT_TIER_KEY, type RateLimitTierName, SKIP_RATE_LIMIT_KEY } from './rate-limit-tier.decorator.js';
+import { RateLimitService, type TierLimit } from './rate-limit.service.js';
+
+/** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
+const UNLIMITED_PATHS = /^\/(health|metrics|docs)(\/|$)/;
+
+interface Principal {
+  user_id?: string;
+}
+
+export function tierOf(context: ExecutionContext): RateLimitTierName {
+  const fromHandler = Reflect.getMetadata(RATE_LIMIT_TIER_KEY, context.getHandler()) as RateLimitTierName | undefined;
+  const fromClass = Reflect.getMetadata(RATE_LIMIT_TIER_KEY, context.getClass()) as RateLimitTierName | undefined;
+  return fromHandler ?? fromClass ?? 'default';
+}
+
+/** One named throttler per counted tier; each one only looks at routes of its own tier. */
+export function namedThrottlers(tiers: Record<RateLimitTierName, TierLimit>): ThrottlerOptions[] {
+  // `auth` counts failed logins only, in the login handler (AuthAttemptLimiter), not per request.
+  return (['healthcare', 'ai', 'default'] as const).map((name) => ({
+    name,
+    limit: tiers[name].limit,
+    ttl: tiers[name].windowMs,
+    skipIf: (ctx: ExecutionContext) => tierOf(ctx) !== name,
+  }));
+}
+
+/**
+ * @nestjs/throttler's guard with the project's semantics: tiers from `@RateLimitTier`, a tracker
+ * per user id (else client IP, trusted-proxy aware), counters shared through RateLimitService,
+ * RFC 9457 429s with Retry-After, and both IETF and legacy headers.
+ * Runs after an authentication guard registered before it, so `request.principal` is known.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly rateLimit: RateLimitService,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return Promise.resolve(true);
+    const skip =
+      this.reflector.getAllAndOverride<boolean | undefined>(SKIP_RATE_LIMIT_KEY, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true;
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const path = req.routeOptions.url ?? req.url;
+    return Promise.resolve(skip || UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
+  }
+
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
+    const principal = req.principal as Principal | undefined;
+    if (principal?.user_id) return Promise.resolve(`user:${principal.user_id}`);
+    // req.ip honours X-Forwarded-For only from TRUST_PROXY peers (Fastify's trustProxy).
+    return Promise.resolve(`ip:${normalizeIp(String(req.ip))}`);
+  }
+
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    // Per tier, not per route: every route of a tier shares one budget.
+    return this.rateLimit.key(throttlerName, tracker);
+  }
+
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, getTracker, generateKey } = request;
+    const tier = (throttler.name ?? 'default') as RateLimitTierName;
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const tracker = await getTracker(req, context);
+    const state = await this.rateLimit.hit(generateKey(context, tracker, tier), ttl);
+    if (!state) return true; // store down, failing open (logged and counted by the service)
+    const tierLimit = { limit, windowMs: ttl };
+    this.rateLimit.setHeaders(reply, tier, tierLimit, state);
+    if (state.hits > limit) throw this.rateLimit.rejection(tier, state);
+    return true;
+  }
+}

@@ -1,0 +1,70 @@
+import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix, waitFor } from '@neonpro/testing';
+
+/**
+ * Built processes: the W3C trace context crosses HTTP → NATS → agent logs, and a gateway whose
+ * Redis is unreachable keeps serving (fail open) and says so in its log and metrics.
+ */
+describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
+  const prefix = uniquePrefix('e2e-edge');
+  let gateway: ServiceProcess;
+  let agent: ServiceProcess;
+
+  beforeAll(async () => {
+    const common = { NATS_URL, NATS_SUBJECT_PREFIX: prefix };
+    agent = spawnService('ai-agent', await freePort(), { ...common, AGENT_INSTANCE_ID: 'e2e-edge' });
+    gateway = spawnService('gateway', await freePort(), {
+      ...common,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_COMMAND_TIMEOUT_MS: '100',
+    });
+    await Promise.all([gateway, agent].map((p) => p.waitReady()));
+  });
+
+  afterAll(async () => {
+    await Promise.all([gateway, agent].filter(Boolean).map((p) => p.stop('SIGKILL')));
+  });
+
+  it('carries the caller trace id to the agent logs with a new span id for the hop', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const parentSpan = 'b7ad6b7169203331';
+    const r = await fetch(`${gateway.url}/v1/ai/chat`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'e2e-trace-1',
+        traceparent: `00-${traceId}-${parentSpan}-01`,
+      },
+      body: JSON.stringify({ message: 'Olá' }),
+    });
+    expect(r.status).toBe(200);
+    const mine = () => agent.logs().filter((x) => x.request_id === 'e2e-trace-1');
+    await waitFor(() => mine().length > 0, 'agent log lines for the request');
+    const lines = mine();
+    for (const l of lines) {
+      expect(l.trace_id).toBe(traceId);
+      expect(l.span_id).toMatch(/^[0-9a-f]{16}$/);
+      expect(l.span_id).not.toBe(parentSpan);
+    }
+  });
+
+  it('starts a trace when the caller sends none', async () => {
+    const r = await fetch(`${gateway.url}/v1/ai/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-trace-2' },
+      body: JSON.stringify({ message: 'Olá' }),
+    });
+    expect(r.status).toBe(200);
+    const mine = () => agent.logs().filter((x) => x.request_id === 'e2e-trace-2');
+    await waitFor(() => mine().length > 0, 'agent log line for the request');
+    expect(mine()[0]?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('with Redis unreachable it fails open: requests pass, one log line, a metric', async () => {
+    expect(
+      gateway.logs().some((l) => l.level === 'warn' && l.msg === 'rate-limit store unavailable: failing open'),
+    ).toBe(true);
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/gateway_rate_limit_store_errors_total\{[^}]*fail_mode="open"[^}]*\} [1-9]/);
+    expect(gateway.output.join('')).not.toMatch(/"statusCode":500/);
+  });
+});
