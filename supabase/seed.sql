@@ -99,3 +99,11 @@ from days cross join pros cross join slots
 cross join lateral (select 'seed:' || pros.key || ':' || days.day || ':' || slots.s as key) k
 where extract(isodow from days.day) < 6 or (pros.key = 'lima' and days.d = 1)
 on conflict do nothing;
+
+-- Every synthetic patient consented to treatment data processing (LGPD art. 11, II, f).
+insert into public.consents (id, clinic_id, patient_id, purpose, legal_basis, granted_at)
+select pg_temp.seed_uuid('consent:' || p.id), p.clinic_id, p.id, 'treatment', 'health_protection', p.created_at
+from public.patients p
+where p.id in (select pg_temp.seed_uuid('patient:' || c || ':' || g) from unnest(array['aurora', 'boreal']) c,
+               generate_series(1, 50) g)
+on conflict do nothing;

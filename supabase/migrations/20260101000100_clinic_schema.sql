@@ -224,7 +224,7 @@ create trigger patients_clinical_notes_guard before insert or update on public.p
 -- by RLS, so redacting mentions of an erased patient needs a narrowly scoped definer function.
 create or replace function app.redact_patient_mentions(p_patient_id uuid) returns integer
 language plpgsql security definer set search_path = '' as $$
-declare p public.patients; n integer := 0; needle text;
+declare p public.patients; n integer := 0; c integer; needle text;
 begin
   select * into p from public.patients where id = p_patient_id and clinic_id = app.current_clinic_id();
   if not found or app.current_member_role() <> 'admin' then return 0; end if;
@@ -234,7 +234,8 @@ begin
     if length(needle) >= 3 then
       update public.chat_messages set content = replace(content, needle, '[removido]')
        where clinic_id = p.clinic_id and strpos(content, needle) > 0;
-      get diagnostics n = row_count;
+      get diagnostics c = row_count;
+      n := n + c;
     end if;
   end loop;
   return n;
