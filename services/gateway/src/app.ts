@@ -5,6 +5,7 @@ import { type GatewayConfig, gatewayConfigSchema, loadConfig } from '@neonpro/co
 import { createLogger, resolveRequestId } from '@neonpro/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 
@@ -32,6 +33,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   });
   app.useLogger(app.get(Logger));
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics));
+  setupOpenApi(app);
 
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();
