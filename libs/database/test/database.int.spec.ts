@@ -30,7 +30,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   const users: Record<string, JwtClaims> = {};
   const clinics: Record<string, string> = {};
 
-  const as = (email: string): JwtClaims => users[email]!;
+  const as = (email: string): JwtClaims => users[email];
 
   beforeAll(async () => {
     tdb = await createTestDatabase({ seed: true });
@@ -68,20 +68,20 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
           `select (select count(*) from clinics) || '/' || (select count(*) from auth.users) || '/' ||
                   (select count(*) from patients) || '/' || (select count(*) from appointments) as n`,
         );
-        return r.rows[0]!.n;
+        return r.rows[0].n;
       });
     const before = await count();
     await runSeed(db.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
     expect(await count()).toBe(before);
     expect(before.split('/').slice(0, 3)).toEqual(['2', '4', '100']);
     const tomorrow = await db.withUser(as('dra.lima@aurora.demo'), async (r, tx) => {
-      const lima = (await r.professionals.findByName('lima'))[0]!;
+      const lima = (await r.professionals.findByName('lima'))[0];
       const q = await tx.query<{ n: number }>(
         `select count(*)::int as n from appointments where professional_id = $1
            and (starts_at at time zone 'America/Sao_Paulo')::date = (now() at time zone 'America/Sao_Paulo')::date + 1`,
         [lima.id],
       );
-      return q.rows[0]!.n;
+      return q.rows[0].n;
     });
     expect(tomorrow).toBeGreaterThan(0);
   });
@@ -103,7 +103,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   it('RLS: direct SQL as authenticated with another clinic’s claims cannot read or write', async () => {
     const auroraPatient = await db.withUser(
       as('admin@aurora.demo'),
-      async (r) => (await r.patients.search({ limit: 1 })).data[0]!,
+      async (r) => (await r.patients.search({ limit: 1 })).data[0],
     );
     await db.withUser(as('admin@boreal.demo'), async (_r, tx) => {
       expect((await tx.query('select current_user as u')).rows[0]).toEqual({ u: 'authenticated' });
@@ -150,7 +150,9 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     }
     // Nothing leaked into Aurora.
     const n = await db.withUser(as('admin@aurora.demo'), async (_r, tx) =>
-      Number((await tx.query(`select count(*) as n from patients where full_name = 'Intruso'`)).rows[0]!.n),
+      Number(
+        (await tx.query<{ n: string }>(`select count(*) as n from patients where full_name = 'Intruso'`)).rows[0].n,
+      ),
     );
     expect(n).toBe(0);
   });
@@ -158,11 +160,11 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   it('RLS: repositories answer another clinic’s ids with NotFound (404, not 403)', async () => {
     const auroraPatient = await db.withUser(
       as('admin@aurora.demo'),
-      async (r) => (await r.patients.search({ limit: 1 })).data[0]!,
+      async (r) => (await r.patients.search({ limit: 1 })).data[0],
     );
     const auroraAppt = await db.withUser(
       as('admin@aurora.demo'),
-      async (r) => (await r.appointments.list({ limit: 1 })).data[0]!,
+      async (r) => (await r.appointments.list({ limit: 1 })).data[0],
     );
     await expect(db.withUser(as('admin@boreal.demo'), (r) => r.patients.get(auroraPatient.id))).rejects.toBeInstanceOf(
       NotFoundError,
@@ -184,7 +186,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       db.withUser(as('admin@boreal.demo'), (r) =>
         r.appointments.book({
           patient_id: auroraPatient.id,
-          professional_id: boreal[0]!.id,
+          professional_id: boreal[0].id,
           starts_at: '2030-01-01T10:00:00Z',
           ends_at: '2030-01-01T11:00:00Z',
           procedure: 'x',
@@ -222,8 +224,10 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   it('every patient access writes one audit row in the same transaction, and audit_log is append-only', async () => {
     const claims = as('admin@aurora.demo');
     const auditCount = () =>
-      db.withUser(claims, async (_r, tx) => Number((await tx.query('select count(*) as n from audit_log')).rows[0]!.n));
-    const p = await db.withUser(claims, async (r) => (await r.patients.search({ limit: 1 })).data[0]!);
+      db.withUser(claims, async (_r, tx) =>
+        Number((await tx.query<{ n: string }>('select count(*) as n from audit_log')).rows[0].n),
+      );
+    const p = await db.withUser(claims, async (r) => (await r.patients.search({ limit: 1 })).data[0]);
     const before = await auditCount();
     await db.withUser(claims, (r) => r.patients.get(p.id), { requestId: 'req-audit-1' });
     await db.withUser(claims, (r) => r.patients.summary(p.id));
@@ -258,28 +262,28 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     const list = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.search({ limit: 5 }));
     expect(list.data.length).toBeGreaterThan(0);
     for (const p of list.data) expect(p).not.toHaveProperty('clinical_notes');
-    const one = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.get(list.data[0]!.id));
+    const one = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.get(list.data[0].id));
     expect(one).not.toHaveProperty('clinical_notes');
-    const summary = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.summary(list.data[0]!.id));
+    const summary = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.summary(list.data[0].id));
     expect(summary.patient).not.toHaveProperty('clinical_notes');
     await expect(
-      db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.update(list.data[0]!.id, { clinical_notes: 'x' })),
+      db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.update(list.data[0].id, { clinical_notes: 'x' })),
     ).rejects.toBeInstanceOf(ForbiddenError);
     // Direct SQL is refused by the trigger too.
     await expect(
       db.withUser(as('recepcao@aurora.demo'), (_r, tx) =>
-        tx.query(`update patients set clinical_notes = 'x' where id = $1`, [list.data[0]!.id]),
+        tx.query(`update patients set clinical_notes = 'x' where id = $1`, [list.data[0].id]),
       ),
     ).rejects.toMatchObject({ code: '42501' });
-    const doctor = await db.withUser(as('dra.lima@aurora.demo'), (r) => r.patients.get(list.data[0]!.id));
+    const doctor = await db.withUser(as('dra.lima@aurora.demo'), (r) => r.patients.get(list.data[0].id));
     expect(doctor.clinical_notes).toEqual(expect.any(String));
   });
 
   it('rejects double booking, books idempotently by key, and frees the slot on cancel', async () => {
     const claims = as('admin@aurora.demo');
     const { pro, patient } = await db.withUser(claims, async (r) => ({
-      pro: (await r.professionals.findByName('souza'))[0]!,
-      patient: (await r.patients.search({ limit: 1 })).data[0]!,
+      pro: (await r.professionals.findByName('souza'))[0],
+      patient: (await r.patients.search({ limit: 1 })).data[0],
     }));
     const slot = { starts_at: '2031-03-03T13:00:00Z', ends_at: '2031-03-03T14:00:00Z' };
     const first = await db.withUser(claims, (r) =>
@@ -340,13 +344,13 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     const claims = as('admin@aurora.demo');
     const day = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
     await db.withUser(claims, async (r) => {
-      const pro = (await r.professionals.findByName('campos'))[0]!;
-      const patient = (await r.patients.search({ limit: 1 })).data[0]!;
+      const pro = (await r.professionals.findByName('campos'))[0];
+      const patient = (await r.patients.search({ limit: 1 })).data[0];
       const all = await r.appointments.freeSlots({ professional_id: pro.id, date: day, slot_minutes: 60 });
       expect(all).toHaveLength(10);
-      await r.appointments.book({ patient_id: patient.id, professional_id: pro.id, procedure: 'x', ...all[2]! });
+      await r.appointments.book({ patient_id: patient.id, professional_id: pro.id, procedure: 'x', ...all[2] });
       const after = await r.appointments.freeSlots({ professional_id: pro.id, date: day, slot_minutes: 60 });
-      expect(after.map((s) => s.starts_at)).not.toContain(all[2]!.starts_at);
+      expect(after.map((s) => s.starts_at)).not.toContain(all[2].starts_at);
       expect(after).toHaveLength(9);
     });
   });
@@ -354,7 +358,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   it('consents: grant, list, revoke', async () => {
     const claims = as('admin@aurora.demo');
     await db.withUser(claims, async (r) => {
-      const p = (await r.patients.search({ limit: 1 })).data[0]!;
+      const p = (await r.patients.search({ limit: 1 })).data[0];
       const c = await r.consents.grant(p.id, { purpose: 'marketing', legal_basis: 'consent' });
       expect((await r.consents.list(p.id)).map((x) => x.id)).toContain(c.id);
       const revoked = await r.consents.revoke(p.id, c.id);
@@ -374,7 +378,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
         phone: '+55 11 95555-1234',
         clinical_notes: 'Alergia a lidocaína',
       });
-      const pro = (await r.professionals.list())[0]!;
+      const pro = (await r.professionals.list())[0];
       const appt = await r.appointments.book({
         patient_id: patient.id,
         professional_id: pro.id,
@@ -408,14 +412,18 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(second).toMatchObject({ already_erased: true, anonymized_at: first.anonymized_at });
 
     const after = await db.withService(async (_r, tx) => ({
-      patient: (await tx.query('select * from patients where id = $1', [patient.id])).rows[0],
+      patient: (await tx.query<{ full_name: string }>('select * from patients where id = $1', [patient.id])).rows[0],
       appt: (await tx.query('select * from appointments where id = $1', [appt.id])).rows[0],
-      chat: (await tx.query(`select content from chat_messages where client_message_id = 'z-1'`)).rows[0],
+      chat: (await tx.query<{ content: string }>(`select content from chat_messages where client_message_id = 'z-1'`))
+        .rows[0],
       anywhere: (
-        await tx.query(`select count(*)::int as n from patients where full_name like '%Zuleica%' or cpf = $1`, [cpf])
+        await tx.query<{ n: number }>(
+          `select count(*)::int as n from patients where full_name like '%Zuleica%' or cpf = $1`,
+          [cpf],
+        )
       ).rows[0],
       audit: (
-        await tx.query(
+        await tx.query<{ n: number }>(
           `select count(*)::int as n from audit_log where details::text like '%Zuleica%' or details::text like $1`,
           [`%${cpf}%`],
         )

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { AGENT_QUEUE_GROUP, type AgentEvent, agentChatRequestSchema, agentSubjects } from '@neonpro/contracts';
-import { NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import { createTestDatabase, NATS_URL, type TestDatabase, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
 
 type Behaviour = (
@@ -57,9 +57,12 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   let base: string;
   let nc: NatsConnection;
   let agent: ScriptedAgent | undefined;
+  let tdb: TestDatabase;
 
   beforeAll(async () => {
+    tdb = await createTestDatabase();
     gw = await startGateway({
+      DATABASE_URL: tdb.url,
       NATS_URL,
       NATS_SUBJECT_PREFIX: prefix,
       PORT: '0',
@@ -76,6 +79,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   afterAll(async () => {
     await gw?.close();
     await nc?.drain();
+    await tdb?.drop();
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>

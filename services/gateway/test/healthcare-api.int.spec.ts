@@ -138,9 +138,9 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       expect(noToken.headers.get('www-authenticate')).toBe('Bearer');
       expect((await call('GET', '/v1/me', { token: await hs('authenticated', -60) })).body.code).toBe('token_expired');
       expect((await call('GET', '/v1/me', { token: await hs('anon', 600) })).status).toBe(401);
-      const [, p] = tokens['admin@aurora.demo']!.split('.');
+      const [, p] = tokens['admin@aurora.demo'].split('.');
       expect((await call('GET', '/v1/me', { token: `eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.${p}.` })).status).toBe(401);
-      const t = tokens['admin@aurora.demo']!;
+      const t = tokens['admin@aurora.demo'];
       expect((await call('GET', '/v1/me', { token: `${t.slice(0, -3)}abc` })).status).toBe(401);
     });
   });
@@ -207,7 +207,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
 
     it('another clinic’s patient id → 404 on every route (never 403)', async () => {
       const aurora = (await call('GET', '/v1/patients?limit=1', { as: 'admin@aurora.demo' })).body.data as Json[];
-      const id = aurora[0]!.id as string;
+      const id = aurora[0].id as string;
       for (const [method, path, body] of [
         ['GET', `/v1/patients/${id}`],
         ['PATCH', `/v1/patients/${id}`, { phone: '1' }],
@@ -225,7 +225,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       const list = await call('GET', '/v1/patients?limit=5', { as: 'recepcao@aurora.demo' });
       expect(list.status).toBe(200);
       for (const p of list.body.data as Json[]) expect(p).not.toHaveProperty('clinical_notes');
-      const id = (list.body.data as Json[])[0]!.id as string;
+      const id = (list.body.data as Json[])[0].id as string;
       expect(await call('GET', `/v1/patients/${id}`, { as: 'recepcao@aurora.demo' })).not.toHaveProperty(
         'body.clinical_notes',
       );
@@ -245,9 +245,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       expect(pros.status).toBe(200);
       const lima = (pros.body.data as Json[]).find((p) => p.full_name === 'Dra. Lima')!;
       expect(Object.keys(lima).sort()).toEqual(['full_name', 'id', 'specialty']);
-      const patient = (
-        (await call('GET', '/v1/patients?limit=1', { as: 'admin@aurora.demo' })).body.data as Json[]
-      )[0]!;
+      const patient = ((await call('GET', '/v1/patients?limit=1', { as: 'admin@aurora.demo' })).body.data as Json[])[0];
       const body = {
         patient_id: patient.id,
         professional_id: lima.id,

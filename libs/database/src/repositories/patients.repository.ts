@@ -102,7 +102,7 @@ export class PatientsRepository {
   private async find(id: string): Promise<Patient> {
     const row = await this.ctx.one<Patient>(`select ${COLUMNS} from public.patients p where p.id = $1`, [id]);
     if (!row) throw new NotFoundError('patient');
-    return (await this.shape([row]))[0]!;
+    return (await this.shape([row]))[0];
   }
 
   async get(id: string): Promise<Patient> {

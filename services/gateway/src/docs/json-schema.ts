@@ -9,7 +9,7 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'):
     io,
     unrepresentable: 'any',
   }) as Record<string, unknown>;
-  return rest as SchemaObject;
+  return rest;
 }
 
 /** One @ApiQuery per property of a zod object schema. */
@@ -18,5 +18,5 @@ export function ApiQueryFrom(schema: z.ZodType): MethodDecorator {
   const decorators = Object.entries(s.properties ?? {}).map(([name, prop]) =>
     ApiQuery({ name, required: s.required?.includes(name) ?? false, schema: prop }),
   );
-  return applyDecorators(...decorators) as MethodDecorator;
+  return applyDecorators(...decorators);
 }
