@@ -74,9 +74,15 @@ export class Database {
     });
   }
 
-  /** Bypasses RLS. Only for migrations, seed and membership resolution. */
+  /**
+   * Bypasses RLS as `service_role` (BYPASSRLS, no DDL), as on Supabase. Only for membership
+   * resolution and the few paths that truly need it; migrations and seed use the pool's owner role.
+   */
   async withService<T>(fn: (repos: Repositories, tx: Queryable) => Promise<T>): Promise<T> {
-    return this.transaction((client) => fn(createRepositories(client), client));
+    return this.transaction(async (client) => {
+      await client.query('set local role service_role');
+      return fn(createRepositories(client), client);
+    });
   }
 
   async ping(): Promise<void> {

@@ -35,13 +35,11 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   beforeAll(async () => {
     tdb = await createTestDatabase({ seed: true });
     db = new Database({ url: tdb.url, poolMax: 4 });
-    const rows = await db.withService(async (_r, tx) => {
-      const r = await tx.query<{ id: string; email: string; clinic_id: string; slug: string }>(
-        `select u.id, u.email, m.clinic_id, c.slug from auth.users u
-           join clinic_members m on m.user_id = u.id join clinics c on c.id = m.clinic_id`,
-      );
-      return r.rows;
-    });
+    // Test setup reads auth.users as the owner; the application never does.
+    const { rows } = await db.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
+      `select u.id, u.email, m.clinic_id, c.slug from auth.users u
+         join clinic_members m on m.user_id = u.id join clinics c on c.id = m.clinic_id`,
+    );
     for (const r of rows) {
       users[r.email] = { sub: r.id, email: r.email, role: 'authenticated', aud: 'authenticated' };
       clinics[r.slug] = r.clinic_id;
@@ -62,14 +60,14 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   });
 
   it('seeds two clinics, four users, ~50 patients each, and re-seeding duplicates nothing', async () => {
-    const count = () =>
-      db.withService(async (_r, tx) => {
-        const r = await tx.query<{ n: string }>(
-          `select (select count(*) from clinics) || '/' || (select count(*) from auth.users) || '/' ||
-                  (select count(*) from patients) || '/' || (select count(*) from appointments) as n`,
-        );
-        return r.rows[0].n;
-      });
+    const count = async () => {
+      const r = await db.pool.query<{ n: string }>(
+        `select (select count(*) from clinics) || '/' || (select count(*) from auth.users) || '/' ||
+                (select count(*) from patients) || '/' || (select count(*) from appointments) || '/' ||
+                (select count(*) from consents) as n`,
+      );
+      return r.rows[0].n;
+    };
     const before = await count();
     await runSeed(db.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
     expect(await count()).toBe(before);
@@ -116,8 +114,23 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
           .rowCount,
       ).toBe(0);
       expect((await tx.query('delete from chat_sessions where clinic_id = $1', [clinics.aurora])).rowCount).toBe(0);
+      for (const sql of [
+        `update clinics set name = 'x' where id = $1`,
+        `update clinic_members set role = 'admin' where clinic_id = $1`,
+        `delete from clinic_members where clinic_id = $1`,
+        `update professionals set active = false where clinic_id = $1`,
+        `update consents set revoked_at = now() where clinic_id = $1`,
+        `update chat_messages set content = 'x' where clinic_id = $1`,
+        `delete from chat_messages where clinic_id = $1`,
+      ])
+        expect([sql, (await tx.query(sql, [clinics.aurora])).rowCount]).toEqual([sql, 0]);
     });
+    const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) => (await r.chat.listSessions())[0]!);
     const attempts: [string, unknown[]][] = [
+      [
+        `insert into chat_messages (clinic_id, session_id, role, content) values ($1, $2, 'user', 'x')`,
+        [clinics.aurora, auroraSession.id],
+      ],
       [
         `insert into patients (clinic_id, full_name, cpf) values ($1, 'Intruso', $2)`,
         [clinics.aurora, makeCpf('987654321')],
@@ -252,6 +265,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       await expect(db.withUser(claims, (_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
       // Not even the service path may rewrite history.
       await expect(db.withService((_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
+      // Not even the table owner: the trigger refuses.
+      await expect(db.pool.query(sql, ['x'])).rejects.toMatchObject({ code: '42501' });
     }
     await expect(db.withUser(as('recepcao@aurora.demo'), (r) => r.audit.list({}))).rejects.toBeInstanceOf(
       ForbiddenError,

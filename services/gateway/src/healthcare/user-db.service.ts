@@ -41,7 +41,7 @@ export function toProblem(err: unknown): unknown {
     return ProblemException.badRequest('The query is invalid.', [{ field: 'cursor', message: err.message }]);
   // Values that passed validation but Postgres still refuses (e.g. out-of-range dates).
   const code = pgCode(err);
-  if (code === '22007' || code === '22008' || code === '22P02')
+  if (code === '22007' || code === '22008' || code === '22P02' || code === '23514')
     return ProblemException.badRequest('A value in the request is out of range.');
   if (code === '42501') return new ProblemException(403, ErrorCode.Forbidden, 'Not allowed.');
   return err;
