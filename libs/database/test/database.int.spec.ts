@@ -125,7 +125,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       ])
         expect([sql, (await tx.query(sql, [clinics.aurora])).rowCount]).toEqual([sql, 0]);
     });
-    const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) => (await r.chat.listSessions())[0]!);
+    const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) => (await r.chat.listSessions())[0]);
     const attempts: [string, unknown[]][] = [
       [
         `insert into chat_messages (clinic_id, session_id, role, content) values ($1, $2, 'user', 'x')`,
