@@ -103,8 +103,10 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   });
 
   describe('with an agent', () => {
-    beforeAll(() => {
+    beforeAll(async () => {
       agent = new ScriptedAgent(nc, prefix);
+      // The subscriptions must reach the server before the gateway's first request.
+      await nc.flush();
     });
 
     it('returns the JSON answer and carries request id and traceparent to the agent', async () => {
