@@ -1,14 +1,25 @@
-import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix, waitFor } from '@neonpro/testing';
+import {
+  freePort,
+  NATS_URL,
+  type ServiceProcess,
+  spawnService,
+  uniquePrefix,
+  waitFor,
+  createTestDatabase,
+  type TestDatabase,
+} from '@neonpro/testing';
 import { UNLIMITED } from './drill-mode.js';
 
 /** Drill: an agent is killed with SIGKILL while it streams an answer. */
 describe('drill: agent killed mid-stream', () => {
   const prefix = uniquePrefix('drill-kill');
   let gateway: ServiceProcess;
+  let tdb: TestDatabase;
   let agents: ServiceProcess[];
 
   beforeAll(async () => {
-    const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, AGENT_TOKEN_DELAY_MS: '60' };
+    tdb = await createTestDatabase();
+    const env = { DATABASE_URL: tdb.url, NATS_URL, NATS_SUBJECT_PREFIX: prefix, AGENT_TOKEN_DELAY_MS: '60' };
     agents = [
       spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k1' }),
       spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k2' }),
@@ -19,6 +30,7 @@ describe('drill: agent killed mid-stream', () => {
 
   afterAll(async () => {
     await Promise.all([gateway, ...agents].map((p) => p?.stop('SIGKILL')));
+    await tdb?.drop();
   });
 
   const inflight = async (p: ServiceProcess): Promise<number> => {

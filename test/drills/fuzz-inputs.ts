@@ -84,5 +84,5 @@ export function safeEncode(value: string): string {
 
 export function nastyPathSegment(r: () => number): string {
   const v = nastyValue(r);
-  return encodeURIComponent(typeof v === 'string' ? v : (JSON.stringify(v) ?? 'x')).slice(0, 300) || 'x';
+  return safeEncode(typeof v === 'string' ? v : (JSON.stringify(v) ?? 'x')).slice(0, 300) || 'x';
 }

@@ -1,4 +1,14 @@
-import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix } from '@neonpro/testing';
+import {
+  freePort,
+  NATS_URL,
+  type ServiceProcess,
+  spawnService,
+  uniquePrefix,
+  createTestDatabase,
+  type TestDatabase,
+  startAuthEmulator,
+  type AuthEmulator,
+} from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 import { rawRequest } from './http-raw.js';
 import { nastyBody, nastyPathSegment, nastyValue, rng, safeEncode } from './fuzz-inputs.js';
@@ -39,21 +49,43 @@ const rssBytes = async (p: ServiceProcess): Promise<number> => {
 describe('drill: bad input fuzz over every REST route', () => {
   const prefix = uniquePrefix('drill-fuzz');
   let gateway: ServiceProcess;
+  let tdb: TestDatabase;
   let agent: ServiceProcess;
+  let emu: AuthEmulator;
+  let token = '';
 
   beforeAll(async () => {
-    const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
+    // Seeded clinics and a real login, so most cases get past authentication into validation.
+    tdb = await createTestDatabase({ seed: true });
+    emu = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
+    const env = {
+      DATABASE_URL: tdb.url,
+      SUPABASE_URL: emu.url,
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+    };
     agent = spawnService('ai-agent', await freePort(), { ...env, AGENT_CONCURRENCY: '16', AGENT_QUEUE_MAX: '256' });
     gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([gateway.waitReady(), agent.waitReady()]);
+    const login = await fetch(`${gateway.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@aurora.demo', password: 'neonpro-demo' }),
+    });
+    token = ((await login.json()) as { access_token: string }).access_token;
   });
 
   afterAll(async () => {
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
+    await emu?.close();
+    await tdb?.drop();
   });
 
   it('answers every malformed request with a 4xx problem (or a 2xx), never a 5xx', async () => {
+    expect(token).not.toBe('');
     const routes = await discoverRoutes(gateway.url);
+    expect(routes.length).toBeGreaterThan(10);
     const cases = scaled(600, 20000);
     const seed = Number(process.env.FUZZ_SEED ?? 20261126);
     const r = rng(seed);
@@ -71,7 +103,9 @@ describe('drill: bad input fuzz over every REST route', () => {
         const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);
         const { body, contentType } = nastyBody(r, route.fields);
         const headers: Record<string, string> = { 'content-type': contentType };
-        if (r() < 0.3) headers.authorization = `Bearer ${safeEncode(String(nastyValue(r)))}`;
+        const auth = r();
+        if (auth < 0.6) headers.authorization = `Bearer ${token}`;
+        else if (auth < 0.8) headers.authorization = `Bearer ${safeEncode(String(nastyValue(r)))}`;
         const payload = hasBody ? body : undefined;
         const res = await rawRequest(`${gateway.url}${path}${query}`, { method: route.method, headers, body: payload });
         if ('error' in res) {

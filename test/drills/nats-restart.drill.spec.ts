@@ -5,6 +5,8 @@ import {
   spawnService,
   startPrivateNats,
   waitFor,
+  createTestDatabase,
+  type TestDatabase,
 } from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 
@@ -12,14 +14,16 @@ import { scaled, UNLIMITED } from './drill-mode.js';
 describe('drill: NATS restarted under traffic', () => {
   let nats: PrivateServer;
   let gateway: ServiceProcess;
+  let tdb: TestDatabase;
   let agent: ServiceProcess;
   const statuses: number[] = [];
   let traffic: Promise<void> | undefined;
   let stopTraffic = false;
 
   beforeAll(async () => {
+    tdb = await createTestDatabase();
     nats = await startPrivateNats();
-    const env = { NATS_URL: nats.url, AGENT_TIMEOUT_MS: '2000', AGENT_RETRY_AFTER_S: '1' };
+    const env = { DATABASE_URL: tdb.url, NATS_URL: nats.url, AGENT_TIMEOUT_MS: '2000', AGENT_RETRY_AFTER_S: '1' };
     agent = spawnService('ai-agent', await freePort(), env);
     gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([agent.waitReady(), gateway.waitReady()]);
@@ -30,6 +34,7 @@ describe('drill: NATS restarted under traffic', () => {
     await traffic;
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
     await nats?.dispose();
+    await tdb?.drop();
   });
 
   const ready = async (p: ServiceProcess): Promise<number> => (await fetch(`${p.url}/health/ready`)).status;
@@ -55,7 +60,10 @@ describe('drill: NATS restarted under traffic', () => {
     await waitFor(async () => (await ready(gateway)) === 503 && (await ready(agent)) === 503, 'readiness to drop');
     const during = statuses.length;
     await waitFor(() => statuses.length >= during + 3, 'requests to be answered during the outage');
-    expect(statuses.slice(during).every((s) => s === 503)).toBe(true);
+    // New requests get 503 at once; one caught in flight when NATS died may end in 504 (agent timeout).
+    const outage = statuses.slice(during);
+    expect(outage.filter((s) => s !== 503 && s !== 504)).toEqual([]);
+    expect(outage).toContain(503);
 
     await nats.start();
     await waitFor(

@@ -1,5 +1,13 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix } from '@neonpro/testing';
+import {
+  freePort,
+  NATS_URL,
+  type ServiceProcess,
+  spawnService,
+  uniquePrefix,
+  createTestDatabase,
+  type TestDatabase,
+} from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 
 const gauge = async (p: ServiceProcess, name: string): Promise<number> => {
@@ -11,10 +19,12 @@ const gauge = async (p: ServiceProcess, name: string): Promise<number> => {
 describe('drill: soak under mixed load', () => {
   const prefix = uniquePrefix('drill-soak');
   let gateway: ServiceProcess;
+  let tdb: TestDatabase;
   let agent: ServiceProcess;
 
   beforeAll(async () => {
-    const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
+    tdb = await createTestDatabase();
+    const env = { DATABASE_URL: tdb.url, NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
     agent = spawnService('ai-agent', await freePort(), { ...env, AGENT_CONCURRENCY: '16', AGENT_QUEUE_MAX: '512' });
     gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([gateway.waitReady(), agent.waitReady()]);
@@ -22,6 +32,7 @@ describe('drill: soak under mixed load', () => {
 
   afterAll(async () => {
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
+    await tdb?.drop();
   });
 
   it('keeps serving with no 5xx; reports RSS and event-loop lag', async () => {

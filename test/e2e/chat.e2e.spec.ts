@@ -1,12 +1,24 @@
-import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix, waitFor } from '@neonpro/testing';
+import {
+  createTestDatabase,
+  freePort,
+  NATS_URL,
+  type ServiceProcess,
+  spawnService,
+  type TestDatabase,
+  uniquePrefix,
+  waitFor,
+} from '@neonpro/testing';
 
 /** Boots the built gateway and two agent replicas as real processes and talks HTTP to them. */
 describe('E2E: gateway → NATS → two ai-agent replicas (built processes)', () => {
   const prefix = uniquePrefix('e2e-chat');
   let gateway: ServiceProcess;
   let agents: ServiceProcess[];
+  let tdb: TestDatabase;
 
   beforeAll(async () => {
+    // The gateway is ready only with its Postgres reachable.
+    tdb = await createTestDatabase();
     const common = { NATS_URL, NATS_SUBJECT_PREFIX: prefix };
     agents = await Promise.all(
       ['a', 'b'].map(async (id) =>
@@ -22,12 +34,14 @@ describe('E2E: gateway → NATS → two ai-agent replicas (built processes)', ()
       ...common,
       SHUTDOWN_TIMEOUT_MS: '10000',
       RATE_LIMIT_AI_LIMIT: '1000',
+      DATABASE_URL: tdb.url,
     });
     await Promise.all([gateway, ...agents].map((p) => p.waitReady()));
   });
 
   afterAll(async () => {
     await Promise.all([gateway, ...(agents ?? [])].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await tdb?.drop();
   });
 
   const chat = (message: string, accept = 'application/json', headers: Record<string, string> = {}) =>

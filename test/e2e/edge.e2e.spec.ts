@@ -1,4 +1,13 @@
-import { freePort, NATS_URL, type ServiceProcess, spawnService, uniquePrefix, waitFor } from '@neonpro/testing';
+import {
+  createTestDatabase,
+  freePort,
+  NATS_URL,
+  type ServiceProcess,
+  spawnService,
+  type TestDatabase,
+  uniquePrefix,
+  waitFor,
+} from '@neonpro/testing';
 
 /**
  * Built processes: the W3C trace context crosses HTTP → NATS → agent logs, and a gateway whose
@@ -8,9 +17,11 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
   const prefix = uniquePrefix('e2e-edge');
   let gateway: ServiceProcess;
   let agent: ServiceProcess;
+  let tdb: TestDatabase;
 
   beforeAll(async () => {
-    const common = { NATS_URL, NATS_SUBJECT_PREFIX: prefix };
+    tdb = await createTestDatabase();
+    const common = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, DATABASE_URL: tdb.url };
     agent = spawnService('ai-agent', await freePort(), { ...common, AGENT_INSTANCE_ID: 'e2e-edge' });
     gateway = spawnService('gateway', await freePort(), {
       ...common,
@@ -22,6 +33,7 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
 
   afterAll(async () => {
     await Promise.all([gateway, agent].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await tdb?.drop();
   });
 
   it('carries the caller trace id to the agent logs with a new span id for the hop', async () => {

@@ -17,7 +17,13 @@ const env = {
   GATEWAY_REPLICAS: Number(process.env.GATEWAY_REPLICAS ?? 1),
   AGENT_REPLICAS: Number(process.env.AGENT_REPLICAS ?? 2),
   AGENT_TOKEN_DELAY_MS: process.env.AGENT_TOKEN_DELAY_MS ?? '25',
+  DATABASE_URL: process.env.DATABASE_URL ?? SERVICES.postgres.url,
+  SUPABASE_URL: process.env.SUPABASE_URL ?? 'http://127.0.0.1:54321',
+  DEMO_PASSWORD: process.env.DEMO_PASSWORD || 'neonpro-demo',
 };
+// A local SUPABASE_URL means "no real Supabase project": run the dev auth emulator there.
+const supabaseHost = new URL(env.SUPABASE_URL).hostname;
+const useAuthEmulator = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(supabaseHost);
 
 function step(msg) {
   console.log(`\x1b[36m▸ ${msg}\x1b[0m`);
@@ -33,8 +39,8 @@ function which(cmd) {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+function run(cmd, args, extraEnv = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} failed`);
 }
 
@@ -100,7 +106,39 @@ if (redisUrl) {
   step(`Redis: none at ${SERVICES.redis.url}; each gateway counts rate limits in memory`);
 }
 
-const serviceEnv = { NATS_URL: env.NATS_URL, NODE_ENV: process.env.NODE_ENV ?? 'development' };
+// Postgres: must be reachable; the database is created, migrated and seeded (idempotent).
+const pgAddr = hostPort(env.DATABASE_URL);
+if (!(await canConnect(pgAddr)))
+  fail(`PostgreSQL is not reachable at ${pgAddr.host}:${pgAddr.port} (DATABASE_URL). ${SERVICES.postgres.hint}`);
+const dbEnv = { DATABASE_URL: env.DATABASE_URL, DEMO_PASSWORD: env.DEMO_PASSWORD };
+step(`Postgres: migrating ${new URL(env.DATABASE_URL).pathname.slice(1)} (created if missing)`);
+run(process.execPath, ['dist/libs/database/src/cli/migrate.js'], dbEnv);
+step('Postgres: seeding the demo clinics');
+run(process.execPath, ['dist/libs/database/src/cli/seed.js'], dbEnv);
+
+if (useAuthEmulator) {
+  const authPort = Number(new URL(env.SUPABASE_URL).port || 54321);
+  if ((await busyPorts([authPort])).length)
+    fail(`port ${authPort} (SUPABASE_URL) is already in use: stop whatever runs there and retry.`);
+  step(`Supabase Auth: starting the dev emulator at ${env.SUPABASE_URL}`);
+  group.start('auth', process.execPath, ['tools/auth-emulator/main.mjs'], {
+    env: { SUPABASE_URL: env.SUPABASE_URL, DATABASE_URL: env.DATABASE_URL },
+  });
+  if (!(await waitHttp(`${env.SUPABASE_URL}/auth/v1/.well-known/jwks.json`, 10000))) {
+    await group.stopAll();
+    fail('the auth emulator did not start; see its output above');
+  }
+} else {
+  step(`Supabase Auth: using ${env.SUPABASE_URL}`);
+}
+
+const serviceEnv = {
+  NATS_URL: env.NATS_URL,
+  NODE_ENV: process.env.NODE_ENV ?? 'development',
+  DATABASE_URL: env.DATABASE_URL,
+  SUPABASE_URL: env.SUPABASE_URL,
+  ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+};
 const agentPorts = Array.from({ length: env.AGENT_REPLICAS }, (_, i) => 3001 + i);
 const gatewayPorts = Array.from({ length: env.GATEWAY_REPLICAS }, (_, i) => 3000 + i * 10);
 
@@ -120,7 +158,7 @@ for (const [i, port] of agentPorts.entries()) {
 }
 for (const [i, port] of gatewayPorts.entries()) {
   group.start(`gateway-${i + 1}`, process.execPath, ['dist/services/gateway/src/main.js'], {
-    env: { ...serviceEnv, PORT: String(port), ...(redisUrl ? { REDIS_URL: redisUrl } : {}) },
+    env: { ...serviceEnv, PORT: String(port) },
   });
 }
 
@@ -137,8 +175,18 @@ console.log(`
   agents    ${agentPorts.map((p) => `http://localhost:${p}/metrics`).join('  ')}
   NATS      ${env.NATS_URL}
   Redis     ${redisUrl ?? '(none: in-memory rate limits)'}
+  Postgres  ${env.DATABASE_URL}
+  Auth      ${env.SUPABASE_URL}${useAuthEmulator ? ' (dev emulator)' : ''}
+  API docs  http://localhost:${gatewayPorts[0]}/docs
 
-Try it:
+Log in as a demo user (admin@aurora.demo, recepcao@aurora.demo, dra.lima@aurora.demo, admin@boreal.demo)
+and list patients:
+  TOKEN=$(curl -s localhost:${gatewayPorts[0]}/v1/auth/login -H 'content-type: application/json' \\
+       -d '{"email":"admin@aurora.demo","password":"${process.env.DEMO_PASSWORD ? '<your DEMO_PASSWORD>' : env.DEMO_PASSWORD}"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+  curl -s localhost:${gatewayPorts[0]}/v1/patients?limit=5 -H "authorization: Bearer $TOKEN"
+  curl -s "localhost:${gatewayPorts[0]}/v1/patients?search=conceicao" -H "authorization: Bearer $TOKEN"
+
+Try the assistant:
   curl -s localhost:${gatewayPorts[0]}/v1/ai/chat -H 'content-type: application/json' \\
        -d '{"message":"Olá! Quais consultas temos hoje?"}'
   curl -N localhost:${gatewayPorts[0]}/v1/ai/chat -H 'content-type: application/json' \\

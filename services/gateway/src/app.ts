@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
+import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 
@@ -93,6 +94,7 @@ export async function startGateway(
     customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
   });
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
+  setupOpenApi(app);
 
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();

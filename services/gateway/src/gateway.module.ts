@@ -4,10 +4,23 @@ import { ThrottlerModule } from './rate-limit/throttler.js';
 import { httpLoggerParams, OpsModule } from '@neonpro/observability';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { AuthController } from './auth/auth.controller.js';
+import { Authenticator, tokenVerifierProvider } from './auth/authenticator.service.js';
+import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
+import { PrincipalResolverGuard } from './auth/principal-resolver.guard.js';
+import { MembershipService } from './auth/membership.service.js';
+import { SupabaseAuthService } from './auth/supabase-auth.service.js';
 import { AgentClient } from './chat/agent-client.service.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ProblemFilter } from './common/problem.filter.js';
+import { DatabaseLifecycle, databaseProvider } from './database/database.providers.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from './gateway.config.js';
+import { AppointmentsController } from './healthcare/appointments.controller.js';
+import { AuditController } from './healthcare/audit.controller.js';
+import { ConsentsController } from './healthcare/consents.controller.js';
+import { PatientsController } from './healthcare/patients.controller.js';
+import { ProfessionalsController } from './healthcare/professionals.controller.js';
+import { UserDb } from './healthcare/user-db.service.js';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle.service.js';
 import { StreamTracker } from './lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
@@ -36,12 +49,22 @@ export class GatewayModule {
         // Counters live in RateLimitService (Redis or memory); the guard never uses the default storage.
         ThrottlerModule.forRoot({ throttlers: namedThrottlers(tierLimits(config)), setHeaders: false }),
       ],
-      controllers: [ChatController, ...(extras.controllers ?? [])],
+      controllers: [
+        ChatController,
+        AuthController,
+        PatientsController,
+        ConsentsController,
+        ProfessionalsController,
+        AppointmentsController,
+        AuditController,
+        ...(extras.controllers ?? []),
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ProblemFilter },
         // An authentication guard must be registered as APP_GUARD *before* this one so that
         // request.principal (the per-user tracker) is set when limits are counted.
+        { provide: APP_GUARD, useClass: PrincipalResolverGuard },
         ...(extras.guardsBeforeRateLimit ?? []).map((g) => ({ provide: APP_GUARD, useClass: g })),
         { provide: APP_GUARD, useClass: RateLimitGuard },
         GatewayMetrics,
@@ -52,6 +75,14 @@ export class GatewayModule {
         AgentClient,
         StreamTracker,
         GatewayLifecycle,
+        databaseProvider,
+        DatabaseLifecycle,
+        tokenVerifierProvider,
+        MembershipService,
+        Authenticator,
+        JwtAuthGuard,
+        SupabaseAuthService,
+        UserDb,
         ...(extras.providers ?? []),
       ],
       exports: [RateLimitService, AuthAttemptLimiter, policyRegistryProvider],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { freePort, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import { createTestDatabase, freePort, NATS_URL, type TestDatabase, uniquePrefix, waitFor } from '@neonpro/testing';
 import { CONTENT_SECURITY_POLICY, type GatewayApp, HSTS, startGateway } from '../src/app.js';
 import { AuthAttemptLimiter } from '../src/rate-limit/auth-attempt-limiter.service.js';
 import { ProblemException } from '../src/common/problem.js';
@@ -11,9 +11,14 @@ import { TestPrincipalGuard, TestRoutesController } from './support/test-routes.
 const ORIGIN = 'https://app.example.com';
 const extras = { controllers: [TestRoutesController], guardsBeforeRateLimit: [TestPrincipalGuard] };
 
+// The gateway is ready only with Postgres; these tests need no clinic data, just a database of their own.
+let tdb: TestDatabase | undefined;
+
 function gatewayEnv(prefix: string, over: Record<string, string> = {}): Record<string, string> {
+  if (!tdb) throw new Error('test database not created yet');
   return {
     NATS_URL,
+    DATABASE_URL: tdb.url,
     NATS_SUBJECT_PREFIX: prefix,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -69,11 +74,13 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
   beforeAll(async () => {
     nc = await connect({ servers: NATS_URL });
+    tdb = await createTestDatabase();
   });
 
   afterAll(async () => {
     await Promise.all(started.map((g) => g.close()));
     await nc?.drain();
+    await tdb?.drop();
   });
 
   describe('one gateway behind a trusted proxy, with an agent', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AgentEvent } from '@neonpro/contracts';
-import { NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import { createTestDatabase, NATS_URL, type TestDatabase, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
 import { parseSse, ScriptedAgent } from './support/scripted-agent.js';
 
@@ -11,9 +11,12 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   let base: string;
   let nc: NatsConnection;
   let agent: ScriptedAgent | undefined;
+  let tdb: TestDatabase;
 
   beforeAll(async () => {
+    tdb = await createTestDatabase();
     gw = await startGateway({
+      DATABASE_URL: tdb.url,
       NATS_URL,
       NATS_SUBJECT_PREFIX: prefix,
       PORT: '0',
@@ -30,6 +33,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   afterAll(async () => {
     await gw?.close();
     await nc?.drain();
+    await tdb?.drop();
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
@@ -53,8 +57,10 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   });
 
   describe('with an agent', () => {
-    beforeAll(() => {
+    beforeAll(async () => {
       agent = new ScriptedAgent(nc, prefix);
+      // The subscriptions must reach the server before the gateway's first request.
+      await nc.flush();
     });
 
     it('returns the JSON answer and carries request id and traceparent to the agent', async () => {

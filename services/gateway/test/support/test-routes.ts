@@ -25,7 +25,7 @@ export class TestPrincipalGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<FastifyRequest & { principal?: unknown }>();
     const user = req.headers['x-test-user'];
     if (typeof user === 'string') {
-      req.principal = { user_id: user, email: 'x@example.com', clinic_id: 'c', role: 'staff' };
+      req.principal = { user_id: user, email: 'x@example.com', clinic_id: 'c', role: 'receptionist' };
       recordTiming(req, 'auth', 0.5);
     }
     return true;

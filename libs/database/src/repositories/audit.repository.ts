@@ -1,0 +1,68 @@
+import { ForbiddenError } from '../errors.js';
+import { decodeCursor, type Page, toPage } from '../pagination.js';
+import { clampLimit, type TxContext } from './context.js';
+
+export interface AuditEntry {
+  id: number;
+  clinic_id: string;
+  actor_id: string | null;
+  action: string;
+  subject_type: string;
+  subject_id: string | null;
+  request_id: string | null;
+  at: string;
+  details: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  subject_id?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Append-only LGPD audit trail. Rows never carry personal data, only ids and counts. */
+export class AuditRepository {
+  constructor(private readonly ctx: TxContext) {}
+
+  /** Writes one row in the caller's transaction: actor and clinic come from the JWT, not the caller. */
+  async record(
+    action: string,
+    subjectType: string,
+    subjectId: string | null,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.ctx.db.query(
+      `insert into public.audit_log (clinic_id, actor_id, action, subject_type, subject_id, request_id, details)
+       values (app.current_clinic_id(), auth.uid(), $1, $2, $3, nullif(current_setting('app.request_id', true), ''), $4)`,
+      [action, subjectType, subjectId, JSON.stringify(details)],
+    );
+  }
+
+  /** Admins only. Newest first. */
+  async list(q: AuditQuery): Promise<Page<AuditEntry>> {
+    if ((await this.ctx.memberRole()) !== 'admin') throw new ForbiddenError('only admins read the audit log');
+    const limit = clampLimit(q.limit, 50, 200);
+    const cursor = decodeCursor(q.cursor);
+    const rows = await this.ctx.rows<AuditEntry>(
+      `select id, clinic_id, actor_id, action, subject_type, subject_id, request_id, at, details
+         from public.audit_log
+        where ($1::uuid is null or subject_id = $1 or details->>'patient_id' = $1::text)
+          and ($2::timestamptz is null or at >= $2) and ($3::timestamptz is null or at < $3)
+          and ($4::bigint is null or id < $4)
+        order by id desc limit $5`,
+      [q.subject_id ?? null, q.from ?? null, q.to ?? null, cursor ? Number(cursor.id) : null, limit + 1],
+    );
+    return toPage(rows, limit, (r) => ({ k: r.at, id: String(r.id) }));
+  }
+
+  /** Every entry about a patient (subject or referenced), for the data-subject export. */
+  async aboutPatient(patientId: string): Promise<AuditEntry[]> {
+    return this.ctx.rows<AuditEntry>(
+      `select id, clinic_id, actor_id, action, subject_type, subject_id, request_id, at, details
+         from public.audit_log where subject_id = $1 or details->>'patient_id' = $1::text order by id`,
+      [patientId],
+    );
+  }
+}

@@ -1,0 +1,503 @@
+import { join } from 'node:path';
+import {
+  AppointmentConflictError,
+  Database,
+  findSupabaseDir,
+  ForbiddenError,
+  type JwtClaims,
+  makeCpf,
+  NotFoundError,
+  runMigrations,
+  runSeed,
+} from '@neonpro/database';
+import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
+
+const TABLES = [
+  'clinics',
+  'clinic_members',
+  'professionals',
+  'patients',
+  'appointments',
+  'consents',
+  'audit_log',
+  'chat_sessions',
+  'chat_messages',
+];
+
+describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres)', () => {
+  let tdb: TestDatabase;
+  let db: Database;
+  const users: Record<string, JwtClaims> = {};
+  const clinics: Record<string, string> = {};
+
+  const as = (email: string): JwtClaims => users[email];
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase({ seed: true });
+    db = new Database({ url: tdb.url, poolMax: 4 });
+    // Test setup reads auth.users as the owner; the application never does.
+    const { rows } = await db.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
+      `select u.id, u.email, m.clinic_id, c.slug from auth.users u
+         join clinic_members m on m.user_id = u.id join clinics c on c.id = m.clinic_id`,
+    );
+    for (const r of rows) {
+      users[r.email] = { sub: r.id, email: r.email, role: 'authenticated', aud: 'authenticated' };
+      clinics[r.slug] = r.clinic_id;
+    }
+    // Chat rows for both clinics so every table has data on both sides.
+    for (const email of ['admin@aurora.demo', 'admin@boreal.demo']) {
+      await db.withUser(as(email), async (r) => {
+        const s = await r.chat.createSession('teste');
+        await r.chat.appendMessage(s.id, 'user', 'Olá', 'c-1');
+        await r.patients.search({ limit: 1 });
+      });
+    }
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await tdb?.drop();
+  });
+
+  it('seeds two clinics, four users, ~50 patients each, and re-seeding duplicates nothing', async () => {
+    const count = async () => {
+      const r = await db.pool.query<{ n: string }>(
+        `select (select count(*) from clinics) || '/' || (select count(*) from auth.users) || '/' ||
+                (select count(*) from patients) || '/' || (select count(*) from appointments) || '/' ||
+                (select count(*) from consents) as n`,
+      );
+      return r.rows[0].n;
+    };
+    const before = await count();
+    await runSeed(db.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
+    expect(await count()).toBe(before);
+    expect(before.split('/').slice(0, 3)).toEqual(['2', '4', '100']);
+    const tomorrow = await db.withUser(as('dra.lima@aurora.demo'), async (r, tx) => {
+      const lima = (await r.professionals.findByName('lima'))[0];
+      const q = await tx.query<{ n: number }>(
+        `select count(*)::int as n from appointments where professional_id = $1
+           and (starts_at at time zone 'America/Sao_Paulo')::date = (now() at time zone 'America/Sao_Paulo')::date + 1`,
+        [lima.id],
+      );
+      return q.rows[0].n;
+    });
+    expect(tomorrow).toBeGreaterThan(0);
+  });
+
+  it.each(TABLES)('RLS: %s shows each clinic only its own rows', async (table) => {
+    for (const [email, slug] of [
+      ['admin@aurora.demo', 'aurora'],
+      ['admin@boreal.demo', 'boreal'],
+    ] as const) {
+      const ids = await db.withUser(as(email), async (_r, tx) => {
+        const col = table === 'clinics' ? 'id' : 'clinic_id';
+        const r = await tx.query<{ c: string }>(`select distinct ${col} as c from public.${table}`);
+        return r.rows.map((x) => x.c);
+      });
+      expect(ids).toEqual([clinics[slug]]);
+    }
+  });
+
+  it('RLS: direct SQL as authenticated with another clinic’s claims cannot read or write', async () => {
+    const auroraPatient = await db.withUser(
+      as('admin@aurora.demo'),
+      async (r) => (await r.patients.search({ limit: 1 })).data[0],
+    );
+    await db.withUser(as('admin@boreal.demo'), async (_r, tx) => {
+      expect((await tx.query('select current_user as u')).rows[0]).toEqual({ u: 'authenticated' });
+      expect((await tx.query('select * from patients where id = $1', [auroraPatient.id])).rowCount).toBe(0);
+      expect((await tx.query(`update patients set full_name = 'x' where id = $1`, [auroraPatient.id])).rowCount).toBe(
+        0,
+      );
+      expect(
+        (await tx.query('update appointments set status = $2 where patient_id = $1', [auroraPatient.id, 'cancelled']))
+          .rowCount,
+      ).toBe(0);
+      expect((await tx.query('delete from chat_sessions where clinic_id = $1', [clinics.aurora])).rowCount).toBe(0);
+      for (const sql of [
+        `update clinics set name = 'x' where id = $1`,
+        `update clinic_members set role = 'admin' where clinic_id = $1`,
+        `delete from clinic_members where clinic_id = $1`,
+        `update professionals set active = false where clinic_id = $1`,
+        `update consents set revoked_at = now() where clinic_id = $1`,
+        `update chat_messages set content = 'x' where clinic_id = $1`,
+        `delete from chat_messages where clinic_id = $1`,
+      ])
+        expect([sql, (await tx.query(sql, [clinics.aurora])).rowCount]).toEqual([sql, 0]);
+    });
+    const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) => (await r.chat.listSessions())[0]);
+    const attempts: [string, unknown[]][] = [
+      [
+        `insert into chat_messages (clinic_id, session_id, role, content) values ($1, $2, 'user', 'x')`,
+        [clinics.aurora, auroraSession.id],
+      ],
+      [
+        `insert into patients (clinic_id, full_name, cpf) values ($1, 'Intruso', $2)`,
+        [clinics.aurora, makeCpf('987654321')],
+      ],
+      [
+        `insert into consents (clinic_id, patient_id, purpose, legal_basis) values ($1, $2, 'x', 'y')`,
+        [clinics.aurora, auroraPatient.id],
+      ],
+      [
+        `insert into audit_log (clinic_id, actor_id, action, subject_type) values ($1, $2, 'x', 'y')`,
+        [clinics.aurora, as('admin@boreal.demo').sub],
+      ],
+      [`insert into chat_sessions (clinic_id, user_id) values ($1, $2)`, [clinics.aurora, as('admin@boreal.demo').sub]],
+      [`insert into professionals (clinic_id, full_name) values ($1, 'x')`, [clinics.aurora]],
+      [
+        `insert into clinic_members (clinic_id, user_id, role) values ($1, $2, 'admin')`,
+        [clinics.aurora, as('admin@boreal.demo').sub],
+      ],
+      // A Boreal row pointing at an Aurora patient: the composite foreign key refuses it.
+      [
+        `insert into appointments (clinic_id, patient_id, professional_id, starts_at, ends_at, procedure)
+         select $1, $2, id, now() + interval '40 days', now() + interval '40 days 1 hour', 'x' from professionals limit 1`,
+        [clinics.boreal, auroraPatient.id],
+      ],
+    ];
+    for (const [sql, values] of attempts) {
+      await expect(db.withUser(as('admin@boreal.demo'), (_r, tx) => tx.query(sql, values))).rejects.toMatchObject({
+        code: expect.stringMatching(/^(42501|23503)$/),
+      });
+    }
+    // Nothing leaked into Aurora.
+    const n = await db.withUser(as('admin@aurora.demo'), async (_r, tx) =>
+      Number(
+        (await tx.query<{ n: string }>(`select count(*) as n from patients where full_name = 'Intruso'`)).rows[0].n,
+      ),
+    );
+    expect(n).toBe(0);
+  });
+
+  it('RLS: repositories answer another clinic’s ids with NotFound (404, not 403)', async () => {
+    const auroraPatient = await db.withUser(
+      as('admin@aurora.demo'),
+      async (r) => (await r.patients.search({ limit: 1 })).data[0],
+    );
+    const auroraAppt = await db.withUser(
+      as('admin@aurora.demo'),
+      async (r) => (await r.appointments.list({ limit: 1 })).data[0],
+    );
+    await expect(db.withUser(as('admin@boreal.demo'), (r) => r.patients.get(auroraPatient.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(
+      db.withUser(as('admin@boreal.demo'), (r) => r.patients.update(auroraPatient.id, { phone: '1' })),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(db.withUser(as('admin@boreal.demo'), (r) => r.appointments.get(auroraAppt.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(db.withUser(as('admin@boreal.demo'), (r) => r.consents.list(auroraPatient.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(
+      db.withUser(as('admin@boreal.demo'), (r) => r.patients.erase(auroraPatient.id)),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    const boreal = await db.withUser(as('admin@boreal.demo'), (r) => r.professionals.list());
+    await expect(
+      db.withUser(as('admin@boreal.demo'), (r) =>
+        r.appointments.book({
+          patient_id: auroraPatient.id,
+          professional_id: boreal[0].id,
+          starts_at: '2030-01-01T10:00:00Z',
+          ends_at: '2030-01-01T11:00:00Z',
+          procedure: 'x',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('search is accent- and case-insensitive by name, and finds CPFs with or without punctuation', async () => {
+    await db.withUser(as('admin@aurora.demo'), async (r) => {
+      const cpf = makeCpf('529982247');
+      await r.patients.create({ full_name: 'Joaquim Conceição Brandão', cpf });
+      expect((await r.patients.search({ search: 'conceicao brandao' })).data.map((p) => p.full_name)).toContain(
+        'Joaquim Conceição Brandão',
+      );
+      expect((await r.patients.search({ search: 'JOAQUIM' })).data).toHaveLength(1);
+      const pretty = `${cpf.slice(0, 3)}.${cpf.slice(3, 6)}.${cpf.slice(6, 9)}-${cpf.slice(9)}`;
+      expect((await r.patients.search({ search: pretty })).data[0]?.cpf).toBe(cpf);
+      expect((await r.patients.search({ search: cpf })).data[0]?.full_name).toBe('Joaquim Conceição Brandão');
+    });
+  });
+
+  it('keyset pagination walks every patient exactly once', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await db.withUser(as('admin@boreal.demo'), (r) => r.patients.search({ limit: 7, cursor }));
+      seen.push(...page.data.map((p) => p.id));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    expect(seen).toHaveLength(50);
+    expect(new Set(seen).size).toBe(50);
+  });
+
+  it('every patient access writes one audit row in the same transaction, and audit_log is append-only', async () => {
+    const claims = as('admin@aurora.demo');
+    const auditCount = () =>
+      db.withUser(claims, async (_r, tx) =>
+        Number((await tx.query<{ n: string }>('select count(*) as n from audit_log')).rows[0].n),
+      );
+    const p = await db.withUser(claims, async (r) => (await r.patients.search({ limit: 1 })).data[0]);
+    const before = await auditCount();
+    await db.withUser(claims, (r) => r.patients.get(p.id), { requestId: 'req-audit-1' });
+    await db.withUser(claims, (r) => r.patients.summary(p.id));
+    await db.withUser(claims, (r) => r.patients.update(p.id, { phone: '+55 11 90000-0000' }));
+    expect(await auditCount()).toBe(before + 3);
+    const rows = await db.withUser(claims, (r) => r.audit.list({ subject_id: p.id, limit: 10 }));
+    expect(rows.data.map((a) => a.action).slice(0, 3)).toEqual(['patient.update', 'patient.summary', 'patient.read']);
+    expect(rows.data.find((a) => a.action === 'patient.read')).toMatchObject({
+      actor_id: claims.sub,
+      clinic_id: clinics.aurora,
+      request_id: 'req-audit-1',
+    });
+    // A failed transaction leaves no audit row behind (same transaction as the access).
+    await expect(
+      db.withUser(claims, async (r) => {
+        await r.patients.get(p.id);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await auditCount()).toBe(before + 3);
+    for (const sql of ['update audit_log set action = $1', 'delete from audit_log where action <> $1']) {
+      await expect(db.withUser(claims, (_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
+      // Not even the service path may rewrite history.
+      await expect(db.withService((_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
+      // Not even the table owner: the trigger refuses.
+      await expect(db.pool.query(sql, ['x'])).rejects.toMatchObject({ code: '42501' });
+    }
+    await expect(db.withUser(as('recepcao@aurora.demo'), (r) => r.audit.list({}))).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+  });
+
+  it('receptionists never receive nor write clinical notes', async () => {
+    const list = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.search({ limit: 5 }));
+    expect(list.data.length).toBeGreaterThan(0);
+    for (const p of list.data) expect(p).not.toHaveProperty('clinical_notes');
+    const one = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.get(list.data[0].id));
+    expect(one).not.toHaveProperty('clinical_notes');
+    const summary = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.summary(list.data[0].id));
+    expect(summary.patient).not.toHaveProperty('clinical_notes');
+    await expect(
+      db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.update(list.data[0].id, { clinical_notes: 'x' })),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    // Direct SQL is refused by the trigger too.
+    await expect(
+      db.withUser(as('recepcao@aurora.demo'), (_r, tx) =>
+        tx.query(`update patients set clinical_notes = 'x' where id = $1`, [list.data[0].id]),
+      ),
+    ).rejects.toMatchObject({ code: '42501' });
+    const doctor = await db.withUser(as('dra.lima@aurora.demo'), (r) => r.patients.get(list.data[0].id));
+    expect(doctor.clinical_notes).toEqual(expect.any(String));
+  });
+
+  it('rejects double booking, books idempotently by key, and frees the slot on cancel', async () => {
+    const claims = as('admin@aurora.demo');
+    const { pro, patient } = await db.withUser(claims, async (r) => ({
+      pro: (await r.professionals.findByName('souza'))[0],
+      patient: (await r.patients.search({ limit: 1 })).data[0],
+    }));
+    const slot = { starts_at: '2031-03-03T13:00:00Z', ends_at: '2031-03-03T14:00:00Z' };
+    const first = await db.withUser(claims, (r) =>
+      r.appointments.book({
+        patient_id: patient.id,
+        professional_id: pro.id,
+        procedure: 'Avaliação',
+        idempotency_key: 'k-1',
+        ...slot,
+      }),
+    );
+    expect(first.created).toBe(true);
+    const again = await db.withUser(claims, (r) =>
+      r.appointments.book({
+        patient_id: patient.id,
+        professional_id: pro.id,
+        procedure: 'Avaliação',
+        idempotency_key: 'k-1',
+        ...slot,
+      }),
+    );
+    expect(again).toMatchObject({ created: false, appointment: { id: first.appointment.id } });
+    await expect(
+      db.withUser(claims, (r) =>
+        r.appointments.book({
+          patient_id: patient.id,
+          professional_id: pro.id,
+          procedure: 'Outro',
+          starts_at: '2031-03-03T13:30:00Z',
+          ends_at: '2031-03-03T14:30:00Z',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(AppointmentConflictError);
+    // Two concurrent bookings of the same slot: exactly one wins.
+    const race = await Promise.allSettled(
+      [0, 1].map(() =>
+        db.withUser(claims, (r) =>
+          r.appointments.book({
+            patient_id: patient.id,
+            professional_id: pro.id,
+            procedure: 'Race',
+            starts_at: '2031-04-01T13:00:00Z',
+            ends_at: '2031-04-01T14:00:00Z',
+          }),
+        ),
+      ),
+    );
+    expect(race.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+    expect(race.find((x) => x.status === 'rejected')).toMatchObject({ reason: expect.any(AppointmentConflictError) });
+    await db.withUser(claims, (r) => r.appointments.cancel(first.appointment.id));
+    const rebooked = await db.withUser(claims, (r) =>
+      r.appointments.book({ patient_id: patient.id, professional_id: pro.id, procedure: 'Avaliação', ...slot }),
+    );
+    expect(rebooked.created).toBe(true);
+  });
+
+  it('lists free slots for a professional on a date, excluding booked times', async () => {
+    const claims = as('admin@aurora.demo');
+    const day = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
+    await db.withUser(claims, async (r) => {
+      const pro = (await r.professionals.findByName('campos'))[0];
+      const patient = (await r.patients.search({ limit: 1 })).data[0];
+      const all = await r.appointments.freeSlots({ professional_id: pro.id, date: day, slot_minutes: 60 });
+      expect(all).toHaveLength(10);
+      await r.appointments.book({ patient_id: patient.id, professional_id: pro.id, procedure: 'x', ...all[2] });
+      const after = await r.appointments.freeSlots({ professional_id: pro.id, date: day, slot_minutes: 60 });
+      expect(after.map((s) => s.starts_at)).not.toContain(all[2].starts_at);
+      expect(after).toHaveLength(9);
+    });
+  });
+
+  it('consents: grant, list, revoke', async () => {
+    const claims = as('admin@aurora.demo');
+    await db.withUser(claims, async (r) => {
+      const p = (await r.patients.search({ limit: 1 })).data[0];
+      const c = await r.consents.grant(p.id, { purpose: 'marketing', legal_basis: 'consent' });
+      expect((await r.consents.list(p.id)).map((x) => x.id)).toContain(c.id);
+      const revoked = await r.consents.revoke(p.id, c.id);
+      expect(revoked.revoked_at).toEqual(expect.any(String));
+      expect((await r.consents.revoke(p.id, c.id)).revoked_at).toBe(revoked.revoked_at);
+    });
+  });
+
+  it('export holds everything about the patient; erasure is irreversible and idempotent', async () => {
+    const claims = as('admin@aurora.demo');
+    const cpf = makeCpf('111444777');
+    const { patient, appt } = await db.withUser(claims, async (r) => {
+      const patient = await r.patients.create({
+        full_name: 'Zuleica Ferraz',
+        cpf,
+        email: 'zuleica@example.com',
+        phone: '+55 11 95555-1234',
+        clinical_notes: 'Alergia a lidocaína',
+      });
+      const pro = (await r.professionals.list())[0];
+      const appt = await r.appointments.book({
+        patient_id: patient.id,
+        professional_id: pro.id,
+        procedure: 'Peeling',
+        starts_at: '2032-05-05T12:00:00Z',
+        ends_at: '2032-05-05T13:00:00Z',
+        notes: 'Paciente Zuleica prefere manhã',
+      });
+      await r.consents.grant(patient.id, { purpose: 'treatment', legal_basis: 'health_protection' });
+      const s = await r.chat.createSession('Zuleica');
+      await r.chat.appendMessage(s.id, 'user', 'Agende a Zuleica Ferraz, CPF ' + cpf, 'z-1');
+      return { patient, appt: appt.appointment };
+    });
+    const exported = await db.withUser(claims, (r) => r.patients.export(patient.id));
+    expect(exported).toMatchObject({
+      patient: { id: patient.id, full_name: 'Zuleica Ferraz', cpf, clinical_notes: 'Alergia a lidocaína' },
+      appointments: [expect.objectContaining({ id: appt.id, procedure: 'Peeling' })],
+      consents: [expect.objectContaining({ purpose: 'treatment' })],
+    });
+    const actions = (exported.audit as { action: string }[]).map((a) => a.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['patient.create', 'appointment.create', 'consent.grant', 'patient.export']),
+    );
+    await expect(db.withUser(as('dra.lima@aurora.demo'), (r) => r.patients.erase(patient.id))).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+
+    const first = await db.withUser(claims, (r) => r.patients.erase(patient.id));
+    expect(first.already_erased).toBe(false);
+    const second = await db.withUser(claims, (r) => r.patients.erase(patient.id));
+    expect(second).toMatchObject({ already_erased: true, anonymized_at: first.anonymized_at });
+
+    const after = await db.withService(async (_r, tx) => ({
+      patient: (await tx.query<{ full_name: string }>('select * from patients where id = $1', [patient.id])).rows[0],
+      appt: (await tx.query('select * from appointments where id = $1', [appt.id])).rows[0],
+      chat: (await tx.query<{ content: string }>(`select content from chat_messages where client_message_id = 'z-1'`))
+        .rows[0],
+      anywhere: (
+        await tx.query<{ n: number }>(
+          `select count(*)::int as n from patients where full_name like '%Zuleica%' or cpf = $1`,
+          [cpf],
+        )
+      ).rows[0],
+      audit: (
+        await tx.query<{ n: number }>(
+          `select count(*)::int as n from audit_log where details::text like '%Zuleica%' or details::text like $1`,
+          [`%${cpf}%`],
+        )
+      ).rows[0],
+    }));
+    expect(after.patient).toMatchObject({
+      cpf: null,
+      email: null,
+      phone: null,
+      birth_date: null,
+      clinical_notes: null,
+    });
+    expect(after.patient.full_name).not.toContain('Zuleica');
+    expect(after.appt).toMatchObject({ patient_id: patient.id, procedure: 'Peeling', notes: null });
+    expect(after.chat.content).not.toContain('Zuleica Ferraz');
+    expect(after.chat.content).not.toContain(cpf);
+    expect(after.anywhere.n).toBe(0);
+    expect(after.audit.n).toBe(0);
+    await expect(
+      db.withUser(claims, (r) => r.patients.update(patient.id, { full_name: 'Zuleica Ferraz' })),
+    ).rejects.toMatchObject({
+      code: 'patient_anonymized',
+    });
+    const audits = await db.withUser(claims, (r) => r.audit.list({ subject_id: patient.id }));
+    expect(audits.data.filter((a) => a.action === 'patient.erase')).toHaveLength(2);
+  });
+
+  it('chat: sessions are private to their owner; a retried message is stored once', async () => {
+    const lima = as('dra.lima@aurora.demo');
+    const s = await db.withUser(lima, (r) =>
+      r.chat.getOrCreateSession('6f1c2b1e-0000-4000-8000-000000000001', 'Agenda'),
+    );
+    const a = await db.withUser(lima, (r) => r.chat.appendMessage(s.id, 'user', 'Oi', 'm-1'));
+    const b = await db.withUser(lima, (r) => r.chat.appendMessage(s.id, 'user', 'Oi', 'm-1'));
+    expect(b).toMatchObject({ created: false, message: { id: a.message.id } });
+    expect(await db.withUser(lima, (r) => r.chat.messages(s.id))).toHaveLength(1);
+    // Same clinic, another user: invisible, and cannot be adopted.
+    await expect(db.withUser(as('admin@aurora.demo'), (r) => r.chat.messages(s.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(db.withUser(as('admin@aurora.demo'), (r) => r.chat.getOrCreateSession(s.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await db.withUser(lima, (r) => r.chat.deleteSession(s.id));
+    expect(await db.withUser(lima, (r) => r.chat.listSessions())).toEqual([]);
+  });
+
+  it('migrations are recorded with checksums and safe to run concurrently', async () => {
+    const fresh = await createTestDatabase();
+    const other = new Database({ url: fresh.url, poolMax: 4 });
+    try {
+      const dir = join(findSupabaseDir(), 'migrations');
+      const runs = await Promise.all([runMigrations(other.pool, dir), runMigrations(other.pool, dir)]);
+      expect(runs.every((r) => r.applied.length === 0 && r.skipped.length >= 2)).toBe(true);
+      const recorded = await other.pool.query('select version, checksum from neonpro_migrations.applied');
+      expect(recorded.rows.every((r: { checksum: string }) => /^[0-9a-f]{64}$/.test(r.checksum))).toBe(true);
+    } finally {
+      await other.close();
+      await fresh.drop();
+    }
+  });
+});

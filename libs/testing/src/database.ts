@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Database, ensureDatabase, findSupabaseDir, runMigrations, runSeed } from '@neonpro/database';
+import pg from 'pg';
+
+export const DATABASE_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  /** Drops the database (terminating leftover connections). */
+  drop(): Promise<void>;
+}
+
+/** A fresh database with every migration applied (and the demo seed when asked), owned by one test file. */
+export async function createTestDatabase(opts: { seed?: boolean; demoPassword?: string } = {}): Promise<TestDatabase> {
+  const name = `neonpro_test_${randomBytes(6).toString('hex')}`;
+  const url = new URL(DATABASE_ADMIN_URL);
+  url.pathname = `/${name}`;
+  await ensureDatabase(url.toString());
+  const db = new Database({ url: url.toString(), poolMax: 1, statementTimeoutMs: 0 });
+  try {
+    const supabase = findSupabaseDir(import.meta.dirname);
+    await runMigrations(db.pool, join(supabase, 'migrations'));
+    if (opts.seed) await runSeed(db.pool, join(supabase, 'seed.sql'), opts.demoPassword ?? 'neonpro-demo');
+  } finally {
+    await db.close();
+  }
+  return {
+    url: url.toString(),
+    name,
+    drop: async () => {
+      const admin = new pg.Client({ connectionString: DATABASE_ADMIN_URL });
+      await admin.connect();
+      try {
+        await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}

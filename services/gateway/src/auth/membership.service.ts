@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Database, type Membership } from '@neonpro/database';
+import { PolicyRegistry } from '@neonpro/resilience';
+import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import { databaseUnavailable } from '../healthcare/user-db.service.js';
+import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
+
+const MAX_ENTRIES = 10000;
+
+/** Resolves a user's clinic and role from clinic_members, cached briefly per replica. */
+@Injectable()
+export class MembershipService {
+  private readonly cache = new Map<string, { value: Membership | undefined; expires: number }>();
+
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
+    private readonly policies: PolicyRegistry,
+  ) {}
+
+  async resolve(userId: string): Promise<Membership | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(userId);
+    if (hit && hit.expires > now) return hit.value;
+    let value: Membership | undefined;
+    try {
+      value = await this.policies
+        .get(POSTGRES_POLICY)
+        .execute(() => this.db.withService((r) => r.members.findByUser(userId)), { retry: true });
+    } catch (err) {
+      throw databaseUnavailable(err) ?? err;
+    }
+    if (this.config.AUTH_MEMBERSHIP_CACHE_TTL_MS > 0) {
+      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(userId, { value, expires: now + this.config.AUTH_MEMBERSHIP_CACHE_TTL_MS });
+    }
+    return value;
+  }
+}

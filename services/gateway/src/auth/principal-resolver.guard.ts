@@ -1,0 +1,35 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { bearerToken } from '@neonpro/auth';
+import type { FastifyRequest } from 'fastify';
+import { recordTiming } from '../common/server-timing.js';
+import './auth.types.js';
+import { Authenticator } from './authenticator.service.js';
+
+/**
+ * Global guard that runs before the rate limiter: when a request carries a valid bearer token it
+ * sets `request.principal`, so limits count per user. It never rejects; routes that require a
+ * user still use JwtAuthGuard, which reports the precise 401/403. Bad tokens are thus counted
+ * per client IP.
+ */
+@Injectable()
+export class PrincipalResolverGuard implements CanActivate {
+  constructor(private readonly authenticator: Authenticator) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const token = bearerToken(req.headers.authorization);
+    if (!token || req.principal) return true;
+    const started = performance.now();
+    try {
+      const { principal, claims } = await this.authenticator.authenticate(token);
+      req.principal = principal;
+      req.claims = claims;
+    } catch {
+      // Left to JwtAuthGuard on protected routes.
+    } finally {
+      recordTiming(req, 'auth', performance.now() - started);
+    }
+    return true;
+  }
+}

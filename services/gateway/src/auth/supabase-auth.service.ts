@@ -1,0 +1,86 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode } from '@neonpro/contracts';
+import { PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
+import { type AuthError, createClient, type Session } from '@supabase/supabase-js';
+import { ProblemException } from '../common/problem.js';
+import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import { SUPABASE_AUTH_POLICY, isSupabaseAuthFailure } from '../resilience/gateway-policies.js';
+import type { SessionResponse } from './auth.schema.js';
+
+/** Login and refresh through Supabase Auth with supabase-js; the gateway keeps no session state. */
+@Injectable()
+export class SupabaseAuthService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
+    private readonly policies: PolicyRegistry,
+  ) {}
+
+  // One short-lived client per call: supabase-js keeps the session in the client, and callers
+  // must never share one.
+  private client() {
+    const timeoutMs = this.config.AUTH_UPSTREAM_TIMEOUT_MS;
+    return createClient(this.config.SUPABASE_URL, this.config.SUPABASE_ANON_KEY, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      global: { fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }) },
+    });
+  }
+
+  async login(email: string, password: string): Promise<SessionResponse> {
+    const { data, error } = await this.viaPolicy(() => this.client().auth.signInWithPassword({ email, password }));
+    if (error || !data.session) throw this.toProblem(error, 'invalid_credentials', 'E-mail or password is wrong.');
+    return toResponse(data.session);
+  }
+
+  async refresh(refreshToken: string): Promise<SessionResponse> {
+    const { data, error } = await this.viaPolicy(() =>
+      this.client().auth.refreshSession({ refresh_token: refreshToken }),
+    );
+    if (error || !data.session) throw this.toProblem(error, 'invalid_refresh_token', 'The refresh token is not valid.');
+    return toResponse(data.session);
+  }
+
+  /**
+   * Runs a Supabase Auth call under the `supabase-auth` policy (breaker, bulkhead). supabase-js
+   * returns outages as `{error}` instead of throwing, so those are thrown for the breaker to see;
+   * wrong credentials are answers, not outages. Logins are never retried.
+   */
+  private async viaPolicy<T extends { error: AuthError | null }>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.policies.get(SUPABASE_AUTH_POLICY).execute(async () => {
+        const result = await call();
+        if (result.error && isSupabaseAuthFailure(result.error)) throw result.error;
+        return result;
+      });
+    } catch (err) {
+      if (err instanceof UpstreamUnavailableError)
+        throw upstreamUnavailable(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+      if (err instanceof UpstreamTimeoutError || isSupabaseAuthFailure(err)) throw upstreamUnavailable();
+      throw err;
+    }
+  }
+
+  private toProblem(error: AuthError | null, code: string, detail: string): ProblemException {
+    const status = error?.status ?? 0;
+    if (!error || status === 0 || status >= 500 || error.name === 'AuthRetryableFetchError')
+      return upstreamUnavailable();
+    if (status === 429)
+      return new ProblemException(429, ErrorCode.RateLimited, 'Too many attempts; retry later.', { retryAfter: 60 });
+    return new ProblemException(401, code, detail);
+  }
+}
+
+function upstreamUnavailable(retryAfter = 5): ProblemException {
+  return new ProblemException(503, ErrorCode.UpstreamUnavailable, 'The authentication service is unavailable; retry.', {
+    retryAfter,
+  });
+}
+
+function toResponse(s: Session): SessionResponse {
+  return {
+    access_token: s.access_token,
+    refresh_token: s.refresh_token,
+    expires_in: s.expires_in,
+    token_type: 'bearer',
+    user: { id: s.user.id, email: s.user.email ?? null },
+  };
+}

@@ -1,0 +1,84 @@
+import { Body, Controller, Get, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Appointment, Page } from '@neonpro/database';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
+import { ApiQueryFrom, jsonSchema } from '../docs/json-schema.js';
+import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
+import {
+  type AppointmentCreate,
+  appointmentCreateSchema,
+  type AppointmentListQuery,
+  appointmentListQuerySchema,
+  type AppointmentPatchBody,
+  appointmentPatchSchema,
+  idParamSchema,
+} from './healthcare.schema.js';
+import { UserDb } from './user-db.service.js';
+
+const idPipe = new ZodValidationPipe(idParamSchema, 'path');
+
+@ApiTags('appointments')
+@ApiBearerAuth()
+@Controller('v1/appointments')
+@UseGuards(JwtAuthGuard)
+@RateLimitTier('healthcare')
+export class AppointmentsController {
+  constructor(private readonly db: UserDb) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List appointments (by range, patient, professional, status)' })
+  @ApiQueryFrom(appointmentListQuerySchema)
+  list(
+    @Query(new ZodValidationPipe(appointmentListQuerySchema, 'query')) q: AppointmentListQuery,
+    @Req() req: FastifyRequest,
+  ): Promise<Page<Appointment>> {
+    return this.db.run(req, (r) => r.appointments.list(q));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One appointment' })
+  get(@Param(idPipe) p: { id: string }, @Req() req: FastifyRequest): Promise<Appointment> {
+    return this.db.run(req, (r) => r.appointments.get(p.id));
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'Book an appointment; 409 appointment_conflict on overlap; same idempotency_key → same appointment',
+  })
+  @ApiBody({ schema: jsonSchema(appointmentCreateSchema) })
+  async create(
+    @Body(new ZodValidationPipe(appointmentCreateSchema, 'appointment')) body: AppointmentCreate,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Appointment> {
+    const ends_at =
+      body.ends_at ?? new Date(Date.parse(body.starts_at) + (body.duration_minutes ?? 0) * 60000).toISOString();
+    const { appointment, created } = await this.db.run(req, (r) =>
+      r.appointments.book({
+        patient_id: body.patient_id,
+        professional_id: body.professional_id,
+        starts_at: body.starts_at,
+        ends_at,
+        procedure: body.procedure,
+        notes: body.notes,
+        status: body.status,
+        idempotency_key: body.idempotency_key,
+      }),
+    );
+    void reply.status(created ? 201 : 200);
+    return appointment;
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change status or reschedule' })
+  @ApiBody({ schema: jsonSchema(appointmentPatchSchema) })
+  update(
+    @Param(idPipe) p: { id: string },
+    @Body(new ZodValidationPipe(appointmentPatchSchema, 'appointment changes')) body: AppointmentPatchBody,
+    @Req() req: FastifyRequest,
+  ): Promise<Appointment> {
+    return this.db.run(req, (r) => r.appointments.update(p.id, body));
+  }
+}

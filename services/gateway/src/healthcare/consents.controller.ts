@@ -1,0 +1,56 @@
+import { Body, Controller, Get, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Consent } from '@neonpro/database';
+import type { FastifyRequest } from 'fastify';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
+import { jsonSchema } from '../docs/json-schema.js';
+import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
+import {
+  consentCreateSchema,
+  type ConsentCreate,
+  consentParamSchema,
+  consentPatchSchema,
+  idParamSchema,
+} from './healthcare.schema.js';
+import { UserDb } from './user-db.service.js';
+
+@ApiTags('consents')
+@ApiBearerAuth()
+@Controller('v1/patients/:id/consents')
+@UseGuards(JwtAuthGuard)
+@RateLimitTier('healthcare')
+export class ConsentsController {
+  constructor(private readonly db: UserDb) {}
+
+  @Get()
+  @ApiOperation({ summary: "A patient's consents" })
+  list(
+    @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
+    @Req() req: FastifyRequest,
+  ): Promise<{ data: Consent[] }> {
+    return this.db.run(req, async (r) => ({ data: await r.consents.list(p.id) }));
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Record a consent' })
+  @ApiBody({ schema: jsonSchema(consentCreateSchema) })
+  grant(
+    @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
+    @Body(new ZodValidationPipe(consentCreateSchema, 'consent')) body: ConsentCreate,
+    @Req() req: FastifyRequest,
+  ): Promise<Consent> {
+    return this.db.run(req, (r) => r.consents.grant(p.id, body));
+  }
+
+  @Patch(':consentId')
+  @ApiOperation({ summary: 'Revoke a consent: {"revoked": true}' })
+  @ApiBody({ schema: jsonSchema(consentPatchSchema) })
+  revoke(
+    @Param(new ZodValidationPipe(consentParamSchema, 'path')) p: { id: string; consentId: string },
+    @Body(new ZodValidationPipe(consentPatchSchema, 'consent change')) _body: { revoked: true },
+    @Req() req: FastifyRequest,
+  ): Promise<Consent> {
+    return this.db.run(req, (r) => r.consents.revoke(p.id, p.consentId));
+  }
+}
