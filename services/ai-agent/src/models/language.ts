@@ -15,9 +15,9 @@ export function fold(text: string): string {
 /** pt-BR unless the text is clearly English (the clinic's users mostly write Portuguese). */
 export function detectLanguage(text: string): Language {
   const folded = fold(text);
-  if (/[ãõçáéíóúâêô]/i.test(text)) return 'pt';
   const en = folded.match(EN_HINTS)?.length ?? 0;
-  const pt = folded.match(PT_HINTS)?.length ?? 0;
+  // Portuguese diacritics tip the balance (names like "João" alone do not decide it).
+  const pt = (folded.match(PT_HINTS)?.length ?? 0) + (/[ãõç]|[áéíóú]\p{L}/iu.test(text) ? 0.5 : 0);
   return en > pt ? 'en' : 'pt';
 }
 

@@ -44,7 +44,7 @@ function tokens(text: string): string[] {
 /** Whether a token is the keyword or a likely misspelling of it. */
 function like(token: string, keyword: string): boolean {
   if (token === keyword) return true;
-  if (keyword.length < 5 || Math.abs(token.length - keyword.length) > 2) return false;
+  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) return false;
   return typoDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
 }
 
@@ -94,9 +94,14 @@ function extractCpf(text: string): string | undefined {
   return /(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)/.exec(text)?.[0];
 }
 
+const PRO_TITLE = /\b(?:dra?|doutora?|doctor|doc)\b\.?\s+([\p{L}]+)(?:\s+([\p{L}]+))?/iu;
+
 function extractProfessional(text: string): string | undefined {
-  const m = /\b(?:dra?|doutora?|doctor|doc)\b\.?\s+([\p{L}]+(?:\s+[\p{Lu}][\p{L}]+)?)/iu.exec(text);
-  return m?.[1];
+  const m = PRO_TITLE.exec(text);
+  if (!m) return undefined;
+  // A second word belongs to the name only when capitalised and not a common word ("Lima Souza").
+  const second = m[2] && /^\p{Lu}/u.test(m[2]) && !NAME_STOP.has(fold(m[2])) ? ` ${m[2]}` : '';
+  return `${m[1]}${second}`;
 }
 
 function isNameWord(word: string, allowLower: boolean): boolean {
@@ -107,7 +112,7 @@ function isNameWord(word: string, allowLower: boolean): boolean {
 
 /** The patient name the user typed, after a marker word ("paciente", "para", "da", "for", …). */
 function extractPatientName(text: string, professional: string | undefined): string | undefined {
-  const clean = text.replace(/\b(?:dra?|doutora?|doctor|doc)\b\.?\s+[\p{L}]+(?:\s+[\p{Lu}][\p{L}]+)?/giu, ' , ');
+  const clean = professional ? text.replace(PRO_TITLE, (m) => ` , ${m.slice(m.indexOf(professional) + professional.length)}`) : text;
   const words = clean.split(/[\s,;?!.()]+|(?<=\S)(?=[,?!])/u).filter(Boolean);
   const markers = new Set(['paciente', 'patient', 'cliente', 'para', 'pra', 'for', 'da', 'do', 'de', 'of', 'sobre', 'about']);
   const strong = new Set(['paciente', 'patient', 'cliente']);
@@ -186,11 +191,13 @@ function extractDates(toks: string[], folded: string, today: string, lang: Langu
   return {};
 }
 
+// Exact stems, not fuzzy: "cancele" (a verb) is one typo away from "cancelada" (a status).
 function extractStatus(toks: string[]): AppointmentStatus | undefined {
-  if (hasAny(toks, ['canceladas', 'cancelada', 'cancelados', 'cancelado', 'cancelled', 'canceled'])) return 'cancelled';
-  if (hasAny(toks, ['confirmadas', 'confirmada', 'confirmados', 'confirmed'])) return 'confirmed';
-  if (hasAny(toks, ['realizadas', 'concluidas', 'completed', 'finished'])) return 'completed';
-  if (hasAny(toks, ['faltas', 'faltaram', 'no-show', 'noshow', 'missed'])) return 'no_show';
+  const has = (re: RegExp) => toks.some((t) => re.test(t));
+  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) return 'cancelled';
+  if (has(/^(confirmad[oa]s?|confirmed)$/)) return 'confirmed';
+  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) return 'completed';
+  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) return 'no_show';
   return undefined;
 }
 
