@@ -81,7 +81,8 @@ export const agentConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['OPENAI_API_KEY'],
-        message: 'the openai provider is selected: set OPENAI_API_KEY, or OPENAI_BASE_URL for a keyless compatible server',
+        message:
+          'the openai provider is selected: set OPENAI_API_KEY, or OPENAI_BASE_URL for a keyless compatible server',
       });
     if (used.has('anthropic') && !cfg.ANTHROPIC_API_KEY)
       ctx.addIssue({

@@ -35,7 +35,9 @@ describe('Pseudonymizer', () => {
     const p = new Pseudonymizer();
     expect(p.registerName('Maria José Conceição')).toBe('[PACIENTE_1]');
     p.registerName('João Pedro Ribeiro');
-    const masked = p.pseudonymize('Consultas de maria jose conceicao e de JOÃO PEDRO RIBEIRO; Maria José Conceição confirmou.');
+    const masked = p.pseudonymize(
+      'Consultas de maria jose conceicao e de JOÃO PEDRO RIBEIRO; Maria José Conceição confirmou.',
+    );
     expect(masked).toBe('Consultas de [PACIENTE_1] e de [PACIENTE_2]; [PACIENTE_1] confirmou.');
     expect(p.restore('[PACIENTE_2] às 14h')).toBe('João Pedro Ribeiro às 14h');
   });

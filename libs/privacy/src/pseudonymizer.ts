@@ -33,12 +33,7 @@ const DETECTORS: Detector[] = [
 const PLACEHOLDER = /\[(PACIENTE|CPF|CNS|RG|TELEFONE|EMAIL|CEP)_(\d+)\]/g;
 
 function foldName(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim();
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 function escapeRegExp(s: string): string {
@@ -78,7 +73,9 @@ export class Pseudonymizer {
         `(?<![\\p{L}])${[...name.folded].map((ch) => (ch === ' ' ? '\\s+' : `${escapeRegExp(ch)}\\p{M}*`)).join('')}(?![\\p{L}])`,
         'giu',
       );
-      out = out.normalize('NFD').replace(pattern, () => this.placeholderFor('PACIENTE', `name:${name.folded}`, name.display));
+      out = out
+        .normalize('NFD')
+        .replace(pattern, () => this.placeholderFor('PACIENTE', `name:${name.folded}`, name.display));
       out = out.normalize('NFC');
     }
     for (const d of DETECTORS) {

@@ -60,7 +60,9 @@ export async function runAgentLoop(params: {
     // Models that report no usage (the local one) are counted with the ≈4 chars/token estimate.
     hooks.onUsage?.({
       input: usage?.input_tokens ?? estimate(messages),
-      output: usage?.output_tokens ?? Math.ceil((String(turn.content).length + JSON.stringify(turn.tool_calls ?? []).length) / 4),
+      output:
+        usage?.output_tokens ??
+        Math.ceil((String(turn.content).length + JSON.stringify(turn.tool_calls ?? []).length) / 4),
       provider: runner.provider,
     });
     messages.push(turn);
@@ -74,7 +76,9 @@ export async function runAgentLoop(params: {
       hooks.onTool(call.name, 'started');
       if (!found) {
         hooks.onTool(call.name, 'failed');
-        messages.push(new ToolMessage({ tool_call_id: id, name: call.name, content: '{"error":"unknown_tool"}', status: 'error' }));
+        messages.push(
+          new ToolMessage({ tool_call_id: id, name: call.name, content: '{"error":"unknown_tool"}', status: 'error' }),
+        );
         continue;
       }
       try {
@@ -85,8 +89,16 @@ export async function runAgentLoop(params: {
         if (signal.aborted) throw err;
         hooks.onTool(call.name, 'failed');
         // The model gets a generic reason only: errors may carry database details.
-        const reason = err instanceof Error && err.name === 'ToolInputParsingException' ? 'invalid_arguments' : 'tool_failed';
-        messages.push(new ToolMessage({ tool_call_id: id, name: call.name, content: JSON.stringify({ error: reason }), status: 'error' }));
+        const reason =
+          err instanceof Error && err.name === 'ToolInputParsingException' ? 'invalid_arguments' : 'tool_failed';
+        messages.push(
+          new ToolMessage({
+            tool_call_id: id,
+            name: call.name,
+            content: JSON.stringify({ error: reason }),
+            status: 'error',
+          }),
+        );
       }
     }
   }
@@ -101,6 +113,8 @@ function estimate(messages: BaseMessage[]): number {
 function textOf(chunk: AIMessageChunk): string {
   if (!Array.isArray(chunk.content)) return '';
   return chunk.content
-    .map((part) => (typeof part === 'object' && 'type' in part && part.type === 'text' && 'text' in part ? String(part.text) : ''))
+    .map((part) =>
+      typeof part === 'object' && 'type' in part && part.type === 'text' && 'text' in part ? String(part.text) : '',
+    )
     .join('');
 }

@@ -11,10 +11,20 @@ import { Observable } from 'rxjs';
 import { AGENT_CONFIG, type AgentRuntimeConfig } from '../agent.config.js';
 import { type ModelTurnRunner, runAgentLoop } from '../agent/agent-loop.js';
 import { buildSystemPrompt } from '../agent/system-prompt.js';
-import { CONVERSATION_STORE, type ConversationStore, SessionNotFoundError } from '../conversation/conversation-store.port.js';
+import {
+  CONVERSATION_STORE,
+  type ConversationStore,
+  SessionNotFoundError,
+} from '../conversation/conversation-store.port.js';
 import { tokenize } from '../models/language.js';
 import { createChatModel } from '../models/model-factory.js';
-import { BoundModelRunner, type FallbackLink, FallbackRunner, isProviderFailure, PseudonymizingRunner } from '../models/model-runners.js';
+import {
+  BoundModelRunner,
+  type FallbackLink,
+  FallbackRunner,
+  isProviderFailure,
+  PseudonymizingRunner,
+} from '../models/model-runners.js';
 import { CLINIC_DATA_PORT, type ClinicDataPort } from '../tools/clinic-data.port.js';
 import { ClinicToolbox, newToolRunContext } from '../tools/clinic-tools.js';
 import { localDate } from '../tools/clinic-time.js';
@@ -72,7 +82,11 @@ export class ChatService {
     return new Observable<AgentEvent>((subscriber) => {
       if (!caller) {
         this.metrics.runs.inc({ outcome: 'unauthorized' });
-        subscriber.next({ type: 'error', code: ErrorCode.Unauthorized, message: 'The caller identity is missing or invalid.' });
+        subscriber.next({
+          type: 'error',
+          code: ErrorCode.Unauthorized,
+          message: 'The caller identity is missing or invalid.',
+        });
         subscriber.complete();
         return undefined;
       }
@@ -113,7 +127,12 @@ export class ChatService {
         const timezone = await this.toolbox.timezone(caller);
         const now = new Date();
         const today = localDate(now, timezone);
-        const ctx = newToolRunContext({ caller, sessionId: request.session_id, userMessage: request.message, pendingProposal });
+        const ctx = newToolRunContext({
+          caller,
+          sessionId: request.session_id,
+          userMessage: request.message,
+          pendingProposal,
+        });
         const tools = this.toolbox.tools(ctx);
         const messages: BaseMessage[] = [
           new SystemMessage(
@@ -168,7 +187,11 @@ export class ChatService {
           if (err instanceof OverloadedError) {
             outcome = 'overloaded';
             this.metrics.overloaded.inc();
-            subscriber.next({ type: 'error', code: ErrorCode.AgentOverloaded, message: 'The assistant is busy; retry in a moment.' });
+            subscriber.next({
+              type: 'error',
+              code: ErrorCode.AgentOverloaded,
+              message: 'The assistant is busy; retry in a moment.',
+            });
           } else if (signal.aborted) {
             outcome = 'cancelled';
             subscriber.next({ type: 'error', code: ErrorCode.Cancelled, message: 'The run was cancelled.' });

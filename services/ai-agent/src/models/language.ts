@@ -6,10 +6,7 @@ const PT_HINTS =
   /\b(o|a|os|as|que|qual|quais|quem|quando|onde|como|por|favor|ola|oi|consultas?|pacientes?|hoje|amanha|voce|e|sao|meu|minha|mostre|liste|tem|temos|da|do|de|para|com|sim|confirmo|semana|marque|agende|cancele|horarios?|livres?|bom|dia|tarde|noite|tudo|bem)\b/g;
 
 export function fold(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase();
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 /** pt-BR unless the text is clearly English (the clinic's users mostly write Portuguese). */

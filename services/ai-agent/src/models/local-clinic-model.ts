@@ -1,8 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
-import { BaseChatModel, type BaseChatModelParams, type BindToolsInput } from '@langchain/core/language_models/chat_models';
+import {
+  BaseChatModel,
+  type BaseChatModelParams,
+  type BindToolsInput,
+} from '@langchain/core/language_models/chat_models';
 import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
-import { AIMessage, AIMessageChunk, type BaseMessage, isAIMessage, isHumanMessage, isSystemMessage, isToolMessage } from '@langchain/core/messages';
+import {
+  AIMessage,
+  AIMessageChunk,
+  type BaseMessage,
+  isAIMessage,
+  isHumanMessage,
+  isSystemMessage,
+  isToolMessage,
+} from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import type { Runnable } from '@langchain/core/runnables';
 import { isExplicitConfirmation, isExplicitRefusal } from '../tools/action-proposal.js';
@@ -84,7 +96,10 @@ export class LocalClinicModel extends BaseChatModel {
     const plan = this.plan(messages);
     const message =
       'call' in plan
-        ? new AIMessage({ content: '', tool_calls: [{ id: this.callId(messages), name: plan.call.name, args: plan.call.args, type: 'tool_call' }] })
+        ? new AIMessage({
+            content: '',
+            tool_calls: [{ id: this.callId(messages), name: plan.call.name, args: plan.call.args, type: 'tool_call' }],
+          })
         : new AIMessage({ content: plan.text });
     return { generations: [{ text: 'text' in plan ? plan.text : '', message }] };
   }
@@ -101,7 +116,13 @@ export class LocalClinicModel extends BaseChatModel {
         message: new AIMessageChunk({
           content: '',
           tool_call_chunks: [
-            { type: 'tool_call_chunk', id: this.callId(messages), name: plan.call.name, args: JSON.stringify(plan.call.args), index: 0 },
+            {
+              type: 'tool_call_chunk',
+              id: this.callId(messages),
+              name: plan.call.name,
+              args: JSON.stringify(plan.call.args),
+              index: 0,
+            },
           ],
         }),
       });
@@ -137,7 +158,8 @@ export class LocalClinicModel extends BaseChatModel {
     messages.forEach((m, i) => {
       if (isHumanMessage(m)) lastHuman = i;
     });
-    const userText = lastHuman >= 0 && typeof messages[lastHuman].content === 'string' ? messages[lastHuman].content : '';
+    const userText =
+      lastHuman >= 0 && typeof messages[lastHuman].content === 'string' ? messages[lastHuman].content : '';
     const results = this.resultsSince(messages, lastHuman);
     const u = understand(String(userText), today);
     const done = (name: string) => results.find((r) => r.name === name);
@@ -204,7 +226,12 @@ export class LocalClinicModel extends BaseChatModel {
     done: (n: string) => ToolResult | undefined,
   ): { call: Plan } | { patient: { id: string; full_name: string } } | { text: string } {
     if (!u.patientQuery)
-      return { text: u.lang === 'pt' ? 'De qual paciente? Informe o nome ou o CPF.' : 'Which patient? Please give the name or CPF.' };
+      return {
+        text:
+          u.lang === 'pt'
+            ? 'De qual paciente? Informe o nome ou o CPF.'
+            : 'Which patient? Please give the name or CPF.',
+      };
     const r = done('search_patients');
     if (!r) return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
     const patients = (r.data.patients as { id: string; full_name: string; cpf: string | null }[] | undefined) ?? [];
@@ -218,7 +245,9 @@ export class LocalClinicModel extends BaseChatModel {
     if (patients.length > 1)
       return {
         text:
-          (u.lang === 'pt' ? `Encontrei ${patients.length} pacientes; qual deles?\n` : `I found ${patients.length} patients; which one?\n`) +
+          (u.lang === 'pt'
+            ? `Encontrei ${patients.length} pacientes; qual deles?\n`
+            : `I found ${patients.length} patients; which one?\n`) +
           patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n'),
       };
     return { patient: patients[0] };
@@ -230,7 +259,9 @@ export class LocalClinicModel extends BaseChatModel {
     if ('text' in found) return found;
     const s = done('get_patient_summary');
     if (!s) return { call: { name: 'get_patient_summary', args: { patient_id: found.patient.id } } };
-    const p = s.data.patient as { full_name: string; cpf: string | null; birth_date: string | null; phone: string | null; email: string | null } | undefined;
+    const p = s.data.patient as
+      | { full_name: string; cpf: string | null; birth_date: string | null; phone: string | null; email: string | null }
+      | undefined;
     if (!p) return { text: u.lang === 'pt' ? 'Não encontrei esse paciente.' : 'I could not find that patient.' };
     const upcoming = (s.data.upcoming as ApptView[] | undefined) ?? [];
     const pt = u.lang === 'pt';
@@ -290,7 +321,9 @@ export class LocalClinicModel extends BaseChatModel {
     if (!u.professional) {
       const info = done('clinic_info');
       if (!info) return { call: { name: 'clinic_info', args: {} } };
-      return { text: `${pt ? 'De qual profissional? ' : 'For which professional? '}${this.professionalNames(info.data)}` };
+      return {
+        text: `${pt ? 'De qual profissional? ' : 'For which professional? '}${this.professionalNames(info.data)}`,
+      };
     }
     const date = u.dateFrom ?? today;
     const r = done('find_free_slots');
@@ -303,7 +336,8 @@ export class LocalClinicModel extends BaseChatModel {
     const slots = (r.data.slots as { start: string; end: string }[] | undefined) ?? [];
     const name = (r.data.professional as { full_name: string }).full_name;
     const label = u.dateLabel ? `${u.dateLabel} (${ddmm(date)})` : ddmm(date);
-    if (slots.length === 0) return { text: pt ? `${name} não tem horários livres ${label}.` : `${name} has no free slots ${label}.` };
+    if (slots.length === 0)
+      return { text: pt ? `${name} não tem horários livres ${label}.` : `${name} has no free slots ${label}.` };
     return {
       text: `${pt ? `Horários livres de ${name} ${label}` : `Free slots for ${name} ${label}`}: ${slots.map((s) => s.start).join(', ')}.`,
     };
@@ -318,7 +352,9 @@ export class LocalClinicModel extends BaseChatModel {
       !u.time && (pt ? 'o horário' : 'the time'),
     ].filter(Boolean);
     if (missing.length)
-      return { text: pt ? `Para agendar, preciso de: ${missing.join(', ')}.` : `To book, I need: ${missing.join(', ')}.` };
+      return {
+        text: pt ? `Para agendar, preciso de: ${missing.join(', ')}.` : `To book, I need: ${missing.join(', ')}.`,
+      };
     const found = this.findPatient(u, done);
     if ('call' in found) return found.call;
     if ('text' in found) return found;
@@ -338,7 +374,14 @@ export class LocalClinicModel extends BaseChatModel {
     if (r.data.error === 'in_the_past')
       return { text: pt ? 'Esse horário já passou; escolha outro.' : 'That time is in the past; please pick another.' };
     if (r.data.status !== 'confirmation_required') return { text: this.answerWrite(u.lang, r) };
-    const s = r.data.summary as { patient_name: string; professional_name: string; date: string; start: string; end: string; procedure: string };
+    const s = r.data.summary as {
+      patient_name: string;
+      professional_name: string;
+      date: string;
+      start: string;
+      end: string;
+      procedure: string;
+    };
     return {
       text: pt
         ? `Posso agendar ${s.procedure} para ${s.patient_name} com ${s.professional_name} em ${ddmm(s.date)}, das ${s.start} às ${s.end}. Confirma? Responda "sim" para confirmar.`
@@ -373,7 +416,9 @@ export class LocalClinicModel extends BaseChatModel {
     if (open.length > 1)
       return {
         text:
-          (pt ? 'Há mais de uma consulta; qual delas devo cancelar?\n' : 'There is more than one appointment; which one should I cancel?\n') +
+          (pt
+            ? 'Há mais de uma consulta; qual delas devo cancelar?\n'
+            : 'There is more than one appointment; which one should I cancel?\n') +
           open.map((a) => this.apptLine(u.lang, a, true)).join('\n'),
       };
     const c = done('cancel_appointment');
@@ -422,8 +467,11 @@ export class LocalClinicModel extends BaseChatModel {
   }
 
   private professionalNames(data: Record<string, unknown>): string {
-    const list = (data.professionals as { full_name: string; specialty?: string | null }[] | string[] | undefined) ?? [];
-    return list.map((p) => (typeof p === 'string' ? p : `${p.full_name}${p.specialty ? ` (${p.specialty})` : ''}`)).join(', ');
+    const list =
+      (data.professionals as { full_name: string; specialty?: string | null }[] | string[] | undefined) ?? [];
+    return list
+      .map((p) => (typeof p === 'string' ? p : `${p.full_name}${p.specialty ? ` (${p.specialty})` : ''}`))
+      .join(', ');
   }
 
   private unknownProfessional(u: Understanding, data: Record<string, unknown>): string {

@@ -29,7 +29,8 @@ export function typoDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   return d[a.length][b.length];
 }
@@ -55,38 +56,234 @@ function hasAny(toks: string[], keywords: readonly string[]): boolean {
 const KW = {
   book: ['agendar', 'agende', 'agenda-me', 'marcar', 'marque', 'marca', 'reservar', 'reserve', 'book'],
   cancel: ['cancelar', 'cancele', 'cancela', 'desmarcar', 'desmarque', 'cancel'],
-  free: ['livre', 'livres', 'vaga', 'vagas', 'disponivel', 'disponiveis', 'disponibilidade', 'free', 'available', 'availability', 'openings', 'open'],
-  appointments: ['consulta', 'consultas', 'agenda', 'atendimento', 'atendimentos', 'agendamentos', 'appointment', 'appointments', 'schedule', 'horarios', 'marcadas', 'marcados'],
-  patient: ['paciente', 'pacientes', 'patient', 'patients', 'cliente', 'cpf', 'dados', 'telefone', 'contato', 'email', 'ficha', 'resumo', 'historico', 'summary', 'details', 'contact', 'phone', 'history', 'busque', 'buscar', 'procure', 'procurar', 'encontre', 'find', 'search', 'lookup'],
-  summary: ['dados', 'resumo', 'historico', 'ficha', 'summary', 'details', 'contato', 'contact', 'telefone', 'phone', 'email', 'proximas', 'upcoming', 'history'],
-  clinic: ['profissionais', 'profissional', 'equipe', 'especialidade', 'especialidades', 'clinica', 'professionals', 'staff', 'team', 'doctors', 'clinic', 'quem'],
+  free: [
+    'livre',
+    'livres',
+    'vaga',
+    'vagas',
+    'disponivel',
+    'disponiveis',
+    'disponibilidade',
+    'free',
+    'available',
+    'availability',
+    'openings',
+    'open',
+  ],
+  appointments: [
+    'consulta',
+    'consultas',
+    'agenda',
+    'atendimento',
+    'atendimentos',
+    'agendamentos',
+    'appointment',
+    'appointments',
+    'schedule',
+    'horarios',
+    'marcadas',
+    'marcados',
+  ],
+  patient: [
+    'paciente',
+    'pacientes',
+    'patient',
+    'patients',
+    'cliente',
+    'cpf',
+    'dados',
+    'telefone',
+    'contato',
+    'email',
+    'ficha',
+    'resumo',
+    'historico',
+    'summary',
+    'details',
+    'contact',
+    'phone',
+    'history',
+    'busque',
+    'buscar',
+    'procure',
+    'procurar',
+    'encontre',
+    'find',
+    'search',
+    'lookup',
+  ],
+  summary: [
+    'dados',
+    'resumo',
+    'historico',
+    'ficha',
+    'summary',
+    'details',
+    'contato',
+    'contact',
+    'telefone',
+    'phone',
+    'email',
+    'proximas',
+    'upcoming',
+    'history',
+  ],
+  clinic: [
+    'profissionais',
+    'profissional',
+    'equipe',
+    'especialidade',
+    'especialidades',
+    'clinica',
+    'professionals',
+    'staff',
+    'team',
+    'doctors',
+    'clinic',
+    'quem',
+  ],
 };
 
 const WEEKDAYS: Record<string, number> = {
-  domingo: 0, segunda: 1, terca: 2, quarta: 3, quinta: 4, sexta: 5, sabado: 6,
-  sunday: 0, monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6,
+  domingo: 0,
+  segunda: 1,
+  terca: 2,
+  quarta: 3,
+  quinta: 4,
+  sexta: 5,
+  sabado: 6,
+  sunday: 0,
+  monday: 1,
+  tuesday: 2,
+  wednesday: 3,
+  thursday: 4,
+  friday: 5,
+  saturday: 6,
 };
 
 const PROCEDURES = [
-  'limpeza de pele', 'toxina botulinica', 'botox', 'preenchimento', 'peeling', 'avaliacao', 'retorno',
-  'harmonizacao facial', 'microagulhamento', 'bioestimulador', 'laser', 'drenagem', 'consulta',
+  'limpeza de pele',
+  'toxina botulinica',
+  'botox',
+  'preenchimento',
+  'peeling',
+  'avaliacao',
+  'retorno',
+  'harmonizacao facial',
+  'microagulhamento',
+  'bioestimulador',
+  'laser',
+  'drenagem',
+  'consulta',
 ];
 const PROCEDURE_LABEL: Record<string, string> = {
-  'limpeza de pele': 'Limpeza de pele', 'toxina botulinica': 'Toxina botulínica', botox: 'Botox',
-  preenchimento: 'Preenchimento', peeling: 'Peeling', avaliacao: 'Avaliação', retorno: 'Retorno',
-  'harmonizacao facial': 'Harmonização facial', microagulhamento: 'Microagulhamento',
-  bioestimulador: 'Bioestimulador', laser: 'Laser', drenagem: 'Drenagem', consulta: 'Consulta',
+  'limpeza de pele': 'Limpeza de pele',
+  'toxina botulinica': 'Toxina botulínica',
+  botox: 'Botox',
+  preenchimento: 'Preenchimento',
+  peeling: 'Peeling',
+  avaliacao: 'Avaliação',
+  retorno: 'Retorno',
+  'harmonizacao facial': 'Harmonização facial',
+  microagulhamento: 'Microagulhamento',
+  bioestimulador: 'Bioestimulador',
+  laser: 'Laser',
+  drenagem: 'Drenagem',
+  consulta: 'Consulta',
 };
 
 // Words that end a name the user typed ("Maria Silva amanhã às 14h").
 const NAME_STOP = new Set([
-  'com', 'with', 'amanha', 'hoje', 'as', 'at', 'on', 'no', 'na', 'em', 'para', 'pra', 'dia', 'tem', 'tomorrow', 'today',
-  'e', 'and', 'cpf', 'que', 'quais', 'qual', 'this', 'next', 'esta', 'essa', 'nesta', 'nessa', 'semana', 'week',
-  'por', 'favor', 'please', 'a', 'o', 'the', 'for', 'of', 'amanhã', 'depois', 'proxima', 'segunda', 'terca', 'quarta',
-  'quinta', 'sexta', 'sabado', 'domingo', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
-  'tem', 'has', 'have', 'marcada', 'marcadas', 'agendada', 'consulta', 'consultas', 'appointment', 'appointments',
-  'dela', 'dele', 'seus', 'suas', 'mostre', 'show', 'dados', 'resumo', 'summary', 'details', 'telefone', 'phone',
-  'email', 'contato', 'ficha', 'historico', 'se', 'is', 'are', 'with', 'dr', 'dra', 'doutor', 'doutora', 'doctor',
+  'com',
+  'with',
+  'amanha',
+  'hoje',
+  'as',
+  'at',
+  'on',
+  'no',
+  'na',
+  'em',
+  'para',
+  'pra',
+  'dia',
+  'tem',
+  'tomorrow',
+  'today',
+  'e',
+  'and',
+  'cpf',
+  'que',
+  'quais',
+  'qual',
+  'this',
+  'next',
+  'esta',
+  'essa',
+  'nesta',
+  'nessa',
+  'semana',
+  'week',
+  'por',
+  'favor',
+  'please',
+  'a',
+  'o',
+  'the',
+  'for',
+  'of',
+  'amanhã',
+  'depois',
+  'proxima',
+  'segunda',
+  'terca',
+  'quarta',
+  'quinta',
+  'sexta',
+  'sabado',
+  'domingo',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+  'tem',
+  'has',
+  'have',
+  'marcada',
+  'marcadas',
+  'agendada',
+  'consulta',
+  'consultas',
+  'appointment',
+  'appointments',
+  'dela',
+  'dele',
+  'seus',
+  'suas',
+  'mostre',
+  'show',
+  'dados',
+  'resumo',
+  'summary',
+  'details',
+  'telefone',
+  'phone',
+  'email',
+  'contato',
+  'ficha',
+  'historico',
+  'se',
+  'is',
+  'are',
+  'with',
+  'dr',
+  'dra',
+  'doutor',
+  'doutora',
+  'doctor',
 ]);
 const NAME_PARTICLES = new Set(['de', 'da', 'do', 'dos', 'das']);
 
@@ -112,9 +309,24 @@ function isNameWord(word: string, allowLower: boolean): boolean {
 
 /** The patient name the user typed, after a marker word ("paciente", "para", "da", "for", …). */
 function extractPatientName(text: string, professional: string | undefined): string | undefined {
-  const clean = professional ? text.replace(PRO_TITLE, (m) => ` , ${m.slice(m.indexOf(professional) + professional.length)}`) : text;
+  const clean = professional
+    ? text.replace(PRO_TITLE, (m) => ` , ${m.slice(m.indexOf(professional) + professional.length)}`)
+    : text;
   const words = clean.split(/[\s,;?!.()]+|(?<=\S)(?=[,?!])/u).filter(Boolean);
-  const markers = new Set(['paciente', 'patient', 'cliente', 'para', 'pra', 'for', 'da', 'do', 'de', 'of', 'sobre', 'about']);
+  const markers = new Set([
+    'paciente',
+    'patient',
+    'cliente',
+    'para',
+    'pra',
+    'for',
+    'da',
+    'do',
+    'de',
+    'of',
+    'sobre',
+    'about',
+  ]);
   const strong = new Set(['paciente', 'patient', 'cliente']);
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
@@ -126,12 +338,21 @@ function extractPatientName(text: string, professional: string | undefined): str
     for (; j < words.length; j++) {
       const w = words[j];
       if (isNameWord(w, strong.has(f))) name.push(w);
-      else if (name.length > 0 && NAME_PARTICLES.has(fold(w)) && words[j + 1] && isNameWord(words[j + 1], strong.has(f)))
+      else if (
+        name.length > 0 &&
+        NAME_PARTICLES.has(fold(w)) &&
+        words[j + 1] &&
+        isNameWord(words[j + 1], strong.has(f))
+      )
         name.push(w);
       else break;
     }
     const candidate = name.join(' ');
-    if (candidate && (!professional || fold(candidate) !== fold(professional)) && (!best || candidate.length > best.length))
+    if (
+      candidate &&
+      (!professional || fold(candidate) !== fold(professional)) &&
+      (!best || candidate.length > best.length)
+    )
       best = candidate;
   }
   return best;
@@ -152,13 +373,22 @@ function extractTime(folded: string): string | undefined {
   return `${String(h).padStart(2, '0')}:${min}`;
 }
 
-function extractDates(toks: string[], folded: string, today: string, lang: Language): Pick<Understanding, 'dateFrom' | 'dateTo' | 'dateLabel'> {
+function extractDates(
+  toks: string[],
+  folded: string,
+  today: string,
+  lang: Language,
+): Pick<Understanding, 'dateFrom' | 'dateTo' | 'dateLabel'> {
   const explicit = /\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/.exec(folded);
   if (explicit) {
     const year = explicit[3] ? (explicit[3].length === 2 ? `20${explicit[3]}` : explicit[3]) : today.slice(0, 4);
     const d = `${year}-${explicit[2].padStart(2, '0')}-${explicit[1].padStart(2, '0')}`;
     const date = !explicit[3] && d < today ? `${Number(year) + 1}${d.slice(4)}` : d;
-    return { dateFrom: date, dateTo: date, dateLabel: `${explicit[1].padStart(2, '0')}/${explicit[2].padStart(2, '0')}` };
+    return {
+      dateFrom: date,
+      dateTo: date,
+      dateLabel: `${explicit[1].padStart(2, '0')}/${explicit[2].padStart(2, '0')}`,
+    };
   }
   if (/depois de amanha|day after tomorrow/.test(folded)) {
     const d = addDays(today, 2);
@@ -168,18 +398,27 @@ function extractDates(toks: string[], folded: string, today: string, lang: Langu
     const d = addDays(today, 1);
     return { dateFrom: d, dateTo: d, dateLabel: lang === 'pt' ? 'amanhã' : 'tomorrow' };
   }
-  if (hasAny(toks, ['hoje', 'today'])) return { dateFrom: today, dateTo: today, dateLabel: lang === 'pt' ? 'hoje' : 'today' };
+  if (hasAny(toks, ['hoje', 'today']))
+    return { dateFrom: today, dateTo: today, dateLabel: lang === 'pt' ? 'hoje' : 'today' };
   if (hasAny(toks, ['ontem', 'yesterday'])) {
     const d = addDays(today, -1);
     return { dateFrom: d, dateTo: d, dateLabel: lang === 'pt' ? 'ontem' : 'yesterday' };
   }
   const dow = weekday(today);
   if (/semana que vem|proxima semana|next week/.test(folded)) {
-    const monday = addDays(today, ((8 - dow) % 7) || 7);
-    return { dateFrom: monday, dateTo: addDays(monday, 6), dateLabel: lang === 'pt' ? 'na próxima semana' : 'next week' };
+    const monday = addDays(today, (8 - dow) % 7 || 7);
+    return {
+      dateFrom: monday,
+      dateTo: addDays(monday, 6),
+      dateLabel: lang === 'pt' ? 'na próxima semana' : 'next week',
+    };
   }
   if (/\b(esta|essa|nesta|nessa|da|this)\s+(semana|week)\b/.test(folded) || hasAny(toks, ['semana', 'week'])) {
-    return { dateFrom: today, dateTo: addDays(today, (7 - dow) % 7), dateLabel: lang === 'pt' ? 'nesta semana' : 'this week' };
+    return {
+      dateFrom: today,
+      dateTo: addDays(today, (7 - dow) % 7),
+      dateLabel: lang === 'pt' ? 'nesta semana' : 'this week',
+    };
   }
   for (const t of toks) {
     const key = Object.keys(WEEKDAYS).find((k) => like(t.replace(/-feira$/, ''), k));

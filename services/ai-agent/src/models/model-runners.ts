@@ -1,4 +1,15 @@
-import { AIMessage, AIMessageChunk, type BaseMessage, HumanMessage, SystemMessage, ToolMessage, isAIMessage, isHumanMessage, isSystemMessage, isToolMessage } from '@langchain/core/messages';
+import {
+  AIMessage,
+  AIMessageChunk,
+  type BaseMessage,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
+  isAIMessage,
+  isHumanMessage,
+  isSystemMessage,
+  isToolMessage,
+} from '@langchain/core/messages';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { Runnable } from '@langchain/core/runnables';
 import type { StructuredToolInterface } from '@langchain/core/tools';
@@ -67,11 +78,17 @@ export class PseudonymizingRunner implements ModelTurnRunner {
   }
 
   private mask(m: BaseMessage): BaseMessage {
-    const text = (c: BaseMessage['content']) => this.pseudonymizer.pseudonymize(typeof c === 'string' ? c : JSON.stringify(c));
+    const text = (c: BaseMessage['content']) =>
+      this.pseudonymizer.pseudonymize(typeof c === 'string' ? c : JSON.stringify(c));
     if (isSystemMessage(m)) return new SystemMessage(text(m.content));
     if (isHumanMessage(m)) return new HumanMessage(text(m.content));
     if (isToolMessage(m))
-      return new ToolMessage({ content: text(m.content), tool_call_id: m.tool_call_id, name: m.name, status: m.status });
+      return new ToolMessage({
+        content: text(m.content),
+        tool_call_id: m.tool_call_id,
+        name: m.name,
+        status: m.status,
+      });
     if (isAIMessage(m))
       return new AIMessage({
         content: text(m.content),
@@ -152,7 +169,9 @@ export class FallbackRunner implements ModelTurnRunner {
 
 function statusOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const status = (err as { status?: unknown; response?: { status?: unknown } }).status ?? (err as { response?: { status?: unknown } }).response?.status;
+  const status =
+    (err as { status?: unknown; response?: { status?: unknown } }).status ??
+    (err as { response?: { status?: unknown } }).response?.status;
   return typeof status === 'number' ? status : undefined;
 }
 
@@ -160,8 +179,11 @@ function statusOf(err: unknown): number | undefined {
 export function isProviderFailure(err: unknown): boolean {
   const status = statusOf(err);
   if (status !== undefined) return status === 429 || status >= 500;
-  const text = err instanceof Error ? `${err.name} ${err.message} ${String((err as { code?: unknown }).code ?? '')}` : '';
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|Connection error|APIConnection|timed? ?out/i.test(text);
+  const text =
+    err instanceof Error ? `${err.name} ${err.message} ${String((err as { code?: unknown }).code ?? '')}` : '';
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|Connection error|APIConnection|timed? ?out/i.test(
+    text,
+  );
 }
 
 function failureReason(err: unknown): string {

@@ -21,7 +21,11 @@ function formatter(tz: string): Intl.DateTimeFormat {
 }
 
 function parts(instant: Date, tz: string): Record<string, string> {
-  return Object.fromEntries(formatter(tz).formatToParts(instant).map((p) => [p.type, p.value]));
+  return Object.fromEntries(
+    formatter(tz)
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
 }
 
 /** YYYY-MM-DD of an instant in `tz`. */

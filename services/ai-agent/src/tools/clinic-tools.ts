@@ -2,12 +2,7 @@ import type { AgentCallerClaims } from '@neonpro/contracts';
 import { tool } from '@langchain/core/tools';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import { z } from 'zod';
-import {
-  type ActionProposal,
-  idempotencyKey,
-  isExplicitConfirmation,
-  makeProposal,
-} from './action-proposal.js';
+import { type ActionProposal, idempotencyKey, isExplicitConfirmation, makeProposal } from './action-proposal.js';
 import type { ClinicDataPort } from './clinic-data.port.js';
 import { APPOINTMENT_STATUSES, type Appointment, type ClinicInfo, type Professional } from './clinic-data.schema.js';
 import { addDays, addMinutes, DEFAULT_TIMEZONE, localDate, localTime, zonedIso } from './clinic-time.js';
@@ -82,7 +77,9 @@ export function resolveProfessional(list: readonly Professional[], ref: string):
     const names = fold(p.full_name).split(' ');
     let total = 0;
     for (const w of words) {
-      const best = Math.min(...names.map((n) => (n === w ? 0 : n.startsWith(w) && w.length >= 3 ? 0.5 : editDistance(n, w))));
+      const best = Math.min(
+        ...names.map((n) => (n === w ? 0 : n.startsWith(w) && w.length >= 3 ? 0.5 : editDistance(n, w))),
+      );
       if (best > (w.length >= 5 ? 2 : 1)) return Infinity;
       total += best;
     }
@@ -249,7 +246,10 @@ export class ClinicToolbox {
             professional: { id: found.id, full_name: found.full_name },
             date,
             duration_minutes: duration,
-            slots: slots.map((s) => ({ start: localTime(new Date(s.starts_at), tz), end: localTime(new Date(s.ends_at), tz) })),
+            slots: slots.map((s) => ({
+              start: localTime(new Date(s.starts_at), tz),
+              end: localTime(new Date(s.ends_at), tz),
+            })),
           });
         },
         {
@@ -277,7 +277,8 @@ export class ClinicToolbox {
               idempotencyKey: idempotencyKey(ctx.sessionId, p),
             });
             cache.invalidateClinic(caller.clinic_id);
-            if (result.status === 'booked') return json({ status: 'booked', appointment: await present(result.appointment) });
+            if (result.status === 'booked')
+              return json({ status: 'booked', appointment: await present(result.appointment) });
             return json({ status: 'conflict', conflicting: await Promise.all(result.conflicting.map(present)) });
           }
           if (!args.patient_id || !args.professional || !args.date || !args.time)

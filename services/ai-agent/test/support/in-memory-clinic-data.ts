@@ -26,10 +26,7 @@ export interface SeedClinic {
 }
 
 function fold(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase();
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 export class InMemoryClinicData implements ClinicDataPort {
@@ -44,7 +41,16 @@ export class InMemoryClinicData implements ClinicDataPort {
   }
 
   private clinic(caller: AgentCallerClaims): SeedClinic {
-    return this.clinics.get(caller.clinic_id) ?? { id: caller.clinic_id, name: '', timezone: 'America/Sao_Paulo', professionals: [], patients: [], appointments: [] };
+    return (
+      this.clinics.get(caller.clinic_id) ?? {
+        id: caller.clinic_id,
+        name: '',
+        timezone: 'America/Sao_Paulo',
+        professionals: [],
+        patients: [],
+        appointments: [],
+      }
+    );
   }
 
   private view(c: SeedClinic, a: SeedClinic['appointments'][number]): Appointment {
@@ -99,7 +105,14 @@ export class InMemoryClinicData implements ClinicDataPort {
 
   listAppointments(
     caller: AgentCallerClaims,
-    params: { from: string; to: string; patientId?: string; professionalId?: string; status?: AppointmentStatus; limit: number },
+    params: {
+      from: string;
+      to: string;
+      patientId?: string;
+      professionalId?: string;
+      status?: AppointmentStatus;
+      limit: number;
+    },
   ): Promise<Appointment[]> {
     this.calls.push('listAppointments');
     const c = this.clinic(caller);
@@ -122,7 +135,10 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve(list.slice(0, params.limit));
   }
 
-  findFreeSlots(caller: AgentCallerClaims, params: { professionalId: string; date: string; durationMinutes: number }): Promise<FreeSlot[]> {
+  findFreeSlots(
+    caller: AgentCallerClaims,
+    params: { professionalId: string; date: string; durationMinutes: number },
+  ): Promise<FreeSlot[]> {
     this.calls.push('findFreeSlots');
     const c = this.clinic(caller);
     if (!c.professionals.some((p) => p.id === params.professionalId)) return Promise.resolve([]);
@@ -132,7 +148,9 @@ export class InMemoryClinicData implements ClinicDataPort {
     const slots: FreeSlot[] = [];
     // Opening hours 09:00–18:00 São Paulo (UTC-3).
     for (let m = 9 * 60; m + params.durationMinutes <= 18 * 60; m += params.durationMinutes) {
-      const start = new Date(`${params.date}T${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}:00-03:00`);
+      const start = new Date(
+        `${params.date}T${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}:00-03:00`,
+      );
       const end = new Date(start.getTime() + params.durationMinutes * 60000);
       if (busy.some(([s, e]) => s < end.getTime() && e > start.getTime())) continue;
       slots.push({ starts_at: start.toISOString(), ends_at: end.toISOString() });
@@ -142,7 +160,14 @@ export class InMemoryClinicData implements ClinicDataPort {
 
   bookAppointment(
     caller: AgentCallerClaims,
-    params: { patientId: string; professionalId: string; startsAt: string; endsAt: string; procedure: string; idempotencyKey: string },
+    params: {
+      patientId: string;
+      professionalId: string;
+      startsAt: string;
+      endsAt: string;
+      procedure: string;
+      idempotencyKey: string;
+    },
   ): Promise<BookResult> {
     this.calls.push('bookAppointment');
     const c = this.clinic(caller);
@@ -150,7 +175,10 @@ export class InMemoryClinicData implements ClinicDataPort {
     const existing = this.bookings.get(key);
     const previous = existing ? c.appointments.find((a) => a.id === existing) : undefined;
     if (previous) return Promise.resolve({ status: 'booked', appointment: this.view(c, previous) });
-    if (!c.patients.some((p) => p.id === params.patientId) || !c.professionals.some((p) => p.id === params.professionalId))
+    if (
+      !c.patients.some((p) => p.id === params.patientId) ||
+      !c.professionals.some((p) => p.id === params.professionalId)
+    )
       return Promise.resolve({ status: 'conflict', conflicting: [] });
     const s = new Date(params.startsAt).getTime();
     const e = new Date(params.endsAt).getTime();
@@ -179,12 +207,16 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve({ status: 'booked', appointment: this.view(c, appointment) });
   }
 
-  cancelAppointment(caller: AgentCallerClaims, params: { appointmentId: string; idempotencyKey: string }): Promise<CancelResult> {
+  cancelAppointment(
+    caller: AgentCallerClaims,
+    params: { appointmentId: string; idempotencyKey: string },
+  ): Promise<CancelResult> {
     this.calls.push('cancelAppointment');
     const c = this.clinic(caller);
     const a = c.appointments.find((x) => x.id === params.appointmentId);
     if (!a) return Promise.resolve({ status: 'not_found' });
-    if (a.status === 'completed' || a.status === 'no_show') return Promise.resolve({ status: 'not_cancellable', appointment: this.view(c, a) });
+    if (a.status === 'completed' || a.status === 'no_show')
+      return Promise.resolve({ status: 'not_cancellable', appointment: this.view(c, a) });
     a.status = 'cancelled';
     this.log(caller, 'appointment.cancel', a.patient_id);
     return Promise.resolve({ status: 'cancelled', appointment: this.view(c, a) });

@@ -25,7 +25,10 @@ export class InMemoryConversations implements ConversationStore {
     return s;
   }
 
-  beginTurn(caller: AgentCallerClaims, turn: { sessionId: string; turnKey: string; content: string }): Promise<BeginTurnResult> {
+  beginTurn(
+    caller: AgentCallerClaims,
+    turn: { sessionId: string; turnKey: string; content: string },
+  ): Promise<BeginTurnResult> {
     let s = this.owned(caller, turn.sessionId);
     if (!s) {
       s = { clinic_id: caller.clinic_id, user_id: caller.sub, turns: [] };
@@ -34,7 +37,10 @@ export class InMemoryConversations implements ConversationStore {
     const existing = s.turns.find((t) => t.key === turn.turnKey);
     if (existing?.assistant) return Promise.resolve({ status: 'answered', answer: existing.assistant.content });
     if (existing) return Promise.resolve({ status: 'retry' });
-    s.turns.push({ key: turn.turnKey, user: { role: 'user', content: turn.content, created_at: new Date().toISOString() } });
+    s.turns.push({
+      key: turn.turnKey,
+      user: { role: 'user', content: turn.content, created_at: new Date().toISOString() },
+    });
     return Promise.resolve({ status: 'new' });
   }
 
@@ -44,7 +50,12 @@ export class InMemoryConversations implements ConversationStore {
   ): Promise<void> {
     const t = this.owned(caller, turn.sessionId)?.turns.find((x) => x.key === turn.turnKey);
     if (t && !t.assistant)
-      t.assistant = { role: 'assistant', content: turn.content, created_at: new Date().toISOString(), proposal: turn.proposal };
+      t.assistant = {
+        role: 'assistant',
+        content: turn.content,
+        created_at: new Date().toISOString(),
+        proposal: turn.proposal,
+      };
     return Promise.resolve();
   }
 
