@@ -67,7 +67,7 @@ describe('E2E: gateway → NATS → two ai-agent replicas (built processes)', ()
     });
 
   /** One run straight over NATS, as the gateway sends it, with the caller's claims. */
-  async function natsChat(message: string, requestId = randomUUID()): Promise<AgentEvent[]> {
+  async function natsChat(message: string, requestId: string = randomUUID()): Promise<AgentEvent[]> {
     const inbox = `_INBOX.${randomUUID()}`;
     const sub = nc.subscribe(inbox);
     const h = headers();

@@ -4,9 +4,9 @@
 // Erasable TypeScript only (Node type stripping).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildFixture } from '../../../services/ai-agent/test/support/clinic-fixtures.ts';
-import { InMemoryClinicData } from '../../../services/ai-agent/test/support/in-memory-clinic-data.ts';
-import { InMemoryConversations } from '../../../services/ai-agent/test/support/in-memory-conversations.ts';
+import { buildFixture } from '../../../services/ai-agent/test/support/clinic-fixtures.js';
+import { InMemoryClinicData } from '../../../services/ai-agent/test/support/in-memory-clinic-data.js';
+import { InMemoryConversations } from '../../../services/ai-agent/test/support/in-memory-conversations.js';
 
 interface BuiltApp {
   startAgent(env: NodeJS.ProcessEnv, ports: object): Promise<{ close(): Promise<void> }>;

@@ -62,7 +62,12 @@ export async function runAgentLoop(params: {
       input: usage?.input_tokens ?? estimate(messages),
       output:
         usage?.output_tokens ??
-        Math.ceil((String(turn.content).length + JSON.stringify(turn.tool_calls ?? []).length) / 4),
+        Math.ceil(
+          (textOf(turn).length +
+            (typeof turn.content === 'string' ? turn.content.length : 0) +
+            JSON.stringify(turn.tool_calls ?? []).length) /
+            4,
+        ),
       provider: runner.provider,
     });
     messages.push(turn);

@@ -17,7 +17,6 @@ import {
   SessionNotFoundError,
 } from '../conversation/conversation-store.port.js';
 import { tokenize } from '../models/language.js';
-import { createChatModel } from '../models/model-factory.js';
 import {
   BoundModelRunner,
   type FallbackLink,

@@ -89,10 +89,10 @@ export class LocalClinicModel extends BaseChatModel {
   override bindTools(tools: BindToolsInput[]): Runnable<BaseLanguageModelInput, AIMessageChunk> {
     const bound = new LocalClinicModel({ tokenDelayMs: this.tokenDelayMs });
     bound.boundTools = new Set(tools.map((t) => ('name' in t && typeof t.name === 'string' ? t.name : '')));
-    return bound as unknown as Runnable<BaseLanguageModelInput, AIMessageChunk>;
+    return bound;
   }
 
-  async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+  _generate(messages: BaseMessage[]): Promise<ChatResult> {
     const plan = this.plan(messages);
     const message =
       'call' in plan
@@ -101,7 +101,7 @@ export class LocalClinicModel extends BaseChatModel {
             tool_calls: [{ id: this.callId(messages), name: plan.call.name, args: plan.call.args, type: 'tool_call' }],
           })
         : new AIMessage({ content: plan.text });
-    return { generations: [{ text: 'text' in plan ? plan.text : '', message }] };
+    return Promise.resolve({ generations: [{ text: 'text' in plan ? plan.text : '', message }] });
   }
 
   override async *_streamResponseChunks(
@@ -158,21 +158,21 @@ export class LocalClinicModel extends BaseChatModel {
     messages.forEach((m, i) => {
       if (isHumanMessage(m)) lastHuman = i;
     });
-    const userText =
-      lastHuman >= 0 && typeof messages[lastHuman].content === 'string' ? messages[lastHuman].content : '';
+    const human = lastHuman >= 0 ? messages[lastHuman].content : '';
+    const userText: string = typeof human === 'string' ? human : '';
     const results = this.resultsSince(messages, lastHuman);
-    const u = understand(String(userText), today);
+    const u = understand(userText, today);
     const done = (name: string) => results.find((r) => r.name === name);
 
     // A pending proposal turns "sim" / "yes, confirm" into the write, and "não" into nothing.
     if (pendingId && (pendingAction === 'book' || pendingAction === 'cancel')) {
       const tool = pendingAction === 'book' ? 'book_appointment' : 'cancel_appointment';
-      if (isExplicitConfirmation(String(userText)) && this.canCall(tool)) {
+      if (isExplicitConfirmation(userText) && this.canCall(tool)) {
         const r = done(tool);
         if (!r) return { call: { name: tool, args: { proposal_id: pendingId, confirmed: true } } };
         return { text: this.answerWrite(u.lang, r) };
       }
-      if (isExplicitRefusal(String(userText)))
+      if (isExplicitRefusal(userText))
         return {
           text:
             u.lang === 'pt'
@@ -208,9 +208,9 @@ export class LocalClinicModel extends BaseChatModel {
     for (const m of messages.slice(from + 1)) {
       if (isAIMessage(m)) for (const c of m.tool_calls ?? []) if (c.id) args.set(c.id, c.args);
       if (isToolMessage(m)) {
-        let data: Record<string, unknown> = {};
+        let data: Record<string, unknown>;
         try {
-          data = JSON.parse(String(m.content)) as Record<string, unknown>;
+          data = JSON.parse(typeof m.content === 'string' ? m.content : '') as Record<string, unknown>;
         } catch {
           data = { error: 'unreadable' };
         }

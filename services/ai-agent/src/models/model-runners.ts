@@ -179,8 +179,8 @@ function statusOf(err: unknown): number | undefined {
 export function isProviderFailure(err: unknown): boolean {
   const status = statusOf(err);
   if (status !== undefined) return status === 429 || status >= 500;
-  const text =
-    err instanceof Error ? `${err.name} ${err.message} ${String((err as { code?: unknown }).code ?? '')}` : '';
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  const text = err instanceof Error ? `${err.name} ${err.message} ${typeof code === 'string' ? code : ''}` : '';
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|Connection error|APIConnection|timed? ?out/i.test(
     text,
   );
