@@ -47,7 +47,9 @@ describe('agent loop driven by @langchain/core fake models', () => {
     return {
       result,
       events,
-      toolOutputs: messages.filter((m) => m instanceof ToolMessage).map((m) => String(m.content)),
+      toolOutputs: messages
+        .filter((m) => m instanceof ToolMessage)
+        .map((m) => (typeof m.content === 'string' ? m.content : '')),
     };
   }
 
