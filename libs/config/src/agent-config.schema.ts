@@ -1,25 +1,95 @@
 import { z } from 'zod';
 import { env, subjectPrefixSchema } from './env.schema.js';
 
+export const MODEL_PROVIDERS = ['local', 'openai', 'anthropic', 'ollama'] as const;
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+
+const providerList = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.enum(MODEL_PROVIDERS, { error: `each entry must be one of ${MODEL_PROVIDERS.join(', ')}` })));
+
+const httpUrl = (def?: string) => {
+  const base = z.string().refine((s) => {
+    try {
+      return /^https?:$/.test(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+  return def === undefined ? base.optional() : base.default(def);
+};
+
 /** Every environment variable the ai-agent reads. Documented in the root README. */
-export const agentConfigSchema = z.object({
-  NODE_ENV: env.nodeEnv(),
-  LOG_LEVEL: env.logLevel(),
-  HOST: env.str('0.0.0.0'),
-  /** Ops HTTP port: /health/* and /metrics only. */
-  PORT: env.port(3001),
-  NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
-  NATS_SUBJECT_PREFIX: subjectPrefixSchema,
-  /** Runs executed at once by this replica. */
-  AGENT_CONCURRENCY: env.int(4, 1, 1024),
-  /** Runs allowed to wait for a slot; beyond this the agent answers `agent_overloaded` at once. */
-  AGENT_QUEUE_MAX: env.int(32, 0, 100000),
-  /** Bound for in-flight runs to finish on SIGTERM before the agent exits anyway. */
-  AGENT_DRAIN_TIMEOUT_MS: env.int(20000, 0, 600000),
-  /** Pause between streamed tokens of the local responder (0 = as fast as possible). */
-  AGENT_TOKEN_DELAY_MS: env.int(0, 0, 60000),
-  /** Identifies this replica in logs and metrics; defaults to the host name. */
-  AGENT_INSTANCE_ID: z.string().min(1).max(128).optional(),
-});
+export const agentConfigSchema = z
+  .object({
+    NODE_ENV: env.nodeEnv(),
+    LOG_LEVEL: env.logLevel(),
+    HOST: env.str('0.0.0.0'),
+    /** Ops HTTP port: /health/* and /metrics only. */
+    PORT: env.port(3001),
+    NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
+    NATS_SUBJECT_PREFIX: subjectPrefixSchema,
+    /** Runs executed at once by this replica. */
+    AGENT_CONCURRENCY: env.int(4, 1, 1024),
+    /** Runs allowed to wait for a slot; beyond this the agent answers `agent_overloaded` at once. */
+    AGENT_QUEUE_MAX: env.int(32, 0, 100000),
+    /** Bound for in-flight runs to finish on SIGTERM before the agent exits anyway. */
+    AGENT_DRAIN_TIMEOUT_MS: env.int(20000, 0, 600000),
+    /** Pause between streamed tokens of the local model (0 = as fast as possible). */
+    AGENT_TOKEN_DELAY_MS: env.int(0, 0, 60000),
+    /** Identifies this replica in logs and metrics; defaults to the host name. */
+    AGENT_INSTANCE_ID: z.string().min(1).max(128).optional(),
+
+    /** Primary chat model provider. */
+    AGENT_MODEL_PROVIDER: z.enum(MODEL_PROVIDERS).default('local'),
+    /** Comma-separated providers tried in order after the primary fails or its breaker is open. */
+    AGENT_MODEL_FALLBACKS: providerList,
+    /** Model calls per run (each tool round is one step). */
+    AGENT_MAX_STEPS: env.int(6, 1, 50),
+    /** Bound of one model call (to the first chunk and between chunks are not separate). */
+    AGENT_MODEL_TIMEOUT_MS: env.int(60000, 100, 600000),
+    /** Consecutive 429/5xx/network failures that open a provider's circuit breaker. */
+    AGENT_BREAKER_THRESHOLD: env.int(3, 1, 1000),
+    /** How long an open breaker skips its provider before a trial call (half-open). */
+    AGENT_BREAKER_COOLDOWN_MS: env.int(30000, 100, 3600000),
+    /** TTL and entry bound of the per-replica cache of read-only, non-personal tool results. */
+    AGENT_TOOL_CACHE_TTL_MS: env.int(30000, 0, 3600000),
+    AGENT_TOOL_CACHE_MAX: env.int(1000, 0, 1000000),
+    /** Approximate tokens of earlier turns of the conversation sent to the model. */
+    AGENT_CONTEXT_TOKEN_BUDGET: env.int(4000, 0, 1000000),
+
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    /** Any OpenAI-compatible server (vLLM, llama.cpp, …), e.g. inside the cluster. */
+    OPENAI_BASE_URL: httpUrl(),
+    OPENAI_MODEL: env.str('gpt-4o-mini'),
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    ANTHROPIC_BASE_URL: httpUrl(),
+    ANTHROPIC_MODEL: env.str('claude-sonnet-4-5'),
+    OLLAMA_BASE_URL: httpUrl('http://127.0.0.1:11434'),
+    OLLAMA_MODEL: env.str('llama3.1'),
+  })
+  .superRefine((cfg, ctx) => {
+    const used = new Set([cfg.AGENT_MODEL_PROVIDER, ...cfg.AGENT_MODEL_FALLBACKS]);
+    if (used.has('openai') && !cfg.OPENAI_API_KEY && !cfg.OPENAI_BASE_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message:
+          'the openai provider is selected: set OPENAI_API_KEY, or OPENAI_BASE_URL for a keyless compatible server',
+      });
+    if (used.has('anthropic') && !cfg.ANTHROPIC_API_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ANTHROPIC_API_KEY'],
+        message: 'the anthropic provider is selected: set ANTHROPIC_API_KEY',
+      });
+  });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -48,3 +48,33 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('agent model configuration', () => {
+  it('defaults to the offline local provider without fallbacks', () => {
+    const cfg = loadConfig('ai-agent', agentConfigSchema, {});
+    expect(cfg.AGENT_MODEL_PROVIDER).toBe('local');
+    expect(cfg.AGENT_MODEL_FALLBACKS).toEqual([]);
+    expect(cfg.AGENT_MAX_STEPS).toBe(6);
+  });
+
+  it('parses a fallback chain', () => {
+    const cfg = loadConfig('ai-agent', agentConfigSchema, {
+      AGENT_MODEL_PROVIDER: 'openai',
+      OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1',
+      AGENT_MODEL_FALLBACKS: 'openai, local',
+    });
+    expect(cfg.AGENT_MODEL_FALLBACKS).toEqual(['openai', 'local']);
+  });
+
+  it('fails fast, readably, when a selected provider lacks what it needs', () => {
+    expect(() => loadConfig('ai-agent', agentConfigSchema, { AGENT_MODEL_PROVIDER: 'openai' })).toThrow(
+      /OPENAI_API_KEY: the openai provider is selected/,
+    );
+    expect(() => loadConfig('ai-agent', agentConfigSchema, { AGENT_MODEL_FALLBACKS: 'anthropic' })).toThrow(
+      /ANTHROPIC_API_KEY/,
+    );
+    expect(() => loadConfig('ai-agent', agentConfigSchema, { AGENT_MODEL_FALLBACKS: 'gpt' })).toThrow(
+      /AGENT_MODEL_FALLBACKS/,
+    );
+  });
+});

@@ -5,3 +5,4 @@ export * from './tcp.js';
 export * from './private-servers.js';
 export * from './database.js';
 export * from './auth-emulator.js';
+export * from './openai-compatible-server.js';

@@ -70,10 +70,16 @@ export class ServiceProcess {
 }
 
 /** Starts a built service (run `npm run build` first; `npm test` does). */
-export function spawnService(name: ServiceName, port: number, env: Record<string, string>): ServiceProcess {
-  const entry = BUILT_ENTRYPOINTS[name];
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [entry], {
+export function spawnService(
+  name: ServiceName,
+  port: number,
+  env: Record<string, string>,
+  /** Another entry point (e.g. a test harness around the built app) and extra node flags. */
+  options: { entry?: string; nodeArgs?: string[] } = {},
+): ServiceProcess {
+  const built = BUILT_ENTRYPOINTS[name];
+  if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? built], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

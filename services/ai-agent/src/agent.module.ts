@@ -8,7 +8,9 @@ import { LoggerModule } from 'nestjs-pino';
 import { AGENT_CONFIG, type AgentRuntimeConfig } from './agent.config.js';
 import { AgentMetrics } from './chat/agent-metrics.service.js';
 import { ChatController } from './chat/chat.controller.js';
-import { ChatService } from './chat/chat.service.js';
+import { CHAT_MODEL_FACTORY, type ChatModelFactory, ChatService } from './chat/chat.service.js';
+import { CONVERSATION_STORE, type ConversationStore } from './conversation/conversation-store.port.js';
+import { CLINIC_DATA_PORT, type ClinicDataPort } from './tools/clinic-data.port.js';
 import { RunRegistry } from './chat/run-registry.service.js';
 import { AgentLifecycle } from './lifecycle/agent-lifecycle.service.js';
 import { AGENT_NATS_SERVER } from './nats/agent-nats.tokens.js';
@@ -29,7 +31,12 @@ function natsHeader(ctx: RpcContextLike, name: string): string | undefined {
 
 @Module({})
 export class AgentModule {
-  static forRoot(config: AgentRuntimeConfig, server: AgentNatsServer, logger: Logger): DynamicModule {
+  static forRoot(
+    config: AgentRuntimeConfig,
+    server: AgentNatsServer,
+    logger: Logger,
+    ports: { clinicData: ClinicDataPort; conversations: ConversationStore; modelFactory: ChatModelFactory },
+  ): DynamicModule {
     return {
       module: AgentModule,
       imports: [
@@ -52,6 +59,9 @@ export class AgentModule {
       providers: [
         { provide: AGENT_CONFIG, useValue: config },
         { provide: AGENT_NATS_SERVER, useValue: server },
+        { provide: CLINIC_DATA_PORT, useValue: ports.clinicData },
+        { provide: CONVERSATION_STORE, useValue: ports.conversations },
+        { provide: CHAT_MODEL_FACTORY, useValue: ports.modelFactory },
         RunRegistry,
         AgentMetrics,
         ChatService,

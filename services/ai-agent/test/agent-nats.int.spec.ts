@@ -1,16 +1,33 @@
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { AGENT_PATTERNS, type AgentEvent, agentEventSchema, agentSubjects } from '@neonpro/contracts';
 import { randomUUID } from 'node:crypto';
-import { type AgentApp, startAgent } from '../src/app.js';
+import { type AgentApp, type AgentPorts, startAgent } from '../src/app.js';
 import { NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import { buildFixture, claimsFor } from './support/clinic-fixtures.js';
+import { InMemoryClinicData } from './support/in-memory-clinic-data.js';
+import { InMemoryConversations } from './support/in-memory-conversations.js';
+
+const fixture = buildFixture();
+const ports = (): AgentPorts => ({
+  clinicData: new InMemoryClinicData([fixture.aurora, fixture.beta]),
+  conversations: new InMemoryConversations(),
+});
+const CLAIMS = JSON.stringify(claimsFor(fixture.ids.aurora));
 
 /** Sends one raw request the way the gateway does and collects the agent's reply packets. */
-async function rawCall(nc: NatsConnection, subject: string, body: string, timeoutMs = 5000): Promise<AgentEvent[]> {
+async function rawCall(
+  nc: NatsConnection,
+  subject: string,
+  body: string,
+  timeoutMs = 5000,
+  claims: string | null = CLAIMS,
+): Promise<AgentEvent[]> {
   const inbox = `_INBOX.${randomUUID()}`;
   const events: AgentEvent[] = [];
   const sub = nc.subscribe(inbox);
   const h = headers();
   h.set('x-request-id', 'it-req-1');
+  if (claims !== null) h.set('x-neonpro-claims', claims);
   nc.publish(subject, body, { reply: inbox, headers: h });
   const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
   for await (const m of sub) {
@@ -40,8 +57,8 @@ describe('ai-agent over real NATS', () => {
   beforeAll(async () => {
     const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
     agents = await Promise.all([
-      startAgent({ ...env, AGENT_INSTANCE_ID: 'a1' }),
-      startAgent({ ...env, AGENT_INSTANCE_ID: 'a2' }),
+      startAgent({ ...env, AGENT_INSTANCE_ID: 'a1' }, ports()),
+      startAgent({ ...env, AGENT_INSTANCE_ID: 'a2' }, ports()),
     ]);
     nc = await connect({ servers: NATS_URL });
   });
@@ -51,15 +68,31 @@ describe('ai-agent over real NATS', () => {
     await Promise.all(agents.map((a) => a.close()));
   });
 
-  it('streams a complete reply in order: tokens then done', async () => {
-    const events = await rawCall(nc, subjects.chat, chatPacket('Olá, quais consultas temos hoje?'));
+  it('streams a complete reply in order: tool events, tokens, then done', async () => {
+    const events = await rawCall(nc, subjects.chat, chatPacket('quais consultas a Dra. Lima tem amanhã?'));
     const tokens = events.filter((e) => e.type === 'token');
     const last = events.at(-1);
+    expect(events.slice(0, 2)).toEqual([
+      { type: 'tool', name: 'list_appointments', status: 'started' },
+      { type: 'tool', name: 'list_appointments', status: 'succeeded' },
+    ]);
     expect(tokens.length).toBeGreaterThan(3);
     expect(last?.type).toBe('done');
-    expect(events.slice(0, -1).every((e) => e.type === 'token')).toBe(true);
+    expect(events.slice(2, -1).every((e) => e.type === 'token')).toBe(true);
     if (last?.type !== 'done') throw new Error('no done event');
     expect(tokens.map((t) => (t.type === 'token' ? t.delta : '')).join('')).toBe(last.content);
+    expect(last.content).toContain('Fernanda Lima tem 2 consultas amanhã');
+  });
+
+  it('refuses a run without valid caller claims with unauthorized', async () => {
+    for (const claims of [null, 'not json', JSON.stringify({ sub: 'x', clinic_id: fixture.ids.aurora })]) {
+      const events = await rawCall(nc, subjects.chat, chatPacket('quais consultas temos hoje?'), 5000, claims);
+      expect(events).toEqual([expect.objectContaining({ type: 'error', code: 'unauthorized' })]);
+    }
+  });
+
+  it('refuses to start without its data ports', async () => {
+    await expect(startAgent({ NATS_URL, LOG_LEVEL: 'silent', PORT: '0' })).rejects.toThrow(/needs its data ports/);
   });
 
   it('spreads work across both replicas of the queue group', async () => {
@@ -100,6 +133,13 @@ describe('ai-agent over real NATS', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('agent_inflight');
     expect(metrics).toContain('agent_invalid_messages_total');
+    // The tool-calling run may have gone to either replica.
+    const both = (
+      await Promise.all(agents.map(async (a) => (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text()))
+    ).join('\n');
+    expect(both).toMatch(/agent_tool_calls_total\{tool="list_appointments",status="succeeded"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/agent_model_tokens_total\{provider="local",kind="output"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/agent_run_duration_seconds_count\{[^}]*provider="local",outcome="ok"\} [1-9]/);
   });
 });
 
@@ -118,16 +158,19 @@ describe('ai-agent bounded concurrency and cancellation', () => {
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    agent = await startAgent({
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      AGENT_CONCURRENCY: '1',
-      AGENT_QUEUE_MAX: '1',
-      AGENT_TOKEN_DELAY_MS: '40',
-    });
+    agent = await startAgent(
+      {
+        NATS_URL,
+        NATS_SUBJECT_PREFIX: prefix,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        AGENT_CONCURRENCY: '1',
+        AGENT_QUEUE_MAX: '1',
+        AGENT_TOKEN_DELAY_MS: '40',
+      },
+      ports(),
+    );
     nc = await connect({ servers: NATS_URL });
   });
 

@@ -15,6 +15,9 @@ export class AgentMetrics {
   readonly runs: Counter<'outcome'>;
   readonly runDuration: Histogram<'provider' | 'outcome'>;
   readonly invalidMessages: Counter;
+  readonly toolCalls: Counter<'tool' | 'status'>;
+  readonly modelTokens: Counter<'provider' | 'kind'>;
+  readonly modelFallbacks: Counter<'provider' | 'reason'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.inflight = new Gauge({ name: 'agent_inflight', help: 'Runs executing now', registers: [registry] });
@@ -44,6 +47,24 @@ export class AgentMetrics {
     this.invalidMessages = new Counter({
       name: 'agent_invalid_messages_total',
       help: 'NATS requests rejected by contract validation',
+      registers: [registry],
+    });
+    this.toolCalls = new Counter({
+      name: 'agent_tool_calls_total',
+      help: 'Tool executions by tool and status (succeeded, failed)',
+      labelNames: ['tool', 'status'],
+      registers: [registry],
+    });
+    this.modelTokens = new Counter({
+      name: 'agent_model_tokens_total',
+      help: 'Model tokens by provider and kind (input, output); estimated where the provider reports none',
+      labelNames: ['provider', 'kind'],
+      registers: [registry],
+    });
+    this.modelFallbacks = new Counter({
+      name: 'agent_model_fallbacks_total',
+      help: 'Model calls that moved to the next provider, by failed provider and reason',
+      labelNames: ['provider', 'reason'],
       registers: [registry],
     });
   }

@@ -6,7 +6,10 @@ import {
   agentCancelRequestSchema,
   agentChatRequestSchema,
   ErrorCode,
+  NATS_HEADERS,
+  parseCallerClaimsHeader,
 } from '@neonpro/contracts';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { HealthRegistry } from '@neonpro/observability';
 import { PinoLogger } from 'nestjs-pino';
 import { type Observable, of } from 'rxjs';
@@ -26,7 +29,7 @@ export class ChatController {
   ) {}
 
   @MessagePattern(AGENT_PATTERNS.chat)
-  handleChat(@Payload() data: unknown, @Ctx() _ctx: NatsContext): Observable<AgentEvent> {
+  handleChat(@Payload() data: unknown, @Ctx() ctx: NatsContext): Observable<AgentEvent> {
     if (data === MALFORMED_PAYLOAD) return this.reject('The request body is not valid JSON.');
     const parsed = agentChatRequestSchema.safeParse(data);
     if (!parsed.success) {
@@ -36,7 +39,9 @@ export class ChatController {
     if (this.health.isShuttingDown) {
       return of({ type: 'error', code: ErrorCode.ShuttingDown, message: 'This agent is shutting down.' });
     }
-    return this.chat.stream(parsed.data);
+    // Set by the gateway only, after verifying the caller's JWT; no valid claims → `unauthorized`.
+    const headers = ctx.getHeaders() as MsgHdrs | undefined;
+    return this.chat.stream(parsed.data, parseCallerClaimsHeader(headers?.get(NATS_HEADERS.claims) || undefined));
   }
 
   @EventPattern(AGENT_PATTERNS.cancel, { broadcast: true })

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+export const CALLER_ROLES = ['admin', 'professional', 'receptionist'] as const;
+export type CallerRole = (typeof CALLER_ROLES)[number];
+
+/**
+ * Gateway → agent, JSON in NATS header `x-neonpro-claims` (NATS_HEADERS.claims): the caller's
+ * verified JWT claims. Only the gateway sets it, after verifying the token; the agent runs every
+ * tool "as" this caller, forwarding `raw` to Postgres as `request.jwt.claims` so RLS applies.
+ */
+export const agentCallerClaimsSchema = z.object({
+  /** The user's id (auth.users.id). */
+  sub: z.uuid(),
+  email: z.email(),
+  clinic_id: z.uuid(),
+  role: z.enum(CALLER_ROLES),
+  /** The verified claims object as issued, forwarded untouched to the database session. */
+  raw: z.record(z.string(), z.unknown()),
+});
+export type AgentCallerClaims = z.infer<typeof agentCallerClaimsSchema>;
+
+/** Parses the header value; undefined when absent, not JSON or not matching the schema. */
+export function parseCallerClaimsHeader(value: string | undefined): AgentCallerClaims | undefined {
+  if (!value) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  const parsed = agentCallerClaimsSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,2 @@
+export * from './pseudonymizer.js';
+export * from './stream-restorer.js';

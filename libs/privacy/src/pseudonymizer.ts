@@ -1,0 +1,112 @@
+/** Kinds of personal data replaced before text leaves for an external provider. */
+export type PiiKind = 'PACIENTE' | 'CPF' | 'CNS' | 'RG' | 'TELEFONE' | 'EMAIL' | 'CEP';
+
+interface Detector {
+  kind: Exclude<PiiKind, 'PACIENTE'>;
+  pattern: RegExp;
+  /** Canonical form, so "529.982.247-25" and "52998224725" share one placeholder. */
+  canonical: (match: string) => string;
+}
+
+const digits = (s: string): string => s.replace(/\D/g, '');
+
+// Order matters: longer / more specific numbers first so a CNS is not read as a phone, etc.
+const DETECTORS: Detector[] = [
+  { kind: 'EMAIL', pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, canonical: (m) => m.toLowerCase() },
+  // CNS: 15 digits starting 1, 2, 7, 8 or 9, often grouped 3-4-4-4.
+  { kind: 'CNS', pattern: /(?<!\d)[1-27-9]\d{2}[ .]?\d{4}[ .]?\d{4}[ .]?\d{4}(?!\d)/g, canonical: digits },
+  { kind: 'CPF', pattern: /(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)/g, canonical: digits },
+  {
+    kind: 'TELEFONE',
+    pattern: /(?:\+?55[\s.-]?)?(?:\(\d{2}\)|(?<!\d)\d{2})[\s.-]?9?\d{4}[\s.-]?\d{4}(?!\d)/g,
+    canonical: (m) => digits(m).replace(/^55(?=\d{10,11}$)/, ''),
+  },
+  { kind: 'CEP', pattern: /(?<!\d)\d{5}-\d{3}(?!\d)|(?<=\bCEP:?\s?)\d{8}(?!\d)/gi, canonical: digits },
+  // RG: the SP-style "12.345.678-9" / "12.345.678-X" format, or any number right after "RG".
+  {
+    kind: 'RG',
+    pattern: /(?<!\d)\d{1,2}\.\d{3}\.\d{3}-[\dXx](?![\d])|(?<=\bRG:?\s?(?:n[º°o]\.?\s?)?)[\dXx.-]{5,14}\d/gi,
+    canonical: (m) => m.replace(/[^\dXx]/g, '').toUpperCase(),
+  },
+];
+
+const PLACEHOLDER = /\[(PACIENTE|CPF|CNS|RG|TELEFONE|EMAIL|CEP)_(\d+)\]/g;
+
+function foldName(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Replaces personal data with placeholders that stay stable for the lifetime of the instance
+ * (one conversation run): the same CPF or patient name always maps to the same `[CPF_n]` /
+ * `[PACIENTE_n]`, so the provider can still reason about "the same patient". The mapping never
+ * leaves this process.
+ */
+export class Pseudonymizer {
+  private readonly toPlaceholder = new Map<string, string>();
+  private readonly toValue = new Map<string, string>();
+  private readonly counters = new Map<PiiKind, number>();
+  private readonly names: { folded: string; display: string }[] = [];
+
+  /** Registers a patient's name (e.g. from a tool result) so it is replaced wherever it appears. */
+  registerName(fullName: string): string {
+    const display = fullName.replace(/\s+/g, ' ').trim();
+    const folded = foldName(display);
+    if (folded.length < 3) return display;
+    if (!this.names.some((n) => n.folded === folded)) {
+      this.names.push({ folded, display });
+      // Longest first so "Maria Silva Souza" wins over "Maria Silva".
+      this.names.sort((a, b) => b.folded.length - a.folded.length);
+    }
+    return this.placeholderFor('PACIENTE', `name:${folded}`, display);
+  }
+
+  pseudonymize(text: string): string {
+    let out = text;
+    for (const name of this.names) {
+      // Accent- and case-insensitive: build a pattern over the folded letters.
+      const pattern = new RegExp(
+        `(?<![\\p{L}])${[...name.folded].map((ch) => (ch === ' ' ? '\\s+' : `${escapeRegExp(ch)}\\p{M}*`)).join('')}(?![\\p{L}])`,
+        'giu',
+      );
+      out = out
+        .normalize('NFD')
+        .replace(pattern, () => this.placeholderFor('PACIENTE', `name:${name.folded}`, name.display));
+      out = out.normalize('NFC');
+    }
+    for (const d of DETECTORS) {
+      out = out.replace(d.pattern, (m) => this.placeholderFor(d.kind, `${d.kind}:${d.canonical(m)}`, m));
+    }
+    return out;
+  }
+
+  /** Puts the original values back; unknown placeholders are left as they are. */
+  restore(text: string): string {
+    return text.replace(PLACEHOLDER, (m) => this.toValue.get(m) ?? m);
+  }
+
+  /** Restores placeholders inside any JSON-like value (e.g. tool call arguments). */
+  restoreDeep<T>(value: T): T {
+    if (typeof value === 'string') return this.restore(value) as T;
+    if (Array.isArray(value)) return value.map((v: unknown) => this.restoreDeep(v)) as T;
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.restoreDeep(v)])) as T;
+    }
+    return value;
+  }
+
+  private placeholderFor(kind: PiiKind, key: string, original: string): string {
+    const known = this.toPlaceholder.get(key);
+    if (known) return known;
+    const n = (this.counters.get(kind) ?? 0) + 1;
+    this.counters.set(kind, n);
+    const placeholder = `[${kind}_${n}]`;
+    this.toPlaceholder.set(key, placeholder);
+    this.toValue.set(placeholder, original);
+    return placeholder;
+  }
+}

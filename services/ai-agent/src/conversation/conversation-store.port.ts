@@ -1,0 +1,64 @@
+import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { ActionProposal } from '../tools/action-proposal.js';
+
+export const CONVERSATION_STORE = Symbol('CONVERSATION_STORE');
+
+export interface StoredTurn {
+  role: 'user' | 'assistant';
+  content: string;
+  /** ISO timestamp. */
+  created_at: string;
+  /** On assistant turns: the booking/cancellation waiting for the user's confirmation. */
+  proposal?: ActionProposal;
+}
+
+export type BeginTurnResult =
+  | { status: 'new' }
+  /** The user message was stored by an earlier attempt that never produced an answer. */
+  | { status: 'retry' }
+  /** The turn was already answered: replay this answer instead of running again. */
+  | { status: 'answered'; answer: string };
+
+/** Raised when the session exists but belongs to someone else (or another clinic). */
+export class SessionNotFoundError extends Error {
+  constructor() {
+    super('chat session not found');
+    this.name = 'SessionNotFoundError';
+  }
+}
+
+/**
+ * The conversation memory (`chat_sessions` / `chat_messages` in Postgres), always AS the caller:
+ * a session belongs to one user of one clinic, and is never shared. Turns are keyed by
+ * `turnKey` (the client_message_id, or the message id when the client sent none) so a retried
+ * request stores each message exactly once.
+ */
+export interface ConversationStore {
+  /**
+   * Stores the user message of a turn once (creating the session on first use) and tells whether
+   * the turn is new, a retry of an unanswered turn, or already answered.
+   * @throws SessionNotFoundError when the session belongs to another user or clinic.
+   */
+  beginTurn(
+    caller: AgentCallerClaims,
+    turn: { sessionId: string; turnKey: string; content: string },
+  ): Promise<BeginTurnResult>;
+  /** Stores the final assistant message of a turn once; a second call for the same turn is a no-op. */
+  completeTurn(
+    caller: AgentCallerClaims,
+    turn: { sessionId: string; turnKey: string; content: string; proposal?: ActionProposal },
+  ): Promise<void>;
+  /**
+   * Earlier turns of the session, oldest first, newest ones kept within `tokenBudget`
+   * (approximate tokens), excluding the turn `excludeTurnKey`.
+   */
+  loadHistory(
+    caller: AgentCallerClaims,
+    params: { sessionId: string; tokenBudget: number; excludeTurnKey: string },
+  ): Promise<StoredTurn[]>;
+}
+
+/** Rough token estimate (≈4 characters per token) used for the history budget. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4) + 4;
+}

@@ -1,0 +1,76 @@
+/** Calendar arithmetic in the clinic's time zone (America/Sao_Paulo by default). */
+export const DEFAULT_TIMEZONE = 'America/Sao_Paulo';
+
+const partsCache = new Map<string, Intl.DateTimeFormat>();
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = partsCache.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: tz,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    partsCache.set(tz, f);
+  }
+  return f;
+}
+
+function parts(instant: Date, tz: string): Record<string, string> {
+  return Object.fromEntries(
+    formatter(tz)
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+}
+
+/** YYYY-MM-DD of an instant in `tz`. */
+export function localDate(instant: Date, tz: string): string {
+  const p = parts(instant, tz);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** HH:mm of an instant in `tz`. */
+export function localTime(instant: Date, tz: string): string {
+  const p = parts(instant, tz);
+  return `${p.hour}:${p.minute}`;
+}
+
+/** Offset of `tz` from UTC at `instant`, in minutes (e.g. -180 for São Paulo). */
+function offsetMinutes(instant: Date, tz: string): number {
+  const p = parts(instant, tz);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
+}
+
+/** ISO 8601 with the zone's offset for a wall-clock date and time in `tz`. */
+export function zonedIso(date: string, time: string, tz: string): string {
+  const [y, m, d] = date.split('-').map(Number);
+  const [hh, mm] = time.split(':').map(Number);
+  const guess = Date.UTC(y, m - 1, d, hh, mm);
+  const offset = offsetMinutes(new Date(guess - offsetMinutes(new Date(guess), tz) * 60000), tz);
+  const sign = offset <= 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const off = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${date}T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:00${off}`;
+}
+
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** 0 = Sunday … 6 = Saturday. */
+export function weekday(date: string): number {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+}
+
+export function addMinutes(iso: string, minutes: number, tz: string): string {
+  const end = new Date(new Date(iso).getTime() + minutes * 60000);
+  return zonedIso(localDate(end, tz), localTime(end, tz), tz);
+}

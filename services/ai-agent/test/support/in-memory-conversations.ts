@@ -1,0 +1,84 @@
+// Test-only in-memory ConversationStore: sessions owned by one user of one clinic, each message
+// stored once per turn key. Erasable TypeScript only (loaded by the E2E harness via type stripping).
+import type { AgentCallerClaims } from '@neonpro/contracts';
+import {
+  type BeginTurnResult,
+  type ConversationStore,
+  estimateTokens,
+  SessionNotFoundError,
+  type StoredTurn,
+} from '../../src/conversation/conversation-store.port.js';
+import type { ActionProposal } from '../../src/tools/action-proposal.js';
+
+interface Session {
+  clinic_id: string;
+  user_id: string;
+  turns: { key: string; user: StoredTurn; assistant?: StoredTurn }[];
+}
+
+export class InMemoryConversations implements ConversationStore {
+  readonly sessions = new Map<string, Session>();
+
+  private owned(caller: AgentCallerClaims, sessionId: string): Session | undefined {
+    const s = this.sessions.get(sessionId);
+    if (s && (s.clinic_id !== caller.clinic_id || s.user_id !== caller.sub)) throw new SessionNotFoundError();
+    return s;
+  }
+
+  beginTurn(
+    caller: AgentCallerClaims,
+    turn: { sessionId: string; turnKey: string; content: string },
+  ): Promise<BeginTurnResult> {
+    let s = this.owned(caller, turn.sessionId);
+    if (!s) {
+      s = { clinic_id: caller.clinic_id, user_id: caller.sub, turns: [] };
+      this.sessions.set(turn.sessionId, s);
+    }
+    const existing = s.turns.find((t) => t.key === turn.turnKey);
+    if (existing?.assistant) return Promise.resolve({ status: 'answered', answer: existing.assistant.content });
+    if (existing) return Promise.resolve({ status: 'retry' });
+    s.turns.push({
+      key: turn.turnKey,
+      user: { role: 'user', content: turn.content, created_at: new Date().toISOString() },
+    });
+    return Promise.resolve({ status: 'new' });
+  }
+
+  completeTurn(
+    caller: AgentCallerClaims,
+    turn: { sessionId: string; turnKey: string; content: string; proposal?: ActionProposal },
+  ): Promise<void> {
+    const t = this.owned(caller, turn.sessionId)?.turns.find((x) => x.key === turn.turnKey);
+    if (t && !t.assistant)
+      t.assistant = {
+        role: 'assistant',
+        content: turn.content,
+        created_at: new Date().toISOString(),
+        proposal: turn.proposal,
+      };
+    return Promise.resolve();
+  }
+
+  loadHistory(
+    caller: AgentCallerClaims,
+    params: { sessionId: string; tokenBudget: number; excludeTurnKey: string },
+  ): Promise<StoredTurn[]> {
+    const s = this.owned(caller, params.sessionId);
+    const flat = (s?.turns ?? [])
+      .filter((t) => t.key !== params.excludeTurnKey)
+      .flatMap((t) => (t.assistant ? [t.user, t.assistant] : [t.user]));
+    const out: StoredTurn[] = [];
+    let budget = params.tokenBudget;
+    for (let i = flat.length - 1; i >= 0; i--) {
+      budget -= estimateTokens(flat[i].content);
+      if (budget < 0) break;
+      out.unshift(flat[i]);
+    }
+    return Promise.resolve(out);
+  }
+
+  /** All stored messages of a session, for assertions. */
+  messages(sessionId: string): StoredTurn[] {
+    return (this.sessions.get(sessionId)?.turns ?? []).flatMap((t) => (t.assistant ? [t.user, t.assistant] : [t.user]));
+  }
+}
