@@ -11,7 +11,8 @@ export type CallerRole = (typeof CALLER_ROLES)[number];
 export const agentCallerClaimsSchema = z.object({
   /** The user's id (auth.users.id). */
   sub: z.uuid(),
-  email: z.email(),
+  /** Null for users without an e-mail (e.g. phone sign-in). */
+  email: z.email().nullable(),
   clinic_id: z.uuid(),
   role: z.enum(CALLER_ROLES),
   /** The verified claims object as issued, forwarded untouched to the database session. */

@@ -6,3 +6,4 @@ export * from './private-servers.js';
 export * from './database.js';
 export * from './auth-emulator.js';
 export * from './openai-compatible-server.js';
+export * from './auth-fixture.js';

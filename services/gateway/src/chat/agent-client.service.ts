@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createInbox, headers as natsHeaders, type Msg } from '@nats-io/transport-node';
 import {
   AGENT_PATTERNS,
+  type AgentCallerClaims,
   type AgentChatRequest,
   type AgentEvent,
   agentEventSchema,
@@ -28,6 +29,8 @@ export class AgentCallError extends Error {
 export interface AgentCallContext {
   requestId: string;
   traceparent?: string;
+  /** The verified caller; the agent runs every tool as this user (RLS applies). */
+  caller: AgentCallerClaims;
 }
 
 /** Nest's NATS reply envelope, as sent by the agents' ServerNats. */
@@ -85,6 +88,7 @@ export class AgentClient {
     const hdrs = natsHeaders();
     hdrs.set(NATS_HEADERS.requestId, ctx.requestId);
     if (ctx.traceparent) hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
+    hdrs.set(NATS_HEADERS.claims, JSON.stringify(ctx.caller));
     const started = performance.now();
     let firstEvent = true;
     let finished = false;

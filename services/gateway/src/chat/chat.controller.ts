@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   type AgentChatRequest,
   type AgentEvent,
@@ -10,6 +10,8 @@ import {
 import { childTrace, HealthRegistry } from '@neonpro/observability';
 import { PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callerClaims } from '../auth/caller-claims.js';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
@@ -23,6 +25,7 @@ import { SseWriter } from './sse-writer.js';
 
 @Controller('v1/ai')
 @RateLimitTier('ai')
+@UseGuards(JwtAuthGuard)
 export class ChatController {
   constructor(
     private readonly agent: AgentClient,
@@ -48,6 +51,7 @@ export class ChatController {
     const ctx: AgentCallContext = {
       requestId: String(req.id),
       traceparent: childTrace(req.headers.traceparent).traceparent,
+      caller: callerClaims(req),
     };
     const release = this.streams.begin();
     let events: AsyncGenerator<AgentEvent> | undefined;
@@ -211,6 +215,11 @@ export class ChatController {
         return new ProblemException(503, event.code, event.message, { retryAfter });
       case ErrorCode.Cancelled:
         return new ProblemException(409, event.code, event.message);
+      case ErrorCode.NotFound:
+        // e.g. a session_id that is not the caller's: absent, whatever the reason.
+        return new ProblemException(404, ErrorCode.NotFound, 'The chat session was not found.');
+      case ErrorCode.Unauthorized:
+        return new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
       case ErrorCode.InvalidMessage:
         return new ProblemException(502, ErrorCode.AgentFailed, 'The assistant rejected the request.');
       default:
