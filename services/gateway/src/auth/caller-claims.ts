@@ -13,6 +13,6 @@ export function callerClaims(req: FastifyRequest): AgentCallerClaims {
     email: principal.email,
     clinic_id: principal.clinic_id,
     role: principal.role,
-    raw: claims as unknown as Record<string, unknown>,
+    raw: claims,
   };
 }
