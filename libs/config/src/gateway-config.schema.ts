@@ -114,13 +114,15 @@ export const gatewayConfigSchema = z.object({
   SLOW_REQUEST_CRITICAL_MS: env.int(5000, 1, 600000),
 
   // Rate limiting (design numbers: healthcare 50/15 min, ai 20/min, auth 10 failed/15 min, default 100/15 min)
-  RATE_LIMIT_HEALTHCARE_LIMIT: env.int(50, 1, 1_000_000),
+  /** Kill switch for deployments whose edge already limits (and for the limiter benchmark). */
+  RATE_LIMIT_ENABLED: env.bool(true),
+  RATE_LIMIT_HEALTHCARE_LIMIT: env.int(50, 1, 1_000_000_000),
   RATE_LIMIT_HEALTHCARE_WINDOW_S: env.int(900, 1, 86400),
-  RATE_LIMIT_AI_LIMIT: env.int(20, 1, 1_000_000),
+  RATE_LIMIT_AI_LIMIT: env.int(20, 1, 1_000_000_000),
   RATE_LIMIT_AI_WINDOW_S: env.int(60, 1, 86400),
-  RATE_LIMIT_AUTH_LIMIT: env.int(10, 1, 1_000_000),
+  RATE_LIMIT_AUTH_LIMIT: env.int(10, 1, 1_000_000_000),
   RATE_LIMIT_AUTH_WINDOW_S: env.int(900, 1, 86400),
-  RATE_LIMIT_DEFAULT_LIMIT: env.int(100, 1, 1_000_000),
+  RATE_LIMIT_DEFAULT_LIMIT: env.int(100, 1, 1_000_000_000),
   RATE_LIMIT_DEFAULT_WINDOW_S: env.int(900, 1, 86400),
   /** Prefix of every rate-limit key in Redis (lets environments and tests share one Redis). */
   RATE_LIMIT_KEY_PREFIX: z

@@ -56,7 +56,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return Promise.resolve(true);
+    if (context.getType() !== 'http' || !this.rateLimit.enabled) return Promise.resolve(true);
     const skip =
       this.reflector.getAllAndOverride<boolean | undefined>(SKIP_RATE_LIMIT_KEY, [
         context.getHandler(),

@@ -62,6 +62,11 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /** False when RATE_LIMIT_ENABLED=false: nothing is counted or refused. */
+  get enabled(): boolean {
+    return this.config.RATE_LIMIT_ENABLED;
+  }
+
   /** Boot waits (bounded) for Redis, so the first requests are counted rather than failed open/closed. */
   async onModuleInit(): Promise<void> {
     if (!(this.store instanceof RedisRateLimitStore)) return;

@@ -1,0 +1,93 @@
+// A benchmark stack: a seeded database, the auth emulator and tokens, then services on demand.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort, Proc, ROOT, startService, waitReady } from './procs.mjs';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export async function createBenchStack() {
+  const name = `neonpro_bench_${Date.now().toString(36)}`;
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${name}`;
+  const databaseUrl = dbUrl.toString();
+  const env = { ...process.env, DATABASE_URL: databaseUrl };
+  for (const cli of ['migrate', 'seed']) {
+    const r = spawnSync(process.execPath, [join(ROOT, `dist/libs/database/src/cli/${cli}.js`)], {
+      env,
+      stdio: 'ignore',
+    });
+    if (r.status !== 0) throw new Error(`db ${cli} failed (run npm run build first)`);
+  }
+  const authPort = await freePort();
+  const supabaseUrl = `http://127.0.0.1:${authPort}`;
+  const { spawn } = await import('node:child_process');
+  const emu = new Proc(
+    'auth',
+    spawn(process.execPath, [join(ROOT, 'tools/auth-emulator/main.mjs')], {
+      env: {
+        ...process.env,
+        SUPABASE_URL: supabaseUrl,
+        DATABASE_URL: databaseUrl,
+        AUTH_EMULATOR_KEY_FILE: join(ROOT, '.cache/bench-es256.jwk.json'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  await waitReady(`${supabaseUrl}/auth/v1/.well-known/jwks.json`);
+
+  const started = [emu];
+  const stack = {
+    databaseUrl,
+    supabaseUrl,
+    baseEnv: { DATABASE_URL: databaseUrl, SUPABASE_URL: supabaseUrl },
+    async token(email = 'admin@aurora.demo') {
+      const r = await fetch(`${supabaseUrl}/auth/v1/token?grant_type=password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', apikey: 'bench' },
+        body: JSON.stringify({ email, password: 'neonpro-demo' }),
+      });
+      return (await r.json()).access_token;
+    },
+    async query(sql, args = []) {
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        return (await c.query(sql, args)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+    async start(name, entry, env) {
+      const port = await freePort();
+      const p = startService(name, entry, { ...stack.baseEnv, ...env, PORT: String(port) });
+      started.push(p);
+      await waitReady(`http://127.0.0.1:${port}/health/ready`).catch((err) => {
+        throw new Error(`${name} not ready: ${err.message}\n${p.out.slice(-2000)}`);
+      });
+      p.url = `http://127.0.0.1:${port}`;
+      return p;
+    },
+    async stop(p) {
+      await p.stop();
+      started.splice(started.indexOf(p), 1);
+    },
+    async close() {
+      await Promise.all(started.map((p) => p.stop()));
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    },
+  };
+  return stack;
+}
+
+/** Limits high enough that the limiter counts but never refuses during a run. */
+export const NO_REFUSALS = {
+  RATE_LIMIT_HEALTHCARE_LIMIT: '100000000',
+  RATE_LIMIT_AI_LIMIT: '100000000',
+  RATE_LIMIT_DEFAULT_LIMIT: '100000000',
+  RATE_LIMIT_AUTH_LIMIT: '100000000',
+  LOG_LEVEL: 'warn',
+};

@@ -1,0 +1,59 @@
+// Scenario 5: chat requests while the agents are down and the breaker is open, beside the same
+// requests while the agents are up. Reports p99 latency (target: < 10 ms with agents down).
+import { randomBytes } from 'node:crypto';
+import { runLoad } from '../lib/procs.mjs';
+import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
+
+export const id = 5;
+export const title = 'Breaker fail-fast: chat with agents down (breaker open) vs agents up';
+
+export async function run({ duration, natsUrl }) {
+  const stack = await createBenchStack();
+  try {
+    const token = await stack.token('admin@aurora.demo');
+    const prefix = `bench-${randomBytes(4).toString('hex')}`;
+    const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
+    const agent = await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
+      ...common,
+      LOG_LEVEL: 'warn',
+      AGENT_CONCURRENCY: '64',
+      AGENT_QUEUE_MAX: '1024',
+    });
+    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
+      ...NO_REFUSALS,
+      ...common,
+      // Stay open for the whole measurement instead of probing every few seconds.
+      AGENT_BREAKER_HALF_OPEN_MS: '600000',
+    });
+    const cfg = {
+      url: `${gateway.url}/v1/ai/chat`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'oi' }),
+      connections: 16,
+    };
+    await runLoad('http-load.mjs', { ...cfg, duration: 2 });
+    const up = await runLoad('http-load.mjs', { ...cfg, duration });
+    await stack.stop(agent);
+    // Trip the breaker: consecutive no-responders failures.
+    for (let i = 0; i < 10; i++)
+      await (await fetch(cfg.url, { method: 'POST', headers: cfg.headers, body: cfg.body })).arrayBuffer();
+    const state = (await (await fetch(`${gateway.url}/metrics`)).text()).match(
+      /^gateway_breaker_state\{[^}]*name="agent"[^}]*\} (\d)/m,
+    )?.[1];
+    const down = await runLoad('http-load.mjs', { ...cfg, duration });
+    return {
+      rows: [
+        { label: 'agents up (200 answers)', ...up },
+        { label: 'agents down, breaker open (503 answers)', ...down },
+      ],
+      ratios: [
+        { label: 'p99 with agents down (ms)', value: down.p99, target: '< 10 ms' },
+        { label: 'p99 down ÷ p99 up', value: down.p99 / up.p99 },
+      ],
+      notes: `16 connections, ${duration}s each. Breaker state before the down run: ${state === '1' ? 'open' : `gauge=${state}`}. In the down run every answer is the 503 problem (counted as non-2xx in "errors").`,
+    };
+  } finally {
+    await stack.close();
+  }
+}
