@@ -2,6 +2,7 @@ import type { AgentCallerClaims } from '@neonpro/contracts';
 import {
   type Appointment as AppointmentRow,
   AppointmentConflictError,
+  ConflictError,
   type Database,
   NotFoundError,
   type Patient as PatientRow,
@@ -172,10 +173,14 @@ export class PostgresClinicData implements ClinicDataPort {
         return { status: 'booked' as const, appointment: appointment(booked) };
       });
     } catch (err) {
-      if (!(err instanceof AppointmentConflictError)) throw err;
+      const raced = err instanceof ConflictError && err.code === 'idempotency_conflict';
+      if (!(err instanceof AppointmentConflictError) && !raced) throw err;
     }
-    // The failed insert aborted that transaction: read what is in the way in a new one.
+    // The failed insert aborted that transaction: look again in a new one. A concurrent retry of
+    // the same run may have booked it first (same key): that is this booking, not a conflict.
     return asCaller(this.db, caller, async (r) => {
+      const mine = await r.appointments.byIdempotencyKey(params.idempotencyKey);
+      if (mine) return { status: 'booked' as const, appointment: appointment(mine) };
       const start = new Date(params.startsAt).getTime();
       const end = new Date(params.endsAt).getTime();
       const around = await r.appointments.list({
