@@ -1,9 +1,24 @@
 // The agent's tools and memory against the REAL Postgres (seeded with two clinics), as the
 // callers the gateway forwards: RLS, audit, booking idempotency and stored-once turns.
 import { randomUUID } from 'node:crypto';
-import type { AgentCallerClaims } from '@neonpro/contracts';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AGENT_PATTERNS,
+  type AgentCallerClaims,
+  type AgentEvent,
+  agentEventSchema,
+  agentSubjects,
+} from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, OpenAiCompatibleTestServer } from '@neonpro/testing';
+import {
+  type AuthFixture,
+  createAuthFixture,
+  DEMO_USERS,
+  NATS_URL,
+  OpenAiCompatibleTestServer,
+  uniquePrefix,
+} from '@neonpro/testing';
+import { type AgentApp, startAgent } from '../src/app.js';
 import { PostgresClinicData } from '../src/persistence/postgres-clinic-data.js';
 import { PostgresConversationStore } from '../src/persistence/postgres-conversation-store.js';
 import { ask, type Harness, makeHarness } from './support/chat-harness.js';
@@ -52,7 +67,14 @@ describe('agent tools and memory on the real Postgres', () => {
     );
     const aurora = callers[DEMO_USERS.auroraAdmin];
     const requestId = `it-${randomUUID()}`;
-    const byName = await ask(h, aurora, `dados da paciente ${borealOnly.full_name}`, randomUUID(), undefined, requestId);
+    const byName = await ask(
+      h,
+      aurora,
+      `dados da paciente ${borealOnly.full_name}`,
+      randomUUID(),
+      undefined,
+      requestId,
+    );
     expect(byName.tools).toEqual(['search_patients']);
     expect(byName.content).toContain('Não encontrei');
     const byCpf = await ask(h, aurora, `CPF ${borealOnly.cpf}`, randomUUID(), undefined, requestId);
@@ -142,7 +164,13 @@ describe('agent tools and memory on the real Postgres', () => {
     expect(await bookedCount()).toBe(0);
     // Re-propose, then confirm twice at once with the same client_message_id (a gateway retry
     // racing the first attempt), then once more afterwards.
-    await ask(h, aurora, `agende limpeza de pele para ${patient.full_name} com o Dr. Souza amanhã às 17h`, session, 'p2');
+    await ask(
+      h,
+      aurora,
+      `agende limpeza de pele para ${patient.full_name} com o Dr. Souza amanhã às 17h`,
+      session,
+      'p2',
+    );
     const requestId = `it-${randomUUID()}`;
     const [a, b] = await Promise.all([
       ask(h, aurora, 'sim', session, 'confirm-1', requestId),
@@ -173,10 +201,105 @@ describe('agent tools and memory on the real Postgres', () => {
       [session],
     );
     expect(stored.every((r) => Number(r.n) === 1)).toBe(true);
-    expect(stored.filter((r) => r.client_message_id === 'confirm-1').map((r) => r.role)).toEqual([
-      'assistant',
-      'user',
-    ]);
+    expect(stored.filter((r) => r.client_message_id === 'confirm-1').map((r) => r.role)).toEqual(['assistant', 'user']);
+  });
+
+  describe('a built agent (default wiring: Postgres adapters from DATABASE_URL) over NATS', () => {
+    const prefix = uniquePrefix('agent-pg');
+    let agent: AgentApp;
+    let nc: NatsConnection;
+
+    beforeAll(async () => {
+      agent = await startAgent({
+        NATS_URL,
+        NATS_SUBJECT_PREFIX: prefix,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: fx.db.url,
+        DB_POOL_MAX: '4',
+      });
+      nc = await connect({ servers: NATS_URL });
+    });
+    afterAll(async () => {
+      await nc?.drain();
+      await agent?.close();
+    });
+
+    async function call(
+      caller: AgentCallerClaims,
+      data: { session_id: string; message: string; client_message_id?: string },
+    ): Promise<AgentEvent[]> {
+      const inbox = `_INBOX.${randomUUID()}`;
+      const sub = nc.subscribe(inbox);
+      const hd = headers();
+      hd.set('x-request-id', `it-${randomUUID()}`);
+      hd.set('x-neonpro-claims', JSON.stringify(caller));
+      const body = { pattern: AGENT_PATTERNS.chat, id: randomUUID(), data: { ...data, message_id: randomUUID() } };
+      nc.publish(agentSubjects(prefix).chat, JSON.stringify(body), { reply: inbox, headers: hd });
+      const events: AgentEvent[] = [];
+      const timer = setTimeout(() => sub.unsubscribe(), 10000);
+      for await (const m of sub) {
+        const packet = m.json<{ response?: unknown; isDisposed?: boolean }>();
+        if (packet.response !== undefined) events.push(agentEventSchema.parse(packet.response));
+        if (packet.isDisposed) break;
+      }
+      clearTimeout(timer);
+      return events;
+    }
+
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    };
+
+    it('reports Postgres in its readiness', async () => {
+      const r = await fetch(`http://127.0.0.1:${agent.port}/health/ready`);
+      expect(r.status).toBe(200);
+      expect(JSON.stringify(await r.json())).toContain('postgres');
+    });
+
+    it('stores the user and the final assistant message exactly once when the gateway retries', async () => {
+      const caller = callers[DEMO_USERS.auroraLima];
+      const session = randomUUID();
+      const turn = { session_id: session, message: 'quais consultas temos amanhã?', client_message_id: 'c-1' };
+      const first = await call(caller, turn);
+      const [second, third] = await Promise.all([call(caller, turn), call(caller, turn)]);
+      const done = (ev: AgentEvent[]) => {
+        const last = ev.at(-1);
+        return last?.type === 'done' ? last.content : `not done: ${JSON.stringify(last)}`;
+      };
+      expect(done(second)).toBe(done(first));
+      expect(done(third)).toBe(done(first));
+      const rows = await sql<{ role: string; content: string }>(
+        'select role, content from public.chat_messages where session_id = $1 order by created_at, role desc',
+        [session],
+      );
+      expect(rows).toEqual([
+        { role: 'user', content: turn.message },
+        { role: 'assistant', content: done(first) },
+      ]);
+    });
+
+    it('moves agent_tool_calls_total, agent_run_duration_seconds and agent_model_tokens_total under load', async () => {
+      const names = ['agent_tool_calls_total', 'agent_run_duration_seconds_count', 'agent_model_tokens_total'];
+      const before = await Promise.all(names.map(metric));
+      const caller = callers[DEMO_USERS.auroraAdmin];
+      const prompts = [
+        'quais consultas temos hoje?',
+        'quais consultas a Dra. Lima tem amanhã?',
+        'horários livres do Dr. Souza amanhã',
+      ];
+      await Promise.all(
+        Array.from({ length: 9 }, (_, i) => call(caller, { session_id: randomUUID(), message: prompts[i % 3] })),
+      );
+      const after = await Promise.all(names.map(metric));
+      names.forEach((n, i) => expect([n, after[i] > before[i]]).toEqual([n, true]));
+      expect(after[1] - before[1]).toBe(9);
+    });
   });
 
   it("a session is its owner's only: another user (same clinic or not) gets not_found", async () => {

@@ -190,7 +190,8 @@ export class PostgresClinicData implements ClinicDataPort {
         limit: 200,
       });
       const conflicting = around.data.filter(
-        (a) => a.status !== 'cancelled' && new Date(a.starts_at).getTime() < end && new Date(a.ends_at).getTime() > start,
+        (a) =>
+          a.status !== 'cancelled' && new Date(a.starts_at).getTime() < end && new Date(a.ends_at).getTime() > start,
       );
       return { status: 'conflict' as const, conflicting: conflicting.map(appointment) };
     });
