@@ -25,12 +25,17 @@ export async function run({ duration, natsUrl, auth: given }) {
     ...env,
     PORT: String(gwPort),
     // One user sends everything here: the per-user ai tier would measure the limiter instead.
-    RATE_LIMIT_AI_LIMIT: '100000000',
+    RATE_LIMIT_AI_LIMIT: '1000000',
     ...auth?.gatewayEnv,
   });
   try {
-    await waitReady(`http://127.0.0.1:${agentPort}/health/ready`);
-    await waitReady(`http://127.0.0.1:${gwPort}/health/ready`);
+    for (const [proc, port] of [
+      [agent, agentPort],
+      [gateway, gwPort],
+    ])
+      await waitReady(`http://127.0.0.1:${port}/health/ready`).catch((err) => {
+        throw new Error(`${err.message}; ${proc.name} said:\n${proc.out.slice(-2000)}`);
+      });
     const message = 'oi';
     const headers = { 'content-type': 'application/json', ...(auth?.headers ?? {}) };
     const body = JSON.stringify({ message });
