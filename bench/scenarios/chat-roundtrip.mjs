@@ -1,12 +1,16 @@
 // Scenario 2: chat round trip through gateway → NATS → agent, beside a raw NATS request-reply
 // of the same payload to the same agent. The difference in p50 is what the gateway adds.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setupAuth } from '../lib/auth.mjs';
 import { freePort, runLoad, startService, waitReady } from '../lib/procs.mjs';
 
 export const id = 2;
 export const title = 'Chat round trip, local model (REST JSON and SSE) vs raw NATS request-reply';
 
-export async function run({ duration, natsUrl, auth }) {
+export async function run({ duration, natsUrl, auth: given }) {
+  // A seeded database, the auth emulator and a token, unless the caller brings its own.
+  const owned = given ? undefined : await setupAuth();
+  const auth = given ?? owned;
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const env = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix, ...auth?.serviceEnv };
   const agentPort = await freePort();
@@ -20,11 +24,18 @@ export async function run({ duration, natsUrl, auth }) {
   const gateway = startService('gateway', 'dist/services/gateway/src/main.js', {
     ...env,
     PORT: String(gwPort),
+    // One user sends everything here: the per-user ai tier would measure the limiter instead.
+    RATE_LIMIT_AI_LIMIT: '1000000',
     ...auth?.gatewayEnv,
   });
   try {
-    await waitReady(`http://127.0.0.1:${agentPort}/health/ready`);
-    await waitReady(`http://127.0.0.1:${gwPort}/health/ready`);
+    for (const [proc, port] of [
+      [agent, agentPort],
+      [gateway, gwPort],
+    ])
+      await waitReady(`http://127.0.0.1:${port}/health/ready`).catch((err) => {
+        throw new Error(`${err.message}; ${proc.name} said:\n${proc.out.slice(-2000)}`);
+      });
     const message = 'oi';
     const headers = { 'content-type': 'application/json', ...(auth?.headers ?? {}) };
     const body = JSON.stringify({ message });
@@ -81,5 +92,6 @@ export async function run({ duration, natsUrl, auth }) {
     };
   } finally {
     await Promise.all([gateway.stop(), agent.stop()]);
+    await owned?.close();
   }
 }

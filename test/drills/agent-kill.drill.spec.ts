@@ -5,8 +5,9 @@ import {
   spawnService,
   uniquePrefix,
   waitFor,
-  createTestDatabase,
-  type TestDatabase,
+  type AuthFixture,
+  createAuthFixture,
+  DEMO_USERS,
 } from '@neonpro/testing';
 import { UNLIMITED } from './drill-mode.js';
 
@@ -14,12 +15,14 @@ import { UNLIMITED } from './drill-mode.js';
 describe('drill: agent killed mid-stream', () => {
   const prefix = uniquePrefix('drill-kill');
   let gateway: ServiceProcess;
-  let tdb: TestDatabase;
+  let fx: AuthFixture;
+  let authorization = '';
   let agents: ServiceProcess[];
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
-    const env = { DATABASE_URL: tdb.url, NATS_URL, NATS_SUBJECT_PREFIX: prefix, AGENT_TOKEN_DELAY_MS: '60' };
+    fx = await createAuthFixture();
+    authorization = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
+    const env = { ...fx.env, NATS_URL, NATS_SUBJECT_PREFIX: prefix, AGENT_TOKEN_DELAY_MS: '60' };
     agents = [
       spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k1' }),
       spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k2' }),
@@ -30,7 +33,7 @@ describe('drill: agent killed mid-stream', () => {
 
   afterAll(async () => {
     await Promise.all([gateway, ...agents].map((p) => p?.stop('SIGKILL')));
-    await tdb?.drop();
+    await fx?.close();
   });
 
   const inflight = async (p: ServiceProcess): Promise<number> => {
@@ -41,7 +44,7 @@ describe('drill: agent killed mid-stream', () => {
   it('the client gets an error event, the gateway survives and the other replica keeps serving', async () => {
     const response = await fetch(`${gateway.url}/v1/ai/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization },
       body: JSON.stringify({ message: 'por favor uma resposta comprida para eu acompanhar o fluxo' }),
     });
     const reader = response.body!.getReader();
@@ -64,7 +67,7 @@ describe('drill: agent killed mid-stream', () => {
     expect(gateway.running).toBe(true);
     const next = await fetch(`${gateway.url}/v1/ai/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ message: 'oi' }),
     });
     expect(next.status).toBe(200);

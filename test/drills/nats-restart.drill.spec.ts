@@ -5,8 +5,9 @@ import {
   spawnService,
   startPrivateNats,
   waitFor,
-  createTestDatabase,
-  type TestDatabase,
+  type AuthFixture,
+  createAuthFixture,
+  DEMO_USERS,
 } from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 
@@ -14,16 +15,18 @@ import { scaled, UNLIMITED } from './drill-mode.js';
 describe('drill: NATS restarted under traffic', () => {
   let nats: PrivateServer;
   let gateway: ServiceProcess;
-  let tdb: TestDatabase;
+  let fx: AuthFixture;
+  let authorization = '';
   let agent: ServiceProcess;
   const statuses: number[] = [];
   let traffic: Promise<void> | undefined;
   let stopTraffic = false;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
+    fx = await createAuthFixture();
+    authorization = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
     nats = await startPrivateNats();
-    const env = { DATABASE_URL: tdb.url, NATS_URL: nats.url, AGENT_TIMEOUT_MS: '2000', AGENT_RETRY_AFTER_S: '1' };
+    const env = { ...fx.env, NATS_URL: nats.url, AGENT_TIMEOUT_MS: '2000', AGENT_RETRY_AFTER_S: '1' };
     agent = spawnService('ai-agent', await freePort(), env);
     gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([agent.waitReady(), gateway.waitReady()]);
@@ -34,7 +37,7 @@ describe('drill: NATS restarted under traffic', () => {
     await traffic;
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
     await nats?.dispose();
-    await tdb?.drop();
+    await fx?.close();
   });
 
   const ready = async (p: ServiceProcess): Promise<number> => (await fetch(`${p.url}/health/ready`)).status;
@@ -45,7 +48,7 @@ describe('drill: NATS restarted under traffic', () => {
       while (!stopTraffic && Date.now() < deadline) {
         const r = await fetch(`${gateway.url}/v1/ai/chat`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization },
           body: JSON.stringify({ message: 'oi' }),
           signal: AbortSignal.timeout(10_000),
         });

@@ -5,8 +5,9 @@ import {
   type ServiceProcess,
   spawnService,
   uniquePrefix,
-  createTestDatabase,
-  type TestDatabase,
+  type AuthFixture,
+  createAuthFixture,
+  DEMO_USERS,
 } from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 
@@ -19,12 +20,14 @@ const gauge = async (p: ServiceProcess, name: string): Promise<number> => {
 describe('drill: soak under mixed load', () => {
   const prefix = uniquePrefix('drill-soak');
   let gateway: ServiceProcess;
-  let tdb: TestDatabase;
+  let fx: AuthFixture;
+  let authorization = '';
   let agent: ServiceProcess;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
-    const env = { DATABASE_URL: tdb.url, NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
+    fx = await createAuthFixture();
+    authorization = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
+    const env = { ...fx.env, NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
     agent = spawnService('ai-agent', await freePort(), { ...env, AGENT_CONCURRENCY: '16', AGENT_QUEUE_MAX: '512' });
     gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
     await Promise.all([gateway.waitReady(), agent.waitReady()]);
@@ -32,7 +35,7 @@ describe('drill: soak under mixed load', () => {
 
   afterAll(async () => {
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
-    await tdb?.drop();
+    await fx?.close();
   });
 
   it('keeps serving with no 5xx; reports RSS and event-loop lag', async () => {
@@ -53,6 +56,7 @@ describe('drill: soak under mixed load', () => {
                 method: 'POST',
                 headers: {
                   'content-type': 'application/json',
+                  authorization,
                   accept: kind === 1 ? 'text/event-stream' : 'application/json',
                 },
                 body: JSON.stringify(kind === 3 ? { message: '' } : { message: 'Olá, quais consultas temos hoje?' }),

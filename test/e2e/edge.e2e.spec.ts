@@ -1,10 +1,11 @@
 import {
-  createTestDatabase,
+  type AuthFixture,
+  createAuthFixture,
+  DEMO_USERS,
   freePort,
   NATS_URL,
   type ServiceProcess,
   spawnService,
-  type TestDatabase,
   uniquePrefix,
   waitFor,
 } from '@neonpro/testing';
@@ -17,11 +18,13 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
   const prefix = uniquePrefix('e2e-edge');
   let gateway: ServiceProcess;
   let agent: ServiceProcess;
-  let tdb: TestDatabase;
+  let fx: AuthFixture;
+  let authorization: string;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
-    const common = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, DATABASE_URL: tdb.url };
+    fx = await createAuthFixture();
+    authorization = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
+    const common = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, ...fx.env };
     agent = spawnService('ai-agent', await freePort(), { ...common, AGENT_INSTANCE_ID: 'e2e-edge' });
     gateway = spawnService('gateway', await freePort(), {
       ...common,
@@ -33,7 +36,7 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
 
   afterAll(async () => {
     await Promise.all([gateway, agent].filter(Boolean).map((p) => p.stop('SIGKILL')));
-    await tdb?.drop();
+    await fx?.close();
   });
 
   it('carries the caller trace id to the agent logs with a new span id for the hop', async () => {
@@ -43,6 +46,7 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
+        authorization,
         'x-request-id': 'e2e-trace-1',
         traceparent: `00-${traceId}-${parentSpan}-01`,
       },
@@ -62,7 +66,7 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
   it('starts a trace when the caller sends none', async () => {
     const r = await fetch(`${gateway.url}/v1/ai/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-trace-2' },
+      headers: { 'content-type': 'application/json', authorization, 'x-request-id': 'e2e-trace-2' },
       body: JSON.stringify({ message: 'Olá' }),
     });
     expect(r.status).toBe(200);

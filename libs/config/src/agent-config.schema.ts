@@ -65,6 +65,12 @@ export const agentConfigSchema = z
     /** Approximate tokens of earlier turns of the conversation sent to the model. */
     AGENT_CONTEXT_TOKEN_BUDGET: env.int(4000, 0, 1000000),
 
+    /** Supabase Postgres: every tool call runs as the caller under RLS (Supavisor transaction mode is fine). */
+    DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/neonpro', /^postgres(ql)?:$/),
+    /** pg pool size per replica; at least AGENT_CONCURRENCY so runs never wait for a connection. */
+    DB_POOL_MAX: env.int(10, 1, 200),
+    DB_STATEMENT_TIMEOUT_MS: env.int(15000, 0, 600000),
+
     OPENAI_API_KEY: z.string().min(1).optional(),
     /** Any OpenAI-compatible server (vLLM, llama.cpp, …), e.g. inside the cluster. */
     OPENAI_BASE_URL: httpUrl(),

@@ -10,10 +10,11 @@ export type CallerRole = (typeof CALLER_ROLES)[number];
  */
 export const agentCallerClaimsSchema = z.object({
   /** The user's id (auth.users.id). */
-  sub: z.uuid(),
+  // guid, not uuid: seeded and imported ids need not carry RFC 9562 version bits (Postgres doesn't care).
+  sub: z.guid(),
   /** Null for users without an e-mail (e.g. phone sign-in). */
   email: z.email().nullable(),
-  clinic_id: z.uuid(),
+  clinic_id: z.guid(),
   role: z.enum(CALLER_ROLES),
   /** The verified claims object as issued, forwarded untouched to the database session. */
   raw: z.record(z.string(), z.unknown()),

@@ -405,6 +405,11 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       await r.consents.grant(patient.id, { purpose: 'treatment', legal_basis: 'health_protection' });
       const s = await r.chat.createSession('Zuleica');
       await r.chat.appendMessage(s.id, 'user', 'Agende a Zuleica Ferraz, CPF ' + cpf, 'z-1');
+      // What the agent keeps with its answer: the pending proposal and the names it saw.
+      await r.chat.appendMessage(s.id, 'assistant', 'Confirma?', 'z-1', {
+        proposal: { action: 'book', patient_id: patient.id, patient_name: 'Zuleica Ferraz' },
+        patient_names: ['Zuleica Ferraz'],
+      });
       return { patient, appt: appt.appointment };
     });
     const exported = await db.withUser(claims, (r) => r.patients.export(patient.id));
@@ -429,8 +434,16 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     const after = await db.withService(async (_r, tx) => ({
       patient: (await tx.query<{ full_name: string }>('select * from patients where id = $1', [patient.id])).rows[0],
       appt: (await tx.query('select * from appointments where id = $1', [appt.id])).rows[0],
-      chat: (await tx.query<{ content: string }>(`select content from chat_messages where client_message_id = 'z-1'`))
-        .rows[0],
+      chat: (
+        await tx.query<{ content: string }>(
+          `select content from chat_messages where client_message_id = 'z-1' and role = 'user'`,
+        )
+      ).rows[0],
+      meta: (
+        await tx.query<{ metadata: Record<string, unknown> }>(
+          `select metadata from chat_messages where client_message_id = 'z-1' and role = 'assistant'`,
+        )
+      ).rows[0],
       anywhere: (
         await tx.query<{ n: number }>(
           `select count(*)::int as n from patients where full_name like '%Zuleica%' or cpf = $1`,
@@ -455,6 +468,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(after.appt).toMatchObject({ patient_id: patient.id, procedure: 'Peeling', notes: null });
     expect(after.chat.content).not.toContain('Zuleica Ferraz');
     expect(after.chat.content).not.toContain(cpf);
+    // The stored names are scrubbed and the proposal for the erased patient dropped.
+    expect(after.meta.metadata).toEqual({ patient_names: ['[removido]'] });
     expect(after.anywhere.n).toBe(0);
     expect(after.audit.n).toBe(0);
     await expect(

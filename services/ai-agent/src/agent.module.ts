@@ -13,6 +13,8 @@ import { CONVERSATION_STORE, type ConversationStore } from './conversation/conve
 import { CLINIC_DATA_PORT, type ClinicDataPort } from './tools/clinic-data.port.js';
 import { RunRegistry } from './chat/run-registry.service.js';
 import { AgentLifecycle } from './lifecycle/agent-lifecycle.service.js';
+import { AgentDatabaseLifecycle } from './persistence/agent-database-lifecycle.service.js';
+import { Database } from '@neonpro/database';
 import { AGENT_NATS_SERVER } from './nats/agent-nats.tokens.js';
 import type { AgentNatsServer } from './nats/agent-nats.server.js';
 
@@ -35,7 +37,13 @@ export class AgentModule {
     config: AgentRuntimeConfig,
     server: AgentNatsServer,
     logger: Logger,
-    ports: { clinicData: ClinicDataPort; conversations: ConversationStore; modelFactory: ChatModelFactory },
+    ports: {
+      clinicData: ClinicDataPort;
+      conversations: ConversationStore;
+      modelFactory: ChatModelFactory;
+      /** Set when the ports are the Postgres adapters: readiness checks it, shutdown closes it. */
+      database?: Database;
+    },
   ): DynamicModule {
     return {
       module: AgentModule,
@@ -66,6 +74,7 @@ export class AgentModule {
         AgentMetrics,
         ChatService,
         AgentLifecycle,
+        ...(ports.database ? [{ provide: Database, useValue: ports.database }, AgentDatabaseLifecycle] : []),
       ],
     };
   }

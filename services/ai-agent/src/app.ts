@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type AgentConfig, agentConfigSchema, loadConfig } from '@neonpro/config';
+import { Database } from '@neonpro/database';
 import { createLogger } from '@neonpro/observability';
 import { Logger } from 'nestjs-pino';
 import { AgentModule } from './agent.module.js';
@@ -10,6 +11,8 @@ import type { ConversationStore } from './conversation/conversation-store.port.j
 import { createChatModel } from './models/model-factory.js';
 import type { ClinicDataPort } from './tools/clinic-data.port.js';
 import { AgentNatsServer } from './nats/agent-nats.server.js';
+import { PostgresClinicData } from './persistence/postgres-clinic-data.js';
+import { PostgresConversationStore } from './persistence/postgres-conversation-store.js';
 
 export interface AgentApp {
   app: NestFastifyApplication;
@@ -19,22 +22,15 @@ export interface AgentApp {
   close(): Promise<void>;
 }
 
-/** What the agent reads and writes through; the Postgres adapters (libs/database) in production. */
+/**
+ * What the agent reads and writes through. Unset ports are the Postgres adapters over
+ * `@neonpro/database` (DATABASE_URL), which is what production runs; tests may inject others.
+ */
 export interface AgentPorts {
   clinicData?: ClinicDataPort;
   conversations?: ConversationStore;
   /** Replaces how chat models are built (tests); defaults to {@link createChatModel}. */
   modelFactory?: ChatModelFactory;
-}
-
-export class MissingPortsError extends Error {
-  constructor(missing: string[]) {
-    super(
-      `ai-agent needs its data ports (${missing.join(', ')}): pass them to startAgent(env, ports). ` +
-        'There is deliberately no in-memory fallback: clinic data must come from the database under RLS.',
-    );
-    this.name = 'MissingPortsError';
-  }
 }
 
 /** Builds and starts one agent replica: NATS consumer plus the ops HTTP server. */
@@ -43,11 +39,18 @@ export async function startAgent(
   ports: AgentPorts = {},
 ): Promise<AgentApp> {
   const parsed = loadConfig('ai-agent', agentConfigSchema, env);
-  const missing = [!ports.clinicData && 'clinicData', !ports.conversations && 'conversations'].filter(
-    (m): m is string => typeof m === 'string',
-  );
-  if (missing.length || !ports.clinicData || !ports.conversations) throw new MissingPortsError(missing);
   const config = { ...parsed, instanceId: parsed.AGENT_INSTANCE_ID ?? `${hostname()}-${process.pid}` };
+  const database =
+    ports.clinicData && ports.conversations
+      ? undefined
+      : new Database({
+          url: config.DATABASE_URL,
+          poolMax: config.DB_POOL_MAX,
+          statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+          applicationName: `ai-agent-${config.instanceId}`,
+        });
+  const clinicData = ports.clinicData ?? new PostgresClinicData(database!);
+  const conversations = ports.conversations ?? new PostgresConversationStore(database!);
   const logger = createLogger({ service: 'ai-agent', level: config.LOG_LEVEL, instance: config.instanceId });
   const server = new AgentNatsServer({
     servers: config.NATS_URL,
@@ -57,9 +60,10 @@ export async function startAgent(
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AgentModule.forRoot(config, server, logger, {
-      clinicData: ports.clinicData,
-      conversations: ports.conversations,
+      clinicData,
+      conversations,
       modelFactory: ports.modelFactory ?? createChatModel,
+      database,
     }),
     new FastifyAdapter({ bodyLimit: 16 * 1024 }),
     { bufferLogs: true },

@@ -29,6 +29,7 @@ export const HSTS = 'max-age=31536000; includeSubDomains; preload';
 /** Headers a browser client may read on cross-origin responses. */
 export const CORS_EXPOSED_HEADERS = [
   'X-Request-Id',
+  'X-Message-Id',
   'Retry-After',
   'RateLimit',
   'RateLimit-Policy',

@@ -12,6 +12,8 @@ import { MembershipService } from './auth/membership.service.js';
 import { SupabaseAuthService } from './auth/supabase-auth.service.js';
 import { AgentClient } from './chat/agent-client.service.js';
 import { ChatController } from './chat/chat.controller.js';
+import { RunningChats } from './chat/running-chats.service.js';
+import { SessionsController } from './chat/sessions.controller.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { DatabaseLifecycle, databaseProvider } from './database/database.providers.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from './gateway.config.js';
@@ -51,6 +53,7 @@ export class GatewayModule {
       ],
       controllers: [
         ChatController,
+        SessionsController,
         AuthController,
         PatientsController,
         ConsentsController,
@@ -83,6 +86,7 @@ export class GatewayModule {
         JwtAuthGuard,
         SupabaseAuthService,
         UserDb,
+        RunningChats,
         ...(extras.providers ?? []),
       ],
       exports: [RateLimitService, AuthAttemptLimiter, policyRegistryProvider],

@@ -110,7 +110,8 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
     const chat = (body: unknown, ip: string, headers: Record<string, string> = {}) =>
       fetch(`${base}/v1/ai/chat`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip, ...headers },
+        // A fresh user per call by default: the ai tier also limits per user.
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip, 'x-test-user': randomUUID(), ...headers },
         body: JSON.stringify(body),
       });
 
@@ -145,9 +146,10 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
     it('the chat route is in the ai tier', async () => {
       const ip = freshIp();
-      expect((await chat({ message: 'oi' }, ip)).status).toBe(200);
-      expect((await chat({ message: 'oi' }, ip)).status).toBe(200);
-      await expectProblem(await chat({ message: 'oi' }, ip), 429, 'rate_limited');
+      const as = { 'x-test-user': randomUUID() };
+      expect((await chat({ message: 'oi' }, ip, as)).status).toBe(200);
+      expect((await chat({ message: 'oi' }, ip, as)).status).toBe(200);
+      await expectProblem(await chat({ message: 'oi' }, ip, as), 429, 'rate_limited');
     });
 
     it('tiers have separate budgets', async () => {
@@ -242,15 +244,16 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
     describe('security headers and CORS', () => {
       it('are on every /v1 response: JSON, SSE, 400, 404, 429, 500', async () => {
         const ip = freshIp();
+        const as = { 'x-test-user': randomUUID() };
         const responses = [
-          await chat({ message: 'oi' }, ip),
+          await chat({ message: 'oi' }, ip, as),
           await chat({ message: 'oi' }, freshIp(), { accept: 'text/event-stream' }),
           await chat({}, freshIp()),
           await get('/v1/nothing-here', freshIp()),
           await get('/v1/test/boom', freshIp()),
         ];
-        await chat({ message: 'oi' }, ip);
-        responses.push(await chat({ message: 'oi' }, ip));
+        await chat({ message: 'oi' }, ip, as);
+        responses.push(await chat({ message: 'oi' }, ip, as));
         expect(responses.map((r) => r.status)).toEqual([200, 200, 400, 404, 500, 429]);
         for (const r of responses) {
           expectSecurityHeaders(r);
@@ -369,7 +372,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
           expect(body.content).toBe('ok na segunda');
           expect(attempts).toHaveLength(2);
           expect(attempts[0]).not.toBe(attempts[1]);
-          expect(body.message_id).toBe(attempts[1]);
+          // The public id (X-Message-Id) stays the first attempt's, whichever attempt answered.
+          expect(body.message_id).toBe(attempts[0]);
+          expect(ok.headers.get('x-message-id')).toBe(attempts[0]);
           const seenBefore = agent.seen.length;
           await expectProblem(await chat({ message: 'oi' }, freshIp()), 504, 'agent_timeout');
           expect(agent.seen.length - seenBefore).toBe(1);
@@ -405,7 +410,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       const chat = () =>
         fetch(`${base}/v1/ai/chat`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', 'x-test-user': randomUUID() },
           body: JSON.stringify({ message: 'oi' }),
         });
       const breaker = async () =>

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AgentEvent } from '@neonpro/contracts';
-import { createTestDatabase, NATS_URL, type TestDatabase, uniquePrefix, waitFor } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
 import { parseSse, ScriptedAgent } from './support/scripted-agent.js';
 
@@ -11,12 +11,14 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   let base: string;
   let nc: NatsConnection;
   let agent: ScriptedAgent | undefined;
-  let tdb: TestDatabase;
+  let fx: AuthFixture;
+  let token: string;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
+    fx = await createAuthFixture();
+    token = await fx.token(DEMO_USERS.auroraReception);
     gw = await startGateway({
-      DATABASE_URL: tdb.url,
+      ...fx.env,
       NATS_URL,
       NATS_SUBJECT_PREFIX: prefix,
       PORT: '0',
@@ -33,15 +35,27 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   afterAll(async () => {
     await gw?.close();
     await nc?.drain();
-    await tdb?.drop();
+    await fx?.close();
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
     fetch(`${base}/v1/ai/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
+
+  it('answers 401 without a valid token, before anything reaches the agents', async () => {
+    for (const authorization of [undefined, 'Bearer not-a-jwt']) {
+      const r = await fetch(`${base}/v1/ai/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ message: 'oi' }),
+      });
+      expect(r.status).toBe(401);
+      expect(((await r.json()) as { code: string }).code).toBe('unauthorized');
+    }
+  });
 
   describe('with no agent subscribed', () => {
     it('answers 503 problem+json with Retry-After straight from NATS no-responders', async () => {
@@ -72,8 +86,13 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(body.content).toBe('Olá mundo');
       expect(body.session_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(body.message_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.headers.get('x-message-id')).toBe(body.message_id);
       const seen = agent!.seen.at(-1)!;
       expect(seen.headers?.get('x-request-id')).toBe('my-req-42');
+      // The verified caller travels with the request, its raw claims intact for RLS.
+      const claims = JSON.parse(seen.headers?.get('x-neonpro-claims') ?? '{}') as Record<string, unknown>;
+      expect(claims).toMatchObject({ email: DEMO_USERS.auroraReception, role: 'receptionist' });
+      expect((claims.raw as { sub: string }).sub).toBe(claims.sub);
       // Same trace, a new span for the gateway → agent hop.
       const sent = seen.headers?.get('traceparent') ?? '';
       expect(sent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);

@@ -125,6 +125,13 @@ export class AppointmentsRepository {
     return a;
   }
 
+  /** The appointment booked under this idempotency key, if any (audited as a read). */
+  async byIdempotencyKey(key: string): Promise<Appointment | undefined> {
+    const row = await this.ctx.one<Appointment>(`${SELECT} where a.idempotency_key = $1`, [key]);
+    if (row) await this.audit.record('appointment.read', 'appointment', row.id, { patient_id: row.patient_id });
+    return row;
+  }
+
   /** Idempotent by key; an overlap for the professional is an AppointmentConflictError. */
   async book(input: BookInput): Promise<{ appointment: Appointment; created: boolean }> {
     if (input.idempotency_key) {

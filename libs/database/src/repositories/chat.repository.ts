@@ -1,4 +1,5 @@
 import { NotFoundError } from '../errors.js';
+import { decodeCursor, type Page, toPage } from '../pagination.js';
 import { clampLimit, type TxContext } from './context.js';
 
 export interface ChatSession {
@@ -18,11 +19,13 @@ export interface ChatMessage {
   role: ChatRole;
   content: string;
   client_message_id: string | null;
+  /** What a turn carries besides its text (e.g. the assistant's pending proposal). */
+  metadata: Record<string, unknown>;
   created_at: string;
 }
 
 const SESSION_COLS = 'id, clinic_id, user_id, title, created_at, updated_at';
-const MESSAGE_COLS = 'id, session_id, role, content, client_message_id, created_at';
+const MESSAGE_COLS = 'id, session_id, role, content, client_message_id, metadata, created_at';
 
 /** Chat sessions and messages, visible only to their owner (RLS). */
 export class ChatRepository {
@@ -68,6 +71,41 @@ export class ChatRepository {
     );
   }
 
+  /** The caller's sessions, most recently active first, keyset-paginated. */
+  async sessionsPage(q: { limit?: number; cursor?: string } = {}): Promise<Page<ChatSession>> {
+    const limit = clampLimit(q.limit, 20, 100);
+    const cursor = decodeCursor(q.cursor);
+    const rows = await this.ctx.rows<ChatSession>(
+      `select ${SESSION_COLS} from public.chat_sessions
+        where ($1::timestamptz is null or (updated_at, id) < ($1::timestamptz, $2::uuid))
+        order by updated_at desc, id desc limit $3`,
+      [cursor?.k ?? null, cursor?.id ?? null, limit + 1],
+    );
+    return toPage(rows, limit, (r) => ({ k: r.updated_at, id: r.id }));
+  }
+
+  /** Oldest first, keyset-paginated forwards. */
+  async messagesPage(sessionId: string, q: { limit?: number; cursor?: string } = {}): Promise<Page<ChatMessage>> {
+    await this.getSession(sessionId);
+    const limit = clampLimit(q.limit, 50, 200);
+    const cursor = decodeCursor(q.cursor);
+    const rows = await this.ctx.rows<ChatMessage>(
+      `select ${MESSAGE_COLS} from public.chat_messages
+        where session_id = $1 and ($2::timestamptz is null or (created_at, id) > ($2::timestamptz, $3::uuid))
+        order by created_at, id limit $4`,
+      [sessionId, cursor?.k ?? null, cursor?.id ?? null, limit + 1],
+    );
+    return toPage(rows, limit, (r) => ({ k: r.created_at, id: r.id }));
+  }
+
+  /** The message of one turn and role, if stored (a session that is not the caller's has none). */
+  findTurnMessage(sessionId: string, role: ChatRole, clientMessageId: string): Promise<ChatMessage | undefined> {
+    return this.ctx.one<ChatMessage>(
+      `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role = $2 and client_message_id = $3`,
+      [sessionId, role, clientMessageId],
+    );
+  }
+
   /** Oldest first; the last `limit` messages. */
   async messages(sessionId: string, limit?: number): Promise<ChatMessage[]> {
     await this.getSession(sessionId);
@@ -85,12 +123,14 @@ export class ChatRepository {
     role: ChatRole,
     content: string,
     clientMessageId?: string | null,
+    metadata: Record<string, unknown> = {},
   ): Promise<{ message: ChatMessage; created: boolean }> {
     const session = await this.getSession(sessionId);
     const inserted = await this.ctx.one<ChatMessage>(
-      `insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id)
-       values ($1, $2, $3, $4, $5) on conflict (session_id, role, client_message_id) do nothing returning ${MESSAGE_COLS}`,
-      [session.clinic_id, sessionId, role, content, clientMessageId ?? null],
+      `insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id, metadata)
+       values ($1, $2, $3, $4, $5, $6) on conflict (session_id, role, client_message_id) do nothing
+       returning ${MESSAGE_COLS}`,
+      [session.clinic_id, sessionId, role, content, clientMessageId ?? null, JSON.stringify(metadata)],
     );
     if (inserted) {
       await this.ctx.db.query('update public.chat_sessions set updated_at = now() where id = $1', [sessionId]);

@@ -41,7 +41,11 @@ export class ChatController {
     }
     // Set by the gateway only, after verifying the caller's JWT; no valid claims → `unauthorized`.
     const headers = ctx.getHeaders() as MsgHdrs | undefined;
-    return this.chat.stream(parsed.data, parseCallerClaimsHeader(headers?.get(NATS_HEADERS.claims) || undefined));
+    return this.chat.stream(
+      parsed.data,
+      parseCallerClaimsHeader(headers?.get(NATS_HEADERS.claims) || undefined),
+      headers?.get(NATS_HEADERS.requestId) || undefined,
+    );
   }
 
   @EventPattern(AGENT_PATTERNS.cancel, { broadcast: true })

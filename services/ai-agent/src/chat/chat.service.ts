@@ -28,6 +28,7 @@ import { CLINIC_DATA_PORT, type ClinicDataPort } from '../tools/clinic-data.port
 import { ClinicToolbox, newToolRunContext } from '../tools/clinic-tools.js';
 import { localDate } from '../tools/clinic-time.js';
 import { ToolCache } from '../tools/tool-cache.js';
+import { runWithRequestId } from '../persistence/request-context.js';
 import { AgentMetrics } from './agent-metrics.service.js';
 import { OverloadedError, RunLimiter } from './run-limiter.js';
 import { RunRegistry } from './run-registry.service.js';
@@ -77,7 +78,8 @@ export class ChatService {
     }
   }
 
-  stream(request: AgentChatRequest, caller: AgentCallerClaims | undefined): Observable<AgentEvent> {
+  /** `requestId` (the gateway's) lands in the audit rows of every database access of the run. */
+  stream(request: AgentChatRequest, caller: AgentCallerClaims | undefined, requestId?: string): Observable<AgentEvent> {
     return new Observable<AgentEvent>((subscriber) => {
       if (!caller) {
         this.metrics.runs.inc({ outcome: 'unauthorized' });
@@ -132,6 +134,12 @@ export class ChatService {
           userMessage: request.message,
           pendingProposal,
         });
+        // Names seen in earlier turns are masked too: the history (and the user retyping them)
+        // must not leak to an external provider any more than this turn's tool results.
+        for (const t of history) {
+          for (const name of t.patient_names ?? []) ctx.patientNames.add(name);
+          if (t.proposal) ctx.patientNames.add(t.proposal.patient_name);
+        }
         const tools = this.toolbox.tools(ctx);
         const messages: BaseMessage[] = [
           new SystemMessage(
@@ -177,11 +185,12 @@ export class ChatService {
           turnKey,
           content: result.content,
           proposal: ctx.newProposal,
+          patientNames: [...ctx.patientNames],
         });
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
 
-      run()
+      runWithRequestId(requestId, run)
         .catch((err: unknown) => {
           if (err instanceof OverloadedError) {
             outcome = 'overloaded';

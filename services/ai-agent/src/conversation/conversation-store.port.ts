@@ -10,6 +10,11 @@ export interface StoredTurn {
   created_at: string;
   /** On assistant turns: the booking/cancellation waiting for the user's confirmation. */
   proposal?: ActionProposal;
+  /**
+   * On assistant turns: the patient names the turn's tools returned, so later turns can
+   * pseudonymise them (in the history and in new messages) before text leaves for a provider.
+   */
+  patient_names?: string[];
 }
 
 export type BeginTurnResult =
@@ -46,7 +51,13 @@ export interface ConversationStore {
   /** Stores the final assistant message of a turn once; a second call for the same turn is a no-op. */
   completeTurn(
     caller: AgentCallerClaims,
-    turn: { sessionId: string; turnKey: string; content: string; proposal?: ActionProposal },
+    turn: {
+      sessionId: string;
+      turnKey: string;
+      content: string;
+      proposal?: ActionProposal;
+      patientNames?: readonly string[];
+    },
   ): Promise<void>;
   /**
    * Earlier turns of the session, oldest first, newest ones kept within `tokenBudget`

@@ -10,9 +10,9 @@ export const actionProposalSchema = z.discriminatedUnion('action', [
   z.object({
     id: z.string(),
     action: z.literal('book'),
-    patient_id: z.uuid(),
+    patient_id: z.guid(),
     patient_name: z.string(),
-    professional_id: z.uuid(),
+    professional_id: z.guid(),
     professional_name: z.string(),
     starts_at: z.string(),
     ends_at: z.string(),
@@ -21,7 +21,7 @@ export const actionProposalSchema = z.discriminatedUnion('action', [
   z.object({
     id: z.string(),
     action: z.literal('cancel'),
-    appointment_id: z.uuid(),
+    appointment_id: z.guid(),
     patient_name: z.string(),
     professional_name: z.string(),
     starts_at: z.string(),

@@ -5,7 +5,7 @@ export const APPOINTMENT_STATUSES = ['scheduled', 'confirmed', 'completed', 'can
 export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 
 export const patientSchema = z.object({
-  id: z.uuid(),
+  id: z.guid(),
   full_name: z.string(),
   cpf: z.string().nullable(),
   birth_date: z.iso.date().nullable(),
@@ -15,10 +15,10 @@ export const patientSchema = z.object({
 export type Patient = z.infer<typeof patientSchema>;
 
 export const appointmentSchema = z.object({
-  id: z.uuid(),
-  patient_id: z.uuid(),
+  id: z.guid(),
+  patient_id: z.guid(),
   patient_name: z.string(),
-  professional_id: z.uuid(),
+  professional_id: z.guid(),
   professional_name: z.string(),
   starts_at: z.iso.datetime({ offset: true }),
   ends_at: z.iso.datetime({ offset: true }),
@@ -28,7 +28,7 @@ export const appointmentSchema = z.object({
 export type Appointment = z.infer<typeof appointmentSchema>;
 
 export const professionalSchema = z.object({
-  id: z.uuid(),
+  id: z.guid(),
   full_name: z.string(),
   specialty: z.string().nullable(),
 });

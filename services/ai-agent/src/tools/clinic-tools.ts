@@ -187,7 +187,7 @@ export class ClinicToolbox {
         {
           name: 'get_patient_summary',
           description: 'Resumo de um paciente: dados de contato, próximas consultas e consultas recentes.',
-          schema: z.object({ patient_id: z.uuid() }),
+          schema: z.object({ patient_id: z.guid() }),
         },
       ),
       tool(
@@ -224,7 +224,7 @@ export class ClinicToolbox {
           schema: z.object({
             date_from: isoDate,
             date_to: isoDate.optional(),
-            patient_id: z.uuid().optional(),
+            patient_id: z.guid().optional(),
             professional: z.string().min(1).max(100).optional(),
             status: z.enum(APPOINTMENT_STATUSES).optional(),
             limit: z.number().int().min(1).max(200).optional(),
@@ -322,7 +322,7 @@ export class ClinicToolbox {
           description:
             'Agenda uma consulta em duas etapas. 1) Com patient_id, professional, date, time (e procedure, duration_minutes): cria uma proposta e NÃO agenda. 2) Só depois que o usuário confirmar explicitamente numa nova mensagem: chame com proposal_id e confirmed=true.',
           schema: z.object({
-            patient_id: z.uuid().optional(),
+            patient_id: z.guid().optional(),
             professional: z.string().min(1).max(100).optional(),
             date: isoDate.optional(),
             time: hhmm.optional(),
@@ -374,7 +374,7 @@ export class ClinicToolbox {
           description:
             'Cancela uma consulta em duas etapas. 1) Com appointment_id: cria uma proposta e NÃO cancela. 2) Só depois que o usuário confirmar explicitamente numa nova mensagem: chame com proposal_id e confirmed=true.',
           schema: z.object({
-            appointment_id: z.uuid().optional(),
+            appointment_id: z.guid().optional(),
             proposal_id: z.string().max(40).optional(),
             confirmed: z.boolean().optional(),
           }),

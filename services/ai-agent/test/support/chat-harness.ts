@@ -46,10 +46,15 @@ export async function ask(
   message: string,
   sessionId: string = randomUUID(),
   clientMessageId?: string,
+  requestId?: string,
 ): Promise<Turn> {
   const events = await lastValueFrom(
     h.service
-      .stream({ session_id: sessionId, message_id: randomUUID(), message, client_message_id: clientMessageId }, caller)
+      .stream(
+        { session_id: sessionId, message_id: randomUUID(), message, client_message_id: clientMessageId },
+        caller,
+        requestId,
+      )
       .pipe(toArray()),
   );
   const last = events.at(-1);

@@ -46,7 +46,13 @@ export class InMemoryConversations implements ConversationStore {
 
   completeTurn(
     caller: AgentCallerClaims,
-    turn: { sessionId: string; turnKey: string; content: string; proposal?: ActionProposal },
+    turn: {
+      sessionId: string;
+      turnKey: string;
+      content: string;
+      proposal?: ActionProposal;
+      patientNames?: readonly string[];
+    },
   ): Promise<void> {
     const t = this.owned(caller, turn.sessionId)?.turns.find((x) => x.key === turn.turnKey);
     if (t && !t.assistant)
@@ -55,6 +61,7 @@ export class InMemoryConversations implements ConversationStore {
         content: turn.content,
         created_at: new Date().toISOString(),
         proposal: turn.proposal,
+        patient_names: turn.patientNames?.length ? [...turn.patientNames] : undefined,
       };
     return Promise.resolve();
   }

@@ -21,6 +21,7 @@ import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { AGENT_POLICY } from '../resilience/gateway-policies.js';
 import { type AgentCallContext, AgentCallError, AgentClient } from './agent-client.service.js';
 import { wantsEventStream } from './content-negotiation.js';
+import { RunningChats } from './running-chats.service.js';
 import { SseWriter } from './sse-writer.js';
 
 @Controller('v1/ai')
@@ -32,6 +33,7 @@ export class ChatController {
     private readonly streams: StreamTracker,
     private readonly health: HealthRegistry,
     private readonly policies: PolicyRegistry,
+    private readonly running: RunningChats,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
   ) {}
 
@@ -53,6 +55,13 @@ export class ChatController {
       traceparent: childTrace(req.headers.traceparent).traceparent,
       caller: callerClaims(req),
     };
+    // The turn's public id (X-Message-Id): what the client cancels with, whichever attempt runs.
+    const messageId = randomUUID();
+    const tracked = this.running.begin(ctx.caller.sub, [
+      messageId,
+      ...(body.client_message_id ? [body.client_message_id] : []),
+    ]);
+    void reply.header('X-Message-Id', messageId);
     const release = this.streams.begin();
     let events: AsyncGenerator<AgentEvent> | undefined;
     try {
@@ -64,6 +73,13 @@ export class ChatController {
           // Safe to resend only when the agent can dedupe it (client_message_id), and only before
           // anything reached the client: a started stream is never retried.
           body.client_message_id !== undefined,
+          (attempt) => {
+            if (tracked.entry.cancelled) throw new ProblemException(409, ErrorCode.Cancelled, 'The run was cancelled.');
+            // The first attempt carries the public id; a retry gets its own (see open()).
+            const id = attempt === 0 ? messageId : randomUUID();
+            tracked.entry.attemptId = id;
+            return id;
+          },
         ),
       );
       events = opened.events;
@@ -71,16 +87,17 @@ export class ChatController {
       if (first.type === 'error') throw this.agentErrorToProblem(first);
       void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
       if (wantsEventStream(req.headers.accept)) {
-        await this.relaySse(req, reply, events, first, sessionId);
+        await this.relaySse(req, reply, events, first, sessionId, messageId);
       } else {
         const content = await this.collect(events, first);
         void reply
           .status(200)
           .header('Cache-Control', 'no-store')
           .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime))
-          .send({ session_id: sessionId, message_id: opened.messageId, content });
+          .send({ session_id: sessionId, message_id: messageId, content });
       }
     } finally {
+      tracked.end();
       release();
       await events?.return(undefined);
     }
@@ -88,18 +105,20 @@ export class ChatController {
 
   /**
    * Starts an agent call under the `agent` policy (bulkhead, breaker, optional retry) and waits
-   * for its first event. Each attempt gets its own message id so a cancel sent for a failed
-   * attempt can never hit the retry.
+   * for its first event. Each attempt gets its own message id (from `attemptId`) so a cancel
+   * sent for a failed attempt can never hit the retry.
    */
   private async open(
     turn: Omit<AgentChatRequest, 'message_id'>,
     ctx: AgentCallContext,
     retry: boolean,
+    attemptId: (attempt: number) => string,
   ): Promise<{ events: AsyncGenerator<AgentEvent>; first: AgentEvent; messageId: string }> {
+    let attempt = 0;
     try {
       return await this.policies.get(AGENT_POLICY).execute(
         async (signal) => {
-          const messageId = randomUUID();
+          const messageId = attemptId(attempt++);
           const events = this.agent.chat({ ...turn, message_id: messageId }, ctx);
           try {
             const r = await events.next();
@@ -144,6 +163,7 @@ export class ChatController {
     events: AsyncGenerator<AgentEvent>,
     first: AgentEvent,
     sessionId: string,
+    messageId: string,
   ): Promise<void> {
     const sse = new SseWriter(reply, String(req.id));
     let clientGone = false;
@@ -161,7 +181,7 @@ export class ChatController {
             sse.send('tool', { name: event.name, status: event.status });
             break;
           case 'done':
-            sse.send('done', { session_id: sessionId, message_id: event.message_id, content: event.content });
+            sse.send('done', { session_id: sessionId, message_id: messageId, content: event.content });
             return;
           case 'error':
             sse.send('error', { code: event.code, message: event.message });

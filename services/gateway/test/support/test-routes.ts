@@ -13,19 +13,25 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import '../../src/auth/auth.types.js';
 import { ProblemException } from '../../src/common/problem.js';
 import { recordTiming } from '../../src/common/server-timing.js';
 import { AuthAttemptLimiter } from '../../src/rate-limit/auth-attempt-limiter.service.js';
 import { RateLimitTier } from '../../src/rate-limit/rate-limit-tier.decorator.js';
 
-/** Test-only stand-in for issue 3's JwtAuthGuard: `x-test-user` becomes request.principal. */
+/**
+ * Test-only stand-in for token verification: `x-test-user` becomes request.principal and
+ * request.claims (what JwtAuthGuard would set), so edge tests need no auth server. The scripted
+ * agent behind these tests never touches a database, so the claims only have to be well-formed.
+ */
 @Injectable()
 export class TestPrincipalGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<FastifyRequest & { principal?: unknown }>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     const user = req.headers['x-test-user'];
     if (typeof user === 'string') {
       req.principal = { user_id: user, email: 'x@example.com', clinic_id: 'c', role: 'receptionist' };
+      req.claims = { sub: user, aud: 'authenticated', role: 'authenticated', iss: 'test', exp: 4102444800 };
       recordTiming(req, 'auth', 0.5);
     }
     return true;

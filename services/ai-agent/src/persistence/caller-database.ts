@@ -1,0 +1,18 @@
+import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { Database, JwtClaims, Queryable, Repositories } from '@neonpro/database';
+import { currentRequestId } from './request-context.js';
+
+/**
+ * Runs `fn` in one transaction as the caller: their verified JWT claims become
+ * `request.jwt.claims`, so Postgres RLS confines every statement to their clinic and the
+ * audit rows name them and the gateway's request id.
+ */
+export function asCaller<T>(
+  db: Database,
+  caller: AgentCallerClaims,
+  fn: (repos: Repositories, tx: Queryable) => Promise<T>,
+): Promise<T> {
+  // The gateway derives both from the same verified token; a mismatch means a forged header.
+  if (caller.raw.sub !== caller.sub) throw new Error('caller claims do not match their raw JWT claims');
+  return db.withUser(caller.raw as JwtClaims, fn, { requestId: currentRequestId() });
+}

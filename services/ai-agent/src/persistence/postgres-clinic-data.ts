@@ -1,0 +1,226 @@
+import type { AgentCallerClaims } from '@neonpro/contracts';
+import {
+  type Appointment as AppointmentRow,
+  AppointmentConflictError,
+  ConflictError,
+  type Database,
+  NotFoundError,
+  type Patient as PatientRow,
+} from '@neonpro/database';
+import type { ClinicDataPort } from '../tools/clinic-data.port.js';
+import type {
+  Appointment,
+  AppointmentStatus,
+  BookResult,
+  CancelResult,
+  ClinicInfo,
+  FreeSlot,
+  Patient,
+  PatientSummary,
+} from '../tools/clinic-data.schema.js';
+import { asCaller } from './caller-database.js';
+import { openingWindow } from './opening-hours.js';
+
+const SUMMARY_APPOINTMENTS = 5;
+/** How far back "recent" appointments of a patient summary look. */
+const RECENT_DAYS = 365;
+
+function patient(p: PatientRow): Patient {
+  return {
+    id: p.id,
+    full_name: p.full_name,
+    cpf: p.cpf,
+    birth_date: p.birth_date,
+    phone: p.phone,
+    email: p.email,
+  };
+}
+
+function appointment(a: AppointmentRow): Appointment {
+  return {
+    id: a.id,
+    patient_id: a.patient_id,
+    patient_name: a.patient_name,
+    professional_id: a.professional_id,
+    professional_name: a.professional_name,
+    starts_at: a.starts_at,
+    ends_at: a.ends_at,
+    procedure: a.procedure,
+    status: a.status,
+  };
+}
+
+async function orNull<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (err) {
+    // Missing and another clinic's are the same thing under RLS: nothing to show.
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
+
+/**
+ * The agent's tools over `@neonpro/database`: each call is one transaction as the caller (RLS),
+ * and the repositories write the same audit rows an API access writes.
+ */
+export class PostgresClinicData implements ClinicDataPort {
+  constructor(private readonly db: Database) {}
+
+  searchPatients(caller: AgentCallerClaims, params: { query: string; limit: number }): Promise<Patient[]> {
+    return asCaller(this.db, caller, async (r) => {
+      const page = await r.patients.search({ search: params.query, limit: params.limit });
+      return page.data.map(patient);
+    });
+  }
+
+  getPatientSummary(caller: AgentCallerClaims, patientId: string): Promise<PatientSummary | null> {
+    return asCaller(this.db, caller, async (r) => {
+      const found = await orNull(r.patients.get(patientId));
+      if (!found) return null;
+      const now = new Date();
+      const upcoming = await r.appointments.list({
+        patient_id: patientId,
+        from: now.toISOString(),
+        limit: SUMMARY_APPOINTMENTS,
+      });
+      const past = await r.appointments.list({
+        patient_id: patientId,
+        from: new Date(now.getTime() - RECENT_DAYS * 86_400_000).toISOString(),
+        to: now.toISOString(),
+        limit: 200,
+      });
+      return {
+        patient: patient(found),
+        upcoming: upcoming.data.map(appointment),
+        recent: past.data.slice(-SUMMARY_APPOINTMENTS).reverse().map(appointment),
+      };
+    });
+  }
+
+  getAppointment(caller: AgentCallerClaims, appointmentId: string): Promise<Appointment | null> {
+    return asCaller(this.db, caller, async (r) => {
+      const a = await orNull(r.appointments.get(appointmentId));
+      return a && appointment(a);
+    });
+  }
+
+  listAppointments(
+    caller: AgentCallerClaims,
+    params: {
+      from: string;
+      to: string;
+      patientId?: string;
+      professionalId?: string;
+      status?: AppointmentStatus;
+      limit: number;
+    },
+  ): Promise<Appointment[]> {
+    return asCaller(this.db, caller, async (r) => {
+      const page = await r.appointments.list({
+        from: params.from,
+        to: params.to,
+        patient_id: params.patientId,
+        professional_id: params.professionalId,
+        status: params.status,
+        limit: params.limit,
+      });
+      return page.data.map(appointment);
+    });
+  }
+
+  findFreeSlots(
+    caller: AgentCallerClaims,
+    params: { professionalId: string; date: string; durationMinutes: number },
+  ): Promise<FreeSlot[]> {
+    return asCaller(this.db, caller, async (r) => {
+      const window = openingWindow((await r.clinics.current()).opening_hours, params.date);
+      if (!window) return [];
+      const slots = await orNull(
+        r.appointments.freeSlots({
+          professional_id: params.professionalId,
+          date: params.date,
+          slot_minutes: params.durationMinutes,
+          day_start: window.start,
+          day_end: window.end,
+        }),
+      );
+      return slots ?? [];
+    });
+  }
+
+  async bookAppointment(
+    caller: AgentCallerClaims,
+    params: {
+      patientId: string;
+      professionalId: string;
+      startsAt: string;
+      endsAt: string;
+      procedure: string;
+      idempotencyKey: string;
+    },
+  ): Promise<BookResult> {
+    try {
+      return await asCaller(this.db, caller, async (r) => {
+        const { appointment: booked } = await r.appointments.book({
+          patient_id: params.patientId,
+          professional_id: params.professionalId,
+          starts_at: params.startsAt,
+          ends_at: params.endsAt,
+          procedure: params.procedure,
+          idempotency_key: params.idempotencyKey,
+        });
+        return { status: 'booked' as const, appointment: appointment(booked) };
+      });
+    } catch (err) {
+      const raced = err instanceof ConflictError && err.code === 'idempotency_conflict';
+      if (!(err instanceof AppointmentConflictError) && !raced) throw err;
+    }
+    // The failed insert aborted that transaction: look again in a new one. A concurrent retry of
+    // the same run may have booked it first (same key): that is this booking, not a conflict.
+    return asCaller(this.db, caller, async (r) => {
+      const mine = await r.appointments.byIdempotencyKey(params.idempotencyKey);
+      if (mine) return { status: 'booked' as const, appointment: appointment(mine) };
+      const start = new Date(params.startsAt).getTime();
+      const end = new Date(params.endsAt).getTime();
+      const around = await r.appointments.list({
+        professional_id: params.professionalId,
+        from: new Date(start - 86_400_000).toISOString(),
+        to: params.endsAt,
+        limit: 200,
+      });
+      const conflicting = around.data.filter(
+        (a) =>
+          a.status !== 'cancelled' && new Date(a.starts_at).getTime() < end && new Date(a.ends_at).getTime() > start,
+      );
+      return { status: 'conflict' as const, conflicting: conflicting.map(appointment) };
+    });
+  }
+
+  cancelAppointment(
+    caller: AgentCallerClaims,
+    params: { appointmentId: string; idempotencyKey: string },
+  ): Promise<CancelResult> {
+    // Cancelling is naturally idempotent (a status), so the key only labels the attempt.
+    return asCaller(this.db, caller, async (r) => {
+      const current = await orNull(r.appointments.get(params.appointmentId));
+      if (!current) return { status: 'not_found' as const };
+      if (current.status === 'cancelled') return { status: 'cancelled' as const, appointment: appointment(current) };
+      if (current.status === 'completed' || current.status === 'no_show')
+        return { status: 'not_cancellable' as const, appointment: appointment(current) };
+      return { status: 'cancelled' as const, appointment: appointment(await r.appointments.cancel(current.id)) };
+    });
+  }
+
+  clinicInfo(caller: AgentCallerClaims): Promise<ClinicInfo> {
+    return asCaller(this.db, caller, async (r) => {
+      const clinic = await r.clinics.current();
+      const professionals = await r.professionals.list();
+      return {
+        name: clinic.name,
+        timezone: clinic.timezone,
+        professionals: professionals.map((p) => ({ id: p.id, full_name: p.full_name, specialty: p.specialty })),
+      };
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import type { AgentCallerClaims } from '@neonpro/contracts';
+import { type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
+import { z } from 'zod';
+import {
+  type BeginTurnResult,
+  type ConversationStore,
+  estimateTokens,
+  SessionNotFoundError,
+  type StoredTurn,
+} from '../conversation/conversation-store.port.js';
+import { type ActionProposal, actionProposalSchema } from '../tools/action-proposal.js';
+import { asCaller } from './caller-database.js';
+
+/** Messages read to fill the history budget; older ones never fit a sane budget anyway. */
+const HISTORY_WINDOW = 200;
+
+const metadataSchema = z.object({
+  proposal: actionProposalSchema.optional().catch(undefined),
+  patient_names: z.array(z.string()).optional().catch(undefined),
+});
+
+function toTurn(m: ChatMessage): StoredTurn {
+  const meta = metadataSchema.safeParse(m.metadata ?? {});
+  const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content, created_at: m.created_at };
+  if (meta.success && meta.data.proposal) turn.proposal = meta.data.proposal;
+  if (meta.success && meta.data.patient_names?.length) turn.patient_names = meta.data.patient_names;
+  return turn;
+}
+
+async function ownSession<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new SessionNotFoundError();
+    throw err;
+  }
+}
+
+/**
+ * Conversation memory in `chat_sessions` / `chat_messages`, as the caller (RLS: a session is
+ * its owner's only). The unique (session_id, role, client_message_id) index stores each side of
+ * a turn once, whatever the number of retries.
+ */
+export class PostgresConversationStore implements ConversationStore {
+  constructor(private readonly db: Database) {}
+
+  beginTurn(
+    caller: AgentCallerClaims,
+    turn: { sessionId: string; turnKey: string; content: string },
+  ): Promise<BeginTurnResult> {
+    return asCaller(this.db, caller, async (r) => {
+      await ownSession(r.chat.getOrCreateSession(turn.sessionId));
+      const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
+      if (created) return { status: 'new' };
+      const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
+      return answer ? { status: 'answered', answer: answer.content } : { status: 'retry' };
+    });
+  }
+
+  async completeTurn(
+    caller: AgentCallerClaims,
+    turn: {
+      sessionId: string;
+      turnKey: string;
+      content: string;
+      proposal?: ActionProposal;
+      patientNames?: readonly string[];
+    },
+  ): Promise<void> {
+    const metadata: Record<string, unknown> = {};
+    if (turn.proposal) metadata.proposal = turn.proposal;
+    if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];
+    await asCaller(this.db, caller, (r) =>
+      ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
+    );
+  }
+
+  loadHistory(
+    caller: AgentCallerClaims,
+    params: { sessionId: string; tokenBudget: number; excludeTurnKey: string },
+  ): Promise<StoredTurn[]> {
+    return asCaller(this.db, caller, async (r) => {
+      const messages = await ownSession(r.chat.messages(params.sessionId, HISTORY_WINDOW));
+      const turns = messages
+        .filter((m) => (m.role === 'user' || m.role === 'assistant') && m.client_message_id !== params.excludeTurnKey)
+        .map(toTurn);
+      const out: StoredTurn[] = [];
+      let budget = params.tokenBudget;
+      for (let i = turns.length - 1; i >= 0; i--) {
+        budget -= estimateTokens(turns[i].content);
+        if (budget < 0) break;
+        out.unshift(turns[i]);
+      }
+      return out;
+    });
+  }
+}

@@ -1,0 +1,350 @@
+// The agent's tools and memory against the REAL Postgres (seeded with two clinics), as the
+// callers the gateway forwards: RLS, audit, booking idempotency and stored-once turns.
+import { randomUUID } from 'node:crypto';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AGENT_PATTERNS,
+  type AgentCallerClaims,
+  type AgentEvent,
+  agentEventSchema,
+  agentSubjects,
+} from '@neonpro/contracts';
+import { Database } from '@neonpro/database';
+import {
+  type AuthFixture,
+  createAuthFixture,
+  DEMO_USERS,
+  NATS_URL,
+  OpenAiCompatibleTestServer,
+  uniquePrefix,
+} from '@neonpro/testing';
+import { type AgentApp, startAgent } from '../src/app.js';
+import { PostgresClinicData } from '../src/persistence/postgres-clinic-data.js';
+import { PostgresConversationStore } from '../src/persistence/postgres-conversation-store.js';
+import { ask, type Harness, makeHarness } from './support/chat-harness.js';
+
+const TZ = 'America/Sao_Paulo';
+
+describe('agent tools and memory on the real Postgres', () => {
+  let fx: AuthFixture;
+  let db: Database;
+  let h: Harness;
+  const callers: Record<string, AgentCallerClaims> = {};
+
+  async function callerFor(email: string): Promise<AgentCallerClaims> {
+    const token = await fx.token(email);
+    const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    const member = await db.withService(async (_r, tx) => {
+      const res = await tx.query('select clinic_id, role from public.clinic_members where user_id = $1', [raw.sub]);
+      return res.rows[0] as { clinic_id: string; role: AgentCallerClaims['role'] };
+    });
+    return { sub: String(raw.sub), email, clinic_id: member.clinic_id, role: member.role, raw };
+  }
+
+  async function sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
+    return (await db.pool.query(text, values)).rows as T[];
+  }
+
+  beforeAll(async () => {
+    fx = await createAuthFixture();
+    db = new Database({ url: fx.db.url, poolMax: 4 });
+    for (const email of Object.values(DEMO_USERS)) callers[email] = await callerFor(email);
+    h = makeHarness(new PostgresClinicData(db), new PostgresConversationStore(db));
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await fx?.close();
+  });
+
+  it('a clinic-A user asking about a clinic-B patient finds nothing (by name or CPF)', async () => {
+    const [borealOnly] = await sql<{ full_name: string; cpf: string }>(
+      `select p.full_name, p.cpf from public.patients p join public.clinics c on c.id = p.clinic_id
+        where c.slug = 'boreal' and not exists (
+          select 1 from public.patients q join public.clinics qc on qc.id = q.clinic_id
+           where qc.slug = 'aurora' and q.full_name = p.full_name)
+        order by p.full_name limit 1`,
+    );
+    const aurora = callers[DEMO_USERS.auroraAdmin];
+    const requestId = `it-${randomUUID()}`;
+    const byName = await ask(
+      h,
+      aurora,
+      `dados da paciente ${borealOnly.full_name}`,
+      randomUUID(),
+      undefined,
+      requestId,
+    );
+    expect(byName.tools).toEqual(['search_patients']);
+    expect(byName.content).toContain('Não encontrei');
+    const byCpf = await ask(h, aurora, `CPF ${borealOnly.cpf}`, randomUUID(), undefined, requestId);
+    expect(byCpf.content).toContain('Não encontrei');
+    // What the tool saw (the audit row of each search): nothing.
+    const searches = await sql<{ details: { by: string; result_count: number } }>(
+      `select details from public.audit_log where request_id = $1 and action = 'patient.search' order by id`,
+      [requestId],
+    );
+    expect(searches.map((s) => [s.details.by, s.details.result_count])).toEqual([
+      ['name', 0],
+      ['cpf', 0],
+    ]);
+    // The same question from the patient's own clinic does find them: the search itself works.
+    const own = await ask(h, callers[DEMO_USERS.borealAdmin], `dados da paciente ${borealOnly.full_name}`);
+    expect(own.content).toContain(borealOnly.full_name);
+  });
+
+  it('"quais consultas a Dra. Lima tem amanhã?" returns exactly the seeded appointments, audited', async () => {
+    const requestId = `it-${randomUUID()}`;
+    const aurora = callers[DEMO_USERS.auroraAdmin];
+    const expected = await sql<{ line: string }>(
+      `select '- ' || to_char(a.starts_at at time zone $1, 'HH24:MI') || '–' || to_char(a.ends_at at time zone $1, 'HH24:MI')
+              || ' · ' || p.full_name || ' · ' || a.procedure as line
+         from public.appointments a join public.patients p on p.id = a.patient_id
+         join public.professionals pr on pr.id = a.professional_id
+        where pr.full_name = 'Dra. Lima' and (a.starts_at at time zone $1)::date = (now() at time zone $1)::date + 1
+        order by a.starts_at`,
+      [TZ],
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    const turn = await ask(h, aurora, 'quais consultas a Dra. Lima tem amanhã?', randomUUID(), undefined, requestId);
+    expect(turn.error).toBeUndefined();
+    expect(turn.tools).toEqual(['list_appointments']);
+    expect(turn.content).toContain(`Dra. Lima tem ${expected.length} consulta`);
+    const lines = turn.content
+      .split('\n')
+      .filter((l) => l.startsWith('- '))
+      .map((l) => l.replace(/ \([^)]*\)$/, ''));
+    expect(lines).toEqual(expected.map((e) => e.line));
+
+    const audit = await sql<{ action: string; actor_id: string; details: { result_count: number } }>(
+      'select action, actor_id, details from public.audit_log where request_id = $1 order by id',
+      [requestId],
+    );
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: 'appointment.list',
+        actor_id: aurora.sub,
+        details: expect.objectContaining({ result_count: expected.length }) as unknown,
+      }),
+    ]);
+  });
+
+  it('books only after an explicit confirmation, exactly once despite retries and a concurrent replay', async () => {
+    const aurora = callers[DEMO_USERS.auroraReception];
+    const [patient] = await sql<{ id: string; full_name: string }>(
+      `select p.id, p.full_name from public.patients p join public.clinics c on c.id = p.clinic_id
+        where c.slug = 'aurora' and (select count(*) from public.patients q where q.full_name = p.full_name) = 1
+        order by p.full_name limit 1`,
+    );
+    const bookedCount = async () =>
+      Number(
+        (
+          await sql<{ n: string }>(
+            `select count(*) as n from public.appointments a join public.professionals pr on pr.id = a.professional_id
+              where a.patient_id = $1 and pr.full_name = 'Dr. Souza' and a.procedure = 'Limpeza de pele'
+                and to_char(a.starts_at at time zone $2, 'HH24:MI') = '17:00'`,
+            [patient.id, TZ],
+          )
+        )[0].n,
+      );
+    const session = randomUUID();
+    const proposal = await ask(
+      h,
+      aurora,
+      `agende limpeza de pele para ${patient.full_name} com o Dr. Souza amanhã às 17h`,
+      session,
+      'propose-1',
+    );
+    expect(proposal.content).toContain('Confirma?');
+    expect(await bookedCount()).toBe(0);
+
+    // A hesitant reply is no confirmation.
+    const unsure = await ask(h, aurora, 'talvez, não sei', session, 'unsure-1');
+    expect(unsure.tools).not.toContain('book_appointment');
+    expect(await bookedCount()).toBe(0);
+    // Re-propose, then confirm twice at once with the same client_message_id (a gateway retry
+    // racing the first attempt), then once more afterwards.
+    await ask(
+      h,
+      aurora,
+      `agende limpeza de pele para ${patient.full_name} com o Dr. Souza amanhã às 17h`,
+      session,
+      'p2',
+    );
+    const requestId = `it-${randomUUID()}`;
+    const [a, b] = await Promise.all([
+      ask(h, aurora, 'sim', session, 'confirm-1', requestId),
+      ask(h, aurora, 'sim', session, 'confirm-1', requestId),
+    ]);
+    for (const t of [a, b]) {
+      expect(t.error).toBeUndefined();
+      expect(t.content).toContain(`Agendei Limpeza de pele para ${patient.full_name}`);
+    }
+    const retried = await ask(h, aurora, 'sim', session, 'confirm-1');
+    expect(retried.tools).toEqual([]);
+    expect(retried.content).toBe(a.content);
+    expect(await bookedCount()).toBe(1);
+    // The confirmed proposal is used up: another "sim" books nothing new.
+    await ask(h, aurora, 'sim', session, 'confirm-2');
+    expect(await bookedCount()).toBe(1);
+
+    const audit = await sql<{ action: string; actor_id: string }>(
+      'select action, actor_id from public.audit_log where request_id = $1',
+      [requestId],
+    );
+    expect(audit.map((r) => r.action)).toContain('appointment.create');
+    expect(new Set(audit.map((r) => r.actor_id))).toEqual(new Set([aurora.sub]));
+    // Every turn of the session is stored once per side.
+    const stored = await sql<{ role: string; client_message_id: string; n: string }>(
+      `select role, client_message_id, count(*) as n from public.chat_messages where session_id = $1
+        group by role, client_message_id order by 2, 1`,
+      [session],
+    );
+    expect(stored.every((r) => Number(r.n) === 1)).toBe(true);
+    expect(stored.filter((r) => r.client_message_id === 'confirm-1').map((r) => r.role)).toEqual(['assistant', 'user']);
+  });
+
+  describe('a built agent (default wiring: Postgres adapters from DATABASE_URL) over NATS', () => {
+    const prefix = uniquePrefix('agent-pg');
+    let agent: AgentApp;
+    let nc: NatsConnection;
+
+    beforeAll(async () => {
+      agent = await startAgent({
+        NATS_URL,
+        NATS_SUBJECT_PREFIX: prefix,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: fx.db.url,
+        DB_POOL_MAX: '4',
+      });
+      nc = await connect({ servers: NATS_URL });
+    });
+    afterAll(async () => {
+      await nc?.drain();
+      await agent?.close();
+    });
+
+    async function call(
+      caller: AgentCallerClaims,
+      data: { session_id: string; message: string; client_message_id?: string },
+    ): Promise<AgentEvent[]> {
+      const inbox = `_INBOX.${randomUUID()}`;
+      const sub = nc.subscribe(inbox);
+      const hd = headers();
+      hd.set('x-request-id', `it-${randomUUID()}`);
+      hd.set('x-neonpro-claims', JSON.stringify(caller));
+      const body = { pattern: AGENT_PATTERNS.chat, id: randomUUID(), data: { ...data, message_id: randomUUID() } };
+      nc.publish(agentSubjects(prefix).chat, JSON.stringify(body), { reply: inbox, headers: hd });
+      const events: AgentEvent[] = [];
+      const timer = setTimeout(() => sub.unsubscribe(), 10000);
+      for await (const m of sub) {
+        const packet = m.json<{ response?: unknown; isDisposed?: boolean }>();
+        if (packet.response !== undefined) events.push(agentEventSchema.parse(packet.response));
+        if (packet.isDisposed) break;
+      }
+      clearTimeout(timer);
+      return events;
+    }
+
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    };
+
+    it('reports Postgres in its readiness', async () => {
+      const r = await fetch(`http://127.0.0.1:${agent.port}/health/ready`);
+      expect(r.status).toBe(200);
+      expect(JSON.stringify(await r.json())).toContain('postgres');
+    });
+
+    it('stores the user and the final assistant message exactly once when the gateway retries', async () => {
+      const caller = callers[DEMO_USERS.auroraLima];
+      const session = randomUUID();
+      const turn = { session_id: session, message: 'quais consultas temos amanhã?', client_message_id: 'c-1' };
+      const first = await call(caller, turn);
+      const [second, third] = await Promise.all([call(caller, turn), call(caller, turn)]);
+      const done = (ev: AgentEvent[]) => {
+        const last = ev.at(-1);
+        return last?.type === 'done' ? last.content : `not done: ${JSON.stringify(last)}`;
+      };
+      expect(done(second)).toBe(done(first));
+      expect(done(third)).toBe(done(first));
+      const rows = await sql<{ role: string; content: string }>(
+        'select role, content from public.chat_messages where session_id = $1 order by created_at, role desc',
+        [session],
+      );
+      expect(rows).toEqual([
+        { role: 'user', content: turn.message },
+        { role: 'assistant', content: done(first) },
+      ]);
+    });
+
+    it('moves agent_tool_calls_total, agent_run_duration_seconds and agent_model_tokens_total under load', async () => {
+      const names = ['agent_tool_calls_total', 'agent_run_duration_seconds_count', 'agent_model_tokens_total'];
+      const before = await Promise.all(names.map(metric));
+      const caller = callers[DEMO_USERS.auroraAdmin];
+      const prompts = [
+        'quais consultas temos hoje?',
+        'quais consultas a Dra. Lima tem amanhã?',
+        'horários livres do Dr. Souza amanhã',
+      ];
+      await Promise.all(
+        Array.from({ length: 9 }, (_, i) => call(caller, { session_id: randomUUID(), message: prompts[i % 3] })),
+      );
+      const after = await Promise.all(names.map(metric));
+      names.forEach((n, i) => expect([n, after[i] > before[i]]).toEqual([n, true]));
+      expect(after[1] - before[1]).toBe(9);
+    });
+  });
+
+  it("a session is its owner's only: another user (same clinic or not) gets not_found", async () => {
+    const session = randomUUID();
+    await ask(h, callers[DEMO_USERS.auroraAdmin], 'oi', session);
+    for (const email of [DEMO_USERS.auroraLima, DEMO_USERS.borealAdmin]) {
+      const t = await ask(h, callers[email], 'oi', session);
+      expect(t.error).toBe('not_found');
+    }
+  });
+
+  it('second turns never send a patient name seen earlier to an external provider', async () => {
+    const server = await new OpenAiCompatibleTestServer().start();
+    try {
+      const openai = makeHarness(new PostgresClinicData(db), new PostgresConversationStore(db), {
+        AGENT_MODEL_PROVIDER: 'openai',
+        OPENAI_BASE_URL: server.baseUrl,
+        OPENAI_MODEL: 'test-model',
+      });
+      const [patient] = await sql<{ full_name: string; cpf: string }>(
+        `select p.full_name, p.cpf from public.patients p join public.clinics c on c.id = p.clinic_id
+          where c.slug = 'aurora' order by p.full_name desc limit 1`,
+      );
+      const caller = callers[DEMO_USERS.auroraAdmin];
+      const session = randomUUID();
+      server.enqueue(
+        { toolCall: { name: 'search_patients', args: { query: '[CPF_1]' } } },
+        { textChunks: ['Encontrei [PACIENTE_1].'] },
+      );
+      const first = await ask(openai, caller, `Quem é o paciente do CPF ${patient.cpf}?`, session);
+      expect(first.content).toBe(`Encontrei ${patient.full_name}.`);
+      const firstRequests = server.requests.length;
+
+      // Turn 2 on the same session (a fresh run: its own pseudonymizer): the stored answer and
+      // the user's retyped name must both be masked.
+      server.enqueue({ textChunks: ['Sim, [PACIENTE_1] está cadastrado.'] });
+      const second = await ask(openai, caller, `E o ${patient.full_name} tem e-mail?`, session);
+      expect(second.content).toBe(`Sim, ${patient.full_name} está cadastrado.`);
+      const turn2 = server.requests.slice(firstRequests).join('\n');
+      expect(turn2).toContain('[PACIENTE_1]');
+      for (const word of patient.full_name.split(' ').filter((w) => w.length > 3))
+        expect(turn2.normalize('NFD')).not.toContain(word.normalize('NFD'));
+      expect(turn2).not.toContain(patient.cpf);
+    } finally {
+      await server.close();
+    }
+  });
+});
