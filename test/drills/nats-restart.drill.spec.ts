@@ -79,7 +79,9 @@ describe('drill: NATS restarted under traffic', () => {
 
     stopTraffic = true;
     await traffic;
-    expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
+    // Only 503 (refused at once) or 504 (a request caught in flight) are acceptable failures.
+    expect(statuses.filter((s) => s >= 500 && s !== 503 && s !== 504)).toEqual([]);
+    expect(statuses.filter((s) => s === 504).length).toBeLessThanOrEqual(2);
     expect(gateway.running && agent.running).toBe(true);
   });
 });
