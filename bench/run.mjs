@@ -7,12 +7,15 @@ import { parseArgs } from 'node:util';
 import { machineInfo } from './lib/machine.mjs';
 import { ROOT } from './lib/procs.mjs';
 import { fmt } from './lib/stats.mjs';
+import * as agentScaleout from './scenarios/agent-scaleout.mjs';
 import * as breakerFailfast from './scenarios/breaker-failfast.mjs';
 import * as chatRoundtrip from './scenarios/chat-roundtrip.mjs';
 import * as healthcareRead from './scenarios/healthcare-read.mjs';
 import * as limiterOverhead from './scenarios/limiter-overhead.mjs';
 
-const SCENARIOS = [healthcareRead, chatRoundtrip, breakerFailfast, limiterOverhead].sort((a, b) => a.id - b.id);
+const SCENARIOS = [healthcareRead, chatRoundtrip, agentScaleout, breakerFailfast, limiterOverhead].sort(
+  (a, b) => a.id - b.id,
+);
 
 const { values } = parseArgs({
   options: { only: { type: 'string' }, duration: { type: 'string', default: '10' }, 'no-write': { type: 'boolean' } },

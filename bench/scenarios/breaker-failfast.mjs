@@ -30,7 +30,8 @@ export async function run({ duration, natsUrl }) {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ message: 'oi' }),
-      connections: 16,
+      // Few connections: this measures the latency of a refusal, not queueing at saturation.
+      connections: 4,
     };
     await runLoad('http-load.mjs', { ...cfg, duration: 2 });
     const up = await runLoad('http-load.mjs', { ...cfg, duration });
@@ -51,7 +52,7 @@ export async function run({ duration, natsUrl }) {
         { label: 'p99 with agents down (ms)', value: down.p99, target: '< 10 ms' },
         { label: 'p99 down ÷ p99 up', value: down.p99 / up.p99 },
       ],
-      notes: `16 connections, ${duration}s each. Breaker state before the down run: ${state === '1' ? 'open' : `gauge=${state}`}. In the down run every answer is the 503 problem (counted as non-2xx in "errors").`,
+      notes: `4 connections, ${duration}s each. Breaker state before the down run: ${state === '1' ? 'open' : `gauge=${state}`}. In the down run every answer is the 503 problem (counted as non-2xx in "errors").`,
     };
   } finally {
     await stack.close();
