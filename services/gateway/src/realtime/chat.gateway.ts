@@ -95,10 +95,8 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     });
   }
 
+  /** Every attempt counts against its IP, then capacity, then the token. */
   private async admit(socket: Socket): Promise<void> {
-    if (this.nsp.sockets.size + this.admitting > this.config.SOCKET_MAX_CONNECTIONS) {
-      throw refusal(ErrorCode.TooManyConnections, 'This server is at its connection limit; retry shortly.', 5);
-    }
     const ip = this.clientIp(socket);
     const window = this.config.SOCKET_CONNECT_RATE_WINDOW_S * 1000;
     try {
@@ -114,6 +112,9 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     } catch (err) {
       if (err instanceof ProblemException) throw refusal(err.code, err.detail, 1);
       throw err;
+    }
+    if (this.nsp.sockets.size + this.admitting > this.config.SOCKET_MAX_CONNECTIONS) {
+      throw refusal(ErrorCode.TooManyConnections, 'This server is at its connection limit; retry shortly.', 5);
     }
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     let auth: Authenticated;
@@ -146,7 +147,7 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     conn.expiry = setTimeout(
       () => {
         socket.emit(SocketEvent.Expired, {
-          code: ErrorCode.Unauthorized,
+          code: 'token_expired',
           message: 'The access token has expired; reconnect with a fresh one.',
         });
         socket.disconnect(true);
