@@ -54,6 +54,11 @@ export class ChatRunService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
   ) {}
 
+  /** The /chat namespace (set once the Socket.IO server is up). */
+  get namespace(): Namespace | undefined {
+    return this.nsp;
+  }
+
   bind(nsp: Namespace): void {
     this.nsp = nsp;
     // serverSideEmit from other replicas (never from this one: it aborts locally).
