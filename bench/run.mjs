@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only 2,4 --duration 10]`: runs each scenario beside its baseline in one
+// `npm run bench [-- --only 2,3 --duration 10 --sockets 1000,5000]`: runs each scenario beside its baseline in one
 // run and appends the raw numbers and ratios to docs/benchmarks.md.
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,11 +8,18 @@ import { machineInfo } from './lib/machine.mjs';
 import { ROOT } from './lib/procs.mjs';
 import { fmt } from './lib/stats.mjs';
 import * as chatRoundtrip from './scenarios/chat-roundtrip.mjs';
+import * as socketio from './scenarios/socketio.mjs';
 
-const SCENARIOS = [chatRoundtrip];
+const SCENARIOS = [chatRoundtrip, socketio];
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, duration: { type: 'string', default: '10' }, 'no-write': { type: 'boolean' } },
+  options: {
+    only: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    'no-write': { type: 'boolean' },
+    // Scenario 3: socket counts to try, e.g. --sockets 1000,5000 (default 1000,5000,10000).
+    sockets: { type: 'string' },
+  },
 });
 const only = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
 const duration = Number(values.duration);
@@ -25,7 +32,7 @@ for (const s of SCENARIOS) {
   if (only && !only.has(s.id)) continue;
   console.log(`▸ scenario ${s.id}: ${s.title}`);
   try {
-    const r = await s.run({ duration, natsUrl });
+    const r = await s.run({ duration, natsUrl, sockets: values.sockets?.split(',').map(Number) });
     md += `\n### ${s.id}. ${s.title}\n\n${r.notes ?? ''}\n\n| path | req/s | mean ms | p50 ms | p90 ms | p99 ms | max ms | requests | errors |\n|---|---|---|---|---|---|---|---|---|\n`;
     for (const row of r.rows) {
       md += `| ${row.label} | ${fmt(row.rps, 0)} | ${fmt(row.mean)} | ${fmt(row.p50)} | ${fmt(row.p90)} | ${fmt(row.p99)} | ${fmt(row.max)} | ${row.requests} | ${row.errors} |\n`;

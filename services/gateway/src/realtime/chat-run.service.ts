@@ -27,7 +27,7 @@ export interface StartedRun {
   sessionId: string;
   messageId: string;
   /** Starts relaying the agent's events to the session's room (call after the ack). */
-  relay(): void;
+  relay: () => void;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
@@ -26,7 +27,7 @@ export class GatewayIoAdapter extends IoAdapter {
     if (port !== 0 || !this.httpServer) throw new Error('Socket.IO must share the gateway HTTP server (port 0).');
     const c = this.config;
     const wildcard = c.CORS_ORIGINS.includes('*');
-    const server = new Server(this.httpServer, {
+    const server = new Server(this.httpServer as HttpServer, {
       ...options,
       path: '/socket.io',
       serveClient: true,

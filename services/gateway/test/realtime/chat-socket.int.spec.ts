@@ -16,7 +16,10 @@ const withTool: ScriptedAgent['behaviour'] = (req) => [
 ];
 
 /** Holds each run open after its first token; the test releases or cancels it. */
-function gated(agent: ScriptedAgent): { release(id: string): void; waiting: Map<string, (e: AgentEvent, last?: boolean) => void> } {
+function gated(agent: ScriptedAgent): {
+  release(id: string): void;
+  waiting: Map<string, (e: AgentEvent, last?: boolean) => void>;
+} {
   const waiting = new Map<string, (e: AgentEvent, last?: boolean) => void>();
   agent.behaviour = (req, _msg, reply) => {
     reply({ type: 'token', delta: 'um ' });
