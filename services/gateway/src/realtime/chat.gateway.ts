@@ -220,7 +220,8 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
       after?.();
     } catch (err) {
       const { payload, internal } = toWsError(err);
-      if (internal) {
+      // Mapped upstream failures (503/504) are expected outcomes, counted by their own metrics.
+      if (internal && !(err instanceof ProblemException)) {
         const e = err instanceof Error ? err : undefined;
         this.logger.error(
           { request_id: requestId, event, err_name: e?.name, err_message: e ? maskPii(e.message) : undefined },
