@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --only 2,4 --duration 10]`: runs each scenario beside its baseline in one
+// `npm run bench [-- --only 2,3 --duration 10 --sockets 1000,5000]`: runs each scenario beside its baseline in one
 // run and appends the raw numbers and ratios to docs/benchmarks.md.
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,13 +12,20 @@ import * as breakerFailfast from './scenarios/breaker-failfast.mjs';
 import * as chatRoundtrip from './scenarios/chat-roundtrip.mjs';
 import * as healthcareRead from './scenarios/healthcare-read.mjs';
 import * as limiterOverhead from './scenarios/limiter-overhead.mjs';
+import * as socketio from './scenarios/socketio.mjs';
 
-const SCENARIOS = [healthcareRead, chatRoundtrip, agentScaleout, breakerFailfast, limiterOverhead].sort(
+const SCENARIOS = [healthcareRead, chatRoundtrip, socketio, agentScaleout, breakerFailfast, limiterOverhead].sort(
   (a, b) => a.id - b.id,
 );
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, duration: { type: 'string', default: '10' }, 'no-write': { type: 'boolean' } },
+  options: {
+    only: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    'no-write': { type: 'boolean' },
+    // Scenario 3: socket counts to try, e.g. --sockets 1000,5000 (default 1000,5000,10000).
+    sockets: { type: 'string' },
+  },
 });
 const only = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
 const duration = Number(values.duration);
@@ -31,7 +38,7 @@ for (const s of SCENARIOS) {
   if (only && !only.has(s.id)) continue;
   console.log(`▸ scenario ${s.id}: ${s.title}`);
   try {
-    const r = await s.run({ duration, natsUrl });
+    const r = await s.run({ duration, natsUrl, sockets: values.sockets?.split(',').map(Number) });
     md += `\n### ${s.id}. ${s.title}\n\n${r.notes ?? ''}\n\n| path | req/s | mean ms | p50 ms | p90 ms | p99 ms | max ms | requests | errors |\n|---|---|---|---|---|---|---|---|---|\n`;
     for (const row of r.rows) {
       md += `| ${row.label} | ${fmt(row.rps, 0)} | ${fmt(row.mean)} | ${fmt(row.p50)} | ${fmt(row.p90)} | ${fmt(row.p99)} | ${fmt(row.max)} | ${row.requests} | ${row.errors} |\n`;

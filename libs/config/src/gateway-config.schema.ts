@@ -145,6 +145,28 @@ export const gatewayConfigSchema = z.object({
   /** Bound for one Redis command before it counts as "Redis down". */
   REDIS_COMMAND_TIMEOUT_MS: env.int(500, 10, 60000),
 
+  // Realtime chat over Socket.IO (namespace /chat, path /socket.io)
+  /** Server → client ping period (the design used 30 s; 25 s keeps under common 30 s proxy idle timeouts). */
+  SOCKET_PING_INTERVAL_MS: env.int(25000, 100, 600000),
+  /** A client silent this long after a ping is dropped. */
+  SOCKET_PING_TIMEOUT_MS: env.int(20000, 100, 600000),
+  /** Open /chat sockets per process; beyond it connections are refused (`too_many_connections`). */
+  SOCKET_MAX_CONNECTIONS: env.int(10000, 1, 1_000_000),
+  /** Connection attempts per client IP per window (handshakes are not covered by HTTP guards). */
+  SOCKET_CONNECT_RATE_LIMIT: env.int(60, 1, 1_000_000),
+  SOCKET_CONNECT_RATE_WINDOW_S: env.int(60, 1, 86400),
+  /** Largest Socket.IO message accepted (a chat message is at most 4000 characters). */
+  SOCKET_MAX_PAYLOAD_BYTES: env.int(32 * 1024, 1024, 10 * 1024 * 1024),
+  /** How long a disconnected client can come back and receive what it missed (0 disables recovery). */
+  SOCKET_RECOVERY_WINDOW_MS: env.int(120000, 0, 3600000),
+  /** How long a started session id stays joinable before the agent's row exists (in-flight ownership). */
+  SOCKET_SESSION_TTL_S: env.int(3600, 60, 86400),
+  /** Prefix of the Redis keys and stream of the Socket.IO adapter and the run registry. */
+  SOCKET_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/)
+    .default('neonpro:sio:'),
+
   // Downstream policies (cockatiel): agent over NATS, Postgres, Supabase Auth
   ...policyEnv('AGENT', { retries: 2, threshold: 5, halfOpenMs: 10000, bulkhead: 200, queue: 100 }),
   ...policyEnv('POSTGRES', { timeoutMs: 5000, retries: 2, threshold: 5, halfOpenMs: 5000, bulkhead: 50, queue: 200 }),

@@ -11,6 +11,7 @@ export const ErrorCode = {
   NotFound: 'not_found',
   Conflict: 'conflict',
   RateLimited: 'rate_limited',
+  TooManyConnections: 'too_many_connections',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
   NotAcceptable: 'not_acceptable',

@@ -23,9 +23,14 @@ export interface AuthFixture {
   close(): Promise<void>;
 }
 
-export async function createAuthFixture(): Promise<AuthFixture> {
+export interface AuthFixtureOptions {
+  /** Access-token lifetime in seconds (default 3600); short values test expiry while connected. */
+  expiresIn?: number;
+}
+
+export async function createAuthFixture(opts: AuthFixtureOptions = {}): Promise<AuthFixture> {
   const db = await createTestDatabase({ seed: true });
-  const emu = await startAuthEmulator({ port: 0, databaseUrl: db.url });
+  const emu = await startAuthEmulator({ port: 0, databaseUrl: db.url, expiresIn: opts.expiresIn });
   return {
     db,
     supabaseUrl: emu.url,

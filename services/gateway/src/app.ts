@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import compress from '@fastify/compress';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,6 +12,7 @@ import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
+import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
 
 export interface GatewayApp {
   app: NestFastifyApplication;
@@ -38,6 +40,8 @@ export const CORS_EXPOSED_HEADERS = [
   'X-RateLimit-Reset',
   'Server-Timing',
 ];
+
+const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 
 /** Builds and starts one gateway replica. */
 export async function startGateway(
@@ -96,6 +100,10 @@ export async function startGateway(
   });
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
   setupOpenApi(app);
+  // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
+  app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
+  // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.
+  app.useWebSocketAdapter(new GatewayIoAdapter(app, config));
 
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();

@@ -30,6 +30,9 @@ import { NatsConnectionService } from './nats/nats-connection.service.js';
 import { AuthAttemptLimiter } from './rate-limit/auth-attempt-limiter.service.js';
 import { namedThrottlers, RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimitService, tierLimits } from './rate-limit/rate-limit.service.js';
+import { ChatRunService } from './realtime/chat-run.service.js';
+import { ChatGateway } from './realtime/chat.gateway.js';
+import { RealtimeRegistry } from './realtime/realtime-registry.service.js';
 import { policyRegistryProvider } from './resilience/gateway-policies.js';
 
 /** Extra pieces for tests (test-only controllers/providers); production passes nothing. */
@@ -87,6 +90,9 @@ export class GatewayModule {
         SupabaseAuthService,
         UserDb,
         RunningChats,
+        RealtimeRegistry,
+        ChatRunService,
+        ChatGateway,
         ...(extras.providers ?? []),
       ],
       exports: [RateLimitService, AuthAttemptLimiter, policyRegistryProvider],

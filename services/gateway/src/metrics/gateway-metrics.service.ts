@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { METRICS_REGISTRY } from '@neonpro/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** The gateway's Prometheus series (HTTP RED, NATS calls, open streams, rate limits, slow requests). */
+/** The gateway's Prometheus series (HTTP RED, NATS calls, open streams, rate limits, slow requests, sockets). */
 @Injectable()
 export class GatewayMetrics {
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
@@ -13,6 +13,9 @@ export class GatewayMetrics {
   readonly rateLimitRejections: Counter<'tier'>;
   readonly rateLimitStoreErrors: Counter<'fail_mode'>;
   readonly slowRequests: Counter<'severity' | 'route'>;
+  readonly socketConnections: Gauge;
+  readonly socketEvents: Counter<'event'>;
+  readonly socketEventDuration: Histogram<'event'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.httpRequests = new Counter({
@@ -61,6 +64,24 @@ export class GatewayMetrics {
       name: 'gateway_slow_requests_total',
       help: 'Requests slower than SLOW_REQUEST_WARN_MS (warn) or SLOW_REQUEST_CRITICAL_MS (critical)',
       labelNames: ['severity', 'route'],
+      registers: [registry],
+    });
+    this.socketConnections = new Gauge({
+      name: 'socket_connections',
+      help: 'Open Socket.IO connections on the /chat namespace of this process',
+      registers: [registry],
+    });
+    this.socketEvents = new Counter({
+      name: 'socket_events_total',
+      help: 'Socket.IO events received from clients (chat:send, …) and emitted to rooms (chat:token, …)',
+      labelNames: ['event'],
+      registers: [registry],
+    });
+    this.socketEventDuration = new Histogram({
+      name: 'socket_event_duration_seconds',
+      help: 'Time to handle a client Socket.IO event, until its ack',
+      labelNames: ['event'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
   }

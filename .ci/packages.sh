@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# System packages some suites need, installed from Debian when missing (called by .ci/run).
+set -euo pipefail
+# Headless browser test of the demo chat page (playwright-core drives Debian's chromium).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing chromium"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+fi
+echo "chromium $(dpkg-query -W -f="\${Version}" chromium)"

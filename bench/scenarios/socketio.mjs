@@ -1,0 +1,118 @@
+// Scenario 3: N authenticated Socket.IO sockets on one gateway (N = 1k, 5k, 10k; override with
+// --sockets 2000,4000), M of them chatting. Reports time to connect, gateway RSS per connection
+// and chat:token events/s delivered. Needs the built services, Postgres (a fresh seeded database
+// is created and dropped), NATS and the dev auth emulator (started in-process). The agent is the
+// real one (`node dist/services/ai-agent/src/main.js` with DATABASE_URL and its local model).
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startAuthEmulator } from '../../tools/auth-emulator/emulator.mjs';
+import { freePort, ROOT, startService, waitReady } from '../lib/procs.mjs';
+import { spawnSync } from 'node:child_process';
+
+export const id = 3;
+export const title = 'Socket.IO: N authenticated sockets, M chatting (connect time, RSS per socket, tokens/s)';
+
+const PG = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+export async function run({ duration, natsUrl, sockets, chats = 50 }) {
+  const sizes = sockets ?? [1000, 5000, 10000];
+  const prefix = `bench-sio-${randomBytes(4).toString('hex')}`;
+  const dbName = prefix.replace(/-/g, '_');
+  const admin = new pg.Client({ connectionString: PG });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  await admin.end();
+  const dbUrl = PG.replace(/\/[^/]*$/, `/${dbName}`);
+  for (const cli of ['migrate', 'seed']) {
+    const r = spawnSync(process.execPath, [join(ROOT, `dist/libs/database/src/cli/${cli}.js`)], {
+      env: { ...process.env, DATABASE_URL: dbUrl },
+      stdio: 'inherit',
+    });
+    if (r.status !== 0) throw new Error(`${cli} failed`);
+  }
+  const emu = await startAuthEmulator({ port: 0, databaseUrl: dbUrl });
+  const env = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix, DATABASE_URL: dbUrl, SUPABASE_URL: emu.url };
+  const agentPort = await freePort();
+  const gwPort = await freePort();
+  const agent = startService('agent', 'dist/services/ai-agent/src/main.js', {
+    ...env,
+    PORT: String(agentPort),
+    AGENT_CONCURRENCY: '64',
+    AGENT_QUEUE_MAX: '1024',
+  });
+  const gateway = startService('gateway', 'dist/services/gateway/src/main.js', {
+    ...env,
+    PORT: String(gwPort),
+    SOCKET_MAX_CONNECTIONS: '100000',
+    SOCKET_CONNECT_RATE_LIMIT: '1000000',
+    RATE_LIMIT_AI_LIMIT: '1000000',
+  });
+  const rows = [];
+  const ratios = [];
+  let extra =
+    '| sockets | connected | connect s | gateway RSS before MiB | after MiB | KiB per socket | chatting | tokens/s | answers | answer p50 ms | answer p99 ms | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+  try {
+    await waitReady(`http://127.0.0.1:${agentPort}/health/ready`);
+    await waitReady(`http://127.0.0.1:${gwPort}/health/ready`);
+    const r = await fetch(`${emu.url}/auth/v1/token?grant_type=password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', apikey: 'bench' },
+      body: JSON.stringify({ email: 'admin@aurora.demo', password: process.env.DEMO_PASSWORD || 'neonpro-demo' }),
+    });
+    const { access_token: token } = await r.json();
+    for (const n of sizes) {
+      const before = rssKiB(gateway.child.pid);
+      const load = fork(
+        join(ROOT, 'bench/load/socketio-load.mjs'),
+        [JSON.stringify({ url: `http://127.0.0.1:${gwPort}`, token, sockets: n, chats: Math.min(chats, n), duration })],
+        { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+      );
+      let out = '';
+      load.stdout.on('data', (b) => (out += b));
+      const [{ connected }] = await once(load, 'message');
+      const after = rssKiB(gateway.child.pid);
+      load.send('go');
+      const [code] = await once(load, 'exit');
+      if (code !== 0) throw new Error(`socketio-load exited ${code}`);
+      const res = JSON.parse(out.trim().split('\n').at(-1));
+      const perSocket = connected ? (after - before) / connected : NaN;
+      extra += `| ${n} | ${res.connected} | ${(res.connectMs / 1000).toFixed(2)} | ${(before / 1024).toFixed(0)} | ${(after / 1024).toFixed(0)} | ${perSocket.toFixed(1)} | ${Math.min(chats, n)} | ${res.tokensPerSec.toFixed(0)} | ${res.answers} | ${res.answerP50?.toFixed(1)} | ${res.answerP99?.toFixed(1)} | ${res.connectErrors + res.sendErrors} ${JSON.stringify(res.errorCodes)} |\n`;
+      rows.push({
+        label: `${n} sockets, ${Math.min(chats, n)} chatting: chat:send → chat:done`,
+        rps: res.answers / duration,
+        mean: NaN,
+        p50: res.answerP50,
+        p90: NaN,
+        p99: res.answerP99,
+        max: NaN,
+        requests: res.answers,
+        errors: res.sendErrors,
+      });
+      ratios.push({ label: `${n} sockets: gateway RSS per socket (KiB)`, value: perSocket });
+      ratios.push({ label: `${n} sockets: time to connect all (s)`, value: res.connectMs / 1000 });
+      ratios.push({ label: `${n} sockets: chat:token events/s delivered`, value: res.tokensPerSec });
+    }
+  } finally {
+    await Promise.all([gateway.stop(), agent.stop()]);
+    await emu.close();
+    const a = new pg.Client({ connectionString: PG });
+    await a.connect();
+    await a.query(`drop database if exists ${dbName} with (force)`);
+    await a.end();
+  }
+  return {
+    rows,
+    ratios,
+    extra,
+    notes: `One gateway replica (in-memory adapter), one agent replica (local model), one user token for every socket; ${duration}s of chatting per size; the load generator is a separate process on the same machine.`,
+  };
+}

@@ -1,0 +1,55 @@
+import { type AgentEvent, ErrorCode } from '@neonpro/contracts';
+import { UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
+import { ProblemException } from '../common/problem.js';
+import { AgentCallError } from '../chat/agent-client.service.js';
+
+// The same mapping as the REST chat controller, so a socket client sees the same codes and
+// retry hints as an HTTP client for the same failure.
+
+export function callErrorToProblem(err: unknown, retryAfterS: number): ProblemException {
+  if (err instanceof ProblemException) return err;
+  if (err instanceof UpstreamUnavailableError) {
+    return new ProblemException(
+      503,
+      ErrorCode.UpstreamUnavailable,
+      err.reason === 'breaker_open'
+        ? 'The assistant is failing; calls are paused for a moment.'
+        : 'The assistant is at capacity; retry shortly.',
+      { retryAfter: err.retryAfterMs / 1000 },
+    );
+  }
+  if (err instanceof UpstreamTimeoutError) {
+    return new ProblemException(504, ErrorCode.AgentTimeout, 'The assistant did not answer in time.');
+  }
+  if (!(err instanceof AgentCallError)) throw err;
+  switch (err.kind) {
+    case 'no_responders':
+    case 'disconnected':
+      return new ProblemException(503, ErrorCode.AgentUnavailable, err.message, { retryAfter: retryAfterS });
+    case 'timeout':
+      return new ProblemException(504, ErrorCode.AgentTimeout, err.message);
+    case 'protocol':
+      return new ProblemException(502, ErrorCode.AgentFailed, err.message);
+  }
+}
+
+export function agentErrorToProblem(
+  event: Extract<AgentEvent, { type: 'error' }>,
+  retryAfterS: number,
+): ProblemException {
+  switch (event.code) {
+    case ErrorCode.AgentOverloaded:
+    case ErrorCode.ShuttingDown:
+      return new ProblemException(503, event.code, event.message, { retryAfter: retryAfterS });
+    case ErrorCode.Cancelled:
+      return new ProblemException(409, event.code, event.message);
+    case ErrorCode.NotFound:
+      return new ProblemException(404, ErrorCode.NotFound, 'The chat session was not found.');
+    case ErrorCode.Unauthorized:
+      return new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+    case ErrorCode.InvalidMessage:
+      return new ProblemException(502, ErrorCode.AgentFailed, 'The assistant rejected the request.');
+    default:
+      return new ProblemException(502, event.code, event.message);
+  }
+}

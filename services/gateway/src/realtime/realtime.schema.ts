@@ -1,0 +1,37 @@
+import { chatMessageTextSchema, clientMessageIdSchema } from '@neonpro/contracts';
+import { z } from 'zod';
+
+/** Socket.IO namespace and event names of the realtime chat (the public contract). */
+export const CHAT_NAMESPACE = '/chat';
+export const SocketEvent = {
+  Send: 'chat:send',
+  Cancel: 'chat:cancel',
+  Join: 'session:join',
+  Leave: 'session:leave',
+  Token: 'chat:token',
+  Tool: 'chat:tool',
+  Done: 'chat:done',
+  Error: 'chat:error',
+  Expired: 'session:expired',
+} as const;
+
+export const chatSendSchema = z.strictObject({
+  message: chatMessageTextSchema,
+  session_id: z.uuid().optional(),
+  client_message_id: clientMessageIdSchema,
+});
+export type ChatSend = z.infer<typeof chatSendSchema>;
+
+export const chatCancelSchema = z.strictObject({ message_id: z.uuid() });
+export const sessionRefSchema = z.strictObject({ session_id: z.uuid() });
+
+export interface AckError {
+  code: string;
+  message: string;
+  retry_after?: number;
+  errors?: { field: string; message: string }[];
+}
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: AckError };
+
+/** Room of a chat session: every socket of its owner joined to it sees the stream. */
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;

@@ -1,0 +1,74 @@
+import type { Server as HttpServer } from 'node:http';
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+import type { GatewayRuntimeConfig } from '../gateway.config.js';
+
+/**
+ * Socket.IO server options of the gateway: path `/socket.io`, heartbeat, payload bound, CORS
+ * like the HTTP API, connection state recovery, and the Redis Streams adapter when REDIS_URL is
+ * set (rooms and recovery span replicas; without Redis the in-memory adapter, one replica).
+ */
+export class GatewayIoAdapter extends IoAdapter {
+  private redis?: Redis;
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly config: GatewayRuntimeConfig,
+  ) {
+    super(app);
+  }
+
+  // Nest pins its own socket.io copy; the server is built from the app's (the one the Redis
+  // adapter and our types use), so it is returned under Nest's declared type.
+  override createIOServer(port: number, options?: object): ReturnType<IoAdapter['createIOServer']> {
+    if (port !== 0 || !this.httpServer) throw new Error('Socket.IO must share the gateway HTTP server (port 0).');
+    const c = this.config;
+    const wildcard = c.CORS_ORIGINS.includes('*');
+    const server = new Server(this.httpServer as HttpServer, {
+      ...options,
+      path: '/socket.io',
+      serveClient: true,
+      pingInterval: c.SOCKET_PING_INTERVAL_MS,
+      pingTimeout: c.SOCKET_PING_TIMEOUT_MS,
+      maxHttpBufferSize: c.SOCKET_MAX_PAYLOAD_BYTES,
+      // Only long-polling needs CORS (browsers do not apply it to WebSocket upgrades).
+      cors: wildcard
+        ? { origin: '*', credentials: false }
+        : c.CORS_ORIGINS.length
+          ? { origin: c.CORS_ORIGINS, credentials: true }
+          : undefined,
+      ...(c.SOCKET_RECOVERY_WINDOW_MS > 0
+        ? {
+            // Middlewares run again on recovery: a recovered socket is re-authenticated.
+            connectionStateRecovery: { maxDisconnectionDuration: c.SOCKET_RECOVERY_WINDOW_MS, skipMiddlewares: false },
+          }
+        : {}),
+    });
+    if (c.REDIS_URL) {
+      this.redis ??= new Redis(c.REDIS_URL, { retryStrategy: (times) => Math.min(200 * times, 5000) });
+      // Without a listener ioredis logs every failed reconnect as an unhandled error.
+      this.redis.on('error', () => undefined);
+      server.adapter(
+        createAdapter(this.redis, {
+          streamName: `${c.SOCKET_REDIS_PREFIX}stream`,
+          channelPrefix: `${c.SOCKET_REDIS_PREFIX}ch`,
+          sessionKeyPrefix: `${c.SOCKET_REDIS_PREFIX}recovery:`,
+          // Bounds how long a closing replica waits for its blocking XREAD; delivery latency is unaffected.
+          blockTimeInMs: 2000,
+          onlyPlaintext: true,
+        }),
+      );
+    }
+    return server as unknown as ReturnType<IoAdapter['createIOServer']>;
+  }
+
+  override async dispose(): Promise<void> {
+    await super.dispose();
+    if (!this.redis) return;
+    if (this.redis.status !== 'ready') return this.redis.disconnect();
+    await this.redis.quit().catch(() => this.redis?.disconnect());
+  }
+}

@@ -1,0 +1,361 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { AgentEvent } from '@neonpro/contracts';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import { type GatewayApp, startGateway } from '../../src/app.js';
+import { ScriptedAgent } from '../support/scripted-agent.js';
+import { type ChatClient, chatClient, connected, nextEvent, refused } from './socket-client.js';
+
+type SendAck = { ok: true; session_id: string; message_id: string } | { ok: false; error: Record<string, unknown> };
+
+const withTool: ScriptedAgent['behaviour'] = (req) => [
+  { type: 'token', delta: 'Olá ' },
+  { type: 'tool', name: 'list_appointments', status: 'started' },
+  { type: 'tool', name: 'list_appointments', status: 'succeeded' },
+  { type: 'token', delta: 'mundo' },
+  { type: 'done', message_id: req.message_id, content: 'Olá mundo' },
+];
+
+/** Holds each run open after its first token; the test releases or cancels it. */
+function gated(agent: ScriptedAgent): {
+  release(id: string): void;
+  waiting: Map<string, (e: AgentEvent, last?: boolean) => void>;
+} {
+  const waiting = new Map<string, (e: AgentEvent, last?: boolean) => void>();
+  agent.behaviour = (req, _msg, reply) => {
+    reply({ type: 'token', delta: 'um ' });
+    waiting.set(req.message_id, reply);
+    return [];
+  };
+  return {
+    waiting,
+    release(id) {
+      const reply = waiting.get(id)!;
+      reply({ type: 'token', delta: 'dois' });
+      reply({ type: 'done', message_id: id, content: 'um dois' }, true);
+    },
+  };
+}
+
+function gatewayEnv(auth: AuthFixture, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...auth.env,
+    NATS_URL,
+    NATS_SUBJECT_PREFIX: prefix,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    AGENT_TIMEOUT_MS: '5000',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    RATE_LIMIT_KEY_PREFIX: `${prefix}:rl:`,
+    SOCKET_REDIS_PREFIX: `${prefix}:sio:`,
+    ...extra,
+  };
+}
+
+describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', () => {
+  const prefix = uniquePrefix('sock');
+  let auth: AuthFixture;
+  let gw: GatewayApp;
+  let base: string;
+  let nc: NatsConnection;
+  let agent: ScriptedAgent;
+  const clients: ChatClient[] = [];
+  const client = (token: string | undefined): ChatClient => {
+    const c = chatClient(base, token);
+    clients.push(c);
+    return c;
+  };
+  const as = async (email: string): Promise<ChatClient> => connected(client(await auth.token(email)));
+
+  beforeAll(async () => {
+    auth = await createAuthFixture();
+    // 5 AI calls per minute per user, REST and socket together.
+    gw = await startGateway(gatewayEnv(auth, prefix, { RATE_LIMIT_AI_LIMIT: '5' }));
+    base = `http://127.0.0.1:${gw.port}`;
+    nc = await connect({ servers: NATS_URL });
+    agent = new ScriptedAgent(nc, prefix);
+    await nc.flush();
+  });
+
+  afterEach(() => {
+    agent.behaviour = withTool;
+    for (const c of clients.splice(0)) c.close();
+  });
+
+  afterAll(async () => {
+    agent?.stop();
+    await gw?.close();
+    await nc?.drain();
+    await auth?.close();
+  });
+
+  describe('handshake authentication', () => {
+    it('refuses a missing token with connect_error {code: unauthorized}', async () => {
+      const err = await refused(client(undefined));
+      expect(err.data).toEqual({ code: 'unauthorized' });
+    });
+
+    it('refuses an invalid token the same way', async () => {
+      const good = await auth.token(DEMO_USERS.auroraAdmin);
+      const err = await refused(client(`${good.slice(0, -4)}AAAA`));
+      expect(err.data).toEqual({ code: 'unauthorized' });
+      expect((await refused(client('not-a-jwt'))).data).toEqual({ code: 'unauthorized' });
+    });
+  });
+
+  it('chat:send acks, then streams token, tool, token, done to the session room, as the caller', async () => {
+    agent.behaviour = withTool;
+    const c = await as(DEMO_USERS.auroraAdmin);
+    const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda de amanhã?', client_message_id: 'web-1' });
+    expect(ack).toEqual({ ok: true, session_id: expect.any(String), message_id: expect.any(String) });
+    if (!ack.ok) return;
+    const events = await c.untilEnd(ack.message_id);
+    const base = { session_id: ack.session_id, message_id: ack.message_id };
+    expect(events).toEqual([
+      { event: 'chat:token', data: { ...base, delta: 'Olá ', seq: 1 } },
+      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'started' } },
+      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'succeeded' } },
+      { event: 'chat:token', data: { ...base, delta: 'mundo', seq: 2 } },
+      { event: 'chat:done', data: { ...base, content: 'Olá mundo' } },
+    ]);
+    // The agent ran the turn as this user, in the session the ack named.
+    const seen = agent.seen.at(-1)!;
+    const sent = seen.json<{ data: { session_id: string; message_id: string; client_message_id: string } }>().data;
+    expect(sent).toMatchObject({ session_id: ack.session_id, message_id: ack.message_id, client_message_id: 'web-1' });
+    const claims = JSON.parse(seen.headers!.get('x-neonpro-claims')) as { email: string; role: string };
+    expect(claims).toMatchObject({ email: DEMO_USERS.auroraAdmin, role: 'admin' });
+
+    // The same session continues with its id.
+    const again = await c.ack<SendAck>('chat:send', {
+      message: 'e depois?',
+      session_id: ack.session_id,
+      client_message_id: 'web-2',
+    });
+    expect(again).toMatchObject({ ok: true, session_id: ack.session_id });
+  });
+
+  it('answers invalid payloads with invalid_payload (ack, or chat:error without ack) and stays connected', async () => {
+    const c = await as(DEMO_USERS.auroraAdmin);
+    const bad = await c.ack<SendAck>('chat:send', { message: '   ', client_message_id: 'x y' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    if (!bad.ok) {
+      const fields = (bad.error.errors as { field: string }[]).map((e) => e.field).sort();
+      expect(fields).toEqual(['client_message_id', 'message']);
+    }
+    expect(await c.ack('chat:send', 'just text')).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await c.ack('chat:send', { message: 'oi', client_message_id: 'a', extra: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+    expect(await c.ack('session:join', { session_id: 'nope' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+    expect(await c.ack('chat:cancel', {})).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+
+    const error = nextEvent<Record<string, unknown>>(c.socket, 'chat:error');
+    c.socket.emit('chat:send', { message: '' });
+    expect(await error).toMatchObject({ code: 'invalid_payload', event: 'chat:send' });
+    expect(c.socket.connected).toBe(true);
+    expect(await c.ack('chat:send', { message: 'oi', client_message_id: 'ok-1' })).toMatchObject({ ok: true });
+  });
+
+  it('shares the ai rate limit with REST: 5 per minute per user, counted together', async () => {
+    const token = await auth.token(DEMO_USERS.auroraReception);
+    const rest = (): Promise<Response> =>
+      fetch(`${base}/v1/ai/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ message: 'oi' }),
+      });
+    expect((await rest()).status).toBe(200);
+    expect((await rest()).status).toBe(200);
+    const c = await connected(client(token));
+    for (let i = 0; i < 3; i++) {
+      expect(await c.ack('chat:send', { message: 'oi', client_message_id: `rl-${i}` })).toMatchObject({ ok: true });
+    }
+    const over = await c.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'rl-over' });
+    expect(over).toMatchObject({ ok: false, error: { code: 'rate_limited', message: expect.any(String) } });
+    if (!over.ok) {
+      expect(over.error.retry_after).toBeGreaterThan(0);
+      expect(over.error.retry_after).toBeLessThanOrEqual(60);
+    }
+    const refusedRest = await rest();
+    expect(refusedRest.status).toBe(429);
+    // Another user still has a full budget.
+    const other = await as(DEMO_USERS.auroraLima);
+    expect(await other.ack('chat:send', { message: 'oi', client_message_id: 'rl-other' })).toMatchObject({ ok: true });
+  });
+
+  it('chat:cancel stops only the caller’s own running message', async () => {
+    const gate = gated(agent);
+    const owner = await as(DEMO_USERS.auroraLima);
+    const ack = await owner.ack<SendAck>('chat:send', { message: 'demora', client_message_id: 'c-1' });
+    if (!ack.ok) throw new Error('send failed');
+    await waitFor(() => owner.received.some((r) => r.event === 'chat:token'), 'first token');
+
+    const intruder = await as(DEMO_USERS.borealAdmin);
+    expect(await intruder.ack('chat:cancel', { message_id: ack.message_id })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(agent.cancels).not.toContain(ack.message_id);
+
+    expect(await owner.ack('chat:cancel', { message_id: ack.message_id })).toEqual({
+      ok: true,
+      message_id: ack.message_id,
+    });
+    const events = await owner.untilEnd(ack.message_id);
+    expect(events.at(-1)).toEqual({
+      event: 'chat:error',
+      data: { session_id: ack.session_id, message_id: ack.message_id, code: 'cancelled', message: expect.any(String) },
+    });
+    await waitFor(() => agent.cancels.includes(ack.message_id), 'agent.cancel published');
+    // Finished: nothing left to cancel.
+    expect(await owner.ack('chat:cancel', { message_id: ack.message_id })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    gate.waiting.clear();
+  });
+
+  it('two sockets of one user in one session both see the stream, which survives the sender disconnecting', async () => {
+    const gate = gated(agent);
+    const token = await auth.token(DEMO_USERS.auroraLima);
+    const phone = await connected(client(token));
+    const laptop = await connected(client(token));
+    const first = await phone.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'm-1' });
+    if (!first.ok) throw new Error('send failed');
+    gate.release(first.message_id);
+    await phone.untilEnd(first.message_id);
+
+    // Only the owner may join; the session has no row yet (in flight), so ownership is the registry's.
+    const other = await as(DEMO_USERS.auroraAdmin);
+    expect(await other.ack('session:join', { session_id: first.session_id })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await laptop.ack('session:join', { session_id: first.session_id })).toEqual({
+      ok: true,
+      session_id: first.session_id,
+    });
+
+    const second = await phone.ack<SendAck>('chat:send', {
+      message: 'e amanhã?',
+      session_id: first.session_id,
+      client_message_id: 'm-2',
+    });
+    if (!second.ok) throw new Error('send failed');
+    await waitFor(() => laptop.received.some((r) => r.data.message_id === second.message_id), 'laptop sees token');
+    // The sender goes away mid-stream: the run continues and the other device gets the answer.
+    phone.close();
+    gate.release(second.message_id);
+    const seen = await laptop.untilEnd(second.message_id);
+    expect(seen.map((r) => r.event)).toEqual(['chat:token', 'chat:token', 'chat:done']);
+    expect(seen.at(-1)!.data).toMatchObject({ content: 'um dois', session_id: first.session_id });
+    expect(other.received.filter((r) => r.data.session_id === first.session_id)).toEqual([]);
+
+    // After session:leave the laptop no longer receives this session's events.
+    expect(await laptop.ack('session:leave', { session_id: first.session_id })).toMatchObject({ ok: true });
+    const p2 = await connected(client(token));
+    const third = await p2.ack<SendAck>('chat:send', {
+      message: 'mais',
+      session_id: first.session_id,
+      client_message_id: 'm-3',
+    });
+    if (!third.ok) throw new Error('send failed');
+    gate.release(third.message_id);
+    await p2.untilEnd(third.message_id);
+    expect(laptop.received.filter((r) => r.data.message_id === third.message_id)).toEqual([]);
+  });
+
+  it('refuses to join a session id that is not the caller’s', async () => {
+    const c = await as(DEMO_USERS.borealAdmin);
+    expect(await c.ack('session:join', { session_id: '00000000-0000-4000-8000-000000000001' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(
+      await c.ack('chat:send', {
+        message: 'oi',
+        session_id: '00000000-0000-4000-8000-000000000001',
+        client_message_id: 'x',
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('exports socket metrics', async () => {
+    const c = await as(DEMO_USERS.borealAdmin);
+    const ack = await c.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'metrics-1' });
+    if (!ack.ok) throw new Error('send failed');
+    await c.untilEnd(ack.message_id);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^socket_connections\{[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^socket_events_total\{event="chat:send"[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^socket_events_total\{event="chat:token"[^}]*\} [1-9]/m);
+    expect(text).toMatch(/^socket_event_duration_seconds_count\{[^}]*event="chat:send"[^}]*\} [1-9]/m);
+  });
+
+  it('serves the demo page and the Socket.IO client under the CSP', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('/socket.io/socket.io.min.js');
+    const js = await fetch(`${base}/app.js`);
+    expect(js.status).toBe(200);
+    expect(await js.text()).toContain("window.io('/chat'");
+    const lib = await fetch(`${base}/socket.io/socket.io.min.js`);
+    expect(lib.status).toBe(200);
+    expect(lib.headers.get('content-type')).toContain('javascript');
+    // Bodies are read so no response is left open when the gateway closes.
+    expect((await lib.text()).length).toBeGreaterThan(1000);
+  });
+});
+
+describe('socket token lifetime and connection limits', () => {
+  const prefix = uniquePrefix('sock-life');
+  let auth: AuthFixture;
+  let gw: GatewayApp;
+  let base: string;
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    // Tokens live 2 s; one socket per process; 3 handshakes per IP per minute; no Redis (in-memory).
+    auth = await createAuthFixture({ expiresIn: 2 });
+    const env = gatewayEnv(auth, prefix, { SOCKET_MAX_CONNECTIONS: '1', SOCKET_CONNECT_RATE_LIMIT: '3' });
+    delete env.REDIS_URL;
+    gw = await startGateway(env);
+    base = `http://127.0.0.1:${gw.port}`;
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await gw?.close();
+    await auth?.close();
+  });
+
+  const client = (token: string | undefined): ChatClient => {
+    const c = chatClient(base, token);
+    clients.push(c);
+    return c;
+  };
+
+  it('emits session:expired and disconnects when the token expires; the stale token is then refused', async () => {
+    const token = await auth.token(DEMO_USERS.auroraAdmin);
+    const c = await connected(client(token));
+    const disconnected = nextEvent<string>(c.socket, 'disconnect');
+    // Connection limit: one socket per process here, so a second one is refused clearly.
+    const err = await refused(client(token));
+    expect(err.data).toEqual({ code: 'too_many_connections', retry_after: expect.any(Number) });
+    expect(await nextEvent(c.socket, 'session:expired')).toMatchObject({ code: 'token_expired' });
+    expect(await disconnected).toBe('io server disconnect');
+    // The verifier allows 5 s of clock skew; past it the stale token is refused at the handshake.
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number };
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 + 6500 - Date.now())));
+    expect((await refused(client(token))).data).toEqual({ code: 'unauthorized' });
+    // 3 attempts used (connect, refused for capacity, refused expired): the 4th is rate limited.
+    const limited = await refused(client(await auth.token(DEMO_USERS.auroraAdmin)));
+    expect(limited.data).toMatchObject({ code: 'rate_limited', retry_after: expect.any(Number) });
+  });
+});

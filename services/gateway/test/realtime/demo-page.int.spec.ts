@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type AuthFixture, createAuthFixture, NATS_URL, uniquePrefix } from '@neonpro/testing';
+import { type Browser, chromium } from 'playwright-core';
+import { type GatewayApp, startGateway } from '../../src/app.js';
+import { ScriptedAgent } from '../support/scripted-agent.js';
+
+/** Debian's chromium (installed by .ci/packages.sh); playwright-core never downloads a browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('demo chat page in headless Chromium', () => {
+  const prefix = uniquePrefix('demo');
+  let auth: AuthFixture;
+  let gw: GatewayApp;
+  let nc: NatsConnection;
+  let agent: ScriptedAgent;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    auth = await createAuthFixture();
+    gw = await startGateway({
+      ...auth.env,
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+    });
+    nc = await connect({ servers: NATS_URL });
+    agent = new ScriptedAgent(nc, prefix);
+    // A streamed answer with tool activity in between, sent over a few event-loop turns.
+    agent.behaviour = (req, _msg, reply) => {
+      const steps = [
+        () => reply({ type: 'token', delta: 'Vou verificar a agenda. ' }),
+        () => reply({ type: 'tool', name: 'list_appointments', status: 'started' }),
+        () => reply({ type: 'tool', name: 'list_appointments', status: 'succeeded' }),
+        () => reply({ type: 'token', delta: 'A Dra. Lima tem ' }),
+        () => reply({ type: 'token', delta: '2 consultas amanhã.' }),
+        () =>
+          reply(
+            {
+              type: 'done',
+              message_id: req.message_id,
+              content: 'Vou verificar a agenda. A Dra. Lima tem 2 consultas amanhã.',
+            },
+            true,
+          ),
+      ];
+      steps.forEach((step, i) => setTimeout(step, 30 * i));
+      return [];
+    };
+    await nc.flush();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    agent?.stop();
+    await gw?.close();
+    await nc?.drain();
+    await auth?.close();
+  });
+
+  it('logs in, sends a message and shows the streamed answer and the tool activity', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      // A CSP violation or a failed script shows up here.
+      if (m.type() === 'error') problems.push(`${m.text()} ${m.location().url}`);
+    });
+    await page.goto(`http://127.0.0.1:${gw.port}/`);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#status:has-text("conectado")');
+    expect(await page.locator('#login').isVisible()).toBe(false);
+    await page.fill('#message', 'Quais consultas a Dra. Lima tem amanhã?');
+    await page.click('#send');
+    const answer = page.locator('li.assistant[data-done="true"]');
+    await answer.waitFor();
+    expect(await answer.textContent()).toBe('Vou verificar a agenda. A Dra. Lima tem 2 consultas amanhã.');
+    expect(await page.locator('li.user').textContent()).toBe('Quais consultas a Dra. Lima tem amanhã?');
+    expect(await page.locator('li.tool').textContent()).toContain('consultando a agenda');
+    expect(await page.locator('#whoami').textContent()).toBe('admin@aurora.demo');
+    expect(agent.seen).toHaveLength(1);
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/demo-chat.png', fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
