@@ -186,11 +186,11 @@ and list patients:
   curl -s localhost:${gatewayPorts[0]}/v1/patients?limit=5 -H "authorization: Bearer $TOKEN"
   curl -s "localhost:${gatewayPorts[0]}/v1/patients?search=conceicao" -H "authorization: Bearer $TOKEN"
 
-Try the assistant:
-  curl -s localhost:${gatewayPorts[0]}/v1/ai/chat -H 'content-type: application/json' \\
-       -d '{"message":"Olá! Quais consultas temos hoje?"}'
-  curl -N localhost:${gatewayPorts[0]}/v1/ai/chat -H 'content-type: application/json' \\
-       -H 'accept: text/event-stream' -d '{"message":"Olá! Quais consultas temos hoje?"}'
+Ask the assistant (JSON, then streamed), or open http://localhost:${gatewayPorts[0]}/ for the demo chat:
+  curl -s localhost:${gatewayPorts[0]}/v1/ai/chat -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+       -d '{"message":"quais consultas a Dra. Lima tem amanhã?"}'
+  curl -N localhost:${gatewayPorts[0]}/v1/ai/chat -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+       -H 'accept: text/event-stream' -d '{"message":"quais consultas a Dra. Lima tem amanhã?"}'
 
 Ctrl-C stops everything.
 `);

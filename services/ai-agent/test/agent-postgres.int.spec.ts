@@ -129,6 +129,24 @@ describe('agent tools and memory on the real Postgres', () => {
     ]);
   });
 
+  it('"minhas consultas de amanhã" from Dra. Lima is her own schedule; an admin is told they have none', async () => {
+    const lima = callers[DEMO_USERS.auroraLima];
+    const expected = await sql<{ n: number }>(
+      `select count(*)::int as n from public.appointments a join public.professionals pr on pr.id = a.professional_id
+        where pr.user_id = $2 and a.status <> 'cancelled'
+          and (a.starts_at at time zone $1)::date = (now() at time zone $1)::date + 1`,
+      [TZ, lima.sub],
+    );
+    const own = await ask(h, lima, 'minhas consultas de amanhã', randomUUID());
+    expect(own.error).toBeUndefined();
+    expect(own.tools).toEqual(['list_appointments']);
+    expect(own.content).toContain(`Dra. Lima tem ${expected[0]!.n} consulta`);
+    expect(own.content).not.toContain('Dr. Souza');
+
+    const admin = await ask(h, callers[DEMO_USERS.auroraAdmin], 'my appointments tomorrow', randomUUID());
+    expect(admin.content).toContain('not linked to one of the clinic');
+  });
+
   it('books only after an explicit confirmation, exactly once despite retries and a concurrent replay', async () => {
     const aurora = callers[DEMO_USERS.auroraReception];
     const [patient] = await sql<{ id: string; full_name: string }>(

@@ -40,7 +40,13 @@ const TABLE: [string, string[], string[], string[]?][] = [
   ['consultas desta semana', ['list_appointments'], ['nesta semana', 'João Pedro Ribeiro']],
   ['show this week appointments', ['list_appointments'], ['this week', 'Ana Beatriz Souza']],
   ['quais consultas canceladas amanhã?', ['list_appointments'], ['1 consulta', 'Preenchimento', 'cancelada']],
-  ['consultas do Dr. Costa amanhã', ['list_appointments'], ['Ricardo Costa tem 1 consulta', 'cancelada']],
+  [
+    'consultas do Dr. Costa amanhã',
+    ['list_appointments'],
+    ['Ricardo Costa não tem consultas ativas amanhã', '1 cancelada', 'Preenchimento'],
+  ],
+  ['who are the patients named Maria?', ['search_patients', 'get_patient_summary'], ['Maria José Conceição']],
+  ['pacientes chamadas Maria', ['search_patients', 'get_patient_summary'], ['Maria José Conceição']],
   [
     'quais consultas a Dra. Souza tem amanhã?',
     ['list_appointments'],

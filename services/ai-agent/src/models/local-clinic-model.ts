@@ -18,6 +18,7 @@ import {
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import type { Runnable } from '@langchain/core/runnables';
 import { isExplicitConfirmation, isExplicitRefusal } from '../tools/action-proposal.js';
+import { SELF_PROFESSIONAL } from '../tools/clinic-tools.js';
 import { addDays, DEFAULT_TIMEZONE, localDate } from '../tools/clinic-time.js';
 import { type Language, tokenize } from './language.js';
 import { type Understanding, understand } from './local-nlu.js';
@@ -310,10 +311,26 @@ export class LocalClinicModel extends BaseChatModel {
           ? `Não há consultas${u.status ? ` ${STATUS_PT[u.status]}s` : ''}${who ? ` de ${who}` : ''} ${label.startsWith('n') || label.startsWith('a') || label.startsWith('h') || label.startsWith('d') ? label : `em ${label}`}.`
           : `There are no${u.status ? ` ${u.status.replace('_', '-')}` : ''} appointments${who ? ` for ${who}` : ''} ${label}.`,
       };
-    const head = pt
-      ? `${who ? `${who} tem` : 'Há'} ${list.length} consulta${list.length > 1 ? 's' : ''} ${label}${from === to && u.dateLabel ? ` (${ddmm(from)})` : ''}:`
-      : `${who ? `${who} has` : 'There are'} ${list.length} appointment${list.length > 1 ? 's' : ''} ${label}${from === to && u.dateLabel ? ` (${ddmm(from)})` : ''}:`;
-    return { text: `${head}\n${list.map((a) => this.apptLine(u.lang, a, multiDay, !who)).join('\n')}` };
+    // Without an explicit status filter, cancelled appointments are not "appointments someone has":
+    // count the active ones and mention the cancelled ones apart.
+    const active = u.status ? list : list.filter((a) => a.status !== 'cancelled');
+    const cancelled = u.status ? [] : list.filter((a) => a.status === 'cancelled');
+    const when = `${label}${from === to && u.dateLabel ? ` (${ddmm(from)})` : ''}`;
+    const lines = (xs: ApptView[]): string => xs.map((a) => this.apptLine(u.lang, a, multiDay, !who)).join('\n');
+    let text: string;
+    if (active.length === 0)
+      text = pt
+        ? `${who ? `${who} não tem` : 'Não há'} consultas ativas ${when}.`
+        : `${who ? `${who} has` : 'There are'} no active appointments ${when}.`;
+    else
+      text = pt
+        ? `${who ? `${who} tem` : 'Há'} ${active.length} consulta${active.length > 1 ? 's' : ''} ${when}:\n${lines(active)}`
+        : `${who ? `${who} has` : 'There are'} ${active.length} appointment${active.length > 1 ? 's' : ''} ${when}:\n${lines(active)}`;
+    if (cancelled.length)
+      text += pt
+        ? `\n${cancelled.length} cancelada${cancelled.length > 1 ? 's' : ''}:\n${lines(cancelled)}`
+        : `\n${cancelled.length} cancelled:\n${lines(cancelled)}`;
+    return { text };
   }
 
   private planFreeSlots(u: Understanding, today: string, done: (n: string) => ToolResult | undefined): Plan {
@@ -475,6 +492,10 @@ export class LocalClinicModel extends BaseChatModel {
   }
 
   private unknownProfessional(u: Understanding, data: Record<string, unknown>): string {
+    if (u.professional === SELF_PROFESSIONAL)
+      return u.lang === 'pt'
+        ? `Seu usuário não está vinculado a um profissional da clínica. Profissionais: ${this.professionalNames(data)}.`
+        : `Your user is not linked to one of the clinic's professionals. Professionals: ${this.professionalNames(data)}.`;
     return u.lang === 'pt'
       ? `Não encontrei o profissional "${u.professional}". Profissionais da clínica: ${this.professionalNames(data)}.`
       : `I could not find the professional "${u.professional}". The clinic's professionals: ${this.professionalNames(data)}.`;

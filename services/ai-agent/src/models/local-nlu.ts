@@ -1,4 +1,5 @@
 import type { AppointmentStatus } from '../tools/clinic-data.schema.js';
+import { SELF_PROFESSIONAL } from '../tools/clinic-tools.js';
 import { addDays, weekday } from '../tools/clinic-time.js';
 import { detectLanguage, fold, type Language } from './language.js';
 
@@ -317,6 +318,14 @@ function extractPatientName(text: string, professional: string | undefined): str
     'paciente',
     'patient',
     'cliente',
+    'pacientes',
+    'patients',
+    'named',
+    'called',
+    'chamado',
+    'chamada',
+    'chamados',
+    'chamadas',
     'para',
     'pra',
     'for',
@@ -327,7 +336,17 @@ function extractPatientName(text: string, professional: string | undefined): str
     'sobre',
     'about',
   ]);
-  const strong = new Set(['paciente', 'patient', 'cliente']);
+  const strong = new Set([
+    'paciente',
+    'patient',
+    'cliente',
+    'named',
+    'called',
+    'chamado',
+    'chamada',
+    'chamados',
+    'chamadas',
+  ]);
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const f = fold(words[i]);
@@ -446,13 +465,16 @@ export function understand(text: string, today: string): Understanding {
   const folded = fold(text);
   const toks = tokens(text);
   const cpf = extractCpf(text);
-  const professional = extractProfessional(text);
+  // "minhas consultas", "minha agenda", "my schedule": a professional asking for their own.
+  const mine =
+    /\b(minhas?|meus?|my)\s+(consultas?|agenda|agendamentos?|pacientes|appointments?|schedule|patients)\b/.test(folded);
+  const professional = extractProfessional(text) ?? (mine ? SELF_PROFESSIONAL : undefined);
   const status = extractStatus(toks);
   const dates = extractDates(toks, folded, today, lang);
   const time = extractTime(folded);
   const procedure = PROCEDURES.find((p) => folded.includes(p));
   const duration = /\b(\d{2,3})\s*(?:min|minutos|minutes)\b/.exec(folded);
-  const patientQuery = cpf ?? extractPatientName(text, professional);
+  const patientQuery = cpf ?? extractPatientName(text, mine ? undefined : professional);
   const base: Omit<Understanding, 'intent'> = {
     lang,
     ...dates,

@@ -219,7 +219,12 @@ export class PostgresClinicData implements ClinicDataPort {
       return {
         name: clinic.name,
         timezone: clinic.timezone,
-        professionals: professionals.map((p) => ({ id: p.id, full_name: p.full_name, specialty: p.specialty })),
+        professionals: professionals.map((p) => ({
+          id: p.id,
+          full_name: p.full_name,
+          specialty: p.specialty,
+          user_id: p.user_id,
+        })),
       };
     });
   }

@@ -31,6 +31,8 @@ export const professionalSchema = z.object({
   id: z.guid(),
   full_name: z.string(),
   specialty: z.string().nullable(),
+  /** The login of this professional, when they have one (lets "my schedule" resolve). */
+  user_id: z.guid().nullable().optional(),
 });
 export type Professional = z.infer<typeof professionalSchema>;
 

@@ -67,8 +67,16 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/** Tool argument naming the caller's own professional record (professionals.user_id = caller). */
+export const SELF_PROFESSIONAL = 'me';
+
 /** Finds a professional by id, or by (part of) the name, tolerating accents and one typo per word. */
-export function resolveProfessional(list: readonly Professional[], ref: string): Professional | undefined {
+export function resolveProfessional(
+  list: readonly Professional[],
+  ref: string,
+  callerUserId?: string,
+): Professional | undefined {
+  if (ref === SELF_PROFESSIONAL) return callerUserId ? list.find((p) => p.user_id === callerUserId) : undefined;
   const byId = list.find((p) => p.id === ref);
   if (byId) return byId;
   const words = fold(ref).split(' ').filter(Boolean);
@@ -147,7 +155,7 @@ export class ClinicToolbox {
     };
     const professional = async (ref: string) => {
       const info = await this.clinicInfo(caller);
-      return { info, found: resolveProfessional(info.professionals, ref) };
+      return { info, found: resolveProfessional(info.professionals, ref, caller.sub) };
     };
     const notFoundProfessional = (info: ClinicInfo) => ({
       error: 'professional_not_found',
@@ -225,7 +233,12 @@ export class ClinicToolbox {
             date_from: isoDate,
             date_to: isoDate.optional(),
             patient_id: z.guid().optional(),
-            professional: z.string().min(1).max(100).optional(),
+            professional: z
+              .string()
+              .min(1)
+              .max(100)
+              .optional()
+              .describe(`id ou nome do profissional; "${SELF_PROFESSIONAL}" para a agenda do próprio usuário`),
             status: z.enum(APPOINTMENT_STATUSES).optional(),
             limit: z.number().int().min(1).max(200).optional(),
           }),
@@ -383,7 +396,13 @@ export class ClinicToolbox {
       tool(
         async () => {
           const info = await this.clinicInfo(caller);
-          return json({ ...info, today: localDate(this.now(), info.timezone || DEFAULT_TIMEZONE) });
+          // Login ids are for resolving "me" here; the model needs none of them.
+          const professionals = info.professionals.map(({ id, full_name, specialty }) => ({
+            id,
+            full_name,
+            specialty,
+          }));
+          return json({ ...info, professionals, today: localDate(this.now(), info.timezone || DEFAULT_TIMEZONE) });
         },
         {
           name: 'clinic_info',
