@@ -140,7 +140,7 @@ describe('agent tools and memory on the real Postgres', () => {
     const own = await ask(h, lima, 'minhas consultas de amanhã', randomUUID());
     expect(own.error).toBeUndefined();
     expect(own.tools).toEqual(['list_appointments']);
-    expect(own.content).toContain(`Dra. Lima tem ${expected[0]!.n} consulta`);
+    expect(own.content).toContain(`Dra. Lima tem ${expected[0].n} consulta`);
     expect(own.content).not.toContain('Dr. Souza');
 
     const admin = await ask(h, callers[DEMO_USERS.auroraAdmin], 'my appointments tomorrow', randomUUID());
