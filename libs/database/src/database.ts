@@ -22,7 +22,9 @@ export interface UserTxOptions {
   requestId?: string;
 }
 
-export type Queryable = Pick<pg.PoolClient, 'query'>;
+import type { Queryable } from './queryable.js';
+
+export type { Queryable };
 
 /** ISO 8601 in UTC, keeping Postgres' microseconds (keyset cursors must round-trip exactly). */
 export function timestamptzToIso(v: string): string {

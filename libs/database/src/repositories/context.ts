@@ -1,4 +1,4 @@
-import type { Queryable } from '../database.js';
+import type { Queryable } from '../queryable.js';
 
 export type MemberRole = 'admin' | 'professional' | 'receptionist';
 

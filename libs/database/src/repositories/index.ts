@@ -1,4 +1,4 @@
-import type { Queryable } from '../database.js';
+import type { Queryable } from '../queryable.js';
 import { AppointmentsRepository } from './appointments.repository.js';
 import { AuditRepository } from './audit.repository.js';
 import { ChatRepository } from './chat.repository.js';
