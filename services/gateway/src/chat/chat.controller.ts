@@ -8,7 +8,7 @@ import {
   ErrorCode,
 } from '@neonpro/contracts';
 import { childTrace, HealthRegistry } from '@neonpro/observability';
-import { PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
+import { PolicyRegistry } from '@neonpro/resilience';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { callerClaims } from '../auth/caller-claims.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
@@ -18,8 +18,8 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
-import { AGENT_POLICY } from '../resilience/gateway-policies.js';
 import { type AgentCallContext, AgentCallError, AgentClient } from './agent-client.service.js';
+import { agentErrorToProblem, callErrorToProblem, openAgentCall } from './agent-errors.js';
 import { wantsEventStream } from './content-negotiation.js';
 import { RunningChats } from './running-chats.service.js';
 import { SseWriter } from './sse-writer.js';
@@ -103,39 +103,17 @@ export class ChatController {
     }
   }
 
-  /**
-   * Starts an agent call under the `agent` policy (bulkhead, breaker, optional retry) and waits
-   * for its first event. Each attempt gets its own message id (from `attemptId`) so a cancel
-   * sent for a failed attempt can never hit the retry.
-   */
-  private async open(
+  private open(
     turn: Omit<AgentChatRequest, 'message_id'>,
     ctx: AgentCallContext,
     retry: boolean,
     attemptId: (attempt: number) => string,
   ): Promise<{ events: AsyncGenerator<AgentEvent>; first: AgentEvent; messageId: string }> {
-    let attempt = 0;
-    try {
-      return await this.policies.get(AGENT_POLICY).execute(
-        async (signal) => {
-          const messageId = attemptId(attempt++);
-          const events = this.agent.chat({ ...turn, message_id: messageId }, ctx);
-          try {
-            const r = await events.next();
-            if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
-            // The policy gave up on this attempt meanwhile: nobody will read the stream.
-            if (signal.aborted) throw new AgentCallError('timeout', 'The assistant did not answer in time.');
-            return { events, first: r.value, messageId };
-          } catch (err) {
-            await events.return(undefined);
-            throw err;
-          }
-        },
-        { retry },
-      );
-    } catch (err) {
-      throw this.callErrorToProblem(err);
-    }
+    return openAgentCall(this.agent, this.policies, turn, ctx, {
+      retry,
+      retryAfterS: this.config.AGENT_RETRY_AFTER_S,
+      attemptId,
+    });
   }
 
   private async next(events: AsyncGenerator<AgentEvent>): Promise<AgentEvent> {
@@ -200,50 +178,10 @@ export class ChatController {
   }
 
   private callErrorToProblem(err: unknown): ProblemException {
-    if (err instanceof ProblemException) return err;
-    if (err instanceof UpstreamUnavailableError) {
-      return new ProblemException(
-        503,
-        ErrorCode.UpstreamUnavailable,
-        err.reason === 'breaker_open'
-          ? 'The assistant is failing; calls are paused for a moment.'
-          : 'The assistant is at capacity; retry shortly.',
-        { retryAfter: err.retryAfterMs / 1000 },
-      );
-    }
-    if (err instanceof UpstreamTimeoutError) {
-      return new ProblemException(504, ErrorCode.AgentTimeout, 'The assistant did not answer in time.');
-    }
-    if (!(err instanceof AgentCallError)) throw err;
-    const retryAfter = this.config.AGENT_RETRY_AFTER_S;
-    switch (err.kind) {
-      case 'no_responders':
-      case 'disconnected':
-        return new ProblemException(503, ErrorCode.AgentUnavailable, err.message, { retryAfter });
-      case 'timeout':
-        return new ProblemException(504, ErrorCode.AgentTimeout, err.message);
-      case 'protocol':
-        return new ProblemException(502, ErrorCode.AgentFailed, err.message);
-    }
+    return callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
   }
 
   private agentErrorToProblem(event: Extract<AgentEvent, { type: 'error' }>): ProblemException {
-    const retryAfter = this.config.AGENT_RETRY_AFTER_S;
-    switch (event.code) {
-      case ErrorCode.AgentOverloaded:
-      case ErrorCode.ShuttingDown:
-        return new ProblemException(503, event.code, event.message, { retryAfter });
-      case ErrorCode.Cancelled:
-        return new ProblemException(409, event.code, event.message);
-      case ErrorCode.NotFound:
-        // e.g. a session_id that is not the caller's: absent, whatever the reason.
-        return new ProblemException(404, ErrorCode.NotFound, 'The chat session was not found.');
-      case ErrorCode.Unauthorized:
-        return new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
-      case ErrorCode.InvalidMessage:
-        return new ProblemException(502, ErrorCode.AgentFailed, 'The assistant rejected the request.');
-      default:
-        return new ProblemException(502, event.code, event.message);
-    }
+    return agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
   }
 }

@@ -8,15 +8,15 @@ import { PinoLogger } from 'nestjs-pino';
 import type { Namespace } from 'socket.io';
 import type { Authenticated } from '../auth/auth.types.js';
 import { callerClaimsOf } from '../auth/caller-claims.js';
-import { type AgentCallContext, AgentCallError, AgentClient } from '../chat/agent-client.service.js';
+import { type AgentCallContext, AgentClient } from '../chat/agent-client.service.js';
 import { ProblemException } from '../common/problem.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { toProblem } from '../healthcare/user-db.service.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
-import { AGENT_POLICY, POSTGRES_POLICY } from '../resilience/gateway-policies.js';
-import { agentErrorToProblem, callErrorToProblem } from './agent-errors.js';
+import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
+import { agentErrorToProblem, callErrorToProblem, openAgentCall } from '../chat/agent-errors.js';
 import { RealtimeRegistry } from './realtime-registry.service.js';
 import { type ChatSend, sessionRoom, SocketEvent } from './realtime.schema.js';
 
@@ -146,31 +146,15 @@ export class ChatRunService {
   }
 
   /** Same policy as REST (bulkhead, breaker, retry): retried only before anything was relayed. */
-  private async open(
+  private open(
     turn: Omit<AgentChatRequest, 'message_id'>,
     ctx: AgentCallContext,
   ): Promise<{ events: AsyncGenerator<AgentEvent>; first: AgentEvent; messageId: string }> {
-    try {
-      return await this.policies.get(AGENT_POLICY).execute(
-        async (signal) => {
-          const messageId = randomUUID();
-          const events = this.agent.chat({ ...turn, message_id: messageId }, ctx);
-          try {
-            const r = await events.next();
-            if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
-            if (signal.aborted) throw new AgentCallError('timeout', 'The assistant did not answer in time.');
-            return { events, first: r.value, messageId };
-          } catch (err) {
-            await events.return(undefined);
-            throw err;
-          }
-        },
-        // chat:send always carries client_message_id, so the agent can dedupe a resend.
-        { retry: true },
-      );
-    } catch (err) {
-      throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
-    }
+    // chat:send always carries client_message_id, so the agent can dedupe a resend.
+    return openAgentCall(this.agent, this.policies, turn, ctx, {
+      retry: true,
+      retryAfterS: this.config.AGENT_RETRY_AFTER_S,
+    });
   }
 
   private async relay(
