@@ -49,6 +49,20 @@ export async function createBenchStack() {
       });
       return (await r.json()).access_token;
     },
+    /** Bearer header for HTTP, and the claims header the gateway would send to an agent. */
+    async caller(email = 'admin@aurora.demo') {
+      const token = await stack.token(email);
+      const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+      const [member] = await stack.query('select clinic_id, role from public.clinic_members where user_id = $1', [
+        raw.sub,
+      ]);
+      const claims = { sub: raw.sub, email, clinic_id: member.clinic_id, role: member.role, raw };
+      return {
+        token,
+        headers: { authorization: `Bearer ${token}` },
+        natsHeaders: { 'x-neonpro-claims': JSON.stringify(claims) },
+      };
+    },
     async query(sql, args = []) {
       const c = new pg.Client({ connectionString: databaseUrl });
       await c.connect();

@@ -1,43 +1,29 @@
 // Scenario 2: chat round trip through gateway → NATS → agent, beside a raw NATS request-reply
 // of the same payload to the same agent. The difference in p50 is what the gateway adds.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setupAuth } from '../lib/auth.mjs';
-import { freePort, runLoad, startService, waitReady } from '../lib/procs.mjs';
+import { runLoad } from '../lib/procs.mjs';
+import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
 export const id = 2;
 export const title = 'Chat round trip, local model (REST JSON and SSE) vs raw NATS request-reply';
 
-export async function run({ duration, natsUrl, auth: given }) {
-  // A seeded database, the auth emulator and a token, unless the caller brings its own.
-  const owned = given ? undefined : await setupAuth();
-  const auth = given ?? owned;
-  const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  const env = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix, ...auth?.serviceEnv };
-  const agentPort = await freePort();
-  const gwPort = await freePort();
-  const agent = startService('agent', 'dist/services/ai-agent/src/main.js', {
-    ...env,
-    PORT: String(agentPort),
-    AGENT_CONCURRENCY: '64',
-    AGENT_QUEUE_MAX: '1024',
-  });
-  const gateway = startService('gateway', 'dist/services/gateway/src/main.js', {
-    ...env,
-    PORT: String(gwPort),
-    // One user sends everything here: the per-user ai tier would measure the limiter instead.
-    RATE_LIMIT_AI_LIMIT: '1000000',
-    ...auth?.gatewayEnv,
-  });
+export async function run({ duration, natsUrl }) {
+  const stack = await createBenchStack();
   try {
-    for (const [proc, port] of [
-      [agent, agentPort],
-      [gateway, gwPort],
-    ])
-      await waitReady(`http://127.0.0.1:${port}/health/ready`).catch((err) => {
-        throw new Error(`${err.message}; ${proc.name} said:\n${proc.out.slice(-2000)}`);
-      });
+    const prefix = `bench-${randomBytes(4).toString('hex')}`;
+    const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
+    await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
+      ...common,
+      LOG_LEVEL: 'warn',
+      AGENT_CONCURRENCY: '64',
+      AGENT_QUEUE_MAX: '1024',
+    });
+    // One user sends everything here: the per-user ai tier would measure the limiter instead.
+    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
+    const gwPort = new URL(gateway.url).port;
+    const auth = await stack.caller('recepcao@aurora.demo');
     const message = 'oi';
-    const headers = { 'content-type': 'application/json', ...(auth?.headers ?? {}) };
+    const headers = { 'content-type': 'application/json', ...auth.headers };
     const body = JSON.stringify({ message });
     const connections = 32;
     const url = `http://127.0.0.1:${gwPort}/v1/ai/chat`;
@@ -62,7 +48,7 @@ export async function run({ duration, natsUrl, auth: given }) {
       const raw = await runLoad('nats-load.mjs', {
         url: natsUrl,
         subject: `${prefix}.agent.chat`,
-        headers: auth?.natsHeaders ?? {},
+        headers: auth.natsHeaders,
         payload: { pattern: 'agent.chat', data: { session_id: randomUUID(), message_id: randomUUID(), message } },
         connections,
         duration,
@@ -91,7 +77,6 @@ export async function run({ duration, natsUrl, auth: given }) {
       notes: `${duration}s per run; agent concurrency 64; message "${message}". autocannon reports whole milliseconds.`,
     };
   } finally {
-    await Promise.all([gateway.stop(), agent.stop()]);
-    await owned?.close();
+    await stack.close();
   }
 }

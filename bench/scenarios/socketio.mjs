@@ -8,15 +8,11 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { startAuthEmulator } from '../../tools/auth-emulator/emulator.mjs';
-import { freePort, ROOT, startService, waitReady } from '../lib/procs.mjs';
-import { spawnSync } from 'node:child_process';
+import { ROOT } from '../lib/procs.mjs';
+import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
 export const id = 3;
 export const title = 'Socket.IO: N authenticated sockets, M chatting (connect time, RSS per socket, tokens/s)';
-
-const PG = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function rssKiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -25,50 +21,27 @@ function rssKiB(pid) {
 
 export async function run({ duration, natsUrl, sockets, chats = 50 }) {
   const sizes = sockets ?? [1000, 5000, 10000];
-  const prefix = `bench-sio-${randomBytes(4).toString('hex')}`;
-  const dbName = prefix.replace(/-/g, '_');
-  const admin = new pg.Client({ connectionString: PG });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const dbUrl = PG.replace(/\/[^/]*$/, `/${dbName}`);
-  for (const cli of ['migrate', 'seed']) {
-    const r = spawnSync(process.execPath, [join(ROOT, `dist/libs/database/src/cli/${cli}.js`)], {
-      env: { ...process.env, DATABASE_URL: dbUrl },
-      stdio: 'inherit',
-    });
-    if (r.status !== 0) throw new Error(`${cli} failed`);
-  }
-  const emu = await startAuthEmulator({ port: 0, databaseUrl: dbUrl });
-  const env = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix, DATABASE_URL: dbUrl, SUPABASE_URL: emu.url };
-  const agentPort = await freePort();
-  const gwPort = await freePort();
-  const agent = startService('agent', 'dist/services/ai-agent/src/main.js', {
-    ...env,
-    PORT: String(agentPort),
-    AGENT_CONCURRENCY: '64',
-    AGENT_QUEUE_MAX: '1024',
-  });
-  const gateway = startService('gateway', 'dist/services/gateway/src/main.js', {
-    ...env,
-    PORT: String(gwPort),
-    SOCKET_MAX_CONNECTIONS: '100000',
-    SOCKET_CONNECT_RATE_LIMIT: '1000000',
-    RATE_LIMIT_AI_LIMIT: '1000000',
-  });
+  const stack = await createBenchStack();
   const rows = [];
   const ratios = [];
   let extra =
     '| sockets | connected | connect s | gateway RSS before MiB | after MiB | KiB per socket | chatting | tokens/s | answers | answer p50 ms | answer p99 ms | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n';
   try {
-    await waitReady(`http://127.0.0.1:${agentPort}/health/ready`);
-    await waitReady(`http://127.0.0.1:${gwPort}/health/ready`);
-    const r = await fetch(`${emu.url}/auth/v1/token?grant_type=password`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', apikey: 'bench' },
-      body: JSON.stringify({ email: 'admin@aurora.demo', password: process.env.DEMO_PASSWORD || 'neonpro-demo' }),
+    const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: `bench-sio-${randomBytes(4).toString('hex')}` };
+    await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
+      ...common,
+      LOG_LEVEL: 'warn',
+      AGENT_CONCURRENCY: '64',
+      AGENT_QUEUE_MAX: '1024',
     });
-    const { access_token: token } = await r.json();
+    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
+      ...NO_REFUSALS,
+      ...common,
+      SOCKET_MAX_CONNECTIONS: '100000',
+      SOCKET_CONNECT_RATE_LIMIT: '1000000',
+    });
+    const gwPort = new URL(gateway.url).port;
+    const token = await stack.token('admin@aurora.demo');
     for (const n of sizes) {
       const before = rssKiB(gateway.child.pid);
       const load = fork(
@@ -102,12 +75,7 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
       ratios.push({ label: `${n} sockets: chat:token events/s delivered`, value: res.tokensPerSec });
     }
   } finally {
-    await Promise.all([gateway.stop(), agent.stop()]);
-    await emu.close();
-    const a = new pg.Client({ connectionString: PG });
-    await a.connect();
-    await a.query(`drop database if exists ${dbName} with (force)`);
-    await a.end();
+    await stack.close();
   }
   return {
     rows,
