@@ -2,3 +2,4 @@ export * from './load-config.js';
 export * from './env.schema.js';
 export * from './gateway-config.schema.js';
 export * from './agent-config.schema.js';
+export * from './env-json-schema.js';
