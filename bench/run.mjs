@@ -32,7 +32,7 @@ const duration = Number(values.duration);
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 const m = machineInfo();
-let md = `\n## Run of ${m.date}\n\nMachine: ${m.nproc} CPU (${m.cpu}), ${m.memGiB} GiB RAM, Node ${m.node}. Load generators run as separate processes on the same machine.\n`;
+let md = `\n## Run of ${m.date}\n\nMachine: ${m.nproc} CPU (${m.cpu}), ${m.memGiB} GiB RAM, Node ${m.node}; load average at start ${m.load}. Load generators run as separate processes on the same machine.\n`;
 
 for (const s of SCENARIOS) {
   if (only && !only.has(s.id)) continue;
@@ -58,6 +58,8 @@ for (const s of SCENARIOS) {
     process.exitCode = 1;
   }
 }
+
+md += `\nLoad average at the end: ${machineInfo().load}.\n`;
 
 if (!values['no-write']) {
   const file = join(ROOT, 'docs/benchmarks.md');

@@ -1,4 +1,4 @@
-import { cpus, freemem, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
 
 export function machineInfo() {
   return {
@@ -8,5 +8,8 @@ export function machineInfo() {
     memGiB: (totalmem() / 2 ** 30).toFixed(1),
     freeGiB: (freemem() / 2 ** 30).toFixed(1),
     node: process.version,
+    load: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }

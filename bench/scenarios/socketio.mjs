@@ -25,7 +25,7 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
   const rows = [];
   const ratios = [];
   let extra =
-    '| sockets | connected | connect s | gateway RSS before MiB | after MiB | KiB per socket | chatting | tokens/s | answers | answer p50 ms | answer p99 ms | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+    '| sockets | connected | connect s | gateway RSS idle MiB | with sockets MiB | KiB per socket | after chatting MiB | chatting | tokens/s | answers | answer p50 ms | answer p99 ms | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
   try {
     const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: `bench-sio-${randomBytes(4).toString('hex')}` };
     await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
@@ -34,15 +34,17 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
       AGENT_CONCURRENCY: '64',
       AGENT_QUEUE_MAX: '1024',
     });
-    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
-      ...NO_REFUSALS,
-      ...common,
-      SOCKET_MAX_CONNECTIONS: '100000',
-      SOCKET_CONNECT_RATE_LIMIT: '1000000',
-    });
-    const gwPort = new URL(gateway.url).port;
     const token = await stack.token('admin@aurora.demo');
     for (const n of sizes) {
+      // A fresh gateway per size, so memory kept from a previous size is not counted.
+      const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
+        ...NO_REFUSALS,
+        ...common,
+        SOCKET_MAX_CONNECTIONS: '100000',
+        SOCKET_CONNECT_RATE_LIMIT: '1000000',
+      });
+      const gwPort = new URL(gateway.url).port;
+      await new Promise((r) => setTimeout(r, 1000));
       const before = rssKiB(gateway.child.pid);
       const load = fork(
         join(ROOT, 'bench/load/socketio-load.mjs'),
@@ -52,13 +54,16 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
       let out = '';
       load.stdout.on('data', (b) => (out += b));
       const [{ connected }] = await once(load, 'message');
+      await new Promise((r) => setTimeout(r, 1000));
       const after = rssKiB(gateway.child.pid);
       load.send('go');
       const [code] = await once(load, 'exit');
       if (code !== 0) throw new Error(`socketio-load exited ${code}`);
       const res = JSON.parse(out.trim().split('\n').at(-1));
+      const afterChat = rssKiB(gateway.child.pid);
+      await stack.stop(gateway);
       const perSocket = connected ? (after - before) / connected : NaN;
-      extra += `| ${n} | ${res.connected} | ${(res.connectMs / 1000).toFixed(2)} | ${(before / 1024).toFixed(0)} | ${(after / 1024).toFixed(0)} | ${perSocket.toFixed(1)} | ${Math.min(chats, n)} | ${res.tokensPerSec.toFixed(0)} | ${res.answers} | ${res.answerP50?.toFixed(1)} | ${res.answerP99?.toFixed(1)} | ${res.connectErrors + res.sendErrors} ${JSON.stringify(res.errorCodes)} |\n`;
+      extra += `| ${n} | ${res.connected} | ${(res.connectMs / 1000).toFixed(2)} | ${(before / 1024).toFixed(0)} | ${(after / 1024).toFixed(0)} | ${perSocket.toFixed(1)} | ${(afterChat / 1024).toFixed(0)} | ${Math.min(chats, n)} | ${res.tokensPerSec.toFixed(0)} | ${res.answers} | ${res.answerP50?.toFixed(1)} | ${res.answerP99?.toFixed(1)} | ${res.connectErrors + res.sendErrors} ${JSON.stringify(res.errorCodes)} |\n`;
       rows.push({
         label: `${n} sockets, ${Math.min(chats, n)} chatting: chat:send → chat:done`,
         rps: res.answers / duration,
@@ -71,6 +76,11 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
         errors: res.sendErrors,
       });
       ratios.push({ label: `${n} sockets: gateway RSS per socket (KiB)`, value: perSocket });
+      ratios.push({
+        label: `${n} sockets: gateway RSS with them connected (MB)`,
+        value: (after * 1024) / 1e6,
+        target: n === 10000 ? '< 600 MB' : '',
+      });
       ratios.push({ label: `${n} sockets: time to connect all (s)`, value: res.connectMs / 1000 });
       ratios.push({ label: `${n} sockets: chat:token events/s delivered`, value: res.tokensPerSec });
     }
@@ -81,6 +91,6 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
     rows,
     ratios,
     extra,
-    notes: `One gateway replica (in-memory adapter), one agent replica (local model), one user token for every socket; ${duration}s of chatting per size; the load generator is a separate process on the same machine.`,
+    notes: `A fresh gateway replica per size (in-memory adapter; its connection-state recovery keeps every broadcast packet for SOCKET_RECOVERY_WINDOW_MS, which is what grows while chatting), one agent replica (local model), one user token for every socket; ${duration}s of chatting per size; the load generator is a separate process on the same machine.`,
   };
 }
