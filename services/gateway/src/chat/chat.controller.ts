@@ -232,6 +232,8 @@ export class ChatController {
     switch (event.code) {
       case ErrorCode.AgentOverloaded:
       case ErrorCode.ShuttingDown:
+      // The agent's database is down (a Postgres restart): retryable like an overload.
+      case ErrorCode.UpstreamUnavailable:
         return new ProblemException(503, event.code, event.message, { retryAfter });
       case ErrorCode.Cancelled:
         return new ProblemException(409, event.code, event.message);

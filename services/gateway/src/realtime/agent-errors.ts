@@ -40,6 +40,7 @@ export function agentErrorToProblem(
   switch (event.code) {
     case ErrorCode.AgentOverloaded:
     case ErrorCode.ShuttingDown:
+    case ErrorCode.UpstreamUnavailable:
       return new ProblemException(503, event.code, event.message, { retryAfter: retryAfterS });
     case ErrorCode.Cancelled:
       return new ProblemException(409, event.code, event.message);
