@@ -117,6 +117,9 @@ describe('drill: Redis down', () => {
       end: 'chat:done',
     });
 
+    // A socket already connected to the fail-closed gateway when Redis dies.
+    const early = openSocket(closed.url, tokens.closed);
+    expect(await connectOutcome(early.socket)).toEqual({ connected: true });
     const pids = [open.child.pid, closed.child.pid];
     const errorsBefore = await metric(open, 'gateway_rate_limit_store_errors_total');
     await redis.stop();
@@ -141,6 +144,16 @@ describe('drill: Redis down', () => {
     expect(await socketChat(closed, tokens.closed)).toEqual({
       connect: { connected: false, code: 'upstream_unavailable' },
     });
+
+    const refusedSend = (await early.socket
+      .timeout(SOCKET_BOUND_MS)
+      .emitWithAck('chat:send', { message: 'oi', client_message_id: `drill-${randomUUID()}` })) as {
+      ok: boolean;
+      error?: { code: string };
+    };
+    expect(refusedSend).toMatchObject({ ok: false, error: { code: 'upstream_unavailable' } });
+    expect(early.socket.connected).toBe(true);
+    early.socket.disconnect();
 
     await redis.start();
     await waitFor(async () => (await ready(closed)) === 200, 'the fail-closed gateway to be ready again', 30_000);
