@@ -39,7 +39,8 @@ describe('drill: soak under mixed load', () => {
   });
 
   it('keeps serving with no 5xx; reports RSS and event-loop lag', async () => {
-    const durationMs = scaled(8_000, 600_000);
+    // SOAK_MS shortens (or lengthens) the soak, e.g. for a quick full-mode pass of the other drills.
+    const durationMs = Number(process.env.SOAK_MS ?? scaled(8_000, 600_000));
     const start = {
       rss: await gauge(gateway, 'process_resident_memory_bytes'),
       lag: await gauge(gateway, 'nodejs_eventloop_lag_p99_seconds'),
