@@ -36,7 +36,9 @@ describe('database: a connection lost while checked out', () => {
     }
     expect(isDatabaseUnavailable(failure)).toBe(true);
     // The broken client was dropped: the next transaction gets a healthy one.
-    await expect(db.withService(async (_r, tx) => (await tx.query('select 1 as one')).rows[0])).resolves.toEqual({
+    await expect(
+      db.withService(async (_r, tx) => (await tx.query<{ one: number }>('select 1 as one')).rows[0]),
+    ).resolves.toEqual({
       one: 1,
     });
   });

@@ -232,8 +232,7 @@ export class ChatController {
     switch (event.code) {
       case ErrorCode.AgentOverloaded:
       case ErrorCode.ShuttingDown:
-      // The agent's database is down (a Postgres restart): retryable like an overload.
-      case ErrorCode.UpstreamUnavailable:
+      case ErrorCode.UpstreamUnavailable: // the agent's database is down: retryable like an overload
         return new ProblemException(503, event.code, event.message, { retryAfter });
       case ErrorCode.Cancelled:
         return new ProblemException(409, event.code, event.message);
