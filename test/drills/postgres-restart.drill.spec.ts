@@ -64,13 +64,6 @@ describe('drill: Postgres restarted under traffic', () => {
   });
 
   afterAll(async () => {
-    console.log(
-      'DEBUG',
-      gateway.running,
-      agent.running,
-      gateway.output.join('').slice(-3000),
-      agent.output.join('').slice(-3000),
-    );
     stopTraffic = true;
     await traffic;
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
