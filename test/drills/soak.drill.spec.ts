@@ -69,12 +69,24 @@ describe('drill: soak under mixed load', () => {
           counts[res.status] = (counts[res.status] ?? 0) + 1;
         }
       };
-      await Promise.all(Array.from({ length: 8 }, (_, i) => worker(i)));
+      // The same gauges under load, early and late (the idle start/finish readings say little about lag).
+      const sample = async (atMs: number): Promise<{ rss: number; lag: number }> => {
+        await new Promise((res) => setTimeout(res, atMs));
+        return {
+          rss: await gauge(gateway, 'process_resident_memory_bytes'),
+          lag: await gauge(gateway, 'nodejs_eventloop_lag_p99_seconds'),
+        };
+      };
+      const [underLoadEarly, underLoadLate] = await Promise.all([
+        sample(Math.min(2000, durationMs / 4)),
+        sample(Math.max(0, durationMs - 2000)),
+        ...Array.from({ length: 8 }, (_, i) => worker(i)),
+      ]);
       const finish = {
         rss: await gauge(gateway, 'process_resident_memory_bytes'),
         lag: await gauge(gateway, 'nodejs_eventloop_lag_p99_seconds'),
       };
-      const report = { durationMs, counts, start, finish };
+      const report = { durationMs, counts, start, underLoadEarly, underLoadLate, finish };
       mkdirSync('test-results', { recursive: true });
       writeFileSync('test-results/soak.json', JSON.stringify(report, null, 2));
       console.log(`soak: ${JSON.stringify(report)}`);
