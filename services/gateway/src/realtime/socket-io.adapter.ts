@@ -49,12 +49,7 @@ export class GatewayIoAdapter extends IoAdapter {
     });
     if (c.REDIS_URL) {
       this.redis ??= failFastPublishing(
-        new Redis(c.REDIS_URL, {
-          retryStrategy: (times) => Math.min(200 * times, 2000),
-          // A command caught by a dropped connection fails at the next failed reconnect instead
-          // of waiting for Redis to return (the stream poller then simply polls again).
-          maxRetriesPerRequest: 1,
-        }),
+        new Redis(c.REDIS_URL, { retryStrategy: (times) => Math.min(200 * times, 5000) }),
       );
       // Without a listener ioredis logs every failed reconnect as an unhandled error.
       this.redis.on('error', () => undefined);
