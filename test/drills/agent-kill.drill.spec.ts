@@ -9,6 +9,8 @@ import {
   createAuthFixture,
   DEMO_USERS,
 } from '@neonpro/testing';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { UNLIMITED } from './drill-mode.js';
 
 /** Drill: an agent is killed with SIGKILL while it streams an answer. */
@@ -41,11 +43,32 @@ describe('drill: agent killed mid-stream', () => {
     return Number(/^agent_inflight(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
   };
 
+  /** Rows of one turn, read as the superuser (RLS does not hide anything from the check). */
+  const turnRows = async (sessionId: string, clientMessageId: string): Promise<{ role: string; content: string }[]> => {
+    const client = new pg.Client({ connectionString: fx.env.DATABASE_URL });
+    await client.connect();
+    try {
+      const r = await client.query<{ role: string; content: string }>(
+        'select role, content from public.chat_messages where session_id = $1 and client_message_id = $2 order by role',
+        [sessionId, clientMessageId],
+      );
+      return r.rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  // The stream dies before `done` (which would carry the session id), so the client picks the
+  // session id itself: the retry must name the same session and client_message_id.
+  const sessionId = randomUUID();
+  const clientMessageId = `drill-kill-${randomUUID()}`;
+  const turn = { message: 'por favor uma resposta comprida para eu acompanhar o fluxo', session_id: sessionId };
+
   it('the client gets an error event, the gateway survives and the other replica keeps serving', async () => {
     const response = await fetch(`${gateway.url}/v1/ai/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization },
-      body: JSON.stringify({ message: 'por favor uma resposta comprida para eu acompanhar o fluxo' }),
+      body: JSON.stringify({ ...turn, client_message_id: clientMessageId }),
     });
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -71,5 +94,35 @@ describe('drill: agent killed mid-stream', () => {
       body: JSON.stringify({ message: 'oi' }),
     });
     expect(next.status).toBe(200);
+  });
+
+  it('the client retries the same message and gets the answer; the turn is persisted exactly once', async () => {
+    // Nothing of the turn's answer was stored by the killed replica.
+    expect((await turnRows(sessionId, clientMessageId)).map((r) => r.role)).toEqual(['user']);
+
+    const send = async (): Promise<{ status: number; body: { session_id?: string; content?: string } }> => {
+      const r = await fetch(`${gateway.url}/v1/ai/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ ...turn, client_message_id: clientMessageId }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: r.status, body: (await r.json()) as { session_id?: string; content?: string } };
+    };
+    const retried = await send();
+    expect(retried.status).toBe(200);
+    expect(retried.body.session_id).toBe(sessionId);
+    expect(retried.body.content).toEqual(expect.any(String));
+
+    const rows = await turnRows(sessionId, clientMessageId);
+    expect(rows.map((r) => r.role)).toEqual(['assistant', 'user']);
+    expect(rows.find((r) => r.role === 'assistant')?.content).toBe(retried.body.content);
+
+    // A second retry (e.g. the client never saw the first answer) replays it: still one row each.
+    const again = await send();
+    expect(again.status).toBe(200);
+    expect(again.body.content).toBe(retried.body.content);
+    expect((await turnRows(sessionId, clientMessageId)).map((r) => r.role)).toEqual(['assistant', 'user']);
+    expect(gateway.running).toBe(true);
   });
 });

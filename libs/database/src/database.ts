@@ -57,6 +57,9 @@ export class Database {
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
+    // Nor a checked-out one between two queries (Postgres restarting): pg emits 'error' on the
+    // client then, with no listener but ours. Its next query fails instead, and the pool drops it.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /** Runs `fn` in one transaction as role `authenticated` with the caller's claims. */

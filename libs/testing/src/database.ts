@@ -13,9 +13,17 @@ export interface TestDatabase {
 }
 
 /** A fresh database with every migration applied (and the demo seed when asked), owned by one test file. */
-export async function createTestDatabase(opts: { seed?: boolean; demoPassword?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  opts: {
+    seed?: boolean;
+    demoPassword?: string;
+    /** Another server's admin URL, e.g. a private Postgres a drill restarts. */
+    adminUrl?: string;
+  } = {},
+): Promise<TestDatabase> {
+  const adminUrl = opts.adminUrl ?? DATABASE_ADMIN_URL;
   const name = `neonpro_test_${randomBytes(6).toString('hex')}`;
-  const url = new URL(DATABASE_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
   const db = new Database({ url: url.toString(), poolMax: 1, statementTimeoutMs: 0 });
@@ -30,7 +38,7 @@ export async function createTestDatabase(opts: { seed?: boolean; demoPassword?: 
     url: url.toString(),
     name,
     drop: async () => {
-      const admin = new pg.Client({ connectionString: DATABASE_ADMIN_URL });
+      const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
       try {
         await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);

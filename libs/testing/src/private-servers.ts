@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
@@ -40,12 +40,23 @@ abstract class ProcessServer implements PrivateServer {
     );
   }
 
+  /** Asks the server to shut down (SIGTERM by default). */
+  protected terminate(child: ChildProcess): void {
+    child.kill('SIGTERM');
+  }
+
+  /** Last resort when `terminate` did not work in time. */
+  protected forceKill(child: ChildProcess): void {
+    child.kill('SIGKILL');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await once(child, 'exit');
+    const exited = once(child, 'exit');
+    this.terminate(child);
+    const t = setTimeout(() => this.forceKill(child), 10000);
+    await exited;
     clearTimeout(t);
     await waitFor(async () => !(await canConnect(this.port)), `port ${this.port} to close`, 10000);
   }
@@ -139,6 +150,38 @@ class PostgresServer extends ProcessServer {
       return false;
     }
   }
+  /** The postmaster's pid: under runuser it is not our child, so signals go to it directly. */
+  private postmasterPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private signalPostmaster(child: ChildProcess, signal: NodeJS.Signals): void {
+    const pid = this.postmasterPid();
+    try {
+      if (pid) process.kill(pid, signal);
+      else child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  // SIGINT is Postgres' fast shutdown (open sessions are ended), i.e. what a restart does; SIGTERM
+  // would be a smart shutdown that waits for every pooled client to leave.
+  protected override terminate(child: ChildProcess): void {
+    this.signalPostmaster(child, 'SIGINT');
+  }
+
+  // SIGQUIT is the immediate shutdown; SIGKILL on runuser alone would orphan the postmaster.
+  protected override forceKill(child: ChildProcess): void {
+    this.signalPostmaster(child, 'SIGQUIT');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  }
+
   protected spawnServer(): ChildProcess {
     const [cmd, args] = asPostgres(join(pgBinDir(), 'postgres'), [
       '-D',

@@ -4,6 +4,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import type { ModelProvider } from '@neonpro/config';
 import type { AgentCallerClaims, AgentChatRequest, AgentEvent } from '@neonpro/contracts';
 import { ErrorCode } from '@neonpro/contracts';
+import { isDatabaseUnavailable } from '@neonpro/database';
 import { Pseudonymizer } from '@neonpro/privacy';
 import { circuitBreaker, ConsecutiveBreaker, type CircuitBreakerPolicy, handleWhen } from 'cockatiel';
 import { PinoLogger } from 'nestjs-pino';
@@ -206,6 +207,14 @@ export class ChatService {
           } else if (err instanceof SessionNotFoundError) {
             outcome = 'not_found';
             subscriber.next({ type: 'error', code: ErrorCode.NotFound, message: 'Chat session not found.' });
+          } else if (isDatabaseUnavailable(err)) {
+            // An outage, not a bad answer: the gateway turns it into a 503 the client may retry.
+            outcome = 'database_unavailable';
+            subscriber.next({
+              type: 'error',
+              code: ErrorCode.UpstreamUnavailable,
+              message: 'The database is unavailable; retry shortly.',
+            });
           } else {
             outcome = 'error';
             // Only the error's class: messages of provider or database errors may carry personal data.

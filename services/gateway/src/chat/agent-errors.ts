@@ -42,6 +42,7 @@ export function agentErrorToProblem(
   switch (event.code) {
     case ErrorCode.AgentOverloaded:
     case ErrorCode.ShuttingDown:
+    case ErrorCode.UpstreamUnavailable: // the agent's database is down: retryable like an overload
       return new ProblemException(503, event.code, event.message, { retryAfter: retryAfterS });
     case ErrorCode.Cancelled:
       return new ProblemException(409, event.code, event.message);

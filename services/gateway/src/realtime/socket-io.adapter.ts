@@ -48,7 +48,9 @@ export class GatewayIoAdapter extends IoAdapter {
         : {}),
     });
     if (c.REDIS_URL) {
-      this.redis ??= new Redis(c.REDIS_URL, { retryStrategy: (times) => Math.min(200 * times, 5000) });
+      this.redis ??= failFastPublishing(
+        new Redis(c.REDIS_URL, { retryStrategy: (times) => Math.min(200 * times, 5000) }),
+      );
       // Without a listener ioredis logs every failed reconnect as an unhandled error.
       this.redis.on('error', () => undefined);
       server.adapter(
@@ -71,4 +73,17 @@ export class GatewayIoAdapter extends IoAdapter {
     if (this.redis.status !== 'ready') return this.redis.disconnect();
     await this.redis.quit().catch(() => this.redis?.disconnect());
   }
+}
+
+/**
+ * While Redis is down, publishing (XADD) fails at once instead of waiting in the offline queue:
+ * the adapter then delivers the broadcast to this replica's sockets only, so a chat streamed by
+ * this replica keeps flowing to its own sockets rather than hanging until Redis is back. The
+ * blocking XREAD poller keeps the offline queue, so it waits rather than spinning.
+ */
+function failFastPublishing(redis: Redis): Redis {
+  const xadd = redis.xadd.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+  (redis as unknown as { xadd: (...args: unknown[]) => Promise<unknown> }).xadd = (...args) =>
+    redis.status === 'ready' ? xadd(...args) : Promise.reject(new Error('Redis is unavailable'));
+  return redis;
 }

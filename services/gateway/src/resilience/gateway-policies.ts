@@ -1,4 +1,5 @@
 import type { FactoryProvider } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@neonpro/database';
 import { HealthRegistry, METRICS_REGISTRY } from '@neonpro/observability';
 import { PolicyRegistry, type PolicySettings } from '@neonpro/resilience';
 import { PinoLogger } from 'nestjs-pino';
@@ -34,15 +35,9 @@ export function isAgentFailure(err: unknown): boolean {
   return err instanceof AgentCallError && err.kind !== 'protocol';
 }
 
-const PG_TRANSIENT_CODES = /^(08|53|57P0|58)/; // connection, resources, shutdown, system errors
-const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
-
 /** Postgres unreachable or overloaded; constraint violations and bad queries are not outages. */
 export function isPostgresFailure(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (PG_TRANSIENT_CODES.test(code) || NET_CODES.has(code))) return true;
-  return /Connection terminated|timeout exceeded when trying to connect/i.test(err.message);
+  return isDatabaseUnavailable(err);
 }
 
 /** Supabase Auth down: network errors, retryable fetch errors, or 5xx; wrong passwords are not. */
