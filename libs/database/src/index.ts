@@ -4,3 +4,4 @@ export * from './cpf.js';
 export * from './pagination.js';
 export * from './migrate.js';
 export * from './repositories/index.js';
+export * from './database-lifecycle.js';

@@ -13,8 +13,7 @@ import { CONVERSATION_STORE, type ConversationStore } from './conversation/conve
 import { CLINIC_DATA_PORT, type ClinicDataPort } from './tools/clinic-data.port.js';
 import { RunRegistry } from './chat/run-registry.service.js';
 import { AgentLifecycle } from './lifecycle/agent-lifecycle.service.js';
-import { AgentDatabaseLifecycle } from './persistence/agent-database-lifecycle.service.js';
-import { Database } from '@neonpro/database';
+import { Database, DatabaseLifecycle } from '@neonpro/database';
 import { AGENT_NATS_SERVER } from './nats/agent-nats.tokens.js';
 import type { AgentNatsServer } from './nats/agent-nats.server.js';
 
@@ -74,7 +73,7 @@ export class AgentModule {
         AgentMetrics,
         ChatService,
         AgentLifecycle,
-        ...(ports.database ? [{ provide: Database, useValue: ports.database }, AgentDatabaseLifecycle] : []),
+        ...(ports.database ? [{ provide: Database, useValue: ports.database }, DatabaseLifecycle] : []),
       ],
     };
   }

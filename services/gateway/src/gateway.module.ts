@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from './rate-limit/throttler.js';
+import { DatabaseLifecycle } from '@neonpro/database';
 import { httpLoggerParams, OpsModule } from '@neonpro/observability';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -15,7 +16,7 @@ import { ChatController } from './chat/chat.controller.js';
 import { RunningChats } from './chat/running-chats.service.js';
 import { SessionsController } from './chat/sessions.controller.js';
 import { ProblemFilter } from './common/problem.filter.js';
-import { DatabaseLifecycle, databaseProvider } from './database/database.providers.js';
+import { databaseProvider } from './database/database.providers.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from './gateway.config.js';
 import { AppointmentsController } from './healthcare/appointments.controller.js';
 import { AuditController } from './healthcare/audit.controller.js';

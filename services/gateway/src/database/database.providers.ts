@@ -1,6 +1,5 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import { Database } from '@neonpro/database';
-import { HealthRegistry } from '@neonpro/observability';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 
 export const databaseProvider: Provider = {
@@ -14,26 +13,3 @@ export const databaseProvider: Provider = {
       applicationName: `gateway-${config.instanceId}`,
     }),
 };
-
-/** Postgres readiness check and pool shutdown (after HTTP has drained). */
-@Injectable()
-export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(Database) private readonly db: Database,
-    private readonly health: HealthRegistry,
-  ) {}
-
-  onModuleInit(): void {
-    this.health.register({
-      name: 'postgres',
-      check: async () => {
-        await this.db.ping();
-        return { ok: true, details: { pool_total: this.db.pool.totalCount, pool_waiting: this.db.pool.waitingCount } };
-      },
-    });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.db.close();
-  }
-}

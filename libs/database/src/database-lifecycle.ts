@@ -1,10 +1,13 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Database } from '@neonpro/database';
 import { HealthRegistry } from '@neonpro/observability';
+import { Database } from './database.js';
 
-/** Postgres readiness check, and closing the pool once the runs have drained. */
+/**
+ * For a Nest app that provides `Database`: a `postgres` readiness check, and closing the pool at
+ * shutdown (after HTTP and in-flight work have drained).
+ */
 @Injectable()
-export class AgentDatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
+export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(Database) private readonly db: Database,
     private readonly health: HealthRegistry,
