@@ -2,10 +2,12 @@ import type { Principal, VerifiedClaims } from '@neonpro/auth';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by JwtAuthGuard. */
+    /** Set by PrincipalResolverGuard or JwtAuthGuard. */
     principal?: Principal;
-    /** The raw verified access-token claims (forwarded to the database and, later, the agent). */
+    /** The raw verified access-token claims (forwarded to the database and the agent). */
     claims?: VerifiedClaims;
+    /** Why the bearer token was refused, so protected routes rethrow it instead of verifying again. */
+    authError?: Error;
   }
 }
 

@@ -14,6 +14,7 @@ export class JwtAuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     // Already authenticated by the global PrincipalResolverGuard.
     if (req.principal && req.claims) return true;
+    if (req.authError !== undefined) throw req.authError;
     const { principal, claims } = await this.authenticator.authenticate(bearerToken(req.headers.authorization));
     req.principal = principal;
     req.claims = claims;

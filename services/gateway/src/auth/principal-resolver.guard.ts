@@ -25,8 +25,9 @@ export class PrincipalResolverGuard implements CanActivate {
       const { principal, claims } = await this.authenticator.authenticate(token);
       req.principal = principal;
       req.claims = claims;
-    } catch {
-      // Left to JwtAuthGuard on protected routes.
+    } catch (err) {
+      // Reported by JwtAuthGuard on protected routes only.
+      if (err instanceof Error) req.authError = err;
     } finally {
       recordTiming(req, 'auth', performance.now() - started);
     }
