@@ -66,7 +66,6 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
   private running = 0;
   private wakeSlot?: () => void;
   private readonly cancelled = new Map<string, number>();
-  private readonly active = new Map<string, () => void>();
   private connected = false;
 
   constructor(private readonly opts: JetStreamAgentServerOptions) {
@@ -154,12 +153,17 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
         for await (const m of this.batch) {
           this.running++;
           this.opts.onSlots?.(this.running);
-          void this.handleRun(m).finally(() => {
-            this.running--;
-            this.opts.onSlots?.(this.running);
-            this.wakeSlot?.();
-            this.wakeSlot = undefined;
-          });
+          void this.handleRun(m)
+            .catch((err: unknown) => {
+              // Typically the connection went away mid-run: the run is redelivered after the ack wait.
+              this.logger.warn?.(`run handling failed: ${err instanceof Error ? err.name : typeof err}`);
+            })
+            .finally(() => {
+              this.running--;
+              this.opts.onSlots?.(this.running);
+              this.wakeSlot?.();
+              this.wakeSlot = undefined;
+            });
         }
       } catch (err) {
         if (!this.accepting) return;
@@ -178,9 +182,13 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
     const now = Date.now();
     for (const [k, at] of this.cancelled) if (at < now - CANCEL_MEMORY_MS) this.cancelled.delete(k);
     this.cancelled.set(id, now);
-    this.active.get(id)?.();
     const handler = this.getHandlerByPattern(AGENT_PATTERNS.cancel);
-    if (handler) void handler(decoded.value, new JetStreamRunContext([undefined, 1, this.opts.bus.cancel]));
+    if (!handler) return;
+    // Nest's handler pipeline is lazy (interceptors): it runs when its result is subscribed to.
+    void Promise.resolve(handler(decoded.value, new JetStreamRunContext([undefined, 1, this.opts.bus.cancel]))).then(
+      (result) => this.transformToObservable(result).subscribe({ error: () => undefined }),
+      () => undefined,
+    );
   }
 
   private async handleRun(m: JsMsg): Promise<void> {
@@ -252,23 +260,21 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
       flushBytes: this.opts.tokenFlushBytes,
       // Core publishes keep the stream order; the terminal one waits for the stream's ack.
       publish: (e) => {
-        if (e.type === 'done' || e.type === 'error') stored = this.js!.publish(subject, agentWire.encodeEvent(e));
-        else nc.publish(subject, agentWire.encodeEvent(e));
+        if (e.type === 'done' || e.type === 'error') {
+          stored = this.js!.publish(subject, agentWire.encodeEvent(e));
+          stored.catch(() => undefined);
+        } else if (!nc.isClosed()) nc.publish(subject, agentWire.encodeEvent(e));
       },
     });
     const handler = this.getHandlerByPattern(AGENT_PATTERNS.chat);
     if (!handler) throw new Error('no handler for agent.runs.chat');
     const ctx = new JetStreamRunContext([m.headers, deliveries, m.subject]);
     await new Promise<void>((resolve) => {
-      let unsubscribe: (() => void) | undefined;
-      this.active.set(id, () => unsubscribe?.());
-      const finish = (): void => {
-        this.active.delete(id);
-        resolve();
-      };
+      const finish = (): void => resolve();
       Promise.resolve(handler(request, ctx))
         .then((result) => {
-          const sub = this.transformToObservable<AgentEvent>(result as AgentEvent).subscribe({
+          // The handler ends the run itself on cancel (RunRegistry), with a `cancelled` event.
+          this.transformToObservable<AgentEvent>(result as AgentEvent).subscribe({
             next: (e) => sequencer.push(e),
             error: () => {
               sequencer.push({
@@ -288,7 +294,6 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
               finish();
             },
           });
-          unsubscribe = () => sub.unsubscribe();
         })
         .catch(() => {
           sequencer.push({ type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' });
