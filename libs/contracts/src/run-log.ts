@@ -8,7 +8,7 @@ const isTerminal = (e: RunEvent): boolean => e.type === 'done' || e.type === 'er
 /**
  * Follows one run's event log from the start (replaying what is stored, then live) until its
  * terminal event, through an ordered consumer; used to reattach and to resume after a crash.
- * Events that fail the contract are skipped (counted by the caller through `onInvalid`).
+ * Events that fail the contract go to `onInvalid` (which may throw to end the read) and are skipped.
  */
 export async function* followRunLog(
   js: JetStreamClient,

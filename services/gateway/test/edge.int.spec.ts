@@ -100,10 +100,10 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
           COMPRESSION_THRESHOLD_BYTES: '1024',
         }),
       ));
-      agent = new ScriptedAgent(nc, prefix);
+      agent = await ScriptedAgent.start(nc, prefix);
     });
 
-    afterAll(() => agent.stop());
+    afterAll(() => agent.destroy());
 
     const get = (path: string, ip: string, headers: Record<string, string> = {}) =>
       fetch(`${base}${path}`, { headers: { 'x-forwarded-for': ip, ...headers } });
@@ -435,7 +435,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         /gateway_policy_rejections_total\{[^}]*name="agent"[^}]*reason="breaker_open"[^}]*\} [1-9]/,
       );
 
-      const agent = new ScriptedAgent(nc, prefix);
+      const agent = await ScriptedAgent.start(nc, prefix);
       try {
         await waitFor(async () => (await chat()).status === 200, 'a half-open probe to succeed', 15000, 100);
         expect((await breaker()).state).toBe('closed');

@@ -83,7 +83,8 @@ export class AgentClient implements OnModuleInit {
     this.connected();
     const now = Date.now();
     let a = this.admission;
-    if (!a || now - a.at >= this.config.AGENT_ADMISSION_CACHE_MS) {
+    // "No agent" is never reused: the next chat asks again (a no-responders reply is immediate).
+    if (!a || !a.agents || now - a.at >= this.config.AGENT_ADMISSION_CACHE_MS) {
       this.admissionInFlight ??= this.readAdmission().finally(() => (this.admissionInFlight = undefined));
       a = await this.admissionInFlight;
       this.admission = a;
@@ -189,7 +190,10 @@ export class AgentClient implements OnModuleInit {
     try {
       const log = followRunLog(this.nats.js, this.bus, messageId, {
         signal: abort.signal,
-        onInvalid: () => this.metrics.natsRequests.inc({ outcome: 'protocol' }),
+        onInvalid: () => {
+          this.metrics.natsRequests.inc({ outcome: 'protocol' });
+          throw new AgentCallError('protocol', 'The assistant sent an invalid event.');
+        },
       });
       for await (const e of log) {
         arm();

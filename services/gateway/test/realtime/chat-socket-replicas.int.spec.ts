@@ -39,7 +39,7 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     };
     [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
     nc = await connect({ servers: NATS_URL });
-    agent = new ScriptedAgent(nc, prefix);
+    agent = await ScriptedAgent.start(nc, prefix);
     agent.behaviour = (req, _msg, reply) => {
       reply({ type: 'token', delta: 'um ' });
       held.set(req.message_id, (last) => {
@@ -53,7 +53,7 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
 
   afterAll(async () => {
     for (const c of clients) c.close();
-    agent?.stop();
+    await agent?.destroy();
     await Promise.all([a?.close(), b?.close()]);
     await nc?.drain();
     await auth?.close();
