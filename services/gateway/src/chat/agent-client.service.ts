@@ -168,6 +168,18 @@ export class AgentClient implements OnModuleInit {
     }
   }
 
+  /** Whether the run's log already ends with done or error (nothing left to cancel). */
+  async finished(messageId: string): Promise<boolean> {
+    try {
+      const jsm = await this.nats.jsm();
+      const m = await jsm.streams.getMessage(this.bus.eventsStream, { last_by_subj: this.bus.events(messageId) });
+      const decoded = m ? agentWire.decodeEvent(m.data) : undefined;
+      return decoded?.ok === true && (decoded.value.type === 'done' || decoded.value.type === 'error');
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * The run's events after `after` (0 = all), live, until `done` or `error`. Silence longer
    * than AGENT_TIMEOUT_MS ends it with a timeout (the caller cancels the run).

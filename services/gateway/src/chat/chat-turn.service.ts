@@ -124,7 +124,7 @@ export class ChatTurnService {
       const owner = await this.agent.owner(id);
       if (owner?.user_id === userId) messageId = id;
     }
-    if (!messageId) throw notFound('No running message with this id.');
+    if (!messageId || (await this.agent.finished(messageId))) throw notFound('No running message with this id.');
     try {
       this.agent.cancel(messageId);
     } catch (err) {

@@ -113,10 +113,10 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const base = { session_id: ack.session_id, message_id: ack.message_id };
     expect(events).toEqual([
       { event: 'chat:token', data: { ...base, delta: 'Olá ', seq: 1 } },
-      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'started' } },
-      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'succeeded' } },
-      { event: 'chat:token', data: { ...base, delta: 'mundo', seq: 2 } },
-      { event: 'chat:done', data: { ...base, content: 'Olá mundo' } },
+      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'started', seq: 2 } },
+      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'succeeded', seq: 3 } },
+      { event: 'chat:token', data: { ...base, delta: 'mundo', seq: 4 } },
+      { event: 'chat:done', data: { ...base, content: 'Olá mundo', seq: 5 } },
     ]);
     // The agent ran the turn as this user, in the session the ack named.
     const seen = agent.seen.at(-1)!;
@@ -211,7 +211,13 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const events = await owner.untilEnd(ack.message_id);
     expect(events.at(-1)).toEqual({
       event: 'chat:error',
-      data: { session_id: ack.session_id, message_id: ack.message_id, code: 'cancelled', message: expect.any(String) },
+      data: {
+        session_id: ack.session_id,
+        message_id: ack.message_id,
+        code: 'cancelled',
+        message: expect.any(String),
+        seq: expect.any(Number),
+      },
     });
     await waitFor(() => agent.cancels.includes(ack.message_id), 'agent.cancel published');
     // Finished: nothing left to cancel.

@@ -41,6 +41,8 @@ export class ScriptedAgent {
   behaviour: Behaviour = defaultBehaviour;
 
   private readonly subs: Subscription[] = [];
+  /** Runs whose log has no terminal event yet: a cancel ends them like a real agent does. */
+  private readonly open = new Map<string, (event: AgentEvent) => void>();
   private messages?: ConsumerMessages;
 
   private constructor(
@@ -65,7 +67,9 @@ export class ScriptedAgent {
       this.nc.subscribe(bus.cancel, {
         callback: (_e, m) => {
           const d = agentWire.decodeCancel(m.data);
-          if (d.ok) this.cancels.push(d.value.message_id);
+          if (!d.ok) return;
+          this.cancels.push(d.value.message_id);
+          this.open.get(d.value.message_id)?.({ type: 'error', code: 'cancelled', message: 'The run was cancelled.' });
         },
       }),
     );
@@ -96,8 +100,11 @@ export class ScriptedAgent {
     let seq = 0;
     const subject = this.bus.events(req.message_id);
     const reply = (ev: AgentEvent): void => {
+      if (!this.open.has(req.message_id)) return;
+      if (ev.type === 'done' || ev.type === 'error') this.open.delete(req.message_id);
       this.nc.publish(subject, agentWire.encodeEvent({ ...ev, seq: ++seq }));
     };
+    this.open.set(req.message_id, reply);
     const out = this.behaviour(req, run, reply);
     if (out === 'silent') return;
     if (out === 'stall-after-first') return reply({ type: 'token', delta: 'x' });
