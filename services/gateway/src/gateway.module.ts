@@ -13,6 +13,7 @@ import { MembershipService } from './auth/membership.service.js';
 import { SupabaseAuthService } from './auth/supabase-auth.service.js';
 import { AgentClient } from './chat/agent-client.service.js';
 import { ChatController } from './chat/chat.controller.js';
+import { ChatTurnService } from './chat/chat-turn.service.js';
 import { RunningChats } from './chat/running-chats.service.js';
 import { SessionsController } from './chat/sessions.controller.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -91,6 +92,7 @@ export class GatewayModule {
         SupabaseAuthService,
         UserDb,
         RunningChats,
+        ChatTurnService,
         RealtimeRegistry,
         ChatRunService,
         ChatGateway,
