@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -59,10 +60,13 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  // KEDA's CRD schema as published by @kubernetes-models/keda (generated from kedacore/keda's CRDs).
+  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
 };
 
 /**
- * Validates against the Kubernetes (and Prometheus Operator CRD) JSON schemas of
+ * Validates against the Kubernetes (and Prometheus Operator, KEDA CRD) JSON schemas of
  * kubernetes-models; throws naming the object. A kind without a validator is an error too.
  */
 export function validateObject(obj: K8sObject): void {
