@@ -187,8 +187,8 @@ export function policiesFor(objects: K8sObject[], labels: Labels): { name: strin
 }
 
 /**
- * Pods that a default deny covers but no policy admits: every covered pod needs an egress rule
- * (DNS at least), and a pod behind a Service needs an ingress rule. Empty = every pod can work.
+ * Pods that a default deny covers but no policy admits: every covered pod needs some admitting
+ * rule, and a pod behind a Service needs an ingress rule. Empty = every pod can work.
  */
 export function unadmittedPods(objects: K8sObject[]): string[] {
   const out: string[] = [];
@@ -201,12 +201,12 @@ export function unadmittedPods(objects: K8sObject[]): string[] {
     const id = `${w.kind}/${w.metadata.name}`;
     const types = (p: { spec: PolicySpec }) => p.spec.policyTypes ?? ['Ingress'];
     const egress = policies.some((p) => types(p).includes('Egress') && (p.spec.egress?.length ?? 0) > 0);
-    if (!egress) out.push(`${id}: covered by ${denies.map((d) => d.name).join(', ')}, no policy admits its egress`);
+    const ingress = policies.some((p) => (p.spec.ingress?.length ?? 0) > 0);
+    if (!egress && !ingress) out.push(`${id}: covered by ${denies.map((d) => d.name).join(', ')}, no policy admits it`);
     const backend = services.some((s) => {
       const sel = (s.spec as { selector?: Labels }).selector;
       return sel !== undefined && Object.keys(sel).length > 0 && selects(sel, labels);
     });
-    const ingress = policies.some((p) => (p.spec.ingress?.length ?? 0) > 0);
     if (backend && !ingress) out.push(`${id}: behind a Service, no policy admits ingress to it`);
   }
   return out;
