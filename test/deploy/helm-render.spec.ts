@@ -312,7 +312,7 @@ describe('exposure, config and policies', () => {
 describe('drain, migrations and hygiene values', () => {
   it('gives agents grace = drain + 15 s, a drain covering the longest run, and no preStop sleep', () => {
     const d = find(helmTemplate(chart), 'Deployment', 'neonpro-ai-agent');
-    const spec = podSpecOf(d)! as PodSpec;
+    const spec: PodSpec = podSpecOf(d)!;
     expect(spec.containers[0].lifecycle).toBeUndefined();
     expect(spec.terminationGracePeriodSeconds).toBe(360 + 15);
     expect(helmTemplateError(chart, { set: { 'agent.config.AGENT_DRAIN_TIMEOUT_MS': '20000' } })).toMatch(

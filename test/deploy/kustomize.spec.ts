@@ -278,10 +278,8 @@ describe('overlay differences', () => {
   it('prod ships the alerts and the dashboard generated from the chart (npm run chart:sync)', () => {
     for (const [file, text] of Object.entries(renderMonitoring())) {
       const committed = readFileSync(join(ROOT, 'k8s', 'components', 'prometheus', file), 'utf8');
-      expect([file, parseAllDocuments(committed).map((d) => d.toJS())]).toEqual([
-        file,
-        parseAllDocuments(text).map((d) => d.toJS()),
-      ]);
+      const docs = (yaml: string): unknown[] => parseAllDocuments(yaml).map((d) => d.toJS() as unknown);
+      expect([file, docs(committed)]).toEqual([file, docs(text)]);
     }
     expect(find(rendered.prod, 'ConfigMap', 'neonpro-dashboard').metadata.labels!.grafana_dashboard).toBe('1');
     expect(find(rendered.prod, 'PrometheusRule', 'neonpro-alerts')).toBeDefined();

@@ -39,9 +39,15 @@ function render(chart) {
     const text = execFileSync(
       helmBinary(),
       [
-        'template', 'neonpro', chart, '--namespace', 'neonpro',
-        '--show-only', `templates/${template}`,
-        '--api-versions', 'monitoring.coreos.com/v1/PrometheusRule',
+        'template',
+        'neonpro',
+        chart,
+        '--namespace',
+        'neonpro',
+        '--show-only',
+        `templates/${template}`,
+        '--api-versions',
+        'monitoring.coreos.com/v1/PrometheusRule',
       ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
