@@ -412,6 +412,18 @@ describe('drain, migrations and hygiene values', () => {
   });
 });
 
+describe('the CRD schema check itself', () => {
+  it('rejects a ScaledObject and a PrometheusRule the CRDs would refuse', () => {
+    const objects = helmTemplate(chart, { apiVersions: ALL_CRDS });
+    const so = structuredClone(find(objects, 'ScaledObject', 'neonpro-ai-agent'));
+    (so.spec as { minReplicaCount: unknown }).minReplicaCount = 'two';
+    expect(() => validateObject(so)).toThrow(/minReplicaCount/);
+    const rule = structuredClone(find(objects, 'PrometheusRule', 'neonpro-alerts'));
+    (rule.spec as { groups: unknown }).groups = 'alerts';
+    expect(() => validateObject(rule)).toThrow(/groups/);
+  });
+});
+
 describe('Chart.lock', () => {
   it('is in sync with Chart.yaml (helm checks the digest before fetching; a tampered one is refused)', () => {
     const run = (lock: string): string => {
