@@ -55,9 +55,15 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
         expect(find(objects, kind, name).metadata.namespace).toBe(NS[overlay]);
       }
     }
-    expect(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway').metadata.namespace).toBe(NS[overlay]);
-    const agentScaler = overlay === 'prod' ? 'ScaledObject' : 'HorizontalPodAutoscaler';
-    expect(find(objects, agentScaler, 'neonpro-ai-agent').metadata.namespace).toBe(NS[overlay]);
+    const scaler = overlay === 'prod' ? 'ScaledObject' : 'HorizontalPodAutoscaler';
+    expect(find(objects, scaler, 'neonpro-gateway').metadata.namespace).toBe(NS[overlay]);
+    expect(find(objects, scaler, 'neonpro-ai-agent').metadata.namespace).toBe(NS[overlay]);
+    // Never two autoscalers on one Deployment (KEDA refuses it; HPAs fight).
+    const targets = objects
+      .filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject')
+      .map((o) => (o.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name)
+      .sort();
+    expect(targets).toEqual(['neonpro-ai-agent', 'neonpro-gateway']);
     // Applied and waited on first (k8s/overlays/<env>/migrate), never alongside the Deployments.
     expect(objects.some((o) => o.kind === 'Job')).toBe(false);
     expect(find(migrate[overlay], 'Job', 'neonpro-db-migrate').metadata.namespace).toBe(NS[overlay]);
@@ -123,10 +129,25 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     expect(unadmittedPods([...objects, ...migrate[overlay]])).toEqual([]);
   });
 
-  it('scales the gateway on CPU, down at most one pod a minute after a long window', () => {
-    const gw = find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway');
-    expect(metricsOf(gw)).toEqual(['cpu']);
-    const { scaleDown } = (gw.spec as unknown as HpaSpec).behavior;
+  it('scales the gateway down at most one pod a minute after a long window (sockets per pod under KEDA)', () => {
+    let scaleDown: Behavior['scaleDown'];
+    if (overlay === 'prod') {
+      const so = find(objects, 'ScaledObject', 'neonpro-gateway').spec as {
+        advanced: { horizontalPodAutoscalerConfig: { behavior: Behavior } };
+        triggers: { type: string; metadata: Record<string, string> }[];
+      };
+      expect(so.triggers.map((t) => t.type)).toEqual(['prometheus', 'cpu']);
+      expect(so.triggers[0].metadata.query).toContain('socket_connections{namespace="neonpro"');
+      // Below the per-pod cap, so new pods exist before one refuses sockets.
+      expect(Number(so.triggers[0].metadata.threshold)).toBeLessThan(
+        Number(envByService(objects).gateway.SOCKET_MAX_CONNECTIONS),
+      );
+      scaleDown = so.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown;
+    } else {
+      const gw = find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway');
+      expect(metricsOf(gw)).toEqual(['cpu']);
+      scaleDown = (gw.spec as unknown as HpaSpec).behavior.scaleDown;
+    }
     expect(scaleDown.policies).toEqual([{ type: 'Pods', value: 1, periodSeconds: 60 }]);
     expect(scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
   });
