@@ -108,6 +108,13 @@ const gatewayConfigObject = z.object({
   BODY_LIMIT_BYTES: env.int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** Bound for in-flight requests and streams to finish on SIGTERM. */
   SHUTDOWN_TIMEOUT_MS: env.int(10000, 0, 300000),
+  /**
+   * Port of a separate listener serving only /metrics, so no Ingress rule for the API port can
+   * expose it. 0 (default, local runs) serves /metrics on PORT instead. The chart sets 9464.
+   */
+  METRICS_PORT: env.port(0),
+  /** Swagger UI and the OpenAPI document at /docs. Off in production unless set to true. */
+  DOCS_ENABLED: z.stringbool().optional(),
 
   // HTTP hygiene
   TRUST_PROXY: trustProxySchema,

@@ -478,7 +478,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       ).toMatchObject({ kind: 'redis', connected: false, fail_mode: 'open' });
     });
 
-    it('Redis unreachable, fail closed: 503 problem (never 500), not ready', async () => {
+    it('Redis unreachable, fail closed: 503 problem (never 500), still ready (Redis is shared)', async () => {
       const closedPort = await freePort();
       const { base } = await boot(
         gatewayEnv(uniquePrefix('edge-closed'), {
@@ -490,7 +490,11 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       await expectProblem(r, 503, 'upstream_unavailable');
       expect(r.headers.get('retry-after')).toBe('1');
       expect((await fetch(`${base}/health/live`)).status).toBe(200);
-      expect((await fetch(`${base}/health/ready`)).status).toBe(503);
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(
+        ((await ready.json()) as { checks: { rate_limit_store: { ok: boolean } } }).checks.rate_limit_store.ok,
+      ).toBe(false);
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
         /gateway_rate_limit_store_errors_total\{[^}]*fail_mode="closed"[^}]*\} 1/,
       );
