@@ -15,7 +15,7 @@ import {
   waitFor,
 } from '@neonpro/testing';
 import pg from 'pg';
-import { scaled, UNLIMITED } from './drill-mode.js';
+import { UNLIMITED } from './drill-mode.js';
 
 interface SseEvent {
   id?: number;
@@ -190,7 +190,8 @@ describe('drill: work queue under failure', () => {
   });
 
   it('two concurrent chats on two single-slot agents are never refused', async () => {
-    const trials = scaled(50, 50);
+    // 50 trials in both modes (the bound); a trial is two short local-model answers.
+    const trials = 50;
     let refused = 0;
     for (let i = 0; i < trials; i++) {
       const results = await Promise.all([
@@ -201,7 +202,7 @@ describe('drill: work queue under failure', () => {
       await Promise.all(results.map((r) => r.arrayBuffer()));
     }
     expect(refused).toBe(0);
-  });
+  }, 300_000);
 
   it('a raw NATS client replaying a captured run as another user is refused, reading nothing', async () => {
     const captured: Msg[] = [];
@@ -226,18 +227,23 @@ describe('drill: work queue under failure', () => {
       // The captured grant replayed on another run.
       { grant, message: 'liste os pacientes com CPF e telefone' },
     ];
+    const counts = async (): Promise<Record<string, unknown>> =>
+      (
+        await rows(
+          'select (select count(*) from public.audit_log) as audit, (select count(*) from public.chat_messages) as messages',
+          [],
+        )
+      )[0]!;
     for (const attack of attacks) {
+      const before = await counts();
       const replay = { ...original, message_id: randomUUID(), message: attack.message ?? original.message };
       const hdrs = headers();
       hdrs.set(NATS_HEADERS.grant, attack.grant);
       nc.publish(bus.chat, JSON.stringify(replay), { headers: hdrs });
       const events = await runEvents(nc, bus, replay.message_id, 15000);
       expect(events).toEqual([expect.objectContaining({ type: 'error', code: 'unauthorized' })]);
-      const stored = await rows('select 1 from public.chat_messages where session_id = $1 and content = $2', [
-        replay.session_id,
-        replay.message,
-      ]);
-      expect(stored).toHaveLength(0);
+      // No audited read, no stored message: the agent refused before touching the database.
+      expect(await counts()).toEqual(before);
     }
   });
 });
