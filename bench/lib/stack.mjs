@@ -49,19 +49,11 @@ export async function createBenchStack() {
       });
       return (await r.json()).access_token;
     },
-    /** Bearer header for HTTP, and the claims header the gateway would send to an agent. */
+    /** Bearer header for HTTP, and the user id a raw JetStream client signs run grants for. */
     async caller(email = 'admin@aurora.demo') {
       const token = await stack.token(email);
       const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
-      const [member] = await stack.query('select clinic_id, role from public.clinic_members where user_id = $1', [
-        raw.sub,
-      ]);
-      const claims = { sub: raw.sub, email, clinic_id: member.clinic_id, role: member.role, raw };
-      return {
-        token,
-        headers: { authorization: `Bearer ${token}` },
-        natsHeaders: { 'x-neonpro-claims': JSON.stringify(claims) },
-      };
+      return { token, userId: raw.sub, headers: { authorization: `Bearer ${token}` } };
     },
     async query(sql, args = []) {
       const c = new pg.Client({ connectionString: databaseUrl });
@@ -103,5 +95,6 @@ export const NO_REFUSALS = {
   RATE_LIMIT_AI_LIMIT: '100000000',
   RATE_LIMIT_DEFAULT_LIMIT: '100000000',
   RATE_LIMIT_AUTH_LIMIT: '100000000',
+  AGENT_QUEUE_MAX_PENDING: '1000000',
   LOG_LEVEL: 'warn',
 };
