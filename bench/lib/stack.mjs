@@ -1,5 +1,6 @@
 // A benchmark stack: a seeded database, the auth emulator and tokens, then services on demand.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, Proc, ROOT, startService, waitReady } from './procs.mjs';
@@ -37,10 +38,18 @@ export async function createBenchStack() {
   await waitReady(`${supabaseUrl}/auth/v1/.well-known/jwks.json`);
 
   const started = [emu];
+  const grantKeys = generateKeyPairSync('ed25519');
   const stack = {
     databaseUrl,
     supabaseUrl,
-    baseEnv: { DATABASE_URL: databaseUrl, SUPABASE_URL: supabaseUrl },
+    // Services run with NODE_ENV=production, which refuses the dev grant key: a fresh pair per run.
+    grantPrivateKey: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
+    baseEnv: {
+      DATABASE_URL: databaseUrl,
+      SUPABASE_URL: supabaseUrl,
+      AGENT_GRANT_PRIVATE_KEY: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
+      AGENT_GRANT_PUBLIC_KEY: JSON.stringify(grantKeys.publicKey.export({ format: 'jwk' })),
+    },
     async token(email = 'admin@aurora.demo') {
       const r = await fetch(`${supabaseUrl}/auth/v1/token?grant_type=password`, {
         method: 'POST',

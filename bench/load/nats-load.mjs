@@ -1,7 +1,7 @@
 // Raw JetStream round trip in its own process: the baseline for the chat round trip. Each call
-// queues a run exactly as the gateway does (owner event, run with a grant signed by the dev key)
+// queues a run exactly as the gateway does (owner event, run with a grant signed by the stack's key)
 // and follows the run's event log to its terminal event, with the shared codec.
-// argv[2]: {url, prefix, userId, message, connections, duration}.
+// argv[2]: {url, prefix, userId, grantKey, message, connections, duration}.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +15,7 @@ const cfg = JSON.parse(process.argv[2]);
 const nc = await connect({ servers: cfg.url });
 const js = jetstream(nc);
 const bus = c.agentBus(cfg.prefix);
-const key = await c.importGrantKey(c.DEV_RUN_GRANT_PRIVATE_JWK, 'sign');
+const key = await c.importGrantKey(cfg.grantKey, 'sign');
 const latencies = [];
 let errors = 0;
 const end = Date.now() + cfg.duration * 1000;

@@ -49,6 +49,7 @@ export async function run({ duration, natsUrl }) {
         url: natsUrl,
         prefix,
         userId: auth.userId,
+        grantKey: stack.grantPrivateKey,
         message,
         connections,
         duration,
