@@ -233,7 +233,7 @@ describe('drill: work queue under failure', () => {
           'select (select count(*) from public.audit_log) as audit, (select count(*) from public.chat_messages) as messages',
           [],
         )
-      )[0]!;
+      )[0];
     for (const attack of attacks) {
       const before = await counts();
       const replay = { ...original, message_id: randomUUID(), message: attack.message ?? original.message };
