@@ -9,7 +9,7 @@ export const AGENT_QUEUE_DEPTH_METRIC = 'agent_queue_depth';
 @Injectable()
 export class AgentMetrics {
   readonly inflight: Gauge;
-  /** Runs waiting for a slot: the per-pod metric the HPA scales on (prometheus-adapter). */
+  /** Runs waiting in the shared work queue, the same on every replica (prometheus-adapter takes it once). */
   readonly queueDepth: Gauge;
   readonly overloaded: Counter;
   readonly runs: Counter<'outcome'>;

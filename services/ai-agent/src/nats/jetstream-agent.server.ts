@@ -128,7 +128,7 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
     return this.connected && this.nc !== undefined && !this.nc.isClosed();
   }
 
-  /** Runs waiting in AGENT_RUNS for any replica (the consumer's pending count, as KEDA reads it). */
+  /** Runs waiting in AGENT_RUNS for any replica (the consumer's pending count; KEDA adds ack-pending). */
   async queueDepth(): Promise<number | undefined> {
     if (!this.consumer || !this.isConnected()) return undefined;
     const info = await this.consumer.info(false).catch(() => undefined);
