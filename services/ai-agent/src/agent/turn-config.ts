@@ -1,6 +1,3 @@
-// Initialises LangChain's async context, which carries the runnable config into the model.
-import '@langchain/core/context';
-import { ensureConfig } from '@langchain/core/runnables';
 import { z } from 'zod';
 import { actionProposalSchema } from '../tools/action-proposal.js';
 
@@ -26,8 +23,8 @@ export function turnConfigurable(turn: ClinicTurn): Record<string, unknown> {
   return { [CLINIC_TURN_KEY]: turn };
 }
 
-/** The current run's turn facts (LangChain keeps the runnable config in async context), if any. */
-export function currentClinicTurn(): ClinicTurn | undefined {
-  const parsed = clinicTurnSchema.safeParse(ensureConfig().configurable?.[CLINIC_TURN_KEY]);
+/** The turn facts in a runnable config, if it carries valid ones. */
+export function clinicTurnOf(configurable: Record<string, unknown> | undefined): ClinicTurn | undefined {
+  const parsed = clinicTurnSchema.safeParse(configurable?.[CLINIC_TURN_KEY]);
   return parsed.success ? parsed.data : undefined;
 }

@@ -29,7 +29,7 @@ const DAY_GROUPS: Record<Language, Record<string, string>> = {
  */
 export const MESSAGES = {
   pt: {
-    status: (s: StatusKey) => STATUS.pt[s],
+    status: (s: StatusKey): string => STATUS.pt[s],
     days: (spec: string) => spec.replace(/[a-z]{3}/g, (d) => DAY_GROUPS.pt[d] ?? d).replace('-', ' a '),
     askPatient: 'De qual paciente? Informe o nome, o CPF ou o telefone.',
     noPatient: (q: string) => `Não encontrei nenhum paciente para "${q}".`,
@@ -112,7 +112,7 @@ export const MESSAGES = {
     },
   },
   en: {
-    status: (s: StatusKey) => STATUS.en[s],
+    status: (s: StatusKey): string => STATUS.en[s],
     days: (spec: string) => spec.replace(/[a-z]{3}/g, (d) => DAY_GROUPS.en[d] ?? d).replace('-', '–'),
     askPatient: 'Which patient? Please give the name, CPF or phone.',
     noPatient: (q: string) => `I could not find any patient matching "${q}".`,
