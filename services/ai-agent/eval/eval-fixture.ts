@@ -75,9 +75,8 @@ export async function addEvalData(db: pg.Pool | pg.Client, tz: string): Promise<
   const ids = new Map<string, string>();
   for (const [i, name] of EVAL_PATIENTS.entries()) {
     const row = await db.query<{ id: string }>(
-      `insert into public.patients (clinic_id, full_name, cpf, phone, email)
-       values ($1, $2, $3, $4, $5) returning id`,
-      [clinic, name, String(70000000000 + i * 1013), `+55 11 97${String(100000 + i * 37).padStart(7, '0')}`, `eval${i}@aurora.example`],
+      `insert into public.patients (clinic_id, full_name, phone, email) values ($1, $2, $3, $4) returning id`,
+      [clinic, name, `+55 11 97${String(100000 + i * 37).padStart(7, '0')}`, `eval${i}@aurora.example`],
     );
     ids.set(name, row.rows[0].id);
   }

@@ -33,7 +33,7 @@ export function recordingPort(inner: ClinicDataPort, log: { method: string; para
 interface Row {
   id: string;
   status: string;
-  starts_at: Date;
+  starts_at: string;
   patient: string;
   professional: string;
   procedure: string;
@@ -70,7 +70,7 @@ export interface CaseResult {
 
 async function snapshot(ctx: EvalContext): Promise<Map<string, Row>> {
   const res = await ctx.db.query<Row>(
-    `select a.id, a.status, a.starts_at, p.full_name as patient, pr.full_name as professional, a.procedure,
+    `select a.id, a.status, extract(epoch from a.starts_at)::text as starts_at, p.full_name as patient, pr.full_name as professional, a.procedure,
             to_char(a.starts_at at time zone $2, 'YYYY-MM-DD') as local_date,
             to_char(a.starts_at at time zone $2, 'HH24:MI') as local_time
        from public.appointments a join public.patients p on p.id = a.patient_id
@@ -87,7 +87,7 @@ function diff(before: Map<string, Row>, after: Map<string, Row>): { action: stri
     const old = before.get(id);
     if (!old) out.push({ action: 'booked', row });
     else if (old.status !== row.status && row.status === 'cancelled') out.push({ action: 'cancelled', row });
-    else if (old.starts_at.getTime() !== row.starts_at.getTime()) out.push({ action: 'rescheduled', row });
+    else if (old.starts_at !== row.starts_at) out.push({ action: 'rescheduled', row });
     else if (old.status !== row.status) out.push({ action: `status:${row.status}`, row });
   }
   for (const id of before.keys()) if (!after.has(id)) out.push({ action: 'deleted', row: before.get(id) as Row });

@@ -161,7 +161,6 @@ const KW = {
     'team',
     'doctors',
     'clinic',
-    'quem',
   ],
 };
 
@@ -325,14 +324,35 @@ const NAME_STOP = new Set([
   'new',
   'nova',
   'novo',
+  'paciente',
+  'pacientes',
+  'patient',
+  'cliente',
+  'ultima',
+  'ultimo',
+  'proximo',
+  'este',
+  'deste',
+  'desta',
+  'neste',
+  'nesta',
+  'mes',
+  'month',
+  'consuta',
+  'consulat',
+  'agenda',
+  'visit',
+  'to',
+  'mas',
+  'but',
 ]);
 const NAME_PARTICLES = new Set(['de', 'da', 'do', 'dos', 'das']);
 
 function extractCpf(text: string): string | undefined {
-  return /(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)/.exec(text)?.[0];
+  return /(?<!\d)\d{3}[.\s]?\d{3}[.\s]?\d{3}[-\s]?\d{2}(?!\d)/.exec(text)?.[0];
 }
 
-const PRO_TITLE = /\b(?:dra?|doutora?|doctor|doc)\b\.?\s+([\p{L}]+)(?:\s+([\p{L}]+))?/iu;
+const PRO_TITLE = /\b(?:dra?|doutora?|doctor|doc|enf|enfermeira|enfermeiro)\b\.?\s+([\p{L}]+)(?:\s+([\p{L}]+))?/iu;
 
 function extractProfessional(text: string): string | undefined {
   const m = PRO_TITLE.exec(text);
@@ -343,7 +363,7 @@ function extractProfessional(text: string): string | undefined {
 }
 
 function isNameWord(word: string, allowLower: boolean): boolean {
-  const f = fold(word);
+  const f = fold(word).replace(/-feira$/, '');
   if (NAME_STOP.has(f) || f.length < 2 || !/^[\p{L}'-]+$/u.test(word)) return false;
   return allowLower || /^\p{Lu}/u.test(word);
 }
@@ -387,6 +407,12 @@ function extractPatientName(text: string, professional: string | undefined): str
     'reagende',
     'cancele',
     'desmarque',
+    'cancel',
+    'cancela',
+    'desmarca',
+    'reschedule',
+    'move',
+    'remarca',
   ]);
   const strong = new Set([
     'nome',
@@ -411,6 +437,8 @@ function extractPatientName(text: string, professional: string | undefined): str
     'chamados',
     'chamadas',
   ]);
+  // Staff who type all lower case ("consultas da maria silva") still name patients.
+  const noCapitals = !/\p{Lu}/u.test(text);
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const f = fold(words[i]);
@@ -420,12 +448,12 @@ function extractPatientName(text: string, professional: string | undefined): str
     const name: string[] = [];
     for (; j < words.length; j++) {
       const w = words[j];
-      if (isNameWord(w, strong.has(f))) name.push(w);
+      if (isNameWord(w, strong.has(f) || noCapitals)) name.push(w);
       else if (
         name.length > 0 &&
         NAME_PARTICLES.has(fold(w)) &&
         words[j + 1] &&
-        isNameWord(words[j + 1], strong.has(f))
+        isNameWord(words[j + 1], strong.has(f) || noCapitals)
       )
         name.push(w);
       else break;
@@ -558,6 +586,7 @@ const RESCHEDULE =
   /\b(remarcar|remarque|remarca|remarcacao|reagendar|reagende|reagenda|adiar|adie|antecipar|antecipe|transferir|transfira|mudar|mude|mova|reschedule|move|postpone|change)\b/;
 const INJECTION =
   /\b(ignore|ignora|ignorar|desconsidere|esqueca|forget|disregard)\b.*\b(instrucoes|instrucao|instructions?|regras|rules|prompt|sistema|system)\b|\b(todas as|todos os|all)\s+(consultas|agendamentos|pacientes|appointments|patients)\b.*\b(cancel|cancele|cancelar|apague|delete|remova)|\b(cancel|cancele|cancelar|apague|delete)\w*\s+(todas|todos|all|tudo|everything)\b/;
+const EXPLICIT_FREE = /\b(livres?|vagas?|disponive\w*|disponibilidade|free|available|availability|slots?)\b/;
 const GREETING =
   /^(oi|ola|bom dia|boa tarde|boa noite|hello|hi|hey|ajuda|help|menu|o que voce faz|what can you do|sim|s|nao|yes|no|ok|obrigad[oa]|thanks|thank you)\b/;
 const CLINIC_TOPICS: [NonNullable<Understanding['clinicTopics']>[number], RegExp][] = [
@@ -649,7 +678,9 @@ export function understand(text: string, today: string): Understanding {
   if (INJECTION.test(folded)) intent = 'injection';
   else if (reschedule) intent = 'reschedule';
   else if (cancelVerb) intent = 'cancel';
-  else if (hasAny(toks, KW.book) || /\bschedule (a|an)\b/.test(folded)) intent = 'book';
+  else if (hasAny(toks.filter((t) => !/^agendas?$/.test(t)), KW.book) || /\bschedule (a|an)\b/.test(folded))
+    intent = 'book';
+  else if (topics.some((t) => t !== 'professionals') && !EXPLICIT_FREE.test(folded)) intent = 'clinic_info';
   else if (slotsWords) intent = 'free_slots';
   else if (
     topics.some((t) => t !== 'professionals') ||
@@ -660,7 +691,6 @@ export function understand(text: string, today: string): Understanding {
   else if (cpf || phone || hasAny(toks, KW.patient)) intent = 'patient';
   else if (hasAny(toks, KW.clinic)) intent = 'clinic_info';
   else if (GREETING.test(folded) || folded.trim() === '') intent = 'help';
-  else if (dates.dateFrom && !patientQuery) intent = 'appointments';
   else intent = 'out_of_scope';
   return { ...base, intent, clinicTopics: intent === 'clinic_info' ? topics : undefined };
 }

@@ -24,7 +24,7 @@ export function listAppointmentsTool(deps: ToolDeps) {
         professionalId = r.found.id;
         professionalName = r.found.full_name;
       }
-      const limit = args.limit ?? 100;
+      const limit = args.limit ?? 200;
       const appointments = await deps.port.listAppointments(deps.ctx.caller, {
         from: zonedIso(args.date_from, '00:00', tz),
         to: zonedIso(addDays(to, 1), '00:00', tz),
