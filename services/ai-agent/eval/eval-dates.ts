@@ -34,7 +34,10 @@ export function resolveDate(token: string, today: string): string {
     const day = Number(m[1]);
     const options = [-1, 0, 1]
       .map((d) => `${monthStart(today, d).slice(0, 8)}${String(day).padStart(2, '0')}`)
-      .filter((d) => !Number.isNaN(new Date(`${d}T12:00:00Z`).getTime()) && new Date(`${d}T12:00:00Z`).toISOString().startsWith(d));
+      .filter(
+        (d) =>
+          !Number.isNaN(new Date(`${d}T12:00:00Z`).getTime()) && new Date(`${d}T12:00:00Z`).toISOString().startsWith(d),
+      );
     const dist = (d: string) => Math.abs(Date.parse(`${d}T12:00:00Z`) - Date.parse(`${today}T12:00:00Z`));
     return options.sort((a, b) => dist(a) - dist(b))[0];
   }

@@ -80,8 +80,8 @@ export async function addEvalData(db: pg.Pool | pg.Client, tz: string): Promise<
     );
     ids.set(name, row.rows[0].id);
   }
-  const lima = (await db.query<{ id: string }>("select id from public.professionals where full_name = 'Dra. Lima'")).rows[0]
-    .id;
+  const lima = (await db.query<{ id: string }>("select id from public.professionals where full_name = 'Dra. Lima'"))
+    .rows[0].id;
   const souza = (await db.query<{ id: string }>("select id from public.professionals where full_name = 'Dr. Souza'"))
     .rows[0].id;
   const at = (offset: number, time: string) =>

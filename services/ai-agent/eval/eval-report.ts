@@ -49,9 +49,12 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 /** The table per category and the total, as printed and as appended to docs/evals.md. */
 export function renderTable(s: EvalSummary): string {
   const rows = s.byCategory.map((c) => `| ${c.category} | ${c.passed}/${c.total} | ${pct(c.passed / c.total)} |`);
-  return ['| Category | Passed | Score |', '|---|---|---|', ...rows, `| **Total** | **${s.passed}/${s.total}** | **${pct(s.score)}** |`].join(
-    '\n',
-  );
+  return [
+    '| Category | Passed | Score |',
+    '|---|---|---|',
+    ...rows,
+    `| **Total** | **${s.passed}/${s.total}** | **${pct(s.score)}** |`,
+  ].join('\n');
 }
 
 export function renderFailures(results: CaseResult[]): string {

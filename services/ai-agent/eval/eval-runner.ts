@@ -9,11 +9,7 @@ import type { Fact, GoldenCase, GoldenTurn } from './golden-case.schema.js';
 
 /** Accents, case and punctuation do not matter when matching answers. */
 export function norm(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/\s+/g, ' ');
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ');
 }
 
 /** Records what reached the database port, to check the tools' key arguments. */
@@ -165,8 +161,7 @@ async function checkFact(ctx: EvalContext, fact: Fact, answer: string): Promise<
     );
     const times = [...answer.matchAll(/\b(\d{2}:\d{2})\b/g)].map((m) => m[1]);
     if (times.length === 0) fail.push('no free time listed');
-    for (const t of times)
-      if (busy.rows.some((b) => b.s <= t && t < b.e)) fail.push(`${t} is taken on ${date}`);
+    for (const t of times) if (busy.rows.some((b) => b.s <= t && t < b.e)) fail.push(`${t} is taken on ${date}`);
   }
   return fail;
 }
@@ -194,7 +189,10 @@ function checkArgs(ctx: EvalContext, turn: GoldenTurn, log: { method: string; pa
         (!la.professional || p.professionalId !== undefined) &&
         (!la.patient || p.patientId !== undefined),
     );
-    if (!ok) fail.push(`list_appointments args ${JSON.stringify(la)} not seen in ${JSON.stringify(calls('listAppointments'))}`);
+    if (!ok)
+      fail.push(
+        `list_appointments args ${JSON.stringify(la)} not seen in ${JSON.stringify(calls('listAppointments'))}`,
+      );
   }
   const sp = turn.args?.search_patients;
   if (sp && !calls('searchPatients').some((p) => norm(String(p.query)).includes(norm(sp.query))))
@@ -252,7 +250,9 @@ export async function runCase(ctx: EvalContext, c: GoldenCase, category: string)
     const changes = diff(before, after);
     const expected = turn.writes;
     if (changes.length !== expected.length)
-      failures.push(`writes ${JSON.stringify(changes.map((x) => `${x.action} ${x.row.patient}`))} ≠ ${expected.length} expected`);
+      failures.push(
+        `writes ${JSON.stringify(changes.map((x) => `${x.action} ${x.row.patient}`))} ≠ ${expected.length} expected`,
+      );
     for (const w of expected) {
       const hit = changes.find(
         (x) =>

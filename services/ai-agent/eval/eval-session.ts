@@ -41,10 +41,12 @@ export async function runGoldenSet(opts: EvalOptions): Promise<{ results: CaseRe
   }
   const parsed = loadConfig('ai-agent', agentConfigSchema, env);
   const config = { ...parsed, instanceId: 'eval' };
-  const model =
-    { local: 'neonpro-local', openai: config.OPENAI_MODEL, anthropic: config.ANTHROPIC_MODEL, ollama: config.OLLAMA_MODEL }[
-      opts.provider
-    ];
+  const model = {
+    local: 'neonpro-local',
+    openai: config.OPENAI_MODEL,
+    anthropic: config.ANTHROPIC_MODEL,
+    ollama: config.OLLAMA_MODEL,
+  }[opts.provider];
 
   let fx: AuthFixture | undefined;
   let db: Database | undefined;
@@ -52,12 +54,16 @@ export async function runGoldenSet(opts: EvalOptions): Promise<{ results: CaseRe
   try {
     fx = await createAuthFixture();
     pool = new pg.Pool({ connectionString: fx.db.url, max: 2 });
-    const tz = (await pool.query<{ timezone: string }>("select timezone from public.clinics where slug = 'aurora'")).rows[0]
-      .timezone;
+    const tz = (await pool.query<{ timezone: string }>("select timezone from public.clinics where slug = 'aurora'"))
+      .rows[0].timezone;
     await addEvalData(pool, tz);
     db = new Database({ url: fx.db.url, poolMax: 4 });
     const callers = {} as Record<'reception' | 'lima' | 'admin', AgentCallerClaims>;
-    const emails = { reception: DEMO_USERS.auroraReception, lima: DEMO_USERS.auroraLima, admin: DEMO_USERS.auroraAdmin };
+    const emails = {
+      reception: DEMO_USERS.auroraReception,
+      lima: DEMO_USERS.auroraLima,
+      admin: DEMO_USERS.auroraAdmin,
+    };
     for (const [who, email] of Object.entries(emails) as ['reception' | 'lima' | 'admin', string][]) {
       const token = await fx.token(email);
       const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;

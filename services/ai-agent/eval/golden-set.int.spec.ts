@@ -28,7 +28,9 @@ describe(`golden set (${provider}${loopback ? ', loopback server' : ''})`, () =>
       appendToDocs(
         join(repoRoot, 'docs', 'evals.md'),
         summary,
-        loopback ? 'Against the scripted loopback OpenAI-compatible server of libs/testing (proves the harness, not a model).' : '',
+        loopback
+          ? 'Against the scripted loopback OpenAI-compatible server of libs/testing (proves the harness, not a model).'
+          : '',
       );
   }, 900_000);
 

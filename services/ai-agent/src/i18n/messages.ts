@@ -13,8 +13,20 @@ export function weekdayName(lang: Language, date: string): string {
 }
 
 const STATUS = {
-  pt: { scheduled: 'agendada', confirmed: 'confirmada', completed: 'realizada', cancelled: 'cancelada', no_show: 'falta' },
-  en: { scheduled: 'scheduled', confirmed: 'confirmed', completed: 'completed', cancelled: 'cancelled', no_show: 'no-show' },
+  pt: {
+    scheduled: 'agendada',
+    confirmed: 'confirmada',
+    completed: 'realizada',
+    cancelled: 'cancelada',
+    no_show: 'falta',
+  },
+  en: {
+    scheduled: 'scheduled',
+    confirmed: 'confirmed',
+    completed: 'completed',
+    cancelled: 'cancelled',
+    no_show: 'no-show',
+  },
 } as const;
 export type StatusKey = keyof (typeof STATUS)['pt'];
 
@@ -173,7 +185,8 @@ export const MESSAGES = {
     appointmentGone: 'I could not find that appointment.',
     unknownProfessional: (name: string, list: string) =>
       `I could not find the professional "${name}". The clinic's professionals: ${list}.`,
-    notLinked: (list: string) => `Your user is not linked to one of the clinic's professionals. Professionals: ${list}.`,
+    notLinked: (list: string) =>
+      `Your user is not linked to one of the clinic's professionals. Professionals: ${list}.`,
     clinicName: (name: string) => `${name}`,
     hours: 'Opening hours',
     services: 'Services and procedures',
@@ -181,7 +194,8 @@ export const MESSAGES = {
     address: 'Address',
     outOfScope:
       'I am the clinic assistant and only help with patients, the schedule, free slots and clinic information. Can I help with any of that?',
-    injection: 'I do not follow instructions to ignore my rules. Schedule changes happen one at a time, with your confirmation.',
+    injection:
+      'I do not follow instructions to ignore my rules. Schedule changes happen one at a time, with your confirmation.',
     help: 'Hello! I am the clinic assistant. I can look up patients (name, CPF or phone), show the schedule for any day or period (also for one professional), free slots, the clinic hours and services, and book, reschedule or cancel appointments once you confirm.',
     exhausted: ' I could not complete this request; please rephrase it.',
     proposalSummary: {

@@ -167,7 +167,12 @@ describe('local clinic model: pt-BR and English prompts', () => {
       lastValueFrom(
         harness.service
           .stream(
-            { session_id: session, message_id: randomUUID(), message, ...(confirm ? { confirm: { proposal_id: confirm } } : {}) },
+            {
+              session_id: session,
+              message_id: randomUUID(),
+              message,
+              ...(confirm ? { confirm: { proposal_id: confirm } } : {}),
+            },
             caller,
           )
           .pipe(toArray()),

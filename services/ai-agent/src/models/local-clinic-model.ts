@@ -7,14 +7,7 @@ import {
   type BindToolsInput,
 } from '@langchain/core/language_models/chat_models';
 import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
-import {
-  AIMessage,
-  AIMessageChunk,
-  type BaseMessage,
-  isAIMessage,
-  isHumanMessage,
-  isToolMessage,
-} from '@langchain/core/messages';
+import { AIMessage, AIMessageChunk, type BaseMessage, isHumanMessage, isToolMessage } from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import type { Runnable, RunnableConfig } from '@langchain/core/runnables';
 import { type ClinicTurn, clinicTurnOf } from '../agent/turn-config.js';
@@ -152,16 +145,29 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   /** Decides the next step from the conversation so far: a tool call, or the final answer. */
   plan(messages: BaseMessage[], turn?: ClinicTurn): Plan {
     const today = turn?.today ?? localDate(new Date(), DEFAULT_TIMEZONE);
-    const humans = messages.flatMap((m, i) => (isHumanMessage(m) && typeof m.content === 'string' ? [i] : []));
+    const texts = messages.map((m) => (isHumanMessage(m) && typeof m.content === 'string' ? m.content : undefined));
+    const humans = texts.flatMap((t, i) => (t === undefined ? [] : [i]));
     const lastHuman = humans.at(-1) ?? -1;
-    const userText = lastHuman >= 0 ? String(messages[lastHuman].content) : '';
+    const userText = texts[lastHuman] ?? '';
     const results = this.resultsSince(messages, lastHuman);
     let u = understand(userText, today);
     // A follow-up that only adds details ("amanhã às 10h", "a Maria Silva") continues the previous request.
-    const previous = humans.length > 1 ? understand(String(messages[humans[humans.length - 2]].content), today) : undefined;
+    const previousText = humans.length > 1 ? texts[humans[humans.length - 2]] : undefined;
+    const previous = previousText !== undefined ? understand(previousText, today) : undefined;
     const pending = turn?.pending_proposal;
-    if (!pending && previous && u.intent === 'out_of_scope' && previous.intent !== 'out_of_scope' && previous.intent !== 'help')
-      u = { ...previous, ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)), intent: previous.intent, lang: previous.lang };
+    if (
+      !pending &&
+      previous &&
+      u.intent === 'out_of_scope' &&
+      previous.intent !== 'out_of_scope' &&
+      previous.intent !== 'help'
+    )
+      u = {
+        ...previous,
+        ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)),
+        intent: previous.intent,
+        lang: previous.lang,
+      };
     const m = MESSAGES[u.lang];
 
     if (pending) {
@@ -227,7 +233,13 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       if (!r) {
         const args: Record<string, unknown> =
           p.action === 'book'
-            ? { patient_id: p.patient_id, professional: u.professional ?? p.professional_id, date, time, procedure: p.procedure }
+            ? {
+                patient_id: p.patient_id,
+                professional: u.professional ?? p.professional_id,
+                date,
+                time,
+                procedure: p.procedure,
+              }
             : { appointment_id: p.appointment_id, date, time };
         return { call: { name: tool, args } };
       }
@@ -242,7 +254,8 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   private resultsSince(messages: BaseMessage[], from: number): Results {
     const out: { name: string; content: string }[] = [];
     for (const msg of messages.slice(from + 1))
-      if (isToolMessage(msg)) out.push({ name: msg.name ?? '', content: typeof msg.content === 'string' ? msg.content : '' });
+      if (isToolMessage(msg))
+        out.push({ name: msg.name ?? '', content: typeof msg.content === 'string' ? msg.content : '' });
     return new Results(out);
   }
 
@@ -318,8 +331,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const when = u.dateLabel ?? (from === to ? m.onDay(from) : m.range(from, to));
     const who = r.professional ?? '';
     const multiDay = from !== to;
-    if (list.length === 0)
-      return { text: m.noAppointments(u.status ? m.status(u.status) : '', who, when) };
+    if (list.length === 0) return { text: m.noAppointments(u.status ? m.status(u.status) : '', who, when) };
     // Without an explicit status filter, cancelled appointments are not "appointments someone has":
     // count the active ones and mention the cancelled ones apart.
     const active = u.status ? list : list.filter((a) => a.status !== 'cancelled');
@@ -327,8 +339,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const lines = (xs: AppointmentView[]): string => xs.map((a) => this.apptLine(m, a, multiDay, !who)).join('\n');
     let text: string;
     if (active.length === 0) text = m.noActive(who, when);
-    else
-      text = `${(u.past ? m.pastAppointments : m.appointments)(who, active.length, when)}\n${lines(active)}`;
+    else text = `${(u.past ? m.pastAppointments : m.appointments)(who, active.length, when)}\n${lines(active)}`;
     if (cancelled.length) text += `\n${m.cancelledApart(cancelled.length)}\n${lines(cancelled)}`;
     if (r.truncated) text += `\n${m.truncated}`;
     return { text };
@@ -348,7 +359,8 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return { call: { name: 'find_free_slots', args } };
     }
     if (isError(r)) return { text: this.explainError(u, r, m) };
-    const label = u.dateLabel && !u.dateLabel.includes('/') ? `${u.dateLabel} (${ddmm(date)})` : (u.dateLabel ?? m.onDay(date));
+    const label =
+      u.dateLabel && !u.dateLabel.includes('/') ? `${u.dateLabel} (${ddmm(date)})` : (u.dateLabel ?? m.onDay(date));
     if (r.slots.length === 0) return { text: m.noFreeSlots(r.professional.full_name, label) };
     return { text: m.freeSlots(r.professional.full_name, label, r.slots.map((s) => s.start).join(', ')) };
   }
@@ -474,7 +486,9 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   private explainError(u: Understanding, r: { error: string; professionals?: string[] }, m: Catalogue): string {
     const list = (r.professionals ?? []).join(', ');
     if (r.error === 'professional_not_found')
-      return u.professional === SELF_PROFESSIONAL ? m.notLinked(list) : m.unknownProfessional(u.professional ?? '', list);
+      return u.professional === SELF_PROFESSIONAL
+        ? m.notLinked(list)
+        : m.unknownProfessional(u.professional ?? '', list);
     if (r.error === 'in_the_past') return m.inThePast;
     if (r.error === 'patient_not_found') return m.patientGone;
     return m.appointmentGone;
@@ -490,12 +504,16 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
 
   private answerClinic(u: Understanding, r: ToolOutput<'clinic_info'>, m: Catalogue): string {
     if (!('name' in r)) return m.help;
-    const topics = u.clinicTopics?.length ? u.clinicTopics : (['hours', 'services', 'professionals', 'contact'] as const);
+    const topics = u.clinicTopics?.length
+      ? u.clinicTopics
+      : (['hours', 'services', 'professionals', 'contact'] as const);
     const lines = [r.name];
     if (topics.includes('hours'))
       lines.push(`${m.hours}: ${r.opening_hours.map((h) => `${m.days(h.days)} ${h.open}–${h.close}`).join('; ')}.`);
     if (topics.includes('services'))
-      lines.push(`${m.services}: ${r.procedures.map((p) => `${p.name} (${p.duration_minutes} ${m.minutes})`).join(', ')}.`);
+      lines.push(
+        `${m.services}: ${r.procedures.map((p) => `${p.name} (${p.duration_minutes} ${m.minutes})`).join(', ')}.`,
+      );
     if (topics.includes('professionals')) lines.push(`${m.professionals}: ${this.professionalNames(r.professionals)}.`);
     if (topics.includes('contact') && (r.address || r.phone))
       lines.push(`${m.address}: ${[r.address, r.phone].filter(Boolean).join(' · ')}.`);

@@ -547,7 +547,12 @@ export function extractDates(toks: string[], folded: string, today: string, lang
     };
   if (/mes passado|ultimo mes|last month|previous month/.test(folded)) {
     const from = monthStart(today, -1);
-    return { dateFrom: from, dateTo: addDays(monthStart(today, 0), -1), dateLabel: pt ? 'no mês passado' : 'last month', past: true };
+    return {
+      dateFrom: from,
+      dateTo: addDays(monthStart(today, 0), -1),
+      dateLabel: pt ? 'no mês passado' : 'last month',
+      past: true,
+    };
   }
   if (/mes que vem|proximo mes|next month/.test(folded))
     return {
@@ -556,8 +561,15 @@ export function extractDates(toks: string[], folded: string, today: string, lang
       dateLabel: pt ? 'no próximo mês' : 'next month',
     };
   if (/\b(este|esse|neste|nesse|deste|desse|do) mes\b|this month/.test(folded))
-    return { dateFrom: monthStart(today, 0), dateTo: addDays(monthStart(today, 1), -1), dateLabel: pt ? 'neste mês' : 'this month' };
-  if (/\b(esta|essa|nesta|nessa|desta|dessa|da|this)\s+(semana|week)\b/.test(folded) || hasAny(toks, ['semana', 'week']))
+    return {
+      dateFrom: monthStart(today, 0),
+      dateTo: addDays(monthStart(today, 1), -1),
+      dateLabel: pt ? 'neste mês' : 'this month',
+    };
+  if (
+    /\b(esta|essa|nesta|nessa|desta|dessa|da|this)\s+(semana|week)\b/.test(folded) ||
+    hasAny(toks, ['semana', 'week'])
+  )
     return { dateFrom: today, dateTo: addDays(monday, 6), dateLabel: pt ? 'nesta semana' : 'this week' };
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
@@ -565,7 +577,7 @@ export function extractDates(toks: string[], folded: string, today: string, lang
     if (!key) continue;
     const before = /passad[oa]|last|ultim[oa]/.test(`${toks[i - 1] ?? ''} ${toks[i + 1] ?? ''} ${toks[i + 2] ?? ''}`);
     const d = before
-      ? addDays(today, -(((dow - WEEKDAYS[key] + 7) % 7) || 7))
+      ? addDays(today, -((dow - WEEKDAYS[key] + 7) % 7 || 7))
       : addDays(today, (WEEKDAYS[key] - dow + 7) % 7);
     return single(d, pt ? `em ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
   }
@@ -594,8 +606,14 @@ const CLINIC_TOPICS: [NonNullable<Understanding['clinicTopics']>[number], RegExp
     'hours',
     /\b(horario de (funcionamento|atendimento)|funcionamento|abre|abrem|abertura|fecha|fecham|fechamento|aberta|abertos?|opening hours|hours|open|opens|close|closes|closing)\b/,
   ],
-  ['services', /\b(servicos?|procedimentos?|tratamentos?|oferece|oferecem|services?|procedures?|treatments?|offer|offers)\b/],
-  ['professionals', /\b(profissionais|profissional|equipe|especialidades?|medicos?|doutores|professionals|staff|team|doctors)\b/],
+  [
+    'services',
+    /\b(servicos?|procedimentos?|tratamentos?|oferece|oferecem|services?|procedures?|treatments?|offer|offers)\b/,
+  ],
+  [
+    'professionals',
+    /\b(profissionais|profissional|equipe|especialidades?|medicos?|doutores|professionals|staff|team|doctors)\b/,
+  ],
   ['contact', /\b(endereco|onde fica|localizacao|address|where is|telefone da clinica|clinic phone)\b/],
 ];
 
@@ -678,7 +696,13 @@ export function understand(text: string, today: string): Understanding {
   if (INJECTION.test(folded)) intent = 'injection';
   else if (reschedule) intent = 'reschedule';
   else if (cancelVerb) intent = 'cancel';
-  else if (hasAny(toks.filter((t) => !/^agendas?$/.test(t)), KW.book) || /\bschedule (a|an)\b/.test(folded))
+  else if (
+    hasAny(
+      toks.filter((t) => !/^agendas?$/.test(t)),
+      KW.book,
+    ) ||
+    /\bschedule (a|an)\b/.test(folded)
+  )
     intent = 'book';
   else if (topics.some((t) => t !== 'professionals') && !EXPLICIT_FREE.test(folded)) intent = 'clinic_info';
   else if (slotsWords) intent = 'free_slots';

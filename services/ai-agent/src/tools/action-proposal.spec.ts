@@ -1,4 +1,11 @@
-import { type ActionProposal, checkConfirmation, isBareNo, isBareYes, makeProposal, PROPOSAL_TTL_MS } from './action-proposal.js';
+import {
+  type ActionProposal,
+  checkConfirmation,
+  isBareNo,
+  isBareYes,
+  makeProposal,
+  PROPOSAL_TTL_MS,
+} from './action-proposal.js';
 
 // [text the user sent after a proposal, does it confirm?]
 const CONFIRMATIONS: [string, boolean][] = [
@@ -68,7 +75,9 @@ describe('checkConfirmation', () => {
 
   it('confirms the pending proposal on a bare yes or on its confirm id', () => {
     expect(checkConfirmation({ pending, message: 'sim', now }, 'cancel', pending.id)).toBeUndefined();
-    expect(checkConfirmation({ pending, confirmId: pending.id, message: 'Confirmar', now }, 'cancel', pending.id)).toBeUndefined();
+    expect(
+      checkConfirmation({ pending, confirmId: pending.id, message: 'Confirmar', now }, 'cancel', pending.id),
+    ).toBeUndefined();
   });
 
   it('refuses without a pending proposal, for another id or action, after expiry, or without a yes', () => {
@@ -85,9 +94,7 @@ describe('checkConfirmation', () => {
   });
 
   it('gives every proposal a fresh id, even for the same content', () => {
-    const draft = { ...pending } as Partial<ActionProposal>;
-    delete draft.id;
-    delete draft.expires_at;
-    expect(makeProposal(draft as Omit<ActionProposal, 'id' | 'expires_at'>, now).id).not.toBe(pending.id);
+    const { id: _id, expires_at: _expires, ...draft } = pending;
+    expect(makeProposal(draft, now).id).not.toBe(pending.id);
   });
 });

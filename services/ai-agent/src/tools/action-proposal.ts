@@ -121,10 +121,7 @@ export function isBareNo(message: string): boolean {
 }
 
 export type ConfirmationRefusal =
-  | 'no_pending_proposal'
-  | 'unknown_proposal'
-  | 'proposal_expired'
-  | 'confirmation_required';
+  'no_pending_proposal' | 'unknown_proposal' | 'proposal_expired' | 'confirmation_required';
 
 /**
  * Whether the current turn confirms `proposalId`: it must be the proposal shown by the previous

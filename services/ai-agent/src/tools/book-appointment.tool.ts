@@ -25,7 +25,9 @@ export function bookAppointmentTool(deps: ToolDeps) {
         });
         deps.cache.invalidateClinic(caller.clinic_id);
         if (result.status === 'booked')
-          return json(writeOutputSchema.parse({ status: 'booked', appointment: await deps.present(result.appointment) }));
+          return json(
+            writeOutputSchema.parse({ status: 'booked', appointment: await deps.present(result.appointment) }),
+          );
         return json(
           writeOutputSchema.parse({
             status: 'conflict',

@@ -19,7 +19,9 @@ export function cancelAppointmentTool(deps: ToolDeps) {
         });
         deps.cache.invalidateClinic(caller.clinic_id);
         if (result.status === 'not_found') return json(writeOutputSchema.parse(result));
-        return json(writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }));
+        return json(
+          writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }),
+        );
       }
       if (!args.appointment_id) return json({ error: 'missing_fields', required: ['appointment_id'] });
       const appointment = await deps.port.getAppointment(caller, args.appointment_id);

@@ -5,7 +5,9 @@ import { json, type ToolDeps } from './tool-context.js';
 import { clinicInfoOutputSchema } from './tool-output.schema.js';
 
 /** `{"mon-fri": "08:00-18:00"}` as a list the model (and the local one) can read. */
-export function openingHoursView(hours: Record<string, string> | undefined): { days: string; open: string; close: string }[] {
+export function openingHoursView(
+  hours: Record<string, string> | undefined,
+): { days: string; open: string; close: string }[] {
   return Object.entries(hours ?? {}).flatMap(([days, range]) => {
     const m = /^(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/.exec(range.trim());
     return m ? [{ days, open: m[1], close: m[2] }] : [];

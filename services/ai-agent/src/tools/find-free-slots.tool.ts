@@ -24,7 +24,10 @@ export function findFreeSlotsTool(deps: ToolDeps) {
           professional: { id: found.id, full_name: found.full_name },
           date,
           duration_minutes: duration,
-          slots: slots.map((s) => ({ start: localTime(new Date(s.starts_at), tz), end: localTime(new Date(s.ends_at), tz) })),
+          slots: slots.map((s) => ({
+            start: localTime(new Date(s.starts_at), tz),
+            end: localTime(new Date(s.ends_at), tz),
+          })),
         }),
       );
     },

@@ -25,9 +25,14 @@ export function rescheduleAppointmentTool(deps: ToolDeps) {
         if (result.status === 'not_found') return json(writeOutputSchema.parse(result));
         if (result.status === 'conflict')
           return json(
-            writeOutputSchema.parse({ status: 'conflict', conflicting: await Promise.all(result.conflicting.map(deps.present)) }),
+            writeOutputSchema.parse({
+              status: 'conflict',
+              conflicting: await Promise.all(result.conflicting.map(deps.present)),
+            }),
           );
-        return json(writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }));
+        return json(
+          writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }),
+        );
       }
       if (!args.appointment_id || !args.date || !args.time)
         return json({ error: 'missing_fields', required: ['appointment_id', 'date', 'time'] });

@@ -37,12 +37,14 @@ export interface ToolDeps {
   cache: ToolCache;
   now: () => Date;
   ctx: ToolRunContext;
-  clinicInfo(): Promise<ClinicInfo>;
-  timezone(): Promise<string>;
+  clinicInfo: () => Promise<ClinicInfo>;
+  timezone: () => Promise<string>;
   /** An appointment as the model sees it (local date and times); records the patient name for masking. */
-  present(a: Appointment): Promise<AppointmentView>;
+  present: (a: Appointment) => Promise<AppointmentView>;
   /** The professional named (id, "me" or a partial, typo-tolerant name), or the clinic's list when not found. */
-  professional(ref: string): Promise<{ found: Professional } | { notFound: { error: 'professional_not_found'; professionals: string[] } }>;
+  professional: (
+    ref: string,
+  ) => Promise<{ found: Professional } | { notFound: { error: 'professional_not_found'; professionals: string[] } }>;
 }
 
 export const json = (v: unknown): string => JSON.stringify(v);

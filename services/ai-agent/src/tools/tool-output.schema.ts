@@ -103,9 +103,7 @@ export const writeOutputSchema = z.union([
 ]);
 export type WriteOutput = z.infer<typeof writeOutputSchema>;
 
-export const openingHoursViewSchema = z.array(
-  z.object({ days: z.string(), open: z.string(), close: z.string() }),
-);
+export const openingHoursViewSchema = z.array(z.object({ days: z.string(), open: z.string(), close: z.string() }));
 
 export const clinicInfoOutputSchema = z.object({
   name: z.string(),

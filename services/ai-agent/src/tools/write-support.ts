@@ -1,4 +1,10 @@
-import { type ActionProposal, checkConfirmation, makeProposal, type ProposalAction, type ProposalDraft } from './action-proposal.js';
+import {
+  type ActionProposal,
+  checkConfirmation,
+  makeProposal,
+  type ProposalAction,
+  type ProposalDraft,
+} from './action-proposal.js';
 import { renderProposalSummary } from './proposal-summary.js';
 import type { ToolDeps } from './tool-context.js';
 import type { ProposalOutput, WriteOutput } from './tool-output.schema.js';
@@ -12,7 +18,7 @@ type DraftWithoutSummary<T> = T extends unknown ? Omit<T, 'summary'> : never;
 export async function propose(deps: ToolDeps, draft: DraftWithoutSummary<ProposalDraft>): Promise<ProposalOutput> {
   const tz = await deps.timezone();
   const summary = renderProposalSummary(draft, tz, deps.ctx.lang);
-  const proposal = makeProposal({ ...draft, summary } as ProposalDraft, deps.now());
+  const proposal = makeProposal({ ...draft, summary }, deps.now());
   deps.ctx.newProposal = proposal;
   return {
     status: 'confirmation_required',

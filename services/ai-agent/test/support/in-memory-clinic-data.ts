@@ -231,7 +231,8 @@ export class InMemoryClinicData implements ClinicDataPort {
     const c = this.clinic(caller);
     const a = c.appointments.find((x) => x.id === params.appointmentId);
     if (!a) return Promise.resolve({ status: 'not_found' });
-    if (a.starts_at === params.startsAt) return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
+    if (a.starts_at === params.startsAt)
+      return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
     if (a.status !== 'scheduled' && a.status !== 'confirmed')
       return Promise.resolve({ status: 'not_reschedulable', appointment: this.view(c, a) });
     const s = new Date(params.startsAt).getTime();
