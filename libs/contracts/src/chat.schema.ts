@@ -96,9 +96,24 @@ export const chatRequestBodySchema = z.strictObject({
 });
 export type ChatRequestBody = z.infer<typeof chatRequestBodySchema>;
 
+/** A write proposal as clients see it (SSE `proposal`, Socket.IO `chat:proposal`, JSON `proposal`). */
+export const chatProposalSchema = agentProposalEventSchema.omit({ type: true });
+export type ChatProposal = z.infer<typeof chatProposalSchema>;
+
+export function toChatProposal(event: AgentProposalEvent): ChatProposal {
+  return {
+    proposal_id: event.proposal_id,
+    action: event.action,
+    summary: event.summary,
+    expires_at: event.expires_at,
+  };
+}
+
 export const chatResponseSchema = z.strictObject({
   session_id: z.uuid(),
   message_id: z.uuid(),
   content: z.string(),
+  /** The write this answer asks to confirm, when there is one. */
+  proposal: chatProposalSchema.optional(),
 });
 export type ChatResponse = z.infer<typeof chatResponseSchema>;

@@ -3,9 +3,11 @@ import { Body, Controller, Inject, Post, Req, Res, UseGuards } from '@nestjs/com
 import {
   type AgentChatRequest,
   type AgentEvent,
+  type ChatProposal,
   type ChatRequestBody,
   chatRequestBodySchema,
   ErrorCode,
+  toChatProposal,
 } from '@neonpro/contracts';
 import { childTrace, HealthRegistry } from '@neonpro/observability';
 import { PolicyRegistry } from '@neonpro/resilience';
@@ -68,7 +70,12 @@ export class ChatController {
       // Wait for the first event before committing a status, so early failures are proper problems.
       const opened = await timed(req, 'upstream', () =>
         this.open(
-          { session_id: sessionId, message: body.message, client_message_id: body.client_message_id },
+          {
+            session_id: sessionId,
+            message: body.message,
+            client_message_id: body.client_message_id,
+            ...(body.confirm ? { confirm: body.confirm } : {}),
+          },
           ctx,
           // Safe to resend only when the agent can dedupe it (client_message_id), and only before
           // anything reached the client: a started stream is never retried.
@@ -89,12 +96,12 @@ export class ChatController {
       if (wantsEventStream(req.headers.accept)) {
         await this.relaySse(req, reply, events, first, sessionId, messageId);
       } else {
-        const content = await this.collect(events, first);
+        const { content, proposal } = await this.collect(events, first);
         void reply
           .status(200)
           .header('Cache-Control', 'no-store')
           .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime))
-          .send({ session_id: sessionId, message_id: messageId, content });
+          .send({ session_id: sessionId, message_id: messageId, content, ...(proposal ? { proposal } : {}) });
       }
     } finally {
       tracked.end();
@@ -126,10 +133,15 @@ export class ChatController {
     }
   }
 
-  private async collect(events: AsyncGenerator<AgentEvent>, first: AgentEvent): Promise<string> {
+  private async collect(
+    events: AsyncGenerator<AgentEvent>,
+    first: AgentEvent,
+  ): Promise<{ content: string; proposal?: ChatProposal }> {
     let event = first;
+    let proposal: ChatProposal | undefined;
     for (;;) {
-      if (event.type === 'done') return event.content;
+      if (event.type === 'proposal') proposal = toChatProposal(event);
+      if (event.type === 'done') return { content: event.content, proposal };
       if (event.type === 'error') throw this.agentErrorToProblem(event);
       event = await this.next(events);
     }
@@ -157,6 +169,9 @@ export class ChatController {
             break;
           case 'tool':
             sse.send('tool', { name: event.name, status: event.status });
+            break;
+          case 'proposal':
+            sse.send('proposal', toChatProposal(event));
             break;
           case 'done':
             sse.send('done', { session_id: sessionId, message_id: messageId, content: event.content });

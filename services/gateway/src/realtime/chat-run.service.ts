@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { type AgentChatRequest, type AgentEvent, ErrorCode } from '@neonpro/contracts';
+import { type AgentChatRequest, type AgentEvent, ErrorCode, toChatProposal } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
 import { HealthRegistry } from '@neonpro/observability';
 import { PolicyRegistry } from '@neonpro/resilience';
@@ -110,7 +110,12 @@ export class ChatRunService {
     let opened: Awaited<ReturnType<ChatRunService['open']>>;
     try {
       opened = await this.open(
-        { session_id: sessionId, message: input.message, client_message_id: input.client_message_id },
+        {
+          session_id: sessionId,
+          message: input.message,
+          client_message_id: input.client_message_id,
+          ...(input.confirm ? { confirm: input.confirm } : {}),
+        },
         ctx,
       );
     } catch (err) {
@@ -184,6 +189,9 @@ export class ChatRunService {
             break;
           case 'tool':
             this.emit(sessionId, SocketEvent.Tool, { ...base, name: event.name, status: event.status });
+            break;
+          case 'proposal':
+            this.emit(sessionId, SocketEvent.Proposal, { ...base, ...toChatProposal(event) });
             break;
           case 'done':
             this.emit(sessionId, SocketEvent.Done, { ...base, content: event.content });

@@ -1,4 +1,4 @@
-import { chatMessageTextSchema, clientMessageIdSchema } from '@neonpro/contracts';
+import { chatConfirmSchema, chatMessageTextSchema, clientMessageIdSchema } from '@neonpro/contracts';
 import { z } from 'zod';
 
 /** Socket.IO namespace and event names of the realtime chat (the public contract). */
@@ -11,6 +11,8 @@ export const SocketEvent = {
   Token: 'chat:token',
   Tool: 'chat:tool',
   Done: 'chat:done',
+  /** A write to confirm: the server's summary, shown as a card with Confirm and Cancel. */
+  Proposal: 'chat:proposal',
   Error: 'chat:error',
   Expired: 'session:expired',
 } as const;
@@ -19,6 +21,8 @@ export const chatSendSchema = z.strictObject({
   message: chatMessageTextSchema,
   session_id: z.uuid().optional(),
   client_message_id: clientMessageIdSchema,
+  /** The card's Confirm button: confirms the session's pending proposal, and only that one. */
+  confirm: chatConfirmSchema.optional(),
 });
 export type ChatSend = z.infer<typeof chatSendSchema>;
 
