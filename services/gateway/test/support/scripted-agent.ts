@@ -2,7 +2,7 @@ import { type Msg, type NatsConnection, type Subscription } from '@nats-io/trans
 import { AGENT_QUEUE_GROUP, type AgentEvent, agentChatRequestSchema, agentSubjects } from '@neonpro/contracts';
 
 export type Behaviour = (
-  req: { message: string; message_id: string; client_message_id?: string },
+  req: { message: string; message_id: string; client_message_id?: string; confirm?: { proposal_id: string } },
   msg: Msg,
   reply: (event: AgentEvent, last?: boolean) => void,
 ) => AgentEvent[] | 'silent' | 'stall-after-first';
