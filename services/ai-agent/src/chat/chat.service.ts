@@ -32,7 +32,7 @@ import { runWithRequestId } from '../persistence/request-context.js';
 import { AgentMetrics } from './agent-metrics.service.js';
 import { OverloadedError, RunLimiter } from './run-limiter.js';
 import { RunRegistry } from './run-registry.service.js';
-import { TurnContextBuilder } from './turn-context.builder.js';
+import { type TurnContext, TurnContextBuilder } from './turn-context.builder.js';
 
 /** Lets tests (and the provider-path suite) swap the chat model of a provider. */
 export const CHAT_MODEL_FACTORY = Symbol('CHAT_MODEL_FACTORY');
@@ -114,31 +114,12 @@ export class ChatService {
           subscriber.next({ type: 'done', message_id: request.message_id, content: begun.answer });
           return;
         }
-        const { ctx, tools, messages, turn, lang } = await this.turns.build(request, caller, turnKey, signal);
-        const runner = this.runnerFor(tools, ctx.patientNames, turnConfigurable(turn));
-        const result = await runAgentLoop({
-          runner,
-          tools,
-          messages,
-          maxSteps: this.config.AGENT_MAX_STEPS,
-          signal,
-          exhaustedText: MESSAGES[lang].exhausted,
-          hooks: {
-            onToken: (delta) => subscriber.next({ type: 'token', delta }),
-            onTool: (name, status) => {
-              subscriber.next({ type: 'tool', name, status });
-              if (status !== 'started') this.metrics.toolCalls.inc({ tool: name, status });
-            },
-            onUsage: ({ input, output, provider: p }) => {
-              this.metrics.modelTokens.inc({ provider: p, kind: 'input' }, input);
-              this.metrics.modelTokens.inc({ provider: p, kind: 'output' }, output);
-            },
-          },
-        });
-        provider = runner.provider;
+        const turn = await this.turns.build(request, caller, turnKey, signal);
+        const result = await this.runTurn(turn, signal, (e) => subscriber.next(e));
+        provider = result.provider;
         if (result.exhausted) outcome = 'step_limit';
         signal.throwIfAborted();
-        const proposal = ctx.newProposal;
+        const proposal = turn.ctx.newProposal;
         // The card the user confirms: the server's rendering, beside the model's own words.
         if (proposal)
           subscriber.next({
@@ -152,42 +133,17 @@ export class ChatService {
           sessionId: request.session_id,
           turnKey,
           content: result.content,
-          proposal: ctx.newProposal,
-          patientNames: [...ctx.patientNames],
+          proposal,
+          patientNames: [...turn.ctx.patientNames],
         });
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
 
       runWithRequestId(requestId, run)
         .catch((err: unknown) => {
-          if (err instanceof OverloadedError) {
-            outcome = 'overloaded';
-            this.metrics.overloaded.inc();
-            subscriber.next({
-              type: 'error',
-              code: ErrorCode.AgentOverloaded,
-              message: 'The assistant is busy; retry in a moment.',
-            });
-          } else if (signal.aborted) {
-            outcome = 'cancelled';
-            subscriber.next({ type: 'error', code: ErrorCode.Cancelled, message: 'The run was cancelled.' });
-          } else if (err instanceof SessionNotFoundError) {
-            outcome = 'not_found';
-            subscriber.next({ type: 'error', code: ErrorCode.NotFound, message: 'Chat session not found.' });
-          } else if (isDatabaseUnavailable(err)) {
-            // An outage, not a bad answer: the gateway turns it into a 503 the client may retry.
-            outcome = 'database_unavailable';
-            subscriber.next({
-              type: 'error',
-              code: ErrorCode.UpstreamUnavailable,
-              message: 'The database is unavailable; retry shortly.',
-            });
-          } else {
-            outcome = 'error';
-            // Only the error's class: messages of provider or database errors may carry personal data.
-            this.logger.error({ err_name: err instanceof Error ? err.name : typeof err }, 'agent run failed');
-            subscriber.next({ type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' });
-          }
+          const failure = this.failure(err, signal);
+          outcome = failure.outcome;
+          subscriber.next(failure.event);
         })
         .finally(() => {
           release?.();
@@ -200,6 +156,72 @@ export class ChatService {
       // Unsubscribing (caller gone) aborts the run; after completion this is a no-op.
       return () => controller.abort(new Error('unsubscribed'));
     });
+  }
+
+  /** The model loop of one turn: tokens and tool activity are emitted as they happen. */
+  private async runTurn(
+    { ctx, tools, messages, turn, lang }: TurnContext,
+    signal: AbortSignal,
+    emit: (event: AgentEvent) => void,
+  ): Promise<{ content: string; exhausted: boolean; provider: string }> {
+    const runner = this.runnerFor(tools, ctx.patientNames, turnConfigurable(turn));
+    const result = await runAgentLoop({
+      runner,
+      tools,
+      messages,
+      maxSteps: this.config.AGENT_MAX_STEPS,
+      signal,
+      exhaustedText: MESSAGES[lang].exhausted,
+      hooks: {
+        onToken: (delta) => emit({ type: 'token', delta }),
+        onTool: (name, status) => {
+          emit({ type: 'tool', name, status });
+          if (status !== 'started') this.metrics.toolCalls.inc({ tool: name, status });
+        },
+        onUsage: ({ input, output, provider: p }) => {
+          this.metrics.modelTokens.inc({ provider: p, kind: 'input' }, input);
+          this.metrics.modelTokens.inc({ provider: p, kind: 'output' }, output);
+        },
+      },
+    });
+    return { content: result.content, exhausted: result.exhausted, provider: runner.provider };
+  }
+
+  /** The error event (stable code, no personal data) and metrics outcome of a failed run. */
+  private failure(err: unknown, signal: AbortSignal): { outcome: string; event: AgentEvent } {
+    if (err instanceof OverloadedError) {
+      this.metrics.overloaded.inc();
+      return {
+        outcome: 'overloaded',
+        event: { type: 'error', code: ErrorCode.AgentOverloaded, message: 'The assistant is busy; retry in a moment.' },
+      };
+    }
+    if (signal.aborted)
+      return {
+        outcome: 'cancelled',
+        event: { type: 'error', code: ErrorCode.Cancelled, message: 'The run was cancelled.' },
+      };
+    if (err instanceof SessionNotFoundError)
+      return {
+        outcome: 'not_found',
+        event: { type: 'error', code: ErrorCode.NotFound, message: 'Chat session not found.' },
+      };
+    // An outage, not a bad answer: the gateway turns it into a 503 the client may retry.
+    if (isDatabaseUnavailable(err))
+      return {
+        outcome: 'database_unavailable',
+        event: {
+          type: 'error',
+          code: ErrorCode.UpstreamUnavailable,
+          message: 'The database is unavailable; retry shortly.',
+        },
+      };
+    // Only the error's class: messages of provider or database errors may carry personal data.
+    this.logger.error({ err_name: err instanceof Error ? err.name : typeof err }, 'agent run failed');
+    return {
+      outcome: 'error',
+      event: { type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' },
+    };
   }
 
   private runnerFor(
