@@ -3,13 +3,14 @@ import type { AgentCallerClaims, AgentEvent } from '@neonpro/contracts';
 import type pg from 'pg';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { ChatService } from '../src/chat/chat.service.js';
+import { fold } from '../src/models/language.js';
 import type { ClinicDataPort } from '../src/tools/clinic-data.port.js';
 import { resolveDate } from './eval-dates.js';
 import type { Fact, GoldenCase, GoldenTurn } from './golden-case.schema.js';
 
 /** Accents, case and punctuation do not matter when matching answers. */
 export function norm(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ');
+  return fold(s).replace(/\s+/g, ' ');
 }
 
 /** Records what reached the database port, to check the tools' key arguments. */
