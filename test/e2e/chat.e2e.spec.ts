@@ -130,7 +130,12 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
       message: `marque microagulhamento para ${patient.full_name} com a Dra. Lima amanhã às 18h`,
       client_message_id: 'e2e-book-1',
     });
-    expect(((await proposal.json()) as { content: string }).content).toContain('Confirma?');
+    const proposed = (await proposal.json()) as { content: string; proposal?: { summary: string; action: string } };
+    expect(proposed.content).toContain('Confirma?');
+    // The server's own rendering of what will be written, beside the model's text.
+    expect(proposed.proposal?.action).toBe('book');
+    expect(proposed.proposal?.summary).toContain(patient.full_name);
+    expect(proposed.proposal?.summary).toContain('18:00');
     const count = async () =>
       Number(
         (

@@ -74,12 +74,15 @@ export class PatientsRepository {
     const cursor = decodeCursor(q.cursor);
     const term = q.search?.trim() ?? '';
     const digits = normalizeCpf(term);
-    const byCpf = term !== '' && /^[\d.\-\s]+$/.test(term) && digits.length >= 3;
+    // Digits only (with punctuation): a CPF prefix or, with 8+ digits, the end of a phone number.
+    const byCpf = term !== '' && /^[\d.\-\s()+]+$/.test(term) && digits.length >= 3;
+    const phoneDigits = byCpf && digits.length >= 8 ? digits.slice(-8) : null;
     const rows = await this.ctx.rows<Patient>(
       `select ${COLUMNS} from public.patients p
         where p.anonymized_at is null
           and ($1::text is null or app.search_norm(p.full_name) like '%' || app.search_norm($1) || '%')
-          and ($2::text is null or p.cpf like $2 || '%')
+          and ($2::text is null or p.cpf like $2 || '%'
+               or ($6::text is not null and regexp_replace(coalesce(p.phone, ''), '[^0-9]', '', 'g') like '%' || $6))
           and ($3::timestamptz is null or (p.created_at, p.id) > ($3::timestamptz, $4::uuid))
         order by p.created_at, p.id limit $5`,
       [
@@ -88,6 +91,7 @@ export class PatientsRepository {
         cursor?.k ?? null,
         cursor?.id ?? null,
         limit + 1,
+        phoneDigits,
       ],
     );
     const page = toPage(await this.shape(rows), limit, (r) => ({ k: r.created_at, id: r.id }));

@@ -107,9 +107,9 @@ describe('agent loop driven by @langchain/core fake models', () => {
   it('refuses to book with a made-up proposal or without the user saying yes', async () => {
     const ctx = newToolRunContext({ caller: claimsFor(fixture.ids.aurora), sessionId: 's', userMessage: 'talvez' });
     const book = toolbox.tools(ctx).find((t) => t.name === 'book_appointment')!;
-    expect(JSON.parse(String(await book.invoke({ proposal_id: 'p-123', confirmed: true })))).toEqual({
+    expect(JSON.parse(String(await book.invoke({ proposal_id: 'p-123' })))).toEqual({
       status: 'refused',
-      reason: 'unknown_proposal',
+      reason: 'no_pending_proposal',
     });
     expect(port.calls).not.toContain('bookAppointment');
   });

@@ -25,13 +25,15 @@ export class BoundModelRunner implements ModelTurnRunner {
     readonly provider: string,
     model: BaseChatModel,
     tools: readonly StructuredToolInterface[],
+    /** The turn's facts for the model (`today`, the pending proposal), passed as runnable config. */
+    private readonly configurable: Record<string, unknown> = {},
   ) {
     if (!model.bindTools) throw new Error(`model ${provider} cannot bind tools`);
     this.bound = model.bindTools([...tools]) as Runnable<BaseMessage[], AIMessageChunk>;
   }
 
   async *stream(messages: BaseMessage[], signal: AbortSignal): AsyncIterable<AIMessageChunk> {
-    yield* await this.bound.stream(messages, { signal });
+    yield* await this.bound.stream(messages, { signal, configurable: this.configurable });
   }
 }
 

@@ -17,6 +17,7 @@ import type {
   FreeSlot,
   Patient,
   PatientSummary,
+  RescheduleResult,
 } from '../tools/clinic-data.schema.js';
 import { asCaller } from './caller-database.js';
 import { openingWindow } from './opening-hours.js';
@@ -212,6 +213,50 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
+  async rescheduleAppointment(
+    caller: AgentCallerClaims,
+    params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
+  ): Promise<RescheduleResult> {
+    const sameInstant = (a: string, b: string) => new Date(a).getTime() === new Date(b).getTime();
+    try {
+      return await asCaller(this.db, caller, async (r): Promise<RescheduleResult> => {
+        const current = await orNull(r.appointments.get(params.appointmentId));
+        if (!current) return { status: 'not_found' };
+        // A retried confirmation finds the appointment already moved: that is this rescheduling.
+        if (sameInstant(current.starts_at, params.startsAt) && sameInstant(current.ends_at, params.endsAt))
+          return { status: 'rescheduled', appointment: appointment(current) };
+        if (current.status !== 'scheduled' && current.status !== 'confirmed')
+          return { status: 'not_reschedulable', appointment: appointment(current) };
+        const moved = await r.appointments.update(current.id, { starts_at: params.startsAt, ends_at: params.endsAt });
+        return { status: 'rescheduled', appointment: appointment(moved) };
+      });
+    } catch (err) {
+      if (!(err instanceof AppointmentConflictError)) throw err;
+    }
+    // The exclusion constraint refused the new time: report what occupies it.
+    return asCaller(this.db, caller, async (r) => {
+      const current = await orNull(r.appointments.get(params.appointmentId));
+      const start = new Date(params.startsAt).getTime();
+      const end = new Date(params.endsAt).getTime();
+      const around = current
+        ? await r.appointments.list({
+            professional_id: current.professional_id,
+            from: new Date(start - 86_400_000).toISOString(),
+            to: params.endsAt,
+            limit: 200,
+          })
+        : { data: [] };
+      const conflicting = around.data.filter(
+        (a) =>
+          a.id !== params.appointmentId &&
+          a.status !== 'cancelled' &&
+          new Date(a.starts_at).getTime() < end &&
+          new Date(a.ends_at).getTime() > start,
+      );
+      return { status: 'conflict' as const, conflicting: conflicting.map(appointment) };
+    });
+  }
+
   clinicInfo(caller: AgentCallerClaims): Promise<ClinicInfo> {
     return asCaller(this.db, caller, async (r) => {
       const clinic = await r.clinics.current();
@@ -219,6 +264,10 @@ export class PostgresClinicData implements ClinicDataPort {
       return {
         name: clinic.name,
         timezone: clinic.timezone,
+        phone: clinic.phone,
+        address: clinic.address,
+        opening_hours: clinic.opening_hours,
+        procedures: clinic.procedures,
         professionals: professionals.map((p) => ({
           id: p.id,
           full_name: p.full_name,

@@ -8,6 +8,7 @@ import type {
   FreeSlot,
   Patient,
   PatientSummary,
+  RescheduleResult,
 } from './clinic-data.schema.js';
 
 export const CLINIC_DATA_PORT = Symbol('CLINIC_DATA_PORT');
@@ -19,7 +20,7 @@ export const CLINIC_DATA_PORT = Symbol('CLINIC_DATA_PORT');
  * never an error that reveals them) and writes the audit rows for patient data.
  */
 export interface ClinicDataPort {
-  /** By name (accent- and case-insensitive, every word a prefix of a name word) or CPF (digits, with or without punctuation). */
+  /** By name (accent- and case-insensitive), CPF or phone (digits, with or without punctuation). */
   searchPatients(caller: AgentCallerClaims, params: { query: string; limit: number }): Promise<Patient[]>;
   /** Null when the patient does not exist for the caller. */
   getPatientSummary(caller: AgentCallerClaims, patientId: string): Promise<PatientSummary | null>;
@@ -62,5 +63,13 @@ export interface ClinicDataPort {
     caller: AgentCallerClaims,
     params: { appointmentId: string; idempotencyKey: string },
   ): Promise<CancelResult>;
+  /**
+   * Moves an appointment (same professional) to a new time. Idempotent: an appointment already
+   * at that time is returned as rescheduled. Conflict when the new time overlaps another one.
+   */
+  rescheduleAppointment(
+    caller: AgentCallerClaims,
+    params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
+  ): Promise<RescheduleResult>;
   clinicInfo(caller: AgentCallerClaims): Promise<ClinicInfo>;
 }

@@ -14,6 +14,7 @@ import type {
   FreeSlot,
   Patient,
   PatientSummary,
+  RescheduleResult,
 } from '../../src/tools/clinic-data.schema.js';
 
 export interface SeedClinic {
@@ -220,6 +221,37 @@ export class InMemoryClinicData implements ClinicDataPort {
     a.status = 'cancelled';
     this.log(caller, 'appointment.cancel', a.patient_id);
     return Promise.resolve({ status: 'cancelled', appointment: this.view(c, a) });
+  }
+
+  rescheduleAppointment(
+    caller: AgentCallerClaims,
+    params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
+  ): Promise<RescheduleResult> {
+    this.calls.push('rescheduleAppointment');
+    const c = this.clinic(caller);
+    const a = c.appointments.find((x) => x.id === params.appointmentId);
+    if (!a) return Promise.resolve({ status: 'not_found' });
+    if (a.starts_at === params.startsAt)
+      return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
+    if (a.status !== 'scheduled' && a.status !== 'confirmed')
+      return Promise.resolve({ status: 'not_reschedulable', appointment: this.view(c, a) });
+    const s = new Date(params.startsAt).getTime();
+    const e = new Date(params.endsAt).getTime();
+    const conflicting = c.appointments
+      .filter(
+        (x) =>
+          x.id !== a.id &&
+          x.professional_id === a.professional_id &&
+          x.status !== 'cancelled' &&
+          new Date(x.starts_at).getTime() < e &&
+          new Date(x.ends_at).getTime() > s,
+      )
+      .map((x) => this.view(c, x));
+    if (conflicting.length) return Promise.resolve({ status: 'conflict', conflicting });
+    a.starts_at = params.startsAt;
+    a.ends_at = params.endsAt;
+    this.log(caller, 'appointment.update', a.patient_id);
+    return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
   }
 
   clinicInfo(caller: AgentCallerClaims): Promise<ClinicInfo> {

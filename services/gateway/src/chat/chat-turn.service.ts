@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type RelayedRunEvent } from '@neonpro/contracts';
+import {
+  type ChatConfirm,
+  type ChatProposal,
+  ErrorCode,
+  type RelayedRunEvent,
+  toChatProposal,
+} from '@neonpro/contracts';
 import { HealthRegistry } from '@neonpro/observability';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { ProblemException } from '../common/problem.js';
@@ -14,6 +20,8 @@ export interface TurnInput {
   session_id?: string;
   message: string;
   client_message_id?: string;
+  /** Confirms the session's pending proposal explicitly (the card's button). */
+  confirm?: ChatConfirm;
 }
 
 export interface TurnContext {
@@ -66,6 +74,7 @@ export class ChatTurnService {
               message_id: messageId,
               message: input.message,
               client_message_id: input.client_message_id,
+              ...(input.confirm ? { confirm: input.confirm } : {}),
             },
             { userId: ctx.userId, requestId: ctx.requestId, traceparent: ctx.traceparent },
           );
@@ -137,11 +146,13 @@ export class ChatTurnService {
     return messageId;
   }
 
-  /** Follows events to the end, for a JSON answer. */
-  async collect(turn: OpenTurn): Promise<string> {
+  /** Follows events to the end, for a JSON answer (with the proposal to confirm, if any). */
+  async collect(turn: OpenTurn): Promise<{ content: string; proposal?: ChatProposal }> {
     let event: RelayedRunEvent = turn.first;
+    let proposal: ChatProposal | undefined;
     for (;;) {
-      if (event.type === 'done') return event.content;
+      if (event.type === 'proposal') proposal = toChatProposal(event);
+      if (event.type === 'done') return { content: event.content, proposal };
       if (event.type === 'error') throw agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
       let r: IteratorResult<RelayedRunEvent, void>;
       try {

@@ -1,6 +1,12 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { type ChatRequestBody, chatRequestBodySchema, ErrorCode, type RelayedRunEvent } from '@neonpro/contracts';
+import {
+  type ChatRequestBody,
+  chatRequestBodySchema,
+  ErrorCode,
+  type RelayedRunEvent,
+  toChatProposal,
+} from '@neonpro/contracts';
 import { childTrace } from '@neonpro/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -54,12 +60,17 @@ export class ChatController {
         if (wantsEventStream(req.headers.accept)) {
           await this.relaySse(req, reply, turn.messageId, turn.sessionId, turn.first, turn.events);
         } else {
-          const content = await this.turns.collect(turn);
+          const { content, proposal } = await this.turns.collect(turn);
           void reply
             .status(200)
             .header('Cache-Control', 'no-store')
             .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime))
-            .send({ session_id: turn.sessionId, message_id: turn.messageId, content });
+            .send({
+              session_id: turn.sessionId,
+              message_id: turn.messageId,
+              content,
+              ...(proposal ? { proposal } : {}),
+            });
         }
       } finally {
         await turn.events.return(undefined);
@@ -133,6 +144,9 @@ export class ChatController {
           case 'restart':
             // A redelivered run diverged from what was streamed: drop the partial text.
             sse.send('restart', {}, event.seq);
+            break;
+          case 'proposal':
+            sse.send('proposal', toChatProposal(event), event.seq);
             break;
           case 'done':
             sse.send('done', { session_id: sessionId, message_id: messageId, content: event.content }, event.seq);

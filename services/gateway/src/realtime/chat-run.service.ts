@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type RelayedRunEvent } from '@neonpro/contracts';
+import { ErrorCode, type RelayedRunEvent, toChatProposal } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { PinoLogger } from 'nestjs-pino';
@@ -96,7 +96,12 @@ export class ChatRunService {
     const release = this.streams.begin();
     try {
       const turn = await this.turns.open(
-        { session_id: sessionId, message: input.message, client_message_id: input.client_message_id },
+        {
+          session_id: sessionId,
+          message: input.message,
+          client_message_id: input.client_message_id,
+          ...(input.confirm ? { confirm: input.confirm } : {}),
+        },
         { userId: auth.principal.user_id, requestId },
       );
       const room = {
@@ -171,6 +176,9 @@ export class ChatRunService {
             break;
           case 'restart':
             this.emit(target, SocketEvent.Restart, { ...base, seq });
+            break;
+          case 'proposal':
+            this.emit(target, SocketEvent.Proposal, { ...base, ...toChatProposal(event), seq });
             break;
           case 'done':
             this.emit(target, SocketEvent.Done, { ...base, content: event.content, seq });
