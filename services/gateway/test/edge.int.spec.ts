@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, freePort, NATS_URL, type TestDatabase, uniquePrefix, waitFor } from '@neonpro/testing';
+import {
+  type AuthEmulator,
+  createTestDatabase,
+  DEMO_PASSWORD,
+  DEMO_USERS,
+  freePort,
+  NATS_URL,
+  startAuthEmulator,
+  type TestDatabase,
+  uniquePrefix,
+  waitFor,
+} from '@neonpro/testing';
 import { CONTENT_SECURITY_POLICY, type GatewayApp, HSTS, startGateway } from '../src/app.js';
 import { AuthAttemptLimiter } from '../src/rate-limit/auth-attempt-limiter.service.js';
 import { ProblemException } from '../src/common/problem.js';
@@ -11,14 +22,17 @@ import { TestPrincipalGuard, TestRoutesController } from './support/test-routes.
 const ORIGIN = 'https://app.example.com';
 const extras = { controllers: [TestRoutesController], guardsBeforeRateLimit: [TestPrincipalGuard] };
 
-// The gateway is ready only with Postgres; these tests need no clinic data, just a database of their own.
+// The gateway is ready only with Postgres; a seeded database of its own gives the Supabase Auth
+// emulator real users, so the failed-login limiter is tested on the real AuthController.
 let tdb: TestDatabase | undefined;
+let auth: AuthEmulator | undefined;
 
 function gatewayEnv(prefix: string, over: Record<string, string> = {}): Record<string, string> {
-  if (!tdb) throw new Error('test database not created yet');
+  if (!tdb || !auth) throw new Error('test database not created yet');
   return {
     NATS_URL,
     DATABASE_URL: tdb.url,
+    SUPABASE_URL: auth.url,
     NATS_SUBJECT_PREFIX: prefix,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -74,12 +88,14 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
   beforeAll(async () => {
     nc = await connect({ servers: NATS_URL });
-    tdb = await createTestDatabase();
+    tdb = await createTestDatabase({ seed: true });
+    auth = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
   });
 
   afterAll(async () => {
     await Promise.all(started.map((g) => g.close()));
     await nc?.drain();
+    await auth?.close();
     await tdb?.drop();
   });
 
@@ -181,9 +197,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       }
     });
 
-    describe('auth tier (failed logins only)', () => {
+    describe('auth tier (failed logins only, on POST /v1/auth/login)', () => {
       const login = (email: string, password: string, ip: string) =>
-        fetch(`${base}/v1/test/login`, {
+        fetch(`${base}/v1/auth/login`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
           body: JSON.stringify({ email, password }),
@@ -191,19 +207,19 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
       it('successful logins never count', async () => {
         const ip = freshIp();
-        for (let i = 0; i < 6; i++) expect((await login('ana@example.com', 'right', ip)).status).toBe(200);
+        for (let i = 0; i < 6; i++) expect((await login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD, ip)).status).toBe(200);
       });
 
       it('after the limit of failures even the right password is refused, per IP + e-mail', async () => {
         const ip = freshIp();
-        const email = `${randomUUID()}@example.com`;
+        const email = DEMO_USERS.auroraReception;
         for (let i = 0; i < 3; i++) await expectProblem(await login(email, 'wrong', ip), 401, 'invalid_credentials');
-        const refused = await login(email, 'right', ip);
+        const refused = await login(email, DEMO_PASSWORD, ip);
         await expectProblem(refused, 429, 'rate_limited');
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect((await login(email.toUpperCase(), 'right', ip)).status).toBe(429);
-        expect((await login(`other-${email}`, 'right', ip)).status).toBe(200);
-        expect((await login(email, 'right', freshIp())).status).toBe(200);
+        expect((await login(email.toUpperCase(), DEMO_PASSWORD, ip)).status).toBe(429);
+        expect((await login(DEMO_USERS.auroraLima, DEMO_PASSWORD, ip)).status).toBe(200);
+        expect((await login(email, DEMO_PASSWORD, freshIp())).status).toBe(200);
       });
 
       it('AuthAttemptLimiter at service level', async () => {

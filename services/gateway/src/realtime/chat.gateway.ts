@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, UseFilters } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import {
   type OnGatewayConnection,
   type OnGatewayDisconnect,
@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { Authenticated } from '../auth/auth.types.js';
 import { Authenticator } from '../auth/authenticator.service.js';
 import { ProblemException } from '../common/problem.js';
-import { toWsError, WsProblemFilter } from '../common/ws-problem.filter.js';
+import { toWsError } from '../common/ws-error.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { normalizeIp } from '../rate-limit/throttler.js';
@@ -54,7 +54,6 @@ function refusal(code: string, message: string, retryAfter?: number): Error {
  * validated with zod and answered through its ack, or with `chat:error` when there is no ack.
  */
 @WebSocketGateway({ namespace: CHAT_NAMESPACE })
-@UseFilters(WsProblemFilter)
 export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
   private nsp!: Namespace;
   private readonly connections = new WeakMap<Socket, Connection>();
