@@ -93,6 +93,22 @@ describe('agent tools and memory on the real Postgres', () => {
     expect(own.content).toContain(borealOnly.full_name);
   });
 
+  it("the database hides another clinic's patient and appointments by id (RLS, not the tool)", async () => {
+    const [other] = await sql<{ patient_id: string; appointment_id: string }>(
+      `select p.id as patient_id, a.id as appointment_id from public.patients p
+         join public.clinics c on c.id = p.clinic_id join public.appointments a on a.patient_id = p.id
+        where c.slug = 'boreal' limit 1`,
+    );
+    const data = new PostgresClinicData(db);
+    const aurora = callers[DEMO_USERS.auroraAdmin];
+    const boreal = callers[DEMO_USERS.borealAdmin];
+    expect(await data.getPatientSummary(aurora, other.patient_id)).toBeNull();
+    expect(await data.getAppointment(aurora, other.appointment_id)).toBeNull();
+    // The same ids from their own clinic: the lookups work, so the nulls above are the isolation.
+    expect((await data.getPatientSummary(boreal, other.patient_id))?.patient.id).toBe(other.patient_id);
+    expect((await data.getAppointment(boreal, other.appointment_id))?.id).toBe(other.appointment_id);
+  });
+
   it('"quais consultas a Dra. Lima tem amanhã?" returns exactly the seeded appointments, audited', async () => {
     const requestId = `it-${randomUUID()}`;
     const aurora = callers[DEMO_USERS.auroraAdmin];

@@ -155,15 +155,4 @@ describe('local clinic model: pt-BR and English prompts', () => {
     expect(yes.content).toContain('Done! I cancelled Ana Beatriz Souza');
     expect(fixture.aurora.appointments.find((a) => a.id === fixture.ids.apptTomorrowAna)?.status).toBe('cancelled');
   });
-
-  it('never shows a clinic-B patient to a clinic-A user, and a clinic-B user sees only clinic B', async () => {
-    const a = await ask(harness, caller, 'dados da paciente Roberta Alves Secreta');
-    expect(a.content).not.toContain('98888');
-    const betaCaller = claimsFor(fixture.ids.beta);
-    const b = await ask(harness, betaCaller, 'dados da paciente Roberta Alves');
-    expect(b.content).toContain('Roberta Alves Secreta');
-    const c = await ask(harness, betaCaller, 'CPF 529.982.247-25');
-    expect(c.content).toContain('Não encontrei nenhum paciente');
-    expect(c.content).not.toContain('Maria');
-  });
 });
