@@ -25,7 +25,6 @@ const shared = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  testTimeout: 60000,
 };
 
 /** What each project needs before it runs: the built dist/ and the backing services. */
@@ -49,6 +48,8 @@ export function projectsOf(path) {
 
 export default {
   maxWorkers: 2,
+  // Global in Jest 30 (a project's own testTimeout is ignored).
+  testTimeout: 60000,
   projects: [
     {
       ...shared,
@@ -56,7 +57,6 @@ export default {
       // Beside the code, no services, no network, no real timers; plus the import-graph test.
       testMatch: ['<rootDir>/{services,libs}/*/src/**/*.spec.ts', '<rootDir>/test/architecture/**/*.spec.ts'],
       testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.spec\\.ts$'],
-      testTimeout: 10000,
     },
     {
       ...shared,

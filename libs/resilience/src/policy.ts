@@ -107,7 +107,7 @@ export class ResiliencePolicy {
   constructor(
     readonly name: string,
     readonly settings: PolicySettings,
-    private readonly isFailure: (err: unknown) => boolean,
+    isFailure: (err: unknown) => boolean,
     private readonly events?: PolicyEvents,
   ) {
     const b = settings.breaker;

@@ -21,8 +21,6 @@ export interface AgentLoopResult {
   exhausted: boolean;
 }
 
-export class StepLimitError extends Error {}
-
 /**
  * The tool-calling loop: ask the model, run the tools it calls, feed their results back as
  * ToolMessages, repeat until it answers without tool calls or `maxSteps` model calls were made.

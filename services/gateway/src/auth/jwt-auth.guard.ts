@@ -1,5 +1,5 @@
 import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { Principal, VerifiedClaims } from '@neonpro/auth';
+import type { Principal } from '@neonpro/auth';
 import { bearerToken } from '@neonpro/auth';
 import type { FastifyRequest } from 'fastify';
 import './auth.types.js';
@@ -27,11 +27,4 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
   const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
   if (!principal) throw new Error('CurrentPrincipal used on a route without JwtAuthGuard');
   return principal;
-});
-
-/** The raw verified token claims of the caller. */
-export const CurrentClaims = createParamDecorator((_data: unknown, ctx: ExecutionContext): VerifiedClaims => {
-  const claims = ctx.switchToHttp().getRequest<FastifyRequest>().claims;
-  if (!claims) throw new Error('CurrentClaims used on a route without JwtAuthGuard');
-  return claims;
 });

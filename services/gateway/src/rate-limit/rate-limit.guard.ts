@@ -11,7 +11,7 @@ import {
   type ThrottlerStorage,
 } from './throttler.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RATE_LIMIT_TIER_KEY, type RateLimitTierName, SKIP_RATE_LIMIT_KEY } from './rate-limit-tier.decorator.js';
+import { RATE_LIMIT_TIER_KEY, type RateLimitTierName } from './rate-limit-tier.decorator.js';
 import { RateLimitService, type TierLimit } from './rate-limit.service.js';
 
 /** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
@@ -57,14 +57,9 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http' || !this.rateLimit.enabled) return Promise.resolve(true);
-    const skip =
-      this.reflector.getAllAndOverride<boolean | undefined>(SKIP_RATE_LIMIT_KEY, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const path = req.routeOptions.url ?? req.url;
-    return Promise.resolve(skip || UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
+    return Promise.resolve(UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
