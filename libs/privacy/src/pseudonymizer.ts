@@ -1,3 +1,5 @@
+import { fold } from '@neonpro/text';
+
 /** Kinds of personal data replaced before text leaves for an external provider. */
 export type PiiKind = 'PACIENTE' | 'CPF' | 'CNS' | 'RG' | 'TELEFONE' | 'EMAIL' | 'CEP';
 
@@ -33,7 +35,7 @@ const DETECTORS: Detector[] = [
 const PLACEHOLDER = /\[(PACIENTE|CPF|CNS|RG|TELEFONE|EMAIL|CEP)_(\d+)\]/g;
 
 function foldName(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+  return fold(s).replace(/\s+/g, ' ').trim();
 }
 
 function escapeRegExp(s: string): string {

@@ -1,10 +1,8 @@
+import type { AppointmentStatus } from '@neonpro/contracts';
 import { ConflictError, NotFoundError, pgCode, pgConstraint } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import type { AuditRepository } from './audit.repository.js';
 import { clampLimit, type TxContext } from './context.js';
-
-export const APPOINTMENT_STATUSES = ['scheduled', 'confirmed', 'completed', 'cancelled', 'no_show'] as const;
-export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 
 export interface Appointment {
   id: string;

@@ -1,10 +1,9 @@
+import type { ClinicRole } from '@neonpro/contracts';
 import type { Queryable } from '../queryable.js';
-
-export type MemberRole = 'admin' | 'professional' | 'receptionist';
 
 /** Per-transaction helpers shared by the repositories. */
 export class TxContext {
-  private role?: Promise<MemberRole | null>;
+  private role?: Promise<ClinicRole | null>;
 
   constructor(readonly db: Queryable) {}
 
@@ -17,8 +16,8 @@ export class TxContext {
   }
 
   /** The caller's role in their clinic, read from clinic_members (null on the service path). */
-  memberRole(): Promise<MemberRole | null> {
-    this.role ??= this.one<{ role: MemberRole | null }>('select app.current_member_role() as role').then(
+  memberRole(): Promise<ClinicRole | null> {
+    this.role ??= this.one<{ role: ClinicRole | null }>('select app.current_member_role() as role').then(
       (r) => r?.role ?? null,
     );
     return this.role;

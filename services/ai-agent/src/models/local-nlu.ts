@@ -1,7 +1,8 @@
-import type { AppointmentStatus } from '../tools/clinic-data.schema.js';
+import type { AppointmentStatus } from '@neonpro/contracts';
 import { SELF_PROFESSIONAL } from '../tools/clinic-tools.js';
 import { addDays, weekday } from '../tools/clinic-time.js';
-import { detectLanguage, fold, type Language } from './language.js';
+import { editDistance, fold } from '@neonpro/text';
+import { detectLanguage, type Language } from './language.js';
 
 /** What the deterministic local model understood from one user message. */
 export interface Understanding {
@@ -22,20 +23,6 @@ export interface Understanding {
   wantsSummary: boolean;
 }
 
-/** Optimal string alignment distance (a transposition costs 1): tolerates typical typos. */
-export function typoDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.length][b.length];
-}
-
 function tokens(text: string): string[] {
   return fold(text)
     .replace(/[^a-z0-9:/\s-]/g, ' ')
@@ -47,7 +34,7 @@ function tokens(text: string): string[] {
 function like(token: string, keyword: string): boolean {
   if (token === keyword) return true;
   if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) return false;
-  return typoDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
+  return editDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
 }
 
 function hasAny(toks: string[], keywords: readonly string[]): boolean {

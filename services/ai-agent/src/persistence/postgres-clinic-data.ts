@@ -1,4 +1,4 @@
-import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { AgentCallerClaims, AppointmentStatus } from '@neonpro/contracts';
 import {
   type Appointment as AppointmentRow,
   AppointmentConflictError,
@@ -10,7 +10,6 @@ import {
 import type { ClinicDataPort } from '../tools/clinic-data.port.js';
 import type {
   Appointment,
-  AppointmentStatus,
   BookResult,
   CancelResult,
   ClinicInfo,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { foldWords } from '@neonpro/text';
 import { z } from 'zod';
 
 /**
@@ -46,16 +47,6 @@ export function idempotencyKey(sessionId: string, proposal: ActionProposal): str
   return `agent:${proposal.action}:${sha(`${sessionId}:${proposal.id}`).slice(0, 32)}`;
 }
 
-function fold(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
 const NEGATIVE = /\b(nao|no|nope|cancela isso|espera|wait|don ?t|dont|nunca|negativo)\b/;
 const AFFIRMATIVE =
   /^(sim|s|isso|confirmo|confirmado|confirma|confirmar|pode|pode confirmar|pode agendar|pode marcar|pode cancelar|correto|certo|perfeito|yes|y|yep|confirm|confirmed|i confirm|go ahead|do it|please do|ok confirmo|ok pode|ok confirm)\b/;
@@ -65,12 +56,12 @@ const AFFIRMATIVE =
  * anything hesitant or negative is not a confirmation.
  */
 export function isExplicitConfirmation(message: string): boolean {
-  const text = fold(message);
+  const text = foldWords(message);
   if (!text || NEGATIVE.test(text)) return false;
   return AFFIRMATIVE.test(text);
 }
 
 export function isExplicitRefusal(message: string): boolean {
-  const text = fold(message);
+  const text = foldWords(message);
   return /^(nao|no|nope|negativo|cancela|deixa|esquece|never mind|forget it)\b/.test(text);
 }

@@ -1,7 +1,6 @@
-import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { AgentCallerClaims, AppointmentStatus } from '@neonpro/contracts';
 import type {
   Appointment,
-  AppointmentStatus,
   BookResult,
   CancelResult,
   ClinicInfo,

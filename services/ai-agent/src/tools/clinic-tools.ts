@@ -1,10 +1,11 @@
-import type { AgentCallerClaims } from '@neonpro/contracts';
+import { type AgentCallerClaims, APPOINTMENT_STATUSES } from '@neonpro/contracts';
+import { editDistance, foldWords } from '@neonpro/text';
 import { tool } from '@langchain/core/tools';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import { z } from 'zod';
 import { type ActionProposal, idempotencyKey, isExplicitConfirmation, makeProposal } from './action-proposal.js';
 import type { ClinicDataPort } from './clinic-data.port.js';
-import { APPOINTMENT_STATUSES, type Appointment, type ClinicInfo, type Professional } from './clinic-data.schema.js';
+import type { Appointment, ClinicInfo, Professional } from './clinic-data.schema.js';
 import { addDays, addMinutes, DEFAULT_TIMEZONE, localDate, localTime, zonedIso } from './clinic-time.js';
 import { ToolCache } from './tool-cache.js';
 
@@ -42,29 +43,12 @@ export function newToolRunContext(
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm');
 
-function fold(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/\b(dra?|doutora?|doctor|prof)\b\.?/g, ' ')
-    .replace(/[^\p{L}\s]/gu, ' ')
+/** A professional's name folded for matching, without titles ("Dra. Lima" → "lima"). */
+function foldName(s: string): string {
+  return foldWords(s)
+    .replace(/\b(dra?|doutora?|doctor|prof)\b/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
 }
 
 /** Tool argument naming the caller's own professional record (professionals.user_id = caller). */
@@ -79,10 +63,10 @@ export function resolveProfessional(
   if (ref === SELF_PROFESSIONAL) return callerUserId ? list.find((p) => p.user_id === callerUserId) : undefined;
   const byId = list.find((p) => p.id === ref);
   if (byId) return byId;
-  const words = fold(ref).split(' ').filter(Boolean);
+  const words = foldName(ref).split(' ').filter(Boolean);
   if (words.length === 0) return undefined;
   const score = (p: Professional): number => {
-    const names = fold(p.full_name).split(' ');
+    const names = foldName(p.full_name).split(' ');
     let total = 0;
     for (const w of words) {
       const best = Math.min(

@@ -3,11 +3,10 @@
 // logic is exercised before the real adapter exists. Erasable TypeScript only: the E2E harness
 // loads it with Node's type stripping.
 import { randomUUID } from 'node:crypto';
-import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { AgentCallerClaims, AppointmentStatus } from '@neonpro/contracts';
 import type { ClinicDataPort } from '../../src/tools/clinic-data.port.js';
 import type {
   Appointment,
-  AppointmentStatus,
   BookResult,
   CancelResult,
   ClinicInfo,

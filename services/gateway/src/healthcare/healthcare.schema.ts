@@ -1,4 +1,5 @@
-import { APPOINTMENT_STATUSES, isValidCpf } from '@neonpro/database';
+import { APPOINTMENT_STATUSES } from '@neonpro/contracts';
+import { isValidCpf } from '@neonpro/database';
 import { z } from 'zod';
 
 // Any 8-4-4-4-12 hex id (seeded ids are md5-derived, not RFC-versioned).
