@@ -13,6 +13,7 @@ import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
+import { RedisConnections } from './redis/redis-connections.service.js';
 
 export interface GatewayApp {
   app: NestFastifyApplication;
@@ -103,7 +104,7 @@ export async function startGateway(
   // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
   // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.
-  app.useWebSocketAdapter(new GatewayIoAdapter(app, config));
+  app.useWebSocketAdapter(new GatewayIoAdapter(app, config, app.get(RedisConnections)));
 
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();

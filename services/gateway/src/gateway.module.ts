@@ -35,6 +35,7 @@ import { ChatRunService } from './realtime/chat-run.service.js';
 import { ChatGateway } from './realtime/chat.gateway.js';
 import { RealtimeRegistry } from './realtime/realtime-registry.service.js';
 import { policyRegistryProvider } from './resilience/gateway-policies.js';
+import { RedisConnections } from './redis/redis-connections.service.js';
 
 /** Extra pieces for tests (test-only controllers/providers); production passes nothing. */
 export interface GatewayModuleExtras {
@@ -91,6 +92,7 @@ export class GatewayModule {
         SupabaseAuthService,
         UserDb,
         RunningChats,
+        RedisConnections,
         RealtimeRegistry,
         ChatRunService,
         ChatGateway,

@@ -1,8 +1,18 @@
 import { uniquePrefix } from '@neonpro/testing';
+import type { Redis } from 'ioredis';
 import { RateLimitStoreUnavailableError, RedisRateLimitStore } from '../src/rate-limit/rate-limit.store.js';
+import { closeRedis, createCommandClient } from '../src/redis/redis-connections.service.js';
 
 // The Redis store against the real Redis; the memory store's unit spec sits beside the code.
-const make = () => new RedisRateLimitStore('redis://127.0.0.1:6379', 1000, () => undefined);
+const clients: Redis[] = [];
+function client(url: string, timeoutMs: number): Redis {
+  const redis = createCommandClient(url, timeoutMs);
+  redis.on('error', () => undefined);
+  clients.push(redis);
+  return redis;
+}
+const make = () => new RedisRateLimitStore(client('redis://127.0.0.1:6379', 1000));
+afterAll(() => Promise.all(clients.map(closeRedis)));
 
 describe('redis rate-limit store', () => {
   it('counts atomically in a fixed window and peeks without counting', async () => {
@@ -38,7 +48,7 @@ describe('redis rate-limit store', () => {
 });
 
 it('a Redis store on a closed port fails fast with RateLimitStoreUnavailableError', async () => {
-  const store = new RedisRateLimitStore('redis://127.0.0.1:1', 200, () => undefined);
+  const store = new RedisRateLimitStore(client('redis://127.0.0.1:1', 200));
   try {
     await expect(store.increment('k', 1000)).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
   } finally {

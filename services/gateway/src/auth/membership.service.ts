@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Database, type Membership } from '@neonpro/database';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
-import { databaseUnavailable } from '../healthcare/user-db.service.js';
+import { databaseUnavailable } from '../common/upstream-problem.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 
 const MAX_ENTRIES = 10000;

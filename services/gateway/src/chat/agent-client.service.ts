@@ -11,18 +11,24 @@ import {
   NATS_HEADERS,
 } from '@neonpro/contracts';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import type { UpstreamFailureAware } from '../resilience/gateway-policies.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { NatsConnectionService } from '../nats/nats-connection.service.js';
 
 export type AgentCallFailure = 'no_responders' | 'timeout' | 'disconnected' | 'protocol';
 
-export class AgentCallError extends Error {
+export class AgentCallError extends Error implements UpstreamFailureAware {
   constructor(
     readonly kind: AgentCallFailure,
     message: string,
   ) {
     super(message);
     this.name = 'AgentCallError';
+  }
+
+  /** A reply the agent sent (even a malformed one) is an answer, not an outage. */
+  get upstreamFailure(): boolean {
+    return this.kind !== 'protocol';
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type AgentChatRequest, type AgentEvent, ErrorCode } from '@neonpro/contracts';
-import { type PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
+import type { PolicyRegistry } from '@neonpro/resilience';
 import { ProblemException } from '../common/problem.js';
+import { upstreamProblem } from '../common/upstream-problem.js';
 import { AGENT_POLICY } from '../resilience/gateway-policies.js';
 import { type AgentCallContext, AgentCallError, type AgentClient } from './agent-client.service.js';
 
@@ -10,19 +11,8 @@ import { type AgentCallContext, AgentCallError, type AgentClient } from './agent
 
 export function callErrorToProblem(err: unknown, retryAfterS: number): ProblemException {
   if (err instanceof ProblemException) return err;
-  if (err instanceof UpstreamUnavailableError) {
-    return new ProblemException(
-      503,
-      ErrorCode.UpstreamUnavailable,
-      err.reason === 'breaker_open'
-        ? 'The assistant is failing; calls are paused for a moment.'
-        : 'The assistant is at capacity; retry shortly.',
-      { retryAfter: err.retryAfterMs / 1000 },
-    );
-  }
-  if (err instanceof UpstreamTimeoutError) {
-    return new ProblemException(504, ErrorCode.AgentTimeout, 'The assistant did not answer in time.');
-  }
+  const upstream = upstreamProblem(err, 'agent');
+  if (upstream) return upstream;
   if (!(err instanceof AgentCallError)) throw err;
   switch (err.kind) {
     case 'no_responders':

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { ProblemException } from '../common/problem.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import { RedisConnections } from '../redis/redis-connections.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import type { RateLimitTierName } from './rate-limit-tier.decorator.js';
 import {
@@ -44,11 +45,11 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: GatewayMetrics,
     private readonly logger: PinoLogger,
     health: HealthRegistry,
+    connections: RedisConnections,
   ) {
     this.tiers = tierLimits(config);
-    this.store = config.REDIS_URL
-      ? new RedisRateLimitStore(config.REDIS_URL, config.REDIS_COMMAND_TIMEOUT_MS, (err) => this.markDown(err))
-      : new MemoryRateLimitStore();
+    const redis = connections.commands((err) => this.markDown(err));
+    this.store = redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore();
     health.register({
       name: 'rate_limit_store',
       check: () => {

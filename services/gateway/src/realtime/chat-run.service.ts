@@ -11,7 +11,7 @@ import { callerClaimsOf } from '../auth/caller-claims.js';
 import { type AgentCallContext, AgentClient } from '../chat/agent-client.service.js';
 import { ProblemException } from '../common/problem.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
-import { toProblem } from '../healthcare/user-db.service.js';
+import { databaseErrorToProblem as toProblem } from '../common/database-problem.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';

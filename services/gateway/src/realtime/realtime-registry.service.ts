@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import { RedisConnections } from '../redis/redis-connections.service.js';
 
 /**
  * Who owns in-flight sessions and running messages, shared by every replica through Redis when
@@ -19,16 +20,9 @@ export class RealtimeRegistry implements OnApplicationShutdown {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
     private readonly logger: PinoLogger,
+    connections: RedisConnections,
   ) {
-    if (config.REDIS_URL) {
-      this.redis = new Redis(config.REDIS_URL, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
-        retryStrategy: (times) => Math.min(200 * times, 5000),
-      });
-      this.redis.on('error', (err: Error) => this.down(err));
-    }
+    this.redis = connections.commands((err) => this.down(err));
     this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const [k, v] of this.local) if (v.expiresAt <= now) this.local.delete(k);
@@ -98,10 +92,8 @@ export class RealtimeRegistry implements OnApplicationShutdown {
     this.logger.warn({ err_message: err.message }, 'realtime registry: Redis unavailable, using local state');
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
+    // The Redis client is closed by RedisConnections.
     clearInterval(this.sweeper);
-    if (!this.redis) return;
-    if (this.redis.status !== 'ready') return this.redis.disconnect();
-    await this.redis.quit().catch(() => this.redis?.disconnect());
   }
 }
