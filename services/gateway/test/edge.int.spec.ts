@@ -197,47 +197,6 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       }
     });
 
-    describe('auth tier (failed logins only, on POST /v1/auth/login)', () => {
-      const login = (email: string, password: string, ip: string) =>
-        fetch(`${base}/v1/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
-          body: JSON.stringify({ email, password }),
-        });
-
-      it('successful logins never count', async () => {
-        const ip = freshIp();
-        for (let i = 0; i < 6; i++) expect((await login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD, ip)).status).toBe(200);
-      });
-
-      it('after the limit of failures even the right password is refused, per IP + e-mail', async () => {
-        const ip = freshIp();
-        const email = DEMO_USERS.auroraReception;
-        for (let i = 0; i < 3; i++) await expectProblem(await login(email, 'wrong', ip), 401, 'invalid_credentials');
-        const refused = await login(email, DEMO_PASSWORD, ip);
-        await expectProblem(refused, 429, 'rate_limited');
-        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect((await login(email.toUpperCase(), DEMO_PASSWORD, ip)).status).toBe(429);
-        expect((await login(DEMO_USERS.auroraLima, DEMO_PASSWORD, ip)).status).toBe(200);
-        expect((await login(email, DEMO_PASSWORD, freshIp())).status).toBe(200);
-      });
-
-      it('AuthAttemptLimiter at service level', async () => {
-        const limiter = gw.app.get(AuthAttemptLimiter);
-        const email = `${randomUUID()}@example.com`;
-        await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
-        expect(await limiter.recordFailure('192.0.2.1', email)).toBe(2);
-        expect(await limiter.recordFailure('192.0.2.1', email)).toBe(1);
-        await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
-        expect(await limiter.recordFailure('192.0.2.1', email)).toBe(0);
-        const err = await limiter.assertAllowed('192.0.2.1', email).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(ProblemException);
-        expect((err as ProblemException).getStatus()).toBe(429);
-        expect((err as ProblemException).problemOptions.retryAfter).toBeGreaterThan(0);
-        await expect(limiter.assertAllowed('192.0.2.2', email)).resolves.toBeUndefined();
-      });
-    });
-
     describe('error shape', () => {
       it('400, 401, 404, 409, 500 (without leaking internals)', async () => {
         const bad = await expectProblem(await chat({ nope: 1 }, freshIp()), 400, 'invalid_request');
@@ -520,6 +479,54 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
         /gateway_rate_limit_store_errors_total\{[^}]*fail_mode="closed"[^}]*\} 1/,
       );
+    });
+  });
+
+  describe('auth tier (failed logins only, on POST /v1/auth/login)', () => {
+    // A gateway of its own: the one above closes connections after 300 ms, shorter than a login.
+    let gw: GatewayApp;
+    let base: string;
+    beforeAll(async () => {
+      ({ gw, base } = await boot(gatewayEnv(uniquePrefix('edge-auth'), { TRUST_PROXY: '127.0.0.1' })));
+    });
+
+    const login = (email: string, password: string, ip: string) =>
+      fetch(`${base}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ email, password }),
+      });
+
+    it('successful logins never count', async () => {
+      const ip = freshIp();
+      for (let i = 0; i < 6; i++) expect((await login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD, ip)).status).toBe(200);
+    });
+
+    it('after the limit of failures even the right password is refused, per IP + e-mail', async () => {
+      const ip = freshIp();
+      const email = DEMO_USERS.auroraReception;
+      for (let i = 0; i < 3; i++) await expectProblem(await login(email, 'wrong', ip), 401, 'invalid_credentials');
+      const refused = await login(email, DEMO_PASSWORD, ip);
+      await expectProblem(refused, 429, 'rate_limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await login(email.toUpperCase(), DEMO_PASSWORD, ip)).status).toBe(429);
+      expect((await login(DEMO_USERS.auroraLima, DEMO_PASSWORD, ip)).status).toBe(200);
+      expect((await login(email, DEMO_PASSWORD, freshIp())).status).toBe(200);
+    });
+
+    it('AuthAttemptLimiter at service level', async () => {
+      const limiter = gw.app.get(AuthAttemptLimiter);
+      const email = `${randomUUID()}@example.com`;
+      await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
+      expect(await limiter.recordFailure('192.0.2.1', email)).toBe(2);
+      expect(await limiter.recordFailure('192.0.2.1', email)).toBe(1);
+      await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
+      expect(await limiter.recordFailure('192.0.2.1', email)).toBe(0);
+      const err = await limiter.assertAllowed('192.0.2.1', email).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProblemException);
+      expect((err as ProblemException).getStatus()).toBe(429);
+      expect((err as ProblemException).problemOptions.retryAfter).toBeGreaterThan(0);
+      await expect(limiter.assertAllowed('192.0.2.2', email)).resolves.toBeUndefined();
     });
   });
 });
