@@ -1,4 +1,4 @@
-import type { AgentCallerClaims, AppointmentStatus } from '@neonpro/contracts';
+import type { AgentCallerClaims } from '@neonpro/contracts';
 import {
   type Appointment as AppointmentRow,
   AppointmentConflictError,
@@ -7,7 +7,7 @@ import {
   NotFoundError,
   type Patient as PatientRow,
 } from '@neonpro/database';
-import type { ClinicDataPort } from '../tools/clinic-data.port.js';
+import type { BookAppointmentParams, ClinicDataPort, ListAppointmentsParams } from '../tools/clinic-data.port.js';
 import type {
   Appointment,
   BookResult,
@@ -104,17 +104,7 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
-  listAppointments(
-    caller: AgentCallerClaims,
-    params: {
-      from: string;
-      to: string;
-      patientId?: string;
-      professionalId?: string;
-      status?: AppointmentStatus;
-      limit: number;
-    },
-  ): Promise<Appointment[]> {
+  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Appointment[]> {
     return asCaller(this.db, caller, async (r) => {
       const page = await r.appointments.list({
         from: params.from,
@@ -148,17 +138,7 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
-  async bookAppointment(
-    caller: AgentCallerClaims,
-    params: {
-      patientId: string;
-      professionalId: string;
-      startsAt: string;
-      endsAt: string;
-      procedure: string;
-      idempotencyKey: string;
-    },
-  ): Promise<BookResult> {
+  async bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<BookResult> {
     try {
       return await asCaller(this.db, caller, async (r) => {
         const { appointment: booked } = await r.appointments.book({

@@ -3,12 +3,13 @@ import { type ChatMessage, type Database, NotFoundError } from '@neonpro/databas
 import { z } from 'zod';
 import {
   type BeginTurnResult,
+  type CompletedTurn,
   type ConversationStore,
   estimateTokens,
   SessionNotFoundError,
   type StoredTurn,
 } from '../conversation/conversation-store.port.js';
-import { type ActionProposal, actionProposalSchema } from '../tools/action-proposal.js';
+import { actionProposalSchema } from '../tools/action-proposal.js';
 import { asCaller } from './caller-database.js';
 
 /** Messages read to fill the history budget; older ones never fit a sane budget anyway. */
@@ -57,16 +58,7 @@ export class PostgresConversationStore implements ConversationStore {
     });
   }
 
-  async completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void> {
+  async completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const metadata: Record<string, unknown> = {};
     if (turn.proposal) metadata.proposal = turn.proposal;
     if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];

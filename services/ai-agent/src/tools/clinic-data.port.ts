@@ -17,6 +17,25 @@ export const CLINIC_DATA_PORT = Symbol('CLINIC_DATA_PORT');
  * caller's clinic (another clinic's rows simply do not exist: empty results / null / not_found,
  * never an error that reveals them) and writes the audit rows for patient data.
  */
+/** Appointments starting in [from, to), optionally of one patient, professional or status. */
+export interface ListAppointmentsParams {
+  from: string;
+  to: string;
+  patientId?: string;
+  professionalId?: string;
+  status?: AppointmentStatus;
+  limit: number;
+}
+
+export interface BookAppointmentParams {
+  patientId: string;
+  professionalId: string;
+  startsAt: string;
+  endsAt: string;
+  procedure: string;
+  idempotencyKey: string;
+}
+
 export interface ClinicDataPort {
   /** By name (accent- and case-insensitive, every word a prefix of a name word) or CPF (digits, with or without punctuation). */
   searchPatients(caller: AgentCallerClaims, params: { query: string; limit: number }): Promise<Patient[]>;
@@ -25,17 +44,7 @@ export interface ClinicDataPort {
   /** Null when the appointment does not exist for the caller. */
   getAppointment(caller: AgentCallerClaims, appointmentId: string): Promise<Appointment | null>;
   /** Appointments starting in [from, to), ordered by start. */
-  listAppointments(
-    caller: AgentCallerClaims,
-    params: {
-      from: string;
-      to: string;
-      patientId?: string;
-      professionalId?: string;
-      status?: AppointmentStatus;
-      limit: number;
-    },
-  ): Promise<Appointment[]>;
+  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Appointment[]>;
   /** Free slots of `durationMinutes` on a local date (YYYY-MM-DD in the clinic's zone) within opening hours. */
   findFreeSlots(
     caller: AgentCallerClaims,
@@ -45,17 +54,7 @@ export interface ClinicDataPort {
    * Books, or returns the appointment already booked under the same `idempotencyKey` (so a
    * retried run never double-books). Conflict when the slot overlaps the professional's agenda.
    */
-  bookAppointment(
-    caller: AgentCallerClaims,
-    params: {
-      patientId: string;
-      professionalId: string;
-      startsAt: string;
-      endsAt: string;
-      procedure: string;
-      idempotencyKey: string;
-    },
-  ): Promise<BookResult>;
+  bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<BookResult>;
   /** Idempotent: cancelling an already cancelled appointment (same key or not) returns it as cancelled. */
   cancelAppointment(
     caller: AgentCallerClaims,

@@ -3,8 +3,12 @@
 // logic is exercised before the real adapter exists. Erasable TypeScript only: the E2E harness
 // loads it with Node's type stripping.
 import { randomUUID } from 'node:crypto';
-import type { AgentCallerClaims, AppointmentStatus } from '@neonpro/contracts';
-import type { ClinicDataPort } from '../../src/tools/clinic-data.port.js';
+import type { AgentCallerClaims } from '@neonpro/contracts';
+import type {
+  BookAppointmentParams,
+  ClinicDataPort,
+  ListAppointmentsParams,
+} from '../../src/tools/clinic-data.port.js';
 import type {
   Appointment,
   BookResult,
@@ -102,17 +106,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve(a ? this.view(c, a) : null);
   }
 
-  listAppointments(
-    caller: AgentCallerClaims,
-    params: {
-      from: string;
-      to: string;
-      patientId?: string;
-      professionalId?: string;
-      status?: AppointmentStatus;
-      limit: number;
-    },
-  ): Promise<Appointment[]> {
+  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Appointment[]> {
     this.calls.push('listAppointments');
     const c = this.clinic(caller);
     const from = new Date(params.from).getTime();
@@ -157,17 +151,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve(slots);
   }
 
-  bookAppointment(
-    caller: AgentCallerClaims,
-    params: {
-      patientId: string;
-      professionalId: string;
-      startsAt: string;
-      endsAt: string;
-      procedure: string;
-      idempotencyKey: string;
-    },
-  ): Promise<BookResult> {
+  bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<BookResult> {
     this.calls.push('bookAppointment');
     const c = this.clinic(caller);
     const key = `${caller.clinic_id}:${params.idempotencyKey}`;

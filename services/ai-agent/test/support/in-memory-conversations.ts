@@ -3,12 +3,12 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import {
   type BeginTurnResult,
+  type CompletedTurn,
   type ConversationStore,
   estimateTokens,
   SessionNotFoundError,
   type StoredTurn,
 } from '../../src/conversation/conversation-store.port.js';
-import type { ActionProposal } from '../../src/tools/action-proposal.js';
 
 interface Session {
   clinic_id: string;
@@ -44,16 +44,7 @@ export class InMemoryConversations implements ConversationStore {
     return Promise.resolve({ status: 'new' });
   }
 
-  completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void> {
+  completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const t = this.owned(caller, turn.sessionId)?.turns.find((x) => x.key === turn.turnKey);
     if (t && !t.assistant)
       t.assistant = {
