@@ -122,21 +122,15 @@ if (onPath('helm')) {
     const valueSets = [undefined, ...examples];
     it.each(valueSets.map((v) => v ?? 'values.yaml'))('helm lint --strict with %s', (name) => {
       const args = ['lint', '--strict', chartCopy];
-      if (name !== 'values.yaml') {
-        args.push('-f', join(chartCopy, 'examples', basename(name)));
-      }
+      if (name !== 'values.yaml') args.push('-f', join(chartCopy, 'examples', basename(name)));
       execFileSync('helm', args, { stdio: 'pipe' });
     });
 
     it.each(valueSets.map((v) => v ?? 'values.yaml'))('helm template with %s: valid objects, pod hygiene', (name) => {
       const args = ['template', 'neonpro', chartCopy, '--namespace', 'neonpro'];
-      if (name !== 'values.yaml') {
-        args.push('-f', join(chartCopy, 'examples', basename(name)));
-      }
+      if (name !== 'values.yaml') args.push('-f', join(chartCopy, 'examples', basename(name)));
       const objects = parseManifests(execFileSync('helm', args, { encoding: 'utf8' }));
-      for (const o of objects) {
-        validateObject(o);
-      }
+      for (const o of objects) validateObject(o);
       expect(objects.filter((o) => podSpecOf(o)).flatMap((o) => hygieneProblems(o))).toEqual([]);
     });
   });

@@ -16,9 +16,7 @@ export class ProcessGroup {
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          if (!quiet) {
-            out.write(`${tag} ${line}\n`);
-          }
+          if (!quiet) out.write(`${tag} ${line}\n`);
         }
       });
     };
@@ -37,14 +35,10 @@ export class ProcessGroup {
 
   /** SIGTERM in reverse start order (gateways before agents before NATS), SIGKILL after a bound. */
   async stopAll(timeoutMs = 25000) {
-    if (this.stopping) {
-      return;
-    }
+    if (this.stopping) return;
     this.stopping = true;
     for (const entry of [...this.children].reverse()) {
-      if (entry.child.exitCode !== null || entry.child.signalCode !== null) {
-        continue;
-      }
+      if (entry.child.exitCode !== null || entry.child.signalCode !== null) continue;
       entry.child.kill('SIGTERM');
       const timer = setTimeout(() => entry.child.kill('SIGKILL'), timeoutMs);
       await entry.exited;

@@ -83,21 +83,19 @@ export const agentConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     const used = new Set([cfg.AGENT_MODEL_PROVIDER, ...cfg.AGENT_MODEL_FALLBACKS]);
-    if (used.has('openai') && !cfg.OPENAI_API_KEY && !cfg.OPENAI_BASE_URL) {
+    if (used.has('openai') && !cfg.OPENAI_API_KEY && !cfg.OPENAI_BASE_URL)
       ctx.addIssue({
         code: 'custom',
         path: ['OPENAI_API_KEY'],
         message:
           'the openai provider is selected: set OPENAI_API_KEY, or OPENAI_BASE_URL for a keyless compatible server',
       });
-    }
-    if (used.has('anthropic') && !cfg.ANTHROPIC_API_KEY) {
+    if (used.has('anthropic') && !cfg.ANTHROPIC_API_KEY)
       ctx.addIssue({
         code: 'custom',
         path: ['ANTHROPIC_API_KEY'],
         message: 'the anthropic provider is selected: set ANTHROPIC_API_KEY',
       });
-    }
   });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -11,12 +11,8 @@ const trustProxySchema = z
   .default('false')
   .transform((s, ctx): false | number | string[] => {
     const v = s.trim();
-    if (v === 'false' || v === '0') {
-      return false;
-    }
-    if (/^\d+$/.test(v)) {
-      return Number(v);
-    }
+    if (v === 'false' || v === '0') return false;
+    if (/^\d+$/.test(v)) return Number(v);
     const list = v
       .split(',')
       .map((x) => x.trim())
@@ -38,14 +34,10 @@ const corsOriginsSchema = z
       .map((x) => x.trim())
       .filter(Boolean);
     for (const o of list) {
-      if (o === '*') {
-        continue;
-      }
+      if (o === '*') continue;
       try {
         const u = new URL(o);
-        if (u.origin !== o) {
-          throw new Error('not an origin');
-        }
+        if (u.origin !== o) throw new Error('not an origin');
       } catch {
         ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin like https://app.example.com` });
       }

@@ -21,9 +21,7 @@ export type AgentCallerClaims = z.infer<typeof agentCallerClaimsSchema>;
 
 /** Parses the header value; undefined when absent, not JSON or not matching the schema. */
 export function parseCallerClaimsHeader(value: string | undefined): AgentCallerClaims | undefined {
-  if (!value) {
-    return undefined;
-  }
+  if (!value) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(value);

@@ -30,9 +30,7 @@ export class HealthRegistry {
 
   async readiness(): Promise<{ ready: boolean; checks: Record<string, HealthCheckResult> }> {
     const checks: Record<string, HealthCheckResult> = {};
-    if (this.shuttingDown) {
-      checks.shutdown = { ok: false, details: { reason: 'draining' } };
-    }
+    if (this.shuttingDown) checks.shutdown = { ok: false, details: { reason: 'draining' } };
     await Promise.all(
       this.indicators.map(async (i) => {
         try {

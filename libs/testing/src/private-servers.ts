@@ -32,9 +32,7 @@ abstract class ProcessServer implements PrivateServer {
     const child = this.child;
     await waitFor(
       async () => {
-        if (child.exitCode !== null) {
-          throw new Error(`server exited with ${child.exitCode}`);
-        }
+        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
         return canConnect(this.port);
       },
       `private server on :${this.port}`,
@@ -54,9 +52,7 @@ abstract class ProcessServer implements PrivateServer {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
-      return;
-    }
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     this.terminate(child);
     const t = setTimeout(() => this.forceKill(child), 10000);
@@ -71,11 +67,7 @@ abstract class ProcessServer implements PrivateServer {
 }
 
 function findBinary(name: string, candidates: string[]): string {
-  for (const c of candidates) {
-    if (existsSync(c)) {
-      return c;
-    }
-  }
+  for (const c of candidates) if (existsSync(c)) return c;
   try {
     return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
   } catch {
@@ -112,9 +104,7 @@ class RedisServer extends ProcessServer {
 
 function pgBinDir(): string {
   const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) {
-    throw new Error('PostgreSQL server binaries are not installed (needed for fault drills)');
-  }
+  if (!existsSync(base)) throw new Error('PostgreSQL server binaries are not installed (needed for fault drills)');
   const version = readdirSync(base).sort().at(-1);
   return join(base, version ?? '', 'bin');
 }
@@ -173,11 +163,8 @@ class PostgresServer extends ProcessServer {
   private signalPostmaster(child: ChildProcess, signal: NodeJS.Signals): void {
     const pid = this.postmasterPid();
     try {
-      if (pid) {
-        process.kill(pid, signal);
-      } else {
-        child.kill(signal);
-      }
+      if (pid) process.kill(pid, signal);
+      else child.kill(signal);
     } catch {
       // Already gone.
     }

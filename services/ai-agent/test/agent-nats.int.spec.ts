@@ -27,19 +27,13 @@ async function rawCall(
   const sub = nc.subscribe(inbox);
   const h = headers();
   h.set('x-request-id', 'it-req-1');
-  if (claims !== null) {
-    h.set('x-neonpro-claims', claims);
-  }
+  if (claims !== null) h.set('x-neonpro-claims', claims);
   nc.publish(subject, body, { reply: inbox, headers: h });
   const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
   for await (const m of sub) {
     const packet = m.json<{ response?: unknown; isDisposed?: boolean }>();
-    if (packet.response !== undefined) {
-      events.push(agentEventSchema.parse(packet.response));
-    }
-    if (packet.isDisposed) {
-      break;
-    }
+    if (packet.response !== undefined) events.push(agentEventSchema.parse(packet.response));
+    if (packet.isDisposed) break;
   }
   clearTimeout(timer);
   sub.unsubscribe();
@@ -85,9 +79,7 @@ describe('ai-agent over real NATS', () => {
     expect(tokens.length).toBeGreaterThan(3);
     expect(last?.type).toBe('done');
     expect(events.slice(2, -1).every((e) => e.type === 'token')).toBe(true);
-    if (last?.type !== 'done') {
-      throw new Error('no done event');
-    }
+    if (last?.type !== 'done') throw new Error('no done event');
     expect(tokens.map((t) => (t.type === 'token' ? t.delta : '')).join('')).toBe(last.content);
     expect(last.content).toContain('Fernanda Lima tem 2 consultas amanhã');
   });

@@ -30,9 +30,7 @@ export class ChatController {
 
   @MessagePattern(AGENT_PATTERNS.chat)
   handleChat(@Payload() data: unknown, @Ctx() ctx: NatsContext): Observable<AgentEvent> {
-    if (data === MALFORMED_PAYLOAD) {
-      return this.reject('The request body is not valid JSON.');
-    }
+    if (data === MALFORMED_PAYLOAD) return this.reject('The request body is not valid JSON.');
     const parsed = agentChatRequestSchema.safeParse(data);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
@@ -57,9 +55,8 @@ export class ChatController {
       this.metrics.invalidMessages.inc();
       return;
     }
-    if (this.runs.cancel(parsed.data.message_id)) {
+    if (this.runs.cancel(parsed.data.message_id))
       this.logger.info({ message_id: parsed.data.message_id }, 'run cancelled');
-    }
   }
 
   private reject(message: string): Observable<AgentEvent> {

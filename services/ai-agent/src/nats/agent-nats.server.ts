@@ -69,9 +69,7 @@ export class AgentNatsServer extends ServerNats {
     const isPacket = typeof body === 'object' && body !== null && ('pattern' in body || 'data' in body);
     if (isPacket) {
       const packet = body as { id?: unknown; data?: unknown };
-      if (packet.id === undefined && options?.replyTo) {
-        return { ...packet, pattern: options.channel, id: randomUUID() };
-      }
+      if (packet.id === undefined && options?.replyTo) return { ...packet, pattern: options.channel, id: randomUUID() };
       return { ...packet, pattern: options?.channel };
     }
     return { pattern: options?.channel, data: body, id: options?.replyTo ? randomUUID() : undefined };
@@ -90,9 +88,7 @@ export class AgentNatsServer extends ServerNats {
 
   /** Stops receiving new requests; replies of runs already started still go out. */
   stopAccepting(): void {
-    for (const sub of this.subs.splice(0)) {
-      sub.unsubscribe();
-    }
+    for (const sub of this.subs.splice(0)) sub.unsubscribe();
   }
 
   isConnected(): boolean {

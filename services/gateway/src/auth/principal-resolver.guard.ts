@@ -16,14 +16,10 @@ export class PrincipalResolverGuard implements CanActivate {
   constructor(private readonly authenticator: Authenticator) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') {
-      return true;
-    }
+    if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const token = bearerToken(req.headers.authorization);
-    if (!token || req.principal) {
-      return true;
-    }
+    if (!token || req.principal) return true;
     const started = performance.now();
     try {
       const { principal, claims } = await this.authenticator.authenticate(token);
@@ -31,9 +27,7 @@ export class PrincipalResolverGuard implements CanActivate {
       req.claims = claims;
     } catch (err) {
       // Reported by JwtAuthGuard on protected routes only.
-      if (err instanceof Error) {
-        req.authError = err;
-      }
+      if (err instanceof Error) req.authError = err;
     } finally {
       recordTiming(req, 'auth', performance.now() - started);
     }

@@ -67,9 +67,7 @@ export class AgentClient {
   }
 
   async *chat(request: AgentChatRequest, ctx: AgentCallContext): AsyncGenerator<AgentEvent, void, undefined> {
-    if (!this.nats.isConnected()) {
-      throw new AgentCallError('disconnected', 'The message bus is not connected.');
-    }
+    if (!this.nats.isConnected()) throw new AgentCallError('disconnected', 'The message bus is not connected.');
     const nc = this.nats.connection;
     const inbox = createInbox();
     const queue: Item[] = [];
@@ -89,17 +87,13 @@ export class AgentClient {
 
     const sub = nc.subscribe(inbox, {
       callback: (err, msg) => {
-        if (err) {
-          return push({ error: new AgentCallError('disconnected', 'The reply subscription failed.') });
-        }
+        if (err) return push({ error: new AgentCallError('disconnected', 'The reply subscription failed.') });
         this.onReply(msg, push);
       },
     });
     const hdrs = natsHeaders();
     hdrs.set(NATS_HEADERS.requestId, ctx.requestId);
-    if (ctx.traceparent) {
-      hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
-    }
+    if (ctx.traceparent) hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
     hdrs.set(NATS_HEADERS.claims, JSON.stringify(ctx.caller));
     const started = performance.now();
     let firstEvent = true;
@@ -138,9 +132,7 @@ export class AgentClient {
           this.metrics.natsRequests.inc({ outcome: item.event.type === 'done' ? 'ok' : 'agent_error' });
         }
         yield item.event;
-        if (terminal) {
-          return;
-        }
+        if (terminal) return;
       }
     } finally {
       clearTimeout(timer);
@@ -157,9 +149,7 @@ export class AgentClient {
 
   /** Tells the agents to abort a run, whichever replica owns it. */
   cancel(messageId: string): void {
-    if (!this.nats.isConnected()) {
-      throw new AgentCallError('disconnected', 'The message bus is not connected.');
-    }
+    if (!this.nats.isConnected()) throw new AgentCallError('disconnected', 'The message bus is not connected.');
     this.nats.connection.publish(
       this.subjects.cancel,
       JSON.stringify({ pattern: AGENT_PATTERNS.cancel, data: { message_id: messageId } }),
@@ -181,13 +171,10 @@ export class AgentClient {
     }
     if (packet.response !== undefined) {
       const parsed = agentEventSchema.safeParse(packet.response);
-      if (!parsed.success) {
+      if (!parsed.success)
         return push({ error: new AgentCallError('protocol', 'The assistant sent an invalid event.') });
-      }
       push({ event: parsed.data });
     }
-    if (packet.isDisposed) {
-      push({ end: true });
-    }
+    if (packet.isDisposed) push({ end: true });
   }
 }

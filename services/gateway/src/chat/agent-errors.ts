@@ -10,16 +10,10 @@ import { type AgentCallContext, AgentCallError, type AgentClient } from './agent
 // for the same failure.
 
 export function callErrorToProblem(err: unknown, retryAfterS: number): ProblemException {
-  if (err instanceof ProblemException) {
-    return err;
-  }
+  if (err instanceof ProblemException) return err;
   const upstream = upstreamProblem(err, 'agent');
-  if (upstream) {
-    return upstream;
-  }
-  if (!(err instanceof AgentCallError)) {
-    throw err;
-  }
+  if (upstream) return upstream;
+  if (!(err instanceof AgentCallError)) throw err;
   switch (err.kind) {
     case 'no_responders':
     case 'disconnected':
@@ -73,13 +67,9 @@ export async function openAgentCall(
         const events = agent.chat({ ...turn, message_id: messageId }, ctx);
         try {
           const r = await events.next();
-          if (r.done) {
-            throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
-          }
+          if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
           // The policy gave up on this attempt meanwhile: nobody will read the stream.
-          if (signal.aborted) {
-            throw new AgentCallError('timeout', 'The assistant did not answer in time.');
-          }
+          if (signal.aborted) throw new AgentCallError('timeout', 'The assistant did not answer in time.');
           return { events, first: r.value, messageId };
         } catch (err) {
           await events.return(undefined);

@@ -74,9 +74,7 @@ export class ChatController {
           // anything reached the client: a started stream is never retried.
           body.client_message_id !== undefined,
           (attempt) => {
-            if (tracked.entry.cancelled) {
-              throw new ProblemException(409, ErrorCode.Cancelled, 'The run was cancelled.');
-            }
+            if (tracked.entry.cancelled) throw new ProblemException(409, ErrorCode.Cancelled, 'The run was cancelled.');
             // The first attempt carries the public id; a retry gets its own (see open()).
             const id = attempt === 0 ? messageId : randomUUID();
             tracked.entry.attemptId = id;
@@ -86,9 +84,7 @@ export class ChatController {
       );
       events = opened.events;
       const first = opened.first;
-      if (first.type === 'error') {
-        throw this.agentErrorToProblem(first);
-      }
+      if (first.type === 'error') throw this.agentErrorToProblem(first);
       void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
       if (wantsEventStream(req.headers.accept)) {
         await this.relaySse(req, reply, events, first, sessionId, messageId);
@@ -123,9 +119,7 @@ export class ChatController {
   private async next(events: AsyncGenerator<AgentEvent>): Promise<AgentEvent> {
     try {
       const r = await events.next();
-      if (r.done) {
-        throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
-      }
+      if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
       return r.value;
     } catch (err) {
       throw this.callErrorToProblem(err);
@@ -135,12 +129,8 @@ export class ChatController {
   private async collect(events: AsyncGenerator<AgentEvent>, first: AgentEvent): Promise<string> {
     let event = first;
     for (;;) {
-      if (event.type === 'done') {
-        return event.content;
-      }
-      if (event.type === 'error') {
-        throw this.agentErrorToProblem(event);
-      }
+      if (event.type === 'done') return event.content;
+      if (event.type === 'error') throw this.agentErrorToProblem(event);
       event = await this.next(events);
     }
   }
@@ -156,9 +146,7 @@ export class ChatController {
     const sse = new SseWriter(reply, String(req.id));
     let clientGone = false;
     req.raw.once('close', () => {
-      if (!reply.raw.writableFinished) {
-        clientGone = true;
-      }
+      if (!reply.raw.writableFinished) clientGone = true;
     });
     let event: AgentEvent | undefined = first;
     try {
@@ -180,9 +168,7 @@ export class ChatController {
         const r = await events.next();
         event = r.done ? undefined : r.value;
       }
-      if (!event && !clientGone) {
-        sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
-      }
+      if (!event && !clientGone) sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
     } catch (err) {
       const problem = this.callErrorToProblem(err);
       sse.send('error', { code: problem.code, message: problem.detail });

@@ -19,17 +19,11 @@ export class RunningChats {
   begin(userId: string, ids: readonly string[]): { entry: Running; end: () => void } {
     const entry: Running = { attemptId: ids[0], cancelled: false };
     const keys = ids.map((id) => key(userId, id));
-    for (const k of keys) {
-      this.byKey.set(k, entry);
-    }
+    for (const k of keys) this.byKey.set(k, entry);
     return {
       entry,
       end: () => {
-        for (const k of keys) {
-          if (this.byKey.get(k) === entry) {
-            this.byKey.delete(k);
-          }
-        }
+        for (const k of keys) if (this.byKey.get(k) === entry) this.byKey.delete(k);
       },
     };
   }
@@ -37,9 +31,7 @@ export class RunningChats {
   /** Marks the caller's running turn cancelled and returns the attempt to abort; undefined when none. */
   cancel(userId: string, id: string): string | undefined {
     const entry = this.byKey.get(key(userId, id));
-    if (!entry) {
-      return undefined;
-    }
+    if (!entry) return undefined;
     entry.cancelled = true;
     return entry.attemptId;
   }

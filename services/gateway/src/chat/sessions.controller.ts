@@ -109,20 +109,15 @@ export class SessionsController {
     @Req() req: FastifyRequest,
   ): { message_id: string; status: 'cancelling' } {
     const userId = req.principal?.user_id;
-    if (!userId) {
-      throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
-    }
+    if (!userId) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
     const attempt = this.running.cancel(userId, p.message_id);
     // Someone else's, finished or unknown: all the same to the caller.
-    if (!attempt) {
-      throw new ProblemException(404, ErrorCode.NotFound, 'No running message with this id.');
-    }
+    if (!attempt) throw new ProblemException(404, ErrorCode.NotFound, 'No running message with this id.');
     try {
       this.agent.cancel(attempt);
     } catch (err) {
-      if (err instanceof AgentCallError) {
+      if (err instanceof AgentCallError)
         throw new ProblemException(503, ErrorCode.AgentUnavailable, err.message, { retryAfter: 1 });
-      }
       throw err;
     }
     return { message_id: p.message_id, status: 'cancelling' };

@@ -15,9 +15,7 @@ export class SseWriter {
   ) {}
 
   private start(): void {
-    if (this.started) {
-      return;
-    }
+    if (this.started) return;
     this.started = true;
     const headers: Record<string, string> = {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -28,9 +26,8 @@ export class SseWriter {
     };
     // Keep headers set earlier by hooks (CORS, security, rate limits) when hijacking.
     for (const [k, v] of Object.entries(this.reply.getHeaders())) {
-      if (v !== undefined && !(k.toLowerCase() in lower(headers))) {
+      if (v !== undefined && !(k.toLowerCase() in lower(headers)))
         headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-      }
     }
     markStreaming(this.reply.request);
     this.reply.hijack();
@@ -39,20 +36,14 @@ export class SseWriter {
 
   send(event: string, data: unknown): void {
     this.start();
-    if (this.reply.raw.destroyed) {
-      return;
-    }
+    if (this.reply.raw.destroyed) return;
     this.seq++;
     this.reply.raw.write(`id: ${this.seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   end(): void {
-    if (!this.started) {
-      this.start();
-    }
-    if (!this.reply.raw.writableEnded) {
-      this.reply.raw.end();
-    }
+    if (!this.started) this.start();
+    if (!this.reply.raw.writableEnded) this.reply.raw.end();
   }
 }
 

@@ -49,15 +49,11 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
   }
 
   get connection(): NatsConnection {
-    if (!this.nc) {
-      throw new Error('NATS is not connected yet');
-    }
+    if (!this.nc) throw new Error('NATS is not connected yet');
     return this.nc;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.nc && !this.nc.isClosed()) {
-      await this.nc.drain().catch(() => this.nc?.close());
-    }
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
   }
 }

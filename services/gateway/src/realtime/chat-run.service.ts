@@ -67,14 +67,10 @@ export class ChatRunService {
 
   /** The `ai` tier, with the very key the HTTP guard uses, so REST and sockets share one budget. */
   async countAiRequest(userId: string): Promise<void> {
-    if (!this.rateLimit.enabled) {
-      return;
-    }
+    if (!this.rateLimit.enabled) return;
     const tier = this.rateLimit.tiers.ai;
     const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${userId}`), tier.windowMs);
-    if (state && state.hits > tier.limit) {
-      throw this.rateLimit.rejection('ai', state);
-    }
+    if (state && state.hits > tier.limit) throw this.rateLimit.rejection('ai', state);
   }
 
   /**
@@ -83,12 +79,8 @@ export class ChatRunService {
    */
   async assertOwnsSession(auth: Authenticated, sessionId: string, requestId: string): Promise<void> {
     const owner = await this.registry.sessionOwner(sessionId);
-    if (owner === auth.principal.user_id) {
-      return;
-    }
-    if (owner !== undefined) {
-      throw sessionNotFound();
-    }
+    if (owner === auth.principal.user_id) return;
+    if (owner !== undefined) throw sessionNotFound();
     try {
       await this.policies
         .get(POSTGRES_POLICY)
@@ -97,9 +89,7 @@ export class ChatRunService {
         });
     } catch (err) {
       const problem = toProblem(err);
-      if (problem instanceof ProblemException && problem.code === ErrorCode.NotFound) {
-        throw sessionNotFound();
-      }
+      if (problem instanceof ProblemException && problem.code === ErrorCode.NotFound) throw sessionNotFound();
       throw problem;
     }
   }
@@ -110,9 +100,8 @@ export class ChatRunService {
     }
     await this.countAiRequest(auth.principal.user_id);
     let sessionId = input.session_id;
-    if (sessionId) {
-      await this.assertOwnsSession(auth, sessionId, requestId);
-    } else {
+    if (sessionId) await this.assertOwnsSession(auth, sessionId, requestId);
+    else {
       sessionId = randomUUID();
       await this.registry.rememberSession(sessionId, auth.principal.user_id);
     }
@@ -146,9 +135,7 @@ export class ChatRunService {
   /** Stops a running message of this user, whichever replica relays it. */
   async cancel(userId: string, messageId: string): Promise<void> {
     const owner = await this.registry.runOwner(messageId);
-    if (owner !== userId) {
-      throw new ProblemException(404, ErrorCode.NotFound, 'No running message with this id.');
-    }
+    if (owner !== userId) throw new ProblemException(404, ErrorCode.NotFound, 'No running message with this id.');
     try {
       this.agent.cancel(messageId);
     } catch (err) {

@@ -25,11 +25,7 @@ export class RealtimeRegistry implements OnApplicationShutdown {
     this.redis = connections.commands((err) => this.down(err));
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const [k, v] of this.local) {
-        if (v.expiresAt <= now) {
-          this.local.delete(k);
-        }
-      }
+      for (const [k, v] of this.local) if (v.expiresAt <= now) this.local.delete(k);
     }, 60000);
     this.sweeper.unref();
   }
@@ -54,16 +50,12 @@ export class RealtimeRegistry implements OnApplicationShutdown {
   async endRun(messageId: string): Promise<void> {
     const key = `run:${messageId}`;
     this.local.delete(key);
-    if (this.redis?.status === 'ready') {
-      await this.redis.del(this.key(key)).catch((err: Error) => this.down(err));
-    }
+    if (this.redis?.status === 'ready') await this.redis.del(this.key(key)).catch((err: Error) => this.down(err));
   }
 
   private async set(key: string, owner: string, ttlMs: number): Promise<void> {
     this.local.set(key, { owner, expiresAt: Date.now() + ttlMs });
-    if (this.redis?.status !== 'ready') {
-      return;
-    }
+    if (this.redis?.status !== 'ready') return;
     await this.redis.set(this.key(key), owner, 'PX', ttlMs).then(
       () => this.up(),
       (err: Error) => this.down(err),
@@ -72,12 +64,8 @@ export class RealtimeRegistry implements OnApplicationShutdown {
 
   private async get(key: string): Promise<string | undefined> {
     const mine = this.local.get(key);
-    if (mine && mine.expiresAt > Date.now()) {
-      return mine.owner;
-    }
-    if (this.redis?.status !== 'ready') {
-      return undefined;
-    }
+    if (mine && mine.expiresAt > Date.now()) return mine.owner;
+    if (this.redis?.status !== 'ready') return undefined;
     try {
       const v = await this.redis.get(this.key(key));
       this.up();
@@ -93,17 +81,13 @@ export class RealtimeRegistry implements OnApplicationShutdown {
   }
 
   private up(): void {
-    if (!this.redisDown) {
-      return;
-    }
+    if (!this.redisDown) return;
     this.redisDown = false;
     this.logger.info('realtime registry: Redis recovered');
   }
 
   private down(err: Error): void {
-    if (this.redisDown) {
-      return;
-    }
+    if (this.redisDown) return;
     this.redisDown = true;
     this.logger.warn({ err_message: err.message }, 'realtime registry: Redis unavailable, using local state');
   }

@@ -39,9 +39,7 @@ export class ScriptedAgent {
   }
 
   stop(): void {
-    for (const sub of this.subs) {
-      sub.unsubscribe();
-    }
+    for (const sub of this.subs) sub.unsubscribe();
   }
 
   private onChat(m: Msg): void {
@@ -52,9 +50,7 @@ export class ScriptedAgent {
       m.respond(JSON.stringify({ id: packet.id, response: ev, isDisposed: last || undefined }));
     };
     const out = this.behaviour(req, m, reply);
-    if (out === 'silent') {
-      return;
-    }
+    if (out === 'silent') return;
     if (out === 'stall-after-first') {
       m.respond(JSON.stringify({ id: packet.id, response: { type: 'token', delta: 'x' } }));
       return;
@@ -74,13 +70,9 @@ export function parseSse(text: string): { id?: string; event?: string; data: unk
       for (const line of block.split('\n')) {
         const [k, ...rest] = line.split(': ');
         const v = rest.join(': ');
-        if (k === 'id') {
-          ev.id = v;
-        } else if (k === 'event') {
-          ev.event = v;
-        } else if (k === 'data') {
-          ev.data = JSON.parse(v);
-        }
+        if (k === 'id') ev.id = v;
+        else if (k === 'event') ev.event = v;
+        else if (k === 'data') ev.data = JSON.parse(v);
       }
       return ev;
     });
