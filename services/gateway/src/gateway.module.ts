@@ -36,7 +36,8 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         LoggerModule.forRoot(httpLoggerParams(logger)),
-        OpsModule.forRoot('gateway', config.instanceId),
+        // With METRICS_PORT set, /metrics lives on its own listener (app.ts), not on the API port.
+        OpsModule.forRoot('gateway', config.instanceId, { metricsRoute: config.METRICS_PORT === 0 }),
         CoreModule.forRoot(config),
         // Counters live in RateLimitService (Redis or memory); the guard never uses the default storage.
         ThrottlerModule.forRoot({ throttlers: namedThrottlers(tierLimits(config)), setHeaders: false }),

@@ -28,6 +28,7 @@ export interface SeedClinic {
   appointments: Omit<Appointment, 'patient_name' | 'professional_name'>[];
 }
 
+// Loaded by Node type stripping (no path aliases), so @neonpro/text cannot be imported here.
 function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }

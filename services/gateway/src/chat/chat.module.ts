@@ -5,6 +5,7 @@ import { HealthcareModule } from '../healthcare/healthcare.module.js';
 import { GatewayOpsModule } from '../ops/ops.module.js';
 import { AgentClient } from './agent-client.service.js';
 import { ChatController } from './chat.controller.js';
+import { ChatTurnService } from './chat-turn.service.js';
 import { RunningChats } from './running-chats.service.js';
 import { SessionsController } from './sessions.controller.js';
 
@@ -12,7 +13,7 @@ import { SessionsController } from './sessions.controller.js';
 @Module({
   imports: [AuthModule, EdgeModule, GatewayOpsModule, HealthcareModule],
   controllers: [ChatController, SessionsController],
-  providers: [AgentClient, RunningChats],
-  exports: [AgentClient],
+  providers: [AgentClient, RunningChats, ChatTurnService],
+  exports: [AgentClient, ChatTurnService],
 })
 export class ChatModule {}
