@@ -38,11 +38,21 @@ export const NEEDS = {
 
 /** The projects a path argument may hold (run.mjs maps path arguments with it); a folder may hold several. */
 export function projectsOf(path) {
-  if (/\.int\.spec\.ts$/.test(path)) return ['integration'];
-  if (/(^|\/)test\/e2e(\/|$)/.test(path)) return ['e2e'];
-  if (/(^|\/)test\/drills(\/|$)/.test(path)) return ['drills'];
-  if (/(^|\/)test\/deploy(\/|$)/.test(path) || /autoscaling-metric\.spec\.ts$/.test(path)) return ['deploy'];
-  if (/\.spec\.ts$/.test(path) || /(^|\/)src(\/|$)/.test(path)) return ['unit'];
+  if (/\.int\.spec\.ts$/.test(path)) {
+    return ['integration'];
+  }
+  if (/(^|\/)test\/e2e(\/|$)/.test(path)) {
+    return ['e2e'];
+  }
+  if (/(^|\/)test\/drills(\/|$)/.test(path)) {
+    return ['drills'];
+  }
+  if (/(^|\/)test\/deploy(\/|$)/.test(path) || /autoscaling-metric\.spec\.ts$/.test(path)) {
+    return ['deploy'];
+  }
+  if (/\.spec\.ts$/.test(path) || /(^|\/)src(\/|$)/.test(path)) {
+    return ['unit'];
+  }
   return Object.keys(NEEDS);
 }
 

@@ -17,7 +17,9 @@ async function one() {
   const t0 = performance.now();
   const h = headers();
   // e.g. the caller's claims, as the gateway sends them.
-  for (const [k, v] of Object.entries(cfg.headers ?? {})) h.set(k, v);
+  for (const [k, v] of Object.entries(cfg.headers ?? {})) {
+    h.set(k, v);
+  }
   // A new conversation turn each time, like the gateway's requests: the agent replays a turn it
   // already answered (same message id) instead of running it, which would flatter the baseline.
   const data = cfg.payload.data && { ...cfg.payload.data, session_id: randomUUID(), message_id: randomUUID() };
@@ -26,7 +28,9 @@ async function one() {
   const timer = setTimeout(() => sub.unsubscribe(), 10000);
   let ok = false;
   for await (const m of sub) {
-    if (m.data.length === 0) break;
+    if (m.data.length === 0) {
+      break;
+    }
     if (m.json().isDisposed) {
       ok = true;
       break;
@@ -34,13 +38,18 @@ async function one() {
   }
   clearTimeout(timer);
   sub.unsubscribe();
-  if (ok) latencies.push(performance.now() - t0);
-  else errors++;
+  if (ok) {
+    latencies.push(performance.now() - t0);
+  } else {
+    errors++;
+  }
 }
 
 await Promise.all(
   Array.from({ length: cfg.connections }, async () => {
-    while (Date.now() < end) await one();
+    while (Date.now() < end) {
+      await one();
+    }
   }),
 );
 await nc.drain();

@@ -6,8 +6,12 @@ import { REPO_ROOT } from '@neonpro/testing';
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = join(dir, name);
-    if (name === 'node_modules' || name === 'dist') return [];
-    if (statSync(full).isDirectory()) return sourceFiles(full);
+    if (name === 'node_modules' || name === 'dist') {
+      return [];
+    }
+    if (statSync(full).isDirectory()) {
+      return sourceFiles(full);
+    }
     return full.endsWith('.ts') && !full.endsWith('.d.ts') ? [full] : [];
   });
 }
@@ -25,11 +29,18 @@ function importGraph(files: string[]): Map<string, string[]> {
         ts.isStringLiteral(stmt.moduleSpecifier)
           ? stmt.moduleSpecifier.text
           : undefined;
-      if (!spec) continue;
+      if (!spec) {
+        continue;
+      }
       let target: string | undefined;
-      if (spec.startsWith('.')) target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
-      else if (/^@neonpro\/[a-z-]+$/.test(spec)) target = join(REPO_ROOT, 'libs', spec.slice(9), 'src/index.ts');
-      if (target && existsSync(target)) targets.push(target);
+      if (spec.startsWith('.')) {
+        target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+      } else if (/^@neonpro\/[a-z-]+$/.test(spec)) {
+        target = join(REPO_ROOT, 'libs', spec.slice(9), 'src/index.ts');
+      }
+      if (target && existsSync(target)) {
+        targets.push(target);
+      }
     }
     graph.set(file, targets);
   }
@@ -44,13 +55,20 @@ function findCycles(graph: Map<string, string[]>): string[][] {
     state.set(node, 'visiting');
     stack.push(node);
     for (const next of graph.get(node) ?? []) {
-      if (state.get(next) === 'visiting') cycles.push([...stack.slice(stack.indexOf(next)), next]);
-      else if (!state.has(next)) visit(next);
+      if (state.get(next) === 'visiting') {
+        cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      } else if (!state.has(next)) {
+        visit(next);
+      }
     }
     stack.pop();
     state.set(node, 'done');
   };
-  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  for (const node of graph.keys()) {
+    if (!state.has(node)) {
+      visit(node);
+    }
+  }
   return cycles;
 }
 
@@ -93,9 +111,13 @@ const GATEWAY_ROOT_FILES = new Set(['app.ts', 'main.ts', 'gateway.module.ts']);
 function gatewayModuleOf(srcDir: string, file: string): string {
   const rel = relative(srcDir, file).split('/');
   const head = rel[0] ?? '';
-  if (rel.length === 1 && GATEWAY_ROOT_FILES.has(head)) return 'root';
+  if (rel.length === 1 && GATEWAY_ROOT_FILES.has(head)) {
+    return 'root';
+  }
   const module = GATEWAY_MODULE_OF[head];
-  if (!module) throw new Error(`services/gateway/src/${head} belongs to no module: add it to GATEWAY_MODULE_OF`);
+  if (!module) {
+    throw new Error(`services/gateway/src/${head} belongs to no module: add it to GATEWAY_MODULE_OF`);
+  }
   return module;
 }
 
@@ -103,12 +125,18 @@ function gatewayModuleOf(srcDir: string, file: string): string {
 function forbiddenModuleEdges(srcDir: string, graph: Map<string, string[]>): string[] {
   const bad: string[] = [];
   for (const [file, targets] of graph) {
-    if (!file.startsWith(srcDir + '/')) continue;
+    if (!file.startsWith(srcDir + '/')) {
+      continue;
+    }
     const from = gatewayModuleOf(srcDir, file);
     for (const target of targets) {
-      if (!target.startsWith(srcDir + '/')) continue;
+      if (!target.startsWith(srcDir + '/')) {
+        continue;
+      }
       const to = gatewayModuleOf(srcDir, target);
-      if (from === 'root' || from === to || GATEWAY_MODULE_MAY_IMPORT[from]?.includes(to)) continue;
+      if (from === 'root' || from === to || GATEWAY_MODULE_MAY_IMPORT[from]?.includes(to)) {
+        continue;
+      }
       bad.push(`${from} → ${to} (${relative(srcDir, file)} → ${relative(srcDir, target)})`);
     }
   }

@@ -74,13 +74,19 @@ describe('drill: agent killed mid-stream', () => {
     const decoder = new TextDecoder();
     let body = decoder.decode((await reader.read()).value);
     const victim = (await waitFor(async (): Promise<ServiceProcess | undefined> => {
-      for (const a of agents) if ((await inflight(a)) > 0) return a;
+      for (const a of agents) {
+        if ((await inflight(a)) > 0) {
+          return a;
+        }
+      }
       return undefined;
     }, 'the streaming replica')) as ServiceProcess;
     await victim.stop('SIGKILL');
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        break;
+      }
       body += decoder.decode(value);
     }
     expect(body).toContain('event: token');

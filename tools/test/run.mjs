@@ -24,7 +24,9 @@ function run(cmd, args, extraEnv = {}) {
 
 if (!existsSync('node_modules/.package-lock.json')) {
   console.log('npm test: installing dependencies (npm ci)…');
-  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) process.exit(1);
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) {
+    process.exit(1);
+  }
 }
 
 const { NEEDS, projectsOf } = await import(join(root, 'jest.config.mjs'));
@@ -36,7 +38,9 @@ function selectedProjects() {
   if (i >= 0) {
     const named = [];
     for (const a of args.slice(i + 1)) {
-      if (a.startsWith('-')) break;
+      if (a.startsWith('-')) {
+        break;
+      }
       named.push(a);
     }
     return named;
@@ -56,7 +60,9 @@ const needsServices = projects.some((p) => NEEDS[p].services);
 
 if (needsBuild && process.env.SKIP_BUILD !== '1') {
   console.log('npm test: building…');
-  if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
+  if (run('npm', ['run', '--silent', 'build']) !== 0) {
+    process.exit(1);
+  }
 }
 
 // No PostgreSQL (and none named by TEST_DATABASE_ADMIN_URL): the tests get an embedded one, as npm start does.
@@ -74,7 +80,9 @@ if (needsServices) {
   }
   if (missing.length) {
     await embedded.stopAll();
-    for (const m of missing) console.error(`npm test: ${m.name} is not reachable at ${m.address}. ${m.hint}`);
+    for (const m of missing) {
+      console.error(`npm test: ${m.name} is not reachable at ${m.address}. ${m.hint}`);
+    }
     process.exit(1);
   }
 }
@@ -97,6 +105,8 @@ await embedded.stopAll();
 if (existsSync(results)) {
   const r = JSON.parse(readFileSync(results, 'utf8'));
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed`);
-  if (r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) > 0 || r.numTotalTests === 0) process.exit(status || 1);
+  if (r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) > 0 || r.numTotalTests === 0) {
+    process.exit(status || 1);
+  }
 }
 process.exit(status);

@@ -38,7 +38,9 @@ async function settled<T>(call: Promise<T>): Promise<T> {
     () => (done = true),
     () => (done = true),
   );
-  while (!done) await jest.advanceTimersByTimeAsync(5);
+  while (!done) {
+    await jest.advanceTimersByTimeAsync(5);
+  }
   return call;
 }
 
@@ -49,7 +51,9 @@ afterEach(() => jest.useRealTimers());
 describe('ResiliencePolicy', () => {
   it('opens after the consecutive threshold and then fails fast with the time until half-open', async () => {
     const { policy, registry, logs } = make();
-    for (let i = 0; i < 3; i++) await expect(policy.execute(fail)).rejects.toBeInstanceOf(Down);
+    for (let i = 0; i < 3; i++) {
+      await expect(policy.execute(fail)).rejects.toBeInstanceOf(Down);
+    }
     expect(policy.state).toBe('open');
     let called = false;
     const err = await policy
@@ -72,8 +76,9 @@ describe('ResiliencePolicy', () => {
 
   it('does not count errors that are not downstream failures', async () => {
     const { policy } = make();
-    for (let i = 0; i < 5; i++)
+    for (let i = 0; i < 5; i++) {
       await expect(policy.execute(() => Promise.reject(new BadInput()))).rejects.toBeInstanceOf(BadInput);
+    }
     expect(policy.state).toBe('closed');
   });
 
@@ -185,7 +190,9 @@ describe('ResiliencePolicy', () => {
     const { policy } = make({
       breaker: { ...settings().breaker, mode: 'sampling', ratio: 0.5, windowMs: 5000, minRps: 0.1 },
     });
-    for (let i = 0; i < 20 && policy.state === 'closed'; i++) await policy.execute(fail).catch(() => undefined);
+    for (let i = 0; i < 20 && policy.state === 'closed'; i++) {
+      await policy.execute(fail).catch(() => undefined);
+    }
     expect(policy.state).toBe('open');
   });
 

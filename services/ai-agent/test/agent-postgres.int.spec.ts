@@ -46,7 +46,9 @@ describe('agent tools and memory on the real Postgres', () => {
   beforeAll(async () => {
     fx = await createAuthFixture();
     db = new Database({ url: fx.db.url, poolMax: 4 });
-    for (const email of Object.values(DEMO_USERS)) callers[email] = await callerFor(email);
+    for (const email of Object.values(DEMO_USERS)) {
+      callers[email] = await callerFor(email);
+    }
     h = makeHarness(new PostgresClinicData(db), new PostgresConversationStore(db));
   });
 
@@ -363,8 +365,9 @@ describe('agent tools and memory on the real Postgres', () => {
       expect(second.content).toBe(`Sim, ${patient.full_name} está cadastrado.`);
       const turn2 = server.requests.slice(firstRequests).join('\n');
       expect(turn2).toContain('[PACIENTE_1]');
-      for (const word of patient.full_name.split(' ').filter((w) => w.length > 3))
+      for (const word of patient.full_name.split(' ').filter((w) => w.length > 3)) {
         expect(turn2.normalize('NFD')).not.toContain(word.normalize('NFD'));
+      }
       expect(turn2).not.toContain(patient.cpf);
     } finally {
       await server.close();

@@ -13,7 +13,9 @@ function queueDepthMetricName(): string {
     .getMetricsAsArray()
     .map((m) => m.name)
     .find((n) => registry.getSingleMetric(n) === metrics.queueDepth);
-  if (!name) throw new Error('AgentMetrics.queueDepth is not registered');
+  if (!name) {
+    throw new Error('AgentMetrics.queueDepth is not registered');
+  }
   return name;
 }
 

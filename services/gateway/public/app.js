@@ -54,7 +54,9 @@
     state.socket = socket;
     socket.on('connect', () => {
       $('status').textContent = 'conectado';
-      if (state.sessionId) socket.emit('session:join', { session_id: state.sessionId }, () => undefined);
+      if (state.sessionId) {
+        socket.emit('session:join', { session_id: state.sessionId }, () => undefined);
+      }
     });
     socket.on('disconnect', () => ($('status').textContent = 'reconectando…'));
     socket.on('connect_error', (err) => {
@@ -73,7 +75,9 @@
       bubble.scrollIntoView({ block: 'end' });
     });
     socket.on('chat:tool', (e) => {
-      if (e.status === 'started') add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      if (e.status === 'started') {
+        add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      }
     });
     socket.on('chat:done', (e) => {
       const bubble = state.bubbles.get(e.message_id) || add('assistant', '');
@@ -92,12 +96,16 @@
   function send(event) {
     event.preventDefault();
     const text = $('message').value.trim();
-    if (!text || !state.socket) return;
+    if (!text || !state.socket) {
+      return;
+    }
     add('user', text);
     $('message').value = '';
     setBusy(true);
     const payload = { message: text, client_message_id: `web-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` };
-    if (state.sessionId) payload.session_id = state.sessionId;
+    if (state.sessionId) {
+      payload.session_id = state.sessionId;
+    }
     state.socket.emit('chat:send', payload, (ack) => {
       if (!ack || !ack.ok) {
         const err = (ack && ack.error) || { message: 'falha ao enviar', code: 'unknown' };
@@ -111,8 +119,9 @@
   }
 
   function cancel() {
-    if (state.current && state.socket)
+    if (state.current && state.socket) {
       state.socket.emit('chat:cancel', { message_id: state.current }, () => setBusy(false));
+    }
   }
 
   $('login').addEventListener('submit', (e) => void login(e));

@@ -28,7 +28,9 @@ let tdb: TestDatabase | undefined;
 let auth: AuthEmulator | undefined;
 
 function gatewayEnv(prefix: string, over: Record<string, string> = {}): Record<string, string> {
-  if (!tdb || !auth) throw new Error('test database not created yet');
+  if (!tdb || !auth) {
+    throw new Error('test database not created yet');
+  }
   return {
     NATS_URL,
     DATABASE_URL: tdb.url,
@@ -170,7 +172,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
     it('tiers have separate budgets', async () => {
       const ip = freshIp();
-      for (let i = 0; i < 2; i++) expect((await get('/v1/test/ai', ip)).status).toBe(200);
+      for (let i = 0; i < 2; i++) {
+        expect((await get('/v1/test/ai', ip)).status).toBe(200);
+      }
       expect((await get('/v1/test/ai', ip)).status).toBe(429);
       expect((await get('/v1/test/default', ip)).status).toBe(200);
     });
@@ -259,8 +263,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         const actual = await get('/v1/test/default', freshIp(), { origin: ORIGIN });
         expect(actual.headers.get('access-control-allow-origin')).toBe(ORIGIN);
         const exposed = actual.headers.get('access-control-expose-headers') ?? '';
-        for (const h of ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'X-RateLimit-Remaining', 'Retry-After'])
+        for (const h of ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'X-RateLimit-Remaining', 'Retry-After']) {
           expect(exposed).toContain(h);
+        }
       });
 
       it('refuses other origins (no CORS headers)', async () => {
@@ -334,7 +339,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         const cmid = `c-${randomUUID()}`;
         const attempts: string[] = [];
         agent.behaviour = (req) => {
-          if (req.client_message_id === cmid) attempts.push(req.message_id);
+          if (req.client_message_id === cmid) {
+            attempts.push(req.message_id);
+          }
           return 'silent';
         };
         try {
@@ -352,8 +359,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
   it('ignores X-Forwarded-For and X-Forwarded-Proto from an untrusted peer', async () => {
     const { base } = await boot(gatewayEnv(uniquePrefix('edge-untrusted')));
-    for (let i = 0; i < 4; i++)
+    for (let i = 0; i < 4; i++) {
       expect((await fetch(`${base}/v1/test/default`, { headers: { 'x-forwarded-for': freshIp() } })).status).toBe(200);
+    }
     const r = await fetch(`${base}/v1/test/default`, {
       headers: { 'x-forwarded-for': freshIp(), 'x-forwarded-proto': 'https' },
     });
@@ -421,8 +429,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       const a = await boot(env);
       const b = await boot(env);
       const statuses: number[] = [];
-      for (const base of [a.base, b.base, a.base, b.base, a.base, b.base])
+      for (const base of [a.base, b.base, a.base, b.base, a.base, b.base]) {
         statuses.push((await fetch(`${base}/v1/test/default`)).status);
+      }
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
       const ready = (await (await fetch(`${a.base}/health/ready`)).json()) as {
         checks: { rate_limit_store: { details: Record<string, unknown> } };
@@ -493,13 +502,17 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
     it('successful logins never count', async () => {
       const ip = freshIp();
-      for (let i = 0; i < 6; i++) expect((await login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD, ip)).status).toBe(200);
+      for (let i = 0; i < 6; i++) {
+        expect((await login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD, ip)).status).toBe(200);
+      }
     });
 
     it('after the limit of failures even the right password is refused, per IP + e-mail', async () => {
       const ip = freshIp();
       const email = DEMO_USERS.auroraReception;
-      for (let i = 0; i < 3; i++) await expectProblem(await login(email, 'wrong', ip), 401, 'invalid_credentials');
+      for (let i = 0; i < 3; i++) {
+        await expectProblem(await login(email, 'wrong', ip), 401, 'invalid_credentials');
+      }
       const refused = await login(email, DEMO_PASSWORD, ip);
       await expectProblem(refused, 429, 'rate_limited');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -25,7 +25,9 @@ export class TxContext {
 }
 
 export function clampLimit(limit: number | undefined, def = 20, max = 100): number {
-  if (!limit || !Number.isFinite(limit)) return def;
+  if (!limit || !Number.isFinite(limit)) {
+    return def;
+  }
   return Math.max(1, Math.min(max, Math.floor(limit)));
 }
 

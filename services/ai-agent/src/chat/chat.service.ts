@@ -111,7 +111,9 @@ export class ChatService {
         if (begun.status === 'answered') {
           // A retried request: replay the stored answer, never run (or book) twice.
           outcome = 'replayed';
-          for (const delta of tokenize(begun.answer)) subscriber.next({ type: 'token', delta });
+          for (const delta of tokenize(begun.answer)) {
+            subscriber.next({ type: 'token', delta });
+          }
           subscriber.next({ type: 'done', message_id: request.message_id, content: begun.answer });
           return;
         }
@@ -138,8 +140,12 @@ export class ChatService {
         // Names seen in earlier turns are masked too: the history (and the user retyping them)
         // must not leak to an external provider any more than this turn's tool results.
         for (const t of history) {
-          for (const name of t.patient_names ?? []) ctx.patientNames.add(name);
-          if (t.proposal) ctx.patientNames.add(t.proposal.patient_name);
+          for (const name of t.patient_names ?? []) {
+            ctx.patientNames.add(name);
+          }
+          if (t.proposal) {
+            ctx.patientNames.add(t.proposal.patient_name);
+          }
         }
         const tools = this.toolbox.tools(ctx);
         const messages: BaseMessage[] = [
@@ -170,7 +176,9 @@ export class ChatService {
             onToken: (delta) => subscriber.next({ type: 'token', delta }),
             onTool: (name, status) => {
               subscriber.next({ type: 'tool', name, status });
-              if (status !== 'started') this.metrics.toolCalls.inc({ tool: name, status });
+              if (status !== 'started') {
+                this.metrics.toolCalls.inc({ tool: name, status });
+              }
             },
             onUsage: ({ input, output, provider: p }) => {
               this.metrics.modelTokens.inc({ provider: p, kind: 'input' }, input);
@@ -179,7 +187,9 @@ export class ChatService {
           },
         });
         provider = runner.provider;
-        if (result.exhausted) outcome = 'step_limit';
+        if (result.exhausted) {
+          outcome = 'step_limit';
+        }
         signal.throwIfAborted();
         await this.conversations.completeTurn(caller, {
           sessionId: request.session_id,
@@ -241,7 +251,9 @@ export class ChatService {
     const links: FallbackLink[] = this.providers.map((p) => {
       const model = this.models.get(p);
       const breaker = this.breakers.get(p);
-      if (!model || !breaker) throw new Error(`provider ${p} not initialised`);
+      if (!model || !breaker) {
+        throw new Error(`provider ${p} not initialised`);
+      }
       const bound = new BoundModelRunner(p, model, tools);
       // The local model never leaves the process, so it sees the real data.
       const runner = p === 'local' ? bound : new PseudonymizingRunner(bound, pseudonymizer, () => patientNames);

@@ -113,8 +113,12 @@ describe('local clinic model: pt-BR and English prompts', () => {
     const turn = await ask(harness, caller, prompt);
     expect(turn.error).toBeUndefined();
     expect(turn.tools).toEqual(tools);
-    for (const text of contains) expect(turn.content).toContain(text);
-    for (const text of excludes) expect(turn.content).not.toContain(text);
+    for (const text of contains) {
+      expect(turn.content).toContain(text);
+    }
+    for (const text of excludes) {
+      expect(turn.content).not.toContain(text);
+    }
     // What streamed is exactly what is stored as the answer.
     expect(turn.events.flatMap((e) => (e.type === 'token' ? [e.delta] : [])).join('')).toBe(turn.content);
   });

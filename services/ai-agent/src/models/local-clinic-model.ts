@@ -10,10 +10,9 @@ import {
   AIMessage,
   AIMessageChunk,
   type BaseMessage,
-  isAIMessage,
-  isHumanMessage,
-  isSystemMessage,
-  isToolMessage,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
 } from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import type { Runnable } from '@langchain/core/runnables';
@@ -130,7 +129,9 @@ export class LocalClinicModel extends BaseChatModel {
       return;
     }
     for (const token of tokenize(plan.text)) {
-      if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      if (this.tokenDelayMs > 0) {
+        await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      }
       options.signal?.throwIfAborted();
       const chunk = new ChatGenerationChunk({ text: token, message: new AIMessageChunk({ content: token }) });
       yield chunk;
@@ -148,7 +149,7 @@ export class LocalClinicModel extends BaseChatModel {
 
   /** Decides the next step from the conversation so far: a tool call, or the final answer. */
   plan(messages: BaseMessage[]): Plan {
-    const system = messages.find((m) => isSystemMessage(m));
+    const system = messages.find((m) => SystemMessage.isInstance(m));
     const systemText = typeof system?.content === 'string' ? system.content : '';
     const marker = (name: string) => new RegExp(`${name}: (\\S+)`).exec(systemText)?.[1];
     const today = marker(PROMPT_MARKERS.today) ?? localDate(new Date(), DEFAULT_TIMEZONE);
@@ -157,7 +158,9 @@ export class LocalClinicModel extends BaseChatModel {
 
     let lastHuman = -1;
     messages.forEach((m, i) => {
-      if (isHumanMessage(m)) lastHuman = i;
+      if (HumanMessage.isInstance(m)) {
+        lastHuman = i;
+      }
     });
     const human = lastHuman >= 0 ? messages[lastHuman].content : '';
     const userText: string = typeof human === 'string' ? human : '';
@@ -170,22 +173,27 @@ export class LocalClinicModel extends BaseChatModel {
       const tool = pendingAction === 'book' ? 'book_appointment' : 'cancel_appointment';
       if (isExplicitConfirmation(userText) && this.canCall(tool)) {
         const r = done(tool);
-        if (!r) return { call: { name: tool, args: { proposal_id: pendingId, confirmed: true } } };
+        if (!r) {
+          return { call: { name: tool, args: { proposal_id: pendingId, confirmed: true } } };
+        }
         return { text: this.answerWrite(u.lang, r) };
       }
-      if (isExplicitRefusal(userText))
+      if (isExplicitRefusal(userText)) {
         return {
           text:
             u.lang === 'pt'
               ? `Tudo bem, não ${pendingAction === 'book' ? 'agendei' : 'cancelei'} nada. Posso ajudar com mais alguma coisa?`
               : `Alright, I did not ${pendingAction === 'book' ? 'book' : 'cancel'} anything. Anything else?`,
         };
+      }
     }
 
     switch (u.intent) {
       case 'clinic_info': {
         const r = done('clinic_info');
-        if (!r) return { call: { name: 'clinic_info', args: {} } };
+        if (!r) {
+          return { call: { name: 'clinic_info', args: {} } };
+        }
         return { text: this.answerClinic(u.lang, r.data) };
       }
       case 'patient':
@@ -207,8 +215,14 @@ export class LocalClinicModel extends BaseChatModel {
     const out: ToolResult[] = [];
     const args = new Map<string, Record<string, unknown>>();
     for (const m of messages.slice(from + 1)) {
-      if (isAIMessage(m)) for (const c of m.tool_calls ?? []) if (c.id) args.set(c.id, c.args);
-      if (isToolMessage(m)) {
+      if (AIMessage.isInstance(m)) {
+        for (const c of m.tool_calls ?? []) {
+          if (c.id) {
+            args.set(c.id, c.args);
+          }
+        }
+      }
+      if (ToolMessage.isInstance(m)) {
         let data: Record<string, unknown>;
         try {
           data = JSON.parse(typeof m.content === 'string' ? m.content : '') as Record<string, unknown>;
@@ -226,24 +240,28 @@ export class LocalClinicModel extends BaseChatModel {
     u: Understanding,
     done: (n: string) => ToolResult | undefined,
   ): { call: Plan } | { patient: { id: string; full_name: string } } | { text: string } {
-    if (!u.patientQuery)
+    if (!u.patientQuery) {
       return {
         text:
           u.lang === 'pt'
             ? 'De qual paciente? Informe o nome ou o CPF.'
             : 'Which patient? Please give the name or CPF.',
       };
+    }
     const r = done('search_patients');
-    if (!r) return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
+    if (!r) {
+      return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
+    }
     const patients = (r.data.patients as { id: string; full_name: string; cpf: string | null }[] | undefined) ?? [];
-    if (patients.length === 0)
+    if (patients.length === 0) {
       return {
         text:
           u.lang === 'pt'
             ? `Não encontrei nenhum paciente para "${u.patientQuery}".`
             : `I could not find any patient matching "${u.patientQuery}".`,
       };
-    if (patients.length > 1)
+    }
+    if (patients.length > 1) {
       return {
         text:
           (u.lang === 'pt'
@@ -251,19 +269,28 @@ export class LocalClinicModel extends BaseChatModel {
             : `I found ${patients.length} patients; which one?\n`) +
           patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n'),
       };
+    }
     return { patient: patients[0] };
   }
 
   private planPatient(u: Understanding, done: (n: string) => ToolResult | undefined): Plan {
     const found = this.findPatient(u, done);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
     const s = done('get_patient_summary');
-    if (!s) return { call: { name: 'get_patient_summary', args: { patient_id: found.patient.id } } };
+    if (!s) {
+      return { call: { name: 'get_patient_summary', args: { patient_id: found.patient.id } } };
+    }
     const p = s.data.patient as
       | { full_name: string; cpf: string | null; birth_date: string | null; phone: string | null; email: string | null }
       | undefined;
-    if (!p) return { text: u.lang === 'pt' ? 'Não encontrei esse paciente.' : 'I could not find that patient.' };
+    if (!p) {
+      return { text: u.lang === 'pt' ? 'Não encontrei esse paciente.' : 'I could not find that patient.' };
+    }
     const upcoming = (s.data.upcoming as ApptView[] | undefined) ?? [];
     const pt = u.lang === 'pt';
     const lines = [
@@ -285,8 +312,12 @@ export class LocalClinicModel extends BaseChatModel {
     let patientId: string | undefined;
     if (u.patientQuery) {
       const found = this.findPatient(u, done);
-      if ('call' in found) return found.call;
-      if ('text' in found) return found;
+      if ('call' in found) {
+        return found.call;
+      }
+      if ('text' in found) {
+        return found;
+      }
       patientId = found.patient.id;
     }
     const from = u.dateFrom ?? today;
@@ -294,23 +325,32 @@ export class LocalClinicModel extends BaseChatModel {
     const r = done('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = { date_from: from, date_to: to };
-      if (patientId) args.patient_id = patientId;
-      if (u.professional) args.professional = u.professional;
-      if (u.status) args.status = u.status;
+      if (patientId) {
+        args.patient_id = patientId;
+      }
+      if (u.professional) {
+        args.professional = u.professional;
+      }
+      if (u.status) {
+        args.status = u.status;
+      }
       return { call: { name: 'list_appointments', args } };
     }
     const pt = u.lang === 'pt';
-    if (r.data.error === 'professional_not_found') return { text: this.unknownProfessional(u, r.data) };
+    if (r.data.error === 'professional_not_found') {
+      return { text: this.unknownProfessional(u, r.data) };
+    }
     const list = (r.data.appointments as ApptView[] | undefined) ?? [];
     const label = u.dateLabel ?? (from === to ? ddmm(from) : `${ddmm(from)}–${ddmm(to)}`);
     const who = (r.data.professional as string | undefined) ?? undefined;
     const multiDay = from !== to;
-    if (list.length === 0)
+    if (list.length === 0) {
       return {
         text: pt
           ? `Não há consultas${u.status ? ` ${STATUS_PT[u.status]}s` : ''}${who ? ` de ${who}` : ''} ${label.startsWith('n') || label.startsWith('a') || label.startsWith('h') || label.startsWith('d') ? label : `em ${label}`}.`
           : `There are no${u.status ? ` ${u.status.replace('_', '-')}` : ''} appointments${who ? ` for ${who}` : ''} ${label}.`,
       };
+    }
     // Without an explicit status filter, cancelled appointments are not "appointments someone has":
     // count the active ones and mention the cancelled ones apart.
     const active = u.status ? list : list.filter((a) => a.status !== 'cancelled');
@@ -318,18 +358,20 @@ export class LocalClinicModel extends BaseChatModel {
     const when = `${label}${from === to && u.dateLabel ? ` (${ddmm(from)})` : ''}`;
     const lines = (xs: ApptView[]): string => xs.map((a) => this.apptLine(u.lang, a, multiDay, !who)).join('\n');
     let text: string;
-    if (active.length === 0)
+    if (active.length === 0) {
       text = pt
         ? `${who ? `${who} não tem` : 'Não há'} consultas ativas ${when}.`
         : `${who ? `${who} has` : 'There are'} no active appointments ${when}.`;
-    else
+    } else {
       text = pt
         ? `${who ? `${who} tem` : 'Há'} ${active.length} consulta${active.length > 1 ? 's' : ''} ${when}:\n${lines(active)}`
         : `${who ? `${who} has` : 'There are'} ${active.length} appointment${active.length > 1 ? 's' : ''} ${when}:\n${lines(active)}`;
-    if (cancelled.length)
+    }
+    if (cancelled.length) {
       text += pt
         ? `\n${cancelled.length} cancelada${cancelled.length > 1 ? 's' : ''}:\n${lines(cancelled)}`
         : `\n${cancelled.length} cancelled:\n${lines(cancelled)}`;
+    }
     return { text };
   }
 
@@ -337,7 +379,9 @@ export class LocalClinicModel extends BaseChatModel {
     const pt = u.lang === 'pt';
     if (!u.professional) {
       const info = done('clinic_info');
-      if (!info) return { call: { name: 'clinic_info', args: {} } };
+      if (!info) {
+        return { call: { name: 'clinic_info', args: {} } };
+      }
       return {
         text: `${pt ? 'De qual profissional? ' : 'For which professional? '}${this.professionalNames(info.data)}`,
       };
@@ -346,15 +390,20 @@ export class LocalClinicModel extends BaseChatModel {
     const r = done('find_free_slots');
     if (!r) {
       const args: Record<string, unknown> = { professional: u.professional, date };
-      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
+      if (u.durationMinutes) {
+        args.duration_minutes = u.durationMinutes;
+      }
       return { call: { name: 'find_free_slots', args } };
     }
-    if (r.data.error === 'professional_not_found') return { text: this.unknownProfessional(u, r.data) };
+    if (r.data.error === 'professional_not_found') {
+      return { text: this.unknownProfessional(u, r.data) };
+    }
     const slots = (r.data.slots as { start: string; end: string }[] | undefined) ?? [];
     const name = (r.data.professional as { full_name: string }).full_name;
     const label = u.dateLabel ? `${u.dateLabel} (${ddmm(date)})` : ddmm(date);
-    if (slots.length === 0)
+    if (slots.length === 0) {
       return { text: pt ? `${name} não tem horários livres ${label}.` : `${name} has no free slots ${label}.` };
+    }
     return {
       text: `${pt ? `Horários livres de ${name} ${label}` : `Free slots for ${name} ${label}`}: ${slots.map((s) => s.start).join(', ')}.`,
     };
@@ -368,13 +417,18 @@ export class LocalClinicModel extends BaseChatModel {
       !u.dateFrom && (pt ? 'a data' : 'the date'),
       !u.time && (pt ? 'o horário' : 'the time'),
     ].filter(Boolean);
-    if (missing.length)
+    if (missing.length) {
       return {
         text: pt ? `Para agendar, preciso de: ${missing.join(', ')}.` : `To book, I need: ${missing.join(', ')}.`,
       };
+    }
     const found = this.findPatient(u, done);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
     const r = done('book_appointment');
     if (!r) {
       const args: Record<string, unknown> = {
@@ -384,13 +438,20 @@ export class LocalClinicModel extends BaseChatModel {
         time: u.time,
         procedure: u.procedure ?? 'Consulta',
       };
-      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
+      if (u.durationMinutes) {
+        args.duration_minutes = u.durationMinutes;
+      }
       return { call: { name: 'book_appointment', args } };
     }
-    if (r.data.error === 'professional_not_found') return { text: this.unknownProfessional(u, r.data) };
-    if (r.data.error === 'in_the_past')
+    if (r.data.error === 'professional_not_found') {
+      return { text: this.unknownProfessional(u, r.data) };
+    }
+    if (r.data.error === 'in_the_past') {
       return { text: pt ? 'Esse horário já passou; escolha outro.' : 'That time is in the past; please pick another.' };
-    if (r.data.status !== 'confirmation_required') return { text: this.answerWrite(u.lang, r) };
+    }
+    if (r.data.status !== 'confirmation_required') {
+      return { text: this.answerWrite(u.lang, r) };
+    }
     const s = r.data.summary as {
       patient_name: string;
       professional_name: string;
@@ -409,8 +470,12 @@ export class LocalClinicModel extends BaseChatModel {
   private planCancel(u: Understanding, today: string, done: (n: string) => ToolResult | undefined): Plan {
     const pt = u.lang === 'pt';
     const found = this.findPatient(u, done);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
     const r = done('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = {
@@ -418,19 +483,22 @@ export class LocalClinicModel extends BaseChatModel {
         date_to: u.dateTo ?? addDays(today, 60),
         patient_id: found.patient.id,
       };
-      if (u.professional) args.professional = u.professional;
+      if (u.professional) {
+        args.professional = u.professional;
+      }
       return { call: { name: 'list_appointments', args } };
     }
     const open = ((r.data.appointments as ApptView[] | undefined) ?? []).filter(
       (a) => (a.status === 'scheduled' || a.status === 'confirmed') && (!u.time || a.start === u.time),
     );
-    if (open.length === 0)
+    if (open.length === 0) {
       return {
         text: pt
           ? `${found.patient.full_name} não tem consultas a cancelar nesse período.`
           : `${found.patient.full_name} has no appointments to cancel in that period.`,
       };
-    if (open.length > 1)
+    }
+    if (open.length > 1) {
       return {
         text:
           (pt
@@ -438,9 +506,14 @@ export class LocalClinicModel extends BaseChatModel {
             : 'There is more than one appointment; which one should I cancel?\n') +
           open.map((a) => this.apptLine(u.lang, a, true)).join('\n'),
       };
+    }
     const c = done('cancel_appointment');
-    if (!c) return { call: { name: 'cancel_appointment', args: { appointment_id: open[0].id } } };
-    if (c.data.status !== 'confirmation_required') return { text: this.answerWrite(u.lang, c) };
+    if (!c) {
+      return { call: { name: 'cancel_appointment', args: { appointment_id: open[0].id } } };
+    }
+    if (c.data.status !== 'confirmation_required') {
+      return { text: this.answerWrite(u.lang, c) };
+    }
     const a = open[0];
     return {
       text: pt
@@ -492,10 +565,11 @@ export class LocalClinicModel extends BaseChatModel {
   }
 
   private unknownProfessional(u: Understanding, data: Record<string, unknown>): string {
-    if (u.professional === SELF_PROFESSIONAL)
+    if (u.professional === SELF_PROFESSIONAL) {
       return u.lang === 'pt'
         ? `Seu usuário não está vinculado a um profissional da clínica. Profissionais: ${this.professionalNames(data)}.`
         : `Your user is not linked to one of the clinic's professionals. Professionals: ${this.professionalNames(data)}.`;
+    }
     return u.lang === 'pt'
       ? `Não encontrei o profissional "${u.professional}". Profissionais da clínica: ${this.professionalNames(data)}.`
       : `I could not find the professional "${u.professional}". The clinic's professionals: ${this.professionalNames(data)}.`;

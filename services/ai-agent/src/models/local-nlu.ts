@@ -32,8 +32,12 @@ function tokens(text: string): string[] {
 
 /** Whether a token is the keyword or a likely misspelling of it. */
 function like(token: string, keyword: string): boolean {
-  if (token === keyword) return true;
-  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) return false;
+  if (token === keyword) {
+    return true;
+  }
+  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) {
+    return false;
+  }
   return editDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
 }
 
@@ -280,7 +284,9 @@ const PRO_TITLE = /\b(?:dra?|doutora?|doctor|doc)\b\.?\s+([\p{L}]+)(?:\s+([\p{L}
 
 function extractProfessional(text: string): string | undefined {
   const m = PRO_TITLE.exec(text);
-  if (!m) return undefined;
+  if (!m) {
+    return undefined;
+  }
   // A second word belongs to the name only when capitalised and not a common word ("Lima Souza").
   const second = m[2] && /^\p{Lu}/u.test(m[2]) && !NAME_STOP.has(fold(m[2])) ? ` ${m[2]}` : '';
   return `${m[1]}${second}`;
@@ -288,7 +294,9 @@ function extractProfessional(text: string): string | undefined {
 
 function isNameWord(word: string, allowLower: boolean): boolean {
   const f = fold(word);
-  if (NAME_STOP.has(f) || f.length < 2 || !/^[\p{L}'-]+$/u.test(word)) return false;
+  if (NAME_STOP.has(f) || f.length < 2 || !/^[\p{L}'-]+$/u.test(word)) {
+    return false;
+  }
   return allowLower || /^\p{Lu}/u.test(word);
 }
 
@@ -334,29 +342,37 @@ function extractPatientName(text: string, professional: string | undefined): str
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const f = fold(words[i]);
-    if (!markers.has(f)) continue;
+    if (!markers.has(f)) {
+      continue;
+    }
     let j = i + 1;
-    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) j++;
+    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) {
+      j++;
+    }
     const name: string[] = [];
     for (; j < words.length; j++) {
       const w = words[j];
-      if (isNameWord(w, strong.has(f))) name.push(w);
-      else if (
+      if (isNameWord(w, strong.has(f))) {
+        name.push(w);
+      } else if (
         name.length > 0 &&
         NAME_PARTICLES.has(fold(w)) &&
         words[j + 1] &&
         isNameWord(words[j + 1], strong.has(f))
-      )
+      ) {
         name.push(w);
-      else break;
+      } else {
+        break;
+      }
     }
     const candidate = name.join(' ');
     if (
       candidate &&
       (!professional || fold(candidate) !== fold(professional)) &&
       (!best || candidate.length > best.length)
-    )
+    ) {
       best = candidate;
+    }
   }
   return best;
 }
@@ -365,14 +381,20 @@ function extractTime(folded: string): string | undefined {
   const pm = /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b/.exec(folded);
   if (pm) {
     let h = Number(pm[1]) % 12;
-    if (pm[3] === 'pm') h += 12;
+    if (pm[3] === 'pm') {
+      h += 12;
+    }
     return `${String(h).padStart(2, '0')}:${pm[2] ?? '00'}`;
   }
   const m = /\b(?:as|at|a partir das)?\s*(\d{1,2})(?:h(\d{2})?|:(\d{2})|\s*horas)\b/.exec(folded);
-  if (!m) return undefined;
+  if (!m) {
+    return undefined;
+  }
   const h = Number(m[1]);
   const min = m[2] ?? m[3] ?? '00';
-  if (h > 23 || Number(min) > 59) return undefined;
+  if (h > 23 || Number(min) > 59) {
+    return undefined;
+  }
   return `${String(h).padStart(2, '0')}:${min}`;
 }
 
@@ -401,8 +423,9 @@ function extractDates(
     const d = addDays(today, 1);
     return { dateFrom: d, dateTo: d, dateLabel: lang === 'pt' ? 'amanhã' : 'tomorrow' };
   }
-  if (hasAny(toks, ['hoje', 'today']))
+  if (hasAny(toks, ['hoje', 'today'])) {
     return { dateFrom: today, dateTo: today, dateLabel: lang === 'pt' ? 'hoje' : 'today' };
+  }
   if (hasAny(toks, ['ontem', 'yesterday'])) {
     const d = addDays(today, -1);
     return { dateFrom: d, dateTo: d, dateLabel: lang === 'pt' ? 'ontem' : 'yesterday' };
@@ -436,10 +459,18 @@ function extractDates(
 // Exact stems, not fuzzy: "cancele" (a verb) is one typo away from "cancelada" (a status).
 function extractStatus(toks: string[]): AppointmentStatus | undefined {
   const has = (re: RegExp) => toks.some((t) => re.test(t));
-  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) return 'cancelled';
-  if (has(/^(confirmad[oa]s?|confirmed)$/)) return 'confirmed';
-  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) return 'completed';
-  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) return 'no_show';
+  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) {
+    return 'cancelled';
+  }
+  if (has(/^(confirmad[oa]s?|confirmed)$/)) {
+    return 'confirmed';
+  }
+  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) {
+    return 'completed';
+  }
+  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) {
+    return 'no_show';
+  }
   return undefined;
 }
 
@@ -473,12 +504,20 @@ export function understand(text: string, today: string): Understanding {
   };
   const cancelVerb = !status && hasAny(toks, KW.cancel);
   let intent: Understanding['intent'];
-  if (cancelVerb) intent = 'cancel';
-  else if (hasAny(toks, KW.book) || /\bschedule (a|an)\b/.test(folded)) intent = 'book';
-  else if (hasAny(toks, KW.free)) intent = 'free_slots';
-  else if (hasAny(toks, KW.appointments) || (professional && dates.dateFrom)) intent = 'appointments';
-  else if (cpf || hasAny(toks, KW.patient)) intent = 'patient';
-  else if (hasAny(toks, KW.clinic)) intent = 'clinic_info';
-  else intent = 'help';
+  if (cancelVerb) {
+    intent = 'cancel';
+  } else if (hasAny(toks, KW.book) || /\bschedule (a|an)\b/.test(folded)) {
+    intent = 'book';
+  } else if (hasAny(toks, KW.free)) {
+    intent = 'free_slots';
+  } else if (hasAny(toks, KW.appointments) || (professional && dates.dateFrom)) {
+    intent = 'appointments';
+  } else if (cpf || hasAny(toks, KW.patient)) {
+    intent = 'patient';
+  } else if (hasAny(toks, KW.clinic)) {
+    intent = 'clinic_info';
+  } else {
+    intent = 'help';
+  }
   return { ...base, intent };
 }

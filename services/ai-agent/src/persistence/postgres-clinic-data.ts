@@ -54,7 +54,9 @@ async function orNull<T>(p: Promise<T>): Promise<T | null> {
     return await p;
   } catch (err) {
     // Missing and another clinic's are the same thing under RLS: nothing to show.
-    if (err instanceof NotFoundError) return null;
+    if (err instanceof NotFoundError) {
+      return null;
+    }
     throw err;
   }
 }
@@ -76,7 +78,9 @@ export class PostgresClinicData implements ClinicDataPort {
   getPatientSummary(caller: AgentCallerClaims, patientId: string): Promise<PatientSummary | null> {
     return asCaller(this.db, caller, async (r) => {
       const found = await orNull(r.patients.get(patientId));
-      if (!found) return null;
+      if (!found) {
+        return null;
+      }
       const now = new Date();
       const upcoming = await r.appointments.list({
         patient_id: patientId,
@@ -124,7 +128,9 @@ export class PostgresClinicData implements ClinicDataPort {
   ): Promise<FreeSlot[]> {
     return asCaller(this.db, caller, async (r) => {
       const window = openingWindow((await r.clinics.current()).opening_hours, params.date);
-      if (!window) return [];
+      if (!window) {
+        return [];
+      }
       const slots = await orNull(
         r.appointments.freeSlots({
           professional_id: params.professionalId,
@@ -153,13 +159,17 @@ export class PostgresClinicData implements ClinicDataPort {
       });
     } catch (err) {
       const raced = err instanceof ConflictError && err.code === 'idempotency_conflict';
-      if (!(err instanceof AppointmentConflictError) && !raced) throw err;
+      if (!(err instanceof AppointmentConflictError) && !raced) {
+        throw err;
+      }
     }
     // The failed insert aborted that transaction: look again in a new one. A concurrent retry of
     // the same run may have booked it first (same key): that is this booking, not a conflict.
     return asCaller(this.db, caller, async (r) => {
       const mine = await r.appointments.byIdempotencyKey(params.idempotencyKey);
-      if (mine) return { status: 'booked' as const, appointment: appointment(mine) };
+      if (mine) {
+        return { status: 'booked' as const, appointment: appointment(mine) };
+      }
       const start = new Date(params.startsAt).getTime();
       const end = new Date(params.endsAt).getTime();
       const around = await r.appointments.list({
@@ -183,10 +193,15 @@ export class PostgresClinicData implements ClinicDataPort {
     // Cancelling is naturally idempotent (a status), so the key only labels the attempt.
     return asCaller(this.db, caller, async (r) => {
       const current = await orNull(r.appointments.get(params.appointmentId));
-      if (!current) return { status: 'not_found' as const };
-      if (current.status === 'cancelled') return { status: 'cancelled' as const, appointment: appointment(current) };
-      if (current.status === 'completed' || current.status === 'no_show')
+      if (!current) {
+        return { status: 'not_found' as const };
+      }
+      if (current.status === 'cancelled') {
+        return { status: 'cancelled' as const, appointment: appointment(current) };
+      }
+      if (current.status === 'completed' || current.status === 'no_show') {
         return { status: 'not_cancellable' as const, appointment: appointment(current) };
+      }
       return { status: 'cancelled' as const, appointment: appointment(await r.appointments.cancel(current.id)) };
     });
   }

@@ -23,8 +23,12 @@ const metadataSchema = z.object({
 function toTurn(m: ChatMessage): StoredTurn {
   const meta = metadataSchema.safeParse(m.metadata ?? {});
   const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content, created_at: m.created_at };
-  if (meta.success && meta.data.proposal) turn.proposal = meta.data.proposal;
-  if (meta.success && meta.data.patient_names?.length) turn.patient_names = meta.data.patient_names;
+  if (meta.success && meta.data.proposal) {
+    turn.proposal = meta.data.proposal;
+  }
+  if (meta.success && meta.data.patient_names?.length) {
+    turn.patient_names = meta.data.patient_names;
+  }
   return turn;
 }
 
@@ -32,7 +36,9 @@ async function ownSession<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof NotFoundError) throw new SessionNotFoundError();
+    if (err instanceof NotFoundError) {
+      throw new SessionNotFoundError();
+    }
     throw err;
   }
 }
@@ -52,7 +58,9 @@ export class PostgresConversationStore implements ConversationStore {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getOrCreateSession(turn.sessionId));
       const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
-      if (created) return { status: 'new' };
+      if (created) {
+        return { status: 'new' };
+      }
       const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
       return answer ? { status: 'answered', answer: answer.content } : { status: 'retry' };
     });
@@ -60,8 +68,12 @@ export class PostgresConversationStore implements ConversationStore {
 
   async completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const metadata: Record<string, unknown> = {};
-    if (turn.proposal) metadata.proposal = turn.proposal;
-    if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];
+    if (turn.proposal) {
+      metadata.proposal = turn.proposal;
+    }
+    if (turn.patientNames?.length) {
+      metadata.patient_names = [...new Set(turn.patientNames)];
+    }
     await asCaller(this.db, caller, (r) =>
       ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
     );
@@ -80,7 +92,9 @@ export class PostgresConversationStore implements ConversationStore {
       let budget = params.tokenBudget;
       for (let i = turns.length - 1; i >= 0; i--) {
         budget -= estimateTokens(turns[i].content);
-        if (budget < 0) break;
+        if (budget < 0) {
+          break;
+        }
         out.unshift(turns[i]);
       }
       return out;

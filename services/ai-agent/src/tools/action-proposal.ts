@@ -57,7 +57,9 @@ const AFFIRMATIVE =
  */
 export function isExplicitConfirmation(message: string): boolean {
   const text = foldWords(message);
-  if (!text || NEGATIVE.test(text)) return false;
+  if (!text || NEGATIVE.test(text)) {
+    return false;
+  }
   return AFFIRMATIVE.test(text);
 }
 

@@ -60,11 +60,17 @@ export function resolveProfessional(
   ref: string,
   callerUserId?: string,
 ): Professional | undefined {
-  if (ref === SELF_PROFESSIONAL) return callerUserId ? list.find((p) => p.user_id === callerUserId) : undefined;
+  if (ref === SELF_PROFESSIONAL) {
+    return callerUserId ? list.find((p) => p.user_id === callerUserId) : undefined;
+  }
   const byId = list.find((p) => p.id === ref);
-  if (byId) return byId;
+  if (byId) {
+    return byId;
+  }
   const words = foldName(ref).split(' ').filter(Boolean);
-  if (words.length === 0) return undefined;
+  if (words.length === 0) {
+    return undefined;
+  }
   const score = (p: Professional): number => {
     const names = foldName(p.full_name).split(' ');
     let total = 0;
@@ -72,15 +78,21 @@ export function resolveProfessional(
       const best = Math.min(
         ...names.map((n) => (n === w ? 0 : n.startsWith(w) && w.length >= 3 ? 0.5 : editDistance(n, w))),
       );
-      if (best > (w.length >= 5 ? 2 : 1)) return Infinity;
+      if (best > (w.length >= 5 ? 2 : 1)) {
+        return Infinity;
+      }
       total += best;
     }
     return total;
   };
   const ranked = list.map((p) => ({ p, s: score(p) })).filter((x) => Number.isFinite(x.s));
   ranked.sort((a, b) => a.s - b.s);
-  if (ranked.length === 0) return undefined;
-  if (ranked.length > 1 && ranked[0].s === ranked[1].s) return undefined;
+  if (ranked.length === 0) {
+    return undefined;
+  }
+  if (ranked.length > 1 && ranked[0].s === ranked[1].s) {
+    return undefined;
+  }
   return ranked[0].p;
 }
 
@@ -151,7 +163,9 @@ export class ClinicToolbox {
       tool(
         async ({ query, limit }) => {
           const patients = await port.searchPatients(caller, { query, limit: limit ?? 10 });
-          for (const p of patients) ctx.patientNames.add(p.full_name);
+          for (const p of patients) {
+            ctx.patientNames.add(p.full_name);
+          }
           return json({ patients });
         },
         {
@@ -167,7 +181,9 @@ export class ClinicToolbox {
       tool(
         async ({ patient_id }) => {
           const summary = await port.getPatientSummary(caller, patient_id);
-          if (!summary) return json({ found: false });
+          if (!summary) {
+            return json({ found: false });
+          }
           ctx.patientNames.add(summary.patient.full_name);
           return json({
             found: true,
@@ -190,7 +206,9 @@ export class ClinicToolbox {
           let professionalName: string | undefined;
           if (args.professional) {
             const r = await professional(args.professional);
-            if (!r.found) return json(notFoundProfessional(r.info));
+            if (!r.found) {
+              return json(notFoundProfessional(r.info));
+            }
             professionalId = r.found.id;
             professionalName = r.found.full_name;
           }
@@ -231,7 +249,9 @@ export class ClinicToolbox {
       tool(
         async ({ professional: ref, date, duration_minutes }) => {
           const r = await professional(ref);
-          if (!r.found) return json(notFoundProfessional(r.info));
+          if (!r.found) {
+            return json(notFoundProfessional(r.info));
+          }
           const found = r.found;
           const duration = duration_minutes ?? 30;
           const tz = await this.timezone(caller);
@@ -263,7 +283,9 @@ export class ClinicToolbox {
         async (args) => {
           if (args.proposal_id) {
             const refusal = this.checkConfirmation(ctx, 'book', args.proposal_id, args.confirmed);
-            if (refusal) return json(refusal);
+            if (refusal) {
+              return json(refusal);
+            }
             const p = ctx.pendingProposal as Extract<ActionProposal, { action: 'book' }>;
             const result = await port.bookAppointment(caller, {
               patientId: p.patient_id,
@@ -274,20 +296,28 @@ export class ClinicToolbox {
               idempotencyKey: idempotencyKey(ctx.sessionId, p),
             });
             cache.invalidateClinic(caller.clinic_id);
-            if (result.status === 'booked')
+            if (result.status === 'booked') {
               return json({ status: 'booked', appointment: await present(result.appointment) });
+            }
             return json({ status: 'conflict', conflicting: await Promise.all(result.conflicting.map(present)) });
           }
-          if (!args.patient_id || !args.professional || !args.date || !args.time)
+          if (!args.patient_id || !args.professional || !args.date || !args.time) {
             return json({ error: 'missing_fields', required: ['patient_id', 'professional', 'date', 'time'] });
+          }
           const summary = await port.getPatientSummary(caller, args.patient_id);
-          if (!summary) return json({ error: 'patient_not_found' });
+          if (!summary) {
+            return json({ error: 'patient_not_found' });
+          }
           ctx.patientNames.add(summary.patient.full_name);
           const r = await professional(args.professional);
-          if (!r.found) return json(notFoundProfessional(r.info));
+          if (!r.found) {
+            return json(notFoundProfessional(r.info));
+          }
           const tz = await this.timezone(caller);
           const startsAt = zonedIso(args.date, args.time, tz);
-          if (new Date(startsAt).getTime() < this.now().getTime()) return json({ error: 'in_the_past' });
+          if (new Date(startsAt).getTime() < this.now().getTime()) {
+            return json({ error: 'in_the_past' });
+          }
           const proposal = makeProposal({
             action: 'book',
             patient_id: summary.patient.id,
@@ -334,21 +364,31 @@ export class ClinicToolbox {
         async (args) => {
           if (args.proposal_id) {
             const refusal = this.checkConfirmation(ctx, 'cancel', args.proposal_id, args.confirmed);
-            if (refusal) return json(refusal);
+            if (refusal) {
+              return json(refusal);
+            }
             const p = ctx.pendingProposal as Extract<ActionProposal, { action: 'cancel' }>;
             const result = await port.cancelAppointment(caller, {
               appointmentId: p.appointment_id,
               idempotencyKey: idempotencyKey(ctx.sessionId, p),
             });
             cache.invalidateClinic(caller.clinic_id);
-            if (result.status === 'not_found') return json(result);
+            if (result.status === 'not_found') {
+              return json(result);
+            }
             return json({ status: result.status, appointment: await present(result.appointment) });
           }
-          if (!args.appointment_id) return json({ error: 'missing_fields', required: ['appointment_id'] });
+          if (!args.appointment_id) {
+            return json({ error: 'missing_fields', required: ['appointment_id'] });
+          }
           const appointment = await port.getAppointment(caller, args.appointment_id);
-          if (!appointment) return json({ error: 'appointment_not_found' });
+          if (!appointment) {
+            return json({ error: 'appointment_not_found' });
+          }
           const shown = await present(appointment);
-          if (appointment.status === 'cancelled') return json({ status: 'already_cancelled', appointment: shown });
+          if (appointment.status === 'cancelled') {
+            return json({ status: 'already_cancelled', appointment: shown });
+          }
           const proposal = makeProposal({
             action: 'cancel',
             appointment_id: appointment.id,
@@ -408,10 +448,12 @@ export class ClinicToolbox {
     confirmed: boolean | undefined,
   ): Record<string, string> | undefined {
     const pending = ctx.pendingProposal;
-    if (!pending || pending.id !== proposalId || pending.action !== action)
+    if (!pending || pending.id !== proposalId || pending.action !== action) {
       return { status: 'refused', reason: 'unknown_proposal' };
-    if (confirmed !== true || !isExplicitConfirmation(ctx.userMessage))
+    }
+    if (confirmed !== true || !isExplicitConfirmation(ctx.userMessage)) {
       return { status: 'refused', reason: 'confirmation_required' };
+    }
     return undefined;
   }
 }

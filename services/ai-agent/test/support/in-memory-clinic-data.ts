@@ -75,11 +75,15 @@ export class InMemoryClinicData implements ClinicDataPort {
     const digits = params.query.replace(/\D/g, '');
     const words = fold(params.query).split(/\s+/).filter(Boolean);
     const found = c.patients.filter((p) => {
-      if (digits.length === 11) return (p.cpf ?? '').replace(/\D/g, '') === digits;
+      if (digits.length === 11) {
+        return (p.cpf ?? '').replace(/\D/g, '') === digits;
+      }
       const names = fold(p.full_name).split(/\s+/);
       return words.every((w) => names.some((n) => n.startsWith(w)));
     });
-    for (const p of found) this.log(caller, 'patient.search', p.id);
+    for (const p of found) {
+      this.log(caller, 'patient.search', p.id);
+    }
     return Promise.resolve(found.slice(0, params.limit));
   }
 
@@ -87,7 +91,9 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.calls.push('getPatientSummary');
     const c = this.clinic(caller);
     const patient = c.patients.find((p) => p.id === patientId);
-    if (!patient) return Promise.resolve(null);
+    if (!patient) {
+      return Promise.resolve(null);
+    }
     this.log(caller, 'patient.read', patientId);
     const now = Date.now();
     const mine = c.appointments.filter((a) => a.patient_id === patientId).map((a) => this.view(c, a));
@@ -103,7 +109,9 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.calls.push('getAppointment');
     const c = this.clinic(caller);
     const a = c.appointments.find((x) => x.id === appointmentId);
-    if (a) this.log(caller, 'appointment.read', a.patient_id);
+    if (a) {
+      this.log(caller, 'appointment.read', a.patient_id);
+    }
     return Promise.resolve(a ? this.view(c, a) : null);
   }
 
@@ -125,7 +133,9 @@ export class InMemoryClinicData implements ClinicDataPort {
       })
       .map((a) => this.view(c, a));
     list.sort((a, b) => a.starts_at.localeCompare(b.starts_at));
-    for (const a of list) this.log(caller, 'appointment.list', a.patient_id);
+    for (const a of list) {
+      this.log(caller, 'appointment.list', a.patient_id);
+    }
     return Promise.resolve(list.slice(0, params.limit));
   }
 
@@ -135,7 +145,9 @@ export class InMemoryClinicData implements ClinicDataPort {
   ): Promise<FreeSlot[]> {
     this.calls.push('findFreeSlots');
     const c = this.clinic(caller);
-    if (!c.professionals.some((p) => p.id === params.professionalId)) return Promise.resolve([]);
+    if (!c.professionals.some((p) => p.id === params.professionalId)) {
+      return Promise.resolve([]);
+    }
     const busy = c.appointments
       .filter((a) => a.professional_id === params.professionalId && a.status !== 'cancelled')
       .map((a) => [new Date(a.starts_at).getTime(), new Date(a.ends_at).getTime()] as const);
@@ -146,7 +158,9 @@ export class InMemoryClinicData implements ClinicDataPort {
         `${params.date}T${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}:00-03:00`,
       );
       const end = new Date(start.getTime() + params.durationMinutes * 60000);
-      if (busy.some(([s, e]) => s < end.getTime() && e > start.getTime())) continue;
+      if (busy.some(([s, e]) => s < end.getTime() && e > start.getTime())) {
+        continue;
+      }
       slots.push({ starts_at: start.toISOString(), ends_at: end.toISOString() });
     }
     return Promise.resolve(slots);
@@ -158,12 +172,15 @@ export class InMemoryClinicData implements ClinicDataPort {
     const key = `${caller.clinic_id}:${params.idempotencyKey}`;
     const existing = this.bookings.get(key);
     const previous = existing ? c.appointments.find((a) => a.id === existing) : undefined;
-    if (previous) return Promise.resolve({ status: 'booked', appointment: this.view(c, previous) });
+    if (previous) {
+      return Promise.resolve({ status: 'booked', appointment: this.view(c, previous) });
+    }
     if (
       !c.patients.some((p) => p.id === params.patientId) ||
       !c.professionals.some((p) => p.id === params.professionalId)
-    )
+    ) {
       return Promise.resolve({ status: 'conflict', conflicting: [] });
+    }
     const s = new Date(params.startsAt).getTime();
     const e = new Date(params.endsAt).getTime();
     const conflicting = c.appointments
@@ -175,7 +192,9 @@ export class InMemoryClinicData implements ClinicDataPort {
           new Date(a.ends_at).getTime() > s,
       )
       .map((a) => this.view(c, a));
-    if (conflicting.length) return Promise.resolve({ status: 'conflict', conflicting });
+    if (conflicting.length) {
+      return Promise.resolve({ status: 'conflict', conflicting });
+    }
     const appointment = {
       id: randomUUID(),
       patient_id: params.patientId,
@@ -198,9 +217,12 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.calls.push('cancelAppointment');
     const c = this.clinic(caller);
     const a = c.appointments.find((x) => x.id === params.appointmentId);
-    if (!a) return Promise.resolve({ status: 'not_found' });
-    if (a.status === 'completed' || a.status === 'no_show')
+    if (!a) {
+      return Promise.resolve({ status: 'not_found' });
+    }
+    if (a.status === 'completed' || a.status === 'no_show') {
       return Promise.resolve({ status: 'not_cancellable', appointment: this.view(c, a) });
+    }
     a.status = 'cancelled';
     this.log(caller, 'appointment.cancel', a.patient_id);
     return Promise.resolve({ status: 'cancelled', appointment: this.view(c, a) });

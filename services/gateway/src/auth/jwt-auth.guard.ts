@@ -13,8 +13,12 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     // Already authenticated by the global PrincipalResolverGuard.
-    if (req.principal && req.claims) return true;
-    if (req.authError !== undefined) throw req.authError;
+    if (req.principal && req.claims) {
+      return true;
+    }
+    if (req.authError !== undefined) {
+      throw req.authError;
+    }
     const { principal, claims } = await this.authenticator.authenticate(bearerToken(req.headers.authorization));
     req.principal = principal;
     req.claims = claims;
@@ -25,6 +29,8 @@ export class JwtAuthGuard implements CanActivate {
 /** The authenticated caller (use on routes behind JwtAuthGuard). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
-  if (!principal) throw new Error('CurrentPrincipal used on a route without JwtAuthGuard');
+  if (!principal) {
+    throw new Error('CurrentPrincipal used on a route without JwtAuthGuard');
+  }
   return principal;
 });

@@ -28,7 +28,9 @@ export class SupabaseAuthService {
 
   async login(email: string, password: string): Promise<SessionResponse> {
     const { data, error } = await this.viaPolicy(() => this.client().auth.signInWithPassword({ email, password }));
-    if (error || !data.session) throw this.toProblem(error, 'invalid_credentials', 'E-mail or password is wrong.');
+    if (error || !data.session) {
+      throw this.toProblem(error, 'invalid_credentials', 'E-mail or password is wrong.');
+    }
     return toResponse(data.session);
   }
 
@@ -36,7 +38,9 @@ export class SupabaseAuthService {
     const { data, error } = await this.viaPolicy(() =>
       this.client().auth.refreshSession({ refresh_token: refreshToken }),
     );
-    if (error || !data.session) throw this.toProblem(error, 'invalid_refresh_token', 'The refresh token is not valid.');
+    if (error || !data.session) {
+      throw this.toProblem(error, 'invalid_refresh_token', 'The refresh token is not valid.');
+    }
     return toResponse(data.session);
   }
 
@@ -49,7 +53,9 @@ export class SupabaseAuthService {
     try {
       return await this.policies.get(SUPABASE_AUTH_POLICY).execute(async () => {
         const result = await call();
-        if (result.error && isSupabaseAuthFailure(result.error)) throw result.error;
+        if (result.error && isSupabaseAuthFailure(result.error)) {
+          throw result.error;
+        }
         return result;
       });
     } catch (err) {
@@ -59,10 +65,12 @@ export class SupabaseAuthService {
 
   private toProblem(error: AuthError | null, code: string, detail: string): ProblemException {
     const status = error?.status ?? 0;
-    if (!error || status === 0 || status >= 500 || error.name === 'AuthRetryableFetchError')
+    if (!error || status === 0 || status >= 500 || error.name === 'AuthRetryableFetchError') {
       return upstreamUnavailable('auth');
-    if (status === 429)
+    }
+    if (status === 429) {
       return new ProblemException(429, ErrorCode.RateLimited, 'Too many attempts; retry later.', { retryAfter: 60 });
+    }
     return new ProblemException(401, code, detail);
   }
 }

@@ -7,10 +7,16 @@ import { AgentCallError } from './agent-client.service.js';
 // for the same failure.
 
 export function callErrorToProblem(err: unknown, retryAfterS: number): ProblemException {
-  if (err instanceof ProblemException) return err;
+  if (err instanceof ProblemException) {
+    return err;
+  }
   const upstream = upstreamProblem(err, 'agent');
-  if (upstream) return upstream;
-  if (!(err instanceof AgentCallError)) throw err;
+  if (upstream) {
+    return upstream;
+  }
+  if (!(err instanceof AgentCallError)) {
+    throw err;
+  }
   switch (err.kind) {
     case 'overloaded':
       return new ProblemException(503, ErrorCode.AgentOverloaded, err.message, { retryAfter: retryAfterS });

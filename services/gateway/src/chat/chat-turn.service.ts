@@ -72,7 +72,9 @@ export class ChatTurnService {
           const events = this.agent.events(messageId);
           try {
             const r = await events.next();
-            if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+            if (r.done) {
+              throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+            }
             return { events, first: r.value };
           } catch (err) {
             await events.return(undefined);
@@ -93,24 +95,34 @@ export class ChatTurnService {
       };
     } catch (err) {
       tracked.end();
-      if (err instanceof AgentCallError && err.kind === 'timeout') this.cancelQuietly(messageId);
+      if (err instanceof AgentCallError && err.kind === 'timeout') {
+        this.cancelQuietly(messageId);
+      }
       throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
     }
   }
 
   /** The caller's own run's events after `after`: anyone else, or an unknown id, gets 404. */
-  async attach(userId: string, messageId: string, after: number): Promise<AsyncGenerator<RelayedRunEvent>> {
+  async attach(
+    userId: string,
+    messageId: string,
+    after: number,
+  ): Promise<AsyncGenerator<RelayedRunEvent, void, undefined>> {
     const owner = await this.agent.owner(messageId).catch((err: unknown) => {
       throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
     });
-    if (owner?.user_id !== userId) throw notFound();
+    if (owner?.user_id !== userId) {
+      throw notFound();
+    }
     return this.agent.events(messageId, after);
   }
 
   /** Session a run belongs to, for its owner only. */
   async sessionOf(userId: string, messageId: string): Promise<string> {
     const owner = await this.agent.owner(messageId);
-    if (owner?.user_id !== userId) throw notFound();
+    if (owner?.user_id !== userId) {
+      throw notFound();
+    }
     return owner.session_id;
   }
 
@@ -122,9 +134,13 @@ export class ChatTurnService {
     let messageId = this.running.lookup(userId, id);
     if (!messageId && /^[0-9a-f-]{36}$/i.test(id)) {
       const owner = await this.agent.owner(id);
-      if (owner?.user_id === userId) messageId = id;
+      if (owner?.user_id === userId) {
+        messageId = id;
+      }
     }
-    if (!messageId || (await this.agent.finished(messageId))) throw notFound('No running message with this id.');
+    if (!messageId || (await this.agent.finished(messageId))) {
+      throw notFound('No running message with this id.');
+    }
     try {
       this.agent.cancel(messageId);
     } catch (err) {
@@ -137,22 +153,30 @@ export class ChatTurnService {
   async collect(turn: OpenTurn): Promise<string> {
     let event: RelayedRunEvent = turn.first;
     for (;;) {
-      if (event.type === 'done') return event.content;
-      if (event.type === 'error') throw agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
+      if (event.type === 'done') {
+        return event.content;
+      }
+      if (event.type === 'error') {
+        throw agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
+      }
       let r: IteratorResult<RelayedRunEvent, void>;
       try {
         r = await turn.events.next();
       } catch (err) {
         throw this.streamFailure(err, turn.messageId);
       }
-      if (r.done) throw new ProblemException(502, ErrorCode.AgentFailed, 'The assistant ended the stream early.');
+      if (r.done) {
+        throw new ProblemException(502, ErrorCode.AgentFailed, 'The assistant ended the stream early.');
+      }
       event = r.value;
     }
   }
 
   /** Maps a failure while following a started stream; a timeout also cancels the run. */
   streamFailure(err: unknown, messageId: string): ProblemException {
-    if (err instanceof AgentCallError && err.kind === 'timeout') this.cancelQuietly(messageId);
+    if (err instanceof AgentCallError && err.kind === 'timeout') {
+      this.cancelQuietly(messageId);
+    }
     return callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
   }
 

@@ -30,7 +30,9 @@ export function upstreamUnavailable(
 export function upstreamProblem(err: unknown, upstream: Upstream): ProblemException | undefined {
   if (err instanceof UpstreamUnavailableError) {
     const retryAfter = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
-    if (upstream !== 'agent') return upstreamUnavailable(upstream, retryAfter);
+    if (upstream !== 'agent') {
+      return upstreamUnavailable(upstream, retryAfter);
+    }
     return new ProblemException(
       503,
       ErrorCode.UpstreamUnavailable,
@@ -42,8 +44,9 @@ export function upstreamProblem(err: unknown, upstream: Upstream): ProblemExcept
   }
   if (err instanceof UpstreamTimeoutError) {
     // A silent assistant is a gateway timeout; the database and auth answer fast or not at all.
-    if (upstream === 'agent')
+    if (upstream === 'agent') {
       return new ProblemException(504, ErrorCode.AgentTimeout, 'The assistant did not answer in time.');
+    }
     return upstreamUnavailable(upstream);
   }
   return undefined;

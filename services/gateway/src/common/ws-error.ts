@@ -36,7 +36,9 @@ export function toWsError(exception: unknown): { payload: WsErrorPayload; intern
   }
   if (exception instanceof WsException) {
     const e = exception.getError();
-    if (typeof e === 'string') return { payload: { code: ErrorCode.InvalidRequest, message: e }, internal: false };
+    if (typeof e === 'string') {
+      return { payload: { code: ErrorCode.InvalidRequest, message: e }, internal: false };
+    }
     const o = e as { code?: unknown; message?: unknown };
     return {
       payload: {

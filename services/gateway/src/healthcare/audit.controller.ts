@@ -24,8 +24,9 @@ export class AuditController {
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
   ): Promise<Page<AuditEntry>> {
-    if (principal.role !== 'admin')
+    if (principal.role !== 'admin') {
       throw new ProblemException(403, ErrorCode.Forbidden, 'Only admins read the audit log.');
+    }
     return this.db.run(req, (r) => r.audit.list(q));
   }
 }

@@ -25,7 +25,9 @@ export class UserDb {
    */
   async run<T>(req: FastifyRequest, fn: (repos: Repositories) => Promise<T>): Promise<T> {
     const claims = req.claims;
-    if (!claims) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+    if (!claims) {
+      throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+    }
     try {
       return await this.policies
         .get(POSTGRES_POLICY)

@@ -56,7 +56,9 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http' || !this.rateLimit.enabled) return Promise.resolve(true);
+    if (context.getType() !== 'http' || !this.rateLimit.enabled) {
+      return Promise.resolve(true);
+    }
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const path = req.routeOptions.url ?? req.url;
     return Promise.resolve(UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
@@ -64,7 +66,9 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
     const principal = req.principal as Principal | undefined;
-    if (principal?.user_id) return Promise.resolve(`user:${principal.user_id}`);
+    if (principal?.user_id) {
+      return Promise.resolve(`user:${principal.user_id}`);
+    }
     // req.ip honours X-Forwarded-For only from TRUST_PROXY peers (Fastify's trustProxy).
     return Promise.resolve(`ip:${normalizeIp(String(req.ip))}`);
   }
@@ -81,10 +85,14 @@ export class RateLimitGuard extends ThrottlerGuard {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const tracker = await getTracker(req, context);
     const state = await this.rateLimit.hit(generateKey(context, tracker, tier), ttl);
-    if (!state) return true; // store down, failing open (logged and counted by the service)
+    if (!state) {
+      return true;
+    } // store down, failing open (logged and counted by the service)
     const tierLimit = { limit, windowMs: ttl };
     this.rateLimit.setHeaders(reply, tier, tierLimit, state);
-    if (state.hits > limit) throw this.rateLimit.rejection(tier, state);
+    if (state.hits > limit) {
+      throw this.rateLimit.rejection(tier, state);
+    }
     return true;
   }
 }

@@ -71,10 +71,15 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
 
   /** Boot waits (bounded) for Redis, so the first requests are counted rather than failed open/closed. */
   async onModuleInit(): Promise<void> {
-    if (!(this.store instanceof RedisRateLimitStore)) return;
+    if (!(this.store instanceof RedisRateLimitStore)) {
+      return;
+    }
     const bound = Math.max(2000, this.config.REDIS_COMMAND_TIMEOUT_MS * 4);
-    if (await this.store.waitReady(bound)) this.logger.info({ store: 'redis' }, 'rate-limit store connected');
-    else this.markDown(new Error(`not connected after ${bound} ms`));
+    if (await this.store.waitReady(bound)) {
+      this.logger.info({ store: 'redis' }, 'rate-limit store connected');
+    } else {
+      this.markDown(new Error(`not connected after ${bound} ms`));
+    }
   }
 
   key(scope: string, tracker: string): string {
@@ -120,11 +125,15 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
       }
       return state;
     } catch (err) {
-      if (!(err instanceof RateLimitStoreUnavailableError)) throw err;
+      if (!(err instanceof RateLimitStoreUnavailableError)) {
+        throw err;
+      }
       const mode = this.config.RATE_LIMIT_REDIS_FAIL_MODE;
       this.metrics.rateLimitStoreErrors.inc({ fail_mode: mode });
       this.markDown(err);
-      if (mode === 'open') return undefined;
+      if (mode === 'open') {
+        return undefined;
+      }
       throw new ProblemException(
         503,
         ErrorCode.UpstreamUnavailable,
@@ -135,7 +144,9 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private markDown(err: Error): void {
-    if (this.storeDown) return;
+    if (this.storeDown) {
+      return;
+    }
     this.storeDown = true;
     // One line per outage (not per request); the metric counts every affected request.
     this.logger.warn(

@@ -34,7 +34,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   constructor(sweepEveryMs = 60000) {
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const [k, w] of this.windows) if (w.endsAt <= now) this.windows.delete(k);
+      for (const [k, w] of this.windows) {
+        if (w.endsAt <= now) {
+          this.windows.delete(k);
+        }
+      }
     }, sweepEveryMs);
     this.sweeper.unref();
   }
@@ -101,7 +105,9 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** Resolves true once connected, false if that takes longer than `timeoutMs`. */
   async waitReady(timeoutMs: number): Promise<boolean> {
-    if (this.ready) return true;
+    if (this.ready) {
+      return true;
+    }
     return new Promise((resolve) => {
       const done = (ok: boolean): void => {
         clearTimeout(timer);

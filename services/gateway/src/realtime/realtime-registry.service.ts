@@ -25,7 +25,11 @@ export class RealtimeRegistry implements OnApplicationShutdown {
     this.redis = connections.commands((err) => this.down(err));
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const [k, v] of this.local) if (v.expiresAt <= now) this.local.delete(k);
+      for (const [k, v] of this.local) {
+        if (v.expiresAt <= now) {
+          this.local.delete(k);
+        }
+      }
     }, 60000);
     this.sweeper.unref();
   }
@@ -40,7 +44,9 @@ export class RealtimeRegistry implements OnApplicationShutdown {
 
   private async set(key: string, owner: string, ttlMs: number): Promise<void> {
     this.local.set(key, { owner, expiresAt: Date.now() + ttlMs });
-    if (this.redis?.status !== 'ready') return;
+    if (this.redis?.status !== 'ready') {
+      return;
+    }
     await this.redis.set(this.key(key), owner, 'PX', ttlMs).then(
       () => this.up(),
       (err: Error) => this.down(err),
@@ -49,8 +55,12 @@ export class RealtimeRegistry implements OnApplicationShutdown {
 
   private async get(key: string): Promise<string | undefined> {
     const mine = this.local.get(key);
-    if (mine && mine.expiresAt > Date.now()) return mine.owner;
-    if (this.redis?.status !== 'ready') return undefined;
+    if (mine && mine.expiresAt > Date.now()) {
+      return mine.owner;
+    }
+    if (this.redis?.status !== 'ready') {
+      return undefined;
+    }
     try {
       const v = await this.redis.get(this.key(key));
       this.up();
@@ -66,13 +76,17 @@ export class RealtimeRegistry implements OnApplicationShutdown {
   }
 
   private up(): void {
-    if (!this.redisDown) return;
+    if (!this.redisDown) {
+      return;
+    }
     this.redisDown = false;
     this.logger.info('realtime registry: Redis recovered');
   }
 
   private down(err: Error): void {
-    if (this.redisDown) return;
+    if (this.redisDown) {
+      return;
+    }
     this.redisDown = true;
     this.logger.warn({ err_message: err.message }, 'realtime registry: Redis unavailable, using local state');
   }

@@ -26,7 +26,9 @@ export class GatewayIoAdapter extends IoAdapter {
   // Nest pins its own socket.io copy; the server is built from the app's (the one the Redis
   // adapter and our types use), so it is returned under Nest's declared type.
   override createIOServer(port: number, options?: object): ReturnType<IoAdapter['createIOServer']> {
-    if (port !== 0 || !this.httpServer) throw new Error('Socket.IO must share the gateway HTTP server (port 0).');
+    if (port !== 0 || !this.httpServer) {
+      throw new Error('Socket.IO must share the gateway HTTP server (port 0).');
+    }
     const c = this.config;
     const wildcard = c.CORS_ORIGINS.includes('*');
     const server = new Server(this.httpServer as HttpServer, {

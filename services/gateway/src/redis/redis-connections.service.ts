@@ -22,7 +22,9 @@ export function createCommandClient(url: string, commandTimeoutMs: number): Redi
 
 /** Quits when connected; otherwise disconnects, which also stops the reconnect timer. */
 export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status !== 'ready') return redis.disconnect();
+  if (redis.status !== 'ready') {
+    return redis.disconnect();
+  }
   await redis.quit().catch(() => redis.disconnect());
 }
 
@@ -39,7 +41,9 @@ export class RedisConnections implements OnApplicationShutdown {
 
   /** A fail-fast command client (see createCommandClient); `onError` sees connection errors. */
   commands(onError: (err: Error) => void): Redis | undefined {
-    if (!this.config.REDIS_URL) return undefined;
+    if (!this.config.REDIS_URL) {
+      return undefined;
+    }
     return this.track(createCommandClient(this.config.REDIS_URL, this.config.REDIS_COMMAND_TIMEOUT_MS), onError);
   }
 
@@ -49,7 +53,9 @@ export class RedisConnections implements OnApplicationShutdown {
    * maxRetriesPerRequest crashed the boot without Redis); only publishing fails fast.
    */
   adapter(): Redis | undefined {
-    if (!this.config.REDIS_URL) return undefined;
+    if (!this.config.REDIS_URL) {
+      return undefined;
+    }
     // Without a listener ioredis logs every failed reconnect as an unhandled error.
     return this.track(failFastPublishing(new Redis(this.config.REDIS_URL, { retryStrategy })), () => undefined);
   }

@@ -49,8 +49,12 @@ export function isPostgresFailure(err: unknown): boolean {
 
 /** Supabase Auth down: network errors, retryable fetch errors, or 5xx; wrong passwords are not. */
 export function isSupabaseAuthFailure(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'AuthRetryableFetchError' || err instanceof TypeError) return true;
+  if (!(err instanceof Error)) {
+    return false;
+  }
+  if (err.name === 'AuthRetryableFetchError' || err instanceof TypeError) {
+    return true;
+  }
   const status = (err as { status?: unknown }).status;
   return typeof status === 'number' && status >= 500;
 }

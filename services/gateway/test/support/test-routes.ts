@@ -36,7 +36,9 @@ export class TestPrincipalGuard implements CanActivate {
 @Injectable()
 class RequireUserGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    if (!context.switchToHttp().getRequest<{ principal?: unknown }>().principal) throw new UnauthorizedException();
+    if (!context.switchToHttp().getRequest<{ principal?: unknown }>().principal) {
+      throw new UnauthorizedException();
+    }
     return true;
   }
 }
