@@ -18,7 +18,9 @@ export async function createBenchStack() {
       env,
       stdio: 'ignore',
     });
-    if (r.status !== 0) throw new Error(`db ${cli} failed (run npm run build first)`);
+    if (r.status !== 0) {
+      throw new Error(`db ${cli} failed (run npm run build first)`);
+    }
   }
   const authPort = await freePort();
   const supabaseUrl = `http://127.0.0.1:${authPort}`;

@@ -30,8 +30,9 @@ const valueSets: { name: string; values: string[] }[] = [
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o)
+  if (!o) {
     throw new Error(`${kind}/${name} not rendered (${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')})`);
+  }
   return o;
 }
 const ours = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/part-of'] === 'neonpro';
@@ -91,7 +92,9 @@ describe(`helm (${HELM}) with the nats dependency ${realNatsChart() ? 'archive' 
 
   it.each(valueSets.map((v) => [v.name, v.values] as const))('helm lint --strict with %s', (_name, values) => {
     const args = ['lint', '--strict', chart];
-    for (const v of values) args.push('-f', join(chart, v));
+    for (const v of values) {
+      args.push('-f', join(chart, v));
+    }
     expect(() => helm(args)).not.toThrow();
   });
 

@@ -52,7 +52,9 @@ const metricTypes = (hpa: K8sObject) =>
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`${kind}/${name} not rendered`);
+  if (!o) {
+    throw new Error(`${kind}/${name} not rendered`);
+  }
   return o;
 }
 
@@ -210,8 +212,9 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const allowed = new Set([53, 4222, 6379, 5432, 6543, 443, 11434]);
     for (const p of policies) {
       const egress = ((p.spec as { egress?: Rule[] }).egress ?? []).flatMap((r) => r.ports ?? []);
-      for (const port of egress)
+      for (const port of egress) {
         expect([p.metadata.name, allowed.has(Number(port.port))]).toEqual([p.metadata.name, true]);
+      }
     }
     // Every NeonPro pod is covered by a policy of its own besides the default deny.
     const covered = policies.map(

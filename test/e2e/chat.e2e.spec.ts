@@ -103,8 +103,12 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     expect(r.status).toBe(200);
     const body = (await r.json()) as { content: string; message_id: string; session_id: string };
     expect(body.content).toContain(`Dra. Lima tem ${expected.length} consulta`);
-    for (const e of expected) expect(body.content).toContain(`${e.start}–`);
-    for (const e of expected) expect(body.content).toContain(e.name);
+    for (const e of expected) {
+      expect(body.content).toContain(`${e.start}–`);
+    }
+    for (const e of expected) {
+      expect(body.content).toContain(e.name);
+    }
 
     const sse = await chat({ message: 'quais consultas a Dra. Lima tem amanhã?' }, { accept: 'text/event-stream' });
     expect(sse.headers.get('content-type')).toContain('text/event-stream');
@@ -196,7 +200,9 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     expect(cancel.status).toBe(202);
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        break;
+      }
       text += decoder.decode(value);
     }
     expect(text).toMatch(/event: error\ndata: \{"code":"cancelled"/);

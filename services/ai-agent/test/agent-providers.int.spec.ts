@@ -43,8 +43,9 @@ describe('openai provider against a loopback OpenAI-compatible server', () => {
       'Concei\\u00e7\\u00e3o',
       '98765-4321',
       'maria.conceicao',
-    ])
+    ]) {
       expect(sent).not.toContain(secret);
+    }
     expect(sent).toContain('[CPF_1]');
     expect(server.requests[1]).toContain('[PACIENTE_1]');
     const metrics = await h.registry.metrics();
@@ -90,8 +91,9 @@ describe('openai provider against a loopback OpenAI-compatible server', () => {
       // Cancel as soon as the run is registered (before the model answered).
       expect(h.runs.size).toBe(1);
       expect(sub.closed).toBe(false);
-      for (const id of [...(h.runs as unknown as { runs: Map<string, AbortController> }).runs.keys()])
+      for (const id of [...(h.runs as unknown as { runs: Map<string, AbortController> }).runs.keys()]) {
         h.runs.cancel(id);
+      }
     });
     expect(events).toEqual(['cancelled']);
   });

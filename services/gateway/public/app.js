@@ -55,7 +55,9 @@
     state.socket = socket;
     socket.on('connect', () => {
       $('status').textContent = 'conectado';
-      if (state.sessionId) socket.emit('session:join', { session_id: state.sessionId }, () => undefined);
+      if (state.sessionId) {
+        socket.emit('session:join', { session_id: state.sessionId }, () => undefined);
+      }
     });
     socket.on('disconnect', () => ($('status').textContent = 'reconectando…'));
     socket.on('connect_error', (err) => {
@@ -74,7 +76,9 @@
       bubble.scrollIntoView({ block: 'end' });
     });
     socket.on('chat:tool', (e) => {
-      if (e.status === 'started') add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      if (e.status === 'started') {
+        add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      }
     });
     socket.on('chat:proposal', (e) => {
       // Only the newest proposal can be confirmed: the server refuses older ones anyway.
@@ -130,8 +134,9 @@
   }
 
   function cancel() {
-    if (state.current && state.socket)
+    if (state.current && state.socket) {
       state.socket.emit('chat:cancel', { message_id: state.current }, () => setBusy(false));
+    }
   }
 
   $('login').addEventListener('submit', (e) => void login(e));

@@ -22,7 +22,9 @@ export class ClinicsRepository {
       `select id, slug, name, timezone, phone, address, opening_hours, procedures from public.clinics
         where id = app.current_clinic_id()`,
     );
-    if (!row) throw new NotFoundError('clinic');
+    if (!row) {
+      throw new NotFoundError('clinic');
+    }
     return row;
   }
 }

@@ -15,7 +15,6 @@ export * from './chat.repository.js';
 export * from './clinic-members.repository.js';
 export * from './clinics.repository.js';
 export * from './consents.repository.js';
-export type { MemberRole } from './context.js';
 export * from './patients.repository.js';
 export * from './professionals.repository.js';
 

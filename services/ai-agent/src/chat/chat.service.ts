@@ -110,7 +110,9 @@ export class ChatService {
         if (begun.status === 'answered') {
           // A retried request: replay the stored answer, never run (or book) twice.
           outcome = 'replayed';
-          for (const delta of tokenize(begun.answer)) subscriber.next({ type: 'token', delta });
+          for (const delta of tokenize(begun.answer)) {
+            subscriber.next({ type: 'token', delta });
+          }
           subscriber.next({ type: 'done', message_id: request.message_id, content: begun.answer });
           return;
         }

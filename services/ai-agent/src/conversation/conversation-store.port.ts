@@ -38,6 +38,15 @@ export class SessionNotFoundError extends Error {
  * `turnKey` (the client_message_id, or the message id when the client sent none) so a retried
  * request stores each message exactly once.
  */
+/** The final assistant message of a turn, with what the next turn needs to know. */
+export interface CompletedTurn {
+  sessionId: string;
+  turnKey: string;
+  content: string;
+  proposal?: ActionProposal;
+  patientNames?: readonly string[];
+}
+
 export interface ConversationStore {
   /**
    * Stores the user message of a turn once (creating the session on first use) and tells whether
@@ -49,16 +58,7 @@ export interface ConversationStore {
     turn: { sessionId: string; turnKey: string; content: string },
   ): Promise<BeginTurnResult>;
   /** Stores the final assistant message of a turn once; a second call for the same turn is a no-op. */
-  completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void>;
+  completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void>;
   /**
    * Earlier turns of the session, oldest first, newest ones kept within `tokenBudget`
    * (approximate tokens), excluding the turn `excludeTurnKey`.

@@ -7,7 +7,7 @@ import {
   type BindToolsInput,
 } from '@langchain/core/language_models/chat_models';
 import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
-import { AIMessage, AIMessageChunk, type BaseMessage, isHumanMessage, isToolMessage } from '@langchain/core/messages';
+import { AIMessage, AIMessageChunk, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
 import type { Runnable, RunnableConfig } from '@langchain/core/runnables';
 import { type ClinicTurn, clinicTurnOf } from '../agent/turn-config.js';
@@ -130,7 +130,9 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return;
     }
     for (const token of tokenize(plan.text)) {
-      if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      if (this.tokenDelayMs > 0) {
+        await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      }
       options.signal?.throwIfAborted();
       const chunk = new ChatGenerationChunk({ text: token, message: new AIMessageChunk({ content: token }) });
       yield chunk;
@@ -145,7 +147,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   /** Decides the next step from the conversation so far: a tool call, or the final answer. */
   plan(messages: BaseMessage[], turn?: ClinicTurn): Plan {
     const today = turn?.today ?? localDate(new Date(), DEFAULT_TIMEZONE);
-    const texts = messages.map((m) => (isHumanMessage(m) && typeof m.content === 'string' ? m.content : undefined));
+    const texts = messages.map((m) => (HumanMessage.isInstance(m) && typeof m.content === 'string' ? m.content : undefined));
     const humans = texts.flatMap((t, i) => (t === undefined ? [] : [i]));
     const lastHuman = humans.at(-1) ?? -1;
     const userText = texts[lastHuman] ?? '';
@@ -254,7 +256,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   private resultsSince(messages: BaseMessage[], from: number): Results {
     const out: { name: string; content: string }[] = [];
     for (const msg of messages.slice(from + 1))
-      if (isToolMessage(msg))
+      if (ToolMessage.isInstance(msg))
         out.push({ name: msg.name ?? '', content: typeof msg.content === 'string' ? msg.content : '' });
     return new Results(out);
   }
@@ -274,6 +276,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return {
         text: `${m.manyPatients(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
       };
+    }
     return { patient: patients[0] };
   }
 
@@ -321,9 +324,15 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const r = results.get('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = { date_from: from, date_to: to };
-      if (patientId) args.patient_id = patientId;
-      if (u.professional) args.professional = u.professional;
-      if (u.status) args.status = u.status;
+      if (patientId) {
+        args.patient_id = patientId;
+      }
+      if (u.professional) {
+        args.professional = u.professional;
+      }
+      if (u.status) {
+        args.status = u.status;
+      }
       return { call: { name: 'list_appointments', args } };
     }
     if (isError(r)) return { text: this.explainError(u, r, m) };
@@ -355,7 +364,9 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const r = results.get('find_free_slots');
     if (!r) {
       const args: Record<string, unknown> = { professional: u.professional, date };
-      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
+      if (u.durationMinutes) {
+        args.duration_minutes = u.durationMinutes;
+      }
       return { call: { name: 'find_free_slots', args } };
     }
     if (isError(r)) return { text: this.explainError(u, r, m) };
@@ -410,7 +421,9 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
         date_to: u.dateTo ?? addDays(today, 60),
         patient_id: found.patient.id,
       };
-      if (u.professional) args.professional = u.professional;
+      if (u.professional) {
+        args.professional = u.professional;
+      }
       return { call: { name: 'list_appointments', args } };
     }
     if (isError(r)) return { text: this.explainError(u, r, m) };

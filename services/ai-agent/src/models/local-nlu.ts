@@ -1,7 +1,8 @@
 import type { AppointmentStatus } from '../tools/clinic-data.schema.js';
 import { SELF_PROFESSIONAL } from '../tools/tool-args.js';
 import { addDays, weekday } from '../tools/clinic-time.js';
-import { detectLanguage, fold, type Language } from './language.js';
+import { editDistance, fold } from '@neonpro/text';
+import { detectLanguage, type Language } from './language.js';
 
 /** What the deterministic local model understood from one user message. */
 export interface Understanding {
@@ -41,20 +42,6 @@ export interface Understanding {
   target?: { date?: string; time?: string; label?: string };
 }
 
-/** Optimal string alignment distance (a transposition costs 1): tolerates typical typos. */
-export function typoDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.length][b.length];
-}
-
 function tokens(text: string): string[] {
   return fold(text)
     .replace(/[^a-z0-9:/\s-]/g, ' ')
@@ -64,9 +51,13 @@ function tokens(text: string): string[] {
 
 /** Whether a token is the keyword or a likely misspelling of it. */
 function like(token: string, keyword: string): boolean {
-  if (token === keyword) return true;
-  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) return false;
-  return typoDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
+  if (token === keyword) {
+    return true;
+  }
+  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) {
+    return false;
+  }
+  return editDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
 }
 
 function hasAny(toks: string[], keywords: readonly string[]): boolean {
@@ -252,7 +243,6 @@ const NAME_STOP = new Set([
   'the',
   'for',
   'of',
-  'amanhã',
   'depois',
   'proxima',
   'segunda',
@@ -269,7 +259,6 @@ const NAME_STOP = new Set([
   'friday',
   'saturday',
   'sunday',
-  'tem',
   'has',
   'have',
   'marcada',
@@ -298,7 +287,6 @@ const NAME_STOP = new Set([
   'se',
   'is',
   'are',
-  'with',
   'dr',
   'dra',
   'doutor',
@@ -312,7 +300,6 @@ const NAME_STOP = new Set([
   'de',
   'ontem',
   'yesterday',
-  'semana',
   'mes',
   'passada',
   'passado',
@@ -335,8 +322,6 @@ const NAME_STOP = new Set([
   'deste',
   'desta',
   'neste',
-  'nesta',
-  'mes',
   'month',
   'consuta',
   'consulat',
@@ -356,7 +341,9 @@ const PRO_TITLE = /\b(?:dra?|doutora?|doctor|doc|enf|enfermeira|enfermeiro)\b\.?
 
 function extractProfessional(text: string): string | undefined {
   const m = PRO_TITLE.exec(text);
-  if (!m) return undefined;
+  if (!m) {
+    return undefined;
+  }
   // A second word belongs to the name only when capitalised and not a common word ("Lima Souza").
   const second = m[2] && /^\p{Lu}/u.test(m[2]) && !NAME_STOP.has(fold(m[2])) ? ` ${m[2]}` : '';
   return `${m[1]}${second}`;
@@ -442,9 +429,13 @@ function extractPatientName(text: string, professional: string | undefined): str
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const f = fold(words[i]);
-    if (!markers.has(f)) continue;
+    if (!markers.has(f)) {
+      continue;
+    }
     let j = i + 1;
-    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) j++;
+    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) {
+      j++;
+    }
     const name: string[] = [];
     for (; j < words.length; j++) {
       const w = words[j];
@@ -456,15 +447,18 @@ function extractPatientName(text: string, professional: string | undefined): str
         isNameWord(words[j + 1], strong.has(f) || noCapitals)
       )
         name.push(w);
-      else break;
+      } else {
+        break;
+      }
     }
     const candidate = name.join(' ');
     if (
       candidate &&
       (!professional || fold(candidate) !== fold(professional)) &&
       (!best || candidate.length > best.length)
-    )
+    ) {
       best = candidate;
+    }
   }
   return best;
 }
@@ -473,14 +467,20 @@ function extractTime(folded: string): string | undefined {
   const pm = /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b/.exec(folded);
   if (pm) {
     let h = Number(pm[1]) % 12;
-    if (pm[3] === 'pm') h += 12;
+    if (pm[3] === 'pm') {
+      h += 12;
+    }
     return `${String(h).padStart(2, '0')}:${pm[2] ?? '00'}`;
   }
   const m = /\b(?:as|at|a partir das)?\s*(\d{1,2})(?:h(\d{2})?|:(\d{2})|\s*horas)\b/.exec(folded);
-  if (!m) return undefined;
+  if (!m) {
+    return undefined;
+  }
   const h = Number(m[1]);
   const min = m[2] ?? m[3] ?? '00';
-  if (h > 23 || Number(min) > 59) return undefined;
+  if (h > 23 || Number(min) > 59) {
+    return undefined;
+  }
   return `${String(h).padStart(2, '0')}:${min}`;
 }
 
@@ -587,10 +587,18 @@ export function extractDates(toks: string[], folded: string, today: string, lang
 // Exact stems, not fuzzy: "cancele" (a verb) is one typo away from "cancelada" (a status).
 function extractStatus(toks: string[]): AppointmentStatus | undefined {
   const has = (re: RegExp) => toks.some((t) => re.test(t));
-  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) return 'cancelled';
-  if (has(/^(confirmad[oa]s?|confirmed)$/)) return 'confirmed';
-  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) return 'completed';
-  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) return 'no_show';
+  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) {
+    return 'cancelled';
+  }
+  if (has(/^(confirmad[oa]s?|confirmed)$/)) {
+    return 'confirmed';
+  }
+  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) {
+    return 'completed';
+  }
+  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) {
+    return 'no_show';
+  }
   return undefined;
 }
 

@@ -7,10 +7,9 @@ import {
   NotFoundError,
   type Patient as PatientRow,
 } from '@neonpro/database';
-import type { ClinicDataPort } from '../tools/clinic-data.port.js';
+import type { BookAppointmentParams, ClinicDataPort, ListAppointmentsParams } from '../tools/clinic-data.port.js';
 import type {
   Appointment,
-  AppointmentStatus,
   BookResult,
   CancelResult,
   ClinicInfo,
@@ -56,7 +55,9 @@ async function orNull<T>(p: Promise<T>): Promise<T | null> {
     return await p;
   } catch (err) {
     // Missing and another clinic's are the same thing under RLS: nothing to show.
-    if (err instanceof NotFoundError) return null;
+    if (err instanceof NotFoundError) {
+      return null;
+    }
     throw err;
   }
 }
@@ -78,7 +79,9 @@ export class PostgresClinicData implements ClinicDataPort {
   getPatientSummary(caller: AgentCallerClaims, patientId: string): Promise<PatientSummary | null> {
     return asCaller(this.db, caller, async (r) => {
       const found = await orNull(r.patients.get(patientId));
-      if (!found) return null;
+      if (!found) {
+        return null;
+      }
       const now = new Date();
       const upcoming = await r.appointments.list({
         patient_id: patientId,
@@ -106,17 +109,7 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
-  listAppointments(
-    caller: AgentCallerClaims,
-    params: {
-      from: string;
-      to: string;
-      patientId?: string;
-      professionalId?: string;
-      status?: AppointmentStatus;
-      limit: number;
-    },
-  ): Promise<Appointment[]> {
+  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Appointment[]> {
     return asCaller(this.db, caller, async (r) => {
       const page = await r.appointments.list({
         from: params.from,
@@ -136,7 +129,9 @@ export class PostgresClinicData implements ClinicDataPort {
   ): Promise<FreeSlot[]> {
     return asCaller(this.db, caller, async (r) => {
       const window = openingWindow((await r.clinics.current()).opening_hours, params.date);
-      if (!window) return [];
+      if (!window) {
+        return [];
+      }
       const slots = await orNull(
         r.appointments.freeSlots({
           professional_id: params.professionalId,
@@ -150,17 +145,7 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
-  async bookAppointment(
-    caller: AgentCallerClaims,
-    params: {
-      patientId: string;
-      professionalId: string;
-      startsAt: string;
-      endsAt: string;
-      procedure: string;
-      idempotencyKey: string;
-    },
-  ): Promise<BookResult> {
+  async bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<BookResult> {
     try {
       return await asCaller(this.db, caller, async (r) => {
         const { appointment: booked } = await r.appointments.book({
@@ -175,13 +160,17 @@ export class PostgresClinicData implements ClinicDataPort {
       });
     } catch (err) {
       const raced = err instanceof ConflictError && err.code === 'idempotency_conflict';
-      if (!(err instanceof AppointmentConflictError) && !raced) throw err;
+      if (!(err instanceof AppointmentConflictError) && !raced) {
+        throw err;
+      }
     }
     // The failed insert aborted that transaction: look again in a new one. A concurrent retry of
     // the same run may have booked it first (same key): that is this booking, not a conflict.
     return asCaller(this.db, caller, async (r) => {
       const mine = await r.appointments.byIdempotencyKey(params.idempotencyKey);
-      if (mine) return { status: 'booked' as const, appointment: appointment(mine) };
+      if (mine) {
+        return { status: 'booked' as const, appointment: appointment(mine) };
+      }
       const start = new Date(params.startsAt).getTime();
       const end = new Date(params.endsAt).getTime();
       const around = await r.appointments.list({
@@ -205,10 +194,15 @@ export class PostgresClinicData implements ClinicDataPort {
     // Cancelling is naturally idempotent (a status), so the key only labels the attempt.
     return asCaller(this.db, caller, async (r) => {
       const current = await orNull(r.appointments.get(params.appointmentId));
-      if (!current) return { status: 'not_found' as const };
-      if (current.status === 'cancelled') return { status: 'cancelled' as const, appointment: appointment(current) };
-      if (current.status === 'completed' || current.status === 'no_show')
+      if (!current) {
+        return { status: 'not_found' as const };
+      }
+      if (current.status === 'cancelled') {
+        return { status: 'cancelled' as const, appointment: appointment(current) };
+      }
+      if (current.status === 'completed' || current.status === 'no_show') {
         return { status: 'not_cancellable' as const, appointment: appointment(current) };
+      }
       return { status: 'cancelled' as const, appointment: appointment(await r.appointments.cancel(current.id)) };
     });
   }

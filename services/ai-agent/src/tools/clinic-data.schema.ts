@@ -1,8 +1,7 @@
+import { APPOINTMENT_STATUSES } from '@neonpro/contracts';
 import { z } from 'zod';
 
 /** Domain shapes the agent's tools read and write. The Postgres adapter returns exactly these. */
-export const APPOINTMENT_STATUSES = ['scheduled', 'confirmed', 'completed', 'cancelled', 'no_show'] as const;
-export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 
 export const patientSchema = z.object({
   id: z.guid(),

@@ -12,6 +12,7 @@ import { listAppointmentsTool } from './list-appointments.tool.js';
 import { rescheduleAppointmentTool } from './reschedule-appointment.tool.js';
 import { searchPatientsTool } from './search-patients.tool.js';
 import { SELF_PROFESSIONAL } from './tool-args.js';
+import { editDistance, foldWords } from '@neonpro/text';
 import { ToolCache } from './tool-cache.js';
 import { presentAppointment, type ToolDeps, type ToolRunContext } from './tool-context.js';
 
@@ -19,29 +20,12 @@ export { SELF_PROFESSIONAL } from './tool-args.js';
 export { newToolRunContext, type ToolRunContext } from './tool-context.js';
 export { TOOL_NAMES, type ToolName } from './tool-output.schema.js';
 
-function fold(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/\b(dra?|doutora?|doctor|prof|enf)\b\.?/g, ' ')
-    .replace(/[^\p{L}\s]/gu, ' ')
+/** A professional's name folded for matching, without titles ("Dra. Lima" → "lima"). */
+function foldName(s: string): string {
+  return foldWords(s)
+    .replace(/\b(dra?|doutora?|doctor|prof|enf)\b/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
 }
 
 /** Finds a professional by id, or by (part of) the name, tolerating accents and one typo per word. */
@@ -50,27 +34,39 @@ export function resolveProfessional(
   ref: string,
   callerUserId?: string,
 ): Professional | undefined {
-  if (ref === SELF_PROFESSIONAL) return callerUserId ? list.find((p) => p.user_id === callerUserId) : undefined;
+  if (ref === SELF_PROFESSIONAL) {
+    return callerUserId ? list.find((p) => p.user_id === callerUserId) : undefined;
+  }
   const byId = list.find((p) => p.id === ref);
-  if (byId) return byId;
-  const words = fold(ref).split(' ').filter(Boolean);
-  if (words.length === 0) return undefined;
+  if (byId) {
+    return byId;
+  }
+  const words = foldName(ref).split(' ').filter(Boolean);
+  if (words.length === 0) {
+    return undefined;
+  }
   const score = (p: Professional): number => {
-    const names = fold(p.full_name).split(' ');
+    const names = foldName(p.full_name).split(' ');
     let total = 0;
     for (const w of words) {
       const best = Math.min(
         ...names.map((n) => (n === w ? 0 : n.startsWith(w) && w.length >= 3 ? 0.5 : editDistance(n, w))),
       );
-      if (best > (w.length >= 5 ? 2 : 1)) return Infinity;
+      if (best > (w.length >= 5 ? 2 : 1)) {
+        return Infinity;
+      }
       total += best;
     }
     return total;
   };
   const ranked = list.map((p) => ({ p, s: score(p) })).filter((x) => Number.isFinite(x.s));
   ranked.sort((a, b) => a.s - b.s);
-  if (ranked.length === 0) return undefined;
-  if (ranked.length > 1 && ranked[0].s === ranked[1].s) return undefined;
+  if (ranked.length === 0) {
+    return undefined;
+  }
+  if (ranked.length > 1 && ranked[0].s === ranked[1].s) {
+    return undefined;
+  }
   return ranked[0].p;
 }
 

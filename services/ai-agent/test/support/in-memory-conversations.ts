@@ -3,12 +3,12 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import {
   type BeginTurnResult,
+  type CompletedTurn,
   type ConversationStore,
   estimateTokens,
   SessionNotFoundError,
   type StoredTurn,
 } from '../../src/conversation/conversation-store.port.js';
-import type { ActionProposal } from '../../src/tools/action-proposal.js';
 
 interface Session {
   clinic_id: string;
@@ -21,7 +21,9 @@ export class InMemoryConversations implements ConversationStore {
 
   private owned(caller: AgentCallerClaims, sessionId: string): Session | undefined {
     const s = this.sessions.get(sessionId);
-    if (s && (s.clinic_id !== caller.clinic_id || s.user_id !== caller.sub)) throw new SessionNotFoundError();
+    if (s && (s.clinic_id !== caller.clinic_id || s.user_id !== caller.sub)) {
+      throw new SessionNotFoundError();
+    }
     return s;
   }
 
@@ -35,8 +37,12 @@ export class InMemoryConversations implements ConversationStore {
       this.sessions.set(turn.sessionId, s);
     }
     const existing = s.turns.find((t) => t.key === turn.turnKey);
-    if (existing?.assistant) return Promise.resolve({ status: 'answered', answer: existing.assistant.content });
-    if (existing) return Promise.resolve({ status: 'retry' });
+    if (existing?.assistant) {
+      return Promise.resolve({ status: 'answered', answer: existing.assistant.content });
+    }
+    if (existing) {
+      return Promise.resolve({ status: 'retry' });
+    }
     s.turns.push({
       key: turn.turnKey,
       user: { role: 'user', content: turn.content, created_at: new Date().toISOString() },
@@ -44,18 +50,9 @@ export class InMemoryConversations implements ConversationStore {
     return Promise.resolve({ status: 'new' });
   }
 
-  completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void> {
+  completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const t = this.owned(caller, turn.sessionId)?.turns.find((x) => x.key === turn.turnKey);
-    if (t && !t.assistant)
+    if (t && !t.assistant) {
       t.assistant = {
         role: 'assistant',
         content: turn.content,
@@ -63,6 +60,7 @@ export class InMemoryConversations implements ConversationStore {
         proposal: turn.proposal,
         patient_names: turn.patientNames?.length ? [...turn.patientNames] : undefined,
       };
+    }
     return Promise.resolve();
   }
 
@@ -78,7 +76,9 @@ export class InMemoryConversations implements ConversationStore {
     let budget = params.tokenBudget;
     for (let i = flat.length - 1; i >= 0; i--) {
       budget -= estimateTokens(flat[i].content);
-      if (budget < 0) break;
+      if (budget < 0) {
+        break;
+      }
       out.unshift(flat[i]);
     }
     return Promise.resolve(out);

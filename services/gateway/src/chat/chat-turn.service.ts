@@ -81,7 +81,9 @@ export class ChatTurnService {
           const events = this.agent.events(messageId);
           try {
             const r = await events.next();
-            if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+            if (r.done) {
+              throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+            }
             return { events, first: r.value };
           } catch (err) {
             await events.return(undefined);
@@ -102,7 +104,9 @@ export class ChatTurnService {
       };
     } catch (err) {
       tracked.end();
-      if (err instanceof AgentCallError && err.kind === 'timeout') this.cancelQuietly(messageId);
+      if (err instanceof AgentCallError && err.kind === 'timeout') {
+        this.cancelQuietly(messageId);
+      }
       throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
     }
   }
@@ -116,14 +120,18 @@ export class ChatTurnService {
     const owner = await this.agent.owner(messageId).catch((err: unknown) => {
       throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
     });
-    if (owner?.user_id !== userId) throw notFound();
+    if (owner?.user_id !== userId) {
+      throw notFound();
+    }
     return this.agent.events(messageId, after);
   }
 
   /** Session a run belongs to, for its owner only. */
   async sessionOf(userId: string, messageId: string): Promise<string> {
     const owner = await this.agent.owner(messageId);
-    if (owner?.user_id !== userId) throw notFound();
+    if (owner?.user_id !== userId) {
+      throw notFound();
+    }
     return owner.session_id;
   }
 
@@ -135,9 +143,13 @@ export class ChatTurnService {
     let messageId = this.running.lookup(userId, id);
     if (!messageId && /^[0-9a-f-]{36}$/i.test(id)) {
       const owner = await this.agent.owner(id);
-      if (owner?.user_id === userId) messageId = id;
+      if (owner?.user_id === userId) {
+        messageId = id;
+      }
     }
-    if (!messageId || (await this.agent.finished(messageId))) throw notFound('No running message with this id.');
+    if (!messageId || (await this.agent.finished(messageId))) {
+      throw notFound('No running message with this id.');
+    }
     try {
       this.agent.cancel(messageId);
     } catch (err) {
@@ -160,14 +172,18 @@ export class ChatTurnService {
       } catch (err) {
         throw this.streamFailure(err, turn.messageId);
       }
-      if (r.done) throw new ProblemException(502, ErrorCode.AgentFailed, 'The assistant ended the stream early.');
+      if (r.done) {
+        throw new ProblemException(502, ErrorCode.AgentFailed, 'The assistant ended the stream early.');
+      }
       event = r.value;
     }
   }
 
   /** Maps a failure while following a started stream; a timeout also cancels the run. */
   streamFailure(err: unknown, messageId: string): ProblemException {
-    if (err instanceof AgentCallError && err.kind === 'timeout') this.cancelQuietly(messageId);
+    if (err instanceof AgentCallError && err.kind === 'timeout') {
+      this.cancelQuietly(messageId);
+    }
     return callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
   }
 

@@ -97,8 +97,9 @@ export class ChatController {
     let after = q.after ?? 0;
     if (lastEventId !== undefined && lastEventId !== '') {
       const parsed = lastEventIdSchema.safeParse(lastEventId);
-      if (!parsed.success)
+      if (!parsed.success) {
         throw new ProblemException(400, ErrorCode.InvalidRequest, 'Last-Event-ID must be an event id (a number).');
+      }
       after = Math.max(after, parsed.data);
     }
     const userId = principalId(req);
@@ -110,7 +111,9 @@ export class ChatController {
       const r = await events.next().catch((err: unknown) => {
         throw this.turns.streamFailure(err, p.message_id);
       });
-      if (r.done) throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+      if (r.done) {
+        throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+      }
       await this.relaySse(req, reply, p.message_id, sessionId, r.value, events);
     } finally {
       release();
@@ -129,7 +132,9 @@ export class ChatController {
     const sse = new SseWriter(reply, String(req.id));
     let clientGone = false;
     req.raw.once('close', () => {
-      if (!reply.raw.writableFinished) clientGone = true;
+      if (!reply.raw.writableFinished) {
+        clientGone = true;
+      }
     });
     let event: RelayedRunEvent | undefined = first;
     try {
@@ -158,7 +163,9 @@ export class ChatController {
         const r = await events.next();
         event = r.done ? undefined : r.value;
       }
-      if (!event && !clientGone) sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
+      if (!event && !clientGone) {
+        sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
+      }
     } catch (err) {
       const problem = this.turns.streamFailure(err, messageId);
       sse.send('error', { code: problem.code, message: problem.detail });
@@ -170,6 +177,8 @@ export class ChatController {
 
 function principalId(req: FastifyRequest): string {
   const id = req.principal?.user_id;
-  if (!id) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+  if (!id) {
+    throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+  }
   return id;
 }

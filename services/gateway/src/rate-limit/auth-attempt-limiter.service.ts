@@ -17,7 +17,9 @@ export class AuthAttemptLimiter {
 
   /** Throws a 429 problem (code `rate_limited`, Retry-After) when the IP + e-mail is locked out. */
   async assertAllowed(ip: string, email: string): Promise<void> {
-    if (!this.rateLimit.enabled) return;
+    if (!this.rateLimit.enabled) {
+      return;
+    }
     const tier = this.rateLimit.tiers.auth;
     const state = await this.rateLimit.peek(this.key(ip, email));
     if (state && state.hits >= tier.limit) {
@@ -27,7 +29,9 @@ export class AuthAttemptLimiter {
 
   /** Counts one failed attempt; returns how many attempts are left in the window (undefined: store down, failing open). */
   async recordFailure(ip: string, email: string): Promise<number | undefined> {
-    if (!this.rateLimit.enabled) return undefined;
+    if (!this.rateLimit.enabled) {
+      return undefined;
+    }
     const tier = this.rateLimit.tiers.auth;
     const state = await this.rateLimit.hit(this.key(ip, email), tier.windowMs);
     return state ? Math.max(0, tier.limit - state.hits) : undefined;

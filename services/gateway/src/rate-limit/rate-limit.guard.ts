@@ -11,7 +11,7 @@ import {
   type ThrottlerStorage,
 } from './throttler.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RATE_LIMIT_TIER_KEY, type RateLimitTierName, SKIP_RATE_LIMIT_KEY } from './rate-limit-tier.decorator.js';
+import { RATE_LIMIT_TIER_KEY, type RateLimitTierName } from './rate-limit-tier.decorator.js';
 import { RateLimitService, type TierLimit } from './rate-limit.service.js';
 
 /** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
@@ -56,20 +56,19 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http' || !this.rateLimit.enabled) return Promise.resolve(true);
-    const skip =
-      this.reflector.getAllAndOverride<boolean | undefined>(SKIP_RATE_LIMIT_KEY, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true;
+    if (context.getType() !== 'http' || !this.rateLimit.enabled) {
+      return Promise.resolve(true);
+    }
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const path = req.routeOptions.url ?? req.url;
-    return Promise.resolve(skip || UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
+    return Promise.resolve(UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
     const principal = req.principal as Principal | undefined;
-    if (principal?.user_id) return Promise.resolve(`user:${principal.user_id}`);
+    if (principal?.user_id) {
+      return Promise.resolve(`user:${principal.user_id}`);
+    }
     // req.ip honours X-Forwarded-For only from TRUST_PROXY peers (Fastify's trustProxy).
     return Promise.resolve(`ip:${normalizeIp(String(req.ip))}`);
   }
@@ -86,10 +85,14 @@ export class RateLimitGuard extends ThrottlerGuard {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const tracker = await getTracker(req, context);
     const state = await this.rateLimit.hit(generateKey(context, tracker, tier), ttl);
-    if (!state) return true; // store down, failing open (logged and counted by the service)
+    if (!state) {
+      return true;
+    } // store down, failing open (logged and counted by the service)
     const tierLimit = { limit, windowMs: ttl };
     this.rateLimit.setHeaders(reply, tier, tierLimit, state);
-    if (state.hits > limit) throw this.rateLimit.rejection(tier, state);
+    if (state.hits > limit) {
+      throw this.rateLimit.rejection(tier, state);
+    }
     return true;
   }
 }

@@ -8,7 +8,7 @@ import type { Namespace, Socket } from 'socket.io';
 import type { Authenticated } from '../auth/auth.types.js';
 import { ChatTurnService } from '../chat/chat-turn.service.js';
 import { ProblemException } from '../common/problem.js';
-import { toProblem } from '../healthcare/user-db.service.js';
+import { databaseErrorToProblem as toProblem } from '../common/database-problem.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
@@ -58,10 +58,14 @@ export class ChatRunService {
 
   /** The `ai` tier, with the very key the HTTP guard uses, so REST and sockets share one budget. */
   async countAiRequest(userId: string): Promise<void> {
-    if (!this.rateLimit.enabled) return;
+    if (!this.rateLimit.enabled) {
+      return;
+    }
     const tier = this.rateLimit.tiers.ai;
     const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${userId}`), tier.windowMs);
-    if (state && state.hits > tier.limit) throw this.rateLimit.rejection('ai', state);
+    if (state && state.hits > tier.limit) {
+      throw this.rateLimit.rejection('ai', state);
+    }
   }
 
   /**
@@ -70,8 +74,12 @@ export class ChatRunService {
    */
   async assertOwnsSession(auth: Authenticated, sessionId: string, requestId: string): Promise<void> {
     const owner = await this.registry.sessionOwner(sessionId);
-    if (owner === auth.principal.user_id) return;
-    if (owner !== undefined) throw sessionNotFound();
+    if (owner === auth.principal.user_id) {
+      return;
+    }
+    if (owner !== undefined) {
+      throw sessionNotFound();
+    }
     try {
       await this.policies
         .get(POSTGRES_POLICY)
@@ -80,7 +88,9 @@ export class ChatRunService {
         });
     } catch (err) {
       const problem = toProblem(err);
-      if (problem instanceof ProblemException && problem.code === ErrorCode.NotFound) throw sessionNotFound();
+      if (problem instanceof ProblemException && problem.code === ErrorCode.NotFound) {
+        throw sessionNotFound();
+      }
       throw problem;
     }
   }
@@ -88,8 +98,9 @@ export class ChatRunService {
   async send(auth: Authenticated, input: ChatSend, requestId: string): Promise<StartedRun> {
     await this.countAiRequest(auth.principal.user_id);
     let sessionId = input.session_id;
-    if (sessionId) await this.assertOwnsSession(auth, sessionId, requestId);
-    else {
+    if (sessionId) {
+      await this.assertOwnsSession(auth, sessionId, requestId);
+    } else {
       sessionId = randomUUID();
       await this.registry.rememberSession(sessionId, auth.principal.user_id);
     }
@@ -130,13 +141,17 @@ export class ChatRunService {
     after: number,
   ): Promise<() => void> {
     const owned = await this.turns.sessionOf(userId, messageId);
-    if (owned !== sessionId) throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+    if (owned !== sessionId) {
+      throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+    }
     const events = await this.turns.attach(userId, messageId, after);
     return () => {
       const release = this.streams.begin();
       void (async () => {
         const r = await events.next().catch(() => undefined);
-        if (!r || r.done) return;
+        if (!r || r.done) {
+          return;
+        }
         await this.relay(socket, sessionId, messageId, r.value, events);
       })().finally(release);
     };

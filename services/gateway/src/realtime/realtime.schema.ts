@@ -38,7 +38,7 @@ export const sessionJoinSchema = z
     after: z.number().int().min(0).optional(),
   })
   .refine((j) => j.after === undefined || j.message_id !== undefined, {
-    message: 'after needs message_id',
+    error: 'after needs message_id',
     path: ['after'],
   });
 
