@@ -3,7 +3,7 @@ import type { AgentCallerClaims, AgentEvent } from '@neonpro/contracts';
 import type pg from 'pg';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { ChatService } from '../src/chat/chat.service.js';
-import { fold } from '../src/models/language.js';
+import { fold } from '@neonpro/text';
 import type { ClinicDataPort } from '../src/tools/clinic-data.port.js';
 import { resolveDate } from './eval-dates.js';
 import type { Fact, GoldenCase, GoldenTurn } from './golden-case.schema.js';

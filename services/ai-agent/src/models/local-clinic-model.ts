@@ -130,9 +130,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return;
     }
     for (const token of tokenize(plan.text)) {
-      if (this.tokenDelayMs > 0) {
-        await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
-      }
+      if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
       options.signal?.throwIfAborted();
       const chunk = new ChatGenerationChunk({ text: token, message: new AIMessageChunk({ content: token }) });
       yield chunk;
@@ -276,7 +274,6 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return {
         text: `${m.manyPatients(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
       };
-    }
     return { patient: patients[0] };
   }
 
@@ -324,15 +321,9 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const r = results.get('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = { date_from: from, date_to: to };
-      if (patientId) {
-        args.patient_id = patientId;
-      }
-      if (u.professional) {
-        args.professional = u.professional;
-      }
-      if (u.status) {
-        args.status = u.status;
-      }
+      if (patientId) args.patient_id = patientId;
+      if (u.professional) args.professional = u.professional;
+      if (u.status) args.status = u.status;
       return { call: { name: 'list_appointments', args } };
     }
     if (isError(r)) return { text: this.explainError(u, r, m) };
@@ -364,9 +355,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const r = results.get('find_free_slots');
     if (!r) {
       const args: Record<string, unknown> = { professional: u.professional, date };
-      if (u.durationMinutes) {
-        args.duration_minutes = u.durationMinutes;
-      }
+      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
       return { call: { name: 'find_free_slots', args } };
     }
     if (isError(r)) return { text: this.explainError(u, r, m) };
@@ -421,9 +410,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
         date_to: u.dateTo ?? addDays(today, 60),
         patient_id: found.patient.id,
       };
-      if (u.professional) {
-        args.professional = u.professional;
-      }
+      if (u.professional) args.professional = u.professional;
       return { call: { name: 'list_appointments', args } };
     }
     if (isError(r)) return { text: this.explainError(u, r, m) };

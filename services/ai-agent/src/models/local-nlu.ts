@@ -1,7 +1,7 @@
-import type { AppointmentStatus } from '../tools/clinic-data.schema.js';
+import type { AppointmentStatus } from '@neonpro/contracts';
+import { editDistance, fold } from '@neonpro/text';
 import { SELF_PROFESSIONAL } from '../tools/tool-args.js';
 import { addDays, weekday } from '../tools/clinic-time.js';
-import { editDistance, fold } from '@neonpro/text';
 import { detectLanguage, type Language } from './language.js';
 
 /** What the deterministic local model understood from one user message. */
@@ -51,12 +51,8 @@ function tokens(text: string): string[] {
 
 /** Whether a token is the keyword or a likely misspelling of it. */
 function like(token: string, keyword: string): boolean {
-  if (token === keyword) {
-    return true;
-  }
-  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) {
-    return false;
-  }
+  if (token === keyword) return true;
+  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) return false;
   return editDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
 }
 
@@ -243,6 +239,7 @@ const NAME_STOP = new Set([
   'the',
   'for',
   'of',
+  'amanhã',
   'depois',
   'proxima',
   'segunda',
@@ -341,9 +338,7 @@ const PRO_TITLE = /\b(?:dra?|doutora?|doctor|doc|enf|enfermeira|enfermeiro)\b\.?
 
 function extractProfessional(text: string): string | undefined {
   const m = PRO_TITLE.exec(text);
-  if (!m) {
-    return undefined;
-  }
+  if (!m) return undefined;
   // A second word belongs to the name only when capitalised and not a common word ("Lima Souza").
   const second = m[2] && /^\p{Lu}/u.test(m[2]) && !NAME_STOP.has(fold(m[2])) ? ` ${m[2]}` : '';
   return `${m[1]}${second}`;
@@ -429,13 +424,9 @@ function extractPatientName(text: string, professional: string | undefined): str
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const f = fold(words[i]);
-    if (!markers.has(f)) {
-      continue;
-    }
+    if (!markers.has(f)) continue;
     let j = i + 1;
-    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) {
-      j++;
-    }
+    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) j++;
     const name: string[] = [];
     for (; j < words.length; j++) {
       const w = words[j];
@@ -447,18 +438,15 @@ function extractPatientName(text: string, professional: string | undefined): str
         isNameWord(words[j + 1], strong.has(f) || noCapitals)
       )
         name.push(w);
-      } else {
-        break;
-      }
+      else break;
     }
     const candidate = name.join(' ');
     if (
       candidate &&
       (!professional || fold(candidate) !== fold(professional)) &&
       (!best || candidate.length > best.length)
-    ) {
+    )
       best = candidate;
-    }
   }
   return best;
 }
@@ -467,20 +455,14 @@ function extractTime(folded: string): string | undefined {
   const pm = /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b/.exec(folded);
   if (pm) {
     let h = Number(pm[1]) % 12;
-    if (pm[3] === 'pm') {
-      h += 12;
-    }
+    if (pm[3] === 'pm') h += 12;
     return `${String(h).padStart(2, '0')}:${pm[2] ?? '00'}`;
   }
   const m = /\b(?:as|at|a partir das)?\s*(\d{1,2})(?:h(\d{2})?|:(\d{2})|\s*horas)\b/.exec(folded);
-  if (!m) {
-    return undefined;
-  }
+  if (!m) return undefined;
   const h = Number(m[1]);
   const min = m[2] ?? m[3] ?? '00';
-  if (h > 23 || Number(min) > 59) {
-    return undefined;
-  }
+  if (h > 23 || Number(min) > 59) return undefined;
   return `${String(h).padStart(2, '0')}:${min}`;
 }
 
@@ -587,18 +569,10 @@ export function extractDates(toks: string[], folded: string, today: string, lang
 // Exact stems, not fuzzy: "cancele" (a verb) is one typo away from "cancelada" (a status).
 function extractStatus(toks: string[]): AppointmentStatus | undefined {
   const has = (re: RegExp) => toks.some((t) => re.test(t));
-  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) {
-    return 'cancelled';
-  }
-  if (has(/^(confirmad[oa]s?|confirmed)$/)) {
-    return 'confirmed';
-  }
-  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) {
-    return 'completed';
-  }
-  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) {
-    return 'no_show';
-  }
+  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) return 'cancelled';
+  if (has(/^(confirmad[oa]s?|confirmed)$/)) return 'confirmed';
+  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) return 'completed';
+  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) return 'no_show';
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { fold } from '../models/language.js';
+import { fold } from '@neonpro/text';
 
 /** How long a proposal can be confirmed after it was shown. */
 export const PROPOSAL_TTL_MS = 15 * 60_000;

@@ -1,6 +1,6 @@
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
-import { APPOINTMENT_STATUSES } from './clinic-data.schema.js';
+import { APPOINTMENT_STATUSES } from '@neonpro/contracts';
 import { addDays, zonedIso } from './clinic-time.js';
 import { isoDate, SELF_PROFESSIONAL } from './tool-args.js';
 import { json, type ToolDeps } from './tool-context.js';

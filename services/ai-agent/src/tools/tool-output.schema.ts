@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { APPOINTMENT_STATUSES, patientSchema, procedureSchema } from './clinic-data.schema.js';
+import { APPOINTMENT_STATUSES } from '@neonpro/contracts';
+import { patientSchema, procedureSchema } from './clinic-data.schema.js';
 
 /**
  * What every tool returns to the model, in one place: the tools build their output through these
