@@ -31,10 +31,13 @@ import { NatsConnectionService } from './nats/nats-connection.service.js';
 import { AuthAttemptLimiter } from './rate-limit/auth-attempt-limiter.service.js';
 import { namedThrottlers, RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimitService, tierLimits } from './rate-limit/rate-limit.service.js';
+import { PlansService } from './plans/plans.service.js';
+import { QuotaService } from './plans/quota.service.js';
 import { ChatRunService } from './realtime/chat-run.service.js';
 import { ChatGateway } from './realtime/chat.gateway.js';
 import { RealtimeRegistry } from './realtime/realtime-registry.service.js';
 import { policyRegistryProvider } from './resilience/gateway-policies.js';
+import { ClinicUsageController } from './usage/clinic-usage.controller.js';
 
 /** Extra pieces for tests (test-only controllers/providers); production passes nothing. */
 export interface GatewayModuleExtras {
@@ -64,6 +67,7 @@ export class GatewayModule {
         ProfessionalsController,
         AppointmentsController,
         AuditController,
+        ClinicUsageController,
         ...(extras.controllers ?? []),
       ],
       providers: [
@@ -77,6 +81,8 @@ export class GatewayModule {
         GatewayMetrics,
         RateLimitService,
         AuthAttemptLimiter,
+        PlansService,
+        QuotaService,
         policyRegistryProvider,
         NatsConnectionService,
         AgentClient,

@@ -30,6 +30,7 @@ import { ClinicToolbox, newToolRunContext } from '../tools/clinic-tools.js';
 import { localDate } from '../tools/clinic-time.js';
 import { ToolCache } from '../tools/tool-cache.js';
 import { runWithRequestId } from '../persistence/request-context.js';
+import { RunUsageMeter } from '../usage/run-usage-meter.js';
 import { AgentMetrics } from './agent-metrics.service.js';
 import { OverloadedError, RunLimiter } from './run-limiter.js';
 import { RunRegistry } from './run-registry.service.js';
@@ -98,10 +99,12 @@ export class ChatService {
       let release: (() => void) | undefined;
       let outcome = 'ok';
       let provider: string = this.config.AGENT_MODEL_PROVIDER;
+      let meter: RunUsageMeter | undefined;
 
       const run = async (): Promise<void> => {
         release = await this.limiter.acquire(signal);
         stopTimer = this.metrics.runDuration.startTimer({ provider });
+        meter = new RunUsageMeter(request.session_id, this.config);
         const turnKey = request.client_message_id ?? request.message_id;
         const begun = await this.conversations.beginTurn(caller, {
           sessionId: request.session_id,
@@ -170,24 +173,32 @@ export class ChatService {
             onToken: (delta) => subscriber.next({ type: 'token', delta }),
             onTool: (name, status) => {
               subscriber.next({ type: 'tool', name, status });
-              if (status !== 'started') this.metrics.toolCalls.inc({ tool: name, status });
+              if (status !== 'started') {
+                this.metrics.toolCalls.inc({ tool: name, status });
+                meter?.addToolCall();
+              }
             },
-            onUsage: ({ input, output, provider: p }) => {
-              this.metrics.modelTokens.inc({ provider: p, kind: 'input' }, input);
-              this.metrics.modelTokens.inc({ provider: p, kind: 'output' }, output);
+            onUsage: (usage) => {
+              this.metrics.modelTokens.inc({ provider: usage.provider, kind: 'input' }, usage.input);
+              this.metrics.modelTokens.inc({ provider: usage.provider, kind: 'output' }, usage.output);
+              meter?.addModelCall(usage);
             },
           },
         });
         provider = runner.provider;
         if (result.exhausted) outcome = 'step_limit';
         signal.throwIfAborted();
+        const usage = meter.finish(provider, result.exhausted ? 'step_limit' : 'ok');
         await this.conversations.completeTurn(caller, {
           sessionId: request.session_id,
           turnKey,
           content: result.content,
           proposal: ctx.newProposal,
           patientNames: [...ctx.patientNames],
+          usage,
         });
+        meter = undefined; // recorded with the turn
+        this.countUsage(usage);
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
 
@@ -223,6 +234,15 @@ export class ChatService {
           }
         })
         .finally(() => {
+          // A run that reached a model but stored no turn (cancelled, failed) still consumed tokens.
+          if (meter?.billable) {
+            const usage = meter.finish(provider, outcome === 'cancelled' ? 'cancelled' : 'error');
+            this.conversations.recordUsage(caller, usage).then(
+              () => this.countUsage(usage),
+              (err: unknown) =>
+                this.logger.warn({ err_name: err instanceof Error ? err.name : typeof err }, 'run usage not recorded'),
+            );
+          }
           release?.();
           this.runs.finish(request.message_id, controller);
           this.metrics.runs.inc({ outcome });
@@ -233,6 +253,11 @@ export class ChatService {
       // Unsubscribing (caller gone) aborts the run; after completion this is a no-op.
       return () => controller.abort(new Error('unsubscribed'));
     });
+  }
+
+  private countUsage(usage: { provider: string; input_tokens: number; output_tokens: number }): void {
+    this.metrics.usageTokens.inc({ provider: usage.provider, direction: 'input' }, usage.input_tokens);
+    this.metrics.usageTokens.inc({ provider: usage.provider, direction: 'output' }, usage.output_tokens);
   }
 
   private runnerFor(tools: ReturnType<ClinicToolbox['tools']>, patientNames: Set<string>): ModelTurnRunner {

@@ -1,5 +1,5 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import { type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
+import { type AgentRunUsage, type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
 import { z } from 'zod';
 import {
   type BeginTurnResult,
@@ -65,14 +65,21 @@ export class PostgresConversationStore implements ConversationStore {
       content: string;
       proposal?: ActionProposal;
       patientNames?: readonly string[];
+      usage?: AgentRunUsage;
     },
   ): Promise<void> {
     const metadata: Record<string, unknown> = {};
     if (turn.proposal) metadata.proposal = turn.proposal;
     if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];
-    await asCaller(this.db, caller, (r) =>
-      ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
-    );
+    await asCaller(this.db, caller, async (r) => {
+      await ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata));
+      // The answer and its bill commit together: no stored answer without its usage, nor the reverse.
+      if (turn.usage) await r.usage.record(turn.usage);
+    });
+  }
+
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
+    return asCaller(this.db, caller, (r) => r.usage.record(usage));
   }
 
   loadHistory(

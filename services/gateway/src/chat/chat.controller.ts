@@ -17,6 +17,7 @@ import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/serv
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
+import { ChargesAiBudget } from '../plans/ai-budget.decorator.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { type AgentCallContext, AgentCallError, AgentClient } from './agent-client.service.js';
 import { agentErrorToProblem, callErrorToProblem, openAgentCall } from './agent-errors.js';
@@ -39,6 +40,7 @@ export class ChatController {
 
   /** One chat turn: JSON answer, or the answer streamed as Server-Sent Events. */
   @Post('chat')
+  @ChargesAiBudget()
   async chat(
     @Body(new ZodValidationPipe(chatRequestBodySchema, 'chat request')) body: ChatRequestBody,
     @Req() req: FastifyRequest,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentChatRequest, type AgentEvent, ErrorCode } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
+import type { Principal } from '@neonpro/auth';
 import { HealthRegistry } from '@neonpro/observability';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { PinoLogger } from 'nestjs-pino';
@@ -14,7 +15,7 @@ import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js'
 import { toProblem } from '../healthcare/user-db.service.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
-import { RateLimitService } from '../rate-limit/rate-limit.service.js';
+import { QuotaService } from '../plans/quota.service.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import { agentErrorToProblem, callErrorToProblem, openAgentCall } from '../chat/agent-errors.js';
 import { RealtimeRegistry } from './realtime-registry.service.js';
@@ -46,7 +47,7 @@ export class ChatRunService {
     private readonly streams: StreamTracker,
     private readonly health: HealthRegistry,
     private readonly policies: PolicyRegistry,
-    private readonly rateLimit: RateLimitService,
+    private readonly quotas: QuotaService,
     private readonly registry: RealtimeRegistry,
     private readonly metrics: GatewayMetrics,
     private readonly logger: PinoLogger,
@@ -65,12 +66,12 @@ export class ChatRunService {
     (nsp as unknown as { on(ev: string, fn: (id: string) => void): void }).on(ABORT_RUN, (id) => this.abortLocal(id));
   }
 
-  /** The `ai` tier, with the very key the HTTP guard uses, so REST and sockets share one budget. */
-  async countAiRequest(userId: string): Promise<void> {
-    if (!this.rateLimit.enabled) return;
-    const tier = this.rateLimit.tiers.ai;
-    const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${userId}`), tier.windowMs);
-    if (state && state.hits > tier.limit) throw this.rateLimit.rejection('ai', state);
+  /**
+   * The `ai` tier from the clinic's plan, with the very keys the HTTP guard uses, so REST and
+   * sockets share one limit; a new chat also needs budget left (`quota_exceeded`).
+   */
+  async countAiRequest(principal: Principal): Promise<void> {
+    await this.quotas.countAi(principal, { chargeBudget: true });
   }
 
   /**
@@ -98,7 +99,7 @@ export class ChatRunService {
     if (this.health.isShuttingDown) {
       throw new ProblemException(503, ErrorCode.ShuttingDown, 'This gateway is restarting; retry.', { retryAfter: 1 });
     }
-    await this.countAiRequest(auth.principal.user_id);
+    await this.countAiRequest(auth.principal);
     let sessionId = input.session_id;
     if (sessionId) await this.assertOwnsSession(auth, sessionId, requestId);
     else {
