@@ -55,6 +55,13 @@ export class PlansRepository {
     return this.read('c.id = app.current_clinic_id()', []);
   }
 
+  /** The default plan as stored (null fields inherit the gateway settings). */
+  async defaults(): Promise<PlanColumns | null> {
+    return columns(
+      (await this.ctx.one<Record<string, unknown>>(`select ${COLS} from public.plan_defaults where singleton`)) ?? null,
+    );
+  }
+
   /** Owner path (CLI): a clinic by slug or id. */
   async findClinic(slugOrId: string): Promise<{ id: string; slug: string }> {
     const row = await this.ctx.one<{ id: string; slug: string }>(

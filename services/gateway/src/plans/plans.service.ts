@@ -95,7 +95,10 @@ export class PlansService implements OnApplicationBootstrap {
       if (!this.degraded) {
         this.degraded = true;
         // One line per outage; limits keep applying (last known plan, else the settings).
-        this.logger.warn({ err_name: err instanceof Error ? err.name : typeof err }, 'plans unreadable; using fallback');
+        this.logger.warn(
+          { err_name: err instanceof Error ? err.name : typeof err },
+          'plans unreadable; using fallback',
+        );
       }
       return stale ?? fallbackPlan(clinicId, this.fallback);
     }

@@ -64,10 +64,10 @@ export class QuotaService {
   async countAi(principal: Principal, opts: CountAiOptions): Promise<void> {
     if (!this.rateLimit.enabled) return;
     const plan = await this.plans.forClinic(principal.clinic_id);
-    if (opts.chargeBudget) {
-      const budget = await this.budget(plan);
-      if (budget && opts.reply && principal.role === 'admin') this.setBudgetHeaders(opts.reply, budget);
-      if (budget && budget.remaining <= 0) {
+    const budget = opts.chargeBudget ? await this.budget(plan) : undefined;
+    if (budget) {
+      if (opts.reply && principal.role === 'admin') this.setBudgetHeaders(opts.reply, budget);
+      if (budget.remaining <= 0) {
         this.metrics.quotaRejections.inc({ tier: 'ai_tokens' });
         throw new ProblemException(
           429,
@@ -80,7 +80,11 @@ export class QuotaService {
     const user = plan.tiers.ai;
     const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${principal.user_id}`), user.windowMs);
     if (!state) return; // store down, failing open
-    if (opts.reply) this.rateLimit.setHeaders(opts.reply, 'ai', user, state);
+    if (opts.reply) {
+      this.rateLimit.setHeaders(opts.reply, 'ai', user, state);
+      // After the tier's fields, which setHeaders replaces: the budget is a second list item.
+      if (budget && principal.role === 'admin') this.setBudgetHeaders(opts.reply, budget);
+    }
     if (state.hits > user.limit) throw this.rateLimit.rejection('ai', state);
     const clinic = plan.tiers.ai_clinic;
     const shared = await this.rateLimit.hit(
@@ -89,10 +93,15 @@ export class QuotaService {
     );
     if (shared && shared.hits > clinic.limit) {
       this.metrics.quotaRejections.inc({ tier: 'ai_clinic' });
-      throw new ProblemException(429, ErrorCode.RateLimited, "Too many assistant requests from this clinic; retry later.", {
-        retryAfter: Math.max(1, Math.ceil(shared.resetMs / 1000)),
-        extensions: { tier: 'ai_clinic' },
-      });
+      throw new ProblemException(
+        429,
+        ErrorCode.RateLimited,
+        'Too many assistant requests from this clinic; retry later.',
+        {
+          retryAfter: Math.max(1, Math.ceil(shared.resetMs / 1000)),
+          extensions: { tier: 'ai_clinic' },
+        },
+      );
     }
   }
 

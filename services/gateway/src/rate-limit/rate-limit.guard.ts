@@ -91,7 +91,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     // A known user's limits come from their clinic's plan (QuotaService); `ai` also counts the
     // clinic aggregate and, on routes that start a run, the monthly token budget.
     if (principal && tier === 'ai') {
-      const chargeBudget = this.reflector.get<boolean | undefined>(CHARGES_AI_BUDGET_KEY, context.getHandler()) === true;
+      const chargeBudget =
+        this.reflector.get<boolean | undefined>(CHARGES_AI_BUDGET_KEY, context.getHandler()) === true;
       await this.quotas.countAi(principal, { reply, chargeBudget });
       return true;
     }

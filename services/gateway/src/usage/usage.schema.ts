@@ -27,9 +27,12 @@ export type UsageQuery = z.output<typeof usageQuerySchema>;
 
 /** Today's date (YYYY-MM-DD) in a time zone. */
 export function localToday(timezone: string, now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    now,
-  );
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now);
 }
 
 /** `date` moved by `days` (YYYY-MM-DD arithmetic in UTC, no time-zone drift). */
