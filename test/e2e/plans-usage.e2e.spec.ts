@@ -181,7 +181,7 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     });
 
     for (const gw of [a, b]) {
-      const refused = await waitFor(
+      const refused = (await waitFor(
         async () => {
           const r = await chat(gw, tokens.borealAdmin);
           return r.status === 429 ? r : undefined;
@@ -189,7 +189,7 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
         `quota_exceeded on :${gw.port}`,
         30000,
         200,
-      );
+      ))!;
       const problem = (await refused.json()) as { code: string; resets_at: string };
       expect(problem.code).toBe('quota_exceeded');
       const retryAfter = Number(refused.headers.get('retry-after'));
