@@ -135,10 +135,11 @@ create policy clinic_plans_service_read on public.clinic_plans for select to ser
 -- The agent records a run as its caller: own clinic, own user id. Only admins read usage.
 create policy agent_usage_insert on public.agent_usage for insert to authenticated
   with check (clinic_id = app.current_clinic_id() and user_id = auth.uid());
+-- (select …) makes each helper an InitPlan evaluated once per query, not once per row.
 create policy agent_usage_admin_read on public.agent_usage for select to authenticated
-  using (clinic_id = app.current_clinic_id() and app.current_member_role() = 'admin');
+  using (clinic_id = (select app.current_clinic_id()) and (select app.current_member_role()) = 'admin');
 create policy agent_usage_daily_admin_read on public.agent_usage_daily for select to authenticated
-  using (clinic_id = app.current_clinic_id() and app.current_member_role() = 'admin');
+  using (clinic_id = (select app.current_clinic_id()) and (select app.current_member_role()) = 'admin');
 create policy agent_usage_daily_service_read on public.agent_usage_daily for select to service_role using (true);
 
 -- FORCE applies RLS to the owner as well: the owner (migrations, the plan CLI, the rollup

@@ -9,7 +9,10 @@ import { NatsConnectionService } from '../nats/nats-connection.service.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import { configPlan, type EffectivePlan, fallbackPlan, resolvePlan } from './plan.js';
 
+const DEFAULT_STORED = { clinic_id: 'default', slug: 'default', timezone: 'UTC', plan: null, updated_at: null };
+
 const MAX_ENTRIES = 10000;
+const DEFAULT_KEY = 'default';
 
 /**
  * Clinic plans, cached per replica for PLAN_CACHE_TTL_MS (≤ 10 s). The plan CLI broadcasts
@@ -63,6 +66,14 @@ export class PlansService implements OnApplicationBootstrap {
     this.logger.info({ clinic_id: clinicId ?? 'all' }, 'plan cache invalidated');
   }
 
+  /**
+   * The default plan over the settings: for limits counted before any clinic is known (failed
+   * logins). Cached like a clinic's plan, under a key no clinic id can take.
+   */
+  async defaultPlan(): Promise<EffectivePlan> {
+    return this.forClinic(DEFAULT_KEY);
+  }
+
   /** The clinic's effective plan; the gateway's settings when Postgres cannot be read (never blocks traffic). */
   async forClinic(clinicId: string): Promise<EffectivePlan> {
     const hit = this.cache.get(clinicId);
@@ -80,7 +91,15 @@ export class PlansService implements OnApplicationBootstrap {
     try {
       const stored = await this.policies
         .get(POSTGRES_POLICY)
-        .execute(() => this.db.withService((r) => r.plans.forClinic(clinicId)), { retry: true });
+        .execute(
+          () =>
+            this.db.withService(async (r) =>
+              clinicId === DEFAULT_KEY
+                ? { ...DEFAULT_STORED, defaults: (await r.plans.defaults()) ?? this.fallback }
+                : r.plans.forClinic(clinicId),
+            ),
+          { retry: true },
+        );
       const plan = resolvePlan(stored, this.fallback);
       if (this.degraded) {
         this.degraded = false;
