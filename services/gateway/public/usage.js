@@ -79,7 +79,7 @@
     const opts = {
       width: Math.max(320, chart.clientWidth || 800),
       height: 320,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'UTC'),
+      tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), 'UTC'),
       scales: { x: { time: true }, runs: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
         {},
@@ -93,14 +93,14 @@
           scale: 'runs',
           stroke: '#6b3fd4',
           fill: 'rgba(107, 63, 212, 0.35)',
-          paths: uPlot.paths.bars({ size: [0.6, 40] }),
+          paths: window.uPlot.paths.bars({ size: [0.6, 40] }),
           points: { show: false },
         },
         { label: 'Tokens', scale: 'tokens', stroke: '#e0792b', width: 2 },
       ],
     };
     chart.textContent = '';
-    new uPlot(opts, [xs, runs, tokens], chart);
+    new window.uPlot(opts, [xs, runs, tokens], chart);
     const t = usage.totals;
     $('totals').textContent =
       `Total: ${nf.format(t.runs)} execuções · ${nf.format(t.input_tokens)} tokens de entrada · ` +

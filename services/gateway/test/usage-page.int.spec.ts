@@ -90,7 +90,7 @@ describe('usage page in headless Chromium', () => {
     const png = await canvas.screenshot();
     const blank = await browser.newPage();
     // Plain JavaScript run in the page (the test's TypeScript has no DOM types).
-    const counts = (await blank.evaluate(`(async (b64) => {
+    const counts = await blank.evaluate<{ bars: number; line: number }>(`(async (b64) => {
       const img = new Image();
       img.src = 'data:image/png;base64,' + b64;
       await img.decode();
@@ -106,7 +106,7 @@ describe('usage page in headless Chromium', () => {
         if (r > 180 && g > 90 && g < 160 && b < 90) line++; // orange (#e0792b)
       }
       return { bars, line };
-    })(${JSON.stringify(png.toString('base64'))})`)) as { bars: number; line: number };
+    })(${JSON.stringify(png.toString('base64'))})`);
     await blank.close();
     expect(counts.bars).toBeGreaterThan(500);
     expect(counts.line).toBeGreaterThan(100);
