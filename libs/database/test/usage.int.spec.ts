@@ -78,8 +78,8 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
     ).rejects.toBeInstanceOf(ForbiddenError);
     // RLS, not only the repository: a member who is not an admin sees no row at all.
     const seen = await db.withUser(users['dra.lima@aurora.demo'], async (_r, tx) => {
-      const a = await tx.query('select count(*)::int as n from public.agent_usage');
-      const d = await tx.query('select count(*)::int as n from public.agent_usage_daily');
+      const a = await tx.query<{ n: number }>('select count(*)::int as n from public.agent_usage');
+      const d = await tx.query<{ n: number }>('select count(*)::int as n from public.agent_usage_daily');
       return [a.rows[0].n, d.rows[0].n];
     });
     expect(seen).toEqual([0, 0]);
