@@ -83,7 +83,9 @@ export class PlansService implements OnApplicationBootstrap {
       pending = this.load(clinicId, hit?.plan).finally(() => this.loading.delete(clinicId));
       this.loading.set(clinicId, pending);
     }
-    return pending;
+    // Expired (not invalidated): answer with it while one refresh runs, so a slow or unreachable
+    // Postgres never adds latency to requests. An invalidated plan is gone and is waited for.
+    return hit ? hit.plan : pending;
   }
 
   private async load(clinicId: string, stale: EffectivePlan | undefined): Promise<EffectivePlan> {

@@ -41,6 +41,7 @@ export interface CountAiOptions {
 @Injectable()
 export class QuotaService {
   private readonly usage = new Map<string, { value: MonthUsage; expires: number }>();
+  private readonly refreshing = new Map<string, Promise<MonthUsage | undefined>>();
 
   constructor(
     private readonly plans: PlansService,
@@ -133,7 +134,19 @@ export class QuotaService {
   private async monthUsage(clinicId: string): Promise<MonthUsage | undefined> {
     const hit = this.usage.get(clinicId);
     const now = Date.now();
-    if (hit && hit.expires > now && Date.parse(hit.value.resets_at) > now) return hit.value;
+    const current = hit && Date.parse(hit.value.resets_at) > now ? hit : undefined;
+    if (current && current.expires > now) return current.value;
+    let pending = this.refreshing.get(clinicId);
+    if (!pending) {
+      pending = this.readMonthUsage(clinicId, current?.value).finally(() => this.refreshing.delete(clinicId));
+      this.refreshing.set(clinicId, pending);
+    }
+    // Same month, only stale: answer with it while one refresh runs (Postgres never adds latency).
+    return current ? current.value : pending;
+  }
+
+  private async readMonthUsage(clinicId: string, stale: MonthUsage | undefined): Promise<MonthUsage | undefined> {
+    const now = Date.now();
     try {
       const value = await this.policies
         .get(POSTGRES_POLICY)
@@ -145,7 +158,7 @@ export class QuotaService {
       return value;
     } catch (err) {
       this.logger.warn({ err_name: err instanceof Error ? err.name : typeof err }, 'month usage unreadable');
-      return hit?.value;
+      return stale;
     }
   }
 }
