@@ -94,11 +94,12 @@ create trigger agent_usage_rollup after insert on public.agent_usage
   for each row execute function app.rollup_agent_usage();
 revoke execute on function app.rollup_agent_usage() from public;
 
--- Usage rows are a bill: nobody but the owner updates or deletes them.
+-- Usage rows are a bill: nobody rewrites them, and only the owner deletes (no DELETE grant; a
+-- clinic's deletion cascades).
 create or replace function app.agent_usage_immutable() returns trigger
 language plpgsql set search_path = '' as $$
 begin raise exception 'agent_usage is append-only' using errcode = 'insufficient_privilege'; end $$;
-create trigger agent_usage_no_update before update or delete on public.agent_usage
+create trigger agent_usage_no_update before update on public.agent_usage
   for each row execute function app.agent_usage_immutable();
 
 -- Month-to-date tokens of a clinic and when its month ends, both in the clinic's time zone.
