@@ -28,7 +28,7 @@ describe('gateway limits from clinic plans (real Postgres and NATS)', () => {
     });
     base = `http://127.0.0.1:${gw.port}`;
     nc = await connect({ servers: NATS_URL });
-    agent = new ScriptedAgent(nc, prefix);
+    agent = await ScriptedAgent.start(nc, prefix);
     await nc.flush();
     for (const [k, email] of Object.entries(DEMO_USERS)) tokens[k] = await fx.token(email);
   });
