@@ -1,27 +1,35 @@
 import { connect } from '@nats-io/transport-node';
-import { gatewayConfigSchema, loadConfig } from '@neonpro/config';
+import { z } from 'zod';
+import { checkNatsEnv, gatewayConfigSchema, loadConfig, natsConnectionOptions, natsEnvShape } from '@neonpro/config';
 import { type PlansChanged, plansChangedSubject } from '@neonpro/contracts';
 import { createRepositories, Database, type PlanColumns, type Repositories } from '@neonpro/database';
 import { configPlan, planLimitsJson, resolvePlan } from './plan.js';
 
-/** What the plan CLI reads from the environment (the gateway's names, so one env serves both). */
-export const planCliConfigSchema = gatewayConfigSchema.pick({
-  NODE_ENV: true,
-  DATABASE_URL: true,
-  NATS_URL: true,
-  NATS_SUBJECT_PREFIX: true,
-  RATE_LIMIT_HEALTHCARE_LIMIT: true,
-  RATE_LIMIT_HEALTHCARE_WINDOW_S: true,
-  RATE_LIMIT_AI_LIMIT: true,
-  RATE_LIMIT_AI_WINDOW_S: true,
-  RATE_LIMIT_AUTH_LIMIT: true,
-  RATE_LIMIT_AUTH_WINDOW_S: true,
-  RATE_LIMIT_DEFAULT_LIMIT: true,
-  RATE_LIMIT_DEFAULT_WINDOW_S: true,
-  RATE_LIMIT_AI_CLINIC_LIMIT: true,
-  RATE_LIMIT_AI_CLINIC_WINDOW_S: true,
-  PLAN_MONTHLY_AI_TOKENS: true,
-});
+const g = gatewayConfigSchema.shape;
+
+/**
+ * What the plan CLI reads from the environment: the gateway's own variables (same names and
+ * rules), so one env (a gateway pod's) serves both, NATS credentials included.
+ */
+export const planCliConfigSchema = z
+  .object({
+    ...natsEnvShape,
+    NODE_ENV: g.NODE_ENV,
+    DATABASE_URL: g.DATABASE_URL,
+    RATE_LIMIT_HEALTHCARE_LIMIT: g.RATE_LIMIT_HEALTHCARE_LIMIT,
+    RATE_LIMIT_HEALTHCARE_WINDOW_S: g.RATE_LIMIT_HEALTHCARE_WINDOW_S,
+    RATE_LIMIT_AI_LIMIT: g.RATE_LIMIT_AI_LIMIT,
+    RATE_LIMIT_AI_WINDOW_S: g.RATE_LIMIT_AI_WINDOW_S,
+    RATE_LIMIT_AUTH_LIMIT: g.RATE_LIMIT_AUTH_LIMIT,
+    RATE_LIMIT_AUTH_WINDOW_S: g.RATE_LIMIT_AUTH_WINDOW_S,
+    RATE_LIMIT_DEFAULT_LIMIT: g.RATE_LIMIT_DEFAULT_LIMIT,
+    RATE_LIMIT_DEFAULT_WINDOW_S: g.RATE_LIMIT_DEFAULT_WINDOW_S,
+    RATE_LIMIT_AI_CLINIC_LIMIT: g.RATE_LIMIT_AI_CLINIC_LIMIT,
+    RATE_LIMIT_AI_CLINIC_WINDOW_S: g.RATE_LIMIT_AI_CLINIC_WINDOW_S,
+    PLAN_MONTHLY_AI_TOKENS: g.PLAN_MONTHLY_AI_TOKENS,
+  })
+  .superRefine(checkNatsEnv);
+type PlanCliConfig = z.output<typeof planCliConfigSchema>;
 
 /** `--flag N` -> the plan fields it sets (a count and its window). */
 const FLAGS: Record<string, (n: number) => Partial<PlanColumns>> = {
@@ -160,8 +168,14 @@ async function ownerTx<T>(db: Database, fn: (r: Repositories) => Promise<T>): Pr
   }
 }
 
-async function broadcast(config: { NATS_URL: string; NATS_SUBJECT_PREFIX: string }, msg: PlansChanged): Promise<void> {
-  const nc = await connect({ servers: config.NATS_URL, name: 'plan-cli', timeout: 3000, maxReconnectAttempts: 0 });
+async function broadcast(config: PlanCliConfig, msg: PlansChanged): Promise<void> {
+  // The gateway's connection settings (credentials, TLS), but one short attempt: the TTL covers a miss.
+  const nc = await connect({
+    ...natsConnectionOptions(config, 'plan-cli'),
+    timeout: 3000,
+    maxReconnectAttempts: 0,
+    waitOnFirstConnect: false,
+  });
   try {
     nc.publish(plansChangedSubject(config.NATS_SUBJECT_PREFIX), JSON.stringify(msg));
     await nc.flush();
