@@ -90,9 +90,11 @@ const GATEWAY_MODULE_OF: Record<string, string> = {
   edge: 'edge',
   common: 'edge',
   'rate-limit': 'edge',
+  plans: 'edge',
   resilience: 'edge',
   auth: 'auth',
   healthcare: 'healthcare',
+  usage: 'healthcare',
   chat: 'chat',
   realtime: 'realtime',
 };
@@ -105,7 +107,7 @@ const GATEWAY_MODULE_MAY_IMPORT: Record<string, string[]> = {
   chat: ['core', 'ops', 'edge', 'auth', 'healthcare'],
   realtime: ['core', 'ops', 'edge', 'auth', 'chat'],
 };
-const GATEWAY_ROOT_FILES = new Set(['app.ts', 'main.ts', 'gateway.module.ts']);
+const GATEWAY_ROOT_FILES = new Set(['app.ts', 'main.ts', 'gateway.module.ts', 'plan-cli.ts']);
 
 /** The module of a gateway source file ('root' for the wiring files); throws for an unmapped folder. */
 function gatewayModuleOf(srcDir: string, file: string): string {

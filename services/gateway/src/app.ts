@@ -15,6 +15,7 @@ import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
 import { RedisConnections } from './redis/redis-connections.service.js';
+import { serveUsagePageAssets } from './usage/usage-page.js';
 
 export interface GatewayApp {
   app: NestFastifyApplication;
@@ -109,6 +110,7 @@ export async function startGateway(
   }
   // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
+  serveUsagePageAssets(app);
   // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.
   app.useWebSocketAdapter(new GatewayIoAdapter(app, config, app.get(RedisConnections)));
 

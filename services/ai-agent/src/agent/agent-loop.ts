@@ -11,7 +11,8 @@ export interface ModelTurnRunner {
 export interface AgentLoopHooks {
   onToken(delta: string): void;
   onTool(name: string, status: 'started' | 'succeeded' | 'failed'): void;
-  onUsage?(usage: { input: number; output: number; provider: string }): void;
+  /** `reported`: the provider gave the counts (else they are the ≈4 chars/token estimate). */
+  onUsage?(usage: { input: number; output: number; provider: string; reported: boolean }): void;
 }
 
 export interface AgentLoopResult {
@@ -71,6 +72,7 @@ export async function runAgentLoop(params: {
             4,
         ),
       provider: runner.provider,
+      reported: usage !== undefined,
     });
     messages.push(turn);
     const calls = turn.tool_calls ?? [];

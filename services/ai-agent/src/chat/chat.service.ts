@@ -29,6 +29,7 @@ import { CLINIC_DATA_PORT, type ClinicDataPort } from '../tools/clinic-data.port
 import { ClinicToolbox } from '../tools/clinic-tools.js';
 import { ToolCache } from '../tools/tool-cache.js';
 import { runWithRequestId } from '../persistence/request-context.js';
+import { RunUsageMeter } from '../usage/run-usage-meter.js';
 import { AgentMetrics } from './agent-metrics.service.js';
 import { OverloadedError, RunLimiter } from './run-limiter.js';
 import { RunRegistry } from './run-registry.service.js';
@@ -97,10 +98,12 @@ export class ChatService {
       let release: (() => void) | undefined;
       let outcome = 'ok';
       let provider: string = this.config.AGENT_MODEL_PROVIDER;
+      let meter: RunUsageMeter | undefined;
 
       const run = async (): Promise<void> => {
         release = await this.limiter.acquire(signal);
         stopTimer = this.metrics.runDuration.startTimer({ provider });
+        meter = new RunUsageMeter(request.session_id, this.config);
         const turnKey = request.client_message_id ?? request.message_id;
         const begun = await this.conversations.beginTurn(caller, {
           sessionId: request.session_id,
@@ -117,7 +120,7 @@ export class ChatService {
           return;
         }
         const turn = await this.turns.build(request, caller, turnKey, signal);
-        const result = await this.runTurn(turn, signal, (e) => subscriber.next(e));
+        const result = await this.runTurn(turn, signal, (e) => subscriber.next(e), meter);
         provider = result.provider;
         if (result.exhausted) outcome = 'step_limit';
         signal.throwIfAborted();
@@ -131,13 +134,17 @@ export class ChatService {
             summary: proposal.summary,
             expires_at: proposal.expires_at,
           });
+        const usage = meter.finish(provider, result.exhausted ? 'step_limit' : 'ok');
         await this.conversations.completeTurn(caller, {
           sessionId: request.session_id,
           turnKey,
           content: result.content,
           proposal,
           patientNames: [...turn.ctx.patientNames],
+          usage,
         });
+        meter = undefined; // recorded with the turn
+        this.countUsage(usage);
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
 
@@ -148,6 +155,15 @@ export class ChatService {
           subscriber.next(failure.event);
         })
         .finally(() => {
+          // A run that reached a model but stored no turn (cancelled, failed) still consumed tokens.
+          if (meter?.billable) {
+            const usage = meter.finish(provider, outcome === 'cancelled' ? 'cancelled' : 'error');
+            this.conversations.recordUsage(caller, usage).then(
+              () => this.countUsage(usage),
+              (err: unknown) =>
+                this.logger.warn({ err_name: err instanceof Error ? err.name : typeof err }, 'run usage not recorded'),
+            );
+          }
           release?.();
           this.runs.finish(request.message_id, controller);
           this.metrics.runs.inc({ outcome });
@@ -165,6 +181,7 @@ export class ChatService {
     { ctx, tools, messages, turn, lang }: TurnContext,
     signal: AbortSignal,
     emit: (event: AgentEvent) => void,
+    meter: RunUsageMeter,
   ): Promise<{ content: string; exhausted: boolean; provider: string }> {
     const runner = this.runnerFor(tools, ctx.patientNames, turnConfigurable(turn));
     const result = await runAgentLoop({
@@ -178,11 +195,15 @@ export class ChatService {
         onToken: (delta) => emit({ type: 'token', delta }),
         onTool: (name, status) => {
           emit({ type: 'tool', name, status });
-          if (status !== 'started') this.metrics.toolCalls.inc({ tool: name, status });
+          if (status !== 'started') {
+            this.metrics.toolCalls.inc({ tool: name, status });
+            meter.addToolCall();
+          }
         },
-        onUsage: ({ input, output, provider: p }) => {
-          this.metrics.modelTokens.inc({ provider: p, kind: 'input' }, input);
-          this.metrics.modelTokens.inc({ provider: p, kind: 'output' }, output);
+        onUsage: (usage) => {
+          this.metrics.modelTokens.inc({ provider: usage.provider, kind: 'input' }, usage.input);
+          this.metrics.modelTokens.inc({ provider: usage.provider, kind: 'output' }, usage.output);
+          meter.addModelCall(usage);
         },
       },
     });
@@ -224,6 +245,11 @@ export class ChatService {
       outcome: 'error',
       event: { type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' },
     };
+  }
+
+  private countUsage(usage: { provider: string; input_tokens: number; output_tokens: number }): void {
+    this.metrics.usageTokens.inc({ provider: usage.provider, direction: 'input' }, usage.input_tokens);
+    this.metrics.usageTokens.inc({ provider: usage.provider, direction: 'output' }, usage.output_tokens);
   }
 
   private runnerFor(

@@ -1,4 +1,5 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { AgentRunUsage } from '@neonpro/database';
 import type { ActionProposal } from '../tools/action-proposal.js';
 
 export const CONVERSATION_STORE = Symbol('CONVERSATION_STORE');
@@ -45,6 +46,8 @@ export interface CompletedTurn {
   content: string;
   proposal?: ActionProposal;
   patientNames?: readonly string[];
+  /** What the run consumed, stored with the answer. */
+  usage?: AgentRunUsage;
 }
 
 export interface ConversationStore {
@@ -57,8 +60,13 @@ export interface ConversationStore {
     caller: AgentCallerClaims,
     turn: { sessionId: string; turnKey: string; content: string },
   ): Promise<BeginTurnResult>;
-  /** Stores the final assistant message of a turn once; a second call for the same turn is a no-op. */
+  /**
+   * Stores the final assistant message of a turn once; a second call for the same turn is a no-op.
+   * `usage` (what the run consumed) is recorded in the same transaction as the message.
+   */
   completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void>;
+  /** Records the usage of a run that ended without a turn to store (cancelled, failed). */
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void>;
   /**
    * Earlier turns of the session, oldest first, newest ones kept within `tokenBudget`
    * (approximate tokens), excluding the turn `excludeTurnKey`.

@@ -1,5 +1,5 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import { type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
+import { type AgentRunUsage, type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
 import { z } from 'zod';
 import {
   type BeginTurnResult,
@@ -74,9 +74,17 @@ export class PostgresConversationStore implements ConversationStore {
     if (turn.patientNames?.length) {
       metadata.patient_names = [...new Set(turn.patientNames)];
     }
-    await asCaller(this.db, caller, (r) =>
-      ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
-    );
+    await asCaller(this.db, caller, async (r) => {
+      await ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata));
+      // The answer and its bill commit together: no stored answer without its usage, nor the reverse.
+      if (turn.usage) {
+        await r.usage.record(turn.usage);
+      }
+    });
+  }
+
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
+    return asCaller(this.db, caller, (r) => r.usage.record(usage));
   }
 
   loadHistory(

@@ -1,6 +1,7 @@
 // Test-only in-memory ConversationStore: sessions owned by one user of one clinic, each message
 // stored once per turn key. Erasable TypeScript only (loaded by the E2E harness via type stripping).
 import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { AgentRunUsage } from '@neonpro/database';
 import {
   type BeginTurnResult,
   type CompletedTurn,
@@ -18,6 +19,8 @@ interface Session {
 
 export class InMemoryConversations implements ConversationStore {
   readonly sessions = new Map<string, Session>();
+  /** Usage rows recorded, in order (with the caller's clinic and user, as RLS would stamp them). */
+  readonly usage: (AgentRunUsage & { clinic_id: string; user_id: string })[] = [];
 
   private owned(caller: AgentCallerClaims, sessionId: string): Session | undefined {
     const s = this.sessions.get(sessionId);
@@ -52,6 +55,9 @@ export class InMemoryConversations implements ConversationStore {
 
   completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const t = this.owned(caller, turn.sessionId)?.turns.find((x) => x.key === turn.turnKey);
+    if (turn.usage) {
+      this.usage.push({ ...turn.usage, clinic_id: caller.clinic_id, user_id: caller.sub });
+    }
     if (t && !t.assistant) {
       t.assistant = {
         role: 'assistant',
@@ -61,6 +67,11 @@ export class InMemoryConversations implements ConversationStore {
         patient_names: turn.patientNames?.length ? [...turn.patientNames] : undefined,
       };
     }
+    return Promise.resolve();
+  }
+
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
+    this.usage.push({ ...usage, clinic_id: caller.clinic_id, user_id: caller.sub });
     return Promise.resolve();
   }
 

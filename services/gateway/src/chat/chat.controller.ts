@@ -15,6 +15,7 @@ import { ProblemException } from '../common/problem.js';
 import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
+import { ChargesAiBudget } from '../plans/ai-budget.decorator.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { ChatTurnService } from './chat-turn.service.js';
 import { wantsEventStream } from './content-negotiation.js';
@@ -35,6 +36,7 @@ export class ChatController {
 
   /** One chat turn: JSON answer, or the answer streamed as Server-Sent Events. */
   @Post('chat')
+  @ChargesAiBudget()
   async chat(
     @Body(new ZodValidationPipe(chatRequestBodySchema, 'chat request')) body: ChatRequestBody,
     @Req() req: FastifyRequest,

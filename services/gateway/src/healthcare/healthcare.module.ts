@@ -7,8 +7,9 @@ import { ConsentsController } from './consents.controller.js';
 import { PatientsController } from './patients.controller.js';
 import { ProfessionalsController } from './professionals.controller.js';
 import { UserDb } from './user-db.service.js';
+import { ClinicUsageController } from '../usage/clinic-usage.controller.js';
 
-/** The clinic REST API (/v1 patients, consents, professionals, appointments, audit) under RLS. */
+/** The clinic REST API (/v1 patients, consents, professionals, appointments, audit, clinic plan and usage) under RLS. */
 @Module({
   imports: [AuthModule, EdgeModule],
   controllers: [
@@ -17,6 +18,7 @@ import { UserDb } from './user-db.service.js';
     ProfessionalsController,
     AppointmentsController,
     AuditController,
+    ClinicUsageController,
   ],
   providers: [UserDb],
   exports: [UserDb],

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, type RelayedRunEvent, toChatProposal } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
+import type { Principal } from '@neonpro/auth';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { PinoLogger } from 'nestjs-pino';
 import type { Namespace, Socket } from 'socket.io';
@@ -11,7 +12,7 @@ import { ProblemException } from '../common/problem.js';
 import { databaseErrorToProblem as toProblem } from '../common/database-problem.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
-import { RateLimitService } from '../rate-limit/rate-limit.service.js';
+import { QuotaService } from '../plans/quota.service.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import { RealtimeRegistry } from './realtime-registry.service.js';
 import { type ChatSend, sessionRoom, SocketEvent } from './realtime.schema.js';
@@ -40,7 +41,7 @@ export class ChatRunService {
     private readonly turns: ChatTurnService,
     private readonly streams: StreamTracker,
     private readonly policies: PolicyRegistry,
-    private readonly rateLimit: RateLimitService,
+    private readonly quotas: QuotaService,
     private readonly registry: RealtimeRegistry,
     private readonly metrics: GatewayMetrics,
     private readonly logger: PinoLogger,
@@ -56,16 +57,12 @@ export class ChatRunService {
     this.nsp = nsp;
   }
 
-  /** The `ai` tier, with the very key the HTTP guard uses, so REST and sockets share one budget. */
-  async countAiRequest(userId: string): Promise<void> {
-    if (!this.rateLimit.enabled) {
-      return;
-    }
-    const tier = this.rateLimit.tiers.ai;
-    const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${userId}`), tier.windowMs);
-    if (state && state.hits > tier.limit) {
-      throw this.rateLimit.rejection('ai', state);
-    }
+  /**
+   * The `ai` tier from the clinic's plan, with the very keys the HTTP guard uses, so REST and
+   * sockets share one limit; a new chat also needs budget left (`quota_exceeded`).
+   */
+  async countAiRequest(principal: Principal): Promise<void> {
+    await this.quotas.countAi(principal, { chargeBudget: true });
   }
 
   /**
@@ -96,7 +93,7 @@ export class ChatRunService {
   }
 
   async send(auth: Authenticated, input: ChatSend, requestId: string): Promise<StartedRun> {
-    await this.countAiRequest(auth.principal.user_id);
+    await this.countAiRequest(auth.principal);
     let sessionId = input.session_id;
     if (sessionId) {
       await this.assertOwnsSession(auth, sessionId, requestId);
