@@ -101,6 +101,15 @@ export const gatewayConfigSchema = z.object({
   /** Bound for in-flight requests and streams to finish on SIGTERM. */
   SHUTDOWN_TIMEOUT_MS: env.int(10000, 0, 300000),
 
+  /**
+   * Public base URL of the API (e.g. https://api.neonpro.com.br), the `servers` entry of the
+   * OpenAPI and AsyncAPI documents. Unset: documents point at wherever they are served from.
+   */
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .transform((s) => s.replace(/\/+$/, ''))
+    .optional(),
+
   // HTTP hygiene
   TRUST_PROXY: trustProxySchema,
   CORS_ORIGINS: corsOriginsSchema,

@@ -1,10 +1,15 @@
 import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import { HealthRegistry } from './health.js';
 import { METRICS_REGISTRY } from './metrics.js';
 
-/** `/health/live`, `/health/ready` and `/metrics`, identical on every service. */
+/**
+ * `/health/live`, `/health/ready` and `/metrics`, identical on every service. For probes and
+ * Prometheus, not API consumers: left out of the OpenAPI document.
+ */
+@ApiExcludeController()
 @Controller()
 export class OpsController {
   constructor(

@@ -99,7 +99,7 @@ export async function startGateway(
     customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
   });
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
-  setupOpenApi(app);
+  setupOpenApi(app, { publicUrl: config.PUBLIC_URL });
   // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
   // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   type AgentChatRequest,
   type AgentEvent,
@@ -15,15 +16,19 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
+import { ApiProblems, schemaRef } from '../docs/json-schema.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { type AgentCallContext, AgentCallError, AgentClient } from './agent-client.service.js';
+import { chatRequestDocSchema, chatResponseDocSchema } from './chat-sessions.schema.js';
 import { agentErrorToProblem, callErrorToProblem, openAgentCall } from './agent-errors.js';
 import { wantsEventStream } from './content-negotiation.js';
 import { RunningChats } from './running-chats.service.js';
 import { SseWriter } from './sse-writer.js';
 
+@ApiTags('ai')
+@ApiBearerAuth()
 @Controller('v1/ai')
 @RateLimitTier('ai')
 @UseGuards(JwtAuthGuard)
@@ -39,6 +44,32 @@ export class ChatController {
 
   /** One chat turn: JSON answer, or the answer streamed as Server-Sent Events. */
   @Post('chat')
+  @ApiOperation({
+    operationId: 'chat',
+    summary: 'One chat turn with the assistant: the answer as JSON, or streamed as Server-Sent Events',
+    description:
+      'With `Accept: text/event-stream` the answer streams as SSE: `event: tool` `{name, status}`, ' +
+      '`event: token` `{delta}`, then `event: done` `{session_id, message_id, content}` or `event: error` ' +
+      '`{code, message}`. `X-Message-Id` (sent with the headers) is what `cancelChatMessage` takes. ' +
+      'Resending the same `client_message_id` replays the stored answer instead of running twice.',
+  })
+  @ApiBody({ schema: schemaRef(chatRequestDocSchema, 'input') })
+  @ApiOkResponse({
+    description: 'The answer.',
+    headers: { 'X-Message-Id': { description: 'Id of this turn (cancel with it).', schema: { type: 'string' } } },
+    content: {
+      'application/json': { schema: schemaRef(chatResponseDocSchema) },
+      'text/event-stream': {
+        schema: { type: 'string', description: 'Server-Sent Events: tool, token, done | error.' },
+      },
+    },
+  })
+  @ApiProblems(
+    [404, 'The session is not the caller’s (`not_found`).'],
+    [409, 'The run was cancelled before it answered (`cancelled`).'],
+    502,
+    504,
+  )
   async chat(
     @Body(new ZodValidationPipe(chatRequestBodySchema, 'chat request')) body: ChatRequestBody,
     @Req() req: FastifyRequest,

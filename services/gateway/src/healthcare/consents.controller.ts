@@ -1,10 +1,11 @@
 import { Body, Controller, Get, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Consent } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { jsonSchema } from '../docs/json-schema.js';
+import { ApiParamsFrom, jsonSchema, schemaRef } from '../docs/json-schema.js';
+import { consentListSchema, consentSchema } from './healthcare-responses.schema.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   consentCreateSchema,
@@ -24,7 +25,9 @@ export class ConsentsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
-  @ApiOperation({ summary: "A patient's consents" })
+  @ApiOperation({ operationId: 'listConsents', summary: "A patient's consents" })
+  @ApiParamsFrom(idParamSchema)
+  @ApiOkResponse({ description: 'All of them, oldest first.', schema: schemaRef(consentListSchema) })
   list(
     @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
     @Req() req: FastifyRequest,
@@ -33,8 +36,10 @@ export class ConsentsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Record a consent' })
+  @ApiOperation({ operationId: 'createConsent', summary: 'Record a consent' })
+  @ApiParamsFrom(idParamSchema)
   @ApiBody({ schema: jsonSchema(consentCreateSchema) })
+  @ApiCreatedResponse({ description: 'The recorded consent.', schema: schemaRef(consentSchema) })
   grant(
     @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
     @Body(new ZodValidationPipe(consentCreateSchema, 'consent')) body: ConsentCreate,
@@ -44,8 +49,10 @@ export class ConsentsController {
   }
 
   @Patch(':consentId')
-  @ApiOperation({ summary: 'Revoke a consent: {"revoked": true}' })
+  @ApiOperation({ operationId: 'revokeConsent', summary: 'Revoke a consent: {"revoked": true}' })
+  @ApiParamsFrom(consentParamSchema)
   @ApiBody({ schema: jsonSchema(consentPatchSchema) })
+  @ApiOkResponse({ description: 'The revoked consent.', schema: schemaRef(consentSchema) })
   revoke(
     @Param(new ZodValidationPipe(consentParamSchema, 'path')) p: { id: string; consentId: string },
     @Body(new ZodValidationPipe(consentPatchSchema, 'consent change')) _body: { revoked: true },

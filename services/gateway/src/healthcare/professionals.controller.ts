@@ -1,15 +1,11 @@
 import { Controller, Get, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
+import { schemaRef } from '../docs/json-schema.js';
+import { professionalListSchema, type ProfessionalView } from './healthcare-responses.schema.js';
 import { UserDb } from './user-db.service.js';
-
-interface ProfessionalView {
-  id: string;
-  full_name: string;
-  specialty: string | null;
-}
 
 @ApiTags('professionals')
 @ApiBearerAuth()
@@ -20,7 +16,8 @@ export class ProfessionalsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's clinic's professionals" })
+  @ApiOperation({ operationId: 'listProfessionals', summary: "The caller's clinic's professionals" })
+  @ApiOkResponse({ description: 'All of them.', schema: schemaRef(professionalListSchema) })
   list(@Req() req: FastifyRequest): Promise<{ data: ProfessionalView[]; next_cursor: null }> {
     return this.db.run(req, async (r) => ({
       data: (await r.professionals.list()).map((p) => ({ id: p.id, full_name: p.full_name, specialty: p.specialty })),
