@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
 import { problemSchema } from '../common/problem.schema.js';
+import { buildAsyncApiDocument } from './asyncapi.js';
 import { componentSchemas, jsonSchema, problemResponse } from './json-schema.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -87,14 +89,19 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
 }
 
 /**
- * Swagger UI at /docs and the document at /docs/openapi.json. These are plain Fastify routes
- * (not Nest controllers), so no guard or rate-limit tier applies to them.
+ * Swagger UI at /docs, the REST document at /docs/openapi.json and the realtime chat's AsyncAPI
+ * document at /docs/asyncapi.json. These are plain Fastify routes (not Nest controllers), so no
+ * guard or rate-limit tier applies to them.
  */
 export function setupOpenApi(app: INestApplication, opts: OpenApiOptions = {}): OpenAPIObject {
   const document = buildOpenApiDocument(app, opts);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
+  });
+  const asyncapi = JSON.stringify(buildAsyncApiDocument(opts));
+  (app.getHttpAdapter().getInstance() as FastifyInstance).get('/docs/asyncapi.json', (_req, reply) => {
+    void reply.type('application/json; charset=utf-8').send(asyncapi);
   });
   return document;
 }
