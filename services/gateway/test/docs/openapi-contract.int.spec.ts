@@ -10,6 +10,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import pg from 'pg';
 import { type GatewayApp, startGateway } from '../../src/app.js';
+import { buildOpenApiDocumentOffline } from '../../src/docs/offline-documents.js';
 import { ScriptedAgent } from '../support/scripted-agent.js';
 
 /**
@@ -362,6 +363,10 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('serves the document the client is generated from (the offline build of the same routes)', async () => {
+    expect(doc).toEqual(JSON.parse(JSON.stringify(await buildOpenApiDocumentOffline())));
   });
 
   it('has a case for every documented operation, and an operation for every case', () => {
