@@ -71,10 +71,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['services/gateway/public/**/*.js'],
+    // The demo page's script, bundled by services/gateway/web/build.mjs into public/app.js.
+    files: ['services/gateway/web/**/*.js'],
     languageOptions: {
-      sourceType: 'script',
-      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', console: 'readonly' },
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', console: 'readonly', localStorage: 'readonly' },
     },
   },
   {
