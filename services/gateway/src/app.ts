@@ -102,7 +102,8 @@ export async function startGateway(
   setupOpenApi(app, { publicUrl: config.PUBLIC_URL });
   // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
-  // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.
+  // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js
+  // for clients without a bundler (the demo page bundles socket.io-client through @neonpro/client).
   app.useWebSocketAdapter(new GatewayIoAdapter(app, config));
 
   await app.listen(config.PORT, config.HOST);
