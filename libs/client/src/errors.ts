@@ -29,6 +29,12 @@ export function streamInterrupted(): NeonProError {
   return err;
 }
 
+/** A failed response and its (already parsed) problem body as a NeonProError. */
+export function errorFrom(res: Response, problem: Problem | undefined): NeonProError {
+  const retry = Number(res.headers.get('retry-after'));
+  return new NeonProError(res.status, problem, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+}
+
 /** Reads a failed response's problem body (if any) into a NeonProError. */
 export async function problemError(res: Response): Promise<NeonProError> {
   let problem: Problem | undefined;
@@ -37,6 +43,5 @@ export async function problemError(res: Response): Promise<NeonProError> {
   } catch {
     problem = undefined;
   }
-  const retry = Number(res.headers.get('retry-after'));
-  return new NeonProError(res.status, problem, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+  return errorFrom(res, problem);
 }

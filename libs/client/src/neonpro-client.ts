@@ -1,6 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { type ChatRequest, type ChatStreamEvent, type StreamChatOptions, streamChat } from './chat-stream.js';
-import { problemError } from './errors.js';
+import { errorFrom } from './errors.js';
 import type { components, paths } from './generated/openapi.js';
 import { RealtimeChat, type RealtimeChatOptions } from './realtime-chat.js';
 
@@ -57,16 +57,17 @@ export function createNeonProClient(opts: NeonProClientOptions): NeonProClient {
       return session;
     },
     async login(email, password) {
-      const { data, response } = await api.POST('/v1/auth/login', { body: { email, password } });
-      if (!data) throw await problemError(response);
+      const { data, error, response } = await api.POST('/v1/auth/login', { body: { email, password } });
+      // openapi-fetch has already read the problem body into `error`.
+      if (!data) throw errorFrom(response, error);
       return started(data);
     },
     async refresh() {
       if (!session) throw new Error('Log in first: there is no session to refresh.');
-      const { data, response } = await api.POST('/v1/auth/refresh', {
+      const { data, error, response } = await api.POST('/v1/auth/refresh', {
         body: { refresh_token: session.refresh_token },
       });
-      if (!data) throw await problemError(response);
+      if (!data) throw errorFrom(response, error);
       return started(data);
     },
     streamChat: (body, streamOpts) => streamChat({ baseUrl, fetch: doFetch, headers: authHeaders }, body, streamOpts),
