@@ -8,6 +8,8 @@ export type ChatRequest = components['schemas']['ChatRequest'];
 export type ChatStreamEvent = { seq?: number } & (
   | { type: 'token'; delta: string }
   | { type: 'tool'; name: string; status: 'started' | 'succeeded' | 'failed' }
+  /** The run restarted (redelivered) and diverged: drop the text received so far. */
+  | { type: 'restart' }
   | { type: 'done'; session_id: string; message_id: string; content: string }
   | { type: 'error'; code: string; message: string }
   /** An event this client version does not know (newer gateways may add some). */
@@ -26,7 +28,7 @@ export interface StreamContext {
   headers: () => Record<string, string>;
 }
 
-const KNOWN = new Set(['token', 'tool', 'done', 'error']);
+const KNOWN = new Set(['token', 'tool', 'restart', 'done', 'error']);
 
 function toEvent(raw: RawSseEvent): ChatStreamEvent | undefined {
   if (!raw.data) return undefined;

@@ -3,6 +3,7 @@ export { type ChatRequest, type ChatStreamEvent, type StreamChatOptions } from '
 export {
   type ChatDoneEvent,
   type ChatErrorEvent,
+  type ChatRestartEvent,
   type ChatSend,
   type ChatServerEvents,
   type ChatTokenEvent,

@@ -13,11 +13,18 @@ export interface ChatToolEvent {
   message_id: string;
   name: string;
   status: 'started' | 'succeeded' | 'failed';
+  seq: number;
+}
+export interface ChatRestartEvent {
+  session_id: string;
+  message_id: string;
+  seq: number;
 }
 export interface ChatDoneEvent {
   session_id: string;
   message_id: string;
   content: string;
+  seq: number;
 }
 export interface ChatErrorEvent {
   session_id?: string;
@@ -26,6 +33,7 @@ export interface ChatErrorEvent {
   event?: string;
   code: string;
   message: string;
+  seq?: number;
   retry_after?: number;
 }
 export interface SessionExpiredEvent {
@@ -37,6 +45,8 @@ export interface SessionExpiredEvent {
 export interface ChatServerEvents {
   'chat:token': (e: ChatTokenEvent) => void;
   'chat:tool': (e: ChatToolEvent) => void;
+  /** Drop the partial text of this message: the run restarted. */
+  'chat:restart': (e: ChatRestartEvent) => void;
   'chat:done': (e: ChatDoneEvent) => void;
   'chat:error': (e: ChatErrorEvent) => void;
   'session:expired': (e: SessionExpiredEvent) => void;
@@ -126,9 +136,12 @@ export class RealtimeChat {
     return this.call('chat:cancel', { message_id: messageId });
   }
 
-  /** Receive one of your sessions (e.g. on a second device). */
-  join(sessionId: string): Promise<{ session_id: string }> {
-    return this.call('session:join', { session_id: sessionId });
+  /**
+   * Receive one of your sessions (e.g. on a second device, or after a reconnect). With `resume`,
+   * the run's events after `after` (the last `seq` you saw) are replayed to this socket first.
+   */
+  join(sessionId: string, resume?: { message_id: string; after?: number }): Promise<{ session_id: string }> {
+    return this.call('session:join', { session_id: sessionId, ...resume });
   }
 
   leave(sessionId: string): Promise<{ session_id: string }> {

@@ -6,16 +6,13 @@ import { HealthRegistry } from './health.js';
 import { METRICS_REGISTRY } from './metrics.js';
 
 /**
- * `/health/live`, `/health/ready` and `/metrics`, identical on every service. For probes and
- * Prometheus, not API consumers: left out of the OpenAPI document.
+ * `/health/live` and `/health/ready`, identical on every service. For probes, not API
+ * consumers: left out of the OpenAPI document.
  */
 @ApiExcludeController()
 @Controller()
 export class OpsController {
-  constructor(
-    private readonly health: HealthRegistry,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-  ) {}
+  constructor(private readonly health: HealthRegistry) {}
 
   @Get('health/live')
   @HttpCode(200)
@@ -31,6 +28,12 @@ export class OpsController {
     void reply.status(ready ? 200 : 503);
     return { status: ready ? 'ok' : 'unavailable', checks };
   }
+}
+
+/** `/metrics` on the application port (left out when a separate metrics listener serves it). */
+@Controller()
+export class MetricsController {
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get('metrics')
   async metrics(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {

@@ -4,6 +4,7 @@ import {
   CHAT_NAMESPACE,
   chatCancelSchema,
   chatSendSchema,
+  sessionJoinSchema,
   sessionRefSchema,
   SocketEvent,
 } from '../realtime/realtime.schema.js';
@@ -55,8 +56,10 @@ export const SOCKET_EVENT_DOCS: Record<SocketEventName, EventDoc> = {
   },
   [SocketEvent.Join]: {
     action: 'send',
-    summary: "Join one of the caller's sessions (e.g. after reconnecting on another device).",
-    payload: sessionRefSchema,
+    summary:
+      "Join one of the caller's sessions (e.g. on another device). With `message_id` (and `after`, the last " +
+      '`seq` seen) the events of that run after `after` are replayed to this socket first, then live ones follow.',
+    payload: sessionJoinSchema,
     ack: ack({ session_id: z.uuid() }),
   },
   [SocketEvent.Leave]: {
@@ -67,18 +70,28 @@ export const SOCKET_EVENT_DOCS: Record<SocketEventName, EventDoc> = {
   },
   [SocketEvent.Token]: {
     action: 'receive',
-    summary: 'A piece of the answer; `seq` counts from 1 within the message.',
+    summary: 'A piece of the answer. `seq` orders the events of a message (resume with session:join `after`).',
     payload: z.object({ ...ids, delta: z.string(), seq: z.int().min(1) }),
   },
   [SocketEvent.Tool]: {
     action: 'receive',
     summary: 'The assistant is using a tool.',
-    payload: z.object({ ...ids, name: z.string(), status: z.enum(['started', 'succeeded', 'failed']) }),
+    payload: z.object({
+      ...ids,
+      name: z.string(),
+      status: z.enum(['started', 'succeeded', 'failed']),
+      seq: z.int().min(1),
+    }),
+  },
+  [SocketEvent.Restart]: {
+    action: 'receive',
+    summary: 'The run was redelivered and diverged from what was streamed: drop the partial text of this message.',
+    payload: z.object({ ...ids, seq: z.int().min(1) }),
   },
   [SocketEvent.Done]: {
     action: 'receive',
     summary: 'The complete answer; the end of the message.',
-    payload: z.object({ ...ids, content: z.string() }),
+    payload: z.object({ ...ids, content: z.string(), seq: z.int().min(1) }),
   },
   [SocketEvent.Error]: {
     action: 'receive',
@@ -91,6 +104,7 @@ export const SOCKET_EVENT_DOCS: Record<SocketEventName, EventDoc> = {
       event: z.string().optional(),
       code,
       message: z.string(),
+      seq: z.int().min(1).optional(),
       retry_after: z.number().optional(),
       errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     }),
@@ -112,7 +126,7 @@ function schema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
 
 const RECOVERY_NOTE =
   'Connection state recovery: a client that reconnects within `SOCKET_RECOVERY_WINDOW_MS` receives the room ' +
-  'events it missed. For that, every room broadcast (chat:token, chat:tool, chat:done, chat:error) carries one ' +
+  'events it missed. For that, every room broadcast (chat:token, chat:tool, chat:restart, chat:done, chat:error) carries one ' +
   'extra trailing argument, the recovery offset (a string). The JavaScript client strips it; python-socketio ' +
   'passes it to the handler, so declare handlers as `def on_token(data, *args)` (or `offset=None`).';
 

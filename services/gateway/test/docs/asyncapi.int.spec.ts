@@ -45,8 +45,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
   beforeAll(async () => {
     fx = await createAuthFixture();
     nc = await connect({ servers: NATS_URL });
-    agent = new ScriptedAgent(nc, prefix);
-    await nc.flush();
+    agent = await ScriptedAgent.start(nc, prefix);
     gw = await startGateway({
       ...fx.env,
       NATS_URL,
@@ -66,7 +65,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
 
   afterAll(async () => {
     client?.close();
-    agent?.stop();
+    await agent?.destroy();
     await gw?.close();
     await nc?.drain();
     await fx?.close();

@@ -72,6 +72,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     appointment: '',
     consent: '',
     session: randomUUID(),
+    message: '',
     refreshToken: '',
     patientCpf: '',
   };
@@ -89,8 +90,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
   beforeAll(async () => {
     fx = await createAuthFixture();
     nc = await connect({ servers: NATS_URL });
-    agent = new ScriptedAgent(nc, prefix);
-    await nc.flush();
+    agent = await ScriptedAgent.start(nc, prefix);
     gw = await startGateway({
       ...fx.env,
       NATS_URL,
@@ -125,7 +125,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
   });
 
   afterAll(async () => {
-    agent?.stop();
+    await agent?.destroy();
     await gw?.close();
     await nc?.drain();
     await fx?.close();
@@ -248,6 +248,12 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
       problem: () => ({ body: { message: '   ' } }),
       problemStatus: 400,
     },
+    resumeChatEvents: {
+      // The turn answered above, replayed from its first event (it has finished: the replay ends with done).
+      happy: () => ({ params: { message_id: ids.message }, query: { after: '0' }, accept: 'text/event-stream' }),
+      problem: () => ({ params: { message_id: ids.message }, as: 'auroraLima', accept: 'text/event-stream' }),
+      problemStatus: 404,
+    },
     cancelChatMessage: {
       happy: async () => {
         // A run that is still going: the agent answers one token and then stays silent.
@@ -293,6 +299,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
   /** What the happy responses leave for later cases. */
   function remember(operationId: string, body: Record<string, unknown>): void {
     if (operationId === 'login') ids.refreshToken = body.refresh_token as string;
+    if (operationId === 'chat') ids.message = body.message_id as string;
     if (operationId === 'createPatient') ids.patient = body.id as string;
     if (operationId === 'createConsent') ids.consent = body.id as string;
     if (operationId === 'createAppointment') ids.appointment = body.id as string;
