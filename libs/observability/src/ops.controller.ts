@@ -31,6 +31,7 @@ export class OpsController {
 }
 
 /** `/metrics` on the application port (left out when a separate metrics listener serves it). */
+@ApiExcludeController()
 @Controller()
 export class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}

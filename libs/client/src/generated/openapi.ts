@@ -13,9 +13,26 @@ export interface paths {
         put?: never;
         /**
          * One chat turn with the assistant: the answer as JSON, or streamed as Server-Sent Events
-         * @description With `Accept: text/event-stream` the answer streams as SSE: `event: tool` `{name, status}`, `event: token` `{delta}`, then `event: done` `{session_id, message_id, content}` or `event: error` `{code, message}`. `X-Message-Id` (sent with the headers) is what `cancelChatMessage` takes. Resending the same `client_message_id` replays the stored answer instead of running twice.
+         * @description With `Accept: text/event-stream` the answer streams as SSE. Server-Sent Events, each with `id:` (its sequence number): `event: tool` `{name, status}`, `event: token` `{delta}`, `event: restart` `{}` (drop the partial text: the run restarted), then `event: done` `{session_id, message_id, content}` or `event: error` `{code, message}`. `X-Message-Id` (sent with the headers) is what `cancelChatMessage` and `resumeChatEvents` take. Resending the same `client_message_id` replays the stored answer instead of running twice.
          */
         post: operations["chat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/chat/{message_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resumes the event stream of the caller’s chat message (Last-Event-ID or ?after=N) */
+        get: operations["resumeChatEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -82,7 +99,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancels the caller’s running chat message (by X-Message-Id or client_message_id) */
+        /** Cancels the caller’s chat message (by X-Message-Id on any replica, or client_message_id) */
         post: operations["cancelChatMessage"];
         delete?: never;
         options?: never;
@@ -617,7 +634,7 @@ export interface operations {
             /** @description The answer. */
             200: {
                 headers: {
-                    /** @description Id of this turn (cancel with it). */
+                    /** @description Id of this turn. */
                     "X-Message-Id"?: string;
                     [name: string]: unknown;
                 };
@@ -721,6 +738,89 @@ export interface operations {
             /** @description The assistant did not answer in time (`agent_timeout`). */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeChatEvents: {
+        parameters: {
+            query?: {
+                after?: number;
+            };
+            header?: {
+                /** @description The `id:` of the last event received (as EventSource sends it); wins over a smaller `after`. */
+                "Last-Event-ID"?: number;
+            };
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events after the given id, then the live ones. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this user (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
