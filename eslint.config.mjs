@@ -12,6 +12,8 @@ export default tseslint.config(
       'k8s/**',
       'test-results/**',
       'libs/client/src/generated/**',
+      // Built by services/gateway/web/build.mjs (esbuild bundle of web/app.js).
+      'services/gateway/public/app.js',
     ],
   },
   js.configs.recommended,
