@@ -12,11 +12,18 @@ import * as breakerFailfast from './scenarios/breaker-failfast.mjs';
 import * as chatRoundtrip from './scenarios/chat-roundtrip.mjs';
 import * as healthcareRead from './scenarios/healthcare-read.mjs';
 import * as limiterOverhead from './scenarios/limiter-overhead.mjs';
+import * as queueBurst from './scenarios/queue-burst.mjs';
 import * as socketio from './scenarios/socketio.mjs';
 
-const SCENARIOS = [healthcareRead, chatRoundtrip, socketio, agentScaleout, breakerFailfast, limiterOverhead].sort(
-  (a, b) => a.id - b.id,
-);
+const SCENARIOS = [
+  healthcareRead,
+  chatRoundtrip,
+  socketio,
+  agentScaleout,
+  breakerFailfast,
+  limiterOverhead,
+  queueBurst,
+].sort((a, b) => a.id - b.id);
 
 const { values } = parseArgs({
   options: {
