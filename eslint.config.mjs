@@ -28,6 +28,10 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
+      curly: 'error',
+      eqeqeq: 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/no-deprecated': 'error',
       'no-restricted-imports': [
         'error',
         {
@@ -70,6 +74,14 @@ export default tseslint.config(
         clearInterval: 'readonly',
         Buffer: 'readonly',
       },
+    },
+  },
+  {
+    // Plain browser scripts served as they are (the usage page).
+    files: ['services/gateway/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', console: 'readonly' },
     },
   },
   {

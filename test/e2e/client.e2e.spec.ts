@@ -63,9 +63,13 @@ describe('E2E: @neonpro/client against the built processes', () => {
   });
 
   it('streams a chat answer over SSE: tools, tokens, then done with the whole text', async () => {
-    if (!neon.session) await neon.login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD);
+    if (!neon.session) {
+      await neon.login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD);
+    }
     const events: ChatStreamEvent[] = [];
-    for await (const e of neon.streamChat({ message: 'quais consultas a Dra. Lima tem amanhã?' })) events.push(e);
+    for await (const e of neon.streamChat({ message: 'quais consultas a Dra. Lima tem amanhã?' })) {
+      events.push(e);
+    }
     const done = events.at(-1);
     expect(done?.type).toBe('done');
     const text = events.map((e) => (e.type === 'token' ? e.delta : '')).join('');
@@ -77,7 +81,9 @@ describe('E2E: @neonpro/client against the built processes', () => {
   });
 
   it('chats over Socket.IO: the ack, then chat:done in the session room', async () => {
-    if (!neon.session) await neon.login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD);
+    if (!neon.session) {
+      await neon.login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD);
+    }
     const chat = await neon.realtime({ socket: { reconnection: false } }).connected();
     try {
       const done = new Promise<{ message_id: string; content: string }>((resolve) =>

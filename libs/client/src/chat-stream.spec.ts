@@ -28,7 +28,9 @@ describe('streamChat', () => {
       headers: () => ({ authorization: 'Bearer t' }),
     };
     const events = [];
-    for await (const e of streamChat(ctx, { message: 'oi' })) events.push(e);
+    for await (const e of streamChat(ctx, { message: 'oi' })) {
+      events.push(e);
+    }
     expect(events.map((e) => [e.type, e.seq])).toEqual([
       ['token', 1],
       ['token', 2],
@@ -45,7 +47,9 @@ describe('streamChat', () => {
     const ctx = { baseUrl: '', fetch: dropping as typeof fetch, headers: () => ({}) };
     await expect(
       (async () => {
-        for await (const _e of streamChat(ctx, { message: 'oi' }, { maxResumes: 1 })) void _e;
+        for await (const _e of streamChat(ctx, { message: 'oi' }, { maxResumes: 1 })) {
+          void _e;
+        }
       })(),
     ).rejects.toMatchObject({ code: 'stream_interrupted' });
 

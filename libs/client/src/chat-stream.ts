@@ -3,6 +3,7 @@ import { problemError, streamInterrupted } from './errors.js';
 import { type RawSseEvent, SseParser } from './sse-parser.js';
 
 export type ChatRequest = components['schemas']['ChatRequest'];
+export type ChatProposal = NonNullable<components['schemas']['ChatResponse']['proposal']>;
 
 /** One event of a streamed answer; `seq` is the stream offset (the SSE `id:`), when the gateway sends one. */
 export type ChatStreamEvent = { seq?: number } & (
@@ -10,6 +11,8 @@ export type ChatStreamEvent = { seq?: number } & (
   | { type: 'tool'; name: string; status: 'started' | 'succeeded' | 'failed' }
   /** The run restarted (redelivered) and diverged: drop the text received so far. */
   | { type: 'restart' }
+  /** A write (booking, cancellation, rescheduling) to confirm: send `confirm: {proposal_id}` with the next turn. */
+  | ({ type: 'proposal' } & ChatProposal)
   | { type: 'done'; session_id: string; message_id: string; content: string }
   | { type: 'error'; code: string; message: string }
   /** An event this client version does not know (newer gateways may add some). */
@@ -28,18 +31,24 @@ export interface StreamContext {
   headers: () => Record<string, string>;
 }
 
-const KNOWN = new Set(['token', 'tool', 'restart', 'done', 'error']);
+const KNOWN = new Set(['token', 'tool', 'restart', 'proposal', 'done', 'error']);
 
 function toEvent(raw: RawSseEvent): ChatStreamEvent | undefined {
-  if (!raw.data) return undefined;
+  if (!raw.data) {
+    return undefined;
+  }
   const seq = raw.id !== undefined && /^\d+$/.test(raw.id) ? Number(raw.id) : undefined;
   const data = JSON.parse(raw.data) as Record<string, unknown>;
-  if (!KNOWN.has(raw.event)) return { seq, type: 'other', event: raw.event, data };
+  if (!KNOWN.has(raw.event)) {
+    return { seq, type: 'other', event: raw.event, data };
+  }
   return { seq, type: raw.event, ...data } as ChatStreamEvent;
 }
 
 async function* readSse(res: Response): AsyncGenerator<RawSseEvent> {
-  if (!res.body) return;
+  if (!res.body) {
+    return;
+  }
   // Node's Response types its body loosely; it is bytes in every runtime.
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
@@ -47,7 +56,9 @@ async function* readSse(res: Response): AsyncGenerator<RawSseEvent> {
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        return;
+      }
       yield* parser.push(decoder.decode(value, { stream: true }));
     }
   } finally {
@@ -72,23 +83,35 @@ export async function* streamChat(
     body: JSON.stringify(body),
     signal,
   });
-  if (!res.ok) throw await problemError(res);
+  if (!res.ok) {
+    throw await problemError(res);
+  }
   const messageId = res.headers.get('x-message-id');
   let last: string | undefined;
   for (let resumes = 0; ; resumes++) {
     try {
       for await (const raw of readSse(res)) {
-        if (raw.id !== undefined) last = raw.id;
+        if (raw.id !== undefined) {
+          last = raw.id;
+        }
         const event = toEvent(raw);
-        if (!event) continue;
+        if (!event) {
+          continue;
+        }
         yield event;
-        if (event.type === 'done' || event.type === 'error') return;
+        if (event.type === 'done' || event.type === 'error') {
+          return;
+        }
       }
     } catch (err) {
       // A dropped connection is resumed below; the caller's own abort is not.
-      if (signal?.aborted || err instanceof SyntaxError) throw err;
+      if (signal?.aborted || err instanceof SyntaxError) {
+        throw err;
+      }
     }
-    if (!messageId || resumes >= maxResumes) throw streamInterrupted();
+    if (!messageId || resumes >= maxResumes) {
+      throw streamInterrupted();
+    }
     const after = last === undefined ? '' : `?after=${encodeURIComponent(last)}`;
     res = await ctx.fetch(`${ctx.baseUrl}/v1/ai/chat/${encodeURIComponent(messageId)}/events${after}`, {
       headers: {
@@ -98,6 +121,8 @@ export async function* streamChat(
       },
       signal,
     });
-    if (!res.ok) throw await problemError(res);
+    if (!res.ok) {
+      throw await problemError(res);
+    }
   }
 }

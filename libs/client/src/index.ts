@@ -1,8 +1,9 @@
 export { createNeonProClient, type NeonProClient, type NeonProClientOptions, type Session } from './neonpro-client.js';
-export { type ChatRequest, type ChatStreamEvent, type StreamChatOptions } from './chat-stream.js';
+export { type ChatProposal, type ChatRequest, type ChatStreamEvent, type StreamChatOptions } from './chat-stream.js';
 export {
   type ChatDoneEvent,
   type ChatErrorEvent,
+  type ChatProposalEvent,
   type ChatRestartEvent,
   type ChatSend,
   type ChatServerEvents,

@@ -38,8 +38,9 @@ export function createNeonProClient(opts: NeonProClientOptions): NeonProClient {
   const api = createClient<paths>({ baseUrl, fetch: (req) => doFetch(req) });
   api.use({
     onRequest({ request }) {
-      if (session && !request.headers.has('authorization'))
+      if (session && !request.headers.has('authorization')) {
         request.headers.set('authorization', `Bearer ${session.access_token}`);
+      }
       return request;
     },
   });
@@ -59,15 +60,21 @@ export function createNeonProClient(opts: NeonProClientOptions): NeonProClient {
     async login(email, password) {
       const { data, error, response } = await api.POST('/v1/auth/login', { body: { email, password } });
       // openapi-fetch has already read the problem body into `error`.
-      if (!data) throw errorFrom(response, error);
+      if (!data) {
+        throw errorFrom(response, error);
+      }
       return started(data);
     },
     async refresh() {
-      if (!session) throw new Error('Log in first: there is no session to refresh.');
+      if (!session) {
+        throw new Error('Log in first: there is no session to refresh.');
+      }
       const { data, error, response } = await api.POST('/v1/auth/refresh', {
         body: { refresh_token: session.refresh_token },
       });
-      if (!data) throw errorFrom(response, error);
+      if (!data) {
+        throw errorFrom(response, error);
+      }
       return started(data);
     },
     streamChat: (body, streamOpts) => streamChat({ baseUrl, fetch: doFetch, headers: authHeaders }, body, streamOpts),

@@ -20,6 +20,18 @@ export interface ChatRestartEvent {
   message_id: string;
   seq: number;
 }
+/** A write to confirm: send `confirm: {proposal_id}` with the next `chat:send` (only the newest counts). */
+export interface ChatProposalEvent {
+  session_id: string;
+  message_id: string;
+  proposal_id: string;
+  action: 'book' | 'cancel' | 'reschedule';
+  /** What will be written, rendered by the server in the user's language. */
+  summary: string;
+  /** ISO instant after which confirming is refused. */
+  expires_at: string;
+  seq: number;
+}
 export interface ChatDoneEvent {
   session_id: string;
   message_id: string;
@@ -47,6 +59,7 @@ export interface ChatServerEvents {
   'chat:tool': (e: ChatToolEvent) => void;
   /** Drop the partial text of this message: the run restarted. */
   'chat:restart': (e: ChatRestartEvent) => void;
+  'chat:proposal': (e: ChatProposalEvent) => void;
   'chat:done': (e: ChatDoneEvent) => void;
   'chat:error': (e: ChatErrorEvent) => void;
   'session:expired': (e: SessionExpiredEvent) => void;
@@ -60,6 +73,8 @@ export interface ChatSend {
   session_id?: string;
   /** Your idempotency key: resending it never runs the turn twice. */
   client_message_id: string;
+  /** Confirms the proposal the previous answer showed (the demo card's Confirm button). */
+  confirm?: { proposal_id: string };
 }
 
 interface AckError {
@@ -113,7 +128,9 @@ export class RealtimeChat {
   /** Resolves once connected; rejects with the handshake's refusal (`unauthorized`, `rate_limited`, …). */
   connected(): Promise<this> {
     return new Promise((resolve, reject) => {
-      if (this.socket.connected) return resolve(this);
+      if (this.socket.connected) {
+        return resolve(this);
+      }
       const onError = (err: Error & { data?: AckError }): void => {
         this.socket.off('connect', onConnect);
         reject(new RealtimeError({ code: err.data?.code ?? 'unavailable', message: err.message, ...err.data }));
@@ -127,7 +144,7 @@ export class RealtimeChat {
     });
   }
 
-  /** Sends a message; the answer streams to the session's room (chat:tool, chat:token, chat:done | chat:error). */
+  /** Sends a message; the answer streams to the session's room (chat:tool, chat:token, chat:proposal, chat:done | chat:error). */
   send(input: ChatSend): Promise<{ session_id: string; message_id: string }> {
     return this.call('chat:send', input);
   }
@@ -155,7 +172,9 @@ export class RealtimeChat {
   private async call<T>(event: string, payload: object): Promise<T> {
     const ack = (await this.socket.timeout(this.ackTimeoutMs).emitWithAck(event, payload)) as
       ({ ok: true } & T) | { ok: false; error: AckError };
-    if (!ack.ok) throw new RealtimeError(ack.error);
+    if (!ack.ok) {
+      throw new RealtimeError(ack.error);
+    }
     const { ok: _ok, ...reply } = ack;
     return reply as T;
   }

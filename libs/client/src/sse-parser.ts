@@ -18,11 +18,15 @@ export class SseParser {
     const events: RawSseEvent[] = [];
     for (;;) {
       const m = /\r\n\r\n|\n\n|\r\r/.exec(this.buffer);
-      if (!m) return events;
+      if (!m) {
+        return events;
+      }
       const block = this.buffer.slice(0, m.index);
       this.buffer = this.buffer.slice(m.index + m[0].length);
       const ev = parseBlock(block);
-      if (ev) events.push(ev);
+      if (ev) {
+        events.push(ev);
+      }
     }
   }
 }
@@ -32,15 +36,25 @@ function parseBlock(block: string): RawSseEvent | undefined {
   let event = 'message';
   const data: string[] = [];
   for (const line of block.split(/\r\n|\n|\r/)) {
-    if (!line || line.startsWith(':')) continue;
+    if (!line || line.startsWith(':')) {
+      continue;
+    }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'id') id = value;
-    else if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
+    if (value.startsWith(' ')) {
+      value = value.slice(1);
+    }
+    if (field === 'id') {
+      id = value;
+    } else if (field === 'event') {
+      event = value;
+    } else if (field === 'data') {
+      data.push(value);
+    }
   }
-  if (data.length === 0 && id === undefined) return undefined;
+  if (data.length === 0 && id === undefined) {
+    return undefined;
+  }
   return { id, event, data: data.join('\n') };
 }

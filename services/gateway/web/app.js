@@ -1,12 +1,13 @@
 // NeonPro demo chat: log in over REST, then chat over Socket.IO (/chat) with streamed tokens, both
 // through @neonpro/client. Bundled into public/app.js by build.mjs (npm run build).
 import { createNeonProClient } from '@neonpro/client';
+import { renderProposalCard } from './proposal-card.js';
 
 {
   const $ = (id) => document.getElementById(id);
   // Same origin: the gateway serves this page.
   const neon = createNeonProClient({ baseUrl: '' });
-  const state = { chat: null, socket: null, sessionId: null, current: null, bubbles: new Map() };
+  const state = { chat: null, socket: null, sessionId: null, current: null, bubbles: new Map(), retireCard: null };
 
   const TOOL_LABELS = {
     search_patients: 'buscando pacientes',
@@ -15,6 +16,7 @@ import { createNeonProClient } from '@neonpro/client';
     find_free_slots: 'procurando horários livres',
     book_appointment: 'agendando',
     cancel_appointment: 'cancelando a consulta',
+    reschedule_appointment: 'remarcando a consulta',
     clinic_info: 'lendo os dados da clínica',
   };
 
@@ -56,7 +58,9 @@ import { createNeonProClient } from '@neonpro/client';
     state.socket = socket;
     socket.on('connect', () => {
       $('status').textContent = 'conectado';
-      if (state.sessionId) chat.join(state.sessionId).catch(() => undefined);
+      if (state.sessionId) {
+        chat.join(state.sessionId).catch(() => undefined);
+      }
     });
     socket.on('disconnect', () => ($('status').textContent = 'reconectando…'));
     socket.on('connect_error', (err) => {
@@ -75,7 +79,21 @@ import { createNeonProClient } from '@neonpro/client';
       bubble.scrollIntoView({ block: 'end' });
     });
     socket.on('chat:tool', (e) => {
-      if (e.status === 'started') add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      if (e.status === 'started') {
+        add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      }
+    });
+    socket.on('chat:proposal', (e) => {
+      // Only the newest proposal can be confirmed: the server refuses older ones anyway.
+      if (state.retireCard) {
+        state.retireCard();
+      }
+      state.retireCard = renderProposalCard(
+        $('messages'),
+        e,
+        (proposalId) => sendText('Confirmo', { proposal_id: proposalId }),
+        () => sendText('Não'),
+      );
     });
     socket.on('chat:done', (e) => {
       const bubble = state.bubbles.get(e.message_id) || add('assistant', '');
@@ -94,12 +112,30 @@ import { createNeonProClient } from '@neonpro/client';
   function send(event) {
     event.preventDefault();
     const text = $('message').value.trim();
-    if (!text || !state.chat) return;
-    add('user', text);
+    if (!text || !state.chat) {
+      return;
+    }
     $('message').value = '';
+    sendText(text);
+  }
+
+  /** One turn; `confirm` is the card's explicit confirmation of one proposal. */
+  function sendText(text, confirm) {
+    if (!state.chat) {
+      return;
+    }
+    if (state.retireCard && !confirm) {
+      state.retireCard();
+    }
+    add('user', text);
     setBusy(true);
     const payload = { message: text, client_message_id: `web-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` };
-    if (state.sessionId) payload.session_id = state.sessionId;
+    if (state.sessionId) {
+      payload.session_id = state.sessionId;
+    }
+    if (confirm) {
+      payload.confirm = confirm;
+    }
     state.chat.send(payload).then(
       (ack) => {
         state.sessionId = ack.session_id;
@@ -113,11 +149,12 @@ import { createNeonProClient } from '@neonpro/client';
   }
 
   function cancel() {
-    if (state.current && state.chat)
+    if (state.current && state.chat) {
       state.chat.cancel(state.current).then(
         () => setBusy(false),
         () => setBusy(false),
       );
+    }
   }
 
   $('login').addEventListener('submit', (e) => void login(e));

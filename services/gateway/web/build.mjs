@@ -24,4 +24,6 @@ export async function buildDemoPage() {
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await buildDemoPage();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await buildDemoPage();
+}

@@ -2,111 +2,6 @@
 // Do not edit: change the controllers or their zod schemas and regenerate.
 
 export interface paths {
-    "/v1/ai/chat": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * One chat turn with the assistant: the answer as JSON, or streamed as Server-Sent Events
-         * @description With `Accept: text/event-stream` the answer streams as SSE. Server-Sent Events, each with `id:` (its sequence number): `event: tool` `{name, status}`, `event: token` `{delta}`, `event: restart` `{}` (drop the partial text: the run restarted), then `event: done` `{session_id, message_id, content}` or `event: error` `{code, message}`. `X-Message-Id` (sent with the headers) is what `cancelChatMessage` and `resumeChatEvents` take. Resending the same `client_message_id` replays the stored answer instead of running twice.
-         */
-        post: operations["chat"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ai/chat/{message_id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Resumes the event stream of the caller’s chat message (Last-Event-ID or ?after=N) */
-        get: operations["resumeChatEvents"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ai/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller's chat sessions, most recently active first */
-        get: operations["listChatSessions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ai/sessions/{id}/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Messages of one of the caller’s sessions, oldest first */
-        get: operations["listChatMessages"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ai/sessions/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Deletes one of the caller’s sessions and its messages */
-        delete: operations["deleteChatSession"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ai/chat/{message_id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancels the caller’s chat message (by X-Message-Id on any replica, or client_message_id) */
-        post: operations["cancelChatMessage"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -317,6 +212,145 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/clinic/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The clinic's limits and monthly AI token budget, with what remains this month (admins) */
+        get: operations["getClinicPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clinic/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The clinic's agent runs and tokens per day, week or month (admins), from daily rollups */
+        get: operations["getClinicUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One chat turn with the assistant: the answer as JSON, or streamed as Server-Sent Events
+         * @description With `Accept: text/event-stream` the answer streams as SSE. Server-Sent Events, each with `id:` (its sequence number): `event: tool` `{name, status}`, `event: token` `{delta}`, `event: restart` `{}` (drop the partial text: the run restarted), `event: proposal` `{proposal_id, action, summary, expires_at}` (a write to confirm with `confirm: {proposal_id}`), then `event: done` `{session_id, message_id, content}` or `event: error` `{code, message}`. `X-Message-Id` (sent with the headers) is what `cancelChatMessage` and `resumeChatEvents` take. Resending the same `client_message_id` replays the stored answer instead of running twice.
+         */
+        post: operations["chat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/chat/{message_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Resumes the event stream of the caller’s chat message (Last-Event-ID or ?after=N) */
+        get: operations["resumeChatEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's chat sessions, most recently active first */
+        get: operations["listChatSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/sessions/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages of one of the caller’s sessions, oldest first */
+        get: operations["listChatMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes one of the caller’s sessions and its messages */
+        delete: operations["deleteChatSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ai/chat/{message_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels the caller’s chat message (by X-Message-Id on any replica, or client_message_id) */
+        post: operations["cancelChatMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -350,62 +384,6 @@ export interface components {
             clinic_id: string;
             /** @enum {string} */
             role: "admin" | "professional" | "receptionist";
-        };
-        /**
-         * @example {
-         *       "message": "quais consultas a Dra. Lima tem amanhã?",
-         *       "session_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
-         *       "client_message_id": "web-1"
-         *     }
-         */
-        ChatRequest: {
-            message: string;
-            /** Format: uuid */
-            session_id?: string;
-            client_message_id?: string;
-        };
-        /**
-         * @example {
-         *       "session_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
-         *       "message_id": "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-         *       "content": "Dra. Lima tem 3 consultas amanhã (02/12):\n- 09:00–09:45 · Botox · Maria Araújo Pereira"
-         *     }
-         */
-        ChatResponse: {
-            /** Format: uuid */
-            session_id: string;
-            /** Format: uuid */
-            message_id: string;
-            content: string;
-        };
-        ChatSessionPage: {
-            data: components["schemas"]["ChatSession"][];
-            next_cursor: string | null;
-        };
-        ChatSession: {
-            /** Format: uuid */
-            id: string;
-            title: string | null;
-            created_at: string;
-            updated_at: string;
-        };
-        ChatMessagePage: {
-            data: components["schemas"]["ChatMessage"][];
-            next_cursor: string | null;
-        };
-        ChatMessage: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            role: "user" | "assistant" | "tool";
-            content: string;
-            client_message_id: string | null;
-            created_at: string;
-        };
-        ChatCancel: {
-            message_id: string;
-            /** @constant */
-            status: "cancelling";
         };
         AppointmentPage: {
             data: components["schemas"]["Appointment"][];
@@ -563,6 +541,157 @@ export interface components {
             full_name: string;
             specialty: string | null;
         };
+        ClinicPlan: {
+            /** Format: uuid */
+            clinic_id: string;
+            timezone: string;
+            /** @description The clinic has a plan of its own (else the default plan applies). */
+            custom: boolean;
+            limits: {
+                healthcare: {
+                    limit: number;
+                    window_s: number;
+                };
+                ai: {
+                    limit: number;
+                    window_s: number;
+                };
+                auth: {
+                    limit: number;
+                    window_s: number;
+                };
+                default: {
+                    limit: number;
+                    window_s: number;
+                };
+                ai_clinic: {
+                    limit: number;
+                    window_s: number;
+                };
+            };
+            /** @description Monthly AI token budget; 0 means unlimited. */
+            monthly_ai_tokens: number;
+            budget: {
+                used: number;
+                /** @description Null when the budget is unlimited. */
+                remaining: number | null;
+                /** Format: date */
+                month_start: string;
+                /** Format: date-time */
+                resets_at: string;
+            };
+        };
+        UsageReport: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @enum {string} */
+            granularity: "day" | "week" | "month";
+            timezone: string;
+            data: {
+                runs: number;
+                input_tokens: number;
+                output_tokens: number;
+                tool_calls: number;
+                /**
+                 * Format: date
+                 * @description First local day of the period (weeks start on Monday).
+                 */
+                period: string;
+                /** @description The same counts per model provider. */
+                by_provider: {
+                    [key: string]: {
+                        runs: number;
+                        input_tokens: number;
+                        output_tokens: number;
+                        tool_calls: number;
+                    };
+                };
+            }[];
+            totals: {
+                runs: number;
+                input_tokens: number;
+                output_tokens: number;
+                tool_calls: number;
+                /** @description The same counts per model provider. */
+                by_provider: {
+                    [key: string]: {
+                        runs: number;
+                        input_tokens: number;
+                        output_tokens: number;
+                        tool_calls: number;
+                    };
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "message": "quais consultas a Dra. Lima tem amanhã?",
+         *       "session_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
+         *       "client_message_id": "web-1"
+         *     }
+         */
+        ChatRequest: {
+            message: string;
+            /** Format: uuid */
+            session_id?: string;
+            client_message_id?: string;
+            confirm?: {
+                proposal_id: string;
+            };
+        };
+        /**
+         * @example {
+         *       "session_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
+         *       "message_id": "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "content": "Dra. Lima tem 3 consultas amanhã (02/12):\n- 09:00–09:45 · Botox · Maria Araújo Pereira"
+         *     }
+         */
+        ChatResponse: {
+            /** Format: uuid */
+            session_id: string;
+            /** Format: uuid */
+            message_id: string;
+            content: string;
+            proposal?: {
+                proposal_id: string;
+                /** @enum {string} */
+                action: "book" | "cancel" | "reschedule";
+                summary: string;
+                /** Format: date-time */
+                expires_at: string;
+            };
+        };
+        ChatSessionPage: {
+            data: components["schemas"]["ChatSession"][];
+            next_cursor: string | null;
+        };
+        ChatSession: {
+            /** Format: uuid */
+            id: string;
+            title: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        ChatMessagePage: {
+            data: components["schemas"]["ChatMessage"][];
+            next_cursor: string | null;
+        };
+        ChatMessage: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant" | "tool";
+            content: string;
+            client_message_id: string | null;
+            created_at: string;
+        };
+        ChatCancel: {
+            message_id: string;
+            /** @constant */
+            status: "cancelling";
+        };
         /**
          * @description RFC 9457 problem details with a stable `code`.
          * @example {
@@ -594,7 +723,7 @@ export interface components {
              * @description Stable machine-readable error code.
              * @enum {string}
              */
-            code: "invalid_request" | "invalid_payload" | "invalid_message" | "unauthorized" | "token_expired" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "not_found" | "conflict" | "patient_exists" | "patient_anonymized" | "appointment_conflict" | "idempotency_conflict" | "invalid_appointment" | "method_not_allowed" | "rate_limited" | "too_many_connections" | "payload_too_large" | "unsupported_media_type" | "not_acceptable" | "agent_unavailable" | "agent_timeout" | "agent_overloaded" | "agent_failed" | "cancelled" | "upstream_unavailable" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_payload" | "invalid_message" | "unauthorized" | "token_expired" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "not_found" | "conflict" | "patient_exists" | "patient_anonymized" | "appointment_conflict" | "idempotency_conflict" | "invalid_appointment" | "method_not_allowed" | "rate_limited" | "quota_exceeded" | "too_many_connections" | "payload_too_large" | "unsupported_media_type" | "not_acceptable" | "agent_unavailable" | "agent_timeout" | "agent_overloaded" | "agent_failed" | "cancelled" | "upstream_unavailable" | "shutting_down" | "internal_error";
             /** @description Same as the X-Request-Id header; quote it when reporting. */
             request_id: string;
             /** @description One entry per invalid field (400 invalid_request). */
@@ -618,522 +747,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    chat: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ChatRequest"];
-            };
-        };
-        responses: {
-            /** @description The answer. */
-            200: {
-                headers: {
-                    /** @description Id of this turn. */
-                    "X-Message-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChatResponse"];
-                    "text/event-stream": string;
-                };
-            };
-            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for this user (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The session is not the caller’s (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The run was cancelled before it answered (`cancelled`). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than the limit (`payload_too_large`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not `application/json` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The assistant failed (`agent_failed`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The assistant did not answer in time (`agent_timeout`). */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    resumeChatEvents: {
-        parameters: {
-            query?: {
-                after?: number;
-            };
-            header?: {
-                /** @description The `id:` of the last event received (as EventSource sends it); wins over a smaller `after`. */
-                "Last-Event-ID"?: number;
-            };
-            path: {
-                message_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The events after the given id, then the live ones. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": string;
-                };
-            };
-            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for this user (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listChatSessions: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of sessions. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChatSessionPage"];
-                };
-            };
-            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for this user (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listChatMessages: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of messages. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChatMessagePage"];
-                };
-            };
-            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for this user (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteChatSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for this user (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    cancelChatMessage: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                message_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The run is being cancelled. */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChatCancel"];
-                };
-            };
-            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed for this user (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     login: {
         parameters: {
             query?: never;
@@ -1196,7 +809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1278,7 +891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1336,7 +949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1407,7 +1020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1512,7 +1125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1590,7 +1203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1668,7 +1281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1784,7 +1397,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1862,7 +1475,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1940,7 +1553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2046,7 +1659,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2150,7 +1763,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2208,7 +1821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2283,7 +1896,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2405,7 +2018,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2483,7 +2096,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2603,7 +2216,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2676,7 +2289,652 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited (`rate_limited`): wait `Retry-After` seconds. */
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getClinicPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effective plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicPlan"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only admins read the plan (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getClinicUsage: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                granularity?: "day" | "week" | "month";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per period, with totals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only admins read usage (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    chat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer. */
+            200: {
+                headers: {
+                    /** @description Id of this turn. */
+                    "X-Message-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatResponse"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this user (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The session is not the caller’s (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The run was cancelled before it answered (`cancelled`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The assistant failed (`agent_failed`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The assistant did not answer in time (`agent_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeChatEvents: {
+        parameters: {
+            query?: {
+                after?: number;
+            };
+            header?: {
+                /** @description The `id:` of the last event received (as EventSource sends it); wins over a smaller `after`. */
+                "Last-Event-ID"?: number;
+            };
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events after the given id, then the live ones. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this user (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChatSessions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatSessionPage"];
+                };
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this user (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChatMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of messages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatMessagePage"];
+                };
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this user (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteChatSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this user (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelChatMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run is being cancelled. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCancel"];
+                };
+            };
+            /** @description Invalid request (`invalid_request`): `errors[]` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired access token (`unauthorized`, `token_expired`), or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this user (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];

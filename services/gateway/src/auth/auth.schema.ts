@@ -1,3 +1,4 @@
+import { CLINIC_ROLES } from '@neonpro/contracts';
 import { z } from 'zod';
 
 export const loginBodySchema = z
@@ -40,6 +41,6 @@ export const principalSchema = z
     user_id: z.string(),
     email: z.string().nullable(),
     clinic_id: z.string(),
-    role: z.enum(['admin', 'professional', 'receptionist']),
+    role: z.enum(CLINIC_ROLES),
   })
   .meta({ id: 'Principal' });

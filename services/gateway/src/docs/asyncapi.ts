@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '@neonpro/contracts';
+import { chatProposalSchema, ERROR_CODES } from '@neonpro/contracts';
 import { z } from 'zod';
 import {
   CHAT_NAMESPACE,
@@ -44,7 +44,7 @@ export const SOCKET_EVENT_DOCS: Record<SocketEventName, EventDoc> = {
     action: 'send',
     summary:
       'Send a chat message. The socket joins the session room; the answer streams to the room as chat:tool, ' +
-      'chat:token, then chat:done or chat:error. Shares the `ai` rate-limit tier with REST.',
+      'chat:token, chat:proposal, then chat:done or chat:error. `confirm` confirms the pending proposal. Shares the `ai` rate-limit tier with REST.',
     payload: chatSendSchema,
     ack: ack(ids),
   },
@@ -88,6 +88,13 @@ export const SOCKET_EVENT_DOCS: Record<SocketEventName, EventDoc> = {
     summary: 'The run was redelivered and diverged from what was streamed: drop the partial text of this message.',
     payload: z.object({ ...ids, seq: z.int().min(1) }),
   },
+  [SocketEvent.Proposal]: {
+    action: 'receive',
+    summary:
+      'A write (booking, cancellation, rescheduling) the assistant asks to confirm, rendered by the server. Confirm ' +
+      'it by sending the next chat:send with `confirm: {proposal_id}`; only the newest proposal of a session counts.',
+    payload: z.object({ ...ids, ...chatProposalSchema.shape, seq: z.int().min(1) }),
+  },
   [SocketEvent.Done]: {
     action: 'receive',
     summary: 'The complete answer; the end of the message.',
@@ -126,7 +133,7 @@ function schema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
 
 const RECOVERY_NOTE =
   'Connection state recovery: a client that reconnects within `SOCKET_RECOVERY_WINDOW_MS` receives the room ' +
-  'events it missed. For that, every room broadcast (chat:token, chat:tool, chat:restart, chat:done, chat:error) carries one ' +
+  'events it missed. For that, every room broadcast (chat:token, chat:tool, chat:restart, chat:proposal, chat:done, chat:error) carries one ' +
   'extra trailing argument, the recovery offset (a string). The JavaScript client strips it; python-socketio ' +
   'passes it to the handler, so declare handlers as `def on_token(data, *args)` (or `offset=None`).';
 

@@ -29,14 +29,18 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'):
   } = JSON.parse(text) as Record<string, unknown> & {
     $defs?: Record<string, SchemaObject>;
   };
-  for (const [id, def] of Object.entries($defs ?? {})) registerComponent(id, def);
+  for (const [id, def] of Object.entries($defs ?? {})) {
+    registerComponent(id, def);
+  }
   return rest;
 }
 
 /** A `$ref` to the named schema `schema` (which must carry `.meta({ id })`). */
 export function schemaRef(schema: z.ZodType, io: 'input' | 'output' = 'output'): SchemaObject {
   const id = z.globalRegistry.get(schema)?.id;
-  if (!id) throw new Error('schemaRef needs a schema with .meta({ id })');
+  if (!id) {
+    throw new Error('schemaRef needs a schema with .meta({ id })');
+  }
   jsonSchema(schema, io);
   return { $ref: `${REF_PREFIX}${id}` } as SchemaObject;
 }
@@ -45,7 +49,9 @@ function registerComponent(id: string, schema: SchemaObject): void {
   const json = JSON.stringify(schema);
   const known = components.get(id);
   // The same id converted as input and as output (e.g. with defaults) would describe two shapes.
-  if (known && known.json !== json) throw new Error(`schema "${id}" converts differently in two places`);
+  if (known && known.json !== json) {
+    throw new Error(`schema "${id}" converts differently in two places`);
+  }
   components.set(id, { json, schema });
 }
 
@@ -85,7 +91,7 @@ export const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with the current state (`conflict` or a more precise code).',
   413: 'The body is larger than the limit (`payload_too_large`).',
   415: 'The body is not `application/json` (`unsupported_media_type`).',
-  429: 'Rate limited (`rate_limited`): wait `Retry-After` seconds.',
+  429: 'Rate limited (`rate_limited`) or the clinic’s monthly AI budget is spent (`quota_exceeded`): wait `Retry-After` seconds.',
   502: 'The assistant failed (`agent_failed`).',
   503: 'A dependency is unavailable or the gateway is draining (`upstream_unavailable`, `agent_unavailable`, `agent_overloaded`, `shutting_down`): retry after `Retry-After` seconds.',
   504: 'The assistant did not answer in time (`agent_timeout`).',

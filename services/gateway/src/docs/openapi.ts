@@ -40,7 +40,9 @@ export function buildOpenApiDocument(app: INestApplication, opts: OpenApiOptions
     .setVersion('1')
     .addServer(opts.publicUrl ?? '/', opts.publicUrl ? 'This deployment' : 'The server serving this document')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer');
-  for (const [name, description] of Object.entries(API_TAGS)) builder.addTag(name, description);
+  for (const [name, description] of Object.entries(API_TAGS)) {
+    builder.addTag(name, description);
+  }
   const document = SwaggerModule.createDocument(app, builder.build(), {
     // Fallback only: every operation names itself in @ApiOperation({ operationId }).
     operationIdFactory: (controller, method) => `${method}${controller.replace(/Controller$/, '')}`,
@@ -62,7 +64,9 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const op = item[method];
-      if (!op) continue;
+      if (!op) {
+        continue;
+      }
       const add = (status: number): void => {
         op.responses[String(status)] ??= problemResponse(status);
       };
@@ -70,12 +74,16 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       // operation without a token, so a protected route documented as public fails it.
       op.security ??= [];
       const secured = op.security.length > 0;
-      if ((op.parameters?.length ?? 0) > 0 || op.requestBody) add(400);
+      if ((op.parameters?.length ?? 0) > 0 || op.requestBody) {
+        add(400);
+      }
       if (secured) {
         add(401);
         add(403);
       }
-      if (/\{[^}]+\}/.test(path)) add(404);
+      if (/\{[^}]+\}/.test(path)) {
+        add(404);
+      }
       if (op.requestBody) {
         add(413);
         add(415);

@@ -1,4 +1,5 @@
-import { APPOINTMENT_STATUSES, type Appointment, type AuditEntry, type Consent, type Patient } from '@neonpro/database';
+import { APPOINTMENT_STATUSES } from '@neonpro/contracts';
+import type { Appointment, AuditEntry, Consent, Patient } from '@neonpro/database';
 import { z } from 'zod';
 
 // What the healthcare routes answer. The contract test validates every real response against

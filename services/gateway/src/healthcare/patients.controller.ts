@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Page, Patient } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { ApiParamsFrom, ApiProblems, ApiQueryFrom, jsonSchema, schemaRef } from '../docs/json-schema.js';
 import {
@@ -11,7 +10,6 @@ import {
   patientPageSchema,
   patientSchema,
 } from './healthcare-responses.schema.js';
-import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   idParamSchema,
   type PatientCreate,
@@ -21,16 +19,13 @@ import {
   type PatientPatchBody,
   patientPatchSchema,
 } from './healthcare.schema.js';
+import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
 type IdParam = { id: string };
 const idPipe = new ZodValidationPipe(idParamSchema, 'path');
 
-@ApiTags('patients')
-@ApiBearerAuth()
-@Controller('v1/patients')
-@UseGuards(JwtAuthGuard)
-@RateLimitTier('healthcare')
+@HealthcareApi('patients', 'patients')
 export class PatientsController {
   constructor(private readonly db: UserDb) {}
 

@@ -1,17 +1,12 @@
-import { Controller, Get, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Get, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
-import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { schemaRef } from '../docs/json-schema.js';
 import { professionalListSchema, type ProfessionalView } from './healthcare-responses.schema.js';
+import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
-@ApiTags('professionals')
-@ApiBearerAuth()
-@Controller('v1/professionals')
-@UseGuards(JwtAuthGuard)
-@RateLimitTier('healthcare')
+@HealthcareApi('professionals', 'professionals')
 export class ProfessionalsController {
   constructor(private readonly db: UserDb) {}
 

@@ -107,7 +107,9 @@ describe('AsyncAPI document of the /chat namespace', () => {
       .sort();
     const documented = messagesOf('send');
     expect([...documented.keys()].sort()).toEqual(handled);
-    for (const o of Object.values(doc.operations).filter((op) => op.action === 'send')) expect(o.reply).toBeDefined();
+    for (const o of Object.values(doc.operations).filter((op) => op.action === 'send')) {
+      expect(o.reply).toBeDefined();
+    }
   });
 
   it('documents exactly the events the gateway emits (server → client): its event names minus the handled ones', () => {
@@ -124,6 +126,13 @@ describe('AsyncAPI document of the /chat namespace', () => {
       { type: 'tool', name: 'list_appointments', status: 'succeeded' },
       { type: 'token', delta: 'Amanhã há ' },
       { type: 'token', delta: '2 consultas.' },
+      {
+        type: 'proposal',
+        proposal_id: 'p-0123456789abcdef',
+        action: 'cancel',
+        summary: 'Cancelar a consulta de Maria Araújo amanhã às 09:00 com Dra. Lima',
+        expires_at: new Date(Date.now() + 600000).toISOString(),
+      },
       { type: 'done', message_id: req.message_id, content: 'Amanhã há 2 consultas.' },
     ];
     const okAck = await client.ack<{ ok: boolean; message_id: string; session_id: string }>('chat:send', {
@@ -148,8 +157,11 @@ describe('AsyncAPI document of the /chat namespace', () => {
     client.socket.emit('session:join', { session_id: 'nope' }); // no ack: answered with chat:error
     await new Promise<void>((resolve) => {
       const check = (): void => {
-        if (received.some((r) => r.event === 'chat:error' && (r.args[0] as { event?: string }).event)) resolve();
-        else setImmediate(check);
+        if (received.some((r) => r.event === 'chat:error' && (r.args[0] as { event?: string }).event)) {
+          resolve();
+        } else {
+          setImmediate(check);
+        }
       };
       check();
     });
@@ -157,7 +169,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
     const receive = messagesOf('receive');
     const payloadOf = (event: string) => receive.get(event)?.payload;
     expect(new Set(received.map((r) => r.event))).toEqual(
-      new Set(['chat:tool', 'chat:token', 'chat:done', 'chat:error']),
+      new Set(['chat:tool', 'chat:token', 'chat:proposal', 'chat:done', 'chat:error']),
     );
     for (const r of received) {
       const schema = payloadOf(r.event);

@@ -106,7 +106,9 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     base = `http://127.0.0.1:${gw.port}`;
     doc = (await (await fetch(`${base}/docs/openapi.json`)).json()) as OpenApiDocument;
     ajv.addSchema(doc, 'openapi');
-    for (const user of Object.keys(DEMO_USERS) as User[]) tokens[user] = await fx.token(DEMO_USERS[user]);
+    for (const user of Object.keys(DEMO_USERS) as User[]) {
+      tokens[user] = await fx.token(DEMO_USERS[user]);
+    }
     const [lima] = await sql<{ id: string }>(
       "select pr.id from public.professionals pr join public.clinics c on c.id = pr.clinic_id where c.slug = 'aurora' and pr.full_name = 'Dra. Lima'",
     );
@@ -243,6 +245,16 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
       problem: () => ({ as: 'auroraReception' }),
       problemStatus: 403,
     },
+    getClinicPlan: {
+      happy: () => ({}),
+      problem: () => ({ as: 'auroraReception' }),
+      problemStatus: 403,
+    },
+    getClinicUsage: {
+      happy: () => ({ query: { granularity: 'week', from: '2026-01-05', to: '2026-03-01' } }),
+      problem: () => ({ query: { granularity: 'hour' } }),
+      problemStatus: 400,
+    },
     chat: {
       happy: () => ({ body: { message: 'quais consultas temos amanhã?', client_message_id: 'contract-1' } }),
       problem: () => ({ body: { message: '   ' } }),
@@ -298,11 +310,21 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
 
   /** What the happy responses leave for later cases. */
   function remember(operationId: string, body: Record<string, unknown>): void {
-    if (operationId === 'login') ids.refreshToken = body.refresh_token as string;
-    if (operationId === 'chat') ids.message = body.message_id as string;
-    if (operationId === 'createPatient') ids.patient = body.id as string;
-    if (operationId === 'createConsent') ids.consent = body.id as string;
-    if (operationId === 'createAppointment') ids.appointment = body.id as string;
+    if (operationId === 'login') {
+      ids.refreshToken = body.refresh_token as string;
+    }
+    if (operationId === 'chat') {
+      ids.message = body.message_id as string;
+    }
+    if (operationId === 'createPatient') {
+      ids.patient = body.id as string;
+    }
+    if (operationId === 'createConsent') {
+      ids.consent = body.id as string;
+    }
+    if (operationId === 'createAppointment') {
+      ids.appointment = body.id as string;
+    }
   }
 
   function operations(): DocOp[] {
@@ -317,8 +339,12 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
     const as = req.as === undefined ? 'auroraAdmin' : req.as;
     const token = req.token ?? (as ? tokens[as] : undefined);
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    if (token) {
+      headers.authorization = `Bearer ${token}`;
+    }
+    if (req.body !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
     return fetch(`${base}${path}${qs}`, {
       method: d.method.toUpperCase(),
       headers,
@@ -339,7 +365,9 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     }
     const type = (r.headers.get('content-type') ?? '').split(';')[0].trim();
     expect({ where, type, documented: type in content }).toEqual({ where, type, documented: true });
-    if (type === 'text/event-stream') return {};
+    if (type === 'text/event-stream') {
+      return {};
+    }
     const body = JSON.parse(text) as Record<string, unknown>;
     const pointer = ['paths', d.path, d.method, 'responses', String(r.status), 'content', type, 'schema']
       .map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1'))
@@ -385,7 +413,9 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     const byId = new Map(operations().map((d) => [d.op.operationId, d]));
     for (const [operationId, c] of Object.entries(cases)) {
       const d = byId.get(operationId);
-      if (!d) continue; // reported by the test above
+      if (!d) {
+        continue;
+      } // reported by the test above
       agent.behaviour = (req) => [
         { type: 'token', delta: 'Amanhã há ' },
         { type: 'done', message_id: req.message_id, content: 'Amanhã há 2 consultas.' },
@@ -397,7 +427,9 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
         ok: true,
       });
       remember(operationId, await expectDocumented(d, happy));
-      for (const f of afterCase.splice(0)) f();
+      for (const f of afterCase.splice(0)) {
+        f();
+      }
 
       const problem = await send(d, await c.problem());
       expect({ operationId, status: problem.status }).toEqual({ operationId, status: c.problemStatus });

@@ -80,7 +80,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
 
   afterEach(() => {
     agent.behaviour = withTool;
-    for (const c of clients.splice(0)) c.close();
+    for (const c of clients.splice(0)) {
+      c.close();
+    }
   });
 
   afterAll(async () => {
@@ -108,7 +110,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     agent.behaviour = withTool;
     const c = await as(DEMO_USERS.auroraAdmin);
     const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda?', client_message_id: 'web-replay' });
-    if (!ack.ok) throw new Error('send failed');
+    if (!ack.ok) {
+      throw new Error('send failed');
+    }
     await c.untilEnd(ack.message_id);
     // Another device of the same user comes back (any replica), having seen events up to seq 2.
     const back = await as(DEMO_USERS.auroraAdmin);
@@ -131,7 +135,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const c = await as(DEMO_USERS.auroraAdmin);
     const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda de amanhã?', client_message_id: 'web-1' });
     expect(ack).toEqual({ ok: true, session_id: expect.any(String), message_id: expect.any(String) });
-    if (!ack.ok) return;
+    if (!ack.ok) {
+      return;
+    }
     const events = await c.untilEnd(ack.message_id);
     const base = { session_id: ack.session_id, message_id: ack.message_id };
     expect(events).toEqual([
@@ -217,7 +223,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const gate = gated(agent);
     const owner = await as(DEMO_USERS.auroraLima);
     const ack = await owner.ack<SendAck>('chat:send', { message: 'demora', client_message_id: 'c-1' });
-    if (!ack.ok) throw new Error('send failed');
+    if (!ack.ok) {
+      throw new Error('send failed');
+    }
     await waitFor(() => owner.received.some((r) => r.event === 'chat:token'), 'first token');
 
     const intruder = await as(DEMO_USERS.borealAdmin);
@@ -257,7 +265,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const phone = await connected(client(token));
     const laptop = await connected(client(token));
     const first = await phone.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'm-1' });
-    if (!first.ok) throw new Error('send failed');
+    if (!first.ok) {
+      throw new Error('send failed');
+    }
     gate.release(first.message_id);
     await phone.untilEnd(first.message_id);
 
@@ -277,7 +287,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       session_id: first.session_id,
       client_message_id: 'm-2',
     });
-    if (!second.ok) throw new Error('send failed');
+    if (!second.ok) {
+      throw new Error('send failed');
+    }
     await waitFor(() => laptop.received.some((r) => r.data.message_id === second.message_id), 'laptop sees token');
     // The sender goes away mid-stream: the run continues and the other device gets the answer.
     phone.close();
@@ -295,7 +307,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       session_id: first.session_id,
       client_message_id: 'm-3',
     });
-    if (!third.ok) throw new Error('send failed');
+    if (!third.ok) {
+      throw new Error('send failed');
+    }
     gate.release(third.message_id);
     await p2.untilEnd(third.message_id);
     expect(laptop.received.filter((r) => r.data.message_id === third.message_id)).toEqual([]);
@@ -319,7 +333,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   it('exports socket metrics', async () => {
     const c = await as(DEMO_USERS.borealAdmin);
     const ack = await c.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'metrics-1' });
-    if (!ack.ok) throw new Error('send failed');
+    if (!ack.ok) {
+      throw new Error('send failed');
+    }
     await c.untilEnd(ack.message_id);
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(/^socket_connections\{[^}]*\} [1-9]/m);
@@ -364,7 +380,9 @@ describe('socket token lifetime and connection limits', () => {
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
+    for (const c of clients) {
+      c.close();
+    }
     await gw?.close();
     await auth?.close();
   });
