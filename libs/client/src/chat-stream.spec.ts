@@ -41,6 +41,34 @@ describe('streamChat', () => {
     expect(calls[1].init?.headers).toMatchObject({ 'last-event-id': '2', authorization: 'Bearer t' });
   });
 
+  it('types a proposal event with its fields, and passes an unknown event through as other', async () => {
+    const body =
+      'id: 1\nevent: proposal\ndata: {"proposal_id":"p-0123456789abcdef","action":"book","summary":"Maria amanhã 09:00","expires_at":"2026-12-01T12:00:00Z"}\n\n' +
+      'id: 2\nevent: novelty\ndata: {"x":1}\n\n' +
+      'id: 3\nevent: done\ndata: {"session_id":"s","message_id":"m","content":"Confirma?"}\n\n';
+    const ctx = {
+      baseUrl: '',
+      fetch: () => Promise.resolve(sse(body, { 'x-message-id': 'm' })),
+      headers: () => ({}),
+    };
+    const events = [];
+    for await (const e of streamChat(ctx, { message: 'marca a Maria amanhã 9h' })) {
+      events.push(e);
+    }
+    expect(events).toEqual([
+      {
+        seq: 1,
+        type: 'proposal',
+        proposal_id: 'p-0123456789abcdef',
+        action: 'book',
+        summary: 'Maria amanhã 09:00',
+        expires_at: '2026-12-01T12:00:00Z',
+      },
+      { seq: 2, type: 'other', event: 'novelty', data: { x: 1 } },
+      { seq: 3, type: 'done', session_id: 's', message_id: 'm', content: 'Confirma?' },
+    ]);
+  });
+
   it('gives up with stream_interrupted after maxResumes, and throws the problem of a refused call', async () => {
     const dropping = () =>
       Promise.resolve(sse('id: 1\nevent: token\ndata: {"delta":"x"}\n\n', { 'x-message-id': 'm' }));

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { AuthAttemptLimiter } from '../rate-limit/auth-attempt-limiter.service.js';
-import { ApiProblems, jsonSchema, schemaRef } from '../docs/json-schema.js';
+import { ApiProblems, jsonSchema, schemaRef } from '../common/json-schema.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   type LoginBody,

@@ -14,7 +14,7 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiParamsFrom, ApiProblems, ApiQueryFrom, schemaRef } from '../docs/json-schema.js';
+import { ApiParamsFrom, ApiProblems, ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { ChargesAiBudget } from '../plans/ai-budget.decorator.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';

@@ -13,7 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiParamsFrom, ApiQueryFrom, schemaRef } from '../docs/json-schema.js';
+import { ApiParamsFrom, ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { UserDb } from '../healthcare/user-db.service.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {

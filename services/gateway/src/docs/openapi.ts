@@ -3,7 +3,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import type { FastifyInstance } from 'fastify';
 import { problemSchema } from '../common/problem.schema.js';
 import { buildAsyncApiDocument } from './asyncapi.js';
-import { componentSchemas, jsonSchema, problemResponse } from './json-schema.js';
+import { componentSchemas, jsonSchema, problemResponse } from '../common/json-schema.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 

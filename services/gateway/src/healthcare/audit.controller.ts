@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiQueryFrom, schemaRef } from '../docs/json-schema.js';
+import { ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { auditPageSchema } from './healthcare-responses.schema.js';
 import { type AuditQuery, auditQuerySchema } from './healthcare.schema.js';
 import { HealthcareApi } from './healthcare-api.decorator.js';

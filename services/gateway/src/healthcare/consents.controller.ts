@@ -3,7 +3,7 @@ import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestj
 import type { Consent } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiParamsFrom, jsonSchema, schemaRef } from '../docs/json-schema.js';
+import { ApiParamsFrom, jsonSchema, schemaRef } from '../common/json-schema.js';
 import { consentListSchema, consentSchema } from './healthcare-responses.schema.js';
 import {
   consentCreateSchema,

@@ -1,7 +1,7 @@
 import { Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { schemaRef } from '../docs/json-schema.js';
+import { schemaRef } from '../common/json-schema.js';
 import { professionalListSchema, type ProfessionalView } from './healthcare-responses.schema.js';
 import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';

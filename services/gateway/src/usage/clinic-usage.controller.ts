@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiProblems, ApiQueryFrom, schemaRef } from '../docs/json-schema.js';
+import { ApiProblems, ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { UserDb } from '../healthcare/user-db.service.js';
 import { configPlan, planLimitsJson, resolvePlan } from '../plans/plan.js';

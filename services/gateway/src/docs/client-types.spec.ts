@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@neonpro/testing';
-import { buildOpenApiDocumentOffline } from '../../src/docs/offline-documents.js';
+import { buildOpenApiDocumentOffline } from './offline-documents.js';
 import { CLIENT_TYPES_PATH, renderClientTypes } from '../../../../tools/client/render-client-types.mjs';
 
 describe('@neonpro/client generated types', () => {
