@@ -2,7 +2,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'coverage/**', 'helm/**', 'k8s/**', 'test-results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.cache/**',
+      'coverage/**',
+      'helm/**',
+      'k8s/**',
+      'test-results/**',
+      'libs/client/src/generated/**',
+      // Built by services/gateway/web/build.mjs (esbuild bundle of web/app.js).
+      'services/gateway/public/app.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -64,10 +77,19 @@ export default tseslint.config(
     },
   },
   {
+    // Plain browser scripts served as they are (the usage page).
     files: ['services/gateway/public/**/*.js'],
     languageOptions: {
       sourceType: 'script',
       globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', console: 'readonly' },
+    },
+  },
+  {
+    // The demo page's script, bundled by services/gateway/web/build.mjs into public/app.js.
+    files: ['services/gateway/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', console: 'readonly', localStorage: 'readonly' },
     },
   },
   {

@@ -86,7 +86,8 @@ const GATEWAY_MODULE_OF: Record<string, string> = {
   ops: 'ops',
   metrics: 'ops',
   lifecycle: 'ops',
-  docs: 'ops',
+  // The API documents describe the whole gateway (and offline-documents builds it): wiring, like the root files.
+  docs: 'root',
   edge: 'edge',
   common: 'edge',
   'rate-limit': 'edge',

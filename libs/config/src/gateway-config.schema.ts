@@ -124,6 +124,15 @@ const gatewayConfigObject = z.object({
   /** Swagger UI and the OpenAPI document at /docs. Off in production unless set to true. */
   DOCS_ENABLED: z.stringbool().optional(),
 
+  /**
+   * Public base URL of the API (e.g. https://api.neonpro.com.br), the `servers` entry of the
+   * OpenAPI and AsyncAPI documents. Unset: documents point at wherever they are served from.
+   */
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .transform((s) => s.replace(/\/+$/, ''))
+    .optional(),
+
   // HTTP hygiene
   TRUST_PROXY: trustProxySchema,
   CORS_ORIGINS: corsOriginsSchema,

@@ -7,9 +7,18 @@ export const ErrorCode = {
   InvalidPayload: 'invalid_payload',
   InvalidMessage: 'invalid_message',
   Unauthorized: 'unauthorized',
+  TokenExpired: 'token_expired',
+  InvalidCredentials: 'invalid_credentials',
+  InvalidRefreshToken: 'invalid_refresh_token',
   Forbidden: 'forbidden',
   NotFound: 'not_found',
   Conflict: 'conflict',
+  PatientExists: 'patient_exists',
+  PatientAnonymized: 'patient_anonymized',
+  AppointmentConflict: 'appointment_conflict',
+  IdempotencyConflict: 'idempotency_conflict',
+  InvalidAppointment: 'invalid_appointment',
+  MethodNotAllowed: 'method_not_allowed',
   RateLimited: 'rate_limited',
   /** The clinic spent its monthly AI token budget (429 with Retry-After until the month turns). */
   QuotaExceeded: 'quota_exceeded',
@@ -28,3 +37,6 @@ export const ErrorCode = {
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Every code, for documents and clients (the `code` enum of the OpenAPI `Problem` schema, the AsyncAPI errors). */
+export const ERROR_CODES = Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]];

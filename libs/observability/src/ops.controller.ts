@@ -1,10 +1,15 @@
 import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import { HealthRegistry } from './health.js';
 import { METRICS_REGISTRY } from './metrics.js';
 
-/** `/health/live` and `/health/ready`, identical on every service. */
+/**
+ * `/health/live` and `/health/ready`, identical on every service. For probes, not API
+ * consumers: left out of the OpenAPI document.
+ */
+@ApiExcludeController()
 @Controller()
 export class OpsController {
   constructor(private readonly health: HealthRegistry) {}
@@ -26,6 +31,7 @@ export class OpsController {
 }
 
 /** `/metrics` on the application port (left out when a separate metrics listener serves it). */
+@ApiExcludeController()
 @Controller()
 export class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}

@@ -106,12 +106,13 @@ export async function startGateway(
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
   // Swagger UI is a map of the API: off in production unless DOCS_ENABLED=true.
   if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') {
-    setupOpenApi(app);
+    setupOpenApi(app, { publicUrl: config.PUBLIC_URL });
   }
   // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
   serveUsagePageAssets(app);
-  // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.
+  // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js
+  // for clients without a bundler (the demo page bundles socket.io-client through @neonpro/client).
   app.useWebSocketAdapter(new GatewayIoAdapter(app, config, app.get(RedisConnections)));
 
   await app.listen(config.PORT, config.HOST);

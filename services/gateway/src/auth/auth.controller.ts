@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { AuthAttemptLimiter } from '../rate-limit/auth-attempt-limiter.service.js';
-import { jsonSchema } from '../docs/json-schema.js';
+import { ApiProblems, jsonSchema, schemaRef } from '../common/json-schema.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   type LoginBody,
@@ -46,9 +46,10 @@ export class AuthController {
   @Post('auth/login')
   @HttpCode(200)
   @RateLimitTier('auth')
-  @ApiOperation({ summary: 'Log in with e-mail and password (Supabase Auth)' })
+  @ApiOperation({ operationId: 'login', summary: 'Log in with e-mail and password (Supabase Auth)' })
   @ApiBody({ schema: jsonSchema(loginBodySchema) })
-  @ApiOkResponse({ schema: jsonSchema(sessionResponseSchema, 'output') })
+  @ApiOkResponse({ description: 'A new session.', schema: schemaRef(sessionResponseSchema) })
+  @ApiProblems([401, 'Wrong e-mail or password (`invalid_credentials`).'])
   login(
     @Body(new ZodValidationPipe(loginBodySchema, 'login request')) body: LoginBody,
     @Req() req: FastifyRequest,
@@ -59,9 +60,13 @@ export class AuthController {
   @Post('auth/refresh')
   @HttpCode(200)
   @RateLimitTier('auth')
-  @ApiOperation({ summary: 'Exchange a refresh token for a new session' })
+  @ApiOperation({ operationId: 'refreshSession', summary: 'Exchange a refresh token for a new session' })
   @ApiBody({ schema: jsonSchema(refreshBodySchema) })
-  @ApiOkResponse({ schema: jsonSchema(sessionResponseSchema, 'output') })
+  @ApiOkResponse({
+    description: 'A new session (the old refresh token is spent).',
+    schema: schemaRef(sessionResponseSchema),
+  })
+  @ApiProblems([401, 'The refresh token is not valid (`invalid_refresh_token`).'])
   refresh(
     @Body(new ZodValidationPipe(refreshBodySchema, 'refresh request')) body: RefreshBody,
     @Req() req: FastifyRequest,
@@ -73,8 +78,8 @@ export class AuthController {
   @Get('me')
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The authenticated principal' })
-  @ApiOkResponse({ schema: jsonSchema(principalSchema, 'output') })
+  @ApiOperation({ operationId: 'getMe', summary: 'The authenticated principal (user, clinic, role)' })
+  @ApiOkResponse({ description: 'The caller.', schema: schemaRef(principalSchema) })
   me(@CurrentPrincipal() principal: Principal): Principal {
     return principal;
   }

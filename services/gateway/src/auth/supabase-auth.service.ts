@@ -29,7 +29,7 @@ export class SupabaseAuthService {
   async login(email: string, password: string): Promise<SessionResponse> {
     const { data, error } = await this.viaPolicy(() => this.client().auth.signInWithPassword({ email, password }));
     if (error || !data.session) {
-      throw this.toProblem(error, 'invalid_credentials', 'E-mail or password is wrong.');
+      throw this.toProblem(error, ErrorCode.InvalidCredentials, 'E-mail or password is wrong.');
     }
     return toResponse(data.session);
   }
@@ -39,7 +39,7 @@ export class SupabaseAuthService {
       this.client().auth.refreshSession({ refresh_token: refreshToken }),
     );
     if (error || !data.session) {
-      throw this.toProblem(error, 'invalid_refresh_token', 'The refresh token is not valid.');
+      throw this.toProblem(error, ErrorCode.InvalidRefreshToken, 'The refresh token is not valid.');
     }
     return toResponse(data.session);
   }

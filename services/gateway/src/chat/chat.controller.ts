@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   type ChatRequestBody,
   chatRequestBodySchema,
@@ -14,9 +14,11 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
+import { ApiParamsFrom, ApiProblems, ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { ChargesAiBudget } from '../plans/ai-budget.decorator.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
+import { chatRequestDocSchema, chatResponseDocSchema } from './chat-sessions.schema.js';
 import { ChatTurnService } from './chat-turn.service.js';
 import { wantsEventStream } from './content-negotiation.js';
 import { SseWriter } from './sse-writer.js';
@@ -25,6 +27,14 @@ const eventsParamSchema = z.strictObject({ message_id: z.uuid() });
 const eventsQuerySchema = z.strictObject({ after: z.coerce.number().int().min(0).optional() });
 const lastEventIdSchema = z.coerce.number().int().min(0);
 
+const SSE_DESCRIPTION =
+  'Server-Sent Events, each with `id:` (its sequence number): `event: tool` `{name, status}`, `event: token` ' +
+  '`{delta}`, `event: restart` `{}` (drop the partial text: the run restarted), `event: proposal` ' +
+  '`{proposal_id, action, summary, expires_at}` (a write to confirm with `confirm: {proposal_id}`), then `event: done` ' +
+  '`{session_id, message_id, content}` or `event: error` `{code, message}`.';
+
+@ApiTags('ai')
+@ApiBearerAuth()
 @Controller('v1/ai')
 @RateLimitTier('ai')
 @UseGuards(JwtAuthGuard)
@@ -36,6 +46,29 @@ export class ChatController {
 
   /** One chat turn: JSON answer, or the answer streamed as Server-Sent Events. */
   @Post('chat')
+  @ApiOperation({
+    operationId: 'chat',
+    summary: 'One chat turn with the assistant: the answer as JSON, or streamed as Server-Sent Events',
+    description:
+      `With \`Accept: text/event-stream\` the answer streams as SSE. ${SSE_DESCRIPTION} \`X-Message-Id\` ` +
+      '(sent with the headers) is what `cancelChatMessage` and `resumeChatEvents` take. Resending the same ' +
+      '`client_message_id` replays the stored answer instead of running twice.',
+  })
+  @ApiBody({ schema: schemaRef(chatRequestDocSchema, 'input') })
+  @ApiOkResponse({
+    description: 'The answer.',
+    headers: { 'X-Message-Id': { description: 'Id of this turn.', schema: { type: 'string', format: 'uuid' } } },
+    content: {
+      'application/json': { schema: schemaRef(chatResponseDocSchema) },
+      'text/event-stream': { schema: { type: 'string', description: SSE_DESCRIPTION } },
+    },
+  })
+  @ApiProblems(
+    [404, 'The session is not the caller’s (`not_found`).'],
+    [409, 'The run was cancelled before it answered (`cancelled`).'],
+    502,
+    504,
+  )
   @ChargesAiBudget()
   async chat(
     @Body(new ZodValidationPipe(chatRequestBodySchema, 'chat request')) body: ChatRequestBody,
@@ -87,7 +120,22 @@ export class ChatController {
    * (or `?after=N`), then live ones, ending with `done` or `error`. Owner only; else 404.
    */
   @Get('chat/:message_id/events')
-  @ApiOperation({ summary: 'Resumes the event stream of the caller’s chat message (Last-Event-ID or ?after=N)' })
+  @ApiOperation({
+    operationId: 'resumeChatEvents',
+    summary: 'Resumes the event stream of the caller’s chat message (Last-Event-ID or ?after=N)',
+  })
+  @ApiParamsFrom(eventsParamSchema)
+  @ApiQueryFrom(eventsQuerySchema)
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'The `id:` of the last event received (as EventSource sends it); wins over a smaller `after`.',
+    schema: { type: 'integer', minimum: 0 },
+  })
+  @ApiOkResponse({
+    description: 'The events after the given id, then the live ones.',
+    content: { 'text/event-stream': { schema: { type: 'string', description: SSE_DESCRIPTION } } },
+  })
   async events(
     @Param(new ZodValidationPipe(eventsParamSchema, 'path')) p: { message_id: string },
     @Query(new ZodValidationPipe(eventsQuerySchema, 'query')) q: { after?: number },

@@ -1,26 +1,33 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ErrorCode } from '@neonpro/contracts';
 import type { ChatMessage, ChatSession } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiQueryFrom, jsonSchema } from '../docs/json-schema.js';
+import { ApiParamsFrom, ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { UserDb } from '../healthcare/user-db.service.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   cancelParamSchema,
+  cancelResponseSchema,
+  chatMessagePageSchema,
   type ChatMessageView,
-  chatMessageViewSchema,
+  chatSessionPageSchema,
   type ChatSessionView,
-  chatSessionViewSchema,
   type PageQuery,
   pageQuerySchema,
   sessionIdParamSchema,
 } from './chat-sessions.schema.js';
 import { ChatTurnService } from './chat-turn.service.js';
-import { z } from 'zod';
 
 const sessionPipe = new ZodValidationPipe(sessionIdParamSchema, 'path');
 
@@ -52,14 +59,9 @@ export class SessionsController {
   ) {}
 
   @Get('sessions')
-  @ApiOperation({ summary: "The caller's chat sessions, most recently active first" })
+  @ApiOperation({ operationId: 'listChatSessions', summary: "The caller's chat sessions, most recently active first" })
   @ApiQueryFrom(pageQuerySchema)
-  @ApiOkResponse({
-    schema: jsonSchema(
-      z.object({ data: z.array(chatSessionViewSchema), next_cursor: z.string().nullable() }),
-      'output',
-    ),
-  })
+  @ApiOkResponse({ description: 'One page of sessions.', schema: schemaRef(chatSessionPageSchema) })
   list(
     @Query(new ZodValidationPipe(pageQuerySchema, 'query')) q: PageQuery,
     @Req() req: FastifyRequest,
@@ -71,14 +73,10 @@ export class SessionsController {
   }
 
   @Get('sessions/:id/messages')
-  @ApiOperation({ summary: 'Messages of one of the caller’s sessions, oldest first' })
+  @ApiOperation({ operationId: 'listChatMessages', summary: 'Messages of one of the caller’s sessions, oldest first' })
+  @ApiParamsFrom(sessionIdParamSchema)
   @ApiQueryFrom(pageQuerySchema)
-  @ApiOkResponse({
-    schema: jsonSchema(
-      z.object({ data: z.array(chatMessageViewSchema), next_cursor: z.string().nullable() }),
-      'output',
-    ),
-  })
+  @ApiOkResponse({ description: 'One page of messages.', schema: schemaRef(chatMessagePageSchema) })
   messages(
     @Param(sessionPipe) p: { id: string },
     @Query(new ZodValidationPipe(pageQuerySchema, 'query')) q: PageQuery,
@@ -92,7 +90,9 @@ export class SessionsController {
 
   @Delete('sessions/:id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Deletes one of the caller’s sessions and its messages' })
+  @ApiOperation({ operationId: 'deleteChatSession', summary: 'Deletes one of the caller’s sessions and its messages' })
+  @ApiParamsFrom(sessionIdParamSchema)
+  @ApiNoContentResponse({ description: 'Deleted.' })
   async remove(@Param(sessionPipe) p: { id: string }, @Req() req: FastifyRequest): Promise<void> {
     await this.db.run(req, (r) => r.chat.deleteSession(p.id));
   }
@@ -100,8 +100,11 @@ export class SessionsController {
   @Post('chat/:message_id/cancel')
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'cancelChatMessage',
     summary: 'Cancels the caller’s chat message (by X-Message-Id on any replica, or client_message_id)',
   })
+  @ApiParamsFrom(cancelParamSchema)
+  @ApiAcceptedResponse({ description: 'The run is being cancelled.', schema: schemaRef(cancelResponseSchema) })
   async cancel(
     @Param(new ZodValidationPipe(cancelParamSchema, 'path')) p: { message_id: string },
     @Req() req: FastifyRequest,

@@ -10,7 +10,7 @@ const DEFAULT_CODES: Record<number, string> = {
   401: ErrorCode.Unauthorized,
   403: ErrorCode.Forbidden,
   404: ErrorCode.NotFound,
-  405: 'method_not_allowed',
+  405: ErrorCode.MethodNotAllowed,
   406: ErrorCode.NotAcceptable,
   409: ErrorCode.Conflict,
   413: ErrorCode.PayloadTooLarge,

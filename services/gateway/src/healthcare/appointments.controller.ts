@@ -1,9 +1,10 @@
 import { Body, Get, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Appointment, Page } from '@neonpro/database';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiQueryFrom, jsonSchema } from '../docs/json-schema.js';
+import { ApiParamsFrom, ApiProblems, ApiQueryFrom, jsonSchema, schemaRef } from '../common/json-schema.js';
+import { appointmentPageSchema, appointmentSchema } from './healthcare-responses.schema.js';
 import {
   type AppointmentCreate,
   appointmentCreateSchema,
@@ -23,8 +24,12 @@ export class AppointmentsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
-  @ApiOperation({ summary: 'List appointments (by range, patient, professional, status)' })
+  @ApiOperation({
+    operationId: 'listAppointments',
+    summary: 'List appointments (by range, patient, professional, status)',
+  })
   @ApiQueryFrom(appointmentListQuerySchema)
+  @ApiOkResponse({ description: 'One page of appointments.', schema: schemaRef(appointmentPageSchema) })
   list(
     @Query(new ZodValidationPipe(appointmentListQuerySchema, 'query')) q: AppointmentListQuery,
     @Req() req: FastifyRequest,
@@ -33,16 +38,25 @@ export class AppointmentsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One appointment' })
+  @ApiOperation({ operationId: 'getAppointment', summary: 'One appointment' })
+  @ApiParamsFrom(idParamSchema)
+  @ApiOkResponse({ description: 'The appointment.', schema: schemaRef(appointmentSchema) })
   get(@Param(idPipe) p: { id: string }, @Req() req: FastifyRequest): Promise<Appointment> {
     return this.db.run(req, (r) => r.appointments.get(p.id));
   }
 
   @Post()
   @ApiOperation({
+    operationId: 'createAppointment',
     summary: 'Book an appointment; 409 appointment_conflict on overlap; same idempotency_key → same appointment',
   })
   @ApiBody({ schema: jsonSchema(appointmentCreateSchema) })
+  @ApiCreatedResponse({ description: 'Booked.', schema: schemaRef(appointmentSchema) })
+  @ApiOkResponse({ description: 'Already booked with this idempotency_key.', schema: schemaRef(appointmentSchema) })
+  @ApiProblems([
+    409,
+    'The professional is busy then (`appointment_conflict`), or the key was used for another booking (`idempotency_conflict`).',
+  ])
   async create(
     @Body(new ZodValidationPipe(appointmentCreateSchema, 'appointment')) body: AppointmentCreate,
     @Req() req: FastifyRequest,
@@ -67,8 +81,11 @@ export class AppointmentsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change status or reschedule' })
+  @ApiOperation({ operationId: 'updateAppointment', summary: 'Change status or reschedule' })
+  @ApiParamsFrom(idParamSchema)
   @ApiBody({ schema: jsonSchema(appointmentPatchSchema) })
+  @ApiOkResponse({ description: 'The updated appointment.', schema: schemaRef(appointmentSchema) })
+  @ApiProblems([409, 'The new time overlaps another appointment (`appointment_conflict`).'])
   update(
     @Param(idPipe) p: { id: string },
     @Body(new ZodValidationPipe(appointmentPatchSchema, 'appointment changes')) body: AppointmentPatchBody,

@@ -1,5 +1,5 @@
 import { Get, Query, Req } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Principal } from '@neonpro/auth';
 import { ErrorCode } from '@neonpro/contracts';
 import type { AuditEntry, Page } from '@neonpro/database';
@@ -7,7 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiQueryFrom } from '../docs/json-schema.js';
+import { ApiQueryFrom, schemaRef } from '../common/json-schema.js';
+import { auditPageSchema } from './healthcare-responses.schema.js';
 import { type AuditQuery, auditQuerySchema } from './healthcare.schema.js';
 import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
@@ -17,7 +18,11 @@ export class AuditController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
-  @ApiOperation({ summary: 'LGPD audit trail of the clinic (admins only), newest first' })
+  @ApiOperation({
+    operationId: 'listAuditEntries',
+    summary: 'LGPD audit trail of the clinic (admins only), newest first',
+  })
+  @ApiOkResponse({ description: 'One page of audit entries.', schema: schemaRef(auditPageSchema) })
   @ApiQueryFrom(auditQuerySchema)
   list(
     @Query(new ZodValidationPipe(auditQuerySchema, 'query')) q: AuditQuery,

@@ -1,9 +1,10 @@
 import { Body, Get, Param, Patch, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Consent } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { jsonSchema } from '../docs/json-schema.js';
+import { ApiParamsFrom, jsonSchema, schemaRef } from '../common/json-schema.js';
+import { consentListSchema, consentSchema } from './healthcare-responses.schema.js';
 import {
   consentCreateSchema,
   type ConsentCreate,
@@ -19,7 +20,9 @@ export class ConsentsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
-  @ApiOperation({ summary: "A patient's consents" })
+  @ApiOperation({ operationId: 'listConsents', summary: "A patient's consents" })
+  @ApiParamsFrom(idParamSchema)
+  @ApiOkResponse({ description: 'All of them, oldest first.', schema: schemaRef(consentListSchema) })
   list(
     @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
     @Req() req: FastifyRequest,
@@ -28,8 +31,10 @@ export class ConsentsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Record a consent' })
+  @ApiOperation({ operationId: 'createConsent', summary: 'Record a consent' })
+  @ApiParamsFrom(idParamSchema)
   @ApiBody({ schema: jsonSchema(consentCreateSchema) })
+  @ApiCreatedResponse({ description: 'The recorded consent.', schema: schemaRef(consentSchema) })
   grant(
     @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
     @Body(new ZodValidationPipe(consentCreateSchema, 'consent')) body: ConsentCreate,
@@ -39,8 +44,10 @@ export class ConsentsController {
   }
 
   @Patch(':consentId')
-  @ApiOperation({ summary: 'Revoke a consent: {"revoked": true}' })
+  @ApiOperation({ operationId: 'revokeConsent', summary: 'Revoke a consent: {"revoked": true}' })
+  @ApiParamsFrom(consentParamSchema)
   @ApiBody({ schema: jsonSchema(consentPatchSchema) })
+  @ApiOkResponse({ description: 'The revoked consent.', schema: schemaRef(consentSchema) })
   revoke(
     @Param(new ZodValidationPipe(consentParamSchema, 'path')) p: { id: string; consentId: string },
     @Body(new ZodValidationPipe(consentPatchSchema, 'consent change')) _body: { revoked: true },

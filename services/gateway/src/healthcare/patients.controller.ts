@@ -1,9 +1,15 @@
 import { Body, Delete, Get, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBody, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Page, Patient } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiQueryFrom, jsonSchema } from '../docs/json-schema.js';
+import { ApiParamsFrom, ApiProblems, ApiQueryFrom, jsonSchema, schemaRef } from '../common/json-schema.js';
+import {
+  patientErasureSchema,
+  patientExportSchema,
+  patientPageSchema,
+  patientSchema,
+} from './healthcare-responses.schema.js';
 import {
   idParamSchema,
   type PatientCreate,
@@ -24,8 +30,9 @@ export class PatientsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
-  @ApiOperation({ summary: 'List or search patients (name, accent-insensitive; or CPF)' })
+  @ApiOperation({ operationId: 'listPatients', summary: 'List or search patients (name, accent-insensitive; or CPF)' })
   @ApiQueryFrom(patientListQuerySchema)
+  @ApiOkResponse({ description: 'One page of patients.', schema: schemaRef(patientPageSchema) })
   list(
     @Query(new ZodValidationPipe(patientListQuerySchema, 'query')) q: PatientListQuery,
     @Req() req: FastifyRequest,
@@ -34,8 +41,10 @@ export class PatientsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Create a patient' })
+  @ApiOperation({ operationId: 'createPatient', summary: 'Create a patient' })
   @ApiBody({ schema: jsonSchema(patientCreateSchema) })
+  @ApiCreatedResponse({ description: 'The new patient.', schema: schemaRef(patientSchema) })
+  @ApiProblems([409, 'A patient with this CPF already exists (`patient_exists`).'])
   create(
     @Body(new ZodValidationPipe(patientCreateSchema, 'patient')) body: PatientCreate,
     @Req() req: FastifyRequest,
@@ -44,14 +53,19 @@ export class PatientsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One patient' })
+  @ApiOperation({ operationId: 'getPatient', summary: 'One patient' })
+  @ApiParamsFrom(idParamSchema)
+  @ApiOkResponse({ description: 'The patient.', schema: schemaRef(patientSchema) })
   get(@Param(idPipe) p: IdParam, @Req() req: FastifyRequest): Promise<Patient> {
     return this.db.run(req, (r) => r.patients.get(p.id));
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Update a patient' })
+  @ApiOperation({ operationId: 'updatePatient', summary: 'Update a patient' })
+  @ApiParamsFrom(idParamSchema)
   @ApiBody({ schema: jsonSchema(patientPatchSchema) })
+  @ApiOkResponse({ description: 'The updated patient.', schema: schemaRef(patientSchema) })
+  @ApiProblems([409, 'Erased patients cannot change (`patient_anonymized`); CPF taken (`patient_exists`).'])
   update(
     @Param(idPipe) p: IdParam,
     @Body(new ZodValidationPipe(patientPatchSchema, 'patient changes')) body: PatientPatchBody,
@@ -61,13 +75,20 @@ export class PatientsController {
   }
 
   @Get(':id/export')
-  @ApiOperation({ summary: 'LGPD data export: everything held about the patient (admins)' })
+  @ApiOperation({
+    operationId: 'exportPatient',
+    summary: 'LGPD data export: everything held about the patient (admins)',
+  })
+  @ApiParamsFrom(idParamSchema)
+  @ApiOkResponse({ description: 'Everything held about the patient.', schema: schemaRef(patientExportSchema) })
   export(@Param(idPipe) p: IdParam, @Req() req: FastifyRequest): Promise<Record<string, unknown>> {
     return this.db.run(req, (r) => r.patients.export(p.id));
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'LGPD erasure by anonymisation (admins); idempotent' })
+  @ApiOperation({ operationId: 'erasePatient', summary: 'LGPD erasure by anonymisation (admins); idempotent' })
+  @ApiParamsFrom(idParamSchema)
+  @ApiOkResponse({ description: 'Erased (or already erased).', schema: schemaRef(patientErasureSchema) })
   erase(
     @Param(idPipe) p: IdParam,
     @Req() req: FastifyRequest,

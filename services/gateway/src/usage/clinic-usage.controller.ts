@@ -1,28 +1,25 @@
 import { Controller, Get, Inject, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@neonpro/auth';
 import { ErrorCode } from '@neonpro/contracts';
-import type { UsageReport } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { ApiQueryFrom } from '../docs/json-schema.js';
+import { ApiProblems, ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { UserDb } from '../healthcare/user-db.service.js';
 import { configPlan, planLimitsJson, resolvePlan } from '../plans/plan.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
-import { type UsageQuery, usageQuerySchema, usageWindow } from './usage.schema.js';
-
-export interface ClinicPlanResponse {
-  clinic_id: string;
-  timezone: string;
-  /** True when the clinic has a plan of its own (else the default plan applies). */
-  custom: boolean;
-  limits: ReturnType<typeof planLimitsJson>;
-  monthly_ai_tokens: number;
-  budget: { used: number; remaining: number | null; month_start: string; resets_at: string };
-}
+import {
+  type ClinicPlanResponse,
+  clinicPlanResponseSchema,
+  type UsageQuery,
+  usageQuerySchema,
+  type UsageReportResponse,
+  usageReportResponseSchema,
+  usageWindow,
+} from './usage.schema.js';
 
 function adminOnly(principal: Principal, what: string): void {
   if (principal.role !== 'admin') {
@@ -43,7 +40,12 @@ export class ClinicUsageController {
   ) {}
 
   @Get('plan')
-  @ApiOperation({ summary: "The clinic's limits and monthly AI token budget, with what remains this month (admins)" })
+  @ApiOperation({
+    operationId: 'getClinicPlan',
+    summary: "The clinic's limits and monthly AI token budget, with what remains this month (admins)",
+  })
+  @ApiOkResponse({ description: 'The effective plan.', schema: schemaRef(clinicPlanResponseSchema) })
+  @ApiProblems([403, 'Only admins read the plan (`forbidden`).'])
   plan(@CurrentPrincipal() principal: Principal, @Req() req: FastifyRequest): Promise<ClinicPlanResponse> {
     adminOnly(principal, 'the plan');
     return this.db.run(req, async (r) => {
@@ -67,13 +69,18 @@ export class ClinicUsageController {
   }
 
   @Get('usage')
-  @ApiOperation({ summary: "The clinic's agent runs and tokens per day, week or month (admins), from daily rollups" })
+  @ApiOperation({
+    operationId: 'getClinicUsage',
+    summary: "The clinic's agent runs and tokens per day, week or month (admins), from daily rollups",
+  })
   @ApiQueryFrom(usageQuerySchema)
+  @ApiOkResponse({ description: 'One row per period, with totals.', schema: schemaRef(usageReportResponseSchema) })
+  @ApiProblems([403, 'Only admins read usage (`forbidden`).'])
   usage(
     @Query(new ZodValidationPipe(usageQuerySchema, 'query')) q: UsageQuery,
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
-  ): Promise<UsageReport & { from: string; to: string; granularity: string }> {
+  ): Promise<UsageReportResponse> {
     adminOnly(principal, 'usage');
     return this.db.run(req, async (r) => {
       const { timezone } = await r.clinics.current();

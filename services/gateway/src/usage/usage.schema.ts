@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLAN_TIERS, type PlanTier } from '../plans/plan.js';
 
 const DAY_MS = 86400000;
 /** Longest span per granularity, so one request reads a bounded number of rollup rows. */
@@ -54,3 +55,44 @@ export function usageWindow(q: UsageQuery, timezone: string, now = new Date()): 
 function minDate(a: string, b: string): string {
   return a < b ? a : b;
 }
+
+// What GET /v1/clinic/plan and /v1/clinic/usage answer (documented, and validated by the contract test).
+const limitSchema = z.object({ limit: z.int(), window_s: z.number() });
+const countsSchema = z.object({ runs: z.int(), input_tokens: z.int(), output_tokens: z.int(), tool_calls: z.int() });
+const byProvider = z.record(z.string(), countsSchema).meta({ description: 'The same counts per model provider.' });
+
+export const clinicPlanResponseSchema = z
+  .object({
+    clinic_id: z.guid(),
+    timezone: z.string(),
+    custom: z.boolean().meta({ description: 'The clinic has a plan of its own (else the default plan applies).' }),
+    limits: z.object(
+      Object.fromEntries(PLAN_TIERS.map((t) => [t, limitSchema])) as Record<PlanTier, typeof limitSchema>,
+    ),
+    monthly_ai_tokens: z.int().meta({ description: 'Monthly AI token budget; 0 means unlimited.' }),
+    budget: z.object({
+      used: z.int(),
+      remaining: z.int().nullable().meta({ description: 'Null when the budget is unlimited.' }),
+      month_start: z.iso.date(),
+      resets_at: z.iso.datetime({ offset: true }),
+    }),
+  })
+  .meta({ id: 'ClinicPlan' });
+export type ClinicPlanResponse = z.infer<typeof clinicPlanResponseSchema>;
+
+export const usageReportResponseSchema = z
+  .object({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    granularity: z.enum(['day', 'week', 'month']),
+    timezone: z.string(),
+    data: z.array(
+      countsSchema.extend({
+        period: z.iso.date().meta({ description: 'First local day of the period (weeks start on Monday).' }),
+        by_provider: byProvider,
+      }),
+    ),
+    totals: countsSchema.extend({ by_provider: byProvider }),
+  })
+  .meta({ id: 'UsageReport' });
+export type UsageReportResponse = z.infer<typeof usageReportResponseSchema>;

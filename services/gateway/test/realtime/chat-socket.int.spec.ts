@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AgentEvent } from '@neonpro/contracts';
 import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../../src/app.js';
+import { buildDemoPage } from '../../web/build.mjs';
 import { ScriptedAgent } from '../support/scripted-agent.js';
 import { type ChatClient, chatClient, connected, nextEvent, refused } from './socket-client.js';
 
@@ -344,14 +345,16 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   });
 
   it('serves the demo page and the Socket.IO client under the CSP', async () => {
+    await buildDemoPage();
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
-    expect(await page.text()).toContain('/socket.io/socket.io.min.js');
+    expect(await page.text()).toContain('<script src="/app.js" defer></script>');
+    // The page's bundle (web/app.js + @neonpro/client) talks to /chat itself.
     const js = await fetch(`${base}/app.js`);
     expect(js.status).toBe(200);
-    expect(await js.text()).toContain("window.io('/chat'");
+    expect(await js.text()).toContain('chat:send');
     const lib = await fetch(`${base}/socket.io/socket.io.min.js`);
     expect(lib.status).toBe(200);
     expect(lib.headers.get('content-type')).toContain('javascript');

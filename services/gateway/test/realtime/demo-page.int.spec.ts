@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AuthFixture, createAuthFixture, NATS_URL, uniquePrefix } from '@neonpro/testing';
 import { type Browser, chromium } from 'playwright-core';
 import { type GatewayApp, startGateway } from '../../src/app.js';
+import { buildDemoPage } from '../../web/build.mjs';
 import { ScriptedAgent } from '../support/scripted-agent.js';
 
 /** Debian's chromium (installed by .ci/packages.sh); playwright-core never downloads a browser. */
@@ -17,6 +18,8 @@ describe('demo chat page in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
+    // The page's script is a bundle of web/app.js and @neonpro/client: build it from the sources.
+    await buildDemoPage();
     auth = await createAuthFixture();
     gw = await startGateway({
       ...auth.env,

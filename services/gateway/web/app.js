@@ -1,7 +1,13 @@
-// NeonPro demo chat: log in over REST, then chat over Socket.IO (/chat) with streamed tokens.
-(() => {
+// NeonPro demo chat: log in over REST, then chat over Socket.IO (/chat) with streamed tokens, both
+// through @neonpro/client. Bundled into public/app.js by build.mjs (npm run build).
+import { createNeonProClient } from '@neonpro/client';
+import { renderProposalCard } from './proposal-card.js';
+
+{
   const $ = (id) => document.getElementById(id);
-  const state = { token: null, socket: null, sessionId: null, current: null, bubbles: new Map(), retireCard: null };
+  // Same origin: the gateway serves this page.
+  const neon = createNeonProClient({ baseUrl: '' });
+  const state = { chat: null, socket: null, sessionId: null, current: null, bubbles: new Map(), retireCard: null };
 
   const TOOL_LABELS = {
     search_patients: 'buscando pacientes',
@@ -31,18 +37,14 @@
   async function login(event) {
     event.preventDefault();
     $('login-error').textContent = '';
-    const res = await fetch('/v1/auth/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: $('email').value, password: $('password').value }),
-    });
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      $('login-error').textContent = body.detail || 'Não foi possível entrar.';
+    let session;
+    try {
+      session = await neon.login($('email').value, $('password').value);
+    } catch (err) {
+      $('login-error').textContent = (err.problem && err.problem.detail) || 'Não foi possível entrar.';
       return;
     }
-    state.token = body.access_token;
-    $('whoami').textContent = body.user && body.user.email ? body.user.email : '';
+    $('whoami').textContent = session.user.email || '';
     $('whoami').hidden = false;
     $('login').hidden = true;
     $('chat').hidden = false;
@@ -50,13 +52,14 @@
   }
 
   function connect() {
-    // io is provided by /socket.io/socket.io.min.js, served by the gateway itself.
-    const socket = window.io('/chat', { auth: { token: state.token }, transports: ['websocket'] });
+    const chat = neon.realtime();
+    const socket = chat.socket;
+    state.chat = chat;
     state.socket = socket;
     socket.on('connect', () => {
       $('status').textContent = 'conectado';
       if (state.sessionId) {
-        socket.emit('session:join', { session_id: state.sessionId }, () => undefined);
+        chat.join(state.sessionId).catch(() => undefined);
       }
     });
     socket.on('disconnect', () => ($('status').textContent = 'reconectando…'));
@@ -85,7 +88,7 @@
       if (state.retireCard) {
         state.retireCard();
       }
-      state.retireCard = window.NeonProposalCard.render(
+      state.retireCard = renderProposalCard(
         $('messages'),
         e,
         (proposalId) => sendText('Confirmo', { proposal_id: proposalId }),
@@ -109,7 +112,7 @@
   function send(event) {
     event.preventDefault();
     const text = $('message').value.trim();
-    if (!text || !state.socket) {
+    if (!text || !state.chat) {
       return;
     }
     $('message').value = '';
@@ -118,7 +121,7 @@
 
   /** One turn; `confirm` is the card's explicit confirmation of one proposal. */
   function sendText(text, confirm) {
-    if (!state.socket) {
+    if (!state.chat) {
       return;
     }
     if (state.retireCard && !confirm) {
@@ -133,25 +136,28 @@
     if (confirm) {
       payload.confirm = confirm;
     }
-    state.socket.emit('chat:send', payload, (ack) => {
-      if (!ack || !ack.ok) {
-        const err = (ack && ack.error) || { message: 'falha ao enviar', code: 'unknown' };
-        add('error', `${err.message} (${err.code})`);
+    state.chat.send(payload).then(
+      (ack) => {
+        state.sessionId = ack.session_id;
+        state.current = ack.message_id;
+      },
+      (err) => {
+        add('error', `${err.message || 'falha ao enviar'} (${err.code || 'unknown'})`);
         setBusy(false);
-        return;
-      }
-      state.sessionId = ack.session_id;
-      state.current = ack.message_id;
-    });
+      },
+    );
   }
 
   function cancel() {
-    if (state.current && state.socket) {
-      state.socket.emit('chat:cancel', { message_id: state.current }, () => setBusy(false));
+    if (state.current && state.chat) {
+      state.chat.cancel(state.current).then(
+        () => setBusy(false),
+        () => setBusy(false),
+      );
     }
   }
 
   $('login').addEventListener('submit', (e) => void login(e));
   $('composer').addEventListener('submit', send);
   $('cancel').addEventListener('click', cancel);
-})();
+}
