@@ -2,7 +2,7 @@ import { normalizeCpf } from '../cpf.js';
 import { ConflictError, ForbiddenError, NotFoundError, pgCode } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import type { AuditRepository } from './audit.repository.js';
-import { clampLimit, escapeLike, type TxContext } from './context.js';
+import { clampLimit, escapeLike, type Statement, type TxContext } from './context.js';
 
 export interface Patient {
   id: string;
@@ -53,6 +53,11 @@ export interface PatientSummary {
 const COLUMNS = `p.id, p.clinic_id, p.full_name, p.cpf, p.birth_date, p.phone, p.email, p.clinical_notes,
   p.anonymized_at, p.created_at, p.updated_at`;
 
+const PATIENT_BY_ID: Statement = {
+  name: 'patient_by_id',
+  text: `select ${COLUMNS} from public.patients p where p.id = $1`,
+};
+
 const ANONYMOUS_NAME = 'Paciente anonimizado';
 
 /** Patients of the caller's clinic. Every access writes one audit row in the same transaction. */
@@ -100,7 +105,7 @@ export class PatientsRepository {
   }
 
   private async find(id: string): Promise<Patient> {
-    const row = await this.ctx.one<Patient>(`select ${COLUMNS} from public.patients p where p.id = $1`, [id]);
+    const row = await this.ctx.preparedOne<Patient>(PATIENT_BY_ID, [id]);
     if (!row) throw new NotFoundError('patient');
     return (await this.shape([row]))[0];
   }
