@@ -45,6 +45,26 @@ for (const [k, t] of [...frames].sort((a, b) => b[1] - a[1]).slice(0, top)) cons
 console.log('\nself time by package');
 for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
 
+// Inclusive (total) time by package: samples whose stack passes through the package at least once,
+// as a share of the busy (non-idle) samples.
+{
+  const parentOf = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const incl = new Map();
+  let busy = 0;
+  for (const [id, t] of self) {
+    const fn = byId.get(id).callFrame.functionName;
+    if (fn === '(idle)' || fn === '(program)') continue;
+    busy += t;
+    const seen = new Set();
+    for (let p = id; p !== undefined; p = parentOf.get(p)) seen.add(where(byId.get(p).callFrame));
+    for (const k of seen) incl.set(k, (incl.get(k) ?? 0) + t);
+  }
+  console.log(`\ninclusive time by package (share of busy samples, ${(busy / 1e6).toFixed(1)} s)`);
+  for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${k}`);
+}
+
 // --callers NAME: for frames named NAME, their self time split by the chain of callers above them.
 if (values.callers) {
   const parent = new Map();

@@ -80,21 +80,25 @@ export class PatientsRepository {
     const term = q.search?.trim() ?? '';
     const digits = normalizeCpf(term);
     const byCpf = term !== '' && /^[\d.\-\s]+$/.test(term) && digits.length >= 3;
-    const rows = await this.ctx.rows<Patient>(
-      `select ${COLUMNS} from public.patients p
-        where p.anonymized_at is null
-          and ($1::text is null or app.search_norm(p.full_name) like '%' || app.search_norm($1) || '%')
-          and ($2::text is null or p.cpf like $2 || '%')
-          and ($3::timestamptz is null or (p.created_at, p.id) > ($3::timestamptz, $4::uuid))
-        order by p.created_at, p.id limit $5`,
-      [
-        term && !byCpf ? escapeLike(term) : null,
-        byCpf ? digits : null,
-        cursor?.k ?? null,
-        cursor?.id ?? null,
-        limit + 1,
-      ],
-    );
+    const name = term && !byCpf ? escapeLike(term) : null;
+    const cpf = byCpf ? digits : null;
+    // A search finds its page of ids through app.search_patient_ids (indexed: see its migration),
+    // then reads those rows as the caller, through RLS; a plain listing walks the keyset index.
+    const rows =
+      name !== null || cpf !== null
+        ? await this.ctx.rows<Patient>(
+            `select ${COLUMNS} from public.patients p
+              where p.id in (select app.search_patient_ids($1, $2, $3, $4, $5)) and p.anonymized_at is null
+              order by p.created_at, p.id`,
+            [name, cpf, cursor?.k ?? null, cursor?.id ?? null, limit + 1],
+          )
+        : await this.ctx.rows<Patient>(
+            `select ${COLUMNS} from public.patients p
+              where p.anonymized_at is null
+                and ($1::timestamptz is null or (p.created_at, p.id) > ($1::timestamptz, $2::uuid))
+              order by p.created_at, p.id limit $3`,
+            [cursor?.k ?? null, cursor?.id ?? null, limit + 1],
+          );
     const page = toPage(await this.shape(rows), limit, (r) => ({ k: r.created_at, id: r.id }));
     await this.audit.record('patient.search', 'patient', null, {
       by: term === '' ? 'list' : byCpf ? 'cpf' : 'name',
