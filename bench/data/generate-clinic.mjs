@@ -50,5 +50,7 @@ if (import.meta.main ?? process.argv[1] === import.meta.filename) {
     appointments: Number(values.appointments),
     professionals: values.professionals ? Number(values.professionals) : undefined,
   });
-  console.log(`clinic ${values.slug}: ${values.patients} patients, ${values.appointments} appointments in ${s.toFixed(1)}s`);
+  console.log(
+    `clinic ${values.slug}: ${values.patients} patients, ${values.appointments} appointments in ${s.toFixed(1)}s`,
+  );
 }

@@ -5,7 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' }, callers: { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { top: { type: 'string', default: '25' }, callers: { type: 'string' } },
+  allowPositionals: true,
+});
 const prof = JSON.parse(readFileSync(positionals[0], 'utf8'));
 const top = Number(values.top);
 

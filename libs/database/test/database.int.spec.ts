@@ -245,7 +245,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(await find('admin@aurora.demo', '871293')).toEqual([]);
     // The functions answer nothing outside a user's clinic (the service path has none).
     const { rows } = await db.withService((_r, tx) =>
-      tx.query(`select count(*)::int as n from app.search_patient_ids('zuleica', null, null, null, 10)`),
+      tx.query<{ n: number }>(`select count(*)::int as n from app.search_patient_ids('zuleica', null, null, null, 10)`),
     );
     expect(rows[0].n).toBe(0);
     // A name shared by several patients, one per page: every match once, in keyset order.
@@ -400,7 +400,10 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     // Another clinic cannot see those busy times through app.busy_intervals.
     const pro = await db.withUser(claims, async (r) => (await r.professionals.findByName('campos'))[0]);
     const busy = await db.withUser(as('admin@boreal.demo'), (_r, tx) =>
-      tx.query(`select count(*)::int as n from app.busy_intervals($1, $2::date, $2::date + 1)`, [pro.id, day]),
+      tx.query<{ n: number }>(`select count(*)::int as n from app.busy_intervals($1, $2::date, $2::date + 1)`, [
+        pro.id,
+        day,
+      ]),
     );
     expect(busy.rows[0].n).toBe(0);
   });

@@ -148,11 +148,7 @@ export class ChatRepository {
    * bounded by the budget, not by the session's length. The session check is the caller's
    * (first page: `getSession`), as RLS already hides other users' messages.
    */
-  recentTurns(
-    sessionId: string,
-    limit: number,
-    before?: { created_at: string; id: string },
-  ): Promise<ChatMessage[]> {
+  recentTurns(sessionId: string, limit: number, before?: { created_at: string; id: string }): Promise<ChatMessage[]> {
     const n = clampLimit(limit, 50, 500);
     return before
       ? this.ctx.prepared<ChatMessage>(TURNS_BEFORE, [sessionId, before.created_at, before.id, n])

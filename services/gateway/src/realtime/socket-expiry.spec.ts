@@ -8,7 +8,10 @@ describe('SocketExpiry', () => {
   it('expires each socket once its second is due, and never a socket that was removed', () => {
     let now = 10_000;
     const expired: string[] = [];
-    const wheel = new SocketExpiry<{ id: string }>((s) => expired.push(s.id), () => now);
+    const wheel = new SocketExpiry<{ id: string }>(
+      (s) => expired.push(s.id),
+      () => now,
+    );
     const a = { id: 'a' };
     const b = { id: 'b' };
     const c = { id: 'c' };
@@ -28,7 +31,10 @@ describe('SocketExpiry', () => {
   it('re-adding a socket moves it to its new expiry', () => {
     let now = 0;
     const expired: object[] = [];
-    const wheel = new SocketExpiry<object>((s) => expired.push(s), () => now);
+    const wheel = new SocketExpiry<object>(
+      (s) => expired.push(s),
+      () => now,
+    );
     const s = {};
     wheel.add(s, 1000);
     wheel.add(s, 5000);
