@@ -37,21 +37,17 @@ create or replace function app.search_patient_ids(
 ) returns setof uuid
 language plpgsql stable security definer set search_path = '' as $$
 begin
-  if p_name is not null then
-    return query
-      select p.id from public.patients p
-       where p.clinic_id = app.current_clinic_id() and p.anonymized_at is null
-         and p.full_name_norm like '%' || app.search_norm(p_name) || '%'
-         and (p_after_created is null or (p.created_at, p.id) > (p_after_created, p_after_id))
-       order by p.created_at, p.id limit p_limit;
-  elsif p_cpf_prefix is not null then
-    return query
-      select p.id from public.patients p
-       where p.clinic_id = app.current_clinic_id() and p.anonymized_at is null
-         and p.cpf like p_cpf_prefix || '%'
-         and (p_after_created is null or (p.created_at, p.id) > (p_after_created, p_after_id))
-       order by p.created_at, p.id limit p_limit;
-  end if;
+  if p_name is null and p_cpf_prefix is null then return; end if;
+  -- EXECUTE plans each call with the actual values: a cached generic plan cannot know that a
+  -- rare name wants the trigram index while a common one is found sooner along the keyset index.
+  return query execute
+    'select p.id from public.patients p
+      where p.clinic_id = app.current_clinic_id() and p.anonymized_at is null and '
+    || case when p_name is not null then 'p.full_name_norm like ''%'' || app.search_norm($1) || ''%'''
+            else 'p.cpf like $2 || ''%''' end
+    || case when p_after_created is not null then ' and (p.created_at, p.id) > ($3, $4)' else '' end
+    || ' order by p.created_at, p.id limit $5'
+    using p_name, p_cpf_prefix, p_after_created, p_after_id, p_limit;
 end $$;
 revoke execute on function app.search_patient_ids(text, text, timestamptz, uuid, integer) from public, anon;
 grant execute on function app.search_patient_ids(text, text, timestamptz, uuid, integer) to authenticated, service_role;

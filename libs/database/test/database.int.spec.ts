@@ -236,16 +236,16 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
   it("indexed search (app.search_patient_ids) stays in the caller's clinic and pages by keyset", async () => {
     await db.withUser(as('admin@boreal.demo'), (r) =>
-      r.patients.create({ full_name: 'Zuleica Ímpar Boreal', cpf: makeCpf('871293004') }),
+      r.patients.create({ full_name: 'Quelita Ímpar Boreal', cpf: makeCpf('871293004') }),
     );
     const find = (email: string, search: string) =>
       db.withUser(as(email), async (r) => (await r.patients.search({ search })).data.map((p) => p.full_name));
-    expect(await find('admin@boreal.demo', 'zuleica impar')).toEqual(['Zuleica Ímpar Boreal']);
-    expect(await find('admin@aurora.demo', 'zuleica impar')).toEqual([]);
+    expect(await find('admin@boreal.demo', 'quelita impar')).toEqual(['Quelita Ímpar Boreal']);
+    expect(await find('admin@aurora.demo', 'quelita impar')).toEqual([]);
     expect(await find('admin@aurora.demo', '871293')).toEqual([]);
     // The functions answer nothing outside a user's clinic (the service path has none).
     const { rows } = await db.withService((_r, tx) =>
-      tx.query<{ n: number }>(`select count(*)::int as n from app.search_patient_ids('zuleica', null, null, null, 10)`),
+      tx.query<{ n: number }>(`select count(*)::int as n from app.search_patient_ids('quelita', null, null, null, 10)`),
     );
     expect(rows[0].n).toBe(0);
     // A name shared by several patients, one per page: every match once, in keyset order.
