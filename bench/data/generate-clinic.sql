@@ -46,7 +46,8 @@ on conflict do nothing;
 insert into public.professionals (id, clinic_id, full_name, specialty)
 select pg_temp.bench_uuid('pro:' || current_setting('bench.slug') || ':' || g),
        pg_temp.bench_uuid('clinic:' || current_setting('bench.slug')),
-       (array['Dra.', 'Dr.', 'Enf.'])[1 + g % 3] || ' Profissional ' || g,
+       -- Professional 0 has a name of its own, so a chat turn can name one professional.
+       case when g = 0 then 'Dra. Almeida' else (array['Dra.', 'Dr.', 'Enf.'])[1 + g % 3] || ' Profissional ' || g end,
        (array['Dermatologia', 'Harmonização facial', 'Estética corporal', 'Nutrologia'])[1 + g % 4]
 from generate_series(0, current_setting('bench.professionals')::int - 1) g
 on conflict do nothing;

@@ -11,8 +11,9 @@ import {
 import { type ActionProposal, actionProposalSchema } from '../tools/action-proposal.js';
 import { asCaller } from './caller-database.js';
 
-/** Messages read per page while filling the history budget, newest first. */
+/** Messages read by the first page while filling the history budget, newest first; then doubling. */
 const HISTORY_PAGE = 32;
+const HISTORY_PAGE_MAX = 256;
 
 const metadataSchema = z.object({
   proposal: actionProposalSchema.optional().catch(undefined),
@@ -88,15 +89,16 @@ export class PostgresConversationStore implements ConversationStore {
       const kept: ChatMessage[] = [];
       let budget = params.tokenBudget;
       let before: ChatMessage | undefined;
-      for (;;) {
-        const page = await r.chat.recentTurns(params.sessionId, HISTORY_PAGE, before);
+      // Pages double in size, so a budget filled by many short messages costs a few round trips.
+      for (let size = HISTORY_PAGE; ; size = Math.min(size * 2, HISTORY_PAGE_MAX)) {
+        const page = await r.chat.recentTurns(params.sessionId, size, before);
         for (const m of page) {
           if (m.client_message_id === params.excludeTurnKey) continue;
           budget -= estimateTokens(m.content);
           if (budget < 0) return kept.reverse().map(toTurn);
           kept.push(m);
         }
-        if (page.length < HISTORY_PAGE) return kept.reverse().map(toTurn);
+        if (page.length < size) return kept.reverse().map(toTurn);
         before = page[page.length - 1];
       }
     });
