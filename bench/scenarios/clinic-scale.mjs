@@ -29,7 +29,12 @@ export async function run({ duration, natsUrl }) {
     const today = new Date().toISOString().slice(0, 10);
     const paths = [
       ['name search, common name ("maria")', 'GET', '/v1/patients?search=maria&limit=20'],
-      ['name search, rare name ("quiteria vasconcelos")', 'GET', '/v1/patients?search=quiteria%20vasconcelos&limit=20'],
+      // One match in the small clinic, a few in the large one (same generator, same name pattern).
+      [
+        'name search, rare name ("quiteria santos silva")',
+        'GET',
+        '/v1/patients?search=quiteria%20santos%20silva&limit=20',
+      ],
       ['CPF prefix search ("1000001")', 'GET', '/v1/patients?search=1000001&limit=20'],
       ['patient list, first page', 'GET', '/v1/patients?limit=20'],
       ['appointments from today, first page', 'GET', `/v1/appointments?from=${today}T00:00:00Z&limit=50`],
