@@ -4,11 +4,11 @@ import { connect } from 'node:net';
 export const SERVICES = {
   nats: {
     url: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-    hint: 'Install nats-server (Debian: apt-get install nats-server) and run: nats-server -js -a 127.0.0.1 -p 4222',
+    hint: 'Install nats-server (Debian: apt-get install nats-server, or the official binary release from github.com/nats-io/nats-server/releases) and run: nats-server -js -a 127.0.0.1 -p 4222, or set NATS_URL to a running server',
   },
   postgres: {
     url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/neonpro',
-    hint: 'Install PostgreSQL (Debian: apt-get install postgresql) and start it: pg_ctlcluster <version> main start',
+    hint: 'Install PostgreSQL (Debian: apt-get install postgresql) and start it: pg_ctlcluster <version> main start, or unset DATABASE_URL to let npm start run an embedded PostgreSQL',
   },
   redis: {
     url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
