@@ -1,5 +1,6 @@
 // A benchmark stack: a seeded database, the auth emulator and tokens, then services on demand.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, Proc, ROOT, startService, waitReady } from './procs.mjs';
@@ -37,10 +38,18 @@ export async function createBenchStack() {
   await waitReady(`${supabaseUrl}/auth/v1/.well-known/jwks.json`);
 
   const started = [emu];
+  // Services run with NODE_ENV=production, which refuses the development run-grant key: a fresh
+  // Ed25519 pair per stack (the gateway signs grants, the agents verify them).
+  const grant = generateKeyPairSync('ed25519');
   const stack = {
     databaseUrl,
     supabaseUrl,
-    baseEnv: { DATABASE_URL: databaseUrl, SUPABASE_URL: supabaseUrl },
+    baseEnv: {
+      DATABASE_URL: databaseUrl,
+      SUPABASE_URL: supabaseUrl,
+      AGENT_GRANT_PRIVATE_KEY: JSON.stringify(grant.privateKey.export({ format: 'jwk' })),
+      AGENT_GRANT_PUBLIC_KEY: JSON.stringify(grant.publicKey.export({ format: 'jwk' })),
+    },
     async token(email = 'admin@aurora.demo') {
       const r = await fetch(`${supabaseUrl}/auth/v1/token?grant_type=password`, {
         method: 'POST',
