@@ -13,6 +13,7 @@ import * as chatRoundtrip from './scenarios/chat-roundtrip.mjs';
 import * as healthcareRead from './scenarios/healthcare-read.mjs';
 import * as limiterOverhead from './scenarios/limiter-overhead.mjs';
 import * as clinicScale from './scenarios/clinic-scale.mjs';
+import * as queueBurst from './scenarios/queue-burst.mjs';
 import * as socketio from './scenarios/socketio.mjs';
 import * as turnLength from './scenarios/turn-length.mjs';
 
@@ -23,6 +24,7 @@ const SCENARIOS = [
   agentScaleout,
   breakerFailfast,
   limiterOverhead,
+  queueBurst,
   turnLength,
   clinicScale,
 ].sort((a, b) => a.id - b.id);

@@ -38,17 +38,17 @@ export async function createBenchStack() {
   await waitReady(`${supabaseUrl}/auth/v1/.well-known/jwks.json`);
 
   const started = [emu];
-  // Services run with NODE_ENV=production, which refuses the development run-grant key: a fresh
-  // Ed25519 pair per stack (the gateway signs grants, the agents verify them).
-  const grant = generateKeyPairSync('ed25519');
+  const grantKeys = generateKeyPairSync('ed25519');
   const stack = {
     databaseUrl,
     supabaseUrl,
+    // Services run with NODE_ENV=production, which refuses the dev grant key: a fresh pair per run.
+    grantPrivateKey: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
     baseEnv: {
       DATABASE_URL: databaseUrl,
       SUPABASE_URL: supabaseUrl,
-      AGENT_GRANT_PRIVATE_KEY: JSON.stringify(grant.privateKey.export({ format: 'jwk' })),
-      AGENT_GRANT_PUBLIC_KEY: JSON.stringify(grant.publicKey.export({ format: 'jwk' })),
+      AGENT_GRANT_PRIVATE_KEY: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
+      AGENT_GRANT_PUBLIC_KEY: JSON.stringify(grantKeys.publicKey.export({ format: 'jwk' })),
     },
     async token(email = 'admin@aurora.demo') {
       const r = await fetch(`${supabaseUrl}/auth/v1/token?grant_type=password`, {
@@ -58,19 +58,11 @@ export async function createBenchStack() {
       });
       return (await r.json()).access_token;
     },
-    /** Bearer header for HTTP, and the claims header the gateway would send to an agent. */
+    /** Bearer header for HTTP, and the user id a raw JetStream client signs run grants for. */
     async caller(email = 'admin@aurora.demo') {
       const token = await stack.token(email);
       const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
-      const [member] = await stack.query('select clinic_id, role from public.clinic_members where user_id = $1', [
-        raw.sub,
-      ]);
-      const claims = { sub: raw.sub, email, clinic_id: member.clinic_id, role: member.role, raw };
-      return {
-        token,
-        headers: { authorization: `Bearer ${token}` },
-        natsHeaders: { 'x-neonpro-claims': JSON.stringify(claims) },
-      };
+      return { token, userId: raw.sub, headers: { authorization: `Bearer ${token}` } };
     },
     async query(sql, args = []) {
       const c = new pg.Client({ connectionString: databaseUrl });
@@ -112,5 +104,6 @@ export const NO_REFUSALS = {
   RATE_LIMIT_AI_LIMIT: '100000000',
   RATE_LIMIT_DEFAULT_LIMIT: '100000000',
   RATE_LIMIT_AUTH_LIMIT: '100000000',
+  AGENT_QUEUE_MAX_PENDING: '1000000',
   LOG_LEVEL: 'warn',
 };

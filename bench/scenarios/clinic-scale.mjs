@@ -1,4 +1,4 @@
-// Scenario 8: healthcare search, listing and chat tool calls on a 100k-patient clinic (1M
+// Scenario 9: healthcare search, listing and chat tool calls on a 100k-patient clinic (1M
 // appointments) beside a 200-patient clinic (2k appointments), both built by bench/data in the
 // same database and read through the same gateway and agent. What grows with the clinic's size is
 // what the query plans (indexes) fail to bound.
@@ -7,7 +7,7 @@ import { generateClinic } from '../data/generate-clinic.mjs';
 import { runLoad } from '../lib/procs.mjs';
 import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
-export const id = 8;
+export const id = 9;
 export const title = 'Clinic scale: search, listing and chat tool calls, 100k patients vs 200 patients';
 
 const SMALL = { slug: 'pequena', patients: 200, appointments: 2000, professionals: 3 };

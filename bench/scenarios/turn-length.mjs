@@ -1,11 +1,11 @@
-// Scenario 7: the cost of a chat turn at turn 1 vs turn 200 of the same session (local model,
+// Scenario 8: the cost of a chat turn at turn 1 vs turn 200 of the same session (local model,
 // one client, through the gateway's REST JSON endpoint). A turn loads the session's history
 // within AGENT_CONTEXT_TOKEN_BUDGET; this shows whether the cost grows with the session's length.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { summarize } from '../lib/stats.mjs';
 import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
-export const id = 7;
+export const id = 8;
 export const title = 'Chat turn cost: turn 1 vs turn 200 of the same session (local model, 1 client)';
 
 const MESSAGES = ['oi', 'quais horarios livres amanha?', 'obrigado', 'quem sao os profissionais?'];

@@ -43,7 +43,7 @@ export const agentConfigSchema = z
     /** Attempts of one run (redeliveries after crashes included); then it ends with `agent_failed`. */
     AGENT_MAX_DELIVER: env.int(3, 1, 20),
     /** Storage of AGENT_EVENTS when this agent creates it (see README: measured). */
-    AGENT_EVENTS_STORAGE: z.enum(['memory', 'file']).default('memory'),
+    AGENT_EVENTS_STORAGE: z.enum(['memory', 'file']).default('file'),
     /** Create/update AGENT_RUNS, AGENT_EVENTS and the consumer at boot (off when ops provision them). */
     NATS_PROVISION_STREAMS: env.bool(true),
     /** Coalesce token deltas for this long before publishing them (0 = one event per token). */

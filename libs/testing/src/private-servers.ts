@@ -1,6 +1,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -79,12 +88,25 @@ function findBinary(name: string, candidates: string[]): string {
 
 class NatsServer extends ProcessServer {
   private readonly dir = mkdtempSync(join(tmpdir(), 'drill-nats-'));
+  constructor(
+    port: number,
+    /** Extra nats-server configuration (e.g. an `authorization` block), written to a config file. */
+    private readonly config?: string,
+  ) {
+    super(port);
+  }
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
   protected spawnServer(): ChildProcess {
     const bin = findBinary('nats-server', ['/usr/sbin/nats-server', '/usr/bin/nats-server']);
-    return spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: 'ignore' });
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir];
+    if (this.config !== undefined) {
+      const file = join(this.dir, 'nats.conf');
+      writeFileSync(file, this.config);
+      args.push('-c', file);
+    }
+    return spawn(bin, args, { stdio: 'ignore' });
   }
   override async dispose(): Promise<void> {
     await super.dispose();
@@ -212,8 +234,8 @@ class PostgresServer extends ProcessServer {
   }
 }
 
-export async function startPrivateNats(): Promise<PrivateServer> {
-  const s = new NatsServer(await freePort());
+export async function startPrivateNats(config?: string): Promise<PrivateServer> {
+  const s = new NatsServer(await freePort(), config);
   await s.start();
   return s;
 }

@@ -212,7 +212,10 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
       const request = decoded.value;
       const id = request.message_id;
       const deliveries = m.info.deliveryCount;
-      const previous = deliveries > 1 ? await readRunLog(await jetstreamManager(this.nc!), this.js!, bus, id) : [];
+      const previous =
+        deliveries > 1
+          ? await readRunLog(await jetstreamManager(this.nc!, { checkAPI: false }), this.js!, bus, id)
+          : [];
       if (previous.some((e) => e.type === 'done' || e.type === 'error')) {
         m.ack(); // the crashed attempt finished its log but died before acking
         return;

@@ -103,6 +103,28 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     });
   });
 
+  it('session:join with message_id and after replays the rest of a run from its log, to its owner only', async () => {
+    agent.behaviour = withTool;
+    const c = await as(DEMO_USERS.auroraAdmin);
+    const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda?', client_message_id: 'web-replay' });
+    if (!ack.ok) throw new Error('send failed');
+    await c.untilEnd(ack.message_id);
+    // Another device of the same user comes back (any replica), having seen events up to seq 2.
+    const back = await as(DEMO_USERS.auroraAdmin);
+    const joined = await back.ack('session:join', { session_id: ack.session_id, message_id: ack.message_id, after: 2 });
+    expect(joined).toMatchObject({ ok: true });
+    const rest = await back.untilEnd(ack.message_id);
+    expect(rest.map((r) => [r.event, r.data.seq])).toEqual([
+      ['chat:tool', 3],
+      ['chat:token', 4],
+      ['chat:done', 5],
+    ]);
+    const intruder = await as(DEMO_USERS.borealAdmin);
+    expect(
+      await intruder.ack('session:join', { session_id: ack.session_id, message_id: ack.message_id, after: 0 }),
+    ).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
   it('chat:send acks, then streams token, tool, token, done to the session room, as the caller', async () => {
     agent.behaviour = withTool;
     const c = await as(DEMO_USERS.auroraAdmin);
