@@ -18,7 +18,9 @@ export async function createBenchStack() {
       env,
       stdio: 'ignore',
     });
-    if (r.status !== 0) throw new Error(`db ${cli} failed (run npm run build first)`);
+    if (r.status !== 0) {
+      throw new Error(`db ${cli} failed (run npm run build first)`);
+    }
   }
   const authPort = await freePort();
   const supabaseUrl = `http://127.0.0.1:${authPort}`;
@@ -102,6 +104,7 @@ export async function createBenchStack() {
 export const NO_REFUSALS = {
   RATE_LIMIT_HEALTHCARE_LIMIT: '100000000',
   RATE_LIMIT_AI_LIMIT: '100000000',
+  RATE_LIMIT_AI_CLINIC_LIMIT: '100000000',
   RATE_LIMIT_DEFAULT_LIMIT: '100000000',
   RATE_LIMIT_AUTH_LIMIT: '100000000',
   AGENT_QUEUE_MAX_PENDING: '1000000',

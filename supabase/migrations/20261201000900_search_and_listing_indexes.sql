@@ -34,8 +34,11 @@ create index if not exists appointments_clinic_professional_start
 -- This function runs the search as its owner, restricted to the caller's clinic exactly as the
 -- patients_read policy is, so the trigram and CPF indexes serve it; it returns only ids, and the
 -- repository reads the rows through RLS as the caller. One keyset page, in (created_at, id) order.
+-- A digits-only term of 8+ digits may also be the end of a phone number (p_phone_suffix): that
+-- branch is not indexed (a clinic scan), as the digits of a formatted phone are not stored.
 create or replace function app.search_patient_ids(
-  p_name text, p_cpf_prefix text, p_after_created timestamptz, p_after_id uuid, p_limit integer
+  p_name text, p_cpf_prefix text, p_after_created timestamptz, p_after_id uuid, p_limit integer,
+  p_phone_suffix text default null
 ) returns setof uuid
 language plpgsql stable security definer set search_path = '' as $$
 begin
@@ -46,13 +49,15 @@ begin
     'select p.id from public.patients p
       where p.clinic_id = app.current_clinic_id() and p.anonymized_at is null and '
     || case when p_name is not null then 'p.full_name_norm like ''%'' || app.search_norm($1) || ''%'''
+            when p_phone_suffix is not null then
+              '(p.cpf like $2 || ''%'' or regexp_replace(coalesce(p.phone, ''''), ''[^0-9]'', '''', ''g'') like ''%'' || $6)'
             else 'p.cpf like $2 || ''%''' end
     || case when p_after_created is not null then ' and (p.created_at, p.id) > ($3, $4)' else '' end
     || ' order by p.created_at, p.id limit $5'
-    using p_name, p_cpf_prefix, p_after_created, p_after_id, p_limit;
+    using p_name, p_cpf_prefix, p_after_created, p_after_id, p_limit, p_phone_suffix;
 end $$;
-revoke execute on function app.search_patient_ids(text, text, timestamptz, uuid, integer) from public, anon;
-grant execute on function app.search_patient_ids(text, text, timestamptz, uuid, integer) to authenticated, service_role;
+revoke execute on function app.search_patient_ids(text, text, timestamptz, uuid, integer, text) from public, anon;
+grant execute on function app.search_patient_ids(text, text, timestamptz, uuid, integer, text) to authenticated, service_role;
 
 -- Free slots need a professional's busy intervals on one day. The exclusion constraint's GiST
 -- index (professional_id, tstzrange) answers exactly that, but range overlap (&&) is not

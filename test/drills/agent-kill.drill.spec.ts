@@ -128,7 +128,9 @@ describe('drill: work queue under failure', () => {
     await victim.stop('SIGKILL');
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        break;
+      }
       body += decoder.decode(value);
     }
     const events = parseSse(body);

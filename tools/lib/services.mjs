@@ -42,7 +42,9 @@ export async function checkBackingServices(names) {
   for (const name of names) {
     const svc = SERVICES[name];
     const hp = hostPort(svc.url);
-    if (!(await canConnect(hp))) missing.push({ name, address: `${hp.host}:${hp.port}`, hint: svc.hint });
+    if (!(await canConnect(hp))) {
+      missing.push({ name, address: `${hp.host}:${hp.port}`, hint: svc.hint });
+    }
   }
   return missing;
 }

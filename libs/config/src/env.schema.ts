@@ -66,18 +66,21 @@ export function checkNatsEnv(cfg: NatsEnv, ctx: z.RefinementCtx): void {
     cfg.NATS_NKEY_SEED ? 'NATS_NKEY_SEED' : undefined,
     cfg.NATS_CREDS_FILE ? 'NATS_CREDS_FILE' : undefined,
   ].filter(Boolean);
-  if (methods.length > 1)
+  if (methods.length > 1) {
     ctx.addIssue({
       code: 'custom',
       path: [methods[1]!],
       message: `set only one NATS auth method (${methods.join(', ')})`,
     });
-  if (Boolean(cfg.NATS_USER) !== Boolean(cfg.NATS_PASSWORD))
+  }
+  if (Boolean(cfg.NATS_USER) !== Boolean(cfg.NATS_PASSWORD)) {
     ctx.addIssue({ code: 'custom', path: ['NATS_PASSWORD'], message: 'NATS_USER and NATS_PASSWORD go together' });
-  if (Boolean(cfg.NATS_TLS_CERT_FILE) !== Boolean(cfg.NATS_TLS_KEY_FILE))
+  }
+  if (Boolean(cfg.NATS_TLS_CERT_FILE) !== Boolean(cfg.NATS_TLS_KEY_FILE)) {
     ctx.addIssue({
       code: 'custom',
       path: ['NATS_TLS_KEY_FILE'],
       message: 'NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together',
     });
+  }
 }

@@ -69,7 +69,9 @@ export class Database {
     fn: (repos: Repositories, tx: Queryable) => Promise<T>,
     opts: UserTxOptions = {},
   ): Promise<T> {
-    if (!claims?.sub) throw new Error('withUser needs verified claims with a sub');
+    if (!claims?.sub) {
+      throw new Error('withUser needs verified claims with a sub');
+    }
     return this.transaction(async (client) => {
       await client.query("select set_config('request.jwt.claims', $1, true), set_config('app.request_id', $2, true)", [
         JSON.stringify(claims),

@@ -122,8 +122,9 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
         `update consents set revoked_at = now() where clinic_id = $1`,
         `update chat_messages set content = 'x' where clinic_id = $1`,
         `delete from chat_messages where clinic_id = $1`,
-      ])
+      ]) {
         expect([sql, (await tx.query(sql, [clinics.aurora])).rowCount]).toEqual([sql, 0]);
+      }
     });
     const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) => (await r.chat.listSessions())[0]);
     const attempts: [string, unknown[]][] = [
@@ -305,7 +306,9 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   it('receptionists never receive nor write clinical notes', async () => {
     const list = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.search({ limit: 5 }));
     expect(list.data.length).toBeGreaterThan(0);
-    for (const p of list.data) expect(p).not.toHaveProperty('clinical_notes');
+    for (const p of list.data) {
+      expect(p).not.toHaveProperty('clinical_notes');
+    }
     const one = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.get(list.data[0].id));
     expect(one).not.toHaveProperty('clinical_notes');
     const summary = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.summary(list.data[0].id));

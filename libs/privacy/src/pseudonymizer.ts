@@ -1,3 +1,5 @@
+import { fold } from '@neonpro/text';
+
 /** Kinds of personal data replaced before text leaves for an external provider. */
 export type PiiKind = 'PACIENTE' | 'CPF' | 'CNS' | 'RG' | 'TELEFONE' | 'EMAIL' | 'CEP';
 
@@ -33,7 +35,7 @@ const DETECTORS: Detector[] = [
 const PLACEHOLDER = /\[(PACIENTE|CPF|CNS|RG|TELEFONE|EMAIL|CEP)_(\d+)\]/g;
 
 function foldName(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+  return fold(s).replace(/\s+/g, ' ').trim();
 }
 
 function escapeRegExp(s: string): string {
@@ -56,7 +58,9 @@ export class Pseudonymizer {
   registerName(fullName: string): string {
     const display = fullName.replace(/\s+/g, ' ').trim();
     const folded = foldName(display);
-    if (folded.length < 3) return display;
+    if (folded.length < 3) {
+      return display;
+    }
     if (!this.names.some((n) => n.folded === folded)) {
       this.names.push({ folded, display });
       // Longest first so "Maria Silva Souza" wins over "Maria Silva".
@@ -91,8 +95,12 @@ export class Pseudonymizer {
 
   /** Restores placeholders inside any JSON-like value (e.g. tool call arguments). */
   restoreDeep<T>(value: T): T {
-    if (typeof value === 'string') return this.restore(value) as T;
-    if (Array.isArray(value)) return value.map((v: unknown) => this.restoreDeep(v)) as T;
+    if (typeof value === 'string') {
+      return this.restore(value) as T;
+    }
+    if (Array.isArray(value)) {
+      return value.map((v: unknown) => this.restoreDeep(v)) as T;
+    }
     if (value && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.restoreDeep(v)])) as T;
     }
@@ -101,7 +109,9 @@ export class Pseudonymizer {
 
   private placeholderFor(kind: PiiKind, key: string, original: string): string {
     const known = this.toPlaceholder.get(key);
-    if (known) return known;
+    if (known) {
+      return known;
+    }
     const n = (this.counters.get(kind) ?? 0) + 1;
     this.counters.set(kind, n);
     const placeholder = `[${kind}_${n}]`;

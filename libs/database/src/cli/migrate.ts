@@ -6,7 +6,9 @@ import { ensureDatabase, findSupabaseDir, runMigrations } from '../migrate.js';
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/neonpro';
 try {
-  if (process.env.DB_CREATE_IF_MISSING !== 'false' && (await ensureDatabase(url))) console.log('db: database created');
+  if (process.env.DB_CREATE_IF_MISSING !== 'false' && (await ensureDatabase(url))) {
+    console.log('db: database created');
+  }
   const db = new Database({ url, poolMax: 1, statementTimeoutMs: 0, applicationName: 'neonpro-migrate' });
   try {
     const r = await runMigrations(db.pool, join(findSupabaseDir(), 'migrations'));

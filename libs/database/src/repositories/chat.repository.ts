@@ -72,7 +72,9 @@ export class ChatRepository {
 
   async getSession(id: string): Promise<ChatSession> {
     const row = await this.ctx.preparedOne<ChatSession>(SESSION_BY_ID, [id]);
-    if (!row) throw new NotFoundError('chat session');
+    if (!row) {
+      throw new NotFoundError('chat session');
+    }
     return row;
   }
 
@@ -82,13 +84,17 @@ export class ChatRepository {
    */
   async getOrCreateSession(id: string, title?: string | null): Promise<ChatSession> {
     const mine = await this.ctx.preparedOne<ChatSession>(SESSION_BY_ID, [id]);
-    if (mine) return mine;
+    if (mine) {
+      return mine;
+    }
     const row = await this.ctx.one<ChatSession>(
       `insert into public.chat_sessions (id, clinic_id, user_id, title)
        values ($1, app.current_clinic_id(), auth.uid(), $2) on conflict (id) do nothing returning ${SESSION_COLS}`,
       [id, title ?? null],
     );
-    if (!row) throw new NotFoundError('chat session');
+    if (!row) {
+      throw new NotFoundError('chat session');
+    }
     return row;
   }
 
@@ -182,6 +188,8 @@ export class ChatRepository {
 
   async deleteSession(id: string): Promise<void> {
     const r = await this.ctx.db.query('delete from public.chat_sessions where id = $1', [id]);
-    if (!r.rowCount) throw new NotFoundError('chat session');
+    if (!r.rowCount) {
+      throw new NotFoundError('chat session');
+    }
   }
 }

@@ -1,6 +1,5 @@
+import type { ClinicRole } from '@neonpro/contracts';
 import type { Queryable } from '../queryable.js';
-
-export type MemberRole = 'admin' | 'professional' | 'receptionist';
 
 /** A named SQL text (see `TxContext.prepared`). Names are unique across the repositories. */
 export interface Statement {
@@ -12,7 +11,7 @@ const MEMBER_ROLE: Statement = { name: 'member_role', text: 'select app.current_
 
 /** Per-transaction helpers shared by the repositories. */
 export class TxContext {
-  private role?: Promise<MemberRole | null>;
+  private role?: Promise<ClinicRole | null>;
 
   constructor(readonly db: Queryable) {}
 
@@ -39,14 +38,16 @@ export class TxContext {
   }
 
   /** The caller's role in their clinic, read from clinic_members (null on the service path). */
-  memberRole(): Promise<MemberRole | null> {
-    this.role ??= this.preparedOne<{ role: MemberRole | null }>(MEMBER_ROLE).then((r) => r?.role ?? null);
+  memberRole(): Promise<ClinicRole | null> {
+    this.role ??= this.preparedOne<{ role: ClinicRole | null }>(MEMBER_ROLE).then((r) => r?.role ?? null);
     return this.role;
   }
 }
 
 export function clampLimit(limit: number | undefined, def = 20, max = 100): number {
-  if (!limit || !Number.isFinite(limit)) return def;
+  if (!limit || !Number.isFinite(limit)) {
+    return def;
+  }
   return Math.max(1, Math.min(max, Math.floor(limit)));
 }
 

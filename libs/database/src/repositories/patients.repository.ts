@@ -69,7 +69,9 @@ export class PatientsRepository {
 
   private async shape(rows: Patient[]): Promise<Patient[]> {
     // Receptionists never receive clinical notes, whichever path reads the patient.
-    if ((await this.ctx.memberRole()) !== 'receptionist') return rows;
+    if ((await this.ctx.memberRole()) !== 'receptionist') {
+      return rows;
+    }
     return rows.map(({ clinical_notes: _omit, ...rest }) => rest);
   }
 
@@ -79,18 +81,20 @@ export class PatientsRepository {
     const cursor = decodeCursor(q.cursor);
     const term = q.search?.trim() ?? '';
     const digits = normalizeCpf(term);
-    const byCpf = term !== '' && /^[\d.\-\s]+$/.test(term) && digits.length >= 3;
+    // Digits only (with punctuation): a CPF prefix or, with 8+ digits, the end of a phone number.
+    const byCpf = term !== '' && /^[\d.\-\s()+]+$/.test(term) && digits.length >= 3;
     const name = term && !byCpf ? escapeLike(term) : null;
     const cpf = byCpf ? digits : null;
+    const phoneDigits = byCpf && digits.length >= 8 ? digits.slice(-8) : null;
     // A search finds its page of ids through app.search_patient_ids (indexed: see its migration),
     // then reads those rows as the caller, through RLS; a plain listing walks the keyset index.
     const rows =
       name !== null || cpf !== null
         ? await this.ctx.rows<Patient>(
             `select ${COLUMNS} from public.patients p
-              where p.id in (select app.search_patient_ids($1, $2, $3, $4, $5)) and p.anonymized_at is null
+              where p.id in (select app.search_patient_ids($1, $2, $3, $4, $5, $6)) and p.anonymized_at is null
               order by p.created_at, p.id`,
-            [name, cpf, cursor?.k ?? null, cursor?.id ?? null, limit + 1],
+            [name, cpf, cursor?.k ?? null, cursor?.id ?? null, limit + 1, phoneDigits],
           )
         : await this.ctx.rows<Patient>(
             `select ${COLUMNS} from public.patients p
@@ -110,7 +114,9 @@ export class PatientsRepository {
 
   private async find(id: string): Promise<Patient> {
     const row = await this.ctx.preparedOne<Patient>(PATIENT_BY_ID, [id]);
-    if (!row) throw new NotFoundError('patient');
+    if (!row) {
+      throw new NotFoundError('patient');
+    }
     return (await this.shape([row]))[0];
   }
 
@@ -138,7 +144,9 @@ export class PatientsRepository {
       await this.audit.record('patient.create', 'patient', row!.id);
       return this.find(row!.id);
     } catch (err) {
-      if (pgCode(err) === '23505') throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      if (pgCode(err) === '23505') {
+        throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      }
       throw err;
     }
   }
@@ -146,7 +154,9 @@ export class PatientsRepository {
   async update(id: string, patch: PatientPatch): Promise<Patient> {
     await this.guardNotes(patch);
     const current = await this.find(id);
-    if (current.anonymized_at) throw new ConflictError('patient_anonymized', 'an erased patient cannot be changed');
+    if (current.anonymized_at) {
+      throw new ConflictError('patient_anonymized', 'an erased patient cannot be changed');
+    }
     const fields = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
     const v = (k: keyof PatientPatch) => (patch[k] === undefined ? null : patch[k]);
     try {
@@ -176,7 +186,9 @@ export class PatientsRepository {
         ],
       );
     } catch (err) {
-      if (pgCode(err) === '23505') throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      if (pgCode(err) === '23505') {
+        throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      }
       throw err;
     }
     await this.audit.record('patient.update', 'patient', id, { fields });
@@ -209,7 +221,9 @@ export class PatientsRepository {
 
   /** LGPD art. 18: everything held about the patient, in one document. */
   async export(id: string): Promise<Record<string, unknown>> {
-    if ((await this.ctx.memberRole()) !== 'admin') throw new ForbiddenError('only admins export patient data');
+    if ((await this.ctx.memberRole()) !== 'admin') {
+      throw new ForbiddenError('only admins export patient data');
+    }
     const patient = await this.find(id);
     const appointments = await this.ctx.rows(
       `select a.id, a.professional_id, pr.full_name as professional_name, a.starts_at, a.ends_at, a.procedure,
@@ -248,7 +262,9 @@ export class PatientsRepository {
    * chat mentions redacted. Idempotent: erasing again changes nothing but is still audited.
    */
   async erase(id: string): Promise<{ id: string; anonymized_at: string; already_erased: boolean }> {
-    if ((await this.ctx.memberRole()) !== 'admin') throw new ForbiddenError('only admins erase patient data');
+    if ((await this.ctx.memberRole()) !== 'admin') {
+      throw new ForbiddenError('only admins erase patient data');
+    }
     const current = await this.find(id);
     if (current.anonymized_at) {
       await this.audit.record('patient.erase', 'patient', id, { already_erased: true });
@@ -273,7 +289,8 @@ export class PatientsRepository {
   }
 
   private async guardNotes(input: { clinical_notes?: string | null }): Promise<void> {
-    if (input.clinical_notes !== undefined && (await this.ctx.memberRole()) === 'receptionist')
+    if (input.clinical_notes !== undefined && (await this.ctx.memberRole()) === 'receptionist') {
       throw new ForbiddenError('receptionists cannot write clinical notes');
+    }
   }
 }

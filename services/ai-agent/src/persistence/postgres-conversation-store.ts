@@ -1,14 +1,15 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import { type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
+import { type AgentRunUsage, type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
 import { z } from 'zod';
 import {
   type BeginTurnResult,
+  type CompletedTurn,
   type ConversationStore,
   estimateTokens,
   SessionNotFoundError,
   type StoredTurn,
 } from '../conversation/conversation-store.port.js';
-import { type ActionProposal, actionProposalSchema } from '../tools/action-proposal.js';
+import { actionProposalSchema } from '../tools/action-proposal.js';
 import { asCaller } from './caller-database.js';
 
 /** Messages read by the first page while filling the history budget, newest first; then doubling. */
@@ -23,8 +24,12 @@ const metadataSchema = z.object({
 function toTurn(m: ChatMessage): StoredTurn {
   const meta = metadataSchema.safeParse(m.metadata ?? {});
   const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content, created_at: m.created_at };
-  if (meta.success && meta.data.proposal) turn.proposal = meta.data.proposal;
-  if (meta.success && meta.data.patient_names?.length) turn.patient_names = meta.data.patient_names;
+  if (meta.success && meta.data.proposal) {
+    turn.proposal = meta.data.proposal;
+  }
+  if (meta.success && meta.data.patient_names?.length) {
+    turn.patient_names = meta.data.patient_names;
+  }
   return turn;
 }
 
@@ -32,7 +37,9 @@ async function ownSession<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof NotFoundError) throw new SessionNotFoundError();
+    if (err instanceof NotFoundError) {
+      throw new SessionNotFoundError();
+    }
     throw err;
   }
 }
@@ -52,28 +59,33 @@ export class PostgresConversationStore implements ConversationStore {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getOrCreateSession(turn.sessionId));
       const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
-      if (created) return { status: 'new' };
+      if (created) {
+        return { status: 'new' };
+      }
       const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
       return answer ? { status: 'answered', answer: answer.content } : { status: 'retry' };
     });
   }
 
-  async completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void> {
+  async completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const metadata: Record<string, unknown> = {};
-    if (turn.proposal) metadata.proposal = turn.proposal;
-    if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];
-    await asCaller(this.db, caller, (r) =>
-      ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
-    );
+    if (turn.proposal) {
+      metadata.proposal = turn.proposal;
+    }
+    if (turn.patientNames?.length) {
+      metadata.patient_names = [...new Set(turn.patientNames)];
+    }
+    await asCaller(this.db, caller, async (r) => {
+      await ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata));
+      // The answer and its bill commit together: no stored answer without its usage, nor the reverse.
+      if (turn.usage) {
+        await r.usage.record(turn.usage);
+      }
+    });
+  }
+
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
+    return asCaller(this.db, caller, (r) => r.usage.record(usage));
   }
 
   /**
@@ -93,12 +105,18 @@ export class PostgresConversationStore implements ConversationStore {
       for (let size = HISTORY_PAGE; ; size = Math.min(size * 2, HISTORY_PAGE_MAX)) {
         const page = await r.chat.recentTurns(params.sessionId, size, before);
         for (const m of page) {
-          if (m.client_message_id === params.excludeTurnKey) continue;
+          if (m.client_message_id === params.excludeTurnKey) {
+            continue;
+          }
           budget -= estimateTokens(m.content);
-          if (budget < 0) return kept.reverse().map(toTurn);
+          if (budget < 0) {
+            return kept.reverse().map(toTurn);
+          }
           kept.push(m);
         }
-        if (page.length < size) return kept.reverse().map(toTurn);
+        if (page.length < size) {
+          return kept.reverse().map(toTurn);
+        }
         before = page[page.length - 1];
       }
     });
