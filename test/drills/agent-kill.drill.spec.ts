@@ -30,9 +30,13 @@ function parseSse(text: string): SseEvent[] {
     .map((block) => {
       const ev: SseEvent = { event: 'message', data: {} };
       for (const line of block.split('\n')) {
-        if (line.startsWith('id: ')) ev.id = Number(line.slice(4));
-        else if (line.startsWith('event: ')) ev.event = line.slice(7);
-        else if (line.startsWith('data: ')) ev.data = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        if (line.startsWith('id: ')) {
+          ev.id = Number(line.slice(4));
+        } else if (line.startsWith('event: ')) {
+          ev.event = line.slice(7);
+        } else if (line.startsWith('data: ')) {
+          ev.data = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        }
       }
       return ev;
     });
@@ -42,8 +46,12 @@ function parseSse(text: string): SseEvent[] {
 function shown(events: SseEvent[]): string {
   let text = '';
   for (const e of events) {
-    if (e.event === 'restart') text = '';
-    if (e.event === 'token') text += String(e.data.delta);
+    if (e.event === 'restart') {
+      text = '';
+    }
+    if (e.event === 'token') {
+      text += String(e.data.delta);
+    }
   }
   return text;
 }
@@ -122,7 +130,11 @@ describe('drill: work queue under failure', () => {
     const decoder = new TextDecoder();
     let body = decoder.decode((await reader.read()).value);
     const victim = (await waitFor(async (): Promise<ServiceProcess | undefined> => {
-      for (const a of agents) if (a.running && (await inflight(a)) > 0) return a;
+      for (const a of agents) {
+        if (a.running && (await inflight(a)) > 0) {
+          return a;
+        }
+      }
       return undefined;
     }, 'the streaming replica')) as ServiceProcess;
     await victim.stop('SIGKILL');
@@ -167,7 +179,9 @@ describe('drill: work queue under failure', () => {
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let before = '';
-    while (!parseSse(before).some((e) => e.event === 'token')) before += decoder.decode((await reader.read()).value);
+    while (!parseSse(before).some((e) => e.event === 'token')) {
+      before += decoder.decode((await reader.read()).value);
+    }
     await gateways[0].stop('SIGKILL');
     await reader.read().catch(() => undefined);
     // Only complete events count (the last block may have been cut).

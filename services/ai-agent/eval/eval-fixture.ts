@@ -86,19 +86,21 @@ export async function addEvalData(db: pg.Pool | pg.Client, tz: string): Promise<
     .rows[0].id;
   const at = (offset: number, time: string) =>
     `((now() at time zone '${tz}')::date + ${offset} + time '${time}') at time zone '${tz}'`;
-  for (const [name, offset] of Object.entries(WITH_APPOINTMENT))
+  for (const [name, offset] of Object.entries(WITH_APPOINTMENT)) {
     await db.query(
       `insert into public.appointments (clinic_id, patient_id, professional_id, starts_at, ends_at, procedure, status)
        values ($1, $2, $3, ${at(offset, '13:00')}, ${at(offset, '13:45')}, 'Limpeza de pele', 'scheduled')`,
       [clinic, ids.get(name), lima],
     );
+  }
   // The past: last week and last month, so "quantas consultas tivemos semana passada?" has an answer.
   const past = ['Helena Prado Vieira', 'Karina Vidal Nogueira', 'Lauro Mendes Prates', 'Nadia Coelho Torres'];
   const pastDays = [-7, -8, -9, -10, -11, -12, -30, -35];
-  for (const [i, day] of pastDays.entries())
+  for (const [i, day] of pastDays.entries()) {
     await db.query(
       `insert into public.appointments (clinic_id, patient_id, professional_id, starts_at, ends_at, procedure, status)
        values ($1, $2, $3, ${at(day, '10:00')}, ${at(day, '10:45')}, 'Peeling químico', $4)`,
       [clinic, ids.get(past[i % past.length]), i % 2 ? lima : souza, i === 3 ? 'no_show' : 'completed'],
     );
+  }
 }

@@ -12,7 +12,9 @@ export function loadGoldenSet(dir = GOLDEN_DIR): GoldenFile[] {
     .sort()
     .map((f) => {
       const parsed = goldenFileSchema.safeParse(JSON.parse(readFileSync(join(dir, f), 'utf8')));
-      if (!parsed.success) throw new Error(`golden/${f}: ${parsed.error.message}`);
+      if (!parsed.success) {
+        throw new Error(`golden/${f}: ${parsed.error.message}`);
+      }
       return parsed.data;
     });
 }
@@ -70,7 +72,9 @@ export function renderFailures(results: CaseResult[]): string {
 
 /** Appends the run to docs/evals.md, like the benchmarks' results. */
 export function appendToDocs(file: string, s: EvalSummary, note: string): void {
-  if (!existsSync(file)) writeFileSync(file, '# Assistant evaluations\n');
+  if (!existsSync(file)) {
+    writeFileSync(file, '# Assistant evaluations\n');
+  }
   appendFileSync(
     file,
     `\n## ${s.date} · provider \`${s.provider}\` · model \`${s.model}\` · ${pct(s.score)} (${s.passed}/${s.total})\n\n${note ? `${note}\n\n` : ''}${renderTable(s)}\n`,

@@ -18,7 +18,9 @@ export function recordingPort(inner: ClinicDataPort, log: { method: string; para
   return new Proxy(inner, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
+      if (typeof value !== 'function') {
+        return value;
+      }
       return (...args: unknown[]) => {
         log.push({ method: String(prop), params: args[1] });
         return (value as (...a: unknown[]) => unknown).apply(target, args);
@@ -82,12 +84,21 @@ function diff(before: Map<string, Row>, after: Map<string, Row>): { action: stri
   const out: { action: string; row: Row }[] = [];
   for (const [id, row] of after) {
     const old = before.get(id);
-    if (!old) out.push({ action: 'booked', row });
-    else if (old.status !== row.status && row.status === 'cancelled') out.push({ action: 'cancelled', row });
-    else if (old.starts_at !== row.starts_at) out.push({ action: 'rescheduled', row });
-    else if (old.status !== row.status) out.push({ action: `status:${row.status}`, row });
+    if (!old) {
+      out.push({ action: 'booked', row });
+    } else if (old.status !== row.status && row.status === 'cancelled') {
+      out.push({ action: 'cancelled', row });
+    } else if (old.starts_at !== row.starts_at) {
+      out.push({ action: 'rescheduled', row });
+    } else if (old.status !== row.status) {
+      out.push({ action: `status:${row.status}`, row });
+    }
   }
-  for (const id of before.keys()) if (!after.has(id)) out.push({ action: 'deleted', row: before.get(id) as Row });
+  for (const id of before.keys()) {
+    if (!after.has(id)) {
+      out.push({ action: 'deleted', row: before.get(id) as Row });
+    }
+  }
   return out;
 }
 
@@ -112,11 +123,20 @@ async function checkFact(ctx: EvalContext, fact: Fact, answer: string): Promise<
     );
     const rows = f.status ? res.rows : res.rows.filter((r) => r.status !== 'cancelled');
     if (rows.length === 0) {
-      if (!NONE.test(a)) fail.push(`expected "no appointments" ${from}..${to}`);
+      if (!NONE.test(a)) {
+        fail.push(`expected "no appointments" ${from}..${to}`);
+      }
     } else {
-      if (!countPhrase(rows.length).test(a)) fail.push(`expected the count ${rows.length} (${from}..${to})`);
-      if (rows.length <= 12)
-        for (const r of rows) if (!a.includes(norm(r.patient))) fail.push(`missing patient ${r.patient}`);
+      if (!countPhrase(rows.length).test(a)) {
+        fail.push(`expected the count ${rows.length} (${from}..${to})`);
+      }
+      if (rows.length <= 12) {
+        for (const r of rows) {
+          if (!a.includes(norm(r.patient))) {
+            fail.push(`missing patient ${r.patient}`);
+          }
+        }
+      }
     }
   } else if ('patients_matching' in fact) {
     const words = norm(fact.patients_matching).split(' ');
@@ -125,32 +145,53 @@ async function checkFact(ctx: EvalContext, fact: Fact, answer: string): Promise<
       [ctx.clinicId],
     );
     const names = res.rows.map((r) => r.full_name).filter((n) => words.every((w) => norm(n).includes(w)));
-    if (names.length === 0) fail.push('fixture: no patient matches');
-    for (const n of names) if (!a.includes(norm(n))) fail.push(`missing patient ${n}`);
+    if (names.length === 0) {
+      fail.push('fixture: no patient matches');
+    }
+    for (const n of names) {
+      if (!a.includes(norm(n))) {
+        fail.push(`missing patient ${n}`);
+      }
+    }
   } else if ('patient' in fact) {
-    if (!a.includes(norm(fact.patient))) fail.push(`missing patient ${fact.patient}`);
+    if (!a.includes(norm(fact.patient))) {
+      fail.push(`missing patient ${fact.patient}`);
+    }
   } else if ('clinic_hours' in fact) {
     const res = await ctx.db.query<{ opening_hours: Record<string, string> }>(
       'select opening_hours from public.clinics where id = $1',
       [ctx.clinicId],
     );
-    for (const range of Object.values(res.rows[0].opening_hours))
-      for (const t of range.split('-')) if (!a.includes(t.trim())) fail.push(`missing hour ${t}`);
+    for (const range of Object.values(res.rows[0].opening_hours)) {
+      for (const t of range.split('-')) {
+        if (!a.includes(t.trim())) {
+          fail.push(`missing hour ${t}`);
+        }
+      }
+    }
   } else if ('clinic_services' in fact) {
     const res = await ctx.db.query<{ procedures: { name: string; duration_minutes: number }[] }>(
       'select procedures from public.clinics where id = $1',
       [ctx.clinicId],
     );
     for (const p of res.rows[0].procedures) {
-      if (!a.includes(norm(p.name))) fail.push(`missing service ${p.name}`);
-      if (!a.includes(`${p.duration_minutes}`)) fail.push(`missing duration ${p.duration_minutes}`);
+      if (!a.includes(norm(p.name))) {
+        fail.push(`missing service ${p.name}`);
+      }
+      if (!a.includes(`${p.duration_minutes}`)) {
+        fail.push(`missing duration ${p.duration_minutes}`);
+      }
     }
   } else if ('professionals' in fact) {
     const res = await ctx.db.query<{ full_name: string }>(
       'select full_name from public.professionals where clinic_id = $1 and active',
       [ctx.clinicId],
     );
-    for (const p of res.rows) if (!a.includes(norm(p.full_name))) fail.push(`missing professional ${p.full_name}`);
+    for (const p of res.rows) {
+      if (!a.includes(norm(p.full_name))) {
+        fail.push(`missing professional ${p.full_name}`);
+      }
+    }
   } else {
     const date = resolveDate(fact.free_slots.date, ctx.today);
     const busy = await ctx.db.query<{ s: string; e: string }>(
@@ -161,15 +202,25 @@ async function checkFact(ctx: EvalContext, fact: Fact, answer: string): Promise<
       [ctx.clinicId, ctx.timezone, fact.free_slots.professional, date],
     );
     const times = [...answer.matchAll(/\b(\d{2}:\d{2})\b/g)].map((m) => m[1]);
-    if (times.length === 0) fail.push('no free time listed');
-    for (const t of times) if (busy.rows.some((b) => b.s <= t && t < b.e)) fail.push(`${t} is taken on ${date}`);
+    if (times.length === 0) {
+      fail.push('no free time listed');
+    }
+    for (const t of times) {
+      if (busy.rows.some((b) => b.s <= t && t < b.e)) {
+        fail.push(`${t} is taken on ${date}`);
+      }
+    }
   }
   return fail;
 }
 
 function subsequence(expected: string[], actual: string[]): boolean {
   let i = 0;
-  for (const t of actual) if (t === expected[i]) i++;
+  for (const t of actual) {
+    if (t === expected[i]) {
+      i++;
+    }
+  }
   return i === expected.length;
 }
 
@@ -190,17 +241,20 @@ function checkArgs(ctx: EvalContext, turn: GoldenTurn, log: { method: string; pa
         (!la.professional || p.professionalId !== undefined) &&
         (!la.patient || p.patientId !== undefined),
     );
-    if (!ok)
+    if (!ok) {
       fail.push(
         `list_appointments args ${JSON.stringify(la)} not seen in ${JSON.stringify(calls('listAppointments'))}`,
       );
+    }
   }
   const sp = turn.args?.search_patients;
-  if (sp && !calls('searchPatients').some((p) => norm(String(p.query)).includes(norm(sp.query))))
+  if (sp && !calls('searchPatients').some((p) => norm(String(p.query)).includes(norm(sp.query)))) {
     fail.push(`search_patients query ${sp.query} not seen`);
+  }
   const fs = turn.args?.find_free_slots;
-  if (fs && !calls('findFreeSlots').some((p) => p.date === resolveDate(fs.date, ctx.today)))
+  if (fs && !calls('findFreeSlots').some((p) => p.date === resolveDate(fs.date, ctx.today))) {
     fail.push(`find_free_slots on ${fs.date} not seen`);
+  }
   return fail;
 }
 
@@ -234,26 +288,47 @@ export async function runCase(ctx: EvalContext, c: GoldenCase, category: string)
     const proposal = events.find((e) => e.type === 'proposal');
     lastProposal = proposal?.type === 'proposal' ? proposal.proposal_id : undefined;
     const failures: string[] = [];
-    if (last?.type !== 'done') failures.push(`no answer: ${last?.type === 'error' ? last.code : 'none'}`);
+    if (last?.type !== 'done') {
+      failures.push(`no answer: ${last?.type === 'error' ? last.code : 'none'}`);
+    }
     if (turn.tools) {
-      if (turn.tools.length === 0 ? tools.length > 0 : !subsequence(turn.tools, tools))
+      if (turn.tools.length === 0 ? tools.length > 0 : !subsequence(turn.tools, tools)) {
         failures.push(`tools ${JSON.stringify(tools)} ≠ ${JSON.stringify(turn.tools)}`);
+      }
     }
     failures.push(...checkArgs(ctx, turn, ctx.portLog));
     const a = norm(answer);
-    for (const s of turn.contains) if (!a.includes(norm(s))) failures.push(`missing "${s}"`);
-    for (const group of turn.contains_any)
-      if (!group.some((s) => a.includes(norm(s)))) failures.push(`missing one of ${JSON.stringify(group)}`);
-    for (const s of turn.not_contains) if (a.includes(norm(s))) failures.push(`must not say "${s}"`);
-    for (const f of turn.facts) failures.push(...(await checkFact(ctx, f, answer)));
-    if (turn.proposal === true && !proposal) failures.push('expected a proposal event');
-    if (turn.proposal === false && proposal) failures.push('unexpected proposal event');
+    for (const s of turn.contains) {
+      if (!a.includes(norm(s))) {
+        failures.push(`missing "${s}"`);
+      }
+    }
+    for (const group of turn.contains_any) {
+      if (!group.some((s) => a.includes(norm(s)))) {
+        failures.push(`missing one of ${JSON.stringify(group)}`);
+      }
+    }
+    for (const s of turn.not_contains) {
+      if (a.includes(norm(s))) {
+        failures.push(`must not say "${s}"`);
+      }
+    }
+    for (const f of turn.facts) {
+      failures.push(...(await checkFact(ctx, f, answer)));
+    }
+    if (turn.proposal === true && !proposal) {
+      failures.push('expected a proposal event');
+    }
+    if (turn.proposal === false && proposal) {
+      failures.push('unexpected proposal event');
+    }
     const changes = diff(before, after);
     const expected = turn.writes;
-    if (changes.length !== expected.length)
+    if (changes.length !== expected.length) {
       failures.push(
         `writes ${JSON.stringify(changes.map((x) => `${x.action} ${x.row.patient}`))} ≠ ${expected.length} expected`,
       );
+    }
     for (const w of expected) {
       const hit = changes.find(
         (x) =>
@@ -262,7 +337,9 @@ export async function runCase(ctx: EvalContext, c: GoldenCase, category: string)
           (!w.date || x.row.local_date === resolveDate(w.date, ctx.today)) &&
           (!w.time || x.row.local_time === w.time),
       );
-      if (!hit) failures.push(`expected ${w.action} for ${w.patient}`);
+      if (!hit) {
+        failures.push(`expected ${w.action} for ${w.patient}`);
+      }
     }
     turns.push({ ok: failures.length === 0, failures, answer, tools });
   }

@@ -32,7 +32,11 @@ const PASS_ENV = /^(OPENAI_|ANTHROPIC_|OLLAMA_|AGENT_MODEL_TIMEOUT_MS|AGENT_MAX_
  */
 export async function runGoldenSet(opts: EvalOptions): Promise<{ results: CaseResult[]; model: string }> {
   const env: Record<string, string> = { LOG_LEVEL: 'silent', AGENT_MODEL_PROVIDER: opts.provider };
-  for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v && PASS_ENV.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(opts.env ?? process.env)) {
+    if (v && PASS_ENV.test(k)) {
+      env[k] = v;
+    }
+  }
   let loopback: OpenAiCompatibleTestServer | undefined;
   if (opts.loopback) {
     loopback = await new OpenAiCompatibleTestServer().start();
@@ -104,11 +108,14 @@ export async function runGoldenSet(opts: EvalOptions): Promise<{ results: CaseRe
         : undefined,
     };
     const results: CaseResult[] = [];
-    for (const file of loadGoldenSet())
+    for (const file of loadGoldenSet()) {
       for (const c of file.cases) {
-        if (opts.only && !c.id.includes(opts.only)) continue;
+        if (opts.only && !c.id.includes(opts.only)) {
+          continue;
+        }
         results.push(await runCase(ctx, c, file.category));
       }
+    }
     return { results, model };
   } finally {
     await db?.close();

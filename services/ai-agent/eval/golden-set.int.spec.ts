@@ -24,7 +24,7 @@ describe(`golden set (${provider}${loopback ? ', loopback server' : ''})`, () =>
     const report = `${renderTable(summary)}\n\n${renderFailures(results)}\n`;
     mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
     writeFileSync(join(repoRoot, 'test-results', `eval-${provider}.md`), report);
-    if (process.env.EVAL_WRITE === '1')
+    if (process.env.EVAL_WRITE === '1') {
       appendToDocs(
         join(repoRoot, 'docs', 'evals.md'),
         summary,
@@ -32,6 +32,7 @@ describe(`golden set (${provider}${loopback ? ', loopback server' : ''})`, () =>
           ? 'Against the scripted loopback OpenAI-compatible server of libs/testing (proves the harness, not a model).'
           : '',
       );
+    }
   }, 900_000);
 
   it('has at least 150 conversations', () => {
@@ -42,7 +43,9 @@ describe(`golden set (${provider}${loopback ? ', loopback server' : ''})`, () =>
   if (provider === 'local' && !process.env.EVAL_ONLY) {
     it('the local model scores at least 95 %', () => {
       const passed = results.filter((r) => r.ok).length;
-      if (passed / results.length < 0.95) throw new Error(renderFailures(results));
+      if (passed / results.length < 0.95) {
+        throw new Error(renderFailures(results));
+      }
       expect(passed / results.length).toBeGreaterThanOrEqual(0.95);
     });
 
@@ -50,7 +53,9 @@ describe(`golden set (${provider}${loopback ? ', loopback server' : ''})`, () =>
     it.each(whyCases)('answers the "Why" row: %s', (_why, id) => {
       const r = results.find((x) => x.id === id);
       expect(r).toBeDefined();
-      if (!r?.ok) throw new Error(renderFailures(r ? [r] : []));
+      if (!r?.ok) {
+        throw new Error(renderFailures(r ? [r] : []));
+      }
     });
   } else {
     it('ran every selected conversation end to end', () => {

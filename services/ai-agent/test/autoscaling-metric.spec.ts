@@ -13,7 +13,9 @@ function registeredName(pick: (m: AgentMetrics) => Gauge): string {
     .getMetricsAsArray()
     .map((m) => m.name)
     .find((n) => registry.getSingleMetric(n) === pick(metrics));
-  if (!name) throw new Error('the AgentMetrics gauge is not registered');
+  if (!name) {
+    throw new Error('the AgentMetrics gauge is not registered');
+  }
   return name;
 }
 

@@ -32,7 +32,9 @@ describe('NATS least-privilege users (private nats-server)', () => {
 
   beforeAll(async () => {
     let conf = readFileSync(join(REPO_ROOT, 'docs/nats-permissions.conf'), 'utf8');
-    for (const [k, v] of Object.entries(PASSWORDS)) conf = conf.replaceAll(`$${k}`, v);
+    for (const [k, v] of Object.entries(PASSWORDS)) {
+      conf = conf.replaceAll(`$${k}`, v);
+    }
     nats = await startPrivateNats(conf);
     const admin = await connect({ servers: nats.url, user: 'admin', pass: PASSWORDS.ADMIN_PASSWORD });
     await provisionAgentStreams(admin, bus, 5000);

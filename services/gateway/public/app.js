@@ -82,7 +82,9 @@
     });
     socket.on('chat:proposal', (e) => {
       // Only the newest proposal can be confirmed: the server refuses older ones anyway.
-      if (state.retireCard) state.retireCard();
+      if (state.retireCard) {
+        state.retireCard();
+      }
       state.retireCard = window.NeonProposalCard.render(
         $('messages'),
         e,
@@ -107,20 +109,30 @@
   function send(event) {
     event.preventDefault();
     const text = $('message').value.trim();
-    if (!text || !state.socket) return;
+    if (!text || !state.socket) {
+      return;
+    }
     $('message').value = '';
     sendText(text);
   }
 
   /** One turn; `confirm` is the card's explicit confirmation of one proposal. */
   function sendText(text, confirm) {
-    if (!state.socket) return;
-    if (state.retireCard && !confirm) state.retireCard();
+    if (!state.socket) {
+      return;
+    }
+    if (state.retireCard && !confirm) {
+      state.retireCard();
+    }
     add('user', text);
     setBusy(true);
     const payload = { message: text, client_message_id: `web-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` };
-    if (state.sessionId) payload.session_id = state.sessionId;
-    if (confirm) payload.confirm = confirm;
+    if (state.sessionId) {
+      payload.session_id = state.sessionId;
+    }
+    if (confirm) {
+      payload.confirm = confirm;
+    }
     state.socket.emit('chat:send', payload, (ack) => {
       if (!ack || !ack.ok) {
         const err = (ack && ack.error) || { message: 'falha ao enviar', code: 'unknown' };

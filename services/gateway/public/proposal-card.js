@@ -46,7 +46,9 @@
     list.appendChild(li);
     li.scrollIntoView({ block: 'end' });
     return () => {
-      if (!confirm.disabled) retire('stale');
+      if (!confirm.disabled) {
+        retire('stale');
+      }
     };
   }
 

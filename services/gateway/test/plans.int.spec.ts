@@ -30,7 +30,9 @@ describe('gateway limits from clinic plans (real Postgres and NATS)', () => {
     nc = await connect({ servers: NATS_URL });
     agent = await ScriptedAgent.start(nc, prefix);
     await nc.flush();
-    for (const [k, email] of Object.entries(DEMO_USERS)) tokens[k] = await fx.token(email);
+    for (const [k, email] of Object.entries(DEMO_USERS)) {
+      tokens[k] = await fx.token(email);
+    }
   });
 
   afterAll(async () => {

@@ -68,7 +68,9 @@ describe('usage page in headless Chromium', () => {
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('console', (m) => {
       // A CSP violation or a script that failed to load shows up here.
-      if (m.type() === 'error') problems.push(`${m.text()} ${m.location().url}`);
+      if (m.type() === 'error') {
+        problems.push(`${m.text()} ${m.location().url}`);
+      }
     });
     await page.goto(`http://127.0.0.1:${gw.port}/usage.html`);
     await page.click('#login button[type=submit]');

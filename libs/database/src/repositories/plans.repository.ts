@@ -32,9 +32,13 @@ export interface StoredPlan {
 const COLS = PLAN_FIELDS.join(', ');
 
 function columns(row: Record<string, unknown> | null): PlanColumns | null {
-  if (!row) return null;
+  if (!row) {
+    return null;
+  }
   const out = {} as PlanColumns;
-  for (const f of PLAN_FIELDS) out[f] = row[f] === null || row[f] === undefined ? null : Number(row[f]);
+  for (const f of PLAN_FIELDS) {
+    out[f] = row[f] === null || row[f] === undefined ? null : Number(row[f]);
+  }
   return out;
 }
 
@@ -68,7 +72,9 @@ export class PlansRepository {
       `select id, slug from public.clinics where slug = $1 or id::text = $1`,
       [slugOrId],
     );
-    if (!row) throw new NotFoundError('clinic');
+    if (!row) {
+      throw new NotFoundError('clinic');
+    }
     return row;
   }
 
@@ -110,7 +116,9 @@ export class PlansRepository {
          from public.clinics c where ${where}`,
       values,
     );
-    if (!row) throw new NotFoundError('clinic');
+    if (!row) {
+      throw new NotFoundError('clinic');
+    }
     return {
       clinic_id: row.clinic_id,
       slug: row.slug,

@@ -83,7 +83,9 @@ export class UsageRepository {
    * per period (empty periods included, as zeros), from the daily rollups.
    */
   async report(q: { from: string; to: string; granularity: UsageGranularity }): Promise<UsageReport> {
-    if ((await this.ctx.memberRole()) !== 'admin') throw new ForbiddenError('only admins read usage');
+    if ((await this.ctx.memberRole()) !== 'admin') {
+      throw new ForbiddenError('only admins read usage');
+    }
     const rows = await this.ctx.rows<UsageCounts & { period: string; provider: string | null; timezone: string }>(
       `with periods as (
          select generate_series(date_trunc($3, $1::date::timestamp), date_trunc($3, $2::date::timestamp), ('1 ' || $3)::interval)::date as period
@@ -111,7 +113,9 @@ export class UsageRepository {
         entry = { period: r.period, ...zero(), by_provider: {} };
         data.push(entry);
       }
-      if (!r.provider) continue;
+      if (!r.provider) {
+        continue;
+      }
       const counts = {
         runs: r.runs,
         input_tokens: r.input_tokens,
@@ -132,7 +136,9 @@ export class UsageRepository {
       `select tokens, to_char(month_start, 'YYYY-MM-DD') as month_start, resets_at from app.clinic_month_usage($1)`,
       [clinicId],
     );
-    if (!row) throw new ForbiddenError('no such clinic');
+    if (!row) {
+      throw new ForbiddenError('no such clinic');
+    }
     return row;
   }
 }

@@ -122,11 +122,13 @@ export class ChatService {
         const turn = await this.turns.build(request, caller, turnKey, signal);
         const result = await this.runTurn(turn, signal, (e) => subscriber.next(e), meter);
         provider = result.provider;
-        if (result.exhausted) outcome = 'step_limit';
+        if (result.exhausted) {
+          outcome = 'step_limit';
+        }
         signal.throwIfAborted();
         const proposal = turn.ctx.newProposal;
         // The card the user confirms: the server's rendering, beside the model's own words.
-        if (proposal)
+        if (proposal) {
           subscriber.next({
             type: 'proposal',
             proposal_id: proposal.id,
@@ -134,6 +136,7 @@ export class ChatService {
             summary: proposal.summary,
             expires_at: proposal.expires_at,
           });
+        }
         const usage = meter.finish(provider, result.exhausted ? 'step_limit' : 'ok');
         await this.conversations.completeTurn(caller, {
           sessionId: request.session_id,
@@ -219,18 +222,20 @@ export class ChatService {
         event: { type: 'error', code: ErrorCode.AgentOverloaded, message: 'The assistant is busy; retry in a moment.' },
       };
     }
-    if (signal.aborted)
+    if (signal.aborted) {
       return {
         outcome: 'cancelled',
         event: { type: 'error', code: ErrorCode.Cancelled, message: 'The run was cancelled.' },
       };
-    if (err instanceof SessionNotFoundError)
+    }
+    if (err instanceof SessionNotFoundError) {
       return {
         outcome: 'not_found',
         event: { type: 'error', code: ErrorCode.NotFound, message: 'Chat session not found.' },
       };
+    }
     // An outage, not a bad answer: the gateway turns it into a 503 the client may retry.
-    if (isDatabaseUnavailable(err))
+    if (isDatabaseUnavailable(err)) {
       return {
         outcome: 'database_unavailable',
         event: {
@@ -239,6 +244,7 @@ export class ChatService {
           message: 'The database is unavailable; retry shortly.',
         },
       };
+    }
     // Only the error's class: messages of provider or database errors may carry personal data.
     this.logger.error({ err_name: err instanceof Error ? err.name : typeof err }, 'agent run failed');
     return {
@@ -262,7 +268,9 @@ export class ChatService {
     const links: FallbackLink[] = this.providers.map((p) => {
       const model = this.models.get(p);
       const breaker = this.breakers.get(p);
-      if (!model || !breaker) throw new Error(`provider ${p} not initialised`);
+      if (!model || !breaker) {
+        throw new Error(`provider ${p} not initialised`);
+      }
       const bound = new BoundModelRunner(p, model, tools, configurable);
       // The local model never leaves the process, so it sees the real data.
       const runner = p === 'local' ? bound : new PseudonymizingRunner(bound, pseudonymizer, () => patientNames);

@@ -63,8 +63,12 @@ export class TurnContextBuilder {
     // Names seen in earlier turns are masked too: the history (and the user retyping them)
     // must not leak to an external provider any more than this turn's tool results.
     for (const t of history) {
-      for (const name of t.patient_names ?? []) ctx.patientNames.add(name);
-      if (t.proposal) ctx.patientNames.add(t.proposal.patient_name);
+      for (const name of t.patient_names ?? []) {
+        ctx.patientNames.add(name);
+      }
+      if (t.proposal) {
+        ctx.patientNames.add(t.proposal.patient_name);
+      }
     }
     const messages: BaseMessage[] = [
       new SystemMessage(

@@ -183,7 +183,9 @@ describe('local clinic model: pt-BR and English prompts', () => {
     const first = await send('agende preenchimento para Ana Paula Mendes com Dr. Costa amanhã às 18h');
     const proposal = first.find((e) => e.type === 'proposal');
     expect(proposal).toMatchObject({ action: 'book', summary: expect.stringContaining('Ana Paula Mendes') as unknown });
-    if (proposal?.type !== 'proposal') throw new Error('no proposal');
+    if (proposal?.type !== 'proposal') {
+      throw new Error('no proposal');
+    }
     expect(proposal.summary).toContain('Dr. Ricardo Costa');
     expect(proposal.summary).toContain('18:00');
     const done = await send('Confirmar', proposal.proposal_id);

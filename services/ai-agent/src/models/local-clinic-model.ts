@@ -42,7 +42,9 @@ class Results {
 
   get<N extends ToolName>(name: N): ToolOutput<N> | undefined {
     const found = [...this.list].reverse().find((r) => r.name === name);
-    if (!found) return undefined;
+    if (!found) {
+      return undefined;
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(found.content);
@@ -130,7 +132,9 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return;
     }
     for (const token of tokenize(plan.text)) {
-      if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      if (this.tokenDelayMs > 0) {
+        await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      }
       options.signal?.throwIfAborted();
       const chunk = new ChatGenerationChunk({ text: token, message: new AIMessageChunk({ content: token }) });
       yield chunk;
@@ -145,7 +149,9 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   /** Decides the next step from the conversation so far: a tool call, or the final answer. */
   plan(messages: BaseMessage[], turn?: ClinicTurn): Plan {
     const today = turn?.today ?? localDate(new Date(), DEFAULT_TIMEZONE);
-    const texts = messages.map((m) => (HumanMessage.isInstance(m) && typeof m.content === 'string' ? m.content : undefined));
+    const texts = messages.map((m) =>
+      HumanMessage.isInstance(m) && typeof m.content === 'string' ? m.content : undefined,
+    );
     const humans = texts.flatMap((t, i) => (t === undefined ? [] : [i]));
     const lastHuman = humans.at(-1) ?? -1;
     const userText = texts[lastHuman] ?? '';
@@ -161,24 +167,29 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       u.intent === 'out_of_scope' &&
       previous.intent !== 'out_of_scope' &&
       previous.intent !== 'help'
-    )
+    ) {
       u = {
         ...previous,
         ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)),
         intent: previous.intent,
         lang: previous.lang,
       };
+    }
     const m = MESSAGES[u.lang];
 
     if (pending) {
       const answer = this.planPending(pending, u, userText, turn?.confirm_id, results, m);
-      if (answer) return answer;
+      if (answer) {
+        return answer;
+      }
     }
 
     switch (u.intent) {
       case 'clinic_info': {
         const r = results.get('clinic_info');
-        if (!r) return { call: { name: 'clinic_info', args: {} } };
+        if (!r) {
+          return { call: { name: 'clinic_info', args: {} } };
+        }
         return { text: this.answerClinic(u, r, m) };
       }
       case 'patient':
@@ -216,10 +227,14 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     )[p.action];
     if (confirmId !== undefined || isBareYes(userText)) {
       const r = results.get(tool);
-      if (!r) return { call: { name: tool, args: { proposal_id: confirmId ?? p.id } } };
+      if (!r) {
+        return { call: { name: tool, args: { proposal_id: confirmId ?? p.id } } };
+      }
       return { text: this.answerWrite(r, m) };
     }
-    if (isBareNo(userText)) return { text: m.declined(m.declinedVerb[p.action]) };
+    if (isBareNo(userText)) {
+      return { text: m.declined(m.declinedVerb[p.action]) };
+    }
     // "sim, mas às 15h", "na verdade sexta": the same request with the new date or time.
     const newDate = u.target?.date ?? u.dateFrom;
     const newTime = u.target?.time ?? u.time;
@@ -246,16 +261,20 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return { text: this.answerProposal(r, m) };
     }
     const known = ['appointments', 'patient', 'clinic_info', 'free_slots', 'book', 'cancel', 'reschedule', 'injection'];
-    if (known.includes(u.intent) && (u.intent !== 'cancel' || u.patientQuery)) return undefined;
+    if (known.includes(u.intent) && (u.intent !== 'cancel' || u.patientQuery)) {
+      return undefined;
+    }
     // A question about the proposal ("sim?", "pode repetir?"): show it again, change nothing.
     return { text: m.stillPending(p.summary) };
   }
 
   private resultsSince(messages: BaseMessage[], from: number): Results {
     const out: { name: string; content: string }[] = [];
-    for (const msg of messages.slice(from + 1))
-      if (ToolMessage.isInstance(msg))
+    for (const msg of messages.slice(from + 1)) {
+      if (ToolMessage.isInstance(msg)) {
         out.push({ name: msg.name ?? '', content: typeof msg.content === 'string' ? msg.content : '' });
+      }
+    }
     return new Results(out);
   }
 
@@ -265,35 +284,55 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     results: Results,
     m: Catalogue,
   ): { call: Plan } | { patient: { id: string; full_name: string } } | { text: string } {
-    if (!u.patientQuery) return { text: m.askPatient };
+    if (!u.patientQuery) {
+      return { text: m.askPatient };
+    }
     const r = results.get('search_patients');
-    if (!r) return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
+    if (!r) {
+      return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
+    }
     const patients = r.patients ?? [];
-    if (patients.length === 0) return { text: m.noPatient(u.patientQuery) };
-    if (patients.length > 1)
+    if (patients.length === 0) {
+      return { text: m.noPatient(u.patientQuery) };
+    }
+    if (patients.length > 1) {
       return {
         text: `${m.manyPatients(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
       };
+    }
     return { patient: patients[0] };
   }
 
   private planPatient(u: Understanding, results: Results, m: Catalogue): Plan {
     if (u.listPatients && !u.cpf && !u.phone && u.patientQuery) {
       const r = results.get('search_patients');
-      if (!r) return { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 20 } } };
+      if (!r) {
+        return { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 20 } } };
+      }
       const patients = r.patients ?? [];
-      if (patients.length === 0) return { text: m.noPatient(u.patientQuery) };
-      if (patients.length > 1)
+      if (patients.length === 0) {
+        return { text: m.noPatient(u.patientQuery) };
+      }
+      if (patients.length > 1) {
         return {
           text: `${m.patientsFound(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
         };
+      }
     }
     const found = this.findPatient(u, results, m);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
     const s = results.get('get_patient_summary');
-    if (!s) return { call: { name: 'get_patient_summary', args: { patient_id: found.patient.id } } };
-    if (!('found' in s) || !s.found) return { text: m.patientGone };
+    if (!s) {
+      return { call: { name: 'get_patient_summary', args: { patient_id: found.patient.id } } };
+    }
+    if (!('found' in s) || !s.found) {
+      return { text: m.patientGone };
+    }
     const p = s.patient;
     const lines = [
       `${m.patient}: ${p.full_name}`,
@@ -312,8 +351,12 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     let patientId: string | undefined;
     if (u.patientQuery) {
       const found = this.findPatient(u, results, m);
-      if ('call' in found) return found.call;
-      if ('text' in found) return found;
+      if ('call' in found) {
+        return found.call;
+      }
+      if ('text' in found) {
+        return found;
+      }
       patientId = found.patient.id;
     }
     const from = u.dateFrom ?? today;
@@ -321,47 +364,72 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const r = results.get('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = { date_from: from, date_to: to };
-      if (patientId) args.patient_id = patientId;
-      if (u.professional) args.professional = u.professional;
-      if (u.status) args.status = u.status;
+      if (patientId) {
+        args.patient_id = patientId;
+      }
+      if (u.professional) {
+        args.professional = u.professional;
+      }
+      if (u.status) {
+        args.status = u.status;
+      }
       return { call: { name: 'list_appointments', args } };
     }
-    if (isError(r)) return { text: this.explainError(u, r, m) };
+    if (isError(r)) {
+      return { text: this.explainError(u, r, m) };
+    }
     const list = r.appointments;
     const when = u.dateLabel ?? (from === to ? m.onDay(from) : m.range(from, to));
     const who = r.professional ?? '';
     const multiDay = from !== to;
-    if (list.length === 0) return { text: m.noAppointments(u.status ? m.status(u.status) : '', who, when) };
+    if (list.length === 0) {
+      return { text: m.noAppointments(u.status ? m.status(u.status) : '', who, when) };
+    }
     // Without an explicit status filter, cancelled appointments are not "appointments someone has":
     // count the active ones and mention the cancelled ones apart.
     const active = u.status ? list : list.filter((a) => a.status !== 'cancelled');
     const cancelled = u.status ? [] : list.filter((a) => a.status === 'cancelled');
     const lines = (xs: AppointmentView[]): string => xs.map((a) => this.apptLine(m, a, multiDay, !who)).join('\n');
     let text: string;
-    if (active.length === 0) text = m.noActive(who, when);
-    else text = `${(u.past ? m.pastAppointments : m.appointments)(who, active.length, when)}\n${lines(active)}`;
-    if (cancelled.length) text += `\n${m.cancelledApart(cancelled.length)}\n${lines(cancelled)}`;
-    if (r.truncated) text += `\n${m.truncated}`;
+    if (active.length === 0) {
+      text = m.noActive(who, when);
+    } else {
+      text = `${(u.past ? m.pastAppointments : m.appointments)(who, active.length, when)}\n${lines(active)}`;
+    }
+    if (cancelled.length) {
+      text += `\n${m.cancelledApart(cancelled.length)}\n${lines(cancelled)}`;
+    }
+    if (r.truncated) {
+      text += `\n${m.truncated}`;
+    }
     return { text };
   }
 
   private planFreeSlots(u: Understanding, today: string, results: Results, m: Catalogue): Plan {
     if (!u.professional) {
       const info = results.get('clinic_info');
-      if (!info) return { call: { name: 'clinic_info', args: {} } };
+      if (!info) {
+        return { call: { name: 'clinic_info', args: {} } };
+      }
       return { text: `${m.whichProfessional} ${this.professionalNames(info.professionals ?? [])}` };
     }
     const date = u.dateFrom ?? today;
     const r = results.get('find_free_slots');
     if (!r) {
       const args: Record<string, unknown> = { professional: u.professional, date };
-      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
+      if (u.durationMinutes) {
+        args.duration_minutes = u.durationMinutes;
+      }
       return { call: { name: 'find_free_slots', args } };
     }
-    if (isError(r)) return { text: this.explainError(u, r, m) };
+    if (isError(r)) {
+      return { text: this.explainError(u, r, m) };
+    }
     const label =
       u.dateLabel && !u.dateLabel.includes('/') ? `${u.dateLabel} (${ddmm(date)})` : (u.dateLabel ?? m.onDay(date));
-    if (r.slots.length === 0) return { text: m.noFreeSlots(r.professional.full_name, label) };
+    if (r.slots.length === 0) {
+      return { text: m.noFreeSlots(r.professional.full_name, label) };
+    }
     return { text: m.freeSlots(r.professional.full_name, label, r.slots.map((s) => s.start).join(', ')) };
   }
 
@@ -372,10 +440,16 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       !u.dateFrom && m.missing.date,
       !u.time && m.missing.time,
     ].filter((x): x is string => typeof x === 'string');
-    if (missing.length) return { text: m.needForBooking(missing) };
+    if (missing.length) {
+      return { text: m.needForBooking(missing) };
+    }
     const found = this.findPatient(u, results, m);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
     const r = results.get('book_appointment');
     if (!r) {
       const args: Record<string, unknown> = {
@@ -384,8 +458,12 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
         date: u.dateFrom,
         time: u.time,
       };
-      if (u.procedure) args.procedure = u.procedure;
-      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
+      if (u.procedure) {
+        args.procedure = u.procedure;
+      }
+      if (u.durationMinutes) {
+        args.duration_minutes = u.durationMinutes;
+      }
       return { call: { name: 'book_appointment', args } };
     }
     return { text: this.answerProposal(r, m, u) };
@@ -401,8 +479,12 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     none: (name: string) => string,
   ): Plan | { appointment: AppointmentView } {
     const found = this.findPatient(u, results, m);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
     const r = results.get('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = {
@@ -410,55 +492,77 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
         date_to: u.dateTo ?? addDays(today, 60),
         patient_id: found.patient.id,
       };
-      if (u.professional) args.professional = u.professional;
+      if (u.professional) {
+        args.professional = u.professional;
+      }
       return { call: { name: 'list_appointments', args } };
     }
-    if (isError(r)) return { text: this.explainError(u, r, m) };
+    if (isError(r)) {
+      return { text: this.explainError(u, r, m) };
+    }
     const open = r.appointments.filter(
       (a) => (a.status === 'scheduled' || a.status === 'confirmed') && (!u.time || a.start === u.time),
     );
-    if (open.length === 0) return { text: none(found.patient.full_name) };
-    if (open.length > 1)
+    if (open.length === 0) {
+      return { text: none(found.patient.full_name) };
+    }
+    if (open.length > 1) {
       return { text: `${m.whichAppointment(verb)}\n${open.map((a) => this.apptLine(m, a, true, true)).join('\n')}` };
+    }
     return { appointment: open[0] };
   }
 
   private planCancel(u: Understanding, today: string, results: Results, m: Catalogue): Plan {
     const picked = this.pickAppointment(u, today, results, m, m.verbCancel, m.noneToCancel);
-    if (!('appointment' in picked)) return picked;
+    if (!('appointment' in picked)) {
+      return picked;
+    }
     const c = results.get('cancel_appointment');
-    if (!c) return { call: { name: 'cancel_appointment', args: { appointment_id: picked.appointment.id } } };
+    if (!c) {
+      return { call: { name: 'cancel_appointment', args: { appointment_id: picked.appointment.id } } };
+    }
     return { text: this.answerProposal(c, m, u) };
   }
 
   private planReschedule(u: Understanding, today: string, results: Results, m: Catalogue): Plan {
     if (!u.target?.date && !u.target?.time) {
-      if (!u.patientQuery) return { text: `${m.askPatient} ${m.rescheduleNeeds}` };
+      if (!u.patientQuery) {
+        return { text: `${m.askPatient} ${m.rescheduleNeeds}` };
+      }
       return { text: m.rescheduleNeeds };
     }
     const picked = this.pickAppointment(u, today, results, m, m.verbReschedule, m.noneToReschedule);
-    if (!('appointment' in picked)) return picked;
+    if (!('appointment' in picked)) {
+      return picked;
+    }
     const a = picked.appointment;
     const r = results.get('reschedule_appointment');
-    if (!r)
+    if (!r) {
       return {
         call: {
           name: 'reschedule_appointment',
           args: { appointment_id: a.id, date: u.target.date ?? a.date, time: u.target.time ?? a.start },
         },
       };
+    }
     return { text: this.answerProposal(r, m, u) };
   }
 
   /** Step 1's answer: the server's summary and the question, or why no proposal was made. */
   private answerProposal(r: ToolOutput<'book_appointment'>, m: Catalogue, u?: Understanding): string {
-    if ('status' in r && r.status === 'confirmation_required') return m.confirmQuestion(r.summary);
-    if (isError(r)) return u ? this.explainError(u, r, m) : m.appointmentGone;
+    if ('status' in r && r.status === 'confirmation_required') {
+      return m.confirmQuestion(r.summary);
+    }
+    if (isError(r)) {
+      return u ? this.explainError(u, r, m) : m.appointmentGone;
+    }
     return this.answerWrite(r, m);
   }
 
   private answerWrite(r: ToolOutput<'book_appointment'>, m: Catalogue): string {
-    if (isError(r)) return r.error === 'in_the_past' ? m.inThePast : m.appointmentGone;
+    if (isError(r)) {
+      return r.error === 'in_the_past' ? m.inThePast : m.appointmentGone;
+    }
     switch (r.status) {
       case 'booked':
         return m.booked(r.appointment);
@@ -485,12 +589,17 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
 
   private explainError(u: Understanding, r: { error: string; professionals?: string[] }, m: Catalogue): string {
     const list = (r.professionals ?? []).join(', ');
-    if (r.error === 'professional_not_found')
+    if (r.error === 'professional_not_found') {
       return u.professional === SELF_PROFESSIONAL
         ? m.notLinked(list)
         : m.unknownProfessional(u.professional ?? '', list);
-    if (r.error === 'in_the_past') return m.inThePast;
-    if (r.error === 'patient_not_found') return m.patientGone;
+    }
+    if (r.error === 'in_the_past') {
+      return m.inThePast;
+    }
+    if (r.error === 'patient_not_found') {
+      return m.patientGone;
+    }
     return m.appointmentGone;
   }
 
@@ -503,20 +612,27 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   }
 
   private answerClinic(u: Understanding, r: ToolOutput<'clinic_info'>, m: Catalogue): string {
-    if (!('name' in r)) return m.help;
+    if (!('name' in r)) {
+      return m.help;
+    }
     const topics = u.clinicTopics?.length
       ? u.clinicTopics
       : (['hours', 'services', 'professionals', 'contact'] as const);
     const lines = [r.name];
-    if (topics.includes('hours'))
+    if (topics.includes('hours')) {
       lines.push(`${m.hours}: ${r.opening_hours.map((h) => `${m.days(h.days)} ${h.open}–${h.close}`).join('; ')}.`);
-    if (topics.includes('services'))
+    }
+    if (topics.includes('services')) {
       lines.push(
         `${m.services}: ${r.procedures.map((p) => `${p.name} (${p.duration_minutes} ${m.minutes})`).join(', ')}.`,
       );
-    if (topics.includes('professionals')) lines.push(`${m.professionals}: ${this.professionalNames(r.professionals)}.`);
-    if (topics.includes('contact') && (r.address || r.phone))
+    }
+    if (topics.includes('professionals')) {
+      lines.push(`${m.professionals}: ${this.professionalNames(r.professionals)}.`);
+    }
+    if (topics.includes('contact') && (r.address || r.phone)) {
       lines.push(`${m.address}: ${[r.address, r.phone].filter(Boolean).join(' · ')}.`);
+    }
     return lines.join('\n');
   }
 }

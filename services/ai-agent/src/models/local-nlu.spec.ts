@@ -59,7 +59,11 @@ describe('local NLU: user texts → intent, dates and names', () => {
   it.each(TABLE)('%s', (text, intent, dates, entities) => {
     const u = understand(text, TODAY);
     expect(u.intent).toBe(intent);
-    if (dates) expect([u.dateFrom, u.dateTo]).toEqual(dates);
-    for (const [k, v] of Object.entries(entities)) expect(u[k as keyof typeof u]).toEqual(v);
+    if (dates) {
+      expect([u.dateFrom, u.dateTo]).toEqual(dates);
+    }
+    for (const [k, v] of Object.entries(entities)) {
+      expect(u[k as keyof typeof u]).toEqual(v);
+    }
   });
 });

@@ -51,8 +51,12 @@ function tokens(text: string): string[] {
 
 /** Whether a token is the keyword or a likely misspelling of it. */
 function like(token: string, keyword: string): boolean {
-  if (token === keyword) return true;
-  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) return false;
+  if (token === keyword) {
+    return true;
+  }
+  if (keyword.length < 6 || Math.abs(token.length - keyword.length) > 2) {
+    return false;
+  }
   return editDistance(token, keyword) <= (keyword.length >= 8 ? 2 : 1);
 }
 
@@ -338,7 +342,9 @@ const PRO_TITLE = /\b(?:dra?|doutora?|doctor|doc|enf|enfermeira|enfermeiro)\b\.?
 
 function extractProfessional(text: string): string | undefined {
   const m = PRO_TITLE.exec(text);
-  if (!m) return undefined;
+  if (!m) {
+    return undefined;
+  }
   // A second word belongs to the name only when capitalised and not a common word ("Lima Souza").
   const second = m[2] && /^\p{Lu}/u.test(m[2]) && !NAME_STOP.has(fold(m[2])) ? ` ${m[2]}` : '';
   return `${m[1]}${second}`;
@@ -346,7 +352,9 @@ function extractProfessional(text: string): string | undefined {
 
 function isNameWord(word: string, allowLower: boolean): boolean {
   const f = fold(word).replace(/-feira$/, '');
-  if (NAME_STOP.has(f) || f.length < 2 || !/^[\p{L}'-]+$/u.test(word)) return false;
+  if (NAME_STOP.has(f) || f.length < 2 || !/^[\p{L}'-]+$/u.test(word)) {
+    return false;
+  }
   return allowLower || /^\p{Lu}/u.test(word);
 }
 
@@ -424,29 +432,37 @@ function extractPatientName(text: string, professional: string | undefined): str
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const f = fold(words[i]);
-    if (!markers.has(f)) continue;
+    if (!markers.has(f)) {
+      continue;
+    }
     let j = i + 1;
-    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) j++;
+    if (['a', 'o', 'the'].includes(fold(words[j] ?? ''))) {
+      j++;
+    }
     const name: string[] = [];
     for (; j < words.length; j++) {
       const w = words[j];
-      if (isNameWord(w, strong.has(f) || noCapitals)) name.push(w);
-      else if (
+      if (isNameWord(w, strong.has(f) || noCapitals)) {
+        name.push(w);
+      } else if (
         name.length > 0 &&
         NAME_PARTICLES.has(fold(w)) &&
         words[j + 1] &&
         isNameWord(words[j + 1], strong.has(f) || noCapitals)
-      )
+      ) {
         name.push(w);
-      else break;
+      } else {
+        break;
+      }
     }
     const candidate = name.join(' ');
     if (
       candidate &&
       (!professional || fold(candidate) !== fold(professional)) &&
       (!best || candidate.length > best.length)
-    )
+    ) {
       best = candidate;
+    }
   }
   return best;
 }
@@ -455,14 +471,20 @@ function extractTime(folded: string): string | undefined {
   const pm = /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b/.exec(folded);
   if (pm) {
     let h = Number(pm[1]) % 12;
-    if (pm[3] === 'pm') h += 12;
+    if (pm[3] === 'pm') {
+      h += 12;
+    }
     return `${String(h).padStart(2, '0')}:${pm[2] ?? '00'}`;
   }
   const m = /\b(?:as|at|a partir das)?\s*(\d{1,2})(?:h(\d{2})?|:(\d{2})|\s*horas)\b/.exec(folded);
-  if (!m) return undefined;
+  if (!m) {
+    return undefined;
+  }
   const h = Number(m[1]);
   const min = m[2] ?? m[3] ?? '00';
-  if (h > 23 || Number(min) > 59) return undefined;
+  if (h > 23 || Number(min) > 59) {
+    return undefined;
+  }
   return `${String(h).padStart(2, '0')}:${min}`;
 }
 
@@ -503,30 +525,42 @@ export function extractDates(toks: string[], folded: string, today: string, lang
   const dayN = /\b(?:dia|day|no dia|on the)\s+(\d{1,2})\b(?!\s*(?:h\b|:|horas|am|pm))/.exec(folded);
   if (dayN) {
     const d = nearestDay(today, Number(dayN[1]));
-    if (d) return single(d, pt ? `no dia ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
+    if (d) {
+      return single(d, pt ? `no dia ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
+    }
   }
-  if (/depois de amanha|day after tomorrow/.test(folded))
+  if (/depois de amanha|day after tomorrow/.test(folded)) {
     return single(addDays(today, 2), pt ? 'depois de amanhã' : 'the day after tomorrow', today);
-  if (/anteontem|day before yesterday/.test(folded))
+  }
+  if (/anteontem|day before yesterday/.test(folded)) {
     return single(addDays(today, -2), pt ? 'anteontem' : 'the day before yesterday', today);
-  if (hasAny(toks, ['amanha', 'tomorrow'])) return single(addDays(today, 1), pt ? 'amanhã' : 'tomorrow', today);
-  if (hasAny(toks, ['hoje', 'today'])) return single(today, pt ? 'hoje' : 'today', today);
-  if (hasAny(toks, ['ontem', 'yesterday'])) return single(addDays(today, -1), pt ? 'ontem' : 'yesterday', today);
+  }
+  if (hasAny(toks, ['amanha', 'tomorrow'])) {
+    return single(addDays(today, 1), pt ? 'amanhã' : 'tomorrow', today);
+  }
+  if (hasAny(toks, ['hoje', 'today'])) {
+    return single(today, pt ? 'hoje' : 'today', today);
+  }
+  if (hasAny(toks, ['ontem', 'yesterday'])) {
+    return single(addDays(today, -1), pt ? 'ontem' : 'yesterday', today);
+  }
   const dow = weekday(today);
   const monday = addDays(today, -((dow + 6) % 7));
-  if (/semana passada|ultima semana|last week|previous week/.test(folded))
+  if (/semana passada|ultima semana|last week|previous week/.test(folded)) {
     return {
       dateFrom: addDays(monday, -7),
       dateTo: addDays(monday, -1),
       dateLabel: pt ? 'na semana passada' : 'last week',
       past: true,
     };
-  if (/semana que vem|proxima semana|next week/.test(folded))
+  }
+  if (/semana que vem|proxima semana|next week/.test(folded)) {
     return {
       dateFrom: addDays(monday, 7),
       dateTo: addDays(monday, 13),
       dateLabel: pt ? 'na próxima semana' : 'next week',
     };
+  }
   if (/mes passado|ultimo mes|last month|previous month/.test(folded)) {
     const from = monthStart(today, -1);
     return {
@@ -536,27 +570,32 @@ export function extractDates(toks: string[], folded: string, today: string, lang
       past: true,
     };
   }
-  if (/mes que vem|proximo mes|next month/.test(folded))
+  if (/mes que vem|proximo mes|next month/.test(folded)) {
     return {
       dateFrom: monthStart(today, 1),
       dateTo: addDays(monthStart(today, 2), -1),
       dateLabel: pt ? 'no próximo mês' : 'next month',
     };
-  if (/\b(este|esse|neste|nesse|deste|desse|do) mes\b|this month/.test(folded))
+  }
+  if (/\b(este|esse|neste|nesse|deste|desse|do) mes\b|this month/.test(folded)) {
     return {
       dateFrom: monthStart(today, 0),
       dateTo: addDays(monthStart(today, 1), -1),
       dateLabel: pt ? 'neste mês' : 'this month',
     };
+  }
   if (
     /\b(esta|essa|nesta|nessa|desta|dessa|da|this)\s+(semana|week)\b/.test(folded) ||
     hasAny(toks, ['semana', 'week'])
-  )
+  ) {
     return { dateFrom: today, dateTo: addDays(monday, 6), dateLabel: pt ? 'nesta semana' : 'this week' };
+  }
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
     const key = Object.keys(WEEKDAYS).find((k) => like(t.replace(/-feira$/, ''), k));
-    if (!key) continue;
+    if (!key) {
+      continue;
+    }
     const before = /passad[oa]|last|ultim[oa]/.test(`${toks[i - 1] ?? ''} ${toks[i + 1] ?? ''} ${toks[i + 2] ?? ''}`);
     const d = before
       ? addDays(today, -((dow - WEEKDAYS[key] + 7) % 7 || 7))
@@ -569,10 +608,18 @@ export function extractDates(toks: string[], folded: string, today: string, lang
 // Exact stems, not fuzzy: "cancele" (a verb) is one typo away from "cancelada" (a status).
 function extractStatus(toks: string[]): AppointmentStatus | undefined {
   const has = (re: RegExp) => toks.some((t) => re.test(t));
-  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) return 'cancelled';
-  if (has(/^(confirmad[oa]s?|confirmed)$/)) return 'confirmed';
-  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) return 'completed';
-  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) return 'no_show';
+  if (has(/^(cancelad[oa]s?|cancell?ed)$/)) {
+    return 'cancelled';
+  }
+  if (has(/^(confirmad[oa]s?|confirmed)$/)) {
+    return 'confirmed';
+  }
+  if (has(/^(realizad[oa]s?|concluid[oa]s?|completed|finished)$/)) {
+    return 'completed';
+  }
+  if (has(/^(faltas?|faltaram|no-show|noshow|missed)$/)) {
+    return 'no_show';
+  }
   return undefined;
 }
 
@@ -601,7 +648,9 @@ const CLINIC_TOPICS: [NonNullable<Understanding['clinicTopics']>[number], RegExp
 
 function extractPhone(text: string, cpf: string | undefined): string | undefined {
   const m = /(?:\+?\d{2}\s*)?\(?\d{2}\)?\s*9?\d{4}[-\s]?\d{4}\b/.exec(text);
-  if (!m || (cpf && m[0].replace(/\D/g, '') === cpf.replace(/\D/g, ''))) return undefined;
+  if (!m || (cpf && m[0].replace(/\D/g, '') === cpf.replace(/\D/g, ''))) {
+    return undefined;
+  }
   const digits = m[0].replace(/\D/g, '');
   return digits.length >= 8 ? digits : undefined;
 }
@@ -619,9 +668,13 @@ function rescheduleTarget(
   while ((m = re.exec(folded))) {
     const right = folded.slice(m.index + m[0].length);
     const d = extractDates(tokens(right), right, today, lang);
-    if (d.dateFrom || extractTime(right)) cut = m.index;
+    if (d.dateFrom || extractTime(right)) {
+      cut = m.index;
+    }
   }
-  if (cut < 0) return { source: text };
+  if (cut < 0) {
+    return { source: text };
+  }
   const right = folded.slice(cut);
   const d = extractDates(tokens(right), right, today, lang);
   return {
@@ -675,28 +728,39 @@ export function understand(text: string, today: string): Understanding {
   const slotsWords = hasAny(toks, KW.free);
   const cancelVerb = !status && hasAny(toks, KW.cancel);
   let intent: Understanding['intent'];
-  if (INJECTION.test(folded)) intent = 'injection';
-  else if (reschedule) intent = 'reschedule';
-  else if (cancelVerb) intent = 'cancel';
-  else if (
+  if (INJECTION.test(folded)) {
+    intent = 'injection';
+  } else if (reschedule) {
+    intent = 'reschedule';
+  } else if (cancelVerb) {
+    intent = 'cancel';
+  } else if (
     hasAny(
       toks.filter((t) => !/^agendas?$/.test(t)),
       KW.book,
     ) ||
     /\bschedule (a|an)\b/.test(folded)
-  )
+  ) {
     intent = 'book';
-  else if (topics.some((t) => t !== 'professionals') && !EXPLICIT_FREE.test(folded)) intent = 'clinic_info';
-  else if (slotsWords) intent = 'free_slots';
-  else if (
+  } else if (topics.some((t) => t !== 'professionals') && !EXPLICIT_FREE.test(folded)) {
+    intent = 'clinic_info';
+  } else if (slotsWords) {
+    intent = 'free_slots';
+  } else if (
     topics.some((t) => t !== 'professionals') ||
     (topics.includes('professionals') && !dates.dateFrom && !patientQuery && !hasAny(toks, KW.appointments))
-  )
+  ) {
     intent = 'clinic_info';
-  else if (hasAny(toks, KW.appointments) || (professional && dates.dateFrom)) intent = 'appointments';
-  else if (cpf || phone || hasAny(toks, KW.patient)) intent = 'patient';
-  else if (hasAny(toks, KW.clinic)) intent = 'clinic_info';
-  else if (GREETING.test(folded) || folded.trim() === '') intent = 'help';
-  else intent = 'out_of_scope';
+  } else if (hasAny(toks, KW.appointments) || (professional && dates.dateFrom)) {
+    intent = 'appointments';
+  } else if (cpf || phone || hasAny(toks, KW.patient)) {
+    intent = 'patient';
+  } else if (hasAny(toks, KW.clinic)) {
+    intent = 'clinic_info';
+  } else if (GREETING.test(folded) || folded.trim() === '') {
+    intent = 'help';
+  } else {
+    intent = 'out_of_scope';
+  }
   return { ...base, intent, clinicTopics: intent === 'clinic_info' ? topics : undefined };
 }

@@ -215,17 +215,23 @@ export class PostgresClinicData implements ClinicDataPort {
     try {
       return await asCaller(this.db, caller, async (r): Promise<RescheduleResult> => {
         const current = await orNull(r.appointments.get(params.appointmentId));
-        if (!current) return { status: 'not_found' };
+        if (!current) {
+          return { status: 'not_found' };
+        }
         // A retried confirmation finds the appointment already moved: that is this rescheduling.
-        if (sameInstant(current.starts_at, params.startsAt) && sameInstant(current.ends_at, params.endsAt))
+        if (sameInstant(current.starts_at, params.startsAt) && sameInstant(current.ends_at, params.endsAt)) {
           return { status: 'rescheduled', appointment: appointment(current) };
-        if (current.status !== 'scheduled' && current.status !== 'confirmed')
+        }
+        if (current.status !== 'scheduled' && current.status !== 'confirmed') {
           return { status: 'not_reschedulable', appointment: appointment(current) };
+        }
         const moved = await r.appointments.update(current.id, { starts_at: params.startsAt, ends_at: params.endsAt });
         return { status: 'rescheduled', appointment: appointment(moved) };
       });
     } catch (err) {
-      if (!(err instanceof AppointmentConflictError)) throw err;
+      if (!(err instanceof AppointmentConflictError)) {
+        throw err;
+      }
     }
     // The exclusion constraint refused the new time: report what occupies it.
     return asCaller(this.db, caller, async (r) => {

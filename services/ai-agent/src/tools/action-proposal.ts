@@ -108,13 +108,17 @@ function bare(message: string): string {
  * "pode repetir?" and "confirma pra mim o horário?" are not a yes; the assistant answers them.
  */
 export function isBareYes(message: string): boolean {
-  if (message.includes('?')) return false;
+  if (message.includes('?')) {
+    return false;
+  }
   return BARE_YES.has(bare(message));
 }
 
 /** A plain no (the proposal is dropped without writing anything). */
 export function isBareNo(message: string): boolean {
-  if (message.includes('?')) return false;
+  if (message.includes('?')) {
+    return false;
+  }
   return /^(nao|n|no|nope|negativo|nao obrigad[oa]|deixa|deixa pra la|esquece|cancela|nao quero|never mind|forget it|dont|don t)$/.test(
     bare(message).replace(/ (obrigad[oa]|thanks)$/, ''),
   );
@@ -134,9 +138,15 @@ export function checkConfirmation(
   proposalId: string,
 ): ConfirmationRefusal | undefined {
   const { pending } = turn;
-  if (!pending) return 'no_pending_proposal';
-  if (pending.id !== proposalId || pending.action !== action) return 'unknown_proposal';
-  if (new Date(pending.expires_at).getTime() <= turn.now.getTime()) return 'proposal_expired';
+  if (!pending) {
+    return 'no_pending_proposal';
+  }
+  if (pending.id !== proposalId || pending.action !== action) {
+    return 'unknown_proposal';
+  }
+  if (new Date(pending.expires_at).getTime() <= turn.now.getTime()) {
+    return 'proposal_expired';
+  }
   const confirmed = turn.confirmId !== undefined ? turn.confirmId === pending.id : isBareYes(turn.message);
   return confirmed ? undefined : 'confirmation_required';
 }

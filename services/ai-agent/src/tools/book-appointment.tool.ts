@@ -13,7 +13,9 @@ export function bookAppointmentTool(deps: ToolDeps) {
     async (args) => {
       if (args.proposal_id) {
         const c = confirmedProposal(deps, 'book', args.proposal_id);
-        if ('refused' in c) return json(c.refused);
+        if ('refused' in c) {
+          return json(c.refused);
+        }
         const p = c.proposal;
         const result = await deps.port.bookAppointment(caller, {
           patientId: p.patient_id,
@@ -24,10 +26,11 @@ export function bookAppointmentTool(deps: ToolDeps) {
           idempotencyKey: idempotencyKey(deps.ctx.sessionId, p),
         });
         deps.cache.invalidateClinic(caller.clinic_id);
-        if (result.status === 'booked')
+        if (result.status === 'booked') {
           return json(
             writeOutputSchema.parse({ status: 'booked', appointment: await deps.present(result.appointment) }),
           );
+        }
         return json(
           writeOutputSchema.parse({
             status: 'conflict',
@@ -35,16 +38,23 @@ export function bookAppointmentTool(deps: ToolDeps) {
           }),
         );
       }
-      if (!args.patient_id || !args.professional || !args.date || !args.time)
+      if (!args.patient_id || !args.professional || !args.date || !args.time) {
         return json({ error: 'missing_fields', required: ['patient_id', 'professional', 'date', 'time'] });
+      }
       const summary = await deps.port.getPatientSummary(caller, args.patient_id);
-      if (!summary) return json({ error: 'patient_not_found' });
+      if (!summary) {
+        return json({ error: 'patient_not_found' });
+      }
       deps.ctx.patientNames.add(summary.patient.full_name);
       const r = await deps.professional(args.professional);
-      if ('notFound' in r) return json(r.notFound);
+      if ('notFound' in r) {
+        return json(r.notFound);
+      }
       const tz = await deps.timezone();
       const startsAt = zonedIso(args.date, args.time, tz);
-      if (new Date(startsAt).getTime() < deps.now().getTime()) return json({ error: 'in_the_past' });
+      if (new Date(startsAt).getTime() < deps.now().getTime()) {
+        return json({ error: 'in_the_past' });
+      }
       const info = await deps.clinicInfo();
       const procedure = args.procedure ?? 'Consulta de avaliação';
       const usual = info.procedures?.find((x) => x.name.toLowerCase() === procedure.toLowerCase());

@@ -12,25 +12,35 @@ export function cancelAppointmentTool(deps: ToolDeps) {
     async (args) => {
       if (args.proposal_id) {
         const c = confirmedProposal(deps, 'cancel', args.proposal_id);
-        if ('refused' in c) return json(c.refused);
+        if ('refused' in c) {
+          return json(c.refused);
+        }
         const result = await deps.port.cancelAppointment(caller, {
           appointmentId: c.proposal.appointment_id,
           idempotencyKey: idempotencyKey(deps.ctx.sessionId, c.proposal),
         });
         deps.cache.invalidateClinic(caller.clinic_id);
-        if (result.status === 'not_found') return json(writeOutputSchema.parse(result));
+        if (result.status === 'not_found') {
+          return json(writeOutputSchema.parse(result));
+        }
         return json(
           writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }),
         );
       }
-      if (!args.appointment_id) return json({ error: 'missing_fields', required: ['appointment_id'] });
+      if (!args.appointment_id) {
+        return json({ error: 'missing_fields', required: ['appointment_id'] });
+      }
       const appointment = await deps.port.getAppointment(caller, args.appointment_id);
-      if (!appointment) return json({ error: 'appointment_not_found' });
+      if (!appointment) {
+        return json({ error: 'appointment_not_found' });
+      }
       const shown = await deps.present(appointment);
-      if (appointment.status === 'cancelled')
+      if (appointment.status === 'cancelled') {
         return json(writeOutputSchema.parse({ status: 'already_cancelled', appointment: shown }));
-      if (appointment.status === 'completed' || appointment.status === 'no_show')
+      }
+      if (appointment.status === 'completed' || appointment.status === 'no_show') {
         return json(writeOutputSchema.parse({ status: 'not_cancellable', appointment: shown }));
+      }
       return json(
         await propose(deps, {
           action: 'cancel',

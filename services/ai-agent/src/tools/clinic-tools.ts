@@ -118,7 +118,9 @@ export class ClinicToolbox {
       professional: async (ref) => {
         const info = await this.clinicInfo(caller);
         const found = resolveProfessional(info.professionals, ref, caller.sub);
-        if (found) return { found };
+        if (found) {
+          return { found };
+        }
         return {
           notFound: { error: 'professional_not_found', professionals: info.professionals.map((p) => p.full_name) },
         };

@@ -10,7 +10,9 @@ export function findFreeSlotsTool(deps: ToolDeps) {
   return tool(
     async ({ professional: ref, date, duration_minutes }) => {
       const r = await deps.professional(ref);
-      if ('notFound' in r) return json(r.notFound);
+      if ('notFound' in r) {
+        return json(r.notFound);
+      }
       const found = r.found;
       const duration = duration_minutes ?? 30;
       const tz = await deps.timezone();

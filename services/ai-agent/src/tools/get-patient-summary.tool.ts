@@ -7,7 +7,9 @@ export function getPatientSummaryTool(deps: ToolDeps) {
   return tool(
     async ({ patient_id }) => {
       const summary = await deps.port.getPatientSummary(deps.ctx.caller, patient_id);
-      if (!summary) return json(patientSummaryOutputSchema.parse({ found: false }));
+      if (!summary) {
+        return json(patientSummaryOutputSchema.parse({ found: false }));
+      }
       deps.ctx.patientNames.add(summary.patient.full_name);
       return json(
         patientSummaryOutputSchema.parse({

@@ -14,13 +14,16 @@ export function listAppointmentsTool(deps: ToolDeps) {
     async (args) => {
       const tz = await deps.timezone();
       const to = args.date_to ?? args.date_from;
-      if (to < args.date_from || addDays(args.date_from, MAX_RANGE_DAYS) < to)
+      if (to < args.date_from || addDays(args.date_from, MAX_RANGE_DAYS) < to) {
         return json(listAppointmentsOutputSchema.parse({ error: 'invalid_range' }));
+      }
       let professionalId: string | undefined;
       let professionalName: string | undefined;
       if (args.professional) {
         const r = await deps.professional(args.professional);
-        if ('notFound' in r) return json(r.notFound);
+        if ('notFound' in r) {
+          return json(r.notFound);
+        }
         professionalId = r.found.id;
         professionalName = r.found.full_name;
       }

@@ -22,8 +22,12 @@ export function renderProposalSummary(p: Unsummarised<ProposalDraft>, tz: string
     end: 'ends_at' in p ? localTime(new Date(p.ends_at), tz) : '',
   };
   const m = MESSAGES[lang].proposalSummary;
-  if (p.action === 'book') return m.book(base);
-  if (p.action === 'cancel') return m.cancel(base);
+  if (p.action === 'book') {
+    return m.book(base);
+  }
+  if (p.action === 'cancel') {
+    return m.cancel(base);
+  }
   const from = new Date(p.from_starts_at);
   return m.reschedule({ ...base, fromDate: localDate(from, tz), fromStart: localTime(from, tz) });
 }

@@ -13,7 +13,9 @@ export function rescheduleAppointmentTool(deps: ToolDeps) {
     async (args) => {
       if (args.proposal_id) {
         const c = confirmedProposal(deps, 'reschedule', args.proposal_id);
-        if ('refused' in c) return json(c.refused);
+        if ('refused' in c) {
+          return json(c.refused);
+        }
         const p = c.proposal;
         const result = await deps.port.rescheduleAppointment(caller, {
           appointmentId: p.appointment_id,
@@ -22,28 +24,37 @@ export function rescheduleAppointmentTool(deps: ToolDeps) {
           idempotencyKey: idempotencyKey(deps.ctx.sessionId, p),
         });
         deps.cache.invalidateClinic(caller.clinic_id);
-        if (result.status === 'not_found') return json(writeOutputSchema.parse(result));
-        if (result.status === 'conflict')
+        if (result.status === 'not_found') {
+          return json(writeOutputSchema.parse(result));
+        }
+        if (result.status === 'conflict') {
           return json(
             writeOutputSchema.parse({
               status: 'conflict',
               conflicting: await Promise.all(result.conflicting.map(deps.present)),
             }),
           );
+        }
         return json(
           writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }),
         );
       }
-      if (!args.appointment_id || !args.date || !args.time)
+      if (!args.appointment_id || !args.date || !args.time) {
         return json({ error: 'missing_fields', required: ['appointment_id', 'date', 'time'] });
+      }
       const appointment = await deps.port.getAppointment(caller, args.appointment_id);
-      if (!appointment) return json({ error: 'appointment_not_found' });
+      if (!appointment) {
+        return json({ error: 'appointment_not_found' });
+      }
       const shown = await deps.present(appointment);
-      if (appointment.status !== 'scheduled' && appointment.status !== 'confirmed')
+      if (appointment.status !== 'scheduled' && appointment.status !== 'confirmed') {
         return json(writeOutputSchema.parse({ status: 'not_reschedulable', appointment: shown }));
+      }
       const tz = await deps.timezone();
       const startsAt = zonedIso(args.date, args.time, tz);
-      if (new Date(startsAt).getTime() < deps.now().getTime()) return json({ error: 'in_the_past' });
+      if (new Date(startsAt).getTime() < deps.now().getTime()) {
+        return json({ error: 'in_the_past' });
+      }
       // Same length as before: rescheduling moves the appointment, it does not change it.
       const length = new Date(appointment.ends_at).getTime() - new Date(appointment.starts_at).getTime();
       const endsAt = new Date(new Date(startsAt).getTime() + length).toISOString();

@@ -7,7 +7,9 @@ export function searchPatientsTool(deps: ToolDeps) {
   return tool(
     async ({ query, limit }) => {
       const patients = await deps.port.searchPatients(deps.ctx.caller, { query, limit: limit ?? 10 });
-      for (const p of patients) deps.ctx.patientNames.add(p.full_name);
+      for (const p of patients) {
+        deps.ctx.patientNames.add(p.full_name);
+      }
       return json(searchPatientsOutputSchema.parse({ patients }));
     },
     {

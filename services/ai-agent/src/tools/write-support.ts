@@ -45,6 +45,8 @@ export function confirmedProposal<A extends ProposalAction>(
     action,
     proposalId,
   );
-  if (reason) return { refused: { status: 'refused', reason } };
+  if (reason) {
+    return { refused: { status: 'refused', reason } };
+  }
   return { proposal: ctx.pendingProposal as Extract<ActionProposal, { action: A }> };
 }

@@ -236,11 +236,15 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.calls.push('rescheduleAppointment');
     const c = this.clinic(caller);
     const a = c.appointments.find((x) => x.id === params.appointmentId);
-    if (!a) return Promise.resolve({ status: 'not_found' });
-    if (a.starts_at === params.startsAt)
+    if (!a) {
+      return Promise.resolve({ status: 'not_found' });
+    }
+    if (a.starts_at === params.startsAt) {
       return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
-    if (a.status !== 'scheduled' && a.status !== 'confirmed')
+    }
+    if (a.status !== 'scheduled' && a.status !== 'confirmed') {
       return Promise.resolve({ status: 'not_reschedulable', appointment: this.view(c, a) });
+    }
     const s = new Date(params.startsAt).getTime();
     const e = new Date(params.endsAt).getTime();
     const conflicting = c.appointments
@@ -253,7 +257,9 @@ export class InMemoryClinicData implements ClinicDataPort {
           new Date(x.ends_at).getTime() > s,
       )
       .map((x) => this.view(c, x));
-    if (conflicting.length) return Promise.resolve({ status: 'conflict', conflicting });
+    if (conflicting.length) {
+      return Promise.resolve({ status: 'conflict', conflicting });
+    }
     a.starts_at = params.startsAt;
     a.ends_at = params.endsAt;
     this.log(caller, 'appointment.update', a.patient_id);

@@ -163,9 +163,15 @@ export class ChatTurnService {
     let event: RelayedRunEvent = turn.first;
     let proposal: ChatProposal | undefined;
     for (;;) {
-      if (event.type === 'proposal') proposal = toChatProposal(event);
-      if (event.type === 'done') return { content: event.content, proposal };
-      if (event.type === 'error') throw agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
+      if (event.type === 'proposal') {
+        proposal = toChatProposal(event);
+      }
+      if (event.type === 'done') {
+        return { content: event.content, proposal };
+      }
+      if (event.type === 'error') {
+        throw agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
+      }
       let r: IteratorResult<RelayedRunEvent, void>;
       try {
         r = await turn.events.next();

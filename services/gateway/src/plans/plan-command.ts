@@ -57,19 +57,25 @@ export interface PlanCommand {
 
 export function parsePlanArgs(argv: readonly string[]): PlanCommand {
   const [action, ...rest] = argv;
-  if (action !== 'show' && action !== 'set') throw new PlanUsageError('the first argument must be show or set');
+  if (action !== 'show' && action !== 'set') {
+    throw new PlanUsageError('the first argument must be show or set');
+  }
   let clinic: string | undefined;
   const patch: Partial<PlanColumns> = {};
   for (let i = 0; i < rest.length; i++) {
     const [flag, inline] = rest[i].split('=', 2) as [string, string | undefined];
     const value = inline ?? rest[++i];
-    if (value === undefined) throw new PlanUsageError(`${flag} needs a value`);
+    if (value === undefined) {
+      throw new PlanUsageError(`${flag} needs a value`);
+    }
     if (flag === '--clinic') {
       clinic = value.trim();
       continue;
     }
     const set = FLAGS[flag];
-    if (!set || action === 'show') throw new PlanUsageError(`unknown option ${flag} for ${action}`);
+    if (!set || action === 'show') {
+      throw new PlanUsageError(`unknown option ${flag} for ${action}`);
+    }
     const n = Number(value);
     const min = flag === '--monthly-ai-tokens' ? 0 : 1;
     if (
@@ -77,12 +83,17 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommand {
       !Number.isSafeInteger(n) ||
       n < min ||
       (flag !== '--monthly-ai-tokens' && n > 2 ** 31 - 1)
-    )
+    ) {
       throw new PlanUsageError(`${flag} must be an integer >= ${min}`);
+    }
     Object.assign(patch, set(n));
   }
-  if (!clinic) throw new PlanUsageError('--clinic is required');
-  if (action === 'set' && Object.keys(patch).length === 0) throw new PlanUsageError('set needs at least one limit');
+  if (!clinic) {
+    throw new PlanUsageError('--clinic is required');
+  }
+  if (action === 'set' && Object.keys(patch).length === 0) {
+    throw new PlanUsageError('set needs at least one limit');
+  }
   return { action, clinic, patch };
 }
 
@@ -106,7 +117,9 @@ export async function runPlanCommand(
   try {
     cmd = parsePlanArgs(argv);
   } catch (err) {
-    if (!(err instanceof PlanUsageError)) throw err;
+    if (!(err instanceof PlanUsageError)) {
+      throw err;
+    }
     io.err(`plan: ${err.message}\n${PLAN_USAGE}`);
     return 64; // EX_USAGE
   }
@@ -118,8 +131,12 @@ export async function runPlanCommand(
     const result = await ownerTx(db, async (r) => {
       const clinic = isDefault ? undefined : await r.plans.findClinic(cmd.clinic);
       clinicId = clinic?.id ?? null;
-      if (cmd.action === 'set') await r.plans.set(clinicId, cmd.patch);
-      if (!clinic) return { default_plan: (await r.plans.defaults()) ?? {} };
+      if (cmd.action === 'set') {
+        await r.plans.set(clinicId, cmd.patch);
+      }
+      if (!clinic) {
+        return { default_plan: (await r.plans.defaults()) ?? {} };
+      }
       const stored = await r.plans.forClinic(clinic.id);
       const plan = resolvePlan(stored, configPlan(config));
       return {

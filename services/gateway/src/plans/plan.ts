@@ -86,6 +86,8 @@ export function fallbackPlan(clinicId: string, fallback: PlanColumns): Effective
 /** The JSON form of a plan's limits (API and CLI): windows in seconds. */
 export function planLimitsJson(plan: EffectivePlan): Record<PlanTier, { limit: number; window_s: number }> {
   const out = {} as Record<PlanTier, { limit: number; window_s: number }>;
-  for (const t of PLAN_TIERS) out[t] = { limit: plan.tiers[t].limit, window_s: plan.tiers[t].windowMs / 1000 };
+  for (const t of PLAN_TIERS) {
+    out[t] = { limit: plan.tiers[t].limit, window_s: plan.tiers[t].windowMs / 1000 };
+  }
   return out;
 }

@@ -42,7 +42,9 @@ export class PlansService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     this.sub = this.nats.connection.subscribe(plansChangedSubject(this.config.NATS_SUBJECT_PREFIX), {
       callback: (err, msg) => {
-        if (err) return;
+        if (err) {
+          return;
+        }
         let parsed;
         try {
           parsed = plansChangedSchema.safeParse(msg.json());
@@ -61,8 +63,11 @@ export class PlansService implements OnApplicationBootstrap {
   /** Drops one clinic's cached plan, or every plan (`null`: the default plan changed). */
   invalidate(clinicId: string | null): void {
     this.generation++;
-    if (clinicId === null) this.cache.clear();
-    else this.cache.delete(clinicId);
+    if (clinicId === null) {
+      this.cache.clear();
+    } else {
+      this.cache.delete(clinicId);
+    }
     this.logger.info({ clinic_id: clinicId ?? 'all' }, 'plan cache invalidated');
   }
 
@@ -77,7 +82,9 @@ export class PlansService implements OnApplicationBootstrap {
   /** The clinic's effective plan; the gateway's settings when Postgres cannot be read (never blocks traffic). */
   async forClinic(clinicId: string): Promise<EffectivePlan> {
     const hit = this.cache.get(clinicId);
-    if (hit && hit.expires > Date.now()) return hit.plan;
+    if (hit && hit.expires > Date.now()) {
+      return hit.plan;
+    }
     let pending = this.loading.get(clinicId);
     if (!pending) {
       pending = this.load(clinicId, hit?.plan).finally(() => this.loading.delete(clinicId));
@@ -108,7 +115,9 @@ export class PlansService implements OnApplicationBootstrap {
         this.logger.info('plans readable again');
       }
       if (generation === this.generation && this.config.PLAN_CACHE_TTL_MS > 0) {
-        if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+        if (this.cache.size >= MAX_ENTRIES) {
+          this.cache.delete(this.cache.keys().next().value!);
+        }
         this.cache.set(clinicId, { plan, expires: Date.now() + this.config.PLAN_CACHE_TTL_MS });
       }
       return plan;

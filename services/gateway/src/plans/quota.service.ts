@@ -63,11 +63,15 @@ export class QuotaService {
    * limit, then the clinic's aggregate. Throws the 429 problem; sets headers on `reply`.
    */
   async countAi(principal: Principal, opts: CountAiOptions): Promise<void> {
-    if (!this.rateLimit.enabled) return;
+    if (!this.rateLimit.enabled) {
+      return;
+    }
     const plan = await this.plans.forClinic(principal.clinic_id);
     const budget = opts.chargeBudget ? await this.budget(plan) : undefined;
     if (budget) {
-      if (opts.reply && principal.role === 'admin') this.setBudgetHeaders(opts.reply, budget);
+      if (opts.reply && principal.role === 'admin') {
+        this.setBudgetHeaders(opts.reply, budget);
+      }
       if (budget.remaining <= 0) {
         this.metrics.quotaRejections.inc({ tier: 'ai_tokens' });
         throw new ProblemException(
@@ -80,13 +84,19 @@ export class QuotaService {
     }
     const user = plan.tiers.ai;
     const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${principal.user_id}`), user.windowMs);
-    if (!state) return; // store down, failing open
+    if (!state) {
+      return;
+    } // store down, failing open
     if (opts.reply) {
       this.rateLimit.setHeaders(opts.reply, 'ai', user, state);
       // After the tier's fields, which setHeaders replaces: the budget is a second list item.
-      if (budget && principal.role === 'admin') this.setBudgetHeaders(opts.reply, budget);
+      if (budget && principal.role === 'admin') {
+        this.setBudgetHeaders(opts.reply, budget);
+      }
     }
-    if (state.hits > user.limit) throw this.rateLimit.rejection('ai', state);
+    if (state.hits > user.limit) {
+      throw this.rateLimit.rejection('ai', state);
+    }
     const clinic = plan.tiers.ai_clinic;
     const shared = await this.rateLimit.hit(
       this.rateLimit.key('ai_clinic', `clinic:${principal.clinic_id}`),
@@ -108,9 +118,13 @@ export class QuotaService {
 
   /** The clinic's budget now (undefined: no budget in its plan). Cached USAGE_CACHE_TTL_MS per replica. */
   async budget(plan: EffectivePlan): Promise<BudgetStatus | undefined> {
-    if (plan.monthly_ai_tokens <= 0) return undefined;
+    if (plan.monthly_ai_tokens <= 0) {
+      return undefined;
+    }
     const month = await this.monthUsage(plan.clinic_id);
-    if (!month) return undefined; // Postgres unreadable: never block chats on the bookkeeping
+    if (!month) {
+      return undefined;
+    } // Postgres unreadable: never block chats on the bookkeeping
     const resetMs = Date.parse(month.resets_at) - Date.now();
     return {
       budget: plan.monthly_ai_tokens,
@@ -135,7 +149,9 @@ export class QuotaService {
     const hit = this.usage.get(clinicId);
     const now = Date.now();
     const current = hit && Date.parse(hit.value.resets_at) > now ? hit : undefined;
-    if (current && current.expires > now) return current.value;
+    if (current && current.expires > now) {
+      return current.value;
+    }
     let pending = this.refreshing.get(clinicId);
     if (!pending) {
       pending = this.readMonthUsage(clinicId, current?.value).finally(() => this.refreshing.delete(clinicId));
@@ -152,7 +168,9 @@ export class QuotaService {
         .get(POSTGRES_POLICY)
         .execute(() => this.db.withService((r) => r.usage.month(clinicId)), { retry: true });
       if (this.config.USAGE_CACHE_TTL_MS > 0) {
-        if (this.usage.size >= MAX_ENTRIES) this.usage.delete(this.usage.keys().next().value!);
+        if (this.usage.size >= MAX_ENTRIES) {
+          this.usage.delete(this.usage.keys().next().value!);
+        }
         this.usage.set(clinicId, { value, expires: now + this.config.USAGE_CACHE_TTL_MS });
       }
       return value;

@@ -25,7 +25,9 @@ export interface ClinicPlanResponse {
 }
 
 function adminOnly(principal: Principal, what: string): void {
-  if (principal.role !== 'admin') throw new ProblemException(403, ErrorCode.Forbidden, `Only admins read ${what}.`);
+  if (principal.role !== 'admin') {
+    throw new ProblemException(403, ErrorCode.Forbidden, `Only admins read ${what}.`);
+  }
 }
 
 /** A clinic admin's view of its plan and usage; read-only: plans change only through the operators' CLI. */

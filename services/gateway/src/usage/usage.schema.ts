@@ -13,15 +13,19 @@ export const usageQuerySchema = z
     granularity: z.enum(['day', 'week', 'month']).default('day'),
   })
   .superRefine((q, ctx) => {
-    if (!q.from || !q.to) return;
+    if (!q.from || !q.to) {
+      return;
+    }
     const days = (Date.parse(q.to) - Date.parse(q.from)) / DAY_MS;
-    if (days < 0) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must not be after to' });
-    else if (days >= MAX_DAYS[q.granularity])
+    if (days < 0) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must not be after to' });
+    } else if (days >= MAX_DAYS[q.granularity]) {
       ctx.addIssue({
         code: 'custom',
         path: ['from'],
         message: `a ${q.granularity} report spans at most ${MAX_DAYS[q.granularity]} days`,
       });
+    }
   });
 export type UsageQuery = z.output<typeof usageQuerySchema>;
 

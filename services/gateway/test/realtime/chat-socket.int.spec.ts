@@ -109,7 +109,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     agent.behaviour = withTool;
     const c = await as(DEMO_USERS.auroraAdmin);
     const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda?', client_message_id: 'web-replay' });
-    if (!ack.ok) throw new Error('send failed');
+    if (!ack.ok) {
+      throw new Error('send failed');
+    }
     await c.untilEnd(ack.message_id);
     // Another device of the same user comes back (any replica), having seen events up to seq 2.
     const back = await as(DEMO_USERS.auroraAdmin);
