@@ -13,8 +13,12 @@ const SQL = readFileSync(join(import.meta.dirname, 'generate-clinic.sql'), 'utf8
 /** Returns the seconds taken. Idempotent for the same slug and counts. */
 export async function generateClinic(databaseUrl, { slug, patients, appointments, professionals }) {
   const pros = professionals ?? Math.max(3, Math.ceil(patients / 2000));
-  if (!/^[a-z0-9-]+$/.test(slug)) throw new Error('slug: lowercase letters, digits and dashes');
-  if (appointments / pros / 20 < 1) throw new Error('too few appointments for a whole day per professional');
+  if (!/^[a-z0-9-]+$/.test(slug)) {
+    throw new Error('slug: lowercase letters, digits and dashes');
+  }
+  if (appointments / pros / 20 < 1) {
+    throw new Error('too few appointments for a whole day per professional');
+  }
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   const t0 = performance.now();
@@ -43,7 +47,9 @@ if (import.meta.main ?? process.argv[1] === import.meta.filename) {
     },
   });
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is required');
+  if (!url) {
+    throw new Error('DATABASE_URL is required');
+  }
   const s = await generateClinic(url, {
     slug: values.slug,
     patients: Number(values.patients),

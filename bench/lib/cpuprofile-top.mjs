@@ -24,10 +24,16 @@ const total = [...self.values()].reduce((a, b) => a + b, 0);
 function where(cf) {
   const url = cf.url ?? '';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (m) return m[1];
+  if (m) {
+    return m[1];
+  }
   const d = /\/dist\/((?:services|libs)\/[^/]+)/.exec(url);
-  if (d) return d[1];
-  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
+  if (d) {
+    return d[1];
+  }
+  if (url.startsWith('node:')) {
+    return 'node:' + url.slice(5).split('/')[0];
+  }
   return url ? url.split('/').slice(-2).join('/') : '(native/vm)';
 }
 
@@ -44,37 +50,58 @@ for (const [id, t] of self) {
 const pct = (t) => ((100 * t) / total).toFixed(1).padStart(5) + '%';
 console.log(`total sampled ${(total / 1e6).toFixed(1)} s`);
 console.log('\nself time by frame');
-for (const [k, t] of [...frames].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
+for (const [k, t] of [...frames].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  console.log(`${pct(t)}  ${k}`);
+}
 console.log('\nself time by package');
-for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
+for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  console.log(`${pct(t)}  ${k}`);
+}
 
 // Inclusive (total) time by package: samples whose stack passes through the package at least once,
 // as a share of the busy (non-idle) samples.
 {
   const parentOf = new Map();
-  for (const n of prof.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  for (const n of prof.nodes) {
+    for (const c of n.children ?? []) {
+      parentOf.set(c, n.id);
+    }
+  }
   const incl = new Map();
   let busy = 0;
   for (const [id, t] of self) {
     const fn = byId.get(id).callFrame.functionName;
-    if (fn === '(idle)' || fn === '(program)') continue;
+    if (fn === '(idle)' || fn === '(program)') {
+      continue;
+    }
     busy += t;
     const seen = new Set();
-    for (let p = id; p !== undefined; p = parentOf.get(p)) seen.add(where(byId.get(p).callFrame));
-    for (const k of seen) incl.set(k, (incl.get(k) ?? 0) + t);
+    for (let p = id; p !== undefined; p = parentOf.get(p)) {
+      seen.add(where(byId.get(p).callFrame));
+    }
+    for (const k of seen) {
+      incl.set(k, (incl.get(k) ?? 0) + t);
+    }
   }
   console.log(`\ninclusive time by package (share of busy samples, ${(busy / 1e6).toFixed(1)} s)`);
-  for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top))
+  for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     console.log(`${((100 * t) / busy).toFixed(1).padStart(5)}%  ${k}`);
+  }
 }
 
 // --callers NAME: for frames named NAME, their self time split by the chain of callers above them.
 if (values.callers) {
   const parent = new Map();
-  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  for (const n of prof.nodes) {
+    for (const c of n.children ?? []) {
+      parent.set(c, n.id);
+    }
+  }
   const chains = new Map();
   for (const [id, t] of self) {
-    if (byId.get(id).callFrame.functionName !== values.callers) continue;
+    if (byId.get(id).callFrame.functionName !== values.callers) {
+      continue;
+    }
     const names = [];
     for (let p = parent.get(id); p !== undefined && names.length < 8; p = parent.get(p)) {
       const cf = byId.get(p).callFrame;
@@ -84,5 +111,7 @@ if (values.callers) {
     chains.set(k, (chains.get(k) ?? 0) + t);
   }
   console.log(`\ncallers of ${values.callers}`);
-  for (const [k, t] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`${pct(t)}  ${k}`);
+  for (const [k, t] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+    console.log(`${pct(t)}  ${k}`);
+  }
 }

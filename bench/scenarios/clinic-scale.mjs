@@ -17,7 +17,9 @@ export async function run({ duration, natsUrl }) {
   const stack = await createBenchStack();
   try {
     const genS = [];
-    for (const c of [SMALL, LARGE]) genS.push(await generateClinic(stack.databaseUrl, c));
+    for (const c of [SMALL, LARGE]) {
+      genS.push(await generateClinic(stack.databaseUrl, c));
+    }
     const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: `bench-scale-${randomBytes(4).toString('hex')}` };
     await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
       ...common,
@@ -49,7 +51,9 @@ export async function run({ duration, natsUrl }) {
     const rows = [];
     const p50 = {};
     const auth = {};
-    for (const c of [SMALL, LARGE]) auth[c.slug] = await stack.caller(`admin@${c.slug}.bench`);
+    for (const c of [SMALL, LARGE]) {
+      auth[c.slug] = await stack.caller(`admin@${c.slug}.bench`);
+    }
     // Path by path, the two clinics alternate (small, large, large, small) in half-length runs, so
     // drift in a shared machine's load hits both alike.
     for (const [label, method, path, message] of paths) {
@@ -61,9 +65,12 @@ export async function run({ duration, natsUrl }) {
         connections: 4,
       });
       const runs = { [SMALL.slug]: [], [LARGE.slug]: [] };
-      for (const c of [SMALL, LARGE]) await runLoad('http-load.mjs', { ...cfg(c), duration: 1 });
-      for (const c of [SMALL, LARGE, LARGE, SMALL])
+      for (const c of [SMALL, LARGE]) {
+        await runLoad('http-load.mjs', { ...cfg(c), duration: 1 });
+      }
+      for (const c of [SMALL, LARGE, LARGE, SMALL]) {
         runs[c.slug].push(await runLoad('http-load.mjs', { ...cfg(c), duration: Math.max(1, duration / 2) }));
+      }
       for (const c of [SMALL, LARGE]) {
         const [a, b] = runs[c.slug];
         const n = a.requests + b.requests;

@@ -84,7 +84,9 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
         value: (after * 1024) / 1e6,
         target: n === 10000 ? '≤ 320 MB' : '',
       });
-      if (n === 10000) metrics.rss_10k_mb = (after * 1024) / 1e6;
+      if (n === 10000) {
+        metrics.rss_10k_mb = (after * 1024) / 1e6;
+      }
       ratios.push({ label: `${n} sockets: time to connect all (s)`, value: res.connectMs / 1000 });
       ratios.push({ label: `${n} sockets: chat:token events/s delivered`, value: res.tokensPerSec });
     }

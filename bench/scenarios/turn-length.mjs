@@ -27,23 +27,33 @@ export async function run({ duration, natsUrl, turns = 200 }) {
         body: JSON.stringify({ message: MESSAGES[i % MESSAGES.length], session_id: sessionId }),
       });
       await r.arrayBuffer();
-      if (r.status !== 200) errors++;
+      if (r.status !== 200) {
+        errors++;
+      }
       return performance.now() - t0;
     };
     // Samples per side: more with a longer --duration, at least 10.
     const samples = Math.max(10, Math.round(duration * 3));
     // Turn 1: the first turn of fresh sessions (message 0 as in turn 1 of the long one).
-    for (let i = 0; i < 3; i++) await turn(randomUUID(), 0); // warm-up
+    for (let i = 0; i < 3; i++) {
+      await turn(randomUUID(), 0);
+    } // warm-up
     const first = [];
-    for (let i = 0; i < samples; i++) first.push(await turn(randomUUID(), 0));
+    for (let i = 0; i < samples; i++) {
+      first.push(await turn(randomUUID(), 0));
+    }
     // One session grown to `turns - 1` turns, then `samples` turns measured from turn `turns`.
     const long = randomUUID();
     const fillStart = performance.now();
-    for (let i = 0; i < turns - 1; i++) await turn(long, i);
+    for (let i = 0; i < turns - 1; i++) {
+      await turn(long, i);
+    }
     const fillS = (performance.now() - fillStart) / 1000;
     const late = [];
     // Measured turns send the same message as the turn-1 samples.
-    for (let i = 0; i < samples; i++) late.push(await turn(long, 0));
+    for (let i = 0; i < samples; i++) {
+      late.push(await turn(long, 0));
+    }
     const [{ n }] = await stack.query('select count(*)::int as n from chat_messages where session_id = $1', [long]);
     const a = summarize(first, 1);
     const b = summarize(late, 1);

@@ -74,17 +74,23 @@ export class SupabaseTokenVerifier {
    * lives until min(exp, now + verifiedCacheTtlMs). Only successes are cached.
    */
   async verify(token: string): Promise<VerifiedClaims> {
-    if (this.cacheTtl <= 0) return this.verifyUncached(token);
+    if (this.cacheTtl <= 0) {
+      return this.verifyUncached(token);
+    }
     const now = Date.now();
     const hit = this.verified.get(token);
     if (hit) {
-      if (hit.until > now) return hit.claims;
+      if (hit.until > now) {
+        return hit.claims;
+      }
       this.verified.delete(token);
     }
     const claims = await this.verifyUncached(token);
     const until = Math.min(now + this.cacheTtl, claims.exp * 1000);
     if (until > now) {
-      if (this.verified.size >= this.cacheMax) this.verified.delete(this.verified.keys().next().value!);
+      if (this.verified.size >= this.cacheMax) {
+        this.verified.delete(this.verified.keys().next().value!);
+      }
       this.verified.set(token, { claims, until });
     }
     return claims;

@@ -396,7 +396,9 @@ describe('agent tools and memory on the real Postgres', () => {
     let n = 0;
     for (const t of [...all].reverse()) {
       left -= estimateTokens(t.content);
-      if (left < 0) break;
+      if (left < 0) {
+        break;
+      }
       n++;
     }
     expect(kept).toEqual(all.slice(all.length - n));

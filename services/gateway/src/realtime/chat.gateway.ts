@@ -143,7 +143,9 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     // The token is not needed after admission (expiry is tracked from its claims): drop the
     // socket's own copy of the string (about 1 KiB per socket).
     const handshakeAuth = socket.handshake.auth as { token?: unknown } | undefined;
-    if (handshakeAuth) delete handshakeAuth.token;
+    if (handshakeAuth) {
+      delete handshakeAuth.token;
+    }
     // Only the user id travels with the (recoverable) socket state; claims stay in this process.
     socket.data = { user_id: auth.principal.user_id };
     this.connections.set(socket, { auth });

@@ -20,7 +20,9 @@ export class SocketExpiry<S extends object> {
     this.delete(socket);
     const key = Math.ceil(expiresAtMs / this.tickMs);
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = new Set()));
+    if (!bucket) {
+      this.buckets.set(key, (bucket = new Set()));
+    }
     bucket.add(socket);
     this.bucketOf.set(socket, key);
     this.size++;
@@ -29,12 +31,20 @@ export class SocketExpiry<S extends object> {
 
   delete(socket: S): void {
     const key = this.bucketOf.get(socket);
-    if (key === undefined) return;
+    if (key === undefined) {
+      return;
+    }
     this.bucketOf.delete(socket);
     const bucket = this.buckets.get(key);
-    if (bucket?.delete(socket)) this.size--;
-    if (bucket?.size === 0) this.buckets.delete(key);
-    if (this.size === 0) this.stop();
+    if (bucket?.delete(socket)) {
+      this.size--;
+    }
+    if (bucket?.size === 0) {
+      this.buckets.delete(key);
+    }
+    if (this.size === 0) {
+      this.stop();
+    }
   }
 
   get tracked(): number {
@@ -45,7 +55,9 @@ export class SocketExpiry<S extends object> {
   tick(): void {
     const due = Math.floor(this.now() / this.tickMs);
     for (const [key, bucket] of this.buckets) {
-      if (key > due) continue;
+      if (key > due) {
+        continue;
+      }
       this.buckets.delete(key);
       for (const socket of bucket) {
         this.bucketOf.delete(socket);
@@ -53,11 +65,15 @@ export class SocketExpiry<S extends object> {
         this.onExpired(socket);
       }
     }
-    if (this.size === 0) this.stop();
+    if (this.size === 0) {
+      this.stop();
+    }
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) {
+      clearInterval(this.timer);
+    }
     this.timer = undefined;
   }
 }
