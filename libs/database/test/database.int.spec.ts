@@ -237,13 +237,16 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
   it("indexed search (app.search_patient_ids) stays in the caller's clinic and pages by keyset", async () => {
     await db.withUser(as('admin@boreal.demo'), (r) =>
-      r.patients.create({ full_name: 'Quelita Ímpar Boreal', cpf: makeCpf('871293004') }),
+      r.patients.create({ full_name: 'Quelita Ímpar Boreal', cpf: makeCpf('871293004'), phone: '+55 (11) 97364-2851' }),
     );
     const find = (email: string, search: string) =>
       db.withUser(as(email), async (r) => (await r.patients.search({ search })).data.map((p) => p.full_name));
     expect(await find('admin@boreal.demo', 'quelita impar')).toEqual(['Quelita Ímpar Boreal']);
     expect(await find('admin@aurora.demo', 'quelita impar')).toEqual([]);
     expect(await find('admin@aurora.demo', '871293')).toEqual([]);
+    // 8+ digits may also be the end of a phone number, however it was typed.
+    expect(await find('admin@boreal.demo', '97364-2851')).toEqual(['Quelita Ímpar Boreal']);
+    expect(await find('admin@aurora.demo', '973642851')).toEqual([]);
     // The functions answer nothing outside a user's clinic (the service path has none).
     const { rows } = await db.withService((_r, tx) =>
       tx.query<{ n: number }>(`select count(*)::int as n from app.search_patient_ids('quelita', null, null, null, 10)`),
