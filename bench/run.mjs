@@ -12,8 +12,10 @@ import * as breakerFailfast from './scenarios/breaker-failfast.mjs';
 import * as chatRoundtrip from './scenarios/chat-roundtrip.mjs';
 import * as healthcareRead from './scenarios/healthcare-read.mjs';
 import * as limiterOverhead from './scenarios/limiter-overhead.mjs';
+import * as clinicScale from './scenarios/clinic-scale.mjs';
 import * as queueBurst from './scenarios/queue-burst.mjs';
 import * as socketio from './scenarios/socketio.mjs';
+import * as turnLength from './scenarios/turn-length.mjs';
 
 const SCENARIOS = [
   healthcareRead,
@@ -23,7 +25,27 @@ const SCENARIOS = [
   breakerFailfast,
   limiterOverhead,
   queueBurst,
+  turnLength,
+  clinicScale,
 ].sort((a, b) => a.id - b.id);
+
+// The performance targets (issue 17), each computed from the `metrics` of the scenarios it
+// needs; a target whose scenarios did not run in this invocation reads "not measured".
+const TARGETS = [
+  { label: 'Scenario 1: gateway ÷ bare Fastify + pg (req/s)', op: '≥', goal: 0.8, of: (m) => m.s1_ratio },
+  {
+    label: 'Chat turns/s (local model, 32 clients) ÷ healthcare reads/s (scenario 1 gateway)',
+    op: '≥',
+    goal: 0.35,
+    of: (m) => m.chat_rps_32 / m.s1_gateway_rps,
+  },
+  { label: 'Chat p50, 1 client, "oi" (ms)', op: '≤', goal: 5, of: (m) => m.chat_p50_1 },
+  { label: '10k sockets, fresh gateway (MB RSS)', op: '≤', goal: 320, of: (m) => m.rss_10k_mb },
+  { label: 'Breaker open, p99 (ms)', op: '≤', goal: 3, of: (m) => m.breaker_p99 },
+  { label: 'Turn 200 ÷ turn 1 latency (p50)', op: '≤', goal: 1.2, of: (m) => m.turn_growth },
+  { label: '100k-patient search p50 ÷ 200-patient search p50', op: '≤', goal: 2, of: (m) => m.search_scale },
+];
+const metrics = {};
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +70,7 @@ for (const s of SCENARIOS) {
   console.log(`▸ scenario ${s.id}: ${s.title}`);
   try {
     const r = await s.run({ duration, natsUrl, sockets: values.sockets?.split(',').map(Number) });
+    Object.assign(metrics, r.metrics ?? {});
     md += `\n### ${s.id}. ${s.title}\n\n${r.notes ?? ''}\n\n| path | req/s | mean ms | p50 ms | p90 ms | p99 ms | max ms | requests | errors |\n|---|---|---|---|---|---|---|---|---|\n`;
     for (const row of r.rows) {
       md += `| ${row.label} | ${fmt(row.rps, 0)} | ${fmt(row.mean)} | ${fmt(row.p50)} | ${fmt(row.p90)} | ${fmt(row.p99)} | ${fmt(row.max)} | ${row.requests} | ${row.errors} |\n`;
@@ -70,6 +93,17 @@ for (const s of SCENARIOS) {
     console.error(`  failed: ${String(err)}`);
     process.exitCode = 1;
   }
+}
+
+md += `\n### Targets (issue 17)\n\n| target | goal | this run | verdict |\n|---|---|---|---|\n`;
+console.log('targets:');
+for (const t of TARGETS) {
+  const v = t.of(metrics);
+  const measured = Number.isFinite(v);
+  const met = measured && (t.op === '≥' ? v >= t.goal : v <= t.goal);
+  const verdict = !measured ? 'not measured in this run' : met ? 'met' : 'open';
+  md += `| ${t.label} | ${t.op} ${t.goal} | ${measured ? fmt(v) : 'n/a'} | ${verdict} |\n`;
+  console.log(`  ${t.label}: ${measured ? fmt(v) : 'n/a'} (goal ${t.op} ${t.goal}) → ${verdict}`);
 }
 
 md += `\nLoad average at the end: ${machineInfo().load}.\n`;

@@ -39,7 +39,11 @@ export class Proc {
 }
 
 export function startService(name, entry, env) {
-  const child = spawn(process.execPath, [join(ROOT, entry)], {
+  // BENCH_CPU_PROF=<dir>: every service writes a V8 .cpuprofile there when it exits (see
+  // tools/bench/cpuprofile-top.mjs for the hottest frames).
+  const prof = process.env.BENCH_CPU_PROF;
+  const args = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...args, join(ROOT, entry)], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -75,6 +75,7 @@ export async function run({ duration, natsUrl }) {
         { label: `JSON req/s ÷ raw JetStream req/s, ${connections} clients`, value: many.json.rps / many.raw.rps },
         { label: `gateway added p50, JSON, ${connections} clients (ms)`, value: many.json.p50 - many.raw.p50 },
       ],
+      metrics: { chat_rps_32: many.json.rps, chat_p50_1: one.json.p50 },
       notes: `${duration}s per run; agent concurrency 64; message "${message}". autocannon reports whole milliseconds.`,
     };
   } finally {

@@ -10,6 +10,13 @@ export interface TokenVerifierOptions {
   /** How long fetched JWKS keys are trusted before a refetch. */
   jwksCacheMaxAgeMs?: number;
   clockToleranceS?: number;
+  /**
+   * How long a verified token's claims are remembered (never past the token's own exp), so a
+   * client sending the same token on every request pays the signature check once. 0 disables.
+   */
+  verifiedCacheTtlMs?: number;
+  /** Most tokens remembered at once (oldest forgotten first). */
+  verifiedCacheMax?: number;
 }
 
 export type TokenErrorCode = 'unauthorized' | 'token_expired';
@@ -41,11 +48,16 @@ export class SupabaseTokenVerifier {
   readonly issuer: string;
   private readonly audience: string;
   private readonly tolerance: number;
+  private readonly cacheTtl: number;
+  private readonly cacheMax: number;
+  private readonly verified = new Map<string, { claims: VerifiedClaims; until: number }>();
 
   constructor(opts: TokenVerifierOptions) {
     this.issuer = supabaseIssuer(opts.supabaseUrl);
     this.audience = opts.audience ?? 'authenticated';
     this.tolerance = opts.clockToleranceS ?? 5;
+    this.cacheTtl = opts.verifiedCacheTtlMs ?? 0;
+    this.cacheMax = opts.verifiedCacheMax ?? 10000;
     this.jwks = createRemoteJWKSet(new URL(`${this.issuer}/.well-known/jwks.json`), {
       cacheMaxAge: opts.jwksCacheMaxAgeMs ?? 10 * 60 * 1000,
       cooldownDuration: 30 * 1000,
@@ -56,7 +68,35 @@ export class SupabaseTokenVerifier {
     }
   }
 
+  /**
+   * Verifies the signature, exp, iss and aud, or answers from the verified-token cache: the key
+   * is the whole token string, so only the exact bytes already verified are trusted, and an entry
+   * lives until min(exp, now + verifiedCacheTtlMs). Only successes are cached.
+   */
   async verify(token: string): Promise<VerifiedClaims> {
+    if (this.cacheTtl <= 0) {
+      return this.verifyUncached(token);
+    }
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.until > now) {
+        return hit.claims;
+      }
+      this.verified.delete(token);
+    }
+    const claims = await this.verifyUncached(token);
+    const until = Math.min(now + this.cacheTtl, claims.exp * 1000);
+    if (until > now) {
+      if (this.verified.size >= this.cacheMax) {
+        this.verified.delete(this.verified.keys().next().value!);
+      }
+      this.verified.set(token, { claims, until });
+    }
+    return claims;
+  }
+
+  private async verifyUncached(token: string): Promise<VerifiedClaims> {
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;

@@ -200,6 +200,16 @@ const gatewayConfigObject = z.object({
   SOCKET_MAX_PAYLOAD_BYTES: env.int(32 * 1024, 1024, 10 * 1024 * 1024),
   /** How long a disconnected client can come back and receive what it missed (0 disables recovery). */
   SOCKET_RECOVERY_WINDOW_MS: env.int(120000, 0, 3600000),
+  /**
+   * Broadcast packets kept in the Redis stream for recovery (XADD MAXLEN ~): bounds the memory
+   * recovery uses whatever the chat rate, on top of SOCKET_RECOVERY_WINDOW_MS.
+   */
+  SOCKET_RECOVERY_MAX_PACKETS: env.int(10000, 100, 1_000_000),
+  /**
+   * WebSocket permessage-deflate. Off by default: a zlib context per socket costs far more
+   * memory than chat tokens save on the wire.
+   */
+  SOCKET_PER_MESSAGE_DEFLATE: env.bool(false),
   /** How long a started session id stays joinable before the agent's row exists (in-flight ownership). */
   SOCKET_SESSION_TTL_S: env.int(3600, 60, 86400),
   /** Prefix of the Redis keys and stream of the Socket.IO adapter and the run registry. */
@@ -231,6 +241,11 @@ const gatewayConfigObject = z.object({
   SUPABASE_JWT_SECRET: optionalSecret,
   /** How long fetched JWKS keys are trusted before a refetch. */
   JWKS_CACHE_MAX_AGE_MS: env.int(600000, 1000, 86400000),
+  /**
+   * How long a verified access token is remembered (never past its exp), so the same token on
+   * every request is signature-checked once per replica. 0 verifies every request.
+   */
+  AUTH_TOKEN_CACHE_TTL_MS: env.int(30000, 0, 600000),
   /** How long a user's clinic and role are cached by the gateway. */
   AUTH_MEMBERSHIP_CACHE_TTL_MS: env.int(30000, 0, 3600000),
   /** Bound for a login/refresh call to Supabase Auth before answering 503. */

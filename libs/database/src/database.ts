@@ -40,8 +40,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 /**
  * The pool and the two ways in: `withUser` (RLS applies, as PostgREST does it) and the explicit
- * `withService` path for migrations, seed and membership lookup. Queries are never named, so
- * nothing depends on server-side prepared statements (Supavisor transaction mode).
+ * `withService` path for migrations, seed and membership lookup. The few hot fixed-shape queries
+ * are named prepared statements (`TxContext.prepared`); a pooler in transaction mode must support
+ * them (Supavisor does; PgBouncer from 1.21 with max_prepared_statements).
  */
 export class Database {
   readonly pool: pg.Pool;

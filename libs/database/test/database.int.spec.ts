@@ -235,6 +235,38 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(new Set(seen).size).toBe(50);
   });
 
+  it("indexed search (app.search_patient_ids) stays in the caller's clinic and pages by keyset", async () => {
+    await db.withUser(as('admin@boreal.demo'), (r) =>
+      r.patients.create({ full_name: 'Quelita Ímpar Boreal', cpf: makeCpf('871293004'), phone: '+55 (11) 97364-2851' }),
+    );
+    const find = (email: string, search: string) =>
+      db.withUser(as(email), async (r) => (await r.patients.search({ search })).data.map((p) => p.full_name));
+    expect(await find('admin@boreal.demo', 'quelita impar')).toEqual(['Quelita Ímpar Boreal']);
+    expect(await find('admin@aurora.demo', 'quelita impar')).toEqual([]);
+    expect(await find('admin@aurora.demo', '871293')).toEqual([]);
+    // 8+ digits may also be the end of a phone number, however it was typed.
+    expect(await find('admin@boreal.demo', '97364-2851')).toEqual(['Quelita Ímpar Boreal']);
+    expect(await find('admin@aurora.demo', '973642851')).toEqual([]);
+    // The functions answer nothing outside a user's clinic (the service path has none).
+    const { rows } = await db.withService((_r, tx) =>
+      tx.query<{ n: number }>(`select count(*)::int as n from app.search_patient_ids('quelita', null, null, null, 10)`),
+    );
+    expect(rows[0].n).toBe(0);
+    // A name shared by several patients, one per page: every match once, in keyset order.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await db.withUser(as('admin@boreal.demo'), (r) =>
+        r.patients.search({ search: 'silva', limit: 1, cursor }),
+      );
+      seen.push(...page.data.map((p) => p.id));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    const all = await db.withUser(as('admin@boreal.demo'), (r) => r.patients.search({ search: 'silva', limit: 100 }));
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen).toEqual(all.data.map((p) => p.id));
+  });
+
   it('every patient access writes one audit row in the same transaction, and audit_log is append-only', async () => {
     const claims = as('admin@aurora.demo');
     const auditCount = () =>
@@ -371,6 +403,15 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       expect(after.map((s) => s.starts_at)).not.toContain(all[2].starts_at);
       expect(after).toHaveLength(9);
     });
+    // Another clinic cannot see those busy times through app.busy_intervals.
+    const pro = await db.withUser(claims, async (r) => (await r.professionals.findByName('campos'))[0]);
+    const busy = await db.withUser(as('admin@boreal.demo'), (_r, tx) =>
+      tx.query<{ n: number }>(`select count(*)::int as n from app.busy_intervals($1, $2::date, $2::date + 1)`, [
+        pro.id,
+        day,
+      ]),
+    );
+    expect(busy.rows[0].n).toBe(0);
   });
 
   it('consents: grant, list, revoke', async () => {

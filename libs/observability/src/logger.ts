@@ -22,8 +22,13 @@ export function pinoOptions(settings: LoggerSettings): LoggerOptions {
   };
 }
 
+/**
+ * Writes to stdout through pino's asynchronous destination: a log line never blocks the event
+ * loop on a write(2) to a slow pipe (a log shipper falling behind). pino flushes what is still
+ * buffered synchronously on process exit.
+ */
 export function createLogger(settings: LoggerSettings): Logger {
-  return pino(pinoOptions(settings));
+  return pino(pinoOptions(settings), pino.destination({ dest: 1, sync: false }));
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from '@neonpro/testing';
 import { type AgentApp, startAgent } from '../src/app.js';
 import { PostgresClinicData } from '../src/persistence/postgres-clinic-data.js';
+import { estimateTokens } from '../src/conversation/conversation-store.port.js';
 import { PostgresConversationStore } from '../src/persistence/postgres-conversation-store.js';
 import { ask, type Harness, makeHarness } from './support/chat-harness.js';
 
@@ -372,5 +373,36 @@ describe('agent tools and memory on the real Postgres', () => {
     } finally {
       await server.close();
     }
+  });
+  it('history keeps the newest turns within the token budget, however long the session', async () => {
+    const store = new PostgresConversationStore(db);
+    const caller = callers[DEMO_USERS.auroraAdmin];
+    const sessionId = randomUUID();
+    // 130 answered turns (260 messages: more than the first three pages together), then one open turn.
+    for (let i = 0; i < 130; i++) {
+      const turnKey = `h-${i}`;
+      await store.beginTurn(caller, { sessionId, turnKey, content: `pergunta ${i}` });
+      await store.completeTurn(caller, { sessionId, turnKey, content: `resposta ${i}` });
+    }
+    await store.beginTurn(caller, { sessionId, turnKey: 'h-open', content: 'pergunta aberta' });
+    const all = await store.loadHistory(caller, { sessionId, tokenBudget: 1_000_000, excludeTurnKey: 'h-open' });
+    expect(all).toHaveLength(260);
+    expect(all[0]).toMatchObject({ role: 'user', content: 'pergunta 0' });
+    expect(all.at(-1)).toMatchObject({ role: 'assistant', content: 'resposta 129' });
+    // The newest messages whose estimated tokens fit the budget, counted from the end.
+    const budget = 300;
+    const kept = await store.loadHistory(caller, { sessionId, tokenBudget: budget, excludeTurnKey: 'h-open' });
+    let left = budget;
+    let n = 0;
+    for (const t of [...all].reverse()) {
+      left -= estimateTokens(t.content);
+      if (left < 0) {
+        break;
+      }
+      n++;
+    }
+    expect(kept).toEqual(all.slice(all.length - n));
+    expect(n).toBeGreaterThan(32);
+    expect(n).toBeLessThan(260);
   });
 });

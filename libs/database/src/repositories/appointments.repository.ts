@@ -230,18 +230,20 @@ export class AppointmentsRepository {
     if (!pro) {
       throw new NotFoundError('professional');
     }
+    // The day's busy intervals come from app.busy_intervals (the no-double-booking GiST index;
+    // see its migration), so the cost is one day's appointments, not the professional's history.
     return this.ctx.rows(
       `with c as (select timezone from public.clinics where id = app.current_clinic_id()),
+       day as (select ($2::date + $4::time) at time zone c.timezone as day_start,
+                      ($2::date + $5::time) at time zone c.timezone as day_end from c),
+       busy as (select b.starts_at, b.ends_at from day, app.busy_intervals($1, day.day_start, day.day_end) b),
        slots as (
          select s as starts_at, s + make_interval(mins => $3) as ends_at
-           from c, generate_series(($2::date + $4::time) at time zone c.timezone,
-                                   ($2::date + $5::time) at time zone c.timezone - make_interval(mins => $3),
-                                   make_interval(mins => $3)) s)
+           from day, generate_series(day.day_start, day.day_end - make_interval(mins => $3), make_interval(mins => $3)) s)
        select starts_at, ends_at from slots
         where starts_at > now()
-          and not exists (select 1 from public.appointments a
-                           where a.professional_id = $1 and a.status <> 'cancelled'
-                             and tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(slots.starts_at, slots.ends_at, '[)'))
+          and not exists (select 1 from busy
+                           where tstzrange(busy.starts_at, busy.ends_at, '[)') && tstzrange(slots.starts_at, slots.ends_at, '[)'))
         order by starts_at`,
       [q.professional_id, q.date, q.slot_minutes ?? 30, q.day_start ?? '08:00', q.day_end ?? '18:00'],
     );

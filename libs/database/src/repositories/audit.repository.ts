@@ -1,6 +1,6 @@
 import { ForbiddenError } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
-import { clampLimit, type TxContext } from './context.js';
+import { clampLimit, type Statement, type TxContext } from './context.js';
 
 export interface AuditEntry {
   id: number;
@@ -22,6 +22,12 @@ export interface AuditQuery {
   cursor?: string;
 }
 
+const AUDIT_INSERT: Statement = {
+  name: 'audit_insert',
+  text: `insert into public.audit_log (clinic_id, actor_id, action, subject_type, subject_id, request_id, details)
+    values (app.current_clinic_id(), auth.uid(), $1, $2, $3, nullif(current_setting('app.request_id', true), ''), $4)`,
+};
+
 /** Append-only LGPD audit trail. Rows never carry personal data, only ids and counts. */
 export class AuditRepository {
   constructor(private readonly ctx: TxContext) {}
@@ -33,11 +39,7 @@ export class AuditRepository {
     subjectId: string | null,
     details: Record<string, unknown> = {},
   ): Promise<void> {
-    await this.ctx.db.query(
-      `insert into public.audit_log (clinic_id, actor_id, action, subject_type, subject_id, request_id, details)
-       values (app.current_clinic_id(), auth.uid(), $1, $2, $3, nullif(current_setting('app.request_id', true), ''), $4)`,
-      [action, subjectType, subjectId, JSON.stringify(details)],
-    );
+    await this.ctx.prepared(AUDIT_INSERT, [action, subjectType, subjectId, JSON.stringify(details)]);
   }
 
   /** Admins only. Newest first. */

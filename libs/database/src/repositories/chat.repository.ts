@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
-import { clampLimit, type TxContext } from './context.js';
+import { clampLimit, type Statement, type TxContext } from './context.js';
 
 export interface ChatSession {
   id: string;
@@ -27,6 +27,36 @@ export interface ChatMessage {
 const SESSION_COLS = 'id, clinic_id, user_id, title, created_at, updated_at';
 const MESSAGE_COLS = 'id, session_id, role, content, client_message_id, metadata, created_at';
 
+const SESSION_BY_ID: Statement = {
+  name: 'chat_session_by_id',
+  text: `select ${SESSION_COLS} from public.chat_sessions where id = $1`,
+};
+const TURN_MESSAGE: Statement = {
+  name: 'chat_turn_message',
+  text: `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role = $2 and client_message_id = $3`,
+};
+const MESSAGE_INSERT: Statement = {
+  name: 'chat_message_insert',
+  text: `insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id, metadata)
+    values ($1, $2, $3, $4, $5, $6) on conflict (session_id, role, client_message_id) do nothing
+    returning ${MESSAGE_COLS}`,
+};
+const SESSION_TOUCH: Statement = {
+  name: 'chat_session_touch',
+  text: 'update public.chat_sessions set updated_at = now() where id = $1',
+};
+const TURNS_LATEST: Statement = {
+  name: 'chat_turns_latest',
+  text: `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role in ('user', 'assistant')
+    order by created_at desc, id desc limit $2`,
+};
+const TURNS_BEFORE: Statement = {
+  name: 'chat_turns_before',
+  text: `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role in ('user', 'assistant')
+      and (created_at, id) < ($2::timestamptz, $3::uuid)
+    order by created_at desc, id desc limit $4`,
+};
+
 /** Chat sessions and messages, visible only to their owner (RLS). */
 export class ChatRepository {
   constructor(private readonly ctx: TxContext) {}
@@ -41,7 +71,7 @@ export class ChatRepository {
   }
 
   async getSession(id: string): Promise<ChatSession> {
-    const row = await this.ctx.one<ChatSession>(`select ${SESSION_COLS} from public.chat_sessions where id = $1`, [id]);
+    const row = await this.ctx.preparedOne<ChatSession>(SESSION_BY_ID, [id]);
     if (!row) {
       throw new NotFoundError('chat session');
     }
@@ -53,9 +83,7 @@ export class ChatRepository {
    * NotFoundError (never adopted).
    */
   async getOrCreateSession(id: string, title?: string | null): Promise<ChatSession> {
-    const mine = await this.ctx.one<ChatSession>(`select ${SESSION_COLS} from public.chat_sessions where id = $1`, [
-      id,
-    ]);
+    const mine = await this.ctx.preparedOne<ChatSession>(SESSION_BY_ID, [id]);
     if (mine) {
       return mine;
     }
@@ -106,10 +134,7 @@ export class ChatRepository {
 
   /** The message of one turn and role, if stored (a session that is not the caller's has none). */
   findTurnMessage(sessionId: string, role: ChatRole, clientMessageId: string): Promise<ChatMessage | undefined> {
-    return this.ctx.one<ChatMessage>(
-      `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role = $2 and client_message_id = $3`,
-      [sessionId, role, clientMessageId],
-    );
+    return this.ctx.preparedOne<ChatMessage>(TURN_MESSAGE, [sessionId, role, clientMessageId]);
   }
 
   /** Oldest first; the last `limit` messages. */
@@ -123,6 +148,19 @@ export class ChatRepository {
     return rows.reverse();
   }
 
+  /**
+   * User and assistant messages older than `before` (newest first), one page of a backwards walk:
+   * a caller filling a token budget reads pages until the budget is spent, so the rows read are
+   * bounded by the budget, not by the session's length. The session check is the caller's
+   * (first page: `getSession`), as RLS already hides other users' messages.
+   */
+  recentTurns(sessionId: string, limit: number, before?: { created_at: string; id: string }): Promise<ChatMessage[]> {
+    const n = clampLimit(limit, 50, 500);
+    return before
+      ? this.ctx.prepared<ChatMessage>(TURNS_BEFORE, [sessionId, before.created_at, before.id, n])
+      : this.ctx.prepared<ChatMessage>(TURNS_LATEST, [sessionId, n]);
+  }
+
   /** Stores a message once per (session, role, client_message_id): a retried turn is not duplicated. */
   async appendMessage(
     sessionId: string,
@@ -132,20 +170,19 @@ export class ChatRepository {
     metadata: Record<string, unknown> = {},
   ): Promise<{ message: ChatMessage; created: boolean }> {
     const session = await this.getSession(sessionId);
-    const inserted = await this.ctx.one<ChatMessage>(
-      `insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id, metadata)
-       values ($1, $2, $3, $4, $5, $6) on conflict (session_id, role, client_message_id) do nothing
-       returning ${MESSAGE_COLS}`,
-      [session.clinic_id, sessionId, role, content, clientMessageId ?? null, JSON.stringify(metadata)],
-    );
+    const inserted = await this.ctx.preparedOne<ChatMessage>(MESSAGE_INSERT, [
+      session.clinic_id,
+      sessionId,
+      role,
+      content,
+      clientMessageId ?? null,
+      JSON.stringify(metadata),
+    ]);
     if (inserted) {
-      await this.ctx.db.query('update public.chat_sessions set updated_at = now() where id = $1', [sessionId]);
+      await this.ctx.prepared(SESSION_TOUCH, [sessionId]);
       return { message: inserted, created: true };
     }
-    const existing = await this.ctx.one<ChatMessage>(
-      `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role = $2 and client_message_id = $3`,
-      [sessionId, role, clientMessageId],
-    );
+    const existing = await this.ctx.preparedOne<ChatMessage>(TURN_MESSAGE, [sessionId, role, clientMessageId]);
     return { message: existing!, created: false };
   }
 

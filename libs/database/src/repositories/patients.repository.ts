@@ -2,7 +2,7 @@ import { normalizeCpf } from '../cpf.js';
 import { ConflictError, ForbiddenError, NotFoundError, pgCode } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import type { AuditRepository } from './audit.repository.js';
-import { clampLimit, escapeLike, type TxContext } from './context.js';
+import { clampLimit, escapeLike, type Statement, type TxContext } from './context.js';
 
 export interface Patient {
   id: string;
@@ -53,6 +53,11 @@ export interface PatientSummary {
 const COLUMNS = `p.id, p.clinic_id, p.full_name, p.cpf, p.birth_date, p.phone, p.email, p.clinical_notes,
   p.anonymized_at, p.created_at, p.updated_at`;
 
+const PATIENT_BY_ID: Statement = {
+  name: 'patient_by_id',
+  text: `select ${COLUMNS} from public.patients p where p.id = $1`,
+};
+
 const ANONYMOUS_NAME = 'Paciente anonimizado';
 
 /** Patients of the caller's clinic. Every access writes one audit row in the same transaction. */
@@ -78,24 +83,26 @@ export class PatientsRepository {
     const digits = normalizeCpf(term);
     // Digits only (with punctuation): a CPF prefix or, with 8+ digits, the end of a phone number.
     const byCpf = term !== '' && /^[\d.\-\s()+]+$/.test(term) && digits.length >= 3;
+    const name = term && !byCpf ? escapeLike(term) : null;
+    const cpf = byCpf ? digits : null;
     const phoneDigits = byCpf && digits.length >= 8 ? digits.slice(-8) : null;
-    const rows = await this.ctx.rows<Patient>(
-      `select ${COLUMNS} from public.patients p
-        where p.anonymized_at is null
-          and ($1::text is null or app.search_norm(p.full_name) like '%' || app.search_norm($1) || '%')
-          and ($2::text is null or p.cpf like $2 || '%'
-               or ($6::text is not null and regexp_replace(coalesce(p.phone, ''), '[^0-9]', '', 'g') like '%' || $6))
-          and ($3::timestamptz is null or (p.created_at, p.id) > ($3::timestamptz, $4::uuid))
-        order by p.created_at, p.id limit $5`,
-      [
-        term && !byCpf ? escapeLike(term) : null,
-        byCpf ? digits : null,
-        cursor?.k ?? null,
-        cursor?.id ?? null,
-        limit + 1,
-        phoneDigits,
-      ],
-    );
+    // A search finds its page of ids through app.search_patient_ids (indexed: see its migration),
+    // then reads those rows as the caller, through RLS; a plain listing walks the keyset index.
+    const rows =
+      name !== null || cpf !== null
+        ? await this.ctx.rows<Patient>(
+            `select ${COLUMNS} from public.patients p
+              where p.id in (select app.search_patient_ids($1, $2, $3, $4, $5, $6)) and p.anonymized_at is null
+              order by p.created_at, p.id`,
+            [name, cpf, cursor?.k ?? null, cursor?.id ?? null, limit + 1, phoneDigits],
+          )
+        : await this.ctx.rows<Patient>(
+            `select ${COLUMNS} from public.patients p
+              where p.anonymized_at is null
+                and ($1::timestamptz is null or (p.created_at, p.id) > ($1::timestamptz, $2::uuid))
+              order by p.created_at, p.id limit $3`,
+            [cursor?.k ?? null, cursor?.id ?? null, limit + 1],
+          );
     const page = toPage(await this.shape(rows), limit, (r) => ({ k: r.created_at, id: r.id }));
     await this.audit.record('patient.search', 'patient', null, {
       by: term === '' ? 'list' : byCpf ? 'cpf' : 'name',
@@ -106,7 +113,7 @@ export class PatientsRepository {
   }
 
   private async find(id: string): Promise<Patient> {
-    const row = await this.ctx.one<Patient>(`select ${COLUMNS} from public.patients p where p.id = $1`, [id]);
+    const row = await this.ctx.preparedOne<Patient>(PATIENT_BY_ID, [id]);
     if (!row) {
       throw new NotFoundError('patient');
     }

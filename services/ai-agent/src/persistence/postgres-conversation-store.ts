@@ -12,8 +12,9 @@ import {
 import { actionProposalSchema } from '../tools/action-proposal.js';
 import { asCaller } from './caller-database.js';
 
-/** Messages read to fill the history budget; older ones never fit a sane budget anyway. */
-const HISTORY_WINDOW = 200;
+/** Messages read by the first page while filling the history budget, newest first; then doubling. */
+const HISTORY_PAGE = 32;
+const HISTORY_PAGE_MAX = 256;
 
 const metadataSchema = z.object({
   proposal: actionProposalSchema.optional().catch(undefined),
@@ -87,25 +88,37 @@ export class PostgresConversationStore implements ConversationStore {
     return asCaller(this.db, caller, (r) => r.usage.record(usage));
   }
 
+  /**
+   * Walks the session backwards a page at a time and stops as soon as the budget is spent, so a
+   * turn's history load costs what the budget allows, whatever the session's length.
+   */
   loadHistory(
     caller: AgentCallerClaims,
     params: { sessionId: string; tokenBudget: number; excludeTurnKey: string },
   ): Promise<StoredTurn[]> {
     return asCaller(this.db, caller, async (r) => {
-      const messages = await ownSession(r.chat.messages(params.sessionId, HISTORY_WINDOW));
-      const turns = messages
-        .filter((m) => (m.role === 'user' || m.role === 'assistant') && m.client_message_id !== params.excludeTurnKey)
-        .map(toTurn);
-      const out: StoredTurn[] = [];
+      await ownSession(r.chat.getSession(params.sessionId));
+      const kept: ChatMessage[] = [];
       let budget = params.tokenBudget;
-      for (let i = turns.length - 1; i >= 0; i--) {
-        budget -= estimateTokens(turns[i].content);
-        if (budget < 0) {
-          break;
+      let before: ChatMessage | undefined;
+      // Pages double in size, so a budget filled by many short messages costs a few round trips.
+      for (let size = HISTORY_PAGE; ; size = Math.min(size * 2, HISTORY_PAGE_MAX)) {
+        const page = await r.chat.recentTurns(params.sessionId, size, before);
+        for (const m of page) {
+          if (m.client_message_id === params.excludeTurnKey) {
+            continue;
+          }
+          budget -= estimateTokens(m.content);
+          if (budget < 0) {
+            return kept.reverse().map(toTurn);
+          }
+          kept.push(m);
         }
-        out.unshift(turns[i]);
+        if (page.length < size) {
+          return kept.reverse().map(toTurn);
+        }
+        before = page[page.length - 1];
       }
-      return out;
     });
   }
 }

@@ -14,6 +14,7 @@ export const tokenVerifierProvider: Provider = {
       supabaseUrl: config.SUPABASE_URL,
       jwtSecret: config.SUPABASE_JWT_SECRET,
       jwksCacheMaxAgeMs: config.JWKS_CACHE_MAX_AGE_MS,
+      verifiedCacheTtlMs: config.AUTH_TOKEN_CACHE_TTL_MS,
     }),
 };
 

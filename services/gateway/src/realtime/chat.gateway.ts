@@ -21,6 +21,7 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { normalizeIp } from '../rate-limit/throttler.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { ChatRunService } from './chat-run.service.js';
+import { SocketExpiry } from './socket-expiry.js';
 import {
   type AckError,
   CHAT_NAMESPACE,
@@ -36,11 +37,7 @@ type AckFn = (response: unknown) => void;
 
 interface Connection {
   auth: Authenticated;
-  expiry?: NodeJS.Timeout;
 }
-
-/** Longest delay setTimeout accepts; tokens living longer are re-checked on the next reconnect. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A connect_error the client can act on: `err.data.code` (and `retry_after` when waiting helps). */
 function refusal(code: string, message: string, retryAfter?: number): Error {
@@ -58,6 +55,14 @@ function refusal(code: string, message: string, retryAfter?: number): Error {
 export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
   private nsp!: Namespace;
   private readonly connections = new WeakMap<Socket, Connection>();
+  /** One shared timer disconnects sockets whose token expired (no timer per socket). */
+  private readonly expiries = new SocketExpiry<Socket>((socket) => {
+    socket.emit(SocketEvent.Expired, {
+      code: 'token_expired',
+      message: 'The access token has expired; reconnect with a fresh one.',
+    });
+    socket.disconnect(true);
+  });
   private admitting = 0;
   private readonly trust: false | string[] | ((addr: string, hop: number) => boolean);
 
@@ -135,6 +140,12 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     if (socket.recovered && previous !== auth.principal.user_id) {
       throw refusal(ErrorCode.Unauthorized, 'The token belongs to another user.');
     }
+    // The token is not needed after admission (expiry is tracked from its claims): drop the
+    // socket's own copy of the string (about 1 KiB per socket).
+    const handshakeAuth = socket.handshake.auth as { token?: unknown } | undefined;
+    if (handshakeAuth) {
+      delete handshakeAuth.token;
+    }
     // Only the user id travels with the (recoverable) socket state; claims stay in this process.
     socket.data = { user_id: auth.principal.user_id };
     this.connections.set(socket, { auth });
@@ -148,17 +159,7 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     }
     this.metrics.socketConnections.inc();
     this.listen(socket);
-    const ms = conn.auth.claims.exp * 1000 - Date.now();
-    conn.expiry = setTimeout(
-      () => {
-        socket.emit(SocketEvent.Expired, {
-          code: 'token_expired',
-          message: 'The access token has expired; reconnect with a fresh one.',
-        });
-        socket.disconnect(true);
-      },
-      Math.max(0, Math.min(ms, MAX_TIMER_MS)),
-    );
+    this.expiries.add(socket, conn.auth.claims.exp * 1000);
   }
 
   handleDisconnect(socket: Socket): void {
@@ -167,7 +168,7 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
       return;
     }
     this.metrics.socketConnections.dec();
-    clearTimeout(conn.expiry);
+    this.expiries.delete(socket);
     this.connections.delete(socket);
   }
 

@@ -9,8 +9,10 @@ import type { RedisConnections } from '../redis/redis-connections.service.js';
 
 /**
  * Socket.IO server options of the gateway: path `/socket.io`, heartbeat, payload bound, CORS
- * like the HTTP API, connection state recovery, and the Redis Streams adapter when REDIS_URL is
- * set (rooms and recovery span replicas; without Redis the in-memory adapter, one replica).
+ * like the HTTP API, permessage-deflate only when configured, connection state recovery, and the
+ * Redis Streams adapter when REDIS_URL is set (rooms and recovery span replicas, the stream capped
+ * at SOCKET_RECOVERY_MAX_PACKETS; without Redis the in-memory adapter, one replica, bounded by the
+ * recovery window only).
  */
 export class GatewayIoAdapter extends IoAdapter {
   private client?: Redis;
@@ -38,6 +40,9 @@ export class GatewayIoAdapter extends IoAdapter {
       pingInterval: c.SOCKET_PING_INTERVAL_MS,
       pingTimeout: c.SOCKET_PING_TIMEOUT_MS,
       maxHttpBufferSize: c.SOCKET_MAX_PAYLOAD_BYTES,
+      // Explicit, whatever the engine's default: a zlib context per socket is the largest
+      // per-socket cost when on.
+      perMessageDeflate: c.SOCKET_PER_MESSAGE_DEFLATE ? { threshold: 1024 } : false,
       // Only long-polling needs CORS (browsers do not apply it to WebSocket upgrades).
       cors: wildcard
         ? { origin: '*', credentials: false }
@@ -62,6 +67,8 @@ export class GatewayIoAdapter extends IoAdapter {
           // Bounds how long a closing replica waits for its blocking XREAD; delivery latency is unaffected.
           blockTimeInMs: 2000,
           onlyPlaintext: true,
+          // The recovery buffer is this stream: bounded in entries, not only in time.
+          maxLen: c.SOCKET_RECOVERY_MAX_PACKETS,
         }),
       );
     }
