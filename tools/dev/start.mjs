@@ -17,7 +17,9 @@ const env = {
   GATEWAY_REPLICAS: Number(process.env.GATEWAY_REPLICAS ?? 1),
   AGENT_REPLICAS: Number(process.env.AGENT_REPLICAS ?? 2),
   AGENT_TOKEN_DELAY_MS: process.env.AGENT_TOKEN_DELAY_MS ?? '25',
-  DATABASE_URL: process.env.DATABASE_URL ?? SERVICES.postgres.url,
+  // Migrations and seed as the owner; the services as neonpro_authenticator (set role authenticated only).
+  DATABASE_MIGRATION_URL: process.env.DATABASE_MIGRATION_URL ?? SERVICES.postgres.url,
+  DATABASE_URL: process.env.DATABASE_URL ?? SERVICES.postgres.serviceUrl,
   SUPABASE_URL: process.env.SUPABASE_URL ?? 'http://127.0.0.1:54321',
   DEMO_PASSWORD: process.env.DEMO_PASSWORD || 'neonpro-demo',
 };
@@ -110,7 +112,7 @@ if (redisUrl) {
 const pgAddr = hostPort(env.DATABASE_URL);
 if (!(await canConnect(pgAddr)))
   fail(`PostgreSQL is not reachable at ${pgAddr.host}:${pgAddr.port} (DATABASE_URL). ${SERVICES.postgres.hint}`);
-const dbEnv = { DATABASE_URL: env.DATABASE_URL, DEMO_PASSWORD: env.DEMO_PASSWORD };
+const dbEnv = { DATABASE_MIGRATION_URL: env.DATABASE_MIGRATION_URL, DEMO_PASSWORD: env.DEMO_PASSWORD };
 step(`Postgres: migrating ${new URL(env.DATABASE_URL).pathname.slice(1)} (created if missing)`);
 run(process.execPath, ['dist/libs/database/src/cli/migrate.js'], dbEnv);
 step('Postgres: seeding the demo clinics');
@@ -122,7 +124,7 @@ if (useAuthEmulator) {
     fail(`port ${authPort} (SUPABASE_URL) is already in use: stop whatever runs there and retry.`);
   step(`Supabase Auth: starting the dev emulator at ${env.SUPABASE_URL}`);
   group.start('auth', process.execPath, ['tools/auth-emulator/main.mjs'], {
-    env: { SUPABASE_URL: env.SUPABASE_URL, DATABASE_URL: env.DATABASE_URL },
+    env: { SUPABASE_URL: env.SUPABASE_URL, DATABASE_URL: env.DATABASE_MIGRATION_URL },
   });
   if (!(await waitHttp(`${env.SUPABASE_URL}/auth/v1/.well-known/jwks.json`, 10000))) {
     await group.stopAll();

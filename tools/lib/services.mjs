@@ -7,7 +7,10 @@ export const SERVICES = {
     hint: 'Install nats-server (Debian: apt-get install nats-server) and run: nats-server -js -a 127.0.0.1 -p 4222',
   },
   postgres: {
-    url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/neonpro',
+    // The owner (migrations, seed); the services log in as `serviceUrl` (neonpro_authenticator).
+    url: process.env.DATABASE_MIGRATION_URL ?? 'postgres://postgres@127.0.0.1:5432/neonpro',
+    serviceUrl:
+      process.env.DATABASE_URL ?? 'postgres://neonpro_authenticator:neonpro-authenticator-dev@127.0.0.1:5432/neonpro',
     hint: 'Install PostgreSQL (Debian: apt-get install postgresql) and start it: pg_ctlcluster <version> main start',
   },
   redis: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, subjectPrefixSchema } from './env.schema.js';
+import { DEV_SERVICE_DATABASE_URL, env, refuseDevDefaults, subjectPrefixSchema } from './env.schema.js';
 
 /**
  * `TRUST_PROXY`: which peers may set X-Forwarded-For/-Proto. `false` (default) trusts none;
@@ -178,8 +178,11 @@ export const gatewayConfigSchema = z.object({
     bulkhead: 50,
     queue: 100,
   }),
-  /** Supabase Postgres (through Supavisor in transaction mode in production). */
-  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/neonpro', /^postgres(ql)?:$/),
+  /**
+   * Supabase Postgres (through Supavisor in transaction mode in production), as the login role
+   * that can only `set role authenticated` (neonpro_authenticator), never the owner.
+   */
+  DATABASE_URL: env.url(DEV_SERVICE_DATABASE_URL, /^postgres(ql)?:$/),
   DB_POOL_MAX: env.int(10, 1, 200),
   DB_STATEMENT_TIMEOUT_MS: env.int(15000, 0, 600000),
   /** Supabase project URL; locally the dev auth emulator. */
@@ -194,6 +197,12 @@ export const gatewayConfigSchema = z.object({
   AUTH_MEMBERSHIP_CACHE_TTL_MS: env.int(30000, 0, 3600000),
   /** Bound for a login/refresh call to Supabase Auth before answering 503. */
   AUTH_UPSTREAM_TIMEOUT_MS: env.int(5000, 100, 60000),
-});
+}).superRefine((cfg, ctx) =>
+  refuseDevDefaults(cfg, ctx, {
+    databaseUrls: ['DATABASE_URL'],
+    supabaseUrl: 'SUPABASE_URL',
+    jwtSecret: 'SUPABASE_JWT_SECRET',
+  }),
+);
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -26,7 +26,10 @@ const TABLES = [
 
 describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres)', () => {
   let tdb: TestDatabase;
+  /** The application's way in: the least-privilege login, as in production. */
   let db: Database;
+  /** The owner, for fixtures and for looking behind RLS. */
+  let owner: Database;
   const users: Record<string, JwtClaims> = {};
   const clinics: Record<string, string> = {};
 
@@ -34,9 +37,10 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
   beforeAll(async () => {
     tdb = await createTestDatabase({ seed: true });
-    db = new Database({ url: tdb.url, poolMax: 4 });
+    db = new Database({ url: tdb.serviceUrl, poolMax: 4 });
+    owner = new Database({ url: tdb.url, poolMax: 2 });
     // Test setup reads auth.users as the owner; the application never does.
-    const { rows } = await db.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
+    const { rows } = await owner.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
       `select u.id, u.email, m.clinic_id, c.slug from auth.users u
          join clinic_members m on m.user_id = u.id join clinics c on c.id = m.clinic_id`,
     );
@@ -56,12 +60,13 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
   afterAll(async () => {
     await db?.close();
+    await owner?.close();
     await tdb?.drop();
   });
 
   it('seeds two clinics, four users, ~50 patients each, and re-seeding duplicates nothing', async () => {
     const count = async () => {
-      const r = await db.pool.query<{ n: string }>(
+      const r = await owner.pool.query<{ n: string }>(
         `select (select count(*) from clinics) || '/' || (select count(*) from auth.users) || '/' ||
                 (select count(*) from patients) || '/' || (select count(*) from appointments) || '/' ||
                 (select count(*) from consents) as n`,
@@ -69,7 +74,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       return r.rows[0].n;
     };
     const before = await count();
-    await runSeed(db.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
+    await runSeed(owner.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
     expect(await count()).toBe(before);
     expect(before.split('/').slice(0, 3)).toEqual(['2', '4', '100']);
     const tomorrow = await db.withUser(as('dra.lima@aurora.demo'), async (r, tx) => {
@@ -263,10 +268,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(await auditCount()).toBe(before + 3);
     for (const sql of ['update audit_log set action = $1', 'delete from audit_log where action <> $1']) {
       await expect(db.withUser(claims, (_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
-      // Not even the service path may rewrite history.
-      await expect(db.withService((_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
       // Not even the table owner: the trigger refuses.
-      await expect(db.pool.query(sql, ['x'])).rejects.toMatchObject({ code: '42501' });
+      await expect(owner.pool.query(sql, ['x'])).rejects.toMatchObject({ code: '42501' });
     }
     await expect(db.withUser(as('recepcao@aurora.demo'), (r) => r.audit.list({}))).rejects.toBeInstanceOf(
       ForbiddenError,
@@ -284,10 +287,20 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     await expect(
       db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.update(list.data[0].id, { clinical_notes: 'x' })),
     ).rejects.toBeInstanceOf(ForbiddenError);
-    // Direct SQL is refused by the trigger too.
+    // Direct SQL: the notes table's policy shows them no row and refuses their writes.
+    await db.withUser(as('recepcao@aurora.demo'), async (_r, tx) => {
+      expect((await tx.query('select * from patient_clinical_notes')).rowCount).toBe(0);
+      const upd = await tx.query(`update patient_clinical_notes set notes = 'x' where patient_id = $1`, [
+        list.data[0].id,
+      ]);
+      expect(upd.rowCount).toBe(0);
+    });
     await expect(
       db.withUser(as('recepcao@aurora.demo'), (_r, tx) =>
-        tx.query(`update patients set clinical_notes = 'x' where id = $1`, [list.data[0].id]),
+        tx.query(
+          `insert into patient_clinical_notes (patient_id, clinic_id, notes) values ($1, app.current_clinic_id(), 'x')`,
+          [list.data[0].id],
+        ),
       ),
     ).rejects.toMatchObject({ code: '42501' });
     const doctor = await db.withUser(as('dra.lima@aurora.demo'), (r) => r.patients.get(list.data[0].id));
@@ -431,7 +444,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     const second = await db.withUser(claims, (r) => r.patients.erase(patient.id));
     expect(second).toMatchObject({ already_erased: true, anonymized_at: first.anonymized_at });
 
-    const after = await db.withService(async (_r, tx) => ({
+    const tx = owner.pool;
+    const after = await (async () => ({
       patient: (await tx.query<{ full_name: string }>('select * from patients where id = $1', [patient.id])).rows[0],
       appt: (await tx.query('select * from appointments where id = $1', [appt.id])).rows[0],
       chat: (
@@ -456,14 +470,19 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
           [`%${cpf}%`],
         )
       ).rows[0],
-    }));
+      notes: (
+        await tx.query<{ n: number }>('select count(*)::int as n from patient_clinical_notes where patient_id = $1', [
+          patient.id,
+        ])
+      ).rows[0],
+    }))();
     expect(after.patient).toMatchObject({
       cpf: null,
       email: null,
       phone: null,
       birth_date: null,
-      clinical_notes: null,
     });
+    expect(after.notes.n).toBe(0);
     expect(after.patient.full_name).not.toContain('Zuleica');
     expect(after.appt).toMatchObject({ patient_id: patient.id, procedure: 'Peeling', notes: null });
     expect(after.chat.content).not.toContain('Zuleica Ferraz');
