@@ -11,7 +11,12 @@ export async function createBenchStack() {
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${name}`;
   const databaseUrl = dbUrl.toString();
-  const env = { ...process.env, DATABASE_URL: databaseUrl };
+  // Migrations, seed, auth emulator and queries as the owner; services as neonpro_authenticator.
+  const serviceUrl = new URL(databaseUrl);
+  serviceUrl.username = 'neonpro_authenticator';
+  serviceUrl.password = 'neonpro-authenticator-dev';
+  const serviceDatabaseUrl = serviceUrl.toString();
+  const env = { ...process.env, DATABASE_MIGRATION_URL: databaseUrl };
   for (const cli of ['migrate', 'seed']) {
     const r = spawnSync(process.execPath, [join(ROOT, `dist/libs/database/src/cli/${cli}.js`)], {
       env,
@@ -39,8 +44,9 @@ export async function createBenchStack() {
   const started = [emu];
   const stack = {
     databaseUrl,
+    serviceDatabaseUrl,
     supabaseUrl,
-    baseEnv: { DATABASE_URL: databaseUrl, SUPABASE_URL: supabaseUrl },
+    baseEnv: { DATABASE_URL: serviceDatabaseUrl, SUPABASE_URL: supabaseUrl },
     async token(email = 'admin@aurora.demo') {
       const r = await fetch(`${supabaseUrl}/auth/v1/token?grant_type=password`, {
         method: 'POST',

@@ -45,7 +45,7 @@ describe('drill: agent killed mid-stream', () => {
 
   /** Rows of one turn, read as the superuser (RLS does not hide anything from the check). */
   const turnRows = async (sessionId: string, clientMessageId: string): Promise<{ role: string; content: string }[]> => {
-    const client = new pg.Client({ connectionString: fx.env.DATABASE_URL });
+    const client = new pg.Client({ connectionString: fx.db.url });
     await client.connect();
     try {
       const r = await client.query<{ role: string; content: string }>(

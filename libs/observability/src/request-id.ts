@@ -8,3 +8,9 @@ export function resolveRequestId(incoming: unknown): string {
   const value: unknown = Array.isArray(incoming) ? (incoming as unknown[])[0] : incoming;
   return typeof value === 'string' && SAFE_ID.test(value) ? value : randomUUID();
 }
+
+/** The client's request id when it is safe to echo, log and keep as a detail; never a key. */
+export function sanitizeClientRequestId(incoming: unknown): string | undefined {
+  const value: unknown = Array.isArray(incoming) ? (incoming as unknown[])[0] : incoming;
+  return typeof value === 'string' && SAFE_ID.test(value) ? value : undefined;
+}

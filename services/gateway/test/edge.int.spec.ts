@@ -18,7 +18,7 @@ function gatewayEnv(prefix: string, over: Record<string, string> = {}): Record<s
   if (!tdb) throw new Error('test database not created yet');
   return {
     NATS_URL,
-    DATABASE_URL: tdb.url,
+    DATABASE_URL: tdb.serviceUrl,
     NATS_SUBJECT_PREFIX: prefix,
     PORT: '0',
     HOST: '127.0.0.1',

@@ -23,7 +23,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: tdb.url,
+    DATABASE_URL: tdb.serviceUrl,
     DB_POOL_MAX: '4',
     SUPABASE_URL: emu.url,
     SUPABASE_JWT_SECRET: SECRET,

@@ -50,6 +50,7 @@ export class GatewayIoAdapter extends IoAdapter {
     if (c.REDIS_URL) {
       this.redis ??= failFastPublishing(
         new Redis(c.REDIS_URL, { retryStrategy: (times) => Math.min(200 * times, 5000) }),
+        c.SOCKET_RECOVERY_WINDOW_MS,
       );
       // Without a listener ioredis logs every failed reconnect as an unhandled error.
       this.redis.on('error', () => undefined);
@@ -81,9 +82,20 @@ export class GatewayIoAdapter extends IoAdapter {
  * this replica keeps flowing to its own sockets rather than hanging until Redis is back. The
  * blocking XREAD poller keeps the offline queue, so it waits rather than spinning.
  */
-function failFastPublishing(redis: Redis): Redis {
+function failFastPublishing(redis: Redis, recoveryWindowMs: number): Redis {
   const xadd = redis.xadd.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   (redis as unknown as { xadd: (...args: unknown[]) => Promise<unknown> }).xadd = (...args) =>
-    redis.status === 'ready' ? xadd(...args) : Promise.reject(new Error('Redis is unavailable'));
+    redis.status === 'ready' ? xadd(...trimByAge(args, recoveryWindowMs)) : Promise.reject(new Error('Redis is unavailable'));
   return redis;
+}
+
+/**
+ * The stream holds streamed chat text: trimmed by age (MINID: entries older than the recovery
+ * window, stream ids being millisecond timestamps) instead of the adapter's MAXLEN, so erased
+ * or simply old text does not outlive the window in Redis. Exported for its unit test.
+ */
+export function trimByAge(args: unknown[], recoveryWindowMs: number): unknown[] {
+  if (args[1] !== 'MAXLEN' || args[2] !== '~') return args;
+  const minId = `${Date.now() - Math.max(recoveryWindowMs, 1000)}-0`;
+  return [args[0], 'MINID', '~', minId, ...args.slice(4)];
 }
