@@ -131,7 +131,7 @@ export class PatientsRepository {
     if (words.length === 0) return Promise.resolve([]);
     return this.ctx.rows(
       `select p.id, p.full_name from public.patients p
-        where p.anonymized_at is null and regexp_split_to_array(app.search_norm(p.full_name), '\s+') && $1::text[]
+        where p.anonymized_at is null and regexp_split_to_array(app.search_norm(p.full_name), '\\s+') && $1::text[]
         limit 2000`,
       [words],
     );

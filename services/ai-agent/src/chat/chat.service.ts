@@ -141,6 +141,13 @@ export class ChatService {
           for (const name of t.patient_names ?? []) ctx.patientNames.add(name);
           if (t.proposal) ctx.patientNames.add(t.proposal.patient_name);
         }
+        // Patients the user names (this turn or earlier ones) are masked before the first call to
+        // an external provider, before any tool result has registered them.
+        if (this.providers.some((p) => p !== 'local') && this.conversations.patientNamesIn) {
+          const typed = [...history.filter((t) => t.role === 'user').map((t) => t.content), request.message];
+          for (const name of await this.conversations.patientNamesIn(caller, typed.join('\n')))
+            ctx.patientNames.add(name);
+        }
         const tools = this.toolbox.tools(ctx);
         const messages: BaseMessage[] = [
           new SystemMessage(
@@ -187,6 +194,7 @@ export class ChatService {
           content: result.content,
           proposal: ctx.newProposal,
           patientNames: [...ctx.patientNames],
+          disclosedTo: provider === 'local' ? undefined : provider,
         });
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };

@@ -57,8 +57,16 @@ export interface ConversationStore {
       content: string;
       proposal?: ActionProposal;
       patientNames?: readonly string[];
+      /** The external model provider that received this turn's pseudonymised text (LGPD recipients). */
+      disclosedTo?: string;
     },
   ): Promise<void>;
+  /**
+   * Full names of the caller's clinic's patients that `text` names (full name, first + last, two
+   * consecutive parts; case- and accent-insensitive), so they are masked before any external model
+   * call. Optional: a store without patient data knows none.
+   */
+  patientNamesIn?(caller: AgentCallerClaims, text: string): Promise<string[]>;
   /**
    * Earlier turns of the session, oldest first, newest ones kept within `tokenBudget`
    * (approximate tokens), excluding the turn `excludeTurnKey`.

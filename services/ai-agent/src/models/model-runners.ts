@@ -13,7 +13,7 @@ import {
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { Runnable } from '@langchain/core/runnables';
 import type { StructuredToolInterface } from '@langchain/core/tools';
-import { PlaceholderStreamRestorer, type Pseudonymizer } from '@neonpro/privacy';
+import { maskIdentityDates, PlaceholderStreamRestorer, type Pseudonymizer } from '@neonpro/privacy';
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import type { ModelTurnRunner } from '../agent/agent-loop.js';
 
@@ -84,7 +84,7 @@ export class PseudonymizingRunner implements ModelTurnRunner {
     if (isHumanMessage(m)) return new HumanMessage(text(m.content));
     if (isToolMessage(m))
       return new ToolMessage({
-        content: text(m.content),
+        content: text(withoutIdentityDates(m.content)),
         tool_call_id: m.tool_call_id,
         name: m.name,
         status: m.status,
@@ -98,6 +98,16 @@ export class PseudonymizingRunner implements ModelTurnRunner {
         })),
       });
     return m;
+  }
+}
+
+/** A tool result (JSON text) without birth dates: they identify a patient and no answer needs them. */
+function withoutIdentityDates(content: BaseMessage['content']): BaseMessage['content'] {
+  if (typeof content !== 'string') return content;
+  try {
+    return JSON.stringify(maskIdentityDates(JSON.parse(content) as unknown));
+  } catch {
+    return content;
   }
 }
 

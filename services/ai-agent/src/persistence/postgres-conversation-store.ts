@@ -1,5 +1,6 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import { type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
+import { type ChatMessage, type Database, MODEL_DISCLOSURE_ACTION, NotFoundError } from '@neonpro/database';
+import { candidateNameWords, namesMentioned } from '@neonpro/privacy';
 import { z } from 'zod';
 import {
   type BeginTurnResult,
@@ -65,13 +66,34 @@ export class PostgresConversationStore implements ConversationStore {
       content: string;
       proposal?: ActionProposal;
       patientNames?: readonly string[];
+      disclosedTo?: string;
     },
   ): Promise<void> {
     const metadata: Record<string, unknown> = {};
     if (turn.proposal) metadata.proposal = turn.proposal;
     if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];
-    await asCaller(this.db, caller, (r) =>
-      ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
+    await asCaller(this.db, caller, async (r) => {
+      const stored = await ownSession(
+        r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata),
+      );
+      // The recipients of the patients' data (export, LGPD art. 18): which provider processed
+      // pseudonymised text about whom, in the same transaction as the answer.
+      if (turn.disclosedTo && stored.created && turn.patientNames?.length) {
+        const ids = await r.patients.idsByNames([...new Set(turn.patientNames)]);
+        if (ids.length)
+          await r.audit.record(MODEL_DISCLOSURE_ACTION, 'patient', null, {
+            provider: turn.disclosedTo,
+            patient_ids: ids,
+          });
+      }
+    });
+  }
+
+  patientNamesIn(caller: AgentCallerClaims, text: string): Promise<string[]> {
+    const words = candidateNameWords(text);
+    if (words.length === 0) return Promise.resolve([]);
+    return asCaller(this.db, caller, async (r) =>
+      namesMentioned(text, await r.patients.namesSharingWords(words)).map((p) => p.full_name),
     );
   }
 
