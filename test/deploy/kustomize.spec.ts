@@ -73,10 +73,12 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const c = podSpecOf(job)!.containers[0];
     expect(c.command).toEqual(['node', 'dist/libs/database/src/cli/migrate.js']);
     expect(c.image).toMatch(/^neonpro\/gateway:/);
-    expect(c.env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef).toEqual({
-      name: 'neonpro-database',
-      key: 'DATABASE_URL',
+    // The owner's credentials reach the migration Job only, from their own Secret.
+    expect(c.env!.find((e) => e.name === 'DATABASE_MIGRATION_URL')!.valueFrom!.secretKeyRef).toEqual({
+      name: 'neonpro-database-migration',
+      key: 'DATABASE_MIGRATION_URL',
     });
+    expect(c.env!.find((e) => e.name === 'DATABASE_URL')).toBeUndefined();
   });
 
   it('makes the migration Job safe to re-run on every deploy', () => {

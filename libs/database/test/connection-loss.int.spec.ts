@@ -38,7 +38,10 @@ describe('database: a connection lost while checked out', () => {
     expect(isDatabaseUnavailable(failure)).toBe(true);
     // The broken client was dropped: the next transaction gets a healthy one.
     await expect(
-      db.withUser({ sub: randomUUID() }, async (_r, tx) => (await tx.query<{ one: number }>('select 1 as one')).rows[0]),
+      db.withUser(
+        { sub: randomUUID() },
+        async (_r, tx) => (await tx.query<{ one: number }>('select 1 as one')).rows[0],
+      ),
     ).resolves.toEqual({
       one: 1,
     });

@@ -128,9 +128,7 @@ export class Pseudonymizer {
         `(?<![\\p{L}])${[...name.folded].map((ch) => (ch === ' ' ? '\\s+' : `${escapeRegExp(ch)}\\p{M}*`)).join('')}(?![\\p{L}])`,
         'giu',
       );
-      out = out
-        .normalize('NFD')
-        .replace(pattern, () => this.placeholderFor('PACIENTE', name.key, name.display));
+      out = out.normalize('NFD').replace(pattern, () => this.placeholderFor('PACIENTE', name.key, name.display));
       out = out.normalize('NFC');
     }
     for (const d of DETECTORS) {

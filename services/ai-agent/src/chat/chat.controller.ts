@@ -10,7 +10,7 @@ import {
   parseCallerClaimsHeader,
 } from '@neonpro/contracts';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { HealthRegistry } from '@neonpro/observability';
+import { HealthRegistry, sanitizeClientRequestId } from '@neonpro/observability';
 import { PinoLogger } from 'nestjs-pino';
 import { type Observable, of } from 'rxjs';
 import { MALFORMED_PAYLOAD } from '../nats/agent-nats.server.js';
@@ -45,6 +45,7 @@ export class ChatController {
       parsed.data,
       parseCallerClaimsHeader(headers?.get(NATS_HEADERS.claims) || undefined),
       headers?.get(NATS_HEADERS.requestId) || undefined,
+      sanitizeClientRequestId(headers?.get(NATS_HEADERS.clientRequestId) || undefined),
     );
   }
 

@@ -80,7 +80,12 @@ export class ChatService {
   }
 
   /** `requestId` (the gateway's) lands in the audit rows of every database access of the run. */
-  stream(request: AgentChatRequest, caller: AgentCallerClaims | undefined, requestId?: string): Observable<AgentEvent> {
+  stream(
+    request: AgentChatRequest,
+    caller: AgentCallerClaims | undefined,
+    requestId?: string,
+    clientRequestId?: string,
+  ): Observable<AgentEvent> {
     return new Observable<AgentEvent>((subscriber) => {
       if (!caller) {
         this.metrics.runs.inc({ outcome: 'unauthorized' });
@@ -199,7 +204,7 @@ export class ChatService {
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
 
-      runWithRequestId(requestId, run)
+      runWithRequestId(requestId, run, clientRequestId)
         .catch((err: unknown) => {
           if (err instanceof OverloadedError) {
             outcome = 'overloaded';

@@ -1,6 +1,6 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import type { Database, JwtClaims, Queryable, Repositories } from '@neonpro/database';
-import { currentRequestId } from './request-context.js';
+import { currentClientRequestId, currentRequestId } from './request-context.js';
 
 /**
  * Runs `fn` in one transaction as the caller: their verified JWT claims become
@@ -14,5 +14,8 @@ export function asCaller<T>(
 ): Promise<T> {
   // The gateway derives both from the same verified token; a mismatch means a forged header.
   if (caller.raw.sub !== caller.sub) throw new Error('caller claims do not match their raw JWT claims');
-  return db.withUser(caller.raw as JwtClaims, fn, { requestId: currentRequestId() });
+  return db.withUser(caller.raw as JwtClaims, fn, {
+    requestId: currentRequestId(),
+    clientRequestId: currentClientRequestId(),
+  });
 }

@@ -27,7 +27,10 @@ export class AgentCallError extends Error {
 }
 
 export interface AgentCallContext {
+  /** The gateway's own request id (audit rows and logs in the agent). */
   requestId: string;
+  /** The client's X-Request-Id, sanitised: logged and kept as an audit detail only. */
+  clientRequestId?: string;
   traceparent?: string;
   /** The verified caller; the agent runs every tool as this user (RLS applies). */
   caller: AgentCallerClaims;
@@ -87,6 +90,7 @@ export class AgentClient {
     });
     const hdrs = natsHeaders();
     hdrs.set(NATS_HEADERS.requestId, ctx.requestId);
+    if (ctx.clientRequestId) hdrs.set(NATS_HEADERS.clientRequestId, ctx.clientRequestId);
     if (ctx.traceparent) hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
     hdrs.set(NATS_HEADERS.claims, JSON.stringify(ctx.caller));
     const started = performance.now();

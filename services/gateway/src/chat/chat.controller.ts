@@ -23,6 +23,7 @@ import { agentErrorToProblem, callErrorToProblem, openAgentCall } from './agent-
 import { wantsEventStream } from './content-negotiation.js';
 import { RunningChats } from './running-chats.service.js';
 import { SseWriter } from './sse-writer.js';
+import { auditIdsOf } from '../common/audit-request-id.js';
 
 @Controller('v1/ai')
 @RateLimitTier('ai')
@@ -51,7 +52,7 @@ export class ChatController {
     exemptFromIdleTimeout(req);
     const sessionId = body.session_id ?? randomUUID();
     const ctx: AgentCallContext = {
-      requestId: String(req.id),
+      ...auditIdsOf(req),
       traceparent: childTrace(req.headers.traceparent).traceparent,
       caller: callerClaims(req),
     };
@@ -143,7 +144,8 @@ export class ChatController {
     sessionId: string,
     messageId: string,
   ): Promise<void> {
-    const sse = new SseWriter(reply, String(req.id));
+    // Echoes the client's X-Request-Id like every other answer (ours when they sent none).
+    const sse = new SseWriter(reply, auditIdsOf(req).clientRequestId ?? String(req.id));
     let clientGone = false;
     req.raw.once('close', () => {
       if (!reply.raw.writableFinished) clientGone = true;

@@ -1,19 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { REQUEST_ID_HEADER, sanitizeClientRequestId } from '@neonpro/observability';
 import type { FastifyRequest } from 'fastify';
 
-const ids = new WeakMap<object, string>();
-
 /**
- * The request id stored in audit rows: generated here, once per request, never the client's
- * X-Request-Id (which a user could point at another request). The client's id, when safe,
- * stays an audit detail (`client_request_id`) and is still echoed and logged as before.
+ * The ids of a request for audit rows and the agent: `requestId` is the gateway's own (Fastify's
+ * req.id, always generated here), never the client's X-Request-Id, which a user could point at
+ * another request; the client's, when safe, is kept as `client_request_id`.
  */
 export function auditIdsOf(req: FastifyRequest): { requestId: string; clientRequestId?: string } {
-  let requestId = ids.get(req);
-  if (!requestId) {
-    requestId = randomUUID();
-    ids.set(req, requestId);
-  }
-  return { requestId, clientRequestId: sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]) };
+  return { requestId: String(req.id), clientRequestId: sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]) };
 }
