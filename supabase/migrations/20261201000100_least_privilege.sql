@@ -80,7 +80,7 @@ create index audit_log_patient_ids on public.audit_log using gin ((details -> 'p
 create index audit_log_patient_id on public.audit_log (clinic_id, (details ->> 'patient_id'));
 
 -- 5. Erasure on normalised text. A pattern over a value: case- and accent-insensitive letters,
---    any whitespace run between words.
+--    any whitespace run between words, optional punctuation.
 create or replace function app.text_pattern(t text) returns text
 language plpgsql immutable parallel safe set search_path = '' as $$
 declare s text := app.search_norm(t); out text := ''; ch text;
@@ -92,7 +92,9 @@ begin
       when 'a' then '[aáàâãäAÁÀÂÃÄ]' when 'e' then '[eéèêëEÉÈÊË]' when 'i' then '[iíìîïIÍÌÎÏ]'
       when 'o' then '[oóòôõöOÓÒÔÕÖ]' when 'u' then '[uúùûüUÚÙÛÜ]' when 'c' then '[cçCÇ]' when 'n' then '[nñNÑ]'
       when ' ' then '\s+'
-      else case when ch ~ '[[:alnum:]]' then '[' || ch || upper(ch) || ']' else '\' || ch end
+      -- Punctuation inside a name or address is optional and interchangeable: D'Ávila, D"Ávila,
+      -- Davila, D’Ávila all match.
+      else case when ch ~ '[[:alnum:]]' then '[' || ch || upper(ch) || ']' else '[^[:alnum:][:space:]]?' end
     end;
   end loop;
   return out;

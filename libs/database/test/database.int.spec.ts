@@ -500,6 +500,85 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(audits.data.filter((a) => a.action === 'patient.erase')).toHaveLength(2);
   });
 
+  it('erasure matches normalised text: case, accents, name parts, CPF and phone in any punctuation, quotes in metadata', async () => {
+    const admin = as('admin@aurora.demo');
+    const cpf = makeCpf('222555888');
+    const { patient, mine } = await db.withUser(admin, async (r) => {
+      const patient = await r.patients.create({
+        full_name: 'Ângela D"Ávila Brandão',
+        cpf,
+        phone: '+55 11 91234-5678',
+        email: 'Angela.Brandao@example.com',
+      });
+      const s = await r.chat.createSession('x');
+      const m = await r.chat.appendMessage(
+        s.id,
+        'user',
+        `a angela davila brandao ligou do (11) 91234-5678; CPF ${cpf.slice(0, 3)}.${cpf.slice(3, 6)}.${cpf.slice(6, 9)}-${cpf.slice(9)}, e-mail angela.brandao@EXAMPLE.com. Depois a Ângela voltou; ANGELA BRANDAO confirmou, 912345678.`,
+        'e-1',
+        { patient_names: ['Ângela D"Ávila Brandão'], note: { who: 'angela brandão' } },
+      );
+      return { patient, mine: m.message.id };
+    });
+    // Another user's session that never mentions the patient keeps an unrelated "Ângela".
+    const other = await db.withUser(as('dra.lima@aurora.demo'), async (r) => {
+      const s = await r.chat.createSession('y');
+      return (await r.chat.appendMessage(s.id, 'user', 'A Ângela Souza chega às 10h', 'o-1')).message.id;
+    });
+    await db.withUser(admin, (r) => r.patients.erase(patient.id));
+    const rows = (
+      await owner.pool.query<{ id: string; content: string; metadata: Record<string, unknown> }>(
+        'select id, content, metadata from chat_messages where id = any($1)',
+        [[mine, other]],
+      )
+    ).rows;
+    const redacted = rows.find((r) => r.id === mine)!;
+    for (const secret of [
+      /ang[eê]la/i,
+      /brand[aã]o/i,
+      /d"?[aá]vila/i,
+      /1234-?5678/,
+      /912345678/,
+      cpf.slice(0, 3),
+      /example\.com/i,
+    ])
+      expect({ secret: String(secret), content: redacted.content }).not.toEqual(
+        expect.objectContaining({ content: expect.stringMatching(secret) }),
+      );
+    expect(JSON.stringify(redacted.metadata)).not.toMatch(/ngela|Brand|vila/);
+    expect(redacted.metadata).toEqual({ patient_names: ['[removido]'], note: { who: '[removido]' } });
+    // A session that never mentioned the patient keeps another Ângela's first name.
+    expect(rows.find((r) => r.id === other)!.content).toBe('A Ângela Souza chega às 10h');
+  });
+
+  it('the audit of a patient lists the searches and listings that returned them; export holds their chat mentions', async () => {
+    const admin = as('admin@aurora.demo');
+    const rec = as('recepcao@aurora.demo');
+    const target = (await db.withUser(admin, (r) => r.patients.search({ limit: 1 }))).data[0];
+    await db.withUser(rec, (r) => r.patients.search({ search: target.full_name.split(' ')[0] }), {
+      requestId: 'server-req-1',
+      clientRequestId: 'client-chosen',
+    });
+    const page = await db.withUser(admin, (r) => r.audit.list({ subject_id: target.id, limit: 50 }));
+    const search = page.data.find((a) => a.actor_id === rec.sub && a.action === 'patient.search');
+    expect(search).toMatchObject({
+      request_id: 'server-req-1',
+      details: expect.objectContaining({
+        client_request_id: 'client-chosen',
+        patient_ids: expect.arrayContaining([target.id]),
+      }),
+    });
+    await db.withUser(rec, async (r) => {
+      const s = await r.chat.createSession('z');
+      await r.chat.appendMessage(s.id, 'user', `remarcar ${target.full_name.toLowerCase()}`, 'x-1');
+    });
+    const exported = await db.withUser(admin, (r) => r.patients.export(target.id));
+    expect(exported.chat_messages).toEqual([
+      expect.objectContaining({ content: `remarcar ${target.full_name.toLowerCase()}` }),
+    ]);
+    expect((exported.audit as { action: string }[]).some((a) => a.action === 'patient.search')).toBe(true);
+  });
+
   it('chat: sessions are private to their owner; a retried message is stored once', async () => {
     const lima = as('dra.lima@aurora.demo');
     const s = await db.withUser(lima, (r) =>

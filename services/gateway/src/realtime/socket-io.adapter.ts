@@ -85,7 +85,9 @@ export class GatewayIoAdapter extends IoAdapter {
 function failFastPublishing(redis: Redis, recoveryWindowMs: number): Redis {
   const xadd = redis.xadd.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   (redis as unknown as { xadd: (...args: unknown[]) => Promise<unknown> }).xadd = (...args) =>
-    redis.status === 'ready' ? xadd(...trimByAge(args, recoveryWindowMs)) : Promise.reject(new Error('Redis is unavailable'));
+    redis.status === 'ready'
+      ? xadd(...trimByAge(args, recoveryWindowMs))
+      : Promise.reject(new Error('Redis is unavailable'));
   return redis;
 }
 
