@@ -37,8 +37,10 @@ export class Proc {
 }
 
 export function startService(name, entry, env) {
+  // NODE_ENV=test: the bench stack is local (loopback auth emulator over http, the dev database
+  // login), which production mode refuses by design. Nothing else in the services reads NODE_ENV.
   const child = spawn(process.execPath, [join(ROOT, entry)], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Proc(name, child);
