@@ -86,125 +86,126 @@ const optionalSecret = z.preprocess(
 );
 
 /** Every environment variable the gateway reads. Documented in the root README. */
-export const gatewayConfigSchema = z
-  .object({
-    NODE_ENV: env.nodeEnv(),
-    LOG_LEVEL: env.logLevel(),
-    HOST: env.str('0.0.0.0'),
-    PORT: env.port(3000),
-    NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
-    NATS_SUBJECT_PREFIX: subjectPrefixSchema,
-    /** Longest silence accepted from an agent (before the first event, and between events). */
-    AGENT_TIMEOUT_MS: env.int(30000, 100, 600000),
-    /** Retry-After sent with 503 when no agent answers. */
-    AGENT_RETRY_AFTER_S: env.int(5, 1, 3600),
-    BODY_LIMIT_BYTES: env.int(64 * 1024, 1024, 10 * 1024 * 1024),
-    /** Bound for in-flight requests and streams to finish on SIGTERM. */
-    SHUTDOWN_TIMEOUT_MS: env.int(10000, 0, 300000),
+const gatewayEnvObject = z.object({
+  NODE_ENV: env.nodeEnv(),
+  LOG_LEVEL: env.logLevel(),
+  HOST: env.str('0.0.0.0'),
+  PORT: env.port(3000),
+  NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
+  NATS_SUBJECT_PREFIX: subjectPrefixSchema,
+  /** Longest silence accepted from an agent (before the first event, and between events). */
+  AGENT_TIMEOUT_MS: env.int(30000, 100, 600000),
+  /** Retry-After sent with 503 when no agent answers. */
+  AGENT_RETRY_AFTER_S: env.int(5, 1, 3600),
+  BODY_LIMIT_BYTES: env.int(64 * 1024, 1024, 10 * 1024 * 1024),
+  /** Bound for in-flight requests and streams to finish on SIGTERM. */
+  SHUTDOWN_TIMEOUT_MS: env.int(10000, 0, 300000),
 
-    // HTTP hygiene
-    TRUST_PROXY: trustProxySchema,
-    CORS_ORIGINS: corsOriginsSchema,
-    /** Longest time to receive a whole request (headers and body). 0 disables. */
-    REQUEST_TIMEOUT_MS: env.int(30000, 0, 600000),
-    /** Idle socket timeout. SSE streams are exempt (they may be silent while the agent thinks). */
-    CONNECTION_TIMEOUT_MS: env.int(60000, 0, 3600000),
-    /** Responses larger than this are compressed when the client accepts it (never SSE). */
-    COMPRESSION_THRESHOLD_BYTES: env.int(1024, 0, 10 * 1024 * 1024),
-    SLOW_REQUEST_WARN_MS: env.int(1000, 1, 600000),
-    SLOW_REQUEST_CRITICAL_MS: env.int(5000, 1, 600000),
+  // HTTP hygiene
+  TRUST_PROXY: trustProxySchema,
+  CORS_ORIGINS: corsOriginsSchema,
+  /** Longest time to receive a whole request (headers and body). 0 disables. */
+  REQUEST_TIMEOUT_MS: env.int(30000, 0, 600000),
+  /** Idle socket timeout. SSE streams are exempt (they may be silent while the agent thinks). */
+  CONNECTION_TIMEOUT_MS: env.int(60000, 0, 3600000),
+  /** Responses larger than this are compressed when the client accepts it (never SSE). */
+  COMPRESSION_THRESHOLD_BYTES: env.int(1024, 0, 10 * 1024 * 1024),
+  SLOW_REQUEST_WARN_MS: env.int(1000, 1, 600000),
+  SLOW_REQUEST_CRITICAL_MS: env.int(5000, 1, 600000),
 
-    // Rate limiting (design numbers: healthcare 50/15 min, ai 20/min, auth 10 failed/15 min, default 100/15 min)
-    /** Kill switch for deployments whose edge already limits (and for the limiter benchmark). */
-    RATE_LIMIT_ENABLED: env.bool(true),
-    RATE_LIMIT_HEALTHCARE_LIMIT: env.int(50, 1, 1_000_000_000),
-    RATE_LIMIT_HEALTHCARE_WINDOW_S: env.int(900, 1, 86400),
-    RATE_LIMIT_AI_LIMIT: env.int(20, 1, 1_000_000_000),
-    RATE_LIMIT_AI_WINDOW_S: env.int(60, 1, 86400),
-    RATE_LIMIT_AUTH_LIMIT: env.int(10, 1, 1_000_000_000),
-    RATE_LIMIT_AUTH_WINDOW_S: env.int(900, 1, 86400),
-    RATE_LIMIT_DEFAULT_LIMIT: env.int(100, 1, 1_000_000_000),
-    RATE_LIMIT_DEFAULT_WINDOW_S: env.int(900, 1, 86400),
-    /** Prefix of every rate-limit key in Redis (lets environments and tests share one Redis). */
-    RATE_LIMIT_KEY_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:._-]{1,64}$/)
-      .default('neonpro:rl:'),
-    /** What to do when Redis cannot be reached: `open` lets requests through, `closed` answers 503. */
-    RATE_LIMIT_REDIS_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
-    /** Shared rate-limit counters for every replica; unset = in-memory (one replica only). */
-    REDIS_URL: z
-      .string()
-      .refine((s) => {
-        try {
-          return /^rediss?:$/.test(new URL(s).protocol);
-        } catch {
-          return false;
-        }
-      }, 'must be a redis:// or rediss:// URL')
-      .optional(),
-    /** Bound for one Redis command before it counts as "Redis down". */
-    REDIS_COMMAND_TIMEOUT_MS: env.int(500, 10, 60000),
+  // Rate limiting (design numbers: healthcare 50/15 min, ai 20/min, auth 10 failed/15 min, default 100/15 min)
+  /** Kill switch for deployments whose edge already limits (and for the limiter benchmark). */
+  RATE_LIMIT_ENABLED: env.bool(true),
+  RATE_LIMIT_HEALTHCARE_LIMIT: env.int(50, 1, 1_000_000_000),
+  RATE_LIMIT_HEALTHCARE_WINDOW_S: env.int(900, 1, 86400),
+  RATE_LIMIT_AI_LIMIT: env.int(20, 1, 1_000_000_000),
+  RATE_LIMIT_AI_WINDOW_S: env.int(60, 1, 86400),
+  RATE_LIMIT_AUTH_LIMIT: env.int(10, 1, 1_000_000_000),
+  RATE_LIMIT_AUTH_WINDOW_S: env.int(900, 1, 86400),
+  RATE_LIMIT_DEFAULT_LIMIT: env.int(100, 1, 1_000_000_000),
+  RATE_LIMIT_DEFAULT_WINDOW_S: env.int(900, 1, 86400),
+  /** Prefix of every rate-limit key in Redis (lets environments and tests share one Redis). */
+  RATE_LIMIT_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/)
+    .default('neonpro:rl:'),
+  /** What to do when Redis cannot be reached: `open` lets requests through, `closed` answers 503. */
+  RATE_LIMIT_REDIS_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+  /** Shared rate-limit counters for every replica; unset = in-memory (one replica only). */
+  REDIS_URL: z
+    .string()
+    .refine((s) => {
+      try {
+        return /^rediss?:$/.test(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Bound for one Redis command before it counts as "Redis down". */
+  REDIS_COMMAND_TIMEOUT_MS: env.int(500, 10, 60000),
 
-    // Realtime chat over Socket.IO (namespace /chat, path /socket.io)
-    /** Server → client ping period (the design used 30 s; 25 s keeps under common 30 s proxy idle timeouts). */
-    SOCKET_PING_INTERVAL_MS: env.int(25000, 100, 600000),
-    /** A client silent this long after a ping is dropped. */
-    SOCKET_PING_TIMEOUT_MS: env.int(20000, 100, 600000),
-    /** Open /chat sockets per process; beyond it connections are refused (`too_many_connections`). */
-    SOCKET_MAX_CONNECTIONS: env.int(10000, 1, 1_000_000),
-    /** Connection attempts per client IP per window (handshakes are not covered by HTTP guards). */
-    SOCKET_CONNECT_RATE_LIMIT: env.int(60, 1, 1_000_000),
-    SOCKET_CONNECT_RATE_WINDOW_S: env.int(60, 1, 86400),
-    /** Largest Socket.IO message accepted (a chat message is at most 4000 characters). */
-    SOCKET_MAX_PAYLOAD_BYTES: env.int(32 * 1024, 1024, 10 * 1024 * 1024),
-    /** How long a disconnected client can come back and receive what it missed (0 disables recovery). */
-    SOCKET_RECOVERY_WINDOW_MS: env.int(120000, 0, 3600000),
-    /** How long a started session id stays joinable before the agent's row exists (in-flight ownership). */
-    SOCKET_SESSION_TTL_S: env.int(3600, 60, 86400),
-    /** Prefix of the Redis keys and stream of the Socket.IO adapter and the run registry. */
-    SOCKET_REDIS_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:._-]{1,64}$/)
-      .default('neonpro:sio:'),
+  // Realtime chat over Socket.IO (namespace /chat, path /socket.io)
+  /** Server → client ping period (the design used 30 s; 25 s keeps under common 30 s proxy idle timeouts). */
+  SOCKET_PING_INTERVAL_MS: env.int(25000, 100, 600000),
+  /** A client silent this long after a ping is dropped. */
+  SOCKET_PING_TIMEOUT_MS: env.int(20000, 100, 600000),
+  /** Open /chat sockets per process; beyond it connections are refused (`too_many_connections`). */
+  SOCKET_MAX_CONNECTIONS: env.int(10000, 1, 1_000_000),
+  /** Connection attempts per client IP per window (handshakes are not covered by HTTP guards). */
+  SOCKET_CONNECT_RATE_LIMIT: env.int(60, 1, 1_000_000),
+  SOCKET_CONNECT_RATE_WINDOW_S: env.int(60, 1, 86400),
+  /** Largest Socket.IO message accepted (a chat message is at most 4000 characters). */
+  SOCKET_MAX_PAYLOAD_BYTES: env.int(32 * 1024, 1024, 10 * 1024 * 1024),
+  /** How long a disconnected client can come back and receive what it missed (0 disables recovery). */
+  SOCKET_RECOVERY_WINDOW_MS: env.int(120000, 0, 3600000),
+  /** How long a started session id stays joinable before the agent's row exists (in-flight ownership). */
+  SOCKET_SESSION_TTL_S: env.int(3600, 60, 86400),
+  /** Prefix of the Redis keys and stream of the Socket.IO adapter and the run registry. */
+  SOCKET_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/)
+    .default('neonpro:sio:'),
 
-    // Downstream policies (cockatiel): agent over NATS, Postgres, Supabase Auth
-    ...policyEnv('AGENT', { retries: 2, threshold: 5, halfOpenMs: 10000, bulkhead: 200, queue: 100 }),
-    ...policyEnv('POSTGRES', { timeoutMs: 5000, retries: 2, threshold: 5, halfOpenMs: 5000, bulkhead: 50, queue: 200 }),
-    ...policyEnv('SUPABASE_AUTH', {
-      timeoutMs: 5000,
-      retries: 1,
-      threshold: 5,
-      halfOpenMs: 10000,
-      bulkhead: 50,
-      queue: 100,
-    }),
-    /**
-     * Supabase Postgres (through Supavisor in transaction mode in production), as the login role
-     * that can only `set role authenticated` (neonpro_authenticator), never the owner.
-     */
-    DATABASE_URL: env.url(DEV_SERVICE_DATABASE_URL, /^postgres(ql)?:$/),
-    DB_POOL_MAX: env.int(10, 1, 200),
-    DB_STATEMENT_TIMEOUT_MS: env.int(15000, 0, 600000),
-    /** Supabase project URL; locally the dev auth emulator. */
-    SUPABASE_URL: env.url('http://127.0.0.1:54321', /^https?:$/),
-    /** Public anon key sent by supabase-js; the emulator accepts any value. */
-    SUPABASE_ANON_KEY: env.str('neonpro-local-anon-key'),
-    /** Legacy HS256 JWT secret; when unset only JWKS (ES256/RS256) tokens are accepted. */
-    SUPABASE_JWT_SECRET: optionalSecret,
-    /** How long fetched JWKS keys are trusted before a refetch. */
-    JWKS_CACHE_MAX_AGE_MS: env.int(600000, 1000, 86400000),
-    /** How long a user's clinic and role are cached by the gateway. */
-    AUTH_MEMBERSHIP_CACHE_TTL_MS: env.int(30000, 0, 3600000),
-    /** Bound for a login/refresh call to Supabase Auth before answering 503. */
-    AUTH_UPSTREAM_TIMEOUT_MS: env.int(5000, 100, 60000),
-  })
-  .superRefine((cfg, ctx) =>
-    refuseDevDefaults(cfg, ctx, {
-      databaseUrls: ['DATABASE_URL'],
-      supabaseUrl: 'SUPABASE_URL',
-      jwtSecret: 'SUPABASE_JWT_SECRET',
-    }),
-  );
+  // Downstream policies (cockatiel): agent over NATS, Postgres, Supabase Auth
+  ...policyEnv('AGENT', { retries: 2, threshold: 5, halfOpenMs: 10000, bulkhead: 200, queue: 100 }),
+  ...policyEnv('POSTGRES', { timeoutMs: 5000, retries: 2, threshold: 5, halfOpenMs: 5000, bulkhead: 50, queue: 200 }),
+  ...policyEnv('SUPABASE_AUTH', {
+    timeoutMs: 5000,
+    retries: 1,
+    threshold: 5,
+    halfOpenMs: 10000,
+    bulkhead: 50,
+    queue: 100,
+  }),
+  /**
+   * Supabase Postgres (through Supavisor in transaction mode in production), as the login role
+   * that can only `set role authenticated` (neonpro_authenticator), never the owner.
+   */
+  DATABASE_URL: env.url(DEV_SERVICE_DATABASE_URL, /^postgres(ql)?:$/),
+  DB_POOL_MAX: env.int(10, 1, 200),
+  DB_STATEMENT_TIMEOUT_MS: env.int(15000, 0, 600000),
+  /** Supabase project URL; locally the dev auth emulator. */
+  SUPABASE_URL: env.url('http://127.0.0.1:54321', /^https?:$/),
+  /** Public anon key sent by supabase-js; the emulator accepts any value. */
+  SUPABASE_ANON_KEY: env.str('neonpro-local-anon-key'),
+  /** Legacy HS256 JWT secret; when unset only JWKS (ES256/RS256) tokens are accepted. */
+  SUPABASE_JWT_SECRET: optionalSecret,
+  /** How long fetched JWKS keys are trusted before a refetch. */
+  JWKS_CACHE_MAX_AGE_MS: env.int(600000, 1000, 86400000),
+  /** How long a user's clinic and role are cached by the gateway. */
+  AUTH_MEMBERSHIP_CACHE_TTL_MS: env.int(30000, 0, 3600000),
+  /** Bound for a login/refresh call to Supabase Auth before answering 503. */
+  AUTH_UPSTREAM_TIMEOUT_MS: env.int(5000, 100, 60000),
+});
+
+/** With NODE_ENV=production, dev defaults stop the boot (see {@link refuseDevDefaults}). */
+export const gatewayConfigSchema = gatewayEnvObject.superRefine((cfg, ctx) =>
+  refuseDevDefaults(cfg, ctx, {
+    databaseUrls: ['DATABASE_URL'],
+    supabaseUrl: 'SUPABASE_URL',
+    jwtSecret: 'SUPABASE_JWT_SECRET',
+  }),
+);
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
