@@ -95,6 +95,16 @@ describe('names the user types', () => {
     expect(candidateNameWords('Qual o telefone da Maria Araújo?')).toEqual(['qual', 'telefone', 'maria', 'araujo']);
   });
 
+  it('punctuation inside a name is optional: D’Ávila, D"Ávila and Davila are one name', () => {
+    const angela = [{ id: '9', full_name: "Ângela D'Ávila Brandão" }];
+    expect(namesMentioned('a angela davila ligou', angela)).toEqual(angela);
+    const p = new Pseudonymizer();
+    p.registerName("Ângela D'Ávila Brandão");
+    expect(p.pseudonymize('ANGELA DAVILA, Ângela D’Ávila e davila brandao')).toBe(
+      '[PACIENTE_1], [PACIENTE_1] e [PACIENTE_1]',
+    );
+  });
+
   it('every variant maps to the patient’s one placeholder, restored as the full name', () => {
     const p = new Pseudonymizer();
     p.registerName('Maria Araújo Pereira');

@@ -37,6 +37,10 @@ export function foldName(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
+/** Punctuation inside a name (D'Ávila, D"Ávila, Ana-Lúcia): typed or not, the same name. */
+const INNER_PUNCT = /(?<=\p{L})['’"`´-](?=\p{L})/gu;
+const INNER_PUNCT_PATTERN = '[\'’"`´-]?';
+
 /** Name particles: never distinctive on their own. */
 const PARTICLES = new Set(['da', 'de', 'do', 'das', 'dos', 'e', 'di', 'du']);
 
@@ -46,7 +50,7 @@ const PARTICLES = new Set(['da', 'de', 'do', 'das', 'dos', 'e', 'di', 'du']);
  * "maria pereira", "maria araujo", "araujo pereira"). Folded (see {@link foldName}).
  */
 export function nameVariants(fullName: string): string[] {
-  const folded = foldName(fullName);
+  const folded = foldName(fullName).replace(INNER_PUNCT, '');
   const parts = folded.split(' ').filter((w) => w.length >= 2 && !PARTICLES.has(w));
   const out = new Set([folded]);
   if (parts.length >= 2) {
@@ -58,13 +62,18 @@ export function nameVariants(fullName: string): string[] {
 
 /** The folded words of a text worth looking up as patient name parts (3+ letters). */
 export function candidateNameWords(text: string): string[] {
-  const words = foldName(text).match(/\p{L}{3,}/gu) ?? [];
+  const words =
+    foldName(text)
+      .replace(INNER_PUNCT, '')
+      .match(/\p{L}{3,}/gu) ?? [];
   return [...new Set(words.filter((w) => !PARTICLES.has(w)))];
 }
 
 /** The patients (of `candidates`) whose full name or a distinctive variant occurs in `text`. */
 export function namesMentioned<T extends { full_name: string }>(text: string, candidates: readonly T[]): T[] {
-  const folded = ` ${foldName(text).replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
+  const folded = ` ${foldName(text)
+    .replace(INNER_PUNCT, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
   return candidates.filter((c) => nameVariants(c.full_name).some((v) => folded.includes(` ${v} `)));
 }
 
@@ -123,11 +132,12 @@ export class Pseudonymizer {
   pseudonymize(text: string): string {
     let out = text;
     for (const name of this.names) {
-      // Accent- and case-insensitive: build a pattern over the folded letters.
-      const pattern = new RegExp(
-        `(?<![\\p{L}])${[...name.folded].map((ch) => (ch === ' ' ? '\\s+' : `${escapeRegExp(ch)}\\p{M}*`)).join('')}(?![\\p{L}])`,
-        'giu',
-      );
+      // Accent-, case- and inner-punctuation-insensitive: a pattern over the folded letters.
+      const letters = [...name.folded].map((ch) => (ch === ' ' ? '\\s+' : `${escapeRegExp(ch)}\\p{M}*`));
+      const body = letters
+        .map((l, i) => (i > 0 && l !== '\\s+' && letters[i - 1] !== '\\s+' ? INNER_PUNCT_PATTERN + l : l))
+        .join('');
+      const pattern = new RegExp(`(?<![\\p{L}])${body}(?![\\p{L}])`, 'giu');
       out = out.normalize('NFD').replace(pattern, () => this.placeholderFor('PACIENTE', name.key, name.display));
       out = out.normalize('NFC');
     }
