@@ -1,6 +1,7 @@
 import { makeCpf } from '@neonpro/database';
 import { createTestDatabase, freePort, NATS_URL, type TestDatabase, uniquePrefix } from '@neonpro/testing';
 import { SignJWT } from 'jose';
+import pg from 'pg';
 import { type AuthEmulator, startAuthEmulator } from '../../../tools/auth-emulator/emulator.mjs';
 import { type GatewayApp, startGateway } from '../src/app.js';
 
@@ -67,6 +68,21 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     await gw?.close();
     await emu?.close();
     await tdb?.drop();
+  });
+
+  it('connects as the least-privilege login, named neonpro-gateway for operators', async () => {
+    expect((await call('GET', '/v1/me', { as: 'admin@aurora.demo' })).status).toBe(200);
+    const admin = new pg.Client({ connectionString: tdb.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ usename: string }>(
+        `select distinct usename from pg_stat_activity where datname = $1 and application_name = 'neonpro-gateway'`,
+        [tdb.name],
+      );
+      expect(rows).toEqual([{ usename: 'neonpro_authenticator' }]);
+    } finally {
+      await admin.end();
+    }
   });
 
   describe('auth', () => {
