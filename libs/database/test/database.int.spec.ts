@@ -521,7 +521,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       return { patient, mine: m.message.id };
     });
     // Another user's session that never mentions the patient keeps an unrelated "Ângela".
-    const other = await db.withUser(as('dra.lima@aurora.demo'), async (r) => {
+    const other = await db.withUser(as('recepcao@aurora.demo'), async (r) => {
       const s = await r.chat.createSession('y');
       return (await r.chat.appendMessage(s.id, 'user', 'A Ângela Souza chega às 10h', 'o-1')).message.id;
     });
