@@ -82,6 +82,16 @@ describe('least privilege: every role, every table, through SQL', () => {
     expect(grants.rows).toEqual([]);
   });
 
+  it('a table a later migration creates is closed until granted (default privileges)', async () => {
+    await owner.pool.query('create table public.future_table (id int)');
+    try {
+      expect(await code(as('admin@aurora.demo', (tx) => tx.query('select * from public.future_table')))).toBe('42501');
+      expect(await code(as('admin@aurora.demo', (tx) => tx.query('truncate public.future_table')))).toBe('42501');
+    } finally {
+      await owner.pool.query('drop table public.future_table');
+    }
+  });
+
   it('clinical notes: admins and professionals only; receptionists and other clinics see none', async () => {
     expect(await count('admin@aurora.demo', 'patient_clinical_notes')).toBe(50);
     expect(await count('dra.lima@aurora.demo', 'patient_clinical_notes')).toBe(50);

@@ -45,6 +45,7 @@ describe('pseudonymisation before an external provider (real Postgres, recording
   let server: OpenAiCompatibleTestServer;
   let caller: AgentCallerClaims;
   let patients: SeededPatient[];
+  let mine: SeededPatient[];
 
   beforeAll(async () => {
     fx = await createAuthFixture();
@@ -58,12 +59,13 @@ describe('pseudonymisation before an external provider (real Postgres, recording
       ])
     ).rows[0];
     caller = { sub: String(raw.sub), email: DEMO_USERS.auroraAdmin, clinic_id: m.clinic_id, role: 'admin', raw };
+    // Every seeded patient, of both clinics; the conversation picks three of the caller's.
     patients = (
-      await owner.pool.query<SeededPatient>(
-        `select id, full_name, cpf, phone, email, birth_date::text from patients where clinic_id = $1 order by full_name`,
-        [m.clinic_id],
+      await owner.pool.query<SeededPatient & { clinic_id: string }>(
+        `select id, clinic_id, full_name, cpf, phone, email, birth_date::text from patients order by full_name`,
       )
     ).rows;
+    mine = patients.filter((p) => p.clinic_id === m.clinic_id);
   });
   beforeEach(async () => {
     server = await new OpenAiCompatibleTestServer().start();
@@ -83,7 +85,7 @@ describe('pseudonymisation before an external provider (real Postgres, recording
     });
     // Distinct patients, typed the ways users type: first + last without accents in lower case,
     // the full name, and two consecutive parts.
-    const [a, b, c] = [patients[3], patients[17], patients[31]];
+    const [a, b, c] = [mine[3], mine[17], mine[31]];
     const aParts = a.full_name.split(' ');
     const cParts = c.full_name.split(' ');
     const session = randomUUID();
