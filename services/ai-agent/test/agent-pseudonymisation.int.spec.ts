@@ -8,6 +8,7 @@ import { ask, makeHarness } from './support/chat-harness.js';
 
 interface SeededPatient {
   id: string;
+  clinic_id: string;
   full_name: string;
   cpf: string;
   phone: string;
@@ -61,7 +62,7 @@ describe('pseudonymisation before an external provider (real Postgres, recording
     caller = { sub: String(raw.sub), email: DEMO_USERS.auroraAdmin, clinic_id: m.clinic_id, role: 'admin', raw };
     // Every seeded patient, of both clinics; the conversation picks three of the caller's.
     patients = (
-      await owner.pool.query<SeededPatient & { clinic_id: string }>(
+      await owner.pool.query<SeededPatient>(
         `select id, clinic_id, full_name, cpf, phone, email, birth_date::text from patients order by full_name`,
       )
     ).rows;
@@ -136,5 +137,28 @@ describe('pseudonymisation before an external provider (real Postgres, recording
     expect(disclosed.flatMap((r) => r.ids)).toEqual(expect.arrayContaining([a.id, b.id, c.id]));
     const exported = await db.withUser(caller.raw as { sub: string }, (r) => r.patients.export(b.id));
     expect(exported.recipients).toEqual([expect.objectContaining({ kind: 'model_provider', provider: 'openai' })]);
+  });
+  it('a provider that failed still received the text: it is recorded as a recipient', async () => {
+    const h = makeHarness(new PostgresClinicData(db), new PostgresConversationStore(db), {
+      AGENT_MODEL_PROVIDER: 'openai',
+      AGENT_MODEL_FALLBACKS: 'local',
+      OPENAI_BASE_URL: server.baseUrl,
+      OPENAI_MODEL: 'test-model',
+    });
+    const p = mine[40];
+    server.enqueue({ status: 429 });
+    const turn = await ask(h, caller, `qual o telefone da ${p.full_name}?`);
+    expect(turn.error).toBeUndefined();
+    // Answered by the local fallback after the provider refused (the client may retry once).
+    expect(server.requests.length).toBeGreaterThanOrEqual(1);
+    for (const body of server.requests) expect(body).not.toContain(p.full_name);
+    const rows = (
+      await owner.pool.query<{ provider: string }>(
+        `select details->>'provider' as provider from audit_log
+          where action = 'agent.model_disclosure' and details->'patient_ids' ? $1`,
+        [p.id],
+      )
+    ).rows;
+    expect(rows).toEqual([{ provider: 'openai' }]);
   });
 });

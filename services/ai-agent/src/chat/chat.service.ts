@@ -168,7 +168,9 @@ export class ChatService {
           ...history.map((t) => (t.role === 'user' ? new HumanMessage(t.content) : new AIMessage(t.content))),
           new HumanMessage(request.message),
         ];
-        const runner = this.runnerFor(tools, ctx.patientNames);
+        // External providers this run sent (pseudonymised) text to: the export's recipients.
+        const disclosed = new Set<string>();
+        const runner = this.runnerFor(tools, ctx.patientNames, disclosed);
         const result = await runAgentLoop({
           runner,
           tools,
@@ -189,7 +191,7 @@ export class ChatService {
               this.metrics.modelTokens.inc({ provider: p, kind: 'output' }, output);
             },
           },
-        });
+        }).finally(() => this.recordDisclosure(caller, disclosed, ctx.patientNames));
         provider = runner.provider;
         if (result.exhausted) outcome = 'step_limit';
         signal.throwIfAborted();
@@ -199,7 +201,6 @@ export class ChatService {
           content: result.content,
           proposal: ctx.newProposal,
           patientNames: [...ctx.patientNames],
-          disclosedTo: provider === 'local' ? undefined : provider,
         });
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
@@ -248,7 +249,25 @@ export class ChatService {
     });
   }
 
-  private runnerFor(tools: ReturnType<ClinicToolbox['tools']>, patientNames: Set<string>): ModelTurnRunner {
+  /** Recorded whether the run succeeds or not: a failed call still delivered the text. */
+  private async recordDisclosure(
+    caller: AgentCallerClaims,
+    providers: Set<string>,
+    patientNames: Set<string>,
+  ): Promise<void> {
+    if (providers.size === 0 || patientNames.size === 0 || !this.conversations.recordDisclosure) return;
+    await this.conversations
+      .recordDisclosure(caller, { providers: [...providers], patientNames: [...patientNames] })
+      .catch((err: unknown) =>
+        this.logger.warn({ err_name: err instanceof Error ? err.name : typeof err }, 'disclosure not recorded'),
+      );
+  }
+
+  private runnerFor(
+    tools: ReturnType<ClinicToolbox['tools']>,
+    patientNames: Set<string>,
+    disclosed: Set<string>,
+  ): ModelTurnRunner {
     // One pseudonymizer per run: placeholders are stable across all turns sent in this run.
     const pseudonymizer = new Pseudonymizer();
     const links: FallbackLink[] = this.providers.map((p) => {
@@ -257,7 +276,15 @@ export class ChatService {
       if (!model || !breaker) throw new Error(`provider ${p} not initialised`);
       const bound = new BoundModelRunner(p, model, tools);
       // The local model never leaves the process, so it sees the real data.
-      const runner = p === 'local' ? bound : new PseudonymizingRunner(bound, pseudonymizer, () => patientNames);
+      const runner =
+        p === 'local'
+          ? bound
+          : new PseudonymizingRunner(
+              bound,
+              pseudonymizer,
+              () => patientNames,
+              () => disclosed.add(p),
+            );
       return { provider: p, runner, breaker };
     });
     return new FallbackRunner(links, (from, reason) => {

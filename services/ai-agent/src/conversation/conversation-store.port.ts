@@ -57,9 +57,15 @@ export interface ConversationStore {
       content: string;
       proposal?: ActionProposal;
       patientNames?: readonly string[];
-      /** The external model provider that received this turn's pseudonymised text (LGPD recipients). */
-      disclosedTo?: string;
     },
+  ): Promise<void>;
+  /**
+   * Records that external model providers received pseudonymised text about these patients (the
+   * export's recipients, LGPD art. 18). Optional: a store without patient data records nothing.
+   */
+  recordDisclosure?(
+    caller: AgentCallerClaims,
+    disclosure: { providers: readonly string[]; patientNames: readonly string[] },
   ): Promise<void>;
   /**
    * Full names of the caller's clinic's patients that `text` names (full name, first + last, two

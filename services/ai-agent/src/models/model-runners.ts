@@ -45,6 +45,8 @@ export class PseudonymizingRunner implements ModelTurnRunner {
     private readonly inner: ModelTurnRunner,
     private readonly pseudonymizer: Pseudonymizer,
     private readonly patientNames: () => Iterable<string>,
+    /** Called before text leaves for the provider (who received what: the export's recipients). */
+    private readonly onSend: () => void = () => undefined,
   ) {}
 
   get provider(): string {
@@ -54,6 +56,7 @@ export class PseudonymizingRunner implements ModelTurnRunner {
   async *stream(messages: BaseMessage[], signal: AbortSignal): AsyncIterable<AIMessageChunk> {
     for (const name of this.patientNames()) this.pseudonymizer.registerName(name);
     const masked = messages.map((m) => this.mask(m));
+    this.onSend();
     const restorer = new PlaceholderStreamRestorer(this.pseudonymizer);
     let acc: AIMessageChunk | undefined;
     for await (const chunk of this.inner.stream(masked, signal)) {

@@ -66,26 +66,27 @@ export class PostgresConversationStore implements ConversationStore {
       content: string;
       proposal?: ActionProposal;
       patientNames?: readonly string[];
-      disclosedTo?: string;
     },
   ): Promise<void> {
     const metadata: Record<string, unknown> = {};
     if (turn.proposal) metadata.proposal = turn.proposal;
     if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];
+    await asCaller(this.db, caller, (r) =>
+      ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
+    );
+  }
+
+  /** One audit row per provider, naming the patients (by id) whose pseudonymised data it received. */
+  async recordDisclosure(
+    caller: AgentCallerClaims,
+    disclosure: { providers: readonly string[]; patientNames: readonly string[] },
+  ): Promise<void> {
+    if (disclosure.providers.length === 0 || disclosure.patientNames.length === 0) return;
     await asCaller(this.db, caller, async (r) => {
-      const stored = await ownSession(
-        r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata),
-      );
-      // The recipients of the patients' data (export, LGPD art. 18): which provider processed
-      // pseudonymised text about whom, in the same transaction as the answer.
-      if (turn.disclosedTo && stored.created && turn.patientNames?.length) {
-        const ids = await r.patients.idsByNames([...new Set(turn.patientNames)]);
-        if (ids.length)
-          await r.audit.record(MODEL_DISCLOSURE_ACTION, 'patient', null, {
-            provider: turn.disclosedTo,
-            patient_ids: ids,
-          });
-      }
+      const ids = await r.patients.idsByNames([...new Set(disclosure.patientNames)]);
+      if (ids.length === 0) return;
+      for (const provider of new Set(disclosure.providers))
+        await r.audit.record(MODEL_DISCLOSURE_ACTION, 'patient', null, { provider, patient_ids: ids });
     });
   }
 
