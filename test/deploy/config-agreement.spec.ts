@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHART, templateEnvNames } from './support/chart.js';
+import { chartWithDependencies, helmTemplate } from './support/helm.js';
 import { type K8sObject, OVERLAYS, mergeValues, readYaml, renderOverlay } from './support/k8s.js';
 import { SERVICE_SCHEMAS, type ServiceName, containerEnv } from './support/policy.js';
 
@@ -85,5 +86,31 @@ describe('the agreement check itself', () => {
   it('flags an unknown variable and a bad value', () => {
     expect(schemaVars('gateway').has('GATEWAY_PORT')).toBe(false);
     expect(valueIssues('gateway', { NATS_URL: 'http://nats:4222' })).toEqual([expect.stringMatching(/^NATS_URL:/)]);
+  });
+});
+
+describe('helm chart and kustomize give each service the same env keys', () => {
+  const { dir, cleanup } = chartWithDependencies();
+  afterAll(cleanup);
+  // Both with an ingress (kustomize's overlays include it), the chart with its defaults otherwise.
+  const chart = helmTemplate(dir, { set: { 'ingress.enabled': 'true' } });
+  const keysOf = (objects: K8sObject[], svc: ServiceName): string[] => {
+    const d = objects.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/name'] === svc)!;
+    const { values, secretRefs, unresolved } = containerEnv(d, objects);
+    expect(unresolved).toEqual([]);
+    return [...Object.keys(values), ...secretRefs].sort();
+  };
+
+  it.each(OVERLAYS.flatMap((o) => SERVICES.map((s) => [o, s] as const)))('%s overlay, %s', (overlay, svc) => {
+    const kustomize = keysOf(renderOverlay(overlay), svc);
+    const fromChart = keysOf(chart, svc);
+    expect(fromChart).toContain('NATS_URL');
+    expect({
+      onlyInChart: fromChart.filter((k) => !kustomize.includes(k)),
+      onlyInKustomize: kustomize.filter((k) => !fromChart.includes(k)),
+    }).toEqual({
+      onlyInChart: [],
+      onlyInKustomize: [],
+    });
   });
 });

@@ -1,7 +1,36 @@
-import { type K8sObject, OVERLAYS, podSpecOf, renderOverlay, validateObject } from './support/k8s.js';
-import { containerEnv, hygieneProblems } from './support/policy.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { renderMonitoring } from '../../tools/chart/monitoring.mjs';
+import {
+  type K8sObject,
+  OVERLAYS,
+  ROOT,
+  podSpecOf,
+  renderKustomization,
+  renderOverlay,
+  validateObject,
+} from './support/k8s.js';
+import { containerEnv, hygieneProblems, unadmittedPods } from './support/policy.js';
 
 const rendered = Object.fromEntries(OVERLAYS.map((o) => [o, renderOverlay(o)])) as Record<string, K8sObject[]>;
+const migrate = Object.fromEntries(OVERLAYS.map((o) => [o, renderOverlay(`${o}/migrate`)])) as Record<
+  string,
+  K8sObject[]
+>;
+const NS = { dev: 'neonpro-dev', prod: 'neonpro' } as Record<string, string>;
+
+interface Behavior {
+  scaleUp: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
+  scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
+}
+type HpaSpec = {
+  scaleTargetRef: { kind: string; name: string };
+  metrics: { type: string; resource?: { name: string }; pods?: { metric: { name: string } } }[];
+  behavior: Behavior;
+};
+const metricsOf = (hpa: K8sObject) =>
+  (hpa.spec as unknown as HpaSpec).metrics.map((m) => m.resource?.name ?? m.pods?.metric.name).sort();
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
@@ -20,24 +49,29 @@ function envByService(objects: K8sObject[]): Record<string, Record<string, strin
 describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   const objects = rendered[overlay];
 
-  it('renders the gateway, the agent, their autoscalers, budgets and the migration Job', () => {
+  it('renders the gateway, the agent, their autoscalers and budgets, and no migration Job', () => {
     for (const name of ['neonpro-gateway', 'neonpro-ai-agent']) {
-      for (const kind of [
-        'Deployment',
-        'Service',
-        'ServiceAccount',
-        'HorizontalPodAutoscaler',
-        'PodDisruptionBudget',
-      ]) {
-        expect(find(objects, kind, name).metadata.namespace).toBe(overlay === 'prod' ? 'neonpro' : 'neonpro-dev');
+      for (const kind of ['Deployment', 'Service', 'ServiceAccount', 'PodDisruptionBudget']) {
+        expect(find(objects, kind, name).metadata.namespace).toBe(NS[overlay]);
       }
     }
-    expect(find(objects, 'Job', 'neonpro-db-migrate')).toBeDefined();
+    const scaler = overlay === 'prod' ? 'ScaledObject' : 'HorizontalPodAutoscaler';
+    expect(find(objects, scaler, 'neonpro-gateway').metadata.namespace).toBe(NS[overlay]);
+    expect(find(objects, scaler, 'neonpro-ai-agent').metadata.namespace).toBe(NS[overlay]);
+    // Never two autoscalers on one Deployment (KEDA refuses it; HPAs fight).
+    const targets = objects
+      .filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject')
+      .map((o) => (o.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name)
+      .sort();
+    expect(targets).toEqual(['neonpro-ai-agent', 'neonpro-gateway']);
+    // Applied and waited on first (k8s/overlays/<env>/migrate), never alongside the Deployments.
+    expect(objects.some((o) => o.kind === 'Job')).toBe(false);
+    expect(find(migrate[overlay], 'Job', 'neonpro-db-migrate').metadata.namespace).toBe(NS[overlay]);
   });
 
-  it('validates every object against the Kubernetes and CRD schemas', () => {
+  it('validates every object (and the migrate kustomization) against the Kubernetes and CRD schemas', () => {
     const failures: string[] = [];
-    for (const o of objects) {
+    for (const o of [...objects, ...migrate[overlay]]) {
       try {
         validateObject(o);
       } catch (err) {
@@ -48,7 +82,7 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   });
 
   it('meets the pod hygiene policy in every workload', () => {
-    const workloads = objects.filter((o) => podSpecOf(o));
+    const workloads = [...objects, ...migrate[overlay]].filter((o) => podSpecOf(o));
     expect(workloads.length).toBeGreaterThanOrEqual(3);
     const env = envByService(objects);
     expect(workloads.flatMap((w) => hygieneProblems(w, env))).toEqual([]);
@@ -68,47 +102,54 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   });
 
   it('never ships a Secret object: secrets are referenced by name only', () => {
-    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
-    const job = find(objects, 'Job', 'neonpro-db-migrate');
+    expect([...objects, ...migrate[overlay]].filter((o) => o.kind === 'Secret')).toEqual([]);
+    const job = find(migrate[overlay], 'Job', 'neonpro-db-migrate');
     const c = podSpecOf(job)!.containers[0];
     expect(c.command).toEqual(['node', 'dist/libs/database/src/cli/migrate.js']);
     expect(c.image).toMatch(/^neonpro\/gateway:/);
-    // The owner's credentials reach the migration Job only, from their own Secret.
+    expect(c.env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef).toEqual({
+      name: 'neonpro-database',
+      key: 'DATABASE_URL',
+    });
+    // Its own URL (direct or session mode), so the advisory lock is not lost in a transaction pooler.
     expect(c.env!.find((e) => e.name === 'DATABASE_MIGRATION_URL')!.valueFrom!.secretKeyRef).toEqual({
-      name: 'neonpro-database-migration',
+      name: 'neonpro-database',
       key: 'DATABASE_MIGRATION_URL',
     });
-    expect(c.env!.find((e) => e.name === 'DATABASE_URL')).toBeUndefined();
   });
 
-  it('makes the migration Job safe to re-run on every deploy', () => {
-    const job = find(objects, 'Job', 'neonpro-db-migrate');
+  it('makes the migration Job safe to re-run on every deploy, first in an Argo CD sync', () => {
+    const job = find(migrate[overlay], 'Job', 'neonpro-db-migrate');
     const spec = job.spec as { ttlSecondsAfterFinished?: number; backoffLimit?: number };
     expect(spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
     expect(spec.backoffLimit).toBeGreaterThan(0);
     expect(job.metadata.annotations!['argocd.argoproj.io/hook-delete-policy']).toBe('BeforeHookCreation');
+    expect(job.metadata.annotations!['argocd.argoproj.io/sync-wave']).toBe('-1');
+    // Its policy comes with it: the namespace's default deny may already be there on an upgrade.
+    expect(unadmittedPods([...objects, ...migrate[overlay]])).toEqual([]);
   });
 
-  it('scales the gateway on CPU and the agent on CPU and queue depth, fast up and slow down', () => {
-    const gw = find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway').spec as {
-      metrics: { type: string; resource?: { name: string } }[];
-    };
-    expect(gw.metrics.map((m) => `${m.type}:${m.resource?.name}`)).toEqual(['Resource:cpu']);
-    const agent = find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent').spec as {
-      scaleTargetRef: { kind: string; name: string };
-      metrics: { type: string }[];
-      behavior: Record<
-        'scaleUp' | 'scaleDown',
-        { stabilizationWindowSeconds: number; policies: { periodSeconds: number }[] }
-      >;
-    };
-    expect(agent.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'neonpro-ai-agent' });
-    expect(agent.metrics.map((m) => m.type).sort()).toEqual(['Pods', 'Resource']);
-    const { scaleUp, scaleDown } = agent.behavior;
-    expect(scaleUp.stabilizationWindowSeconds).toBeLessThan(scaleDown.stabilizationWindowSeconds);
-    expect(Math.max(...scaleUp.policies.map((p) => p.periodSeconds))).toBeLessThan(
-      Math.min(...scaleDown.policies.map((p) => p.periodSeconds)),
-    );
+  it('scales the gateway down at most one pod a minute after a long window (sockets per pod under KEDA)', () => {
+    let scaleDown: Behavior['scaleDown'];
+    if (overlay === 'prod') {
+      const so = find(objects, 'ScaledObject', 'neonpro-gateway').spec as {
+        advanced: { horizontalPodAutoscalerConfig: { behavior: Behavior } };
+        triggers: { type: string; metadata: Record<string, string> }[];
+      };
+      expect(so.triggers.map((t) => t.type)).toEqual(['prometheus', 'cpu']);
+      expect(so.triggers[0].metadata.query).toContain('socket_connections{namespace="neonpro"');
+      // Below the per-pod cap, so new pods exist before one refuses sockets.
+      expect(Number(so.triggers[0].metadata.threshold)).toBeLessThan(
+        Number(envByService(objects).gateway.SOCKET_MAX_CONNECTIONS),
+      );
+      scaleDown = so.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown;
+    } else {
+      const gw = find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway');
+      expect(metricsOf(gw)).toEqual(['cpu']);
+      scaleDown = (gw.spec as unknown as HpaSpec).behavior.scaleDown;
+    }
+    expect(scaleDown.policies).toEqual([{ type: 'Pods', value: 1, periodSeconds: 60 }]);
+    expect(scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
   });
 
   it('has a disruption budget selecting each Deployment', () => {
@@ -116,6 +157,10 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
       const pdb = find(objects, 'PodDisruptionBudget', d.metadata.name);
       expect((pdb.spec as { selector: unknown }).selector).toEqual((d.spec as { selector: unknown }).selector);
     }
+  });
+
+  it('leaves no pod under the default deny that no policy admits', () => {
+    expect(unadmittedPods(objects)).toEqual([]);
   });
 
   it('denies by default and opens only the documented flows', () => {
@@ -137,6 +182,12 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
       'kubernetes.io/metadata.name': 'monitoring',
     });
 
+    expect(
+      gw.ingress.find(
+        (r) => r.from![0].namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
+      )!.ports,
+    ).toEqual([{ protocol: 'TCP', port: 'metrics' }]);
+
     // Egress ports: DNS, NATS, Redis, Postgres/Supabase, HTTPS (Supabase API and LLM APIs), Ollama.
     const allowed = new Set([53, 4222, 6379, 5432, 6543, 443, 11434]);
     for (const p of policies) {
@@ -156,13 +207,65 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
   });
 
-  it('exposes the gateway through ingress-nginx with websocket/SSE friendly settings', () => {
+  it('exposes the gateway through ingress-nginx with websocket/SSE friendly settings, API port only', () => {
     const ing = find(objects, 'Ingress', 'neonpro-gateway');
+    expect(JSON.stringify(ing.spec)).not.toContain('metrics');
+    expect(envByService(objects).gateway.TRUST_PROXY).toBe('1');
+    expect(envByService(objects).gateway.METRICS_PORT).toBe('9464');
     const a = ing.metadata.annotations!;
     expect(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
     expect(a['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
     // Affinity is opt-in (ingress-cookie-affinity component), not part of either overlay.
     expect(a['nginx.ingress.kubernetes.io/affinity']).toBeUndefined();
+  });
+});
+
+describe('autoscaling components', () => {
+  const agentHpa = (objects: K8sObject[]) => find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent');
+
+  it('cpu (dev overlay): the agent HPA on CPU only, fast up and slow down', () => {
+    const hpa = agentHpa(rendered.dev);
+    expect(metricsOf(hpa)).toEqual(['cpu']);
+    const { scaleUp, scaleDown } = (hpa.spec as unknown as HpaSpec).behavior;
+    expect(scaleUp.stabilizationWindowSeconds).toBeLessThan(scaleDown.stabilizationWindowSeconds);
+  });
+
+  it('keda (prod overlay): consumer lag of AGENT_RUNS/ai-agents at AGENT_CONCURRENCY, CPU, fallback, pre-warm', () => {
+    const so = find(rendered.prod, 'ScaledObject', 'neonpro-ai-agent').spec as {
+      fallback: { replicas: number };
+      minReplicaCount: number;
+      advanced: { horizontalPodAutoscalerConfig: { behavior: Behavior } };
+      triggers: { type: string; metadata: Record<string, string> }[];
+    };
+    const concurrency = envByService(rendered.prod)['ai-agent'].AGENT_CONCURRENCY;
+    expect(so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata).toMatchObject({
+      account: '$G',
+      stream: 'AGENT_RUNS',
+      consumer: 'ai-agents',
+      lagThreshold: concurrency,
+    });
+    expect(so.triggers.map((t) => t.type)).toEqual(['nats-jetstream', 'cpu', 'cron']);
+    expect(so.triggers[2].metadata.timezone).toBe('America/Sao_Paulo');
+    expect(so.fallback.replicas).toBeGreaterThanOrEqual(so.minReplicaCount);
+    const { scaleUp, scaleDown } = so.advanced.horizontalPodAutoscalerConfig.behavior;
+    expect(scaleUp.stabilizationWindowSeconds).toBeLessThan(scaleDown.stabilizationWindowSeconds);
+    expect(
+      rendered.prod.some((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'neonpro-ai-agent'),
+    ).toBe(false);
+  });
+
+  it('prometheus-adapter: Pods metrics on both HPAs, valid objects', () => {
+    const objects = renderKustomization({
+      resources: ['base'],
+      components: ['components/prometheus', 'components/autoscaling-prometheus-adapter'],
+      namespace: 'neonpro',
+    });
+    for (const o of objects) validateObject(o);
+    expect(metricsOf(agentHpa(objects))).toEqual(['agent_queue_depth', 'cpu']);
+    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual([
+      'cpu',
+      'socket_connections',
+    ]);
   });
 });
 
@@ -183,7 +286,24 @@ describe('overlay differences', () => {
         .map((o) => o.metadata.name)
         .sort(),
     ).toEqual(['neonpro-ai-agent', 'neonpro-gateway']);
+    for (const sm of prod.filter((o) => o.kind === 'ServiceMonitor')) {
+      // kube-prometheus-stack selects on it.
+      expect(sm.metadata.labels!.release).toBe('kube-prometheus-stack');
+    }
+    expect(
+      (find(prod, 'ServiceMonitor', 'neonpro-gateway').spec as { endpoints: { port: string }[] }).endpoints[0].port,
+    ).toBe('metrics');
     expect(prod.some((o) => o.metadata.name === 'nats' || o.metadata.name === 'redis')).toBe(false);
+  });
+
+  it('prod ships the alerts and the dashboard generated from the chart (npm run chart:sync)', () => {
+    for (const [file, text] of Object.entries(renderMonitoring())) {
+      const committed = readFileSync(join(ROOT, 'k8s', 'components', 'prometheus', file), 'utf8');
+      const docs = (yaml: string): unknown[] => parseAllDocuments(yaml).map((d) => d.toJS() as unknown);
+      expect([file, docs(committed)]).toEqual([file, docs(text)]);
+    }
+    expect(find(rendered.prod, 'ConfigMap', 'neonpro-dashboard').metadata.labels!.grafana_dashboard).toBe('1');
+    expect(find(rendered.prod, 'PrometheusRule', 'neonpro-alerts')).toBeDefined();
   });
 
   it('dev logs at debug through a ConfigMap merge, without repeating the base', () => {

@@ -12,6 +12,10 @@ export const CHART_EXCLUDE = {
     ...['HEALTHCARE', 'AI', 'AUTH', 'DEFAULT'].flatMap((t) => [`RATE_LIMIT_${t}_LIMIT`, `RATE_LIMIT_${t}_WINDOW_S`]),
     'AGENT_BREAKER_THRESHOLD',
     'AGENT_BREAKER_HALF_OPEN_MS',
+    // metrics.gatewayPort (the Service and NetworkPolicy use the same port).
+    'METRICS_PORT',
+    // ingress.trustProxy while the ingress is enabled.
+    'TRUST_PROXY',
   ],
   agent: [
     ...CHART_SET,

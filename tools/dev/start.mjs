@@ -5,9 +5,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from '../lib/embedded-postgres.mjs';
 import { ProcessGroup } from '../lib/process-group.mjs';
-import { busyPorts } from '../lib/ports.mjs';
-import { canConnect, hostPort, SERVICES } from '../lib/services.mjs';
+import { busyPorts, freePort } from '../lib/ports.mjs';
+import { canConnect, hostPort, SERVICES, serviceDatabaseUrl } from '../lib/services.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 process.chdir(root);
@@ -17,9 +18,13 @@ const env = {
   GATEWAY_REPLICAS: Number(process.env.GATEWAY_REPLICAS ?? 1),
   AGENT_REPLICAS: Number(process.env.AGENT_REPLICAS ?? 2),
   AGENT_TOKEN_DELAY_MS: process.env.AGENT_TOKEN_DELAY_MS ?? '25',
-  // Migrations and seed as the owner; the services as neonpro_authenticator (set role authenticated only).
-  DATABASE_MIGRATION_URL: process.env.DATABASE_MIGRATION_URL ?? SERVICES.postgres.url,
-  DATABASE_URL: process.env.DATABASE_URL ?? SERVICES.postgres.serviceUrl,
+  // The owner (migrations, seed, auth emulator); the services log in as neonpro_authenticator.
+  DATABASE_URL: process.env.DATABASE_MIGRATION_URL ?? process.env.DATABASE_URL,
+  // Where an existing PostgreSQL is looked for when DATABASE_URL is unset (tests point it at a closed port).
+  PG_PROBE: process.env.START_PG_PROBE ?? '127.0.0.1:5432',
+  EMBEDDED_PG_DIR: process.env.EMBEDDED_PG_DIR ?? join(root, '.cache', 'embedded-postgres'),
+  GATEWAY_PORT: Number(process.env.GATEWAY_PORT ?? 3000),
+  AGENT_PORT: Number(process.env.AGENT_PORT ?? 3001),
   SUPABASE_URL: process.env.SUPABASE_URL ?? 'http://127.0.0.1:54321',
   DEMO_PASSWORD: process.env.DEMO_PASSWORD || 'neonpro-demo',
 };
@@ -45,6 +50,17 @@ function run(cmd, args, extraEnv = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} failed`);
 }
+
+// Once servers run, a failed step stops them before exiting.
+async function runOrStop(cmd, args, extraEnv = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  if (r.status !== 0) {
+    await group.stopAll();
+    fail(`${cmd} ${args.join(' ')} failed`);
+  }
+}
+const migrate = (dbEnv) => runOrStop(process.execPath, ['dist/libs/database/src/cli/migrate.js'], dbEnv);
+const seed = (dbEnv) => runOrStop(process.execPath, ['dist/libs/database/src/cli/seed.js'], dbEnv);
 
 async function waitHttp(url, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
@@ -74,8 +90,12 @@ if (!existsSync('node_modules/.package-lock.json')) {
   step('installing dependencies (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
-step('building');
-run('npm', ['run', '--silent', 'build']);
+if (process.env.SKIP_BUILD === '1') {
+  step('using the existing build (SKIP_BUILD=1)');
+} else {
+  step('building');
+  run('npm', ['run', '--silent', 'build']);
+}
 
 // NATS: use the one at NATS_URL, or start a throwaway JetStream server if we can.
 const natsAddr = hostPort(env.NATS_URL);
@@ -108,15 +128,35 @@ if (redisUrl) {
   step(`Redis: none at ${SERVICES.redis.url}; each gateway counts rate limits in memory`);
 }
 
-// Postgres: must be reachable; the database is created, migrated and seeded (idempotent).
-const pgAddr = hostPort(env.DATABASE_URL);
-if (!(await canConnect(pgAddr)))
-  fail(`PostgreSQL is not reachable at ${pgAddr.host}:${pgAddr.port} (DATABASE_URL). ${SERVICES.postgres.hint}`);
-const dbEnv = { DATABASE_MIGRATION_URL: env.DATABASE_MIGRATION_URL, DEMO_PASSWORD: env.DEMO_PASSWORD };
+// Postgres: DATABASE_URL, else a server on 127.0.0.1:5432, else an embedded one (npm binaries, data
+// under .cache/). The database is created, migrated and seeded (idempotent) in every case.
+let embeddedPg;
+if (env.DATABASE_URL) {
+  const pgAddr = hostPort(env.DATABASE_URL);
+  if (!(await canConnect(pgAddr)))
+    fail(`PostgreSQL is not reachable at ${pgAddr.host}:${pgAddr.port} (DATABASE_URL). ${SERVICES.postgres.hint}`);
+} else {
+  const [host, port] = env.PG_PROBE.split(':');
+  if (await canConnect({ host, port: Number(port) })) {
+    env.DATABASE_URL = `postgres://postgres@${host}:${port}/neonpro`;
+  } else {
+    step(
+      `Postgres: nothing answers on ${env.PG_PROBE}; starting an embedded PostgreSQL (data in ${env.EMBEDDED_PG_DIR})`,
+    );
+    try {
+      embeddedPg = await startEmbeddedPostgres(group, { dir: env.EMBEDDED_PG_DIR, port: await freePort() });
+    } catch (err) {
+      await group.stopAll();
+      fail(`${err.message}. ${SERVICES.postgres.hint.replace(/, or unset DATABASE_URL.*$/, '')}, or set DATABASE_URL.`);
+    }
+    env.DATABASE_URL = `${embeddedPg.url}/neonpro`;
+  }
+}
+const dbEnv = { DATABASE_MIGRATION_URL: env.DATABASE_URL, DEMO_PASSWORD: env.DEMO_PASSWORD };
 step(`Postgres: migrating ${new URL(env.DATABASE_URL).pathname.slice(1)} (created if missing)`);
-run(process.execPath, ['dist/libs/database/src/cli/migrate.js'], dbEnv);
+await migrate(dbEnv);
 step('Postgres: seeding the demo clinics');
-run(process.execPath, ['dist/libs/database/src/cli/seed.js'], dbEnv);
+await seed(dbEnv);
 
 if (useAuthEmulator) {
   const authPort = Number(new URL(env.SUPABASE_URL).port || 54321);
@@ -124,7 +164,7 @@ if (useAuthEmulator) {
     fail(`port ${authPort} (SUPABASE_URL) is already in use: stop whatever runs there and retry.`);
   step(`Supabase Auth: starting the dev emulator at ${env.SUPABASE_URL}`);
   group.start('auth', process.execPath, ['tools/auth-emulator/main.mjs'], {
-    env: { SUPABASE_URL: env.SUPABASE_URL, DATABASE_URL: env.DATABASE_MIGRATION_URL },
+    env: { SUPABASE_URL: env.SUPABASE_URL, DATABASE_URL: env.DATABASE_URL },
   });
   if (!(await waitHttp(`${env.SUPABASE_URL}/auth/v1/.well-known/jwks.json`, 10000))) {
     await group.stopAll();
@@ -137,12 +177,12 @@ if (useAuthEmulator) {
 const serviceEnv = {
   NATS_URL: env.NATS_URL,
   NODE_ENV: process.env.NODE_ENV ?? 'development',
-  DATABASE_URL: env.DATABASE_URL,
+  DATABASE_URL: serviceDatabaseUrl(env.DATABASE_URL),
   SUPABASE_URL: env.SUPABASE_URL,
   ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
 };
-const agentPorts = Array.from({ length: env.AGENT_REPLICAS }, (_, i) => 3001 + i);
-const gatewayPorts = Array.from({ length: env.GATEWAY_REPLICAS }, (_, i) => 3000 + i * 10);
+const agentPorts = Array.from({ length: env.AGENT_REPLICAS }, (_, i) => env.AGENT_PORT + i);
+const gatewayPorts = Array.from({ length: env.GATEWAY_REPLICAS }, (_, i) => env.GATEWAY_PORT + i * 10);
 
 const busy = await busyPorts([...gatewayPorts, ...agentPorts]);
 if (busy.length)
@@ -171,13 +211,20 @@ if (ok.includes(false)) {
   fail('some services did not become ready; see their output above');
 }
 
+function pgBanner() {
+  if (!embeddedPg) return env.DATABASE_URL;
+  const u = new URL(env.DATABASE_URL);
+  u.password = '***';
+  return `${u} (embedded PostgreSQL, data in ${embeddedPg.dataDir}; password in ${join(env.EMBEDDED_PG_DIR, 'superuser-password')})`;
+}
+
 console.log(`
 \x1b[32m✔ NeonPro is running\x1b[0m
   gateway   ${gatewayPorts.map((p) => `http://localhost:${p}`).join('  ')}
   agents    ${agentPorts.map((p) => `http://localhost:${p}/metrics`).join('  ')}
   NATS      ${env.NATS_URL}
   Redis     ${redisUrl ?? '(none: in-memory rate limits)'}
-  Postgres  ${env.DATABASE_URL}
+  Postgres  ${pgBanner()}
   Auth      ${env.SUPABASE_URL}${useAuthEmulator ? ' (dev emulator)' : ''}
   API docs  http://localhost:${gatewayPorts[0]}/docs
 
@@ -194,5 +241,5 @@ Ask the assistant (JSON, then streamed), or open http://localhost:${gatewayPorts
   curl -N localhost:${gatewayPorts[0]}/v1/ai/chat -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
        -H 'accept: text/event-stream' -d '{"message":"quais consultas a Dra. Lima tem amanhã?"}'
 
-Ctrl-C stops everything.
+A service that exits unexpectedly is restarted with backoff; the rest keep running. Ctrl-C stops everything.
 `);

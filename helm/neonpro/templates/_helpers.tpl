@@ -36,8 +36,61 @@ app.kubernetes.io/name: {{ .name }}
 app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 {{- end -}}
 
+{{/* repository:tag, or repository:tag@digest when image.digest pins the exact image. */}}
 {{- define "neonpro.image" -}}
-{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) -}}
+{{- $ref := printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) -}}
+{{- if .image.digest -}}
+{{- if not (hasPrefix "sha256:" .image.digest) -}}
+{{- fail (printf "image.digest must start with sha256: (got %s)" .image.digest) -}}
+{{- end -}}
+{{- $ref = printf "%s@%s" $ref .image.digest -}}
+{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/* ServiceAccount of a service. Call with (dict "ctx" $ "name" "gateway" "sa" .Values.gateway.serviceAccount). */}}
+{{- define "neonpro.serviceAccountName" -}}
+{{- if .sa.create -}}
+{{- default (printf "%s-%s" (include "neonpro.fullname" .ctx) .name) .sa.name -}}
+{{- else -}}
+{{- required (printf "%s serviceAccount.name is required when serviceAccount.create is false" .name) .sa.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Autoscaling mode in force: auto resolves to keda when the KEDA CRDs are served, else cpu. */}}
+{{- define "neonpro.autoscalingMode" -}}
+{{- $mode := .Values.autoscaling.mode -}}
+{{- if eq $mode "auto" -}}
+{{- if .Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject" -}}keda{{- else -}}cpu{{- end -}}
+{{- else -}}
+{{- $mode -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when a monitoring object is enabled: true, or auto with the Prometheus Operator CRDs. */}}
+{{- define "neonpro.monitoringEnabled" -}}
+{{- $enabled := .enabled -}}
+{{- if eq (toString $enabled) "auto" -}}
+{{- $enabled = .ctx.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind) -}}
+{{- end -}}
+{{- if $enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* Agent drain bound in ms: the configured AGENT_DRAIN_TIMEOUT_MS, else the schema default. */}}
+{{- define "neonpro.agentDrainMs" -}}
+{{- int (default 20000 .Values.agent.config.AGENT_DRAIN_TIMEOUT_MS) -}}
+{{- end -}}
+
+{{/* NATS monitoring endpoint (host:port) that KEDA reads. */}}
+{{- define "neonpro.natsMonitoringEndpoint" -}}
+{{- $k := .Values.agent.autoscaling.keda -}}
+{{- if $k.natsMonitoringEndpoint -}}
+{{- $k.natsMonitoringEndpoint -}}
+{{- else if .Values.nats.enabled -}}
+{{- printf "%s-nats.%s.svc.cluster.local:%v" .Release.Name .Release.Namespace .Values.nats.config.monitor.port -}}
+{{- else -}}
+{{- printf "nats.%s.svc.cluster.local:8222" .Release.Namespace -}}
+{{- end -}}
 {{- end -}}
 
 {{/* NATS URL: explicit, else the bundled subchart's Service, else a `nats` Service here. */}}
@@ -52,22 +105,11 @@ nats://nats:4222
 {{- end -}}
 
 {{- define "neonpro.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 10001
-runAsGroup: 10001
-fsGroup: 10001
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext -}}
 {{- end -}}
 
 {{- define "neonpro.containerSecurityContext" -}}
-runAsNonRoot: true
-readOnlyRootFilesystem: true
-allowPrivilegeEscalation: false
-capabilities:
-  drop: [ALL]
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.containerSecurityContext -}}
 {{- end -}}
 
 {{/* Spread replicas over zones and nodes; pod-template-hash keeps rollouts balanced. */}}
@@ -83,15 +125,15 @@ seccompProfile:
 {{- end }}
 {{- end -}}
 
-{{/* DNS egress rule for NetworkPolicies. */}}
+{{/* DNS egress rule for NetworkPolicies (selectors: networkPolicy.dns). */}}
 {{- define "neonpro.dnsEgress" -}}
 - to:
     - namespaceSelector:
         matchLabels:
-          kubernetes.io/metadata.name: kube-system
+          {{- toYaml .Values.networkPolicy.dns.namespaceSelector | nindent 10 }}
       podSelector:
         matchLabels:
-          k8s-app: kube-dns
+          {{- toYaml .Values.networkPolicy.dns.podSelector | nindent 10 }}
   ports:
     - { protocol: UDP, port: 53 }
     - { protocol: TCP, port: 53 }
@@ -124,9 +166,26 @@ seccompProfile:
     {{- range .Values.networkPolicy.externalEgress.ports }}
     - { protocol: TCP, port: {{ . }} }
     {{- end }}
+{{ include "neonpro.extraEgress" . }}
 {{- end -}}
 
-{{/* Ingress from Prometheus to the http port. */}}
+{{/* networkPolicy.extraEgress: CIDR + ports entries (managed Redis/Postgres on private ranges). */}}
+{{- define "neonpro.extraEgress" -}}
+{{- range .Values.networkPolicy.extraEgress }}
+- to:
+    - ipBlock:
+        cidr: {{ .cidr }}
+        {{- with .except }}
+        except: {{ toJson . }}
+        {{- end }}
+  ports:
+    {{- range .ports }}
+    - { protocol: TCP, port: {{ . }} }
+    {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Ingress from Prometheus to a port (call with (dict "Values" .Values "port" "metrics")). */}}
 {{- define "neonpro.fromMonitoring" -}}
 - from:
     - namespaceSelector:
@@ -136,5 +195,49 @@ seccompProfile:
         matchLabels:
           {{- toYaml .Values.networkPolicy.monitoring.podLabels | nindent 10 }}
   ports:
-    - { protocol: TCP, port: http }
+    - { protocol: TCP, port: {{ .port }} }
+{{- end -}}
+
+{{/* Agent scaling behavior: burst-friendly up, slow down (shared by the HPA and KEDA's HPA). */}}
+{{- define "neonpro.agentScalingBehavior" -}}
+{{- $a := .Values.agent.autoscaling -}}
+scaleUp:
+  stabilizationWindowSeconds: {{ $a.scaleUp.stabilizationWindowSeconds }}
+  selectPolicy: Max
+  policies:
+    - type: Percent
+      value: {{ $a.scaleUp.percent }}
+      periodSeconds: {{ $a.scaleUp.periodSeconds }}
+    - type: Pods
+      value: {{ $a.scaleUp.pods }}
+      periodSeconds: {{ $a.scaleUp.periodSeconds }}
+scaleDown:
+  stabilizationWindowSeconds: {{ $a.scaleDown.stabilizationWindowSeconds }}
+  selectPolicy: Min
+  policies:
+    - type: Percent
+      value: {{ $a.scaleDown.percent }}
+      periodSeconds: {{ $a.scaleDown.periodSeconds }}
+    - type: Pods
+      value: {{ $a.scaleDown.pods }}
+      periodSeconds: {{ $a.scaleDown.periodSeconds }}
+{{- end -}}
+
+{{/* Gateway scaling behavior: up on demand, down one pod a minute after a long window (reconnect storms). */}}
+{{- define "neonpro.gatewayScalingBehavior" -}}
+{{- $d := .Values.gateway.autoscaling.scaleDown -}}
+scaleUp:
+  stabilizationWindowSeconds: 0
+  selectPolicy: Max
+  policies:
+    - type: Percent
+      value: 100
+      periodSeconds: 30
+scaleDown:
+  stabilizationWindowSeconds: {{ $d.stabilizationWindowSeconds }}
+  selectPolicy: Min
+  policies:
+    - type: Pods
+      value: {{ $d.pods }}
+      periodSeconds: {{ $d.periodSeconds }}
 {{- end -}}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEV_SERVICE_DATABASE_URL, env, refuseDevDefaults, subjectPrefixSchema } from './env.schema.js';
+import { DEV_RUN_GRANT_PUBLIC_JWK } from '@neonpro/contracts';
+import { checkNatsEnv, DEV_SERVICE_DATABASE_URL, env, natsEnvShape, refuseDevDefaults } from './env.schema.js';
 
 export const MODEL_PROVIDERS = ['local', 'openai', 'anthropic', 'ollama'] as const;
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
@@ -34,14 +35,30 @@ export const agentConfigSchema = z
     HOST: env.str('0.0.0.0'),
     /** Ops HTTP port: /health/* and /metrics only. */
     PORT: env.port(3001),
-    NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
-    NATS_SUBJECT_PREFIX: subjectPrefixSchema,
-    /** Runs executed at once by this replica. */
+    ...natsEnvShape,
+    /** Runs executed at once by this replica: it pulls a run from AGENT_RUNS only into a free slot. */
     AGENT_CONCURRENCY: env.int(4, 1, 1024),
+    /** Redelivery delay of a run whose agent died (the agent sends in-progress acks meanwhile). */
+    AGENT_ACK_WAIT_MS: env.int(10000, 1000, 600000),
+    /** Attempts of one run (redeliveries after crashes included); then it ends with `agent_failed`. */
+    AGENT_MAX_DELIVER: env.int(3, 1, 20),
+    /** Storage of AGENT_EVENTS when this agent creates it (see README: measured). */
+    AGENT_EVENTS_STORAGE: z.enum(['memory', 'file']).default('memory'),
+    /** Create/update AGENT_RUNS, AGENT_EVENTS and the consumer at boot (off when ops provision them). */
+    NATS_PROVISION_STREAMS: env.bool(true),
+    /** Coalesce token deltas for this long before publishing them (0 = one event per token). */
+    AGENT_TOKEN_FLUSH_MS: env.int(0, 0, 1000),
+    /** ...or until this many bytes are buffered. */
+    AGENT_TOKEN_FLUSH_BYTES: env.int(256, 1, 65536),
+    /** Ed25519 public JWK the run grants are verified with (the gateway holds the private key). */
+    AGENT_GRANT_PUBLIC_KEY: env.str(DEV_RUN_GRANT_PUBLIC_JWK),
     /** Runs allowed to wait for a slot; beyond this the agent answers `agent_overloaded` at once. */
     AGENT_QUEUE_MAX: env.int(32, 0, 100000),
-    /** Bound for in-flight runs to finish on SIGTERM before the agent exits anyway. */
-    AGENT_DRAIN_TIMEOUT_MS: env.int(20000, 0, 600000),
+    /**
+     * Bound for in-flight runs to finish on SIGTERM before the agent exits anyway; at least the
+     * longest allowed run (AGENT_MAX_STEPS × AGENT_MODEL_TIMEOUT_MS), which is the default.
+     */
+    AGENT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(3600000).optional(),
     /** Pause between streamed tokens of the local model (0 = as fast as possible). */
     AGENT_TOKEN_DELAY_MS: env.int(0, 0, 60000),
     /** Identifies this replica in logs and metrics; defaults to the host name. */
@@ -84,6 +101,20 @@ export const agentConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     refuseDevDefaults(cfg, ctx, { databaseUrls: ['DATABASE_URL'] });
+    checkNatsEnv(cfg, ctx);
+    const longestRun = cfg.AGENT_MAX_STEPS * cfg.AGENT_MODEL_TIMEOUT_MS;
+    if (cfg.AGENT_DRAIN_TIMEOUT_MS !== undefined && cfg.AGENT_DRAIN_TIMEOUT_MS < longestRun)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENT_DRAIN_TIMEOUT_MS'],
+        message: `must be at least AGENT_MAX_STEPS × AGENT_MODEL_TIMEOUT_MS (${longestRun})`,
+      });
+    if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PUBLIC_KEY === DEV_RUN_GRANT_PUBLIC_JWK)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENT_GRANT_PUBLIC_KEY'],
+        message: 'production refuses the development grant key: set the public half of the gateway key',
+      });
     const used = new Set([cfg.AGENT_MODEL_PROVIDER, ...cfg.AGENT_MODEL_FALLBACKS]);
     if (used.has('openai') && !cfg.OPENAI_API_KEY && !cfg.OPENAI_BASE_URL)
       ctx.addIssue({
@@ -101,3 +132,8 @@ export const agentConfigSchema = z
   });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** The drain bound in effect: the configured one, or the longest allowed run. */
+export function agentDrainTimeoutMs(cfg: AgentConfig): number {
+  return cfg.AGENT_DRAIN_TIMEOUT_MS ?? cfg.AGENT_MAX_STEPS * cfg.AGENT_MODEL_TIMEOUT_MS;
+}

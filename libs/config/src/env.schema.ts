@@ -69,3 +69,58 @@ export function refuseDevDefaults(
   if (keys.jwtSecret && typeof secret === 'string' && Buffer.byteLength(secret, 'utf8') < 32)
     issue(keys.jwtSecret, 'production needs an HS256 secret of at least 32 bytes');
 }
+
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+
+/**
+ * NATS connection settings shared by every service (see README "NATS credentials"). At most one
+ * of user/password, token, nkey seed or creds file; TLS files for `tls://` or mutual TLS.
+ */
+export const natsEnvShape = {
+  NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
+  NATS_SUBJECT_PREFIX: subjectPrefixSchema,
+  NATS_USER: optionalString,
+  NATS_PASSWORD: optionalString,
+  NATS_TOKEN: optionalString,
+  /** An nkey seed (`SU…`), for nkey authentication. */
+  NATS_NKEY_SEED: optionalString,
+  /** A `.creds` file (user JWT + nkey seed), for decentralised auth (NGS, operator mode). */
+  NATS_CREDS_FILE: optionalString,
+  NATS_TLS_CA_FILE: optionalString,
+  NATS_TLS_CERT_FILE: optionalString,
+  NATS_TLS_KEY_FILE: optionalString,
+};
+
+interface NatsEnv {
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+  NATS_TOKEN?: string;
+  NATS_NKEY_SEED?: string;
+  NATS_CREDS_FILE?: string;
+  NATS_TLS_CERT_FILE?: string;
+  NATS_TLS_KEY_FILE?: string;
+}
+
+/** Adds the cross-field rules of {@link natsEnvShape} to a service schema's refinement. */
+export function checkNatsEnv(cfg: NatsEnv, ctx: z.RefinementCtx): void {
+  const methods = [
+    cfg.NATS_USER || cfg.NATS_PASSWORD ? 'NATS_USER' : undefined,
+    cfg.NATS_TOKEN ? 'NATS_TOKEN' : undefined,
+    cfg.NATS_NKEY_SEED ? 'NATS_NKEY_SEED' : undefined,
+    cfg.NATS_CREDS_FILE ? 'NATS_CREDS_FILE' : undefined,
+  ].filter(Boolean);
+  if (methods.length > 1)
+    ctx.addIssue({
+      code: 'custom',
+      path: [methods[1]!],
+      message: `set only one NATS auth method (${methods.join(', ')})`,
+    });
+  if (Boolean(cfg.NATS_USER) !== Boolean(cfg.NATS_PASSWORD))
+    ctx.addIssue({ code: 'custom', path: ['NATS_PASSWORD'], message: 'NATS_USER and NATS_PASSWORD go together' });
+  if (Boolean(cfg.NATS_TLS_CERT_FILE) !== Boolean(cfg.NATS_TLS_KEY_FILE))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['NATS_TLS_KEY_FILE'],
+      message: 'NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together',
+    });
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEV_SERVICE_DATABASE_URL, env, refuseDevDefaults, subjectPrefixSchema } from './env.schema.js';
+import { DEV_RUN_GRANT_PRIVATE_JWK } from '@neonpro/contracts';
+import { checkNatsEnv, DEV_SERVICE_DATABASE_URL, env, natsEnvShape, refuseDevDefaults } from './env.schema.js';
 
 /**
  * `TRUST_PROXY`: which peers may set X-Forwarded-For/-Proto. `false` (default) trusts none;
@@ -86,20 +87,34 @@ const optionalSecret = z.preprocess(
 );
 
 /** Every environment variable the gateway reads. Documented in the root README. */
-const gatewayEnvObject = z.object({
+const gatewayConfigObject = z.object({
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   HOST: env.str('0.0.0.0'),
   PORT: env.port(3000),
-  NATS_URL: env.url('nats://127.0.0.1:4222', /^(nats|tls|ws|wss):$/),
-  NATS_SUBJECT_PREFIX: subjectPrefixSchema,
+  ...natsEnvShape,
   /** Longest silence accepted from an agent (before the first event, and between events). */
   AGENT_TIMEOUT_MS: env.int(30000, 100, 600000),
   /** Retry-After sent with 503 when no agent answers. */
   AGENT_RETRY_AFTER_S: env.int(5, 1, 3600),
+  /** Cluster-wide bound of runs waiting in AGENT_RUNS; beyond it chats get 503 `agent_overloaded`. */
+  AGENT_QUEUE_MAX_PENDING: env.int(100, 0, 1_000_000),
+  /** How long the queue depth and agent presence read from NATS are reused (one lookup per period). */
+  AGENT_ADMISSION_CACHE_MS: env.int(250, 0, 60000),
+  /** Ed25519 private JWK the gateway signs run grants with (agents hold the public half). */
+  AGENT_GRANT_PRIVATE_KEY: env.str(DEV_RUN_GRANT_PRIVATE_JWK),
+  /** Lifetime of a run grant: at least the run's deadline (queue wait and redeliveries included). */
+  AGENT_GRANT_TTL_S: env.int(900, 60, 86400),
   BODY_LIMIT_BYTES: env.int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** Bound for in-flight requests and streams to finish on SIGTERM. */
   SHUTDOWN_TIMEOUT_MS: env.int(10000, 0, 300000),
+  /**
+   * Port of a separate listener serving only /metrics, so no Ingress rule for the API port can
+   * expose it. 0 (default, local runs) serves /metrics on PORT instead. The chart sets 9464.
+   */
+  METRICS_PORT: env.port(0),
+  /** Swagger UI and the OpenAPI document at /docs. Off in production unless set to true. */
+  DOCS_ENABLED: z.stringbool().optional(),
 
   // HTTP hygiene
   TRUST_PROXY: trustProxySchema,
@@ -199,13 +214,20 @@ const gatewayEnvObject = z.object({
   AUTH_UPSTREAM_TIMEOUT_MS: env.int(5000, 100, 60000),
 });
 
-/** With NODE_ENV=production, dev defaults stop the boot (see {@link refuseDevDefaults}). */
-export const gatewayConfigSchema = gatewayEnvObject.superRefine((cfg, ctx) =>
+/** With NODE_ENV=production, dev defaults stop the boot, naming the variable. */
+export const gatewayConfigSchema = gatewayConfigObject.superRefine((cfg, ctx) => {
+  checkNatsEnv(cfg, ctx);
   refuseDevDefaults(cfg, ctx, {
     databaseUrls: ['DATABASE_URL'],
     supabaseUrl: 'SUPABASE_URL',
     jwtSecret: 'SUPABASE_JWT_SECRET',
-  }),
-);
+  });
+  if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PRIVATE_KEY === DEV_RUN_GRANT_PRIVATE_JWK)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AGENT_GRANT_PRIVATE_KEY'],
+      message: 'production refuses the development grant key: generate an Ed25519 JWK (see README)',
+    });
+});
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -14,7 +14,7 @@ export const chatMessageTextSchema = z
   .refine((s) => s.trim().length > 0, 'must not be blank')
   .pipe(z.string().max(CHAT_MESSAGE_MAX_CHARS));
 
-/** Gateway → agent: one chat turn, published on `agent.chat`. */
+/** Gateway → agent: one chat turn, published on the work queue (`agent.runs.chat`). */
 export const agentChatRequestSchema = z.strictObject({
   session_id: z.uuid(),
   message_id: z.uuid(),
@@ -24,7 +24,7 @@ export const agentChatRequestSchema = z.strictObject({
 });
 export type AgentChatRequest = z.infer<typeof agentChatRequestSchema>;
 
-/** Gateway → agents: abort a running turn, published on `agent.cancel`. */
+/** Gateway → agents: abort a running or queued turn, broadcast on `agent.cancel`. */
 export const agentCancelRequestSchema = z.strictObject({
   message_id: z.uuid(),
 });
@@ -50,7 +50,7 @@ export const agentErrorEventSchema = z.strictObject({
   message: z.string(),
 });
 
-/** Agent → gateway: the events of one streamed reply, in order, ending with done or error. */
+/** What a run produces, in order, ending with done or error (before it gets its `seq`). */
 export const agentEventSchema = z.discriminatedUnion('type', [
   agentTokenEventSchema,
   agentToolEventSchema,
@@ -62,6 +62,50 @@ export type AgentTokenEvent = z.infer<typeof agentTokenEventSchema>;
 export type AgentToolEvent = z.infer<typeof agentToolEventSchema>;
 export type AgentDoneEvent = z.infer<typeof agentDoneEventSchema>;
 export type AgentErrorEvent = z.infer<typeof agentErrorEventSchema>;
+
+const seq = z.number().int().min(0);
+
+/**
+ * Gateway → events stream, `seq` 0 of every run: who owns it (reattach and cancel are allowed to
+ * this user only, on any gateway replica) and where it belongs. Never relayed to clients.
+ */
+export const runAcceptedEventSchema = z.strictObject({
+  type: z.literal('accepted'),
+  seq: z.literal(0),
+  user_id: z.guid(),
+  session_id: z.uuid(),
+  client_message_id: clientMessageIdSchema.optional(),
+});
+export type RunAcceptedEvent = z.infer<typeof runAcceptedEventSchema>;
+
+/**
+ * Agent → events stream after a redelivery whose answer diverged from what the crashed attempt
+ * had streamed: clients drop the partial text they hold; the tokens that follow are the answer.
+ */
+export const agentRestartEventSchema = z.strictObject({ type: z.literal('restart') });
+
+/**
+ * One event of a run's replayable log, on `agent.events.<message_id>`. `seq` increases by one
+ * per event (1, 2, …), across redeliveries too, so `Last-Event-ID` / `after` resume exactly.
+ */
+export const runEventSchema = z.discriminatedUnion('type', [
+  runAcceptedEventSchema,
+  agentTokenEventSchema.extend({ seq }),
+  agentToolEventSchema.extend({ seq }),
+  agentRestartEventSchema.extend({ seq }),
+  agentDoneEventSchema.extend({ seq }),
+  agentErrorEventSchema.extend({ seq }),
+]);
+export type RunEvent = z.infer<typeof runEventSchema>;
+/** A run event as clients see it (everything but `accepted`). */
+export type RelayedRunEvent = Exclude<RunEvent, RunAcceptedEvent>;
+
+/** Agent → gateway, the answer to a presence request. */
+export const agentPresenceSchema = z.strictObject({
+  instance: z.string().min(1).max(128),
+  free_slots: z.number().int().min(0),
+});
+export type AgentPresence = z.infer<typeof agentPresenceSchema>;
 
 /** Public REST body of `POST /v1/ai/chat`. */
 export const chatRequestBodySchema = z.strictObject({

@@ -4,9 +4,9 @@ export const CALLER_ROLES = ['admin', 'professional', 'receptionist'] as const;
 export type CallerRole = (typeof CALLER_ROLES)[number];
 
 /**
- * Gateway → agent, JSON in NATS header `x-neonpro-claims` (NATS_HEADERS.claims): the caller's
- * verified JWT claims. Only the gateway sets it, after verifying the token; the agent runs every
- * tool "as" this caller, forwarding `raw` to Postgres as `request.jwt.claims` so RLS applies.
+ * The caller a run executes as, inside the agent: the user id from a verified run grant, clinic
+ * and role read from the database (never from the message). `raw` goes to Postgres as
+ * `request.jwt.claims`, so RLS applies. Never sent on the bus.
  */
 export const agentCallerClaimsSchema = z.object({
   /** The user's id (auth.users.id). */
@@ -20,16 +20,3 @@ export const agentCallerClaimsSchema = z.object({
   raw: z.record(z.string(), z.unknown()),
 });
 export type AgentCallerClaims = z.infer<typeof agentCallerClaimsSchema>;
-
-/** Parses the header value; undefined when absent, not JSON or not matching the schema. */
-export function parseCallerClaimsHeader(value: string | undefined): AgentCallerClaims | undefined {
-  if (!value) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  const parsed = agentCallerClaimsSchema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
-}

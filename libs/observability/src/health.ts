@@ -3,9 +3,15 @@ export interface HealthCheckResult {
   details?: Record<string, unknown>;
 }
 
-/** A named readiness check; the service is ready only when every registered check is ok. */
+/**
+ * A named check shown by `/health/ready`. The replica is ready only when every check that
+ * `affectsReadiness` (the default) is ok. Shared dependencies (Postgres, Redis) set it to false:
+ * a blip there would make every replica NotReady at once and the ingress would answer 503 for
+ * every route; they surface through breakers and metrics instead, and stay visible here.
+ */
 export interface HealthIndicator {
   readonly name: string;
+  readonly affectsReadiness?: boolean;
   check(): HealthCheckResult | Promise<HealthCheckResult>;
 }
 
@@ -30,9 +36,14 @@ export class HealthRegistry {
 
   async readiness(): Promise<{ ready: boolean; checks: Record<string, HealthCheckResult> }> {
     const checks: Record<string, HealthCheckResult> = {};
-    if (this.shuttingDown) checks.shutdown = { ok: false, details: { reason: 'draining' } };
+    const gating = new Set<string>();
+    if (this.shuttingDown) {
+      checks.shutdown = { ok: false, details: { reason: 'draining' } };
+      gating.add('shutdown');
+    }
     await Promise.all(
       this.indicators.map(async (i) => {
+        if (i.affectsReadiness !== false) gating.add(i.name);
         try {
           checks[i.name] = await i.check();
         } catch (err) {
@@ -40,6 +51,6 @@ export class HealthRegistry {
         }
       }),
     );
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
+    return { ready: [...gating].every((name) => checks[name].ok), checks };
   }
 }

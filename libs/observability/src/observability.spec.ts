@@ -86,4 +86,21 @@ describe('HealthRegistry', () => {
     });
     expect((await h.readiness()).checks.boom?.ok).toBe(false);
   });
+
+  it('shows a shared dependency that does not affect readiness without gating on it', async () => {
+    const h = new HealthRegistry();
+    h.register({ name: 'bus', check: () => ({ ok: true }) });
+    h.register({
+      name: 'postgres',
+      affectsReadiness: false,
+      check: () => {
+        throw new Error('down');
+      },
+    });
+    const r = await h.readiness();
+    expect(r.ready).toBe(true);
+    expect(r.checks.postgres?.ok).toBe(false);
+    h.markShuttingDown();
+    expect((await h.readiness()).ready).toBe(false);
+  });
 });

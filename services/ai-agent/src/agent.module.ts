@@ -1,6 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { MsgHdrs } from '@nats-io/transport-node';
-import type { NatsContext } from '@nestjs/microservices';
 import { NATS_HEADERS } from '@neonpro/contracts';
 import {
   httpLoggerParams,
@@ -19,9 +17,11 @@ import { CONVERSATION_STORE, type ConversationStore } from './conversation/conve
 import { CLINIC_DATA_PORT, type ClinicDataPort } from './tools/clinic-data.port.js';
 import { RunRegistry } from './chat/run-registry.service.js';
 import { AgentLifecycle } from './lifecycle/agent-lifecycle.service.js';
-import { Database, DatabaseLifecycle } from '@neonpro/database';
 import { AGENT_NATS_SERVER } from './nats/agent-nats.tokens.js';
-import type { AgentNatsServer } from './nats/agent-nats.server.js';
+import type { JetStreamAgentServer } from './nats/jetstream-agent.server.js';
+import type { JetStreamRunContext } from './nats/jetstream-run.context.js';
+import { CALLER_DIRECTORY, type CallerDirectory } from './caller/caller-directory.port.js';
+import { RunCallerService } from './caller/run-caller.service.js';
 
 interface RpcContextLike {
   switchToRpc(): { getContext<T>(): T };
@@ -29,8 +29,7 @@ interface RpcContextLike {
 
 function natsHeader(ctx: RpcContextLike, name: string): string | undefined {
   try {
-    const headers = ctx.switchToRpc().getContext<NatsContext>().getHeaders() as MsgHdrs | undefined;
-    return headers?.get(name) || undefined;
+    return ctx.switchToRpc().getContext<JetStreamRunContext>().header(name);
   } catch {
     return undefined;
   }
@@ -40,14 +39,13 @@ function natsHeader(ctx: RpcContextLike, name: string): string | undefined {
 export class AgentModule {
   static forRoot(
     config: AgentRuntimeConfig,
-    server: AgentNatsServer,
+    server: JetStreamAgentServer,
     logger: Logger,
     ports: {
       clinicData: ClinicDataPort;
       conversations: ConversationStore;
       modelFactory: ChatModelFactory;
-      /** Set when the ports are the Postgres adapters: readiness checks it, shutdown closes it. */
-      database?: Database;
+      callers: CallerDirectory;
     },
   ): DynamicModule {
     return {
@@ -79,11 +77,12 @@ export class AgentModule {
         { provide: CLINIC_DATA_PORT, useValue: ports.clinicData },
         { provide: CONVERSATION_STORE, useValue: ports.conversations },
         { provide: CHAT_MODEL_FACTORY, useValue: ports.modelFactory },
+        { provide: CALLER_DIRECTORY, useValue: ports.callers },
+        RunCallerService,
         RunRegistry,
         AgentMetrics,
         ChatService,
         AgentLifecycle,
-        ...(ports.database ? [{ provide: Database, useValue: ports.database }, DatabaseLifecycle] : []),
       ],
     };
   }

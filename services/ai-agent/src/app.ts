@@ -6,11 +6,15 @@ import { Database } from '@neonpro/database';
 import { createLogger } from '@neonpro/observability';
 import { Logger } from 'nestjs-pino';
 import { AgentModule } from './agent.module.js';
+import { AgentMetrics } from './chat/agent-metrics.service.js';
 import type { ChatModelFactory } from './chat/chat.service.js';
 import type { ConversationStore } from './conversation/conversation-store.port.js';
 import { createChatModel } from './models/model-factory.js';
 import type { ClinicDataPort } from './tools/clinic-data.port.js';
-import { AgentNatsServer } from './nats/agent-nats.server.js';
+import { agentBus } from '@neonpro/contracts';
+import type { CallerDirectory } from './caller/caller-directory.port.js';
+import { JetStreamAgentServer } from './nats/jetstream-agent.server.js';
+import { PostgresCallerDirectory } from './persistence/postgres-caller-directory.js';
 import { PostgresClinicData } from './persistence/postgres-clinic-data.js';
 import { PostgresConversationStore } from './persistence/postgres-conversation-store.js';
 
@@ -31,9 +35,11 @@ export interface AgentPorts {
   conversations?: ConversationStore;
   /** Replaces how chat models are built (tests); defaults to {@link createChatModel}. */
   modelFactory?: ChatModelFactory;
+  /** Clinic and role of a verified user; defaults to clinic_members in Postgres. */
+  callers?: CallerDirectory;
 }
 
-/** Builds and starts one agent replica: NATS consumer plus the ops HTTP server. */
+/** Builds and starts one agent replica: JetStream consumer plus the ops HTTP server. */
 export async function startAgent(
   env: Record<string, string | undefined> = process.env,
   ports: AgentPorts = {},
@@ -41,7 +47,7 @@ export async function startAgent(
   const parsed = loadConfig('ai-agent', agentConfigSchema, env);
   const config = { ...parsed, instanceId: parsed.AGENT_INSTANCE_ID ?? `${hostname()}-${process.pid}` };
   const database =
-    ports.clinicData && ports.conversations
+    ports.clinicData && ports.conversations && ports.callers
       ? undefined
       : new Database({
           url: config.DATABASE_URL,
@@ -51,11 +57,22 @@ export async function startAgent(
         });
   const clinicData = ports.clinicData ?? new PostgresClinicData(database!);
   const conversations = ports.conversations ?? new PostgresConversationStore(database!);
+  const callers = ports.callers ?? new PostgresCallerDirectory(database!);
   const logger = createLogger({ service: 'ai-agent', level: config.LOG_LEVEL, instance: config.instanceId });
-  const server = new AgentNatsServer({
-    servers: config.NATS_URL,
-    subjectPrefix: config.NATS_SUBJECT_PREFIX,
+  let metricsHook: { inflight?: (n: number) => void; invalid?: () => void } = {};
+  const server = new JetStreamAgentServer({
+    nats: config,
+    bus: agentBus(config.NATS_SUBJECT_PREFIX),
     name: `ai-agent:${config.instanceId}`,
+    instance: config.instanceId,
+    concurrency: config.AGENT_CONCURRENCY,
+    ackWaitMs: config.AGENT_ACK_WAIT_MS,
+    maxDeliver: config.AGENT_MAX_DELIVER,
+    provision: config.NATS_PROVISION_STREAMS,
+    eventsStorage: config.AGENT_EVENTS_STORAGE,
+    tokenFlushMs: config.AGENT_TOKEN_FLUSH_MS,
+    tokenFlushBytes: config.AGENT_TOKEN_FLUSH_BYTES,
+    onInvalid: () => metricsHook.invalid?.(),
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -63,12 +80,18 @@ export async function startAgent(
       clinicData,
       conversations,
       modelFactory: ports.modelFactory ?? createChatModel,
-      database,
+      callers,
     }),
     new FastifyAdapter({ bodyLimit: 16 * 1024 }),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
+  const metrics = app.get(AgentMetrics);
+  metricsHook = { invalid: () => metrics.invalidMessages.inc() };
+  const depthTimer = setInterval(() => {
+    void server.queueDepth().then((d) => d !== undefined && metrics.queueDepth.set(d));
+  }, 2000);
+  depthTimer.unref();
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.PORT, config.HOST);
@@ -76,5 +99,14 @@ export async function startAgent(
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ port, nats: config.NATS_URL, subject_prefix: config.NATS_SUBJECT_PREFIX }, 'ai-agent ready');
 
-  return { app, config, port, close: () => app.close() };
+  return {
+    app,
+    config,
+    port,
+    close: async () => {
+      clearInterval(depthTimer);
+      await app.close();
+      await database?.close();
+    },
+  };
 }

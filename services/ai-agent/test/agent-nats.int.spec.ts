@@ -1,140 +1,154 @@
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { AGENT_PATTERNS, type AgentEvent, agentEventSchema, agentSubjects } from '@neonpro/contracts';
-import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { generateKeyPairSync } from 'node:crypto';
+import { agentBus, agentWire, importGrantKey, type RunEvent, signRunGrant } from '@neonpro/contracts';
+import {
+  chatRequest,
+  deleteAgentStreams,
+  devGrant,
+  NATS_URL,
+  queueRun,
+  runEvents,
+  uniquePrefix,
+  waitFor,
+} from '@neonpro/testing';
 import { type AgentApp, type AgentPorts, startAgent } from '../src/app.js';
-import { NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import type { CallerDirectory } from '../src/caller/caller-directory.port.js';
+import { AGENT_NATS_SERVER } from '../src/nats/agent-nats.tokens.js';
+import type { JetStreamAgentServer } from '../src/nats/jetstream-agent.server.js';
 import { buildFixture, claimsFor } from './support/clinic-fixtures.js';
 import { InMemoryClinicData } from './support/in-memory-clinic-data.js';
 import { InMemoryConversations } from './support/in-memory-conversations.js';
 
 const fixture = buildFixture();
-const ports = (): AgentPorts => ({
-  clinicData: new InMemoryClinicData([fixture.aurora, fixture.beta]),
-  conversations: new InMemoryConversations(),
-});
-const CLAIMS = JSON.stringify(claimsFor(fixture.ids.aurora));
-
-/** Sends one raw request the way the gateway does and collects the agent's reply packets. */
-async function rawCall(
-  nc: NatsConnection,
-  subject: string,
-  body: string,
-  timeoutMs = 5000,
-  claims: string | null = CLAIMS,
-): Promise<AgentEvent[]> {
-  const inbox = `_INBOX.${randomUUID()}`;
-  const events: AgentEvent[] = [];
-  const sub = nc.subscribe(inbox);
-  const h = headers();
-  h.set('x-request-id', 'it-req-1');
-  if (claims !== null) h.set('x-neonpro-claims', claims);
-  nc.publish(subject, body, { reply: inbox, headers: h });
-  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs);
-  for await (const m of sub) {
-    const packet = m.json<{ response?: unknown; isDisposed?: boolean }>();
-    if (packet.response !== undefined) events.push(agentEventSchema.parse(packet.response));
-    if (packet.isDisposed) break;
-  }
-  clearTimeout(timer);
-  sub.unsubscribe();
-  return events;
-}
-
-function chatPacket(message: string): string {
-  return JSON.stringify({
-    pattern: AGENT_PATTERNS.chat,
-    id: randomUUID(),
-    data: { session_id: randomUUID(), message_id: randomUUID(), message },
+const caller = claimsFor(fixture.ids.aurora);
+const callers: CallerDirectory = {
+  membership: (id) =>
+    Promise.resolve(id === caller.sub ? { clinic_id: caller.clinic_id, role: caller.role } : undefined),
+};
+let dataReads = 0;
+const ports = (): AgentPorts => {
+  const data = new InMemoryClinicData([fixture.aurora, fixture.beta]);
+  // Counts every read of clinic data, to show a refused run reads nothing.
+  const counted = new Proxy(data, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        dataReads++;
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
   });
-}
+  return { clinicData: counted, conversations: new InMemoryConversations(), callers };
+};
 
-describe('ai-agent over real NATS', () => {
+const tokensOf = (events: RunEvent[]): string =>
+  events
+    .map((e) => (e.type === 'token' ? e.delta : e.type === 'restart' ? '\u0000' : ''))
+    .join('')
+    .split('\u0000')
+    .at(-1) ?? '';
+
+describe('ai-agent on a JetStream work queue (real NATS)', () => {
   const prefix = uniquePrefix('agent-it');
-  const subjects = agentSubjects(prefix);
+  const bus = agentBus(prefix);
   let agents: AgentApp[] = [];
   let nc: NatsConnection;
 
   beforeAll(async () => {
     const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
     agents = await Promise.all([
-      startAgent({ ...env, AGENT_INSTANCE_ID: 'a1' }, ports()),
-      startAgent({ ...env, AGENT_INSTANCE_ID: 'a2' }, ports()),
+      startAgent({ ...env, AGENT_INSTANCE_ID: 'a1', AGENT_CONCURRENCY: '1' }, ports()),
+      startAgent({ ...env, AGENT_INSTANCE_ID: 'a2', AGENT_CONCURRENCY: '1' }, ports()),
     ]);
     nc = await connect({ servers: NATS_URL });
   });
 
   afterAll(async () => {
-    await nc?.drain();
     await Promise.all(agents.map((a) => a.close()));
+    await deleteAgentStreams(nc, bus);
+    await nc?.drain();
   });
 
-  it('streams a complete reply in order: tool events, tokens, then done', async () => {
-    const events = await rawCall(nc, subjects.chat, chatPacket('quais consultas a Dra. Lima tem amanhã?'));
-    const tokens = events.filter((e) => e.type === 'token');
-    const last = events.at(-1);
-    expect(events.slice(0, 2)).toEqual([
+  it('logs a complete reply in order with seq 1..N: tool events, tokens, then done', async () => {
+    const r = chatRequest('quais consultas a Dra. Lima tem amanhã?');
+    await queueRun(nc, bus, r, { userId: caller.sub });
+    const events = await runEvents(nc, bus, r.message_id);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_e, i) => i + 1));
+    expect(events.slice(0, 2)).toMatchObject([
       { type: 'tool', name: 'list_appointments', status: 'started' },
       { type: 'tool', name: 'list_appointments', status: 'succeeded' },
     ]);
-    expect(tokens.length).toBeGreaterThan(3);
-    expect(last?.type).toBe('done');
-    expect(events.slice(2, -1).every((e) => e.type === 'token')).toBe(true);
+    const last = events.at(-1);
     if (last?.type !== 'done') throw new Error('no done event');
-    expect(tokens.map((t) => (t.type === 'token' ? t.delta : '')).join('')).toBe(last.content);
+    expect(tokensOf(events)).toBe(last.content);
     expect(last.content).toContain('Fernanda Lima tem 2 consultas amanhã');
   });
 
-  it('refuses a run without valid caller claims with unauthorized', async () => {
-    for (const claims of [null, 'not json', JSON.stringify({ sub: 'x', clinic_id: fixture.ids.aurora })]) {
-      const events = await rawCall(nc, subjects.chat, chatPacket('quais consultas temos hoje?'), 5000, claims);
-      expect(events).toEqual([expect.objectContaining({ type: 'error', code: 'unauthorized' })]);
+  it('refuses a run with no grant, a forged one, or one captured from another run, reading nothing', async () => {
+    const other = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+    const forgedKey = await importGrantKey(JSON.stringify(other), 'sign');
+    const captured = chatRequest('quais consultas temos hoje?');
+    const capturedGrant = await devGrant(caller.sub, captured);
+    const cases: { r: ReturnType<typeof chatRequest>; grant: string | null }[] = [];
+    const none = chatRequest('liste os pacientes');
+    cases.push({ r: none, grant: null });
+    const forged = chatRequest('liste os pacientes');
+    cases.push({
+      r: forged,
+      grant: await signRunGrant(
+        forgedKey,
+        { userId: caller.sub, messageId: forged.message_id, sessionId: forged.session_id, message: forged.message },
+        600,
+      ),
+    });
+    // The captured grant replayed on a new message (another text, another id).
+    cases.push({ r: chatRequest('mostre o CPF da paciente Maria'), grant: capturedGrant });
+    cases.push({ r: chatRequest('x'), grant: 'not-a-jws' });
+    const before = dataReads;
+    for (const c of cases) {
+      await queueRun(nc, bus, c.r, { userId: caller.sub, grant: c.grant });
+      expect(await runEvents(nc, bus, c.r.message_id)).toEqual([
+        expect.objectContaining({ type: 'error', code: 'unauthorized', seq: 1 }),
+      ]);
     }
+    expect(dataReads).toBe(before);
   });
 
-  it('spreads work across both replicas of the queue group', async () => {
+  it('spreads work over both replicas: each pulls only into its free slot', async () => {
     const runsBefore = await Promise.all(agents.map((a) => runsTotal(a)));
-    await Promise.all(Array.from({ length: 40 }, () => rawCall(nc, subjects.chat, chatPacket('oi'))));
+    const reqs = Array.from({ length: 12 }, () => chatRequest('oi'));
+    await Promise.all(reqs.map((r) => queueRun(nc, bus, r, { userId: caller.sub })));
+    const results = await Promise.all(reqs.map((r) => runEvents(nc, bus, r.message_id, 30000)));
+    expect(results.every((e) => e.at(-1)?.type === 'done')).toBe(true);
     const runsAfter = await Promise.all(agents.map((a) => runsTotal(a)));
     const delta = runsAfter.map((v, i) => v - (runsBefore[i] ?? 0));
-    expect(delta.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(delta.reduce((a, b) => a + b, 0)).toBe(12);
     expect(delta[0]).toBeGreaterThan(0);
     expect(delta[1]).toBeGreaterThan(0);
   });
 
-  it('answers a malformed payload with an error event and keeps serving', async () => {
-    const notJson = await rawCall(nc, subjects.chat, '{this is not json');
-    expect(notJson).toEqual([expect.objectContaining({ type: 'error', code: 'invalid_message' })]);
-
-    const wrongShape = await rawCall(
-      nc,
-      subjects.chat,
-      JSON.stringify({ pattern: AGENT_PATTERNS.chat, id: randomUUID(), data: { message: 42 } }),
-    );
-    expect(wrongShape).toEqual([expect.objectContaining({ type: 'error', code: 'invalid_message' })]);
-
-    const bareJson = await rawCall(nc, subjects.chat, JSON.stringify({ hello: 'world' }));
-    expect(bareJson[0]).toMatchObject({ type: 'error', code: 'invalid_message' });
-
-    const ok = await rawCall(nc, subjects.chat, chatPacket('still there?'));
-    expect(ok.at(-1)?.type).toBe('done');
+  it('answers a malformed run with invalid_message on its log and keeps serving', async () => {
+    const r = chatRequest('ok');
+    await queueRun(nc, bus, r, { userId: caller.sub, body: JSON.stringify({ message_id: r.message_id, message: 42 }) });
+    expect(await runEvents(nc, bus, r.message_id)).toEqual([
+      expect.objectContaining({ type: 'error', code: 'invalid_message' }),
+    ]);
+    const ok = chatRequest('still there?');
+    await queueRun(nc, bus, ok, { userId: caller.sub });
+    expect((await runEvents(nc, bus, ok.message_id)).at(-1)?.type).toBe('done');
   });
 
-  it('exposes health and metrics on its ops port', async () => {
+  it('answers presence while accepting, and exposes health and metrics', async () => {
+    const reply = await nc.request(bus.presence, undefined, { timeout: 2000 });
+    expect(agentWire.decodePresence(reply.data)).toMatchObject({ ok: true });
     const base = `http://127.0.0.1:${agents[0].port}`;
-    const live = await fetch(`${base}/health/live`);
-    expect(live.status).toBe(200);
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ok', checks: { nats: { ok: true } } });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('agent_inflight');
-    expect(metrics).toContain('agent_invalid_messages_total');
-    // The tool-calling run may have gone to either replica.
-    const both = (
-      await Promise.all(agents.map(async (a) => (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text()))
-    ).join('\n');
-    expect(both).toMatch(/agent_tool_calls_total\{tool="list_appointments",status="succeeded"[^}]*\} [1-9]/);
-    expect(metrics).toMatch(/agent_model_tokens_total\{provider="local",kind="output"[^}]*\} [1-9]/);
+    expect(metrics).toContain('agent_queue_depth');
     expect(metrics).toMatch(/agent_run_duration_seconds_count\{[^}]*provider="local",outcome="ok"\} [1-9]/);
   });
 });
@@ -147,65 +161,76 @@ async function runsTotal(agent: AgentApp): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
-describe('ai-agent bounded concurrency and cancellation', () => {
+describe('ai-agent bounded pulls, cancel and redelivery', () => {
   const prefix = uniquePrefix('agent-load');
-  const subjects = agentSubjects(prefix);
+  const bus = agentBus(prefix);
+  const env = {
+    NATS_URL,
+    NATS_SUBJECT_PREFIX: prefix,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    AGENT_CONCURRENCY: '1',
+    AGENT_TOKEN_DELAY_MS: '120',
+    AGENT_ACK_WAIT_MS: '1500',
+  };
   let agent: AgentApp;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    agent = await startAgent(
-      {
-        NATS_URL,
-        NATS_SUBJECT_PREFIX: prefix,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        AGENT_CONCURRENCY: '1',
-        AGENT_QUEUE_MAX: '1',
-        AGENT_TOKEN_DELAY_MS: '40',
-      },
-      ports(),
-    );
+    agent = await startAgent({ ...env, AGENT_INSTANCE_ID: 'b1' }, ports());
     nc = await connect({ servers: NATS_URL });
   });
 
   afterAll(async () => {
-    await nc?.drain();
     await agent?.close();
+    await deleteAgentStreams(nc, bus);
+    await nc?.drain();
   });
 
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
+  const metric = async (a: AgentApp, name: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return Number(line?.split(' ').at(-1));
   };
 
-  it('runs one, queues one, and refuses the next at once with agent_overloaded', async () => {
-    const running = rawCall(nc, subjects.chat, chatPacket('primeira mensagem longa'), 15000);
-    await waitFor(async () => (await metric('agent_inflight')) === 1, 'first run to start');
-    const queued = rawCall(nc, subjects.chat, chatPacket('segunda mensagem'), 15000);
-    await waitFor(async () => (await metric('agent_queue_depth')) === 1, 'second run to queue');
-    const refused = await rawCall(nc, subjects.chat, chatPacket('terceira'), 15000);
-    expect(refused).toEqual([expect.objectContaining({ type: 'error', code: 'agent_overloaded' })]);
-    expect((await running).at(-1)?.type).toBe('done');
-    expect((await queued).at(-1)?.type).toBe('done');
-    expect(await metric('agent_queue_depth')).toBe(0);
-    expect(await metric('agent_overloaded_total')).toBe(1);
+  it('holds one run at a time; the others wait in the queue and all complete (none refused)', async () => {
+    const reqs = [chatRequest('primeira mensagem longa'), chatRequest('segunda'), chatRequest('terceira')];
+    for (const r of reqs) await queueRun(nc, bus, r, { userId: caller.sub });
+    await waitFor(async () => (await metric(agent, 'agent_queue_depth')) >= 1, 'runs waiting in the queue');
+    const results = await Promise.all(reqs.map((r) => runEvents(nc, bus, r.message_id, 30000)));
+    expect(results.map((e) => e.at(-1)?.type)).toEqual(['done', 'done', 'done']);
   });
 
-  it('stops a long run when agent.cancel names its message id', async () => {
-    const messageId = randomUUID();
-    const packet = JSON.stringify({
-      pattern: AGENT_PATTERNS.chat,
-      id: randomUUID(),
-      data: { session_id: randomUUID(), message_id: messageId, message: 'uma resposta bem longa por favor' },
-    });
-    const call = rawCall(nc, subjects.chat, packet, 15000);
-    await waitFor(async () => (await metric('agent_inflight')) === 1, 'run to start');
-    nc.publish(subjects.cancel, JSON.stringify({ pattern: AGENT_PATTERNS.cancel, data: { message_id: messageId } }));
-    const events = await call;
-    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'cancelled' });
-    expect(events.some((e) => e.type === 'done')).toBe(false);
+  it('stops a running run when agent.cancel names it, and skips a queued one', async () => {
+    const running = chatRequest('uma resposta bem longa por favor');
+    const queued = chatRequest('depois');
+    await queueRun(nc, bus, running, { userId: caller.sub });
+    await queueRun(nc, bus, queued, { userId: caller.sub });
+    await waitFor(async () => (await metric(agent, 'agent_inflight')) === 1, 'run to start');
+    for (const r of [running, queued]) nc.publish(bus.cancel, agentWire.encodeCancel({ message_id: r.message_id }));
+    for (const r of [running, queued]) {
+      const events = await runEvents(nc, bus, r.message_id);
+      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'cancelled' });
+      expect(events.some((e) => e.type === 'done')).toBe(false);
+    }
+  });
+
+  it('a run whose agent vanished is redelivered to another one, which completes its log', async () => {
+    const r = chatRequest('quais consultas a Dra. Lima tem amanhã?');
+    await queueRun(nc, bus, r, { userId: caller.sub });
+    await waitFor(async () => (await metric(agent, 'agent_inflight')) === 1, 'run to start');
+    // Cut the first agent off the bus abruptly (no ack, no drain), as a crash would.
+    await agent.app.get<JetStreamAgentServer>(AGENT_NATS_SERVER).unwrap<NatsConnection>().close();
+    const second = await startAgent({ ...env, AGENT_INSTANCE_ID: 'b2' }, ports());
+    try {
+      const events = await runEvents(nc, bus, r.message_id, 30000);
+      const last = events.at(-1);
+      if (last?.type !== 'done') throw new Error(`run ended with ${JSON.stringify(last)}`);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_e, i) => i + 1));
+      expect(tokensOf(events)).toBe(last.content);
+    } finally {
+      await second.close();
+    }
   });
 });

@@ -1,21 +1,19 @@
 // The agent's tools and memory against the REAL Postgres (seeded with two clinics), as the
 // callers the gateway forwards: RLS, audit, booking idempotency and stored-once turns.
 import { randomUUID } from 'node:crypto';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import {
-  AGENT_PATTERNS,
-  type AgentCallerClaims,
-  type AgentEvent,
-  agentEventSchema,
-  agentSubjects,
-} from '@neonpro/contracts';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { agentBus, type AgentCallerClaims, type RunEvent } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
 import {
   type AuthFixture,
   createAuthFixture,
   DEMO_USERS,
+  chatRequest,
+  deleteAgentStreams,
   NATS_URL,
   OpenAiCompatibleTestServer,
+  queueRun,
+  runEvents,
   uniquePrefix,
 } from '@neonpro/testing';
 import { type AgentApp, startAgent } from '../src/app.js';
@@ -229,6 +227,7 @@ describe('agent tools and memory on the real Postgres', () => {
 
   describe('a built agent (default wiring: Postgres adapters from DATABASE_URL) over NATS', () => {
     const prefix = uniquePrefix('agent-pg');
+    const bus = agentBus(prefix);
     let agent: AgentApp;
     let nc: NatsConnection;
 
@@ -239,36 +238,24 @@ describe('agent tools and memory on the real Postgres', () => {
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'silent',
-        DATABASE_URL: fx.db.url,
+        DATABASE_URL: fx.db.serviceUrl,
         DB_POOL_MAX: '4',
       });
       nc = await connect({ servers: NATS_URL });
     });
     afterAll(async () => {
-      await nc?.drain();
       await agent?.close();
+      await deleteAgentStreams(nc, bus);
+      await nc?.drain();
     });
 
     async function call(
       caller: AgentCallerClaims,
       data: { session_id: string; message: string; client_message_id?: string },
-    ): Promise<AgentEvent[]> {
-      const inbox = `_INBOX.${randomUUID()}`;
-      const sub = nc.subscribe(inbox);
-      const hd = headers();
-      hd.set('x-request-id', `it-${randomUUID()}`);
-      hd.set('x-neonpro-claims', JSON.stringify(caller));
-      const body = { pattern: AGENT_PATTERNS.chat, id: randomUUID(), data: { ...data, message_id: randomUUID() } };
-      nc.publish(agentSubjects(prefix).chat, JSON.stringify(body), { reply: inbox, headers: hd });
-      const events: AgentEvent[] = [];
-      const timer = setTimeout(() => sub.unsubscribe(), 10000);
-      for await (const m of sub) {
-        const packet = m.json<{ response?: unknown; isDisposed?: boolean }>();
-        if (packet.response !== undefined) events.push(agentEventSchema.parse(packet.response));
-        if (packet.isDisposed) break;
-      }
-      clearTimeout(timer);
-      return events;
+    ): Promise<RunEvent[]> {
+      const r = chatRequest(data.message, { session_id: data.session_id, client_message_id: data.client_message_id });
+      await queueRun(nc, bus, r, { userId: caller.sub });
+      return runEvents(nc, bus, r.message_id, 20000);
     }
 
     const metric = async (name: string): Promise<number> => {
@@ -279,10 +266,12 @@ describe('agent tools and memory on the real Postgres', () => {
         .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
     };
 
-    it('reports Postgres in its readiness', async () => {
+    it('keeps Postgres out of its readiness (it reflects the pod: started, not draining, bus connected)', async () => {
       const r = await fetch(`http://127.0.0.1:${agent.port}/health/ready`);
       expect(r.status).toBe(200);
-      expect(JSON.stringify(await r.json())).toContain('postgres');
+      const body = JSON.stringify(await r.json());
+      expect(body).toContain('nats');
+      expect(body).not.toContain('postgres');
     });
 
     it('stores the user and the final assistant message exactly once when the gateway retries', async () => {
@@ -291,7 +280,7 @@ describe('agent tools and memory on the real Postgres', () => {
       const turn = { session_id: session, message: 'quais consultas temos amanhã?', client_message_id: 'c-1' };
       const first = await call(caller, turn);
       const [second, third] = await Promise.all([call(caller, turn), call(caller, turn)]);
-      const done = (ev: AgentEvent[]) => {
+      const done = (ev: RunEvent[]) => {
         const last = ev.at(-1);
         return last?.type === 'done' ? last.content : `not done: ${JSON.stringify(last)}`;
       };

@@ -1,11 +1,9 @@
 // Lives with the agent because it reads the agent's own metrics code (services may import their
 // own src; test/deploy may not). The manifests must name the series the code registers.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { parse as parseYaml } from 'yaml';
 import { AgentMetrics } from '../src/chat/agent-metrics.service.js';
-import { type K8sObject, OVERLAYS, ROOT, renderOverlay } from '../../../test/deploy/support/k8s.js';
+import { chartWithDependencies, helmTemplate } from '../../../test/deploy/support/helm.js';
+import { readYaml, renderKustomization } from '../../../test/deploy/support/k8s.js';
 
 /** The queue-depth series as the agent registers it: read from the registry, not a string. */
 function queueDepthMetricName(): string {
@@ -26,10 +24,6 @@ function podsMetricNames(hpa: Hpa): string[] {
   return hpa.spec.metrics.filter((m) => m.type === 'Pods').map((m) => m.pods!.metric.name);
 }
 
-function adapterRules(configYaml: string): AdapterRule[] {
-  return (parseYaml(configYaml) as { rules: AdapterRule[] }).rules;
-}
-
 const metric = queueDepthMetricName();
 
 describe('agent autoscaling metric', () => {
@@ -40,35 +34,30 @@ describe('agent autoscaling metric', () => {
     expect(text).toContain(`# TYPE ${metric} gauge`);
   });
 
-  it.each(OVERLAYS)('the %s overlay HPA scales the agent on it', (overlay) => {
-    const objects: K8sObject[] = renderOverlay(overlay);
-    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'neonpro-ai-agent');
+  it('the kustomize prometheus-adapter component scales the agent on it', () => {
+    const hpa = renderKustomization({
+      resources: ['base'],
+      components: ['components/prometheus', 'components/autoscaling-prometheus-adapter'],
+    }).find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'neonpro-ai-agent');
     expect(podsMetricNames(hpa as unknown as Hpa)).toEqual([metric]);
   });
 
-  it('the prometheus-adapter rule of the prometheus component serves it under the same name', () => {
-    const objects = renderOverlay('prod');
-    const cm = objects.find(
-      (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('neonpro-prometheus-adapter-rules'),
-    );
-    const rules = adapterRules(cm!.data!['config.yaml']);
-    expect(rules).toHaveLength(1);
-    expect(rules[0].seriesQuery.startsWith(`${metric}{`)).toBe(true);
-    expect(new RegExp(rules[0].name.matches).test(metric)).toBe(true);
-    expect(rules[0].name.as).toBe(metric);
+  it('the chart in prometheus-adapter mode scales the agent on it', () => {
+    const { dir, cleanup } = chartWithDependencies();
+    try {
+      const hpa = helmTemplate(dir, { values: ['examples/prometheus-adapter.yaml'] }).find(
+        (o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'neonpro-ai-agent',
+      );
+      expect(podsMetricNames(hpa as unknown as Hpa)).toEqual([metric]);
+    } finally {
+      cleanup();
+    }
   });
 
-  it('the helm chart HPA and adapter rule templates name it (static: helm is not run here)', () => {
-    const chart = join(ROOT, 'helm', 'neonpro', 'templates');
-    const hpa = readFileSync(join(chart, 'ai-agent', 'hpa.yaml'), 'utf8');
-    expect(hpa).toMatch(new RegExp(`metric:\\s*\\n\\s*name: ${metric}\\s*\\n`));
-    const adapter = readFileSync(join(chart, 'prometheus-adapter-rules.yaml'), 'utf8');
-    const configYaml = adapter.slice(
-      adapter.indexOf('config.yaml: |') + 'config.yaml: |'.length,
-      adapter.lastIndexOf('{{-'),
-    );
-    const rule = adapterRules(configYaml.replace(/^ {4}/gm, ''))[0];
+  it('the prometheus-adapter values (single home of the rules) serve it under the same name', () => {
+    const rules = readYaml<{ rules: { custom: AdapterRule[] } }>('helm', 'prometheus-adapter-values.yaml').rules.custom;
+    const rule = rules.find((r) => r.name.as === metric)!;
     expect(rule.seriesQuery.startsWith(`${metric}{`)).toBe(true);
-    expect(rule.name.as).toBe(metric);
+    expect(new RegExp(rule.name.matches).test(metric)).toBe(true);
   });
 });

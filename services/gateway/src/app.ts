@@ -5,10 +5,17 @@ import compress from '@fastify/compress';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type GatewayConfig, gatewayConfigSchema, loadConfig } from '@neonpro/config';
-import { createLogger, REQUEST_ID_HEADER, sanitizeClientRequestId } from '@neonpro/observability';
+import {
+  createLogger,
+  METRICS_REGISTRY,
+  REQUEST_ID_HEADER,
+  sanitizeClientRequestId,
+  startMetricsServer,
+} from '@neonpro/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
+import type { Registry } from 'prom-client';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
@@ -19,6 +26,8 @@ export interface GatewayApp {
   app: NestFastifyApplication;
   config: GatewayConfig & { instanceId: string };
   port: number;
+  /** Port serving /metrics: METRICS_PORT's listener, or `port` when METRICS_PORT=0. */
+  metricsPort: number;
   close(): Promise<void>;
 }
 
@@ -101,7 +110,8 @@ export async function startGateway(
     customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
   });
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
-  setupOpenApi(app);
+  // Swagger UI is a map of the API: off in production unless DOCS_ENABLED=true.
+  if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') setupOpenApi(app);
   // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
   // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.
@@ -110,16 +120,32 @@ export async function startGateway(
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
+  // /metrics on a port of its own, which no Ingress routes to (the API port then has none).
+  const metricsServer =
+    config.METRICS_PORT > 0
+      ? await startMetricsServer(app.get<Registry>(METRICS_REGISTRY), config.METRICS_PORT, config.HOST)
+      : undefined;
   logger.info(
     {
       port,
       nats: config.NATS_URL,
       subject_prefix: config.NATS_SUBJECT_PREFIX,
       rate_limit_store: config.REDIS_URL ? 'redis' : 'memory',
+      metrics_port: metricsServer?.port ?? port,
     },
     'gateway ready',
   );
-  return { app, config, port, close: () => app.close() };
+  return {
+    app,
+    config,
+    port,
+    metricsPort: metricsServer?.port ?? port,
+    close: async () => {
+      // Scraping goes on while the API drains; the metrics listener closes last.
+      await app.close();
+      await metricsServer?.close();
+    },
+  };
 }
 
 function installFastifyHooks(

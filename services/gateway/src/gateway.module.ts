@@ -13,6 +13,7 @@ import { MembershipService } from './auth/membership.service.js';
 import { SupabaseAuthService } from './auth/supabase-auth.service.js';
 import { AgentClient } from './chat/agent-client.service.js';
 import { ChatController } from './chat/chat.controller.js';
+import { ChatTurnService } from './chat/chat-turn.service.js';
 import { RunningChats } from './chat/running-chats.service.js';
 import { SessionsController } from './chat/sessions.controller.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -51,7 +52,8 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         LoggerModule.forRoot(httpLoggerParams(logger)),
-        OpsModule.forRoot('gateway', config.instanceId),
+        // With METRICS_PORT set, /metrics lives on its own listener (app.ts), not on the API port.
+        OpsModule.forRoot('gateway', config.instanceId, { metricsRoute: config.METRICS_PORT === 0 }),
         // Counters live in RateLimitService (Redis or memory); the guard never uses the default storage.
         ThrottlerModule.forRoot({ throttlers: namedThrottlers(tierLimits(config)), setHeaders: false }),
       ],
@@ -91,6 +93,7 @@ export class GatewayModule {
         SupabaseAuthService,
         UserDb,
         RunningChats,
+        ChatTurnService,
         RealtimeRegistry,
         ChatRunService,
         ChatGateway,

@@ -100,10 +100,10 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
           COMPRESSION_THRESHOLD_BYTES: '1024',
         }),
       ));
-      agent = new ScriptedAgent(nc, prefix);
+      agent = await ScriptedAgent.start(nc, prefix);
     });
 
-    afterAll(() => agent.stop());
+    afterAll(() => agent.destroy());
 
     const get = (path: string, ip: string, headers: Record<string, string> = {}) =>
       fetch(`${base}${path}`, { headers: { 'x-forwarded-for': ip, ...headers } });
@@ -355,29 +355,19 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         );
       });
 
-      it('retries a chat that carries client_message_id, with a new message id, and never one without', async () => {
+      it('queues one run per chat and never republishes it (the queue redelivers); a timeout cancels it', async () => {
         const cmid = `c-${randomUUID()}`;
         const attempts: string[] = [];
         agent.behaviour = (req) => {
-          if (req.client_message_id !== cmid) return 'silent';
-          attempts.push(req.message_id);
-          return attempts.length === 1
-            ? 'silent'
-            : [{ type: 'done', message_id: req.message_id, content: 'ok na segunda' }];
+          if (req.client_message_id === cmid) attempts.push(req.message_id);
+          return 'silent';
         };
         try {
-          const ok = await chat({ message: 'oi', client_message_id: cmid }, freshIp());
-          expect(ok.status).toBe(200);
-          const body = (await ok.json()) as { message_id: string; content: string };
-          expect(body.content).toBe('ok na segunda');
-          expect(attempts).toHaveLength(2);
-          expect(attempts[0]).not.toBe(attempts[1]);
-          // The public id (X-Message-Id) stays the first attempt's, whichever attempt answered.
-          expect(body.message_id).toBe(attempts[0]);
-          expect(ok.headers.get('x-message-id')).toBe(attempts[0]);
-          const seenBefore = agent.seen.length;
-          await expectProblem(await chat({ message: 'oi' }, freshIp()), 504, 'agent_timeout');
-          expect(agent.seen.length - seenBefore).toBe(1);
+          const r = await chat({ message: 'oi', client_message_id: cmid }, freshIp());
+          await expectProblem(r, 504, 'agent_timeout');
+          expect(attempts).toHaveLength(1);
+          expect(r.headers.get('x-message-id') ?? attempts[0]).toBe(attempts[0]);
+          await waitFor(() => agent.cancels.includes(attempts[0]), 'cancel to reach the agents');
         } finally {
           agent.behaviour = defaultBehaviour;
         }
@@ -435,7 +425,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         /gateway_policy_rejections_total\{[^}]*name="agent"[^}]*reason="breaker_open"[^}]*\} [1-9]/,
       );
 
-      const agent = new ScriptedAgent(nc, prefix);
+      const agent = await ScriptedAgent.start(nc, prefix);
       try {
         await waitFor(async () => (await chat()).status === 200, 'a half-open probe to succeed', 15000, 100);
         expect((await breaker()).state).toBe('closed');
@@ -488,7 +478,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       ).toMatchObject({ kind: 'redis', connected: false, fail_mode: 'open' });
     });
 
-    it('Redis unreachable, fail closed: 503 problem (never 500), not ready', async () => {
+    it('Redis unreachable, fail closed: 503 problem (never 500), still ready (Redis is shared)', async () => {
       const closedPort = await freePort();
       const { base } = await boot(
         gatewayEnv(uniquePrefix('edge-closed'), {
@@ -500,7 +490,11 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       await expectProblem(r, 503, 'upstream_unavailable');
       expect(r.headers.get('retry-after')).toBe('1');
       expect((await fetch(`${base}/health/live`)).status).toBe(200);
-      expect((await fetch(`${base}/health/ready`)).status).toBe(503);
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(
+        ((await ready.json()) as { checks: { rate_limit_store: { ok: boolean } } }).checks.rate_limit_store.ok,
+      ).toBe(false);
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
         /gateway_rate_limit_store_errors_total\{[^}]*fail_mode="closed"[^}]*\} 1/,
       );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { AgentEvent } from '@neonpro/contracts';
+import { type AgentEvent, DEV_RUN_GRANT_PUBLIC_JWK, importGrantKey, verifyRunGrant } from '@neonpro/contracts';
 import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
 import { parseSse, ScriptedAgent } from './support/scripted-agent.js';
@@ -27,6 +27,8 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       AGENT_TIMEOUT_MS: '400',
       AGENT_RETRY_AFTER_S: '7',
       BODY_LIMIT_BYTES: '8192',
+      // Reattach requests count against the ai tier too.
+      RATE_LIMIT_AI_LIMIT: '100',
     });
     base = `http://127.0.0.1:${gw.port}`;
     nc = await connect({ servers: NATS_URL });
@@ -72,7 +74,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
 
   describe('with an agent', () => {
     beforeAll(async () => {
-      agent = new ScriptedAgent(nc, prefix);
+      agent = await ScriptedAgent.start(nc, prefix);
       // The subscriptions must reach the server before the gateway's first request.
       await nc.flush();
     });
@@ -91,10 +93,15 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       // The agent keys its logs and audit rows on the gateway's own id; the client's travels beside it.
       expect(seen.headers?.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(seen.headers?.get('x-client-request-id')).toBe('my-req-42');
-      // The verified caller travels with the request, its raw claims intact for RLS.
-      const claims = JSON.parse(seen.headers?.get('x-neonpro-claims') ?? '{}') as Record<string, unknown>;
-      expect(claims).toMatchObject({ email: DEMO_USERS.auroraReception, role: 'receptionist' });
-      expect((claims.raw as { sub: string }).sub).toBe(claims.sub);
+      // The caller travels as a grant signed for exactly this run; no claims header, no clinic or role.
+      expect(seen.headers?.get('x-neonpro-claims')).toBeFalsy();
+      const grant = await verifyRunGrant(await importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'), seen.grant, {
+        messageId: seen.request.message_id,
+        sessionId: seen.request.session_id,
+        message: seen.request.message,
+      });
+      expect(grant.userId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(seen.request.message_id).toBe(body.message_id);
       // Same trace, a new span for the gateway → agent hop.
       const sent = seen.headers?.get('traceparent') ?? '';
       expect(sent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
@@ -105,8 +112,32 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       const session_id = randomUUID();
       const r = await post({ message: 'oi', session_id, client_message_id: 'c-1' });
       expect(((await r.json()) as { session_id: string }).session_id).toBe(session_id);
-      const data = agent!.seen.at(-1)!.json<{ data: { client_message_id: string } }>().data;
-      expect(data.client_message_id).toBe('c-1');
+      expect(agent!.seen.at(-1)!.request.client_message_id).toBe('c-1');
+    });
+
+    it('reattaches to a finished turn with Last-Event-ID or ?after=N; only its owner (others get 404)', async () => {
+      const r = await post({ message: 'oi' }, { accept: 'text/event-stream' });
+      const id = r.headers.get('x-message-id')!;
+      expect(parseSse(await r.text()).map((e) => e.id)).toEqual(['1', '2', '3']);
+      const resume = (headers: Record<string, string>, query = '', who = token): Promise<Response> =>
+        fetch(`${base}/v1/ai/chat/${id}/events${query}`, { headers: { authorization: `Bearer ${who}`, ...headers } });
+      const afterOne = parseSse(await (await resume({ 'last-event-id': '1' })).text());
+      expect(afterOne.map((e) => [e.id, e.event])).toEqual([
+        ['2', 'token'],
+        ['3', 'done'],
+      ]);
+      // Tokens before the reattach plus tokens after it equal the final content.
+      expect(`Olá ${(afterOne[0].data as { delta: string }).delta}`).toBe(
+        (afterOne[1].data as { content: string }).content,
+      );
+      expect(parseSse(await (await resume({}, '?after=2')).text()).map((e) => e.event)).toEqual(['done']);
+      const other = await fx.token(DEMO_USERS.auroraAdmin);
+      expect((await resume({}, '', other)).status).toBe(404);
+      expect(
+        (await fetch(`${base}/v1/ai/chat/${randomUUID()}/events`, { headers: { authorization: `Bearer ${token}` } }))
+          .status,
+      ).toBe(404);
+      expect((await resume({ 'last-event-id': 'abc' })).status).toBe(400);
     });
 
     it('streams Server-Sent Events with ids: token…, done', async () => {
@@ -143,7 +174,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       const r = await post({ message: 'oi' });
       expect(r.status).toBe(504);
       expect(((await r.json()) as { code: string }).code).toBe('agent_timeout');
-      const id = agent!.seen.at(-1)!.json<{ data: { message_id: string } }>().data.message_id;
+      const id = agent!.seen.at(-1)!.request.message_id;
       await waitFor(() => agent!.cancels.includes(id), 'cancel to reach the agent');
     });
 

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, relative } from 'node:path';
+import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -32,6 +34,38 @@ export function renderOverlay(overlay: string): K8sObject[] {
   return parseManifests(out);
 }
 
+/**
+ * A scratch overlay of k8s/ directories (paths relative to k8s/), e.g. the base with the components
+ * of an autoscaling mode no shipped overlay uses.
+ */
+export function renderKustomization(k: {
+  resources: string[];
+  components?: string[];
+  namespace?: string;
+}): K8sObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'neonpro-kustomize-'));
+  try {
+    const rel = (p: string) => relative(dir, join(ROOT, 'k8s', p));
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      stringify({
+        apiVersion: 'kustomize.config.k8s.io/v1beta1',
+        kind: 'Kustomization',
+        ...(k.namespace ? { namespace: k.namespace } : {}),
+        resources: k.resources.map(rel),
+        components: (k.components ?? []).map(rel),
+      }),
+    );
+    const out = execFileSync('kubectl', ['kustomize', '--load-restrictor=LoadRestrictionsNone', dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return parseManifests(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function parseManifests(text: string): K8sObject[] {
   return parseAllDocuments(text)
     .map((d) => {
@@ -59,10 +93,13 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  // KEDA's CRD schema as published by @kubernetes-models/keda (generated from kedacore/keda's CRDs).
+  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
 };
 
 /**
- * Validates against the Kubernetes (and Prometheus Operator CRD) JSON schemas of
+ * Validates against the Kubernetes (and Prometheus Operator, KEDA CRD) JSON schemas of
  * kubernetes-models; throws naming the object. A kind without a validator is an error too.
  */
 export function validateObject(obj: K8sObject): void {

@@ -84,9 +84,13 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
     const preStop = c.lifecycle?.preStop;
     const sleepS =
       preStop?.sleep?.seconds ?? (preStop?.exec?.command[0] === 'sleep' ? Number(preStop.exec.command[1]) : NaN);
-    if (!(sleepS > 0)) out.push(`${name}: no preStop pause`);
-
     const svc = labels['app.kubernetes.io/name'] as ServiceName;
+    // Agents get no traffic through a Service (they pull work), so a preStop pause only delays the
+    // drain; everything else is behind a Service and needs endpoints removed before it stops.
+    if (svc === 'ai-agent') {
+      if (sleepS > 0) out.push(`${name}: preStop pause on an agent (it pulls work; nothing to wait for)`);
+    } else if (!(sleepS > 0)) out.push(`${name}: no preStop pause`);
+
     if (svc in SERVICE_SCHEMAS) {
       for (const path of ['/health/live', '/health/ready']) {
         const used = [c.startupProbe, c.readinessProbe, c.livenessProbe].some((p) => p?.httpGet?.path === path);
@@ -102,6 +106,13 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
       const grace = spec.terminationGracePeriodSeconds ?? 30;
       if (grace <= (sleepS || 0) + drainMs / 1000) {
         out.push(`${name}: terminationGracePeriodSeconds ${grace} <= preStop ${sleepS}s + ${drainVar} ${drainMs}ms`);
+      }
+      if (svc === 'ai-agent') {
+        // A run may take AGENT_MAX_STEPS model calls of AGENT_MODEL_TIMEOUT_MS each.
+        const num = (v: string) => Number(shape[v].parse(env[svc]?.[v]));
+        const longestRunMs = num('AGENT_MAX_STEPS') * num('AGENT_MODEL_TIMEOUT_MS');
+        if (drainMs < longestRunMs) out.push(`${name}: ${drainVar} ${drainMs}ms < longest run ${longestRunMs}ms`);
+        if (grace < drainMs / 1000 + 15) out.push(`${name}: terminationGracePeriodSeconds ${grace} < drain + 15 s`);
       }
     }
   }
@@ -144,4 +155,72 @@ export function containerEnv(
     else values[e.name] = e.value ?? '';
   }
   return { values, secretRefs, unresolved };
+}
+
+type Labels = Record<string, string>;
+interface Peer {
+  podSelector?: { matchLabels?: Labels };
+  namespaceSelector?: { matchLabels?: Labels };
+  ipBlock?: unknown;
+}
+interface PolicyRule {
+  from?: Peer[];
+  to?: Peer[];
+  ports?: { port?: number | string }[];
+}
+interface PolicySpec {
+  podSelector: { matchLabels?: Labels; matchExpressions?: unknown[] };
+  policyTypes?: string[];
+  ingress?: PolicyRule[];
+  egress?: PolicyRule[];
+}
+
+const selects = (selector: Labels | undefined, labels: Labels): boolean =>
+  Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+
+/** NetworkPolicies (same namespace) whose podSelector selects pods with these labels. */
+export function policiesFor(objects: K8sObject[], labels: Labels): { name: string; spec: PolicySpec }[] {
+  return objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .map((o) => ({ name: o.metadata.name, spec: o.spec as unknown as PolicySpec }))
+    .filter((p) => !p.spec.podSelector.matchExpressions && selects(p.spec.podSelector.matchLabels, labels));
+}
+
+/**
+ * Pods that a default deny covers but no policy admits: every covered pod needs some admitting
+ * rule, and a pod behind a Service needs an ingress rule. Empty = every pod can work.
+ */
+export function unadmittedPods(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  const services = objects.filter((o) => o.kind === 'Service');
+  for (const w of objects.filter((o) => podSpecOf(o))) {
+    const labels = podLabelsOf(w);
+    const policies = policiesFor(objects, labels);
+    const denies = policies.filter((p) => !p.spec.ingress?.length && !p.spec.egress?.length);
+    if (denies.length === 0) continue;
+    const id = `${w.kind}/${w.metadata.name}`;
+    const types = (p: { spec: PolicySpec }) => p.spec.policyTypes ?? ['Ingress'];
+    const egress = policies.some((p) => types(p).includes('Egress') && (p.spec.egress?.length ?? 0) > 0);
+    const ingress = policies.some((p) => (p.spec.ingress?.length ?? 0) > 0);
+    if (!egress && !ingress) out.push(`${id}: covered by ${denies.map((d) => d.name).join(', ')}, no policy admits it`);
+    const backend = services.some((s) => {
+      const sel = (s.spec as { selector?: Labels }).selector;
+      return sel !== undefined && Object.keys(sel).length > 0 && selects(sel, labels);
+    });
+    if (backend && !ingress) out.push(`${id}: behind a Service, no policy admits ingress to it`);
+  }
+  return out;
+}
+
+/** Whether some policy selecting `to` admits ingress from pods labelled `from` (same namespace) on `port`. */
+export function admitsIngress(objects: K8sObject[], to: Labels, from: Labels, port: number): boolean {
+  return policiesFor(objects, to).some((p) =>
+    (p.spec.ingress ?? []).some(
+      (r) =>
+        (r.ports ?? []).some((x) => Number(x.port) === port) &&
+        (r.from ?? []).some(
+          (peer) => !peer.namespaceSelector && !peer.ipBlock && selects(peer.podSelector?.matchLabels, from),
+        ),
+    ),
+  );
 }

@@ -23,7 +23,7 @@ export class AgentMetrics {
     this.inflight = new Gauge({ name: 'agent_inflight', help: 'Runs executing now', registers: [registry] });
     this.queueDepth = new Gauge({
       name: AGENT_QUEUE_DEPTH_METRIC,
-      help: 'Runs waiting for a free slot on this replica',
+      help: 'Runs waiting in AGENT_RUNS for any replica (pending count of the shared consumer)',
       registers: [registry],
     });
     this.overloaded = new Counter({

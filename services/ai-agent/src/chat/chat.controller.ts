@@ -1,19 +1,12 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
-import {
-  AGENT_PATTERNS,
-  type AgentEvent,
-  agentCancelRequestSchema,
-  agentChatRequestSchema,
-  ErrorCode,
-  NATS_HEADERS,
-  parseCallerClaimsHeader,
-} from '@neonpro/contracts';
-import type { MsgHdrs } from '@nats-io/transport-node';
-import { HealthRegistry, sanitizeClientRequestId } from '@neonpro/observability';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { AGENT_PATTERNS, type AgentChatRequest, type AgentEvent, ErrorCode, NATS_HEADERS } from '@neonpro/contracts';
+import { isDatabaseUnavailable } from '@neonpro/database';
+import { sanitizeClientRequestId } from '@neonpro/observability';
 import { PinoLogger } from 'nestjs-pino';
-import { type Observable, of } from 'rxjs';
-import { MALFORMED_PAYLOAD } from '../nats/agent-nats.server.js';
+import { defer, from, Observable, switchMap } from 'rxjs';
+import { CallerRefused, RunCallerService } from '../caller/run-caller.service.js';
+import type { JetStreamRunContext } from '../nats/jetstream-run.context.js';
 import { AgentMetrics } from './agent-metrics.service.js';
 import { ChatService } from './chat.service.js';
 import { RunRegistry } from './run-registry.service.js';
@@ -22,47 +15,62 @@ import { RunRegistry } from './run-registry.service.js';
 export class ChatController {
   constructor(
     private readonly chat: ChatService,
+    private readonly callers: RunCallerService,
     private readonly runs: RunRegistry,
-    private readonly health: HealthRegistry,
     private readonly metrics: AgentMetrics,
     private readonly logger: PinoLogger,
   ) {}
 
+  /** One run from the AGENT_RUNS work queue (decoded and validated by the transport). */
   @MessagePattern(AGENT_PATTERNS.chat)
-  handleChat(@Payload() data: unknown, @Ctx() ctx: NatsContext): Observable<AgentEvent> {
-    if (data === MALFORMED_PAYLOAD) return this.reject('The request body is not valid JSON.');
-    const parsed = agentChatRequestSchema.safeParse(data);
-    if (!parsed.success) {
-      const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
-      return this.reject(`The request does not match the agent.chat contract (${fields}).`);
-    }
-    if (this.health.isShuttingDown) {
-      return of({ type: 'error', code: ErrorCode.ShuttingDown, message: 'This agent is shutting down.' });
-    }
-    // Set by the gateway only, after verifying the caller's JWT; no valid claims → `unauthorized`.
-    const headers = ctx.getHeaders() as MsgHdrs | undefined;
-    return this.chat.stream(
-      parsed.data,
-      parseCallerClaimsHeader(headers?.get(NATS_HEADERS.claims) || undefined),
-      headers?.get(NATS_HEADERS.requestId) || undefined,
-      sanitizeClientRequestId(headers?.get(NATS_HEADERS.clientRequestId) || undefined),
+  handleChat(@Payload() request: AgentChatRequest, @Ctx() ctx: JetStreamRunContext): Observable<AgentEvent> {
+    return defer(() => from(this.callers.resolve(ctx.header(NATS_HEADERS.grant), request))).pipe(
+      switchMap((caller) =>
+        this.chat.stream(
+          request,
+          caller,
+          ctx.header(NATS_HEADERS.requestId),
+          sanitizeClientRequestId(ctx.header(NATS_HEADERS.clientRequestId)),
+        ),
+      ),
+      (source) =>
+        new Observable<AgentEvent>((subscriber) =>
+          source.subscribe({
+            next: (e) => subscriber.next(e),
+            complete: () => subscriber.complete(),
+            error: (err: unknown) => {
+              if (err instanceof CallerRefused) {
+                this.metrics.runs.inc({ outcome: 'unauthorized' });
+                // The reason stays in the agent's log; the bus only learns "unauthorized".
+                this.logger.warn({ message_id: request.message_id, reason: err.message }, 'run refused');
+                subscriber.next({
+                  type: 'error',
+                  code: ErrorCode.Unauthorized,
+                  message: 'The caller could not be verified.',
+                });
+              } else if (isDatabaseUnavailable(err)) {
+                subscriber.next({
+                  type: 'error',
+                  code: ErrorCode.UpstreamUnavailable,
+                  message: 'The database is unavailable; retry shortly.',
+                });
+              } else {
+                subscriber.next({
+                  type: 'error',
+                  code: ErrorCode.AgentFailed,
+                  message: 'The assistant could not answer.',
+                });
+              }
+              subscriber.complete();
+            },
+          }),
+        ),
     );
   }
 
-  @EventPattern(AGENT_PATTERNS.cancel, { broadcast: true })
-  handleCancel(@Payload() data: unknown): void {
-    const parsed = agentCancelRequestSchema.safeParse(data);
-    if (!parsed.success) {
-      this.metrics.invalidMessages.inc();
-      return;
-    }
-    if (this.runs.cancel(parsed.data.message_id))
-      this.logger.info({ message_id: parsed.data.message_id }, 'run cancelled');
-  }
-
-  private reject(message: string): Observable<AgentEvent> {
-    this.metrics.invalidMessages.inc();
-    this.logger.warn('rejected an invalid agent.chat request');
-    return of({ type: 'error', code: ErrorCode.InvalidMessage, message });
+  /** Broadcast: the replica running this message aborts it (queued ones are skipped by the transport). */
+  @EventPattern(AGENT_PATTERNS.cancel)
+  handleCancel(@Payload() data: { message_id: string }): void {
+    if (this.runs.cancel(data.message_id)) this.logger.info({ message_id: data.message_id }, 'run cancelled');
   }
 }

@@ -59,9 +59,9 @@ export class ChatService {
     @Inject(CONVERSATION_STORE) private readonly conversations: ConversationStore,
     @Inject(CHAT_MODEL_FACTORY) modelFactory: ChatModelFactory,
   ) {
-    this.limiter = new RunLimiter(config.AGENT_CONCURRENCY, config.AGENT_QUEUE_MAX, ({ running, queued }) => {
+    // agent_queue_depth is the shared consumer's pending count (set by the transport), not this limiter's.
+    this.limiter = new RunLimiter(config.AGENT_CONCURRENCY, config.AGENT_QUEUE_MAX, ({ running }) => {
       metrics.inflight.set(running);
-      metrics.queueDepth.set(queued);
     });
     this.toolbox = new ClinicToolbox(clinicData, {
       cache: new ToolCache(config.AGENT_TOOL_CACHE_TTL_MS, config.AGENT_TOOL_CACHE_MAX),

@@ -1,20 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { createInbox, headers as natsHeaders, type Msg } from '@nats-io/transport-node';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { MsgRequest } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import {
-  AGENT_PATTERNS,
-  type AgentCallerClaims,
+  type AgentBus,
+  agentBus,
   type AgentChatRequest,
-  type AgentEvent,
-  agentEventSchema,
-  agentSubjects,
+  agentWire,
+  followRunLog,
+  type GrantKey,
+  importGrantKey,
   NATS_HEADERS,
+  type RelayedRunEvent,
+  type RunAcceptedEvent,
+  runAcceptedEventSchema,
+  signRunGrant,
 } from '@neonpro/contracts';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { NatsConnectionService } from '../nats/nats-connection.service.js';
 
-export type AgentCallFailure = 'no_responders' | 'timeout' | 'disconnected' | 'protocol';
+export type AgentCallFailure = 'no_responders' | 'overloaded' | 'timeout' | 'disconnected' | 'protocol';
 
 export class AgentCallError extends Error {
   constructor(
@@ -32,147 +37,208 @@ export interface AgentCallContext {
   /** The client's X-Request-Id, sanitised: logged and kept as an audit detail only. */
   clientRequestId?: string;
   traceparent?: string;
-  /** The verified caller; the agent runs every tool as this user (RLS applies). */
-  caller: AgentCallerClaims;
+  /** The verified caller; the run grant names this user (the agent reads clinic and role itself). */
+  userId: string;
 }
 
-/** Nest's NATS reply envelope, as sent by the agents' ServerNats. */
-interface ReplyPacket {
-  id?: string;
-  response?: unknown;
-  err?: unknown;
-  isDisposed?: boolean;
+interface Admission {
+  at: number;
+  agents: boolean;
+  pending: number;
 }
-
-type Item = { event: AgentEvent } | { error: AgentCallError } | { end: true };
 
 /**
- * Calls an agent over NATS and yields its streamed events in order. Speaks Nest's request
- * envelope on the wire so the agents stay plain Nest message handlers. Ending the iteration
- * early (client gone) publishes a cancel so the agent stops working for nobody.
+ * The gateway's side of the agent bus: admission (cluster queue depth and agent presence, read
+ * from NATS and cached for AGENT_ADMISSION_CACHE_MS), publishing runs to the AGENT_RUNS work
+ * queue with a signed grant, and following a run's event log (live or replayed) from any replica.
  */
 @Injectable()
-export class AgentClient {
-  private readonly subjects;
+export class AgentClient implements OnModuleInit {
+  readonly bus: AgentBus;
+  private grantKey?: Promise<GrantKey>;
+  private admission?: Admission;
+  private admissionInFlight?: Promise<Admission>;
 
   constructor(
     private readonly nats: NatsConnectionService,
     private readonly metrics: GatewayMetrics,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
   ) {
-    this.subjects = agentSubjects(config.NATS_SUBJECT_PREFIX);
+    this.bus = agentBus(config.NATS_SUBJECT_PREFIX);
   }
 
-  async *chat(request: AgentChatRequest, ctx: AgentCallContext): AsyncGenerator<AgentEvent, void, undefined> {
-    if (!this.nats.isConnected()) throw new AgentCallError('disconnected', 'The message bus is not connected.');
-    const nc = this.nats.connection;
-    const inbox = createInbox();
-    const queue: Item[] = [];
-    let wake: (() => void) | undefined;
-    const push = (item: Item): void => {
-      queue.push(item);
-      wake?.();
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => push({ error: new AgentCallError('timeout', 'The assistant did not answer in time.') }),
-        this.config.AGENT_TIMEOUT_MS,
-      );
-    };
+  onModuleInit(): void {
+    // Fail at boot, naming the variable, rather than on the first chat.
+    this.grantKey = importGrantKey(this.config.AGENT_GRANT_PRIVATE_KEY, 'sign');
+    this.grantKey.catch(() => undefined);
+    this.metrics.agentQueueDepth.set(0);
+  }
 
-    const sub = nc.subscribe(inbox, {
-      callback: (err, msg) => {
-        if (err) return push({ error: new AgentCallError('disconnected', 'The reply subscription failed.') });
-        this.onReply(msg, push);
-      },
-    });
+  private connected(): void {
+    if (!this.nats.isConnected()) throw new AgentCallError('disconnected', 'The message bus is not connected.');
+  }
+
+  /**
+   * Refuses at once when no agent is alive (no presence reply: NATS no-responders) or when the
+   * cluster queue is past AGENT_QUEUE_MAX_PENDING. One NATS lookup per cache period per replica.
+   */
+  async admit(): Promise<void> {
+    this.connected();
+    const now = Date.now();
+    let a = this.admission;
+    // "No agent" is never reused: the next chat asks again (a no-responders reply is immediate).
+    if (!a || !a.agents || now - a.at >= this.config.AGENT_ADMISSION_CACHE_MS) {
+      this.admissionInFlight ??= this.readAdmission().finally(() => (this.admissionInFlight = undefined));
+      a = await this.admissionInFlight;
+      this.admission = a;
+    }
+    if (!a.agents) throw new AgentCallError('no_responders', 'No assistant is available right now.');
+    if (a.pending >= this.config.AGENT_QUEUE_MAX_PENDING)
+      throw new AgentCallError('overloaded', 'The assistants are at capacity; retry shortly.');
+  }
+
+  private async readAdmission(): Promise<Admission> {
+    const nc = this.nats.connection;
+    const [agents, pending] = await Promise.all([
+      nc.request(this.bus.presence, undefined, { timeout: 1000 }).then(
+        (m) => agentWire.decodePresence(m.data).ok,
+        () => false,
+      ),
+      this.queueDepth(),
+    ]);
+    return { at: Date.now(), agents, pending: pending ?? 0 };
+  }
+
+  /** The shared consumer's pending count: the same number on every replica and in NATS. */
+  async queueDepth(): Promise<number | undefined> {
+    try {
+      const info = await (await this.nats.jsm()).consumers.info(this.bus.runsStream, this.bus.consumer);
+      this.metrics.agentQueueDepth.set(info.num_pending);
+      return info.num_pending;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Records the owner (`accepted`, seq 0) and queues the run. The run's message id is its
+   * JetStream msgID, so a resent publish is stored once.
+   */
+  async start(request: AgentChatRequest, ctx: AgentCallContext): Promise<void> {
+    this.connected();
+    const js = this.nats.js;
+    const accepted: RunAcceptedEvent = {
+      type: 'accepted',
+      seq: 0,
+      user_id: ctx.userId,
+      session_id: request.session_id,
+      ...(request.client_message_id ? { client_message_id: request.client_message_id } : {}),
+    };
+    const grant = await signRunGrant(
+      await this.grantKey!,
+      { userId: ctx.userId, messageId: request.message_id, sessionId: request.session_id, message: request.message },
+      this.config.AGENT_GRANT_TTL_S,
+    );
     const hdrs = natsHeaders();
     hdrs.set(NATS_HEADERS.requestId, ctx.requestId);
     if (ctx.clientRequestId) hdrs.set(NATS_HEADERS.clientRequestId, ctx.clientRequestId);
     if (ctx.traceparent) hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
-    hdrs.set(NATS_HEADERS.claims, JSON.stringify(ctx.caller));
-    const started = performance.now();
-    let firstEvent = true;
-    let finished = false;
-    nc.publish(this.subjects.chat, JSON.stringify({ pattern: AGENT_PATTERNS.chat, data: request, id: randomUUID() }), {
-      reply: inbox,
-      headers: hdrs,
-    });
-    arm();
-
+    hdrs.set(NATS_HEADERS.grant, grant);
     try {
-      for (;;) {
-        const item = queue.shift();
-        if (!item) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-          continue;
-        }
-        if ('error' in item) {
-          this.metrics.natsRequests.inc({ outcome: item.error.kind });
-          throw item.error;
-        }
-        if ('end' in item) {
-          throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
-        }
-        if (firstEvent) {
-          firstEvent = false;
+      await js.publish(this.bus.events(request.message_id), agentWire.encodeEvent(accepted));
+      await js.publish(this.bus.chat, agentWire.encodeRunRequest(request), {
+        msgID: request.message_id,
+        headers: hdrs,
+      });
+    } catch {
+      throw new AgentCallError('disconnected', 'The run could not be queued.');
+    }
+    if (this.admission) this.admission.pending++;
+  }
+
+  /** Who started a run (undefined when unknown or expired from the log). */
+  async owner(messageId: string): Promise<RunAcceptedEvent | undefined> {
+    this.connected();
+    try {
+      const jsm = await this.nats.jsm();
+      // STREAM.MSG.GET takes next_by_subj (the run's first event) though the client types only seq/last.
+      const first = { next_by_subj: this.bus.events(messageId), seq: 0 } as unknown as MsgRequest;
+      const m = await jsm.streams.getMessage(this.bus.eventsStream, first);
+      if (!m) return undefined;
+      const decoded = agentWire.decodeEvent(m.data);
+      return decoded.ok && decoded.value.type === 'accepted' ? runAcceptedEventSchema.parse(decoded.value) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether the run's log already ends with done or error (nothing left to cancel). */
+  async finished(messageId: string): Promise<boolean> {
+    try {
+      const jsm = await this.nats.jsm();
+      const m = await jsm.streams.getMessage(this.bus.eventsStream, { last_by_subj: this.bus.events(messageId) });
+      const decoded = m ? agentWire.decodeEvent(m.data) : undefined;
+      return decoded?.ok === true && (decoded.value.type === 'done' || decoded.value.type === 'error');
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The run's events after `after` (0 = all), live, until `done` or `error`. Silence longer
+   * than AGENT_TIMEOUT_MS ends it with a timeout (the caller cancels the run).
+   */
+  async *events(messageId: string, after = 0): AsyncGenerator<RelayedRunEvent, void, undefined> {
+    this.connected();
+    const abort = new AbortController();
+    const started = performance.now();
+    let first = true;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, this.config.AGENT_TIMEOUT_MS);
+    };
+    arm();
+    try {
+      const log = followRunLog(this.nats.js, this.bus, messageId, {
+        signal: abort.signal,
+        onInvalid: () => {
+          this.metrics.natsRequests.inc({ outcome: 'protocol' });
+          throw new AgentCallError('protocol', 'The assistant sent an invalid event.');
+        },
+      });
+      for await (const e of log) {
+        arm();
+        if (e.type === 'accepted' || e.seq <= after) continue;
+        if (first) {
+          first = false;
           this.metrics.natsFirstEvent.observe((performance.now() - started) / 1000);
         }
-        arm();
-        const terminal = item.event.type === 'done' || item.event.type === 'error';
-        if (terminal) {
-          // Set before yielding: the consumer may stop iterating right after a terminal event.
-          finished = true;
-          clearTimeout(timer);
-          this.metrics.natsRequests.inc({ outcome: item.event.type === 'done' ? 'ok' : 'agent_error' });
-        }
-        yield item.event;
-        if (terminal) return;
+        if (e.type === 'done' || e.type === 'error')
+          this.metrics.natsRequests.inc({ outcome: e.type === 'done' ? 'ok' : 'agent_error' });
+        yield e;
       }
+      if (timedOut) throw new AgentCallError('timeout', 'The assistant did not answer in time.');
+    } catch (err) {
+      if (timedOut) {
+        this.metrics.natsRequests.inc({ outcome: 'timeout' });
+        throw new AgentCallError('timeout', 'The assistant did not answer in time.');
+      }
+      if (err instanceof AgentCallError) throw err;
+      throw new AgentCallError('disconnected', 'The event log could not be read.');
     } finally {
       clearTimeout(timer);
-      sub.unsubscribe();
-      if (!finished && !nc.isClosed()) {
-        // The caller stopped listening (or we gave up): free the agent.
-        nc.publish(
-          this.subjects.cancel,
-          JSON.stringify({ pattern: AGENT_PATTERNS.cancel, data: { message_id: request.message_id } }),
-        );
-      }
+      abort.abort();
     }
   }
 
-  /** Tells the agents to abort a run, whichever replica owns it. */
+  /** Tells every agent to abort (or skip, if still queued) a run, whichever replica owns it. */
   cancel(messageId: string): void {
-    if (!this.nats.isConnected()) throw new AgentCallError('disconnected', 'The message bus is not connected.');
-    this.nats.connection.publish(
-      this.subjects.cancel,
-      JSON.stringify({ pattern: AGENT_PATTERNS.cancel, data: { message_id: messageId } }),
-    );
-  }
-
-  private onReply(msg: Msg, push: (item: Item) => void): void {
-    if (msg.data.length === 0 && msg.headers?.code === 503) {
-      return push({ error: new AgentCallError('no_responders', 'No assistant is available right now.') });
-    }
-    let packet: ReplyPacket;
-    try {
-      packet = msg.json<ReplyPacket>();
-    } catch {
-      return push({ error: new AgentCallError('protocol', 'The assistant sent an unreadable reply.') });
-    }
-    if (packet.err !== undefined && packet.err !== null) {
-      return push({ error: new AgentCallError('protocol', 'The assistant failed to process the request.') });
-    }
-    if (packet.response !== undefined) {
-      const parsed = agentEventSchema.safeParse(packet.response);
-      if (!parsed.success)
-        return push({ error: new AgentCallError('protocol', 'The assistant sent an invalid event.') });
-      push({ event: parsed.data });
-    }
-    if (packet.isDisposed) push({ end: true });
+    this.connected();
+    this.nats.connection.publish(this.bus.cancel, agentWire.encodeCancel({ message_id: messageId }));
   }
 }

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { type AgentChatRequest, type AgentEvent, ErrorCode } from '@neonpro/contracts';
-import { type PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
+import { type AgentEvent, ErrorCode } from '@neonpro/contracts';
+import { UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
 import { ProblemException } from '../common/problem.js';
-import { AGENT_POLICY } from '../resilience/gateway-policies.js';
-import { type AgentCallContext, AgentCallError, type AgentClient } from './agent-client.service.js';
+import { AgentCallError } from './agent-client.service.js';
 
 // One mapping for REST, SSE and Socket.IO, so every client sees the same codes and retry hints
 // for the same failure.
@@ -25,6 +23,8 @@ export function callErrorToProblem(err: unknown, retryAfterS: number): ProblemEx
   }
   if (!(err instanceof AgentCallError)) throw err;
   switch (err.kind) {
+    case 'overloaded':
+      return new ProblemException(503, ErrorCode.AgentOverloaded, err.message, { retryAfter: retryAfterS });
     case 'no_responders':
     case 'disconnected':
       return new ProblemException(503, ErrorCode.AgentUnavailable, err.message, { retryAfter: retryAfterS });
@@ -54,41 +54,5 @@ export function agentErrorToProblem(
       return new ProblemException(502, ErrorCode.AgentFailed, 'The assistant rejected the request.');
     default:
       return new ProblemException(502, event.code, event.message);
-  }
-}
-
-/**
- * Starts an agent call under the `agent` policy (bulkhead, breaker, optional retry) and waits for
- * its first event, so early failures become proper problems. Each attempt gets its own message id
- * (from `attemptId`) so a cancel sent for a failed attempt can never hit the retry.
- */
-export async function openAgentCall(
-  agent: AgentClient,
-  policies: PolicyRegistry,
-  turn: Omit<AgentChatRequest, 'message_id'>,
-  ctx: AgentCallContext,
-  opts: { retry: boolean; retryAfterS: number; attemptId?: (attempt: number) => string },
-): Promise<{ events: AsyncGenerator<AgentEvent>; first: AgentEvent; messageId: string }> {
-  let attempt = 0;
-  try {
-    return await policies.get(AGENT_POLICY).execute(
-      async (signal) => {
-        const messageId = opts.attemptId ? opts.attemptId(attempt++) : randomUUID();
-        const events = agent.chat({ ...turn, message_id: messageId }, ctx);
-        try {
-          const r = await events.next();
-          if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
-          // The policy gave up on this attempt meanwhile: nobody will read the stream.
-          if (signal.aborted) throw new AgentCallError('timeout', 'The assistant did not answer in time.');
-          return { events, first: r.value, messageId };
-        } catch (err) {
-          await events.return(undefined);
-          throw err;
-        }
-      },
-      { retry: opts.retry },
-    );
-  } catch (err) {
-    throw callErrorToProblem(err, opts.retryAfterS);
   }
 }

@@ -1,41 +1,31 @@
-import { randomUUID } from 'node:crypto';
-import { Body, Controller, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import {
-  type AgentChatRequest,
-  type AgentEvent,
-  type ChatRequestBody,
-  chatRequestBodySchema,
-  ErrorCode,
-} from '@neonpro/contracts';
-import { childTrace, HealthRegistry } from '@neonpro/observability';
-import { PolicyRegistry } from '@neonpro/resilience';
+import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import { type ChatRequestBody, chatRequestBodySchema, ErrorCode, type RelayedRunEvent } from '@neonpro/contracts';
+import { childTrace } from '@neonpro/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { callerClaims } from '../auth/caller-claims.js';
+import { z } from 'zod';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ProblemException } from '../common/problem.js';
 import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
-import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
-import { type AgentCallContext, AgentCallError, AgentClient } from './agent-client.service.js';
-import { agentErrorToProblem, callErrorToProblem, openAgentCall } from './agent-errors.js';
+import { ChatTurnService } from './chat-turn.service.js';
 import { wantsEventStream } from './content-negotiation.js';
-import { RunningChats } from './running-chats.service.js';
 import { SseWriter } from './sse-writer.js';
 import { auditIdsOf } from '../common/audit-request-id.js';
+
+const eventsParamSchema = z.strictObject({ message_id: z.uuid() });
+const eventsQuerySchema = z.strictObject({ after: z.coerce.number().int().min(0).optional() });
+const lastEventIdSchema = z.coerce.number().int().min(0);
 
 @Controller('v1/ai')
 @RateLimitTier('ai')
 @UseGuards(JwtAuthGuard)
 export class ChatController {
   constructor(
-    private readonly agent: AgentClient,
+    private readonly turns: ChatTurnService,
     private readonly streams: StreamTracker,
-    private readonly health: HealthRegistry,
-    private readonly policies: PolicyRegistry,
-    private readonly running: RunningChats,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
   ) {}
 
   /** One chat turn: JSON answer, or the answer streamed as Server-Sent Events. */
@@ -45,104 +35,86 @@ export class ChatController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (this.health.isShuttingDown) {
-      throw new ProblemException(503, ErrorCode.ShuttingDown, 'This gateway is restarting; retry.', { retryAfter: 1 });
-    }
     // AGENT_TIMEOUT_MS bounds every silence of this request, not the socket idle timeout.
     exemptFromIdleTimeout(req);
-    const sessionId = body.session_id ?? randomUUID();
-    const ctx: AgentCallContext = {
-      ...auditIdsOf(req),
-      traceparent: childTrace(req.headers.traceparent).traceparent,
-      caller: callerClaims(req),
-    };
-    // The turn's public id (X-Message-Id): what the client cancels with, whichever attempt runs.
-    const messageId = randomUUID();
-    const tracked = this.running.begin(ctx.caller.sub, [
-      messageId,
-      ...(body.client_message_id ? [body.client_message_id] : []),
-    ]);
-    void reply.header('X-Message-Id', messageId);
+    const userId = principalId(req);
     const release = this.streams.begin();
-    let events: AsyncGenerator<AgentEvent> | undefined;
     try {
-      // Wait for the first event before committing a status, so early failures are proper problems.
-      const opened = await timed(req, 'upstream', () =>
-        this.open(
-          { session_id: sessionId, message: body.message, client_message_id: body.client_message_id },
-          ctx,
-          // Safe to resend only when the agent can dedupe it (client_message_id), and only before
-          // anything reached the client: a started stream is never retried.
-          body.client_message_id !== undefined,
-          (attempt) => {
-            if (tracked.entry.cancelled) throw new ProblemException(409, ErrorCode.Cancelled, 'The run was cancelled.');
-            // The first attempt carries the public id; a retry gets its own (see open()).
-            const id = attempt === 0 ? messageId : randomUUID();
-            tracked.entry.attemptId = id;
-            return id;
-          },
-        ),
+      const turn = await timed(req, 'upstream', () =>
+        this.turns.open(body, {
+          userId,
+          ...auditIdsOf(req),
+          traceparent: childTrace(req.headers.traceparent).traceparent,
+        }),
       );
-      events = opened.events;
-      const first = opened.first;
-      if (first.type === 'error') throw this.agentErrorToProblem(first);
-      void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
-      if (wantsEventStream(req.headers.accept)) {
-        await this.relaySse(req, reply, events, first, sessionId, messageId);
-      } else {
-        const content = await this.collect(events, first);
-        void reply
-          .status(200)
-          .header('Cache-Control', 'no-store')
-          .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime))
-          .send({ session_id: sessionId, message_id: messageId, content });
+      // The turn's public id: what the client cancels and reattaches with.
+      void reply
+        .header('X-Message-Id', turn.messageId)
+        .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
+      try {
+        if (wantsEventStream(req.headers.accept)) {
+          await this.relaySse(req, reply, turn.messageId, turn.sessionId, turn.first, turn.events);
+        } else {
+          const content = await this.turns.collect(turn);
+          void reply
+            .status(200)
+            .header('Cache-Control', 'no-store')
+            .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime))
+            .send({ session_id: turn.sessionId, message_id: turn.messageId, content });
+        }
+      } finally {
+        await turn.events.return(undefined);
       }
     } finally {
-      tracked.end();
       release();
-      await events?.return(undefined);
     }
   }
 
-  private open(
-    turn: Omit<AgentChatRequest, 'message_id'>,
-    ctx: AgentCallContext,
-    retry: boolean,
-    attemptId: (attempt: number) => string,
-  ): Promise<{ events: AsyncGenerator<AgentEvent>; first: AgentEvent; messageId: string }> {
-    return openAgentCall(this.agent, this.policies, turn, ctx, {
-      retry,
-      retryAfterS: this.config.AGENT_RETRY_AFTER_S,
-      attemptId,
-    });
-  }
-
-  private async next(events: AsyncGenerator<AgentEvent>): Promise<AgentEvent> {
+  /**
+   * Reattaches to a running or recently finished turn (SSE): the events after `Last-Event-ID`
+   * (or `?after=N`), then live ones, ending with `done` or `error`. Owner only; else 404.
+   */
+  @Get('chat/:message_id/events')
+  @ApiOperation({ summary: 'Resumes the event stream of the caller’s chat message (Last-Event-ID or ?after=N)' })
+  async events(
+    @Param(new ZodValidationPipe(eventsParamSchema, 'path')) p: { message_id: string },
+    @Query(new ZodValidationPipe(eventsQuerySchema, 'query')) q: { after?: number },
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    exemptFromIdleTimeout(req);
+    let after = q.after ?? 0;
+    if (lastEventId !== undefined && lastEventId !== '') {
+      const parsed = lastEventIdSchema.safeParse(lastEventId);
+      if (!parsed.success)
+        throw new ProblemException(400, ErrorCode.InvalidRequest, 'Last-Event-ID must be an event id (a number).');
+      after = Math.max(after, parsed.data);
+    }
+    const userId = principalId(req);
+    const sessionId = await this.turns.sessionOf(userId, p.message_id);
+    const events = await this.turns.attach(userId, p.message_id, after);
+    const release = this.streams.begin();
     try {
-      const r = await events.next();
-      if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
-      return r.value;
-    } catch (err) {
-      throw this.callErrorToProblem(err);
-    }
-  }
-
-  private async collect(events: AsyncGenerator<AgentEvent>, first: AgentEvent): Promise<string> {
-    let event = first;
-    for (;;) {
-      if (event.type === 'done') return event.content;
-      if (event.type === 'error') throw this.agentErrorToProblem(event);
-      event = await this.next(events);
+      void reply.header('X-Message-Id', p.message_id);
+      const r = await events.next().catch((err: unknown) => {
+        throw this.turns.streamFailure(err, p.message_id);
+      });
+      if (r.done) throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+      await this.relaySse(req, reply, p.message_id, sessionId, r.value, events);
+    } finally {
+      release();
+      await events.return(undefined);
     }
   }
 
   private async relaySse(
     req: FastifyRequest,
     reply: FastifyReply,
-    events: AsyncGenerator<AgentEvent>,
-    first: AgentEvent,
-    sessionId: string,
     messageId: string,
+    sessionId: string,
+    first: RelayedRunEvent,
+    events: AsyncGenerator<RelayedRunEvent, void, undefined>,
   ): Promise<void> {
     // Echoes the client's X-Request-Id like every other answer (ours when they sent none).
     const sse = new SseWriter(reply, auditIdsOf(req).clientRequestId ?? String(req.id));
@@ -150,21 +122,25 @@ export class ChatController {
     req.raw.once('close', () => {
       if (!reply.raw.writableFinished) clientGone = true;
     });
-    let event: AgentEvent | undefined = first;
+    let event: RelayedRunEvent | undefined = first;
     try {
       while (event && !clientGone) {
         switch (event.type) {
           case 'token':
-            sse.send('token', { delta: event.delta });
+            sse.send('token', { delta: event.delta }, event.seq);
             break;
           case 'tool':
-            sse.send('tool', { name: event.name, status: event.status });
+            sse.send('tool', { name: event.name, status: event.status }, event.seq);
+            break;
+          case 'restart':
+            // A redelivered run diverged from what was streamed: drop the partial text.
+            sse.send('restart', {}, event.seq);
             break;
           case 'done':
-            sse.send('done', { session_id: sessionId, message_id: messageId, content: event.content });
+            sse.send('done', { session_id: sessionId, message_id: messageId, content: event.content }, event.seq);
             return;
           case 'error':
-            sse.send('error', { code: event.code, message: event.message });
+            sse.send('error', { code: event.code, message: event.message }, event.seq);
             return;
         }
         const r = await events.next();
@@ -172,18 +148,16 @@ export class ChatController {
       }
       if (!event && !clientGone) sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
     } catch (err) {
-      const problem = this.callErrorToProblem(err);
+      const problem = this.turns.streamFailure(err, messageId);
       sse.send('error', { code: problem.code, message: problem.detail });
     } finally {
       sse.end();
     }
   }
+}
 
-  private callErrorToProblem(err: unknown): ProblemException {
-    return callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
-  }
-
-  private agentErrorToProblem(event: Extract<AgentEvent, { type: 'error' }>): ProblemException {
-    return agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
-  }
+function principalId(req: FastifyRequest): string {
+  const id = req.principal?.user_id;
+  if (!id) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+  return id;
 }

@@ -9,7 +9,6 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { ApiQueryFrom, jsonSchema } from '../docs/json-schema.js';
 import { UserDb } from '../healthcare/user-db.service.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
-import { AgentCallError, AgentClient } from './agent-client.service.js';
 import {
   cancelParamSchema,
   type ChatMessageView,
@@ -20,7 +19,7 @@ import {
   pageQuerySchema,
   sessionIdParamSchema,
 } from './chat-sessions.schema.js';
-import { RunningChats } from './running-chats.service.js';
+import { ChatTurnService } from './chat-turn.service.js';
 import { z } from 'zod';
 
 const sessionPipe = new ZodValidationPipe(sessionIdParamSchema, 'path');
@@ -49,8 +48,7 @@ function messageView(m: ChatMessage): ChatMessageView {
 export class SessionsController {
   constructor(
     private readonly db: UserDb,
-    private readonly running: RunningChats,
-    private readonly agent: AgentClient,
+    private readonly turns: ChatTurnService,
   ) {}
 
   @Get('sessions')
@@ -102,24 +100,16 @@ export class SessionsController {
   @Post('chat/:message_id/cancel')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Cancels the caller’s running chat message (by X-Message-Id or client_message_id)',
+    summary: 'Cancels the caller’s chat message (by X-Message-Id on any replica, or client_message_id)',
   })
-  cancel(
+  async cancel(
     @Param(new ZodValidationPipe(cancelParamSchema, 'path')) p: { message_id: string },
     @Req() req: FastifyRequest,
-  ): { message_id: string; status: 'cancelling' } {
+  ): Promise<{ message_id: string; status: 'cancelling' }> {
     const userId = req.principal?.user_id;
     if (!userId) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
-    const attempt = this.running.cancel(userId, p.message_id);
-    // Someone else's, finished or unknown: all the same to the caller.
-    if (!attempt) throw new ProblemException(404, ErrorCode.NotFound, 'No running message with this id.');
-    try {
-      this.agent.cancel(attempt);
-    } catch (err) {
-      if (err instanceof AgentCallError)
-        throw new ProblemException(503, ErrorCode.AgentUnavailable, err.message, { retryAfter: 1 });
-      throw err;
-    }
+    // Someone else's or unknown: 404, all the same to the caller.
+    await this.turns.cancel(userId, p.message_id);
     return { message_id: p.message_id, status: 'cancelling' };
   }
 }

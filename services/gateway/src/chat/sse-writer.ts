@@ -2,11 +2,10 @@ import type { FastifyReply } from 'fastify';
 import { markStreaming } from '../common/server-timing.js';
 
 /**
- * Writes Server-Sent Events on a hijacked Fastify reply. Every event carries an increasing
- * `id:` so clients can tell where a stream stopped.
+ * Writes Server-Sent Events on a hijacked Fastify reply. Run events carry their `seq` as `id:`,
+ * so a client resumes with `Last-Event-ID` (gateway-made events, e.g. a timeout, carry none).
  */
 export class SseWriter {
-  private seq = 0;
   private started = false;
 
   constructor(
@@ -34,11 +33,11 @@ export class SseWriter {
     this.reply.raw.writeHead(200, headers);
   }
 
-  send(event: string, data: unknown): void {
+  send(event: string, data: unknown, id?: number): void {
     this.start();
     if (this.reply.raw.destroyed) return;
-    this.seq++;
-    this.reply.raw.write(`id: ${this.seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const idLine = id === undefined ? '' : `id: ${id}\n`;
+    this.reply.raw.write(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   end(): void {

@@ -10,6 +10,8 @@ export class GatewayMetrics {
   readonly natsRequests: Counter<'outcome'>;
   readonly natsFirstEvent: Histogram;
   readonly openStreams: Gauge;
+  /** AGENT_RUNS consumer's pending count as last read for admission (the cluster's queue). */
+  readonly agentQueueDepth: Gauge;
   readonly rateLimitRejections: Counter<'tier'>;
   readonly rateLimitStoreErrors: Counter<'fail_mode'>;
   readonly slowRequests: Counter<'severity' | 'route'>;
@@ -41,6 +43,11 @@ export class GatewayMetrics {
       name: 'gateway_nats_request_duration_seconds',
       help: 'Time from publishing an agent call to its first streamed event',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.agentQueueDepth = new Gauge({
+      name: 'gateway_agent_queue_depth',
+      help: 'Runs waiting in AGENT_RUNS (pending count of the shared agent consumer), as last read',
       registers: [registry],
     });
     this.openStreams = new Gauge({

@@ -1,5 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { jetstream, type JetStreamClient, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsConnectionOptions } from '@neonpro/config';
 import { HealthRegistry } from '@neonpro/observability';
 import { PinoLogger } from 'nestjs-pino';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
@@ -11,6 +13,8 @@ import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js'
 @Injectable()
 export class NatsConnectionService implements OnModuleInit, OnApplicationShutdown {
   private nc?: NatsConnection;
+  private jsClient?: JetStreamClient;
+  private jsmClient?: Promise<JetStreamManager>;
   private connected = false;
 
   constructor(
@@ -21,13 +25,7 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     this.health.register({ name: 'nats', check: () => ({ ok: this.isConnected() }) });
-    this.nc = await connect({
-      servers: this.config.NATS_URL,
-      name: `gateway:${this.config.instanceId}`,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      waitOnFirstConnect: true,
-    });
+    this.nc = await connect(natsConnectionOptions(this.config, `gateway:${this.config.instanceId}`));
     this.connected = true;
     void this.watch(this.nc);
   }
@@ -51,6 +49,17 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
   get connection(): NatsConnection {
     if (!this.nc) throw new Error('NATS is not connected yet');
     return this.nc;
+  }
+
+  get js(): JetStreamClient {
+    this.jsClient ??= jetstream(this.connection);
+    return this.jsClient;
+  }
+
+  /** JetStream API (stream/consumer info, direct reads); no admin calls are made with it. */
+  jsm(): Promise<JetStreamManager> {
+    this.jsmClient ??= jetstreamManager(this.connection, { checkAPI: false });
+    return this.jsmClient;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -51,11 +51,12 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
       : new MemoryRateLimitStore();
     health.register({
       name: 'rate_limit_store',
+      // Redis is shared by every replica: shown here, but never taking the replica out of service.
+      affectsReadiness: false,
       check: () => {
         const connected = this.store instanceof RedisRateLimitStore ? this.store.ready : true;
-        // Failing open keeps serving without Redis, so only fail-closed makes the replica unready.
         return {
-          ok: connected || config.RATE_LIMIT_REDIS_FAIL_MODE === 'open',
+          ok: connected,
           details: { kind: this.store.kind, connected, fail_mode: config.RATE_LIMIT_REDIS_FAIL_MODE },
         };
       },

@@ -26,6 +26,7 @@ import {
   CHAT_NAMESPACE,
   chatCancelSchema,
   chatSendSchema,
+  sessionJoinSchema,
   sessionRefSchema,
   sessionRoom,
   SocketEvent,
@@ -182,10 +183,14 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
 
   onJoin(socket: Socket, body: unknown, ack?: AckFn): Promise<void> {
     return this.handle(SocketEvent.Join, socket, ack, async (auth, requestId) => {
-      const { session_id } = parse(sessionRefSchema, body);
+      const { session_id, message_id, after } = parse(sessionJoinSchema, body);
       await this.runs.assertOwnsSession(auth, session_id, requestId);
+      const replay =
+        message_id === undefined
+          ? undefined
+          : await this.runs.replay(socket, auth.principal.user_id, session_id, message_id, after ?? 0);
       await socket.join(sessionRoom(session_id));
-      return { reply: { session_id } };
+      return { reply: { session_id }, after: replay };
     });
   }
 

@@ -6,7 +6,7 @@ import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js'
 /**
  * Who owns in-flight sessions and running messages, shared by every replica through Redis when
  * REDIS_URL is set (a session started on replica A can be joined from replica B before the agent
- * has written its row; a run accepted by A can be cancelled through B). Without Redis, or while
+ * has written its row). Run owners need no registry: they are in the run's event log. Without Redis, or while
  * Redis is down, the local copy answers: one replica sees what it started itself.
  */
 @Injectable()
@@ -42,21 +42,6 @@ export class RealtimeRegistry implements OnApplicationShutdown {
 
   sessionOwner(sessionId: string): Promise<string | undefined> {
     return this.get(`session:${sessionId}`);
-  }
-
-  /** A run lives at most as long as the agent may stay silent, a few times over. */
-  startRun(messageId: string, userId: string): Promise<void> {
-    return this.set(`run:${messageId}`, userId, Math.max(60000, this.config.AGENT_TIMEOUT_MS * 10));
-  }
-
-  runOwner(messageId: string): Promise<string | undefined> {
-    return this.get(`run:${messageId}`);
-  }
-
-  async endRun(messageId: string): Promise<void> {
-    const key = `run:${messageId}`;
-    this.local.delete(key);
-    if (this.redis?.status === 'ready') await this.redis.del(this.key(key)).catch((err: Error) => this.down(err));
   }
 
   private async set(key: string, owner: string, ttlMs: number): Promise<void> {

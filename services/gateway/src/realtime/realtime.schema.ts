@@ -11,6 +11,8 @@ export const SocketEvent = {
   Token: 'chat:token',
   Tool: 'chat:tool',
   Done: 'chat:done',
+  /** A redelivered run diverged from what was streamed: drop the partial text of this message. */
+  Restart: 'chat:restart',
   Error: 'chat:error',
   Expired: 'session:expired',
 } as const;
@@ -24,6 +26,17 @@ export type ChatSend = z.infer<typeof chatSendSchema>;
 
 export const chatCancelSchema = z.strictObject({ message_id: z.uuid() });
 export const sessionRefSchema = z.strictObject({ session_id: z.uuid() });
+/** `session:join`: optionally resume one run of the session after the `seq` the client last saw. */
+export const sessionJoinSchema = z
+  .strictObject({
+    session_id: z.uuid(),
+    message_id: z.uuid().optional(),
+    after: z.number().int().min(0).optional(),
+  })
+  .refine((j) => j.after === undefined || j.message_id !== undefined, {
+    message: 'after needs message_id',
+    path: ['after'],
+  });
 
 export interface AckError {
   code: string;

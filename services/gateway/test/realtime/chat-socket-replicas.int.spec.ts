@@ -39,7 +39,7 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     };
     [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
     nc = await connect({ servers: NATS_URL });
-    agent = new ScriptedAgent(nc, prefix);
+    agent = await ScriptedAgent.start(nc, prefix);
     agent.behaviour = (req, _msg, reply) => {
       reply({ type: 'token', delta: 'um ' });
       held.set(req.message_id, (last) => {
@@ -53,7 +53,7 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
 
   afterAll(async () => {
     for (const c of clients) c.close();
-    agent?.stop();
+    await agent?.destroy();
     await Promise.all([a?.close(), b?.close()]);
     await nc?.drain();
     await auth?.close();
@@ -97,7 +97,7 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     if (!second.ok) throw new Error('send failed');
     held.get(second.message_id)!(true);
     const seen = await onA.untilEnd(second.message_id);
-    expect(seen.map((r) => [r.event, r.data.seq ?? r.data.content])).toEqual([
+    expect(seen.map((r) => [r.event, r.event === 'chat:done' ? r.data.content : r.data.seq])).toEqual([
       ['chat:token', 1],
       ['chat:token', 2],
       ['chat:done', 'um dois'],

@@ -73,7 +73,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     gw = await startGateway(gatewayEnv(auth, prefix, { RATE_LIMIT_AI_LIMIT: '5' }));
     base = `http://127.0.0.1:${gw.port}`;
     nc = await connect({ servers: NATS_URL });
-    agent = new ScriptedAgent(nc, prefix);
+    agent = await ScriptedAgent.start(nc, prefix);
     await nc.flush();
   });
 
@@ -83,7 +83,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   });
 
   afterAll(async () => {
-    agent?.stop();
+    await agent?.destroy();
     await gw?.close();
     await nc?.drain();
     await auth?.close();
@@ -113,17 +113,20 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const base = { session_id: ack.session_id, message_id: ack.message_id };
     expect(events).toEqual([
       { event: 'chat:token', data: { ...base, delta: 'Olá ', seq: 1 } },
-      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'started' } },
-      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'succeeded' } },
-      { event: 'chat:token', data: { ...base, delta: 'mundo', seq: 2 } },
-      { event: 'chat:done', data: { ...base, content: 'Olá mundo' } },
+      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'started', seq: 2 } },
+      { event: 'chat:tool', data: { ...base, name: 'list_appointments', status: 'succeeded', seq: 3 } },
+      { event: 'chat:token', data: { ...base, delta: 'mundo', seq: 4 } },
+      { event: 'chat:done', data: { ...base, content: 'Olá mundo', seq: 5 } },
     ]);
     // The agent ran the turn as this user, in the session the ack named.
     const seen = agent.seen.at(-1)!;
-    const sent = seen.json<{ data: { session_id: string; message_id: string; client_message_id: string } }>().data;
-    expect(sent).toMatchObject({ session_id: ack.session_id, message_id: ack.message_id, client_message_id: 'web-1' });
-    const claims = JSON.parse(seen.headers!.get('x-neonpro-claims')) as { email: string; role: string };
-    expect(claims).toMatchObject({ email: DEMO_USERS.auroraAdmin, role: 'admin' });
+    expect(seen.request).toMatchObject({
+      session_id: ack.session_id,
+      message_id: ack.message_id,
+      client_message_id: 'web-1',
+    });
+    // As a grant signed for this run: the agent reads clinic and role from the database.
+    expect(seen.grant).toBeTruthy();
 
     // The same session continues with its id.
     const again = await c.ack<SendAck>('chat:send', {
@@ -208,7 +211,13 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const events = await owner.untilEnd(ack.message_id);
     expect(events.at(-1)).toEqual({
       event: 'chat:error',
-      data: { session_id: ack.session_id, message_id: ack.message_id, code: 'cancelled', message: expect.any(String) },
+      data: {
+        session_id: ack.session_id,
+        message_id: ack.message_id,
+        code: 'cancelled',
+        message: expect.any(String),
+        seq: expect.any(Number),
+      },
     });
     await waitFor(() => agent.cancels.includes(ack.message_id), 'agent.cancel published');
     // Finished: nothing left to cancel.

@@ -27,7 +27,7 @@ describe('demo chat page in headless Chromium', () => {
       LOG_LEVEL: 'silent',
     });
     nc = await connect({ servers: NATS_URL });
-    agent = new ScriptedAgent(nc, prefix);
+    agent = await ScriptedAgent.start(nc, prefix);
     // A streamed answer with tool activity in between, sent over a few event-loop turns.
     agent.behaviour = (req, _msg, reply) => {
       const steps = [
@@ -67,7 +67,7 @@ describe('demo chat page in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    agent?.stop();
+    await agent?.destroy();
     await gw?.close();
     await nc?.drain();
     await auth?.close();

@@ -1,9 +1,25 @@
-import { type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { AGENT_QUEUE_GROUP, type AgentEvent, agentChatRequestSchema, agentSubjects } from '@neonpro/contracts';
+import { type ConsumerMessages, jetstream, type JsMsg } from '@nats-io/jetstream';
+import type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  type AgentBus,
+  agentBus,
+  type AgentChatRequest,
+  type AgentEvent,
+  agentWire,
+  NATS_HEADERS,
+} from '@neonpro/contracts';
+import { deleteAgentStreams, provisionAgentStreams } from '@neonpro/testing';
+
+/** A run as the scripted agent received it. */
+export interface SeenRun {
+  request: AgentChatRequest;
+  headers?: MsgHdrs;
+  grant?: string;
+}
 
 export type Behaviour = (
-  req: { message: string; message_id: string; client_message_id?: string },
-  msg: Msg,
+  req: AgentChatRequest,
+  run: SeenRun,
   reply: (event: AgentEvent, last?: boolean) => void,
 ) => AgentEvent[] | 'silent' | 'stall-after-first';
 
@@ -15,49 +31,84 @@ export const defaultBehaviour: Behaviour = (req) => [
 ];
 
 /**
- * A scripted agent peer on the real NATS server, speaking Nest's reply envelope, so the
+ * A scripted agent peer on the real NATS server: it pulls runs from the work queue and writes
+ * their event logs with the shared codec, answers presence, and records cancels, so the
  * gateway's handling of every agent behaviour can be driven deterministically.
  */
 export class ScriptedAgent {
-  readonly seen: Msg[] = [];
+  readonly seen: SeenRun[] = [];
   readonly cancels: string[] = [];
   behaviour: Behaviour = defaultBehaviour;
 
   private readonly subs: Subscription[] = [];
+  /** Runs whose log has no terminal event yet: a cancel ends them like a real agent does. */
+  private readonly open = new Map<string, (event: AgentEvent) => void>();
+  private messages?: ConsumerMessages;
 
-  constructor(nc: NatsConnection, prefix: string) {
-    const s = agentSubjects(prefix);
+  private constructor(
+    private readonly nc: NatsConnection,
+    readonly bus: AgentBus,
+  ) {}
+
+  static async start(nc: NatsConnection, prefix: string): Promise<ScriptedAgent> {
+    const agent = new ScriptedAgent(nc, agentBus(prefix));
+    await provisionAgentStreams(nc, agent.bus);
+    await agent.resume();
+    return agent;
+  }
+
+  /** Starts (again) pulling and answering presence. */
+  async resume(): Promise<void> {
+    const { bus } = this;
     this.subs.push(
-      nc.subscribe(s.chat, { queue: AGENT_QUEUE_GROUP, callback: (_e, m) => this.onChat(m) }),
-
-      nc.subscribe(s.cancel, {
+      this.nc.subscribe(bus.presence, {
+        callback: (_e, m) => void m.respond(agentWire.encodePresence({ instance: 'scripted', free_slots: 100 })),
+      }),
+      this.nc.subscribe(bus.cancel, {
         callback: (_e, m) => {
-          this.cancels.push(m.json<{ data: { message_id: string } }>().data.message_id);
+          const d = agentWire.decodeCancel(m.data);
+          if (!d.ok) return;
+          this.cancels.push(d.value.message_id);
+          this.open.get(d.value.message_id)?.({ type: 'error', code: 'cancelled', message: 'The run was cancelled.' });
         },
       }),
     );
+    const consumer = await jetstream(this.nc).consumers.get(bus.runsStream, bus.consumer);
+    this.messages = await consumer.consume({ callback: (m) => this.onRun(m) });
+    await this.nc.flush();
   }
 
+  /** No agent anymore: presence goes unanswered and nothing is pulled. */
   stop(): void {
-    for (const sub of this.subs) sub.unsubscribe();
+    for (const sub of this.subs.splice(0)) sub.unsubscribe();
+    void this.messages?.stop();
   }
 
-  private onChat(m: Msg): void {
-    this.seen.push(m);
-    const packet = m.json<{ id: string; data: unknown }>();
-    const req = agentChatRequestSchema.parse(packet.data);
-    const reply = (ev: AgentEvent, last = false): void => {
-      m.respond(JSON.stringify({ id: packet.id, response: ev, isDisposed: last || undefined }));
+  /** Stops and deletes this test's streams. */
+  async destroy(): Promise<void> {
+    this.stop();
+    await deleteAgentStreams(this.nc, this.bus);
+  }
+
+  private onRun(m: JsMsg): void {
+    m.ack();
+    const decoded = agentWire.decodeRunRequest(m.data);
+    if (!decoded.ok) return;
+    const req = decoded.value;
+    const run: SeenRun = { request: req, headers: m.headers, grant: m.headers?.get(NATS_HEADERS.grant) || undefined };
+    this.seen.push(run);
+    let seq = 0;
+    const subject = this.bus.events(req.message_id);
+    const reply = (ev: AgentEvent): void => {
+      if (!this.open.has(req.message_id)) return;
+      if (ev.type === 'done' || ev.type === 'error') this.open.delete(req.message_id);
+      this.nc.publish(subject, agentWire.encodeEvent({ ...ev, seq: ++seq }));
     };
-    const out = this.behaviour(req, m, reply);
+    this.open.set(req.message_id, reply);
+    const out = this.behaviour(req, run, reply);
     if (out === 'silent') return;
-    if (out === 'stall-after-first') {
-      m.respond(JSON.stringify({ id: packet.id, response: { type: 'token', delta: 'x' } }));
-      return;
-    }
-    out.forEach((ev, i) =>
-      m.respond(JSON.stringify({ id: packet.id, response: ev, isDisposed: i === out.length - 1 || undefined })),
-    );
+    if (out === 'stall-after-first') return reply({ type: 'token', delta: 'x' });
+    for (const ev of out) reply(ev);
   }
 }
 

@@ -1,0 +1,447 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { CHART, chartFile } from './support/chart.js';
+import {
+  ALL_CRDS,
+  HELM,
+  KEDA_API,
+  PROMETHEUS_APIS,
+  type RenderOptions,
+  chartWithDependencies,
+  helm,
+  helmNotes,
+  helmTemplate,
+  helmTemplateError,
+  realNatsChart,
+} from './support/helm.js';
+import { type K8sObject, type PodSpec, podSpecOf, readYaml, validateObject } from './support/k8s.js';
+import { admitsIngress, containerEnv, hygieneProblems, unadmittedPods } from './support/policy.js';
+
+const { dir: chart, cleanup } = chartWithDependencies();
+afterAll(cleanup);
+
+const examples = readdirSync(join(CHART, 'examples')).filter((f) => f.endsWith('.yaml'));
+const valueSets: { name: string; values: string[] }[] = [
+  { name: 'values.yaml', values: [] },
+  ...examples.map((f) => ({ name: `examples/${f}`, values: [`examples/${f}`] })),
+];
+
+function find(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o)
+    throw new Error(`${kind}/${name} not rendered (${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')})`);
+  return o;
+}
+const ours = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/part-of'] === 'neonpro';
+const envOf = (objects: K8sObject[]) =>
+  Object.fromEntries(
+    objects
+      .filter((o) => o.kind === 'Deployment' && ours(o))
+      .map((d) => [d.metadata.labels!['app.kubernetes.io/name'], containerEnv(d, objects).values]),
+  );
+
+interface Trigger {
+  type: string;
+  metricType?: string;
+  metadata: Record<string, string>;
+}
+interface ScaledObjectSpec {
+  scaleTargetRef: { name: string };
+  minReplicaCount: number;
+  maxReplicaCount: number;
+  fallback: { failureThreshold: number; replicas: number };
+  advanced: { horizontalPodAutoscalerConfig: { behavior: Behavior } };
+  triggers: Trigger[];
+}
+interface Behavior {
+  scaleUp: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
+  scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
+}
+interface HpaSpec {
+  metrics: { type: string; resource?: { name: string }; pods?: { metric: { name: string } } }[];
+  behavior: Behavior;
+}
+const metricsOf = (hpa: K8sObject) =>
+  (hpa.spec as unknown as HpaSpec).metrics.map((m) => m.resource?.name ?? m.pods?.metric.name).sort();
+
+describe(`helm (${HELM}) with the nats dependency ${realNatsChart() ? 'archive' : 'stand-in (test/deploy/fixtures)'}`, () => {
+  it('is a real helm 3.x/4.x binary', () => {
+    expect(helm(['version', '--short'])).toMatch(/^v[34]\.\d+\.\d+/);
+  });
+
+  it.each(valueSets.map((v) => [v.name, v.values] as const))('helm lint --strict with %s', (_name, values) => {
+    const args = ['lint', '--strict', chart];
+    for (const v of values) args.push('-f', join(chart, v));
+    expect(() => helm(args)).not.toThrow();
+  });
+
+  describe.each(valueSets.map((v) => [v.name, v.values] as const))('helm template with %s', (_name, values) => {
+    // On a cluster with every CRD (KEDA, Prometheus Operator) and on a bare one.
+    const renders: [string, K8sObject[]][] = [
+      ['all CRDs', helmTemplate(chart, { values, apiVersions: ALL_CRDS })],
+      ['no CRDs', helmTemplate(chart, { values })],
+    ];
+
+    it.each(renders)('validates every object against the Kubernetes and CRD schemas (%s)', (_c, objects) => {
+      const failures: string[] = [];
+      for (const o of objects) {
+        try {
+          validateObject(o);
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it.each(renders)('meets pod hygiene in every NeonPro workload (%s)', (_c, objects) => {
+      const workloads = objects.filter((o) => podSpecOf(o) && ours(o));
+      expect(workloads.length).toBeGreaterThanOrEqual(4);
+      expect(workloads.flatMap((w) => hygieneProblems(w, envOf(objects)))).toEqual([]);
+    });
+
+    it.each(renders)('leaves no pod under the default deny that no policy admits (%s)', (_c, objects) => {
+      expect(objects.some((o) => o.kind === 'NetworkPolicy')).toBe(true);
+      expect(unadmittedPods(objects)).toEqual([]);
+    });
+
+    it.each(renders)('never autoscales one Deployment twice (%s)', (_c, objects) => {
+      const targets = objects
+        .filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject')
+        .map((o) => (o.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name);
+      expect(new Set(targets).size).toBe(targets.length);
+    });
+  });
+});
+
+describe('autoscaling modes', () => {
+  const agentSo = (o: RenderOptions) =>
+    find(helmTemplate(chart, o), 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
+
+  it('auto picks keda when the KEDA CRDs are served: consumer lag + CPU, fallback, fast up and slow down', () => {
+    const objects = helmTemplate(chart, { apiVersions: [KEDA_API] });
+    expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'neonpro-ai-agent')).toBe(
+      false,
+    );
+    const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
+    expect(so.scaleTargetRef.name).toBe('neonpro-ai-agent');
+    const lag = so.triggers.find((t) => t.type === 'nats-jetstream')!;
+    expect(lag.metadata).toMatchObject({
+      account: '$G',
+      stream: 'AGENT_RUNS',
+      consumer: 'ai-agents',
+      natsServerMonitoringEndpoint: 'nats.neonpro.svc.cluster.local:8222',
+      // Derived from AGENT_CONCURRENCY (values.yaml: 4).
+      lagThreshold: '4',
+    });
+    expect(so.triggers.find((t) => t.type === 'cpu')).toMatchObject({
+      metricType: 'Utilization',
+      metadata: { value: '70' },
+    });
+    expect(so.fallback.replicas).toBeGreaterThanOrEqual(so.minReplicaCount);
+    const { scaleUp, scaleDown } = so.advanced.horizontalPodAutoscalerConfig.behavior;
+    expect(scaleUp.stabilizationWindowSeconds).toBeLessThan(scaleDown.stabilizationWindowSeconds);
+    expect(Math.max(...scaleUp.policies.map((p) => p.value / p.periodSeconds))).toBeGreaterThan(
+      Math.max(...scaleDown.policies.map((p) => p.value / p.periodSeconds)),
+    );
+  });
+
+  it('derives the lag threshold from AGENT_CONCURRENCY and reads the bundled NATS monitoring', () => {
+    const so = agentSo({
+      apiVersions: [KEDA_API],
+      set: { 'agent.config.AGENT_CONCURRENCY': '8', 'nats.enabled': 'true' },
+    });
+    expect(so.triggers[0].metadata).toMatchObject({
+      lagThreshold: '8',
+      natsServerMonitoringEndpoint: 'neonpro-nats.neonpro.svc.cluster.local:8222',
+    });
+  });
+
+  it('pre-warms agents in clinic hours with a KEDA cron trigger (America/Sao_Paulo)', () => {
+    const so = agentSo({ apiVersions: [KEDA_API], set: { 'agent.autoscaling.prewarm.enabled': 'true' } });
+    expect(so.triggers.find((t) => t.type === 'cron')!.metadata).toEqual({
+      timezone: 'America/Sao_Paulo',
+      start: '0 7 * * 1-6',
+      end: '0 20 * * 1-6',
+      desiredReplicas: '4',
+    });
+    expect(
+      helmTemplateError(chart, { set: { 'autoscaling.mode': 'cpu', 'agent.autoscaling.prewarm.enabled': 'true' } }),
+    ).toMatch(/prewarm needs autoscaling.mode=keda/);
+  });
+
+  it('auto falls back to CPU-only HPAs on a cluster without KEDA, and NOTES says so plainly', () => {
+    const objects = helmTemplate(chart);
+    expect(objects.some((o) => o.kind === 'ScaledObject')).toBe(false);
+    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent'))).toEqual(['cpu']);
+    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual(['cpu']);
+    expect(helmNotes(chart)).toMatch(/in force: cpu[\s\S]*CPU ONLY/);
+  });
+
+  it('prometheus-adapter: Pods metrics on both HPAs, served by the adapter rules, ServiceMonitors labelled', () => {
+    const objects = helmTemplate(chart, { values: ['examples/prometheus-adapter.yaml'] });
+    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent'))).toEqual([
+      'agent_queue_depth',
+      'cpu',
+    ]);
+    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual([
+      'cpu',
+      'socket_connections',
+    ]);
+    const adapter = readYaml<{ rules: { custom: { name: { as: string } }[] } }>(
+      'helm',
+      'prometheus-adapter-values.yaml',
+    );
+    expect(adapter.rules.custom.map((r) => r.name.as).sort()).toEqual(['agent_queue_depth', 'socket_connections']);
+    for (const sm of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+      expect(sm.metadata.labels!.release).toBe('kube-prometheus-stack');
+    }
+    expect(helmNotes(chart, { values: ['examples/prometheus-adapter.yaml'] })).toContain(
+      'prometheus-adapter-values.yaml',
+    );
+  });
+
+  it('prometheus-adapter refuses to render without the ServiceMonitors, naming the value', () => {
+    expect(helmTemplateError(chart, { set: { 'autoscaling.mode': 'prometheus-adapter' } })).toMatch(
+      /metrics\.serviceMonitor\.enabled/,
+    );
+    expect(
+      helmTemplateError(chart, {
+        set: { 'autoscaling.mode': 'prometheus-adapter', 'metrics.serviceMonitor.enabled': 'false' },
+        apiVersions: PROMETHEUS_APIS,
+      }),
+    ).toMatch(/metrics\.serviceMonitor\.enabled/);
+  });
+
+  it('scales the gateway down at most one pod a minute, after a long window', () => {
+    for (const o of [{}, { values: ['examples/prometheus-adapter.yaml'] }] as RenderOptions[]) {
+      const { scaleDown } = (
+        find(helmTemplate(chart, o), 'HorizontalPodAutoscaler', 'neonpro-gateway').spec as unknown as HpaSpec
+      ).behavior;
+      expect(scaleDown.policies).toEqual([{ type: 'Pods', value: 1, periodSeconds: 60 }]);
+      expect(scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
+    }
+    // keda with a Prometheus address: a ScaledObject on sockets per pod, same slow scale-down.
+    const so = find(
+      helmTemplate(chart, { values: ['examples/prod.yaml'], apiVersions: ALL_CRDS }),
+      'ScaledObject',
+      'neonpro-gateway',
+    ).spec as unknown as ScaledObjectSpec;
+    expect(so.triggers.find((t) => t.type === 'prometheus')!.metadata.query).toContain('socket_connections');
+    expect(so.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.policies).toEqual([
+      { type: 'Pods', value: 1, periodSeconds: 60 },
+    ]);
+  });
+});
+
+describe('exposure, config and policies', () => {
+  const withIngress = helmTemplate(chart, { set: { 'ingress.enabled': 'true', 'ingress.host': 'api.example.com' } });
+
+  it('routes the Ingress only to the API port; /metrics has its own port, scraped by the ServiceMonitor', () => {
+    const ing = find(withIngress, 'Ingress', 'neonpro-gateway');
+    expect(JSON.stringify(ing.spec)).toContain('"port":{"name":"http"}');
+    const svc = find(withIngress, 'Service', 'neonpro-gateway').spec as { ports: { name: string; port: number }[] };
+    expect(svc.ports.map((p) => `${p.name}:${p.port}`)).toEqual(['http:3000', 'metrics:9464']);
+    expect(envOf(withIngress).gateway.METRICS_PORT).toBe('9464');
+    const sm = find(helmTemplate(chart, { apiVersions: PROMETHEUS_APIS }), 'ServiceMonitor', 'neonpro-gateway');
+    expect((sm.spec as { endpoints: { port: string }[] }).endpoints[0].port).toBe('metrics');
+  });
+
+  it('sets TRUST_PROXY with the ingress (and not without), with the settings kustomize sets', () => {
+    const env = envOf(withIngress).gateway;
+    expect(env.TRUST_PROXY).toBe('1');
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining([
+        'CORS_ORIGINS',
+        'RATE_LIMIT_REDIS_FAIL_MODE',
+        'SOCKET_PING_INTERVAL_MS',
+        'SOCKET_PING_TIMEOUT_MS',
+        'SOCKET_MAX_CONNECTIONS',
+        'DOCS_ENABLED',
+      ]),
+    );
+    expect(env.DOCS_ENABLED).toBe('false');
+    expect(envOf(helmTemplate(chart)).gateway.TRUST_PROXY).toBeUndefined();
+  });
+
+  it('admits the release pods to the bundled NATS on 4222, peers on 6222, monitoring and KEDA on 8222', () => {
+    const objects = helmTemplate(chart, { values: ['examples/dev.yaml'], apiVersions: ALL_CRDS });
+    const nats = {
+      'app.kubernetes.io/name': 'nats',
+      'app.kubernetes.io/instance': 'neonpro',
+      'app.kubernetes.io/component': 'nats',
+    };
+    // The stand-in (or the real chart) rendered its pods, so the check sees them.
+    expect(objects.some((o) => podSpecOf(o) && o.metadata.name === 'neonpro-nats')).toBe(true);
+    for (const svc of ['gateway', 'ai-agent']) {
+      expect([
+        svc,
+        admitsIngress(objects, nats, { 'app.kubernetes.io/name': svc, 'app.kubernetes.io/instance': 'neonpro' }, 4222),
+      ]).toEqual([svc, true]);
+    }
+    expect(admitsIngress(objects, nats, nats, 6222)).toBe(true);
+    const rule = JSON.stringify(find(objects, 'NetworkPolicy', 'neonpro-nats').spec);
+    expect(rule).toContain('"port":8222');
+    expect(rule).toContain('keda-operator');
+  });
+
+  it('flags a pod left under the default deny without a policy (the check can fail)', () => {
+    const objects = helmTemplate(chart, { values: ['examples/dev.yaml'] }).filter(
+      (o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'neonpro-nats'),
+    );
+    expect(unadmittedPods(objects).join('\n')).toMatch(/StatefulSet\/neonpro-nats/);
+  });
+
+  it('renders extraEgress CIDRs and overridden DNS selectors into every egress policy', () => {
+    const objects = helmTemplate(chart, {
+      set: {
+        'networkPolicy.extraEgress[0].cidr': '10.20.0.0/16',
+        'networkPolicy.extraEgress[0].ports[0]': '6379',
+        'networkPolicy.dns.podSelector.k8s-app': 'node-local-dns',
+      },
+    });
+    for (const name of ['neonpro-gateway', 'neonpro-ai-agent', 'neonpro-db-migrate']) {
+      const spec = JSON.stringify(find(objects, 'NetworkPolicy', name).spec);
+      expect([name, spec.includes('10.20.0.0/16'), spec.includes('node-local-dns')]).toEqual([name, true, true]);
+    }
+  });
+});
+
+describe('drain, migrations and hygiene values', () => {
+  it('gives agents grace = drain + 15 s, a drain covering the longest run, and no preStop sleep', () => {
+    const d = find(helmTemplate(chart), 'Deployment', 'neonpro-ai-agent');
+    const spec: PodSpec = podSpecOf(d)!;
+    expect(spec.containers[0].lifecycle).toBeUndefined();
+    expect(spec.terminationGracePeriodSeconds).toBe(360 + 15);
+    expect(helmTemplateError(chart, { set: { 'agent.config.AGENT_DRAIN_TIMEOUT_MS': '20000' } })).toMatch(
+      /longest allowed run/,
+    );
+    expect(helmTemplateError(chart, { set: { 'agent.terminationGracePeriodSeconds': '360' } })).toMatch(/\+ 15 s/);
+  });
+
+  it('migrates in a pre-install/pre-upgrade hook with its own connection string key', () => {
+    const job = find(helmTemplate(chart), 'Job', 'neonpro-db-migrate');
+    expect(job.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    const env = podSpecOf(job)!.containers[0].env!;
+    expect(env.find((e) => e.name === 'DATABASE_MIGRATION_URL')!.valueFrom!.secretKeyRef).toEqual({
+      name: 'neonpro-database',
+      key: 'DATABASE_MIGRATION_URL',
+    });
+  });
+
+  it('pins image digests, honours serviceAccount.* and the security context values', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const objects = helmTemplate(chart, {
+      set: {
+        'gateway.image.digest': digest,
+        'agent.serviceAccount.create': 'false',
+        'agent.serviceAccount.name': 'llm-identity',
+        'gateway.serviceAccount.annotations.iam\\.example\\.com/role': 'gw',
+        'podSecurityContext.runAsUser': '20002',
+      },
+    });
+    expect(podSpecOf(find(objects, 'Deployment', 'neonpro-gateway'))!.containers[0].image).toBe(
+      `neonpro/gateway:0.1.0@${digest}`,
+    );
+    expect(podSpecOf(find(objects, 'Deployment', 'neonpro-ai-agent'))!.serviceAccountName).toBe('llm-identity');
+    expect(objects.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'neonpro-ai-agent')).toBe(false);
+    expect(find(objects, 'ServiceAccount', 'neonpro-gateway').metadata.annotations).toEqual({
+      'iam.example.com/role': 'gw',
+    });
+    expect(podSpecOf(find(objects, 'Deployment', 'neonpro-gateway'))!.securityContext!.runAsUser).toBe(20002);
+    expect(helmTemplateError(chart, { set: { 'agent.serviceAccount.create': 'false' } })).toMatch(
+      /serviceAccount.name/,
+    );
+  });
+
+  it('lists every Secret the release reads in NOTES and in the README quick start', () => {
+    const notes = helmNotes(chart, { set: { 'llm.provider': 'openai' } });
+    const readme = chartFile('README.md');
+    for (const [secret, keys] of Object.entries({
+      'neonpro-database': ['DATABASE_URL', 'DATABASE_MIGRATION_URL'],
+      'neonpro-supabase': ['SUPABASE_URL', 'SUPABASE_ANON_KEY'],
+      'neonpro-redis': ['REDIS_URL'],
+      'neonpro-llm': ['OPENAI_API_KEY'],
+    })) {
+      expect([secret, notes.includes(secret)]).toEqual([secret, true]);
+      const create = readme.split('\n').find((l) => l.includes(`create secret generic ${secret} `));
+      const block = create ? readme.slice(readme.indexOf(create), readme.indexOf(create) + 400) : '';
+      for (const k of keys) {
+        expect([secret, k, notes.includes(k), block.includes(`--from-literal=${k}=`)]).toEqual([secret, k, true, true]);
+      }
+    }
+  });
+
+  it('ships a dashboard ConfigMap for the Grafana sidecar with every panel group', () => {
+    const cm = find(helmTemplate(chart), 'ConfigMap', 'neonpro-dashboard');
+    expect(cm.metadata.labels!.grafana_dashboard).toBe('1');
+    const dash = JSON.parse(cm.data!['neonpro.json']) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    for (const metric of [
+      'http_requests_total',
+      'agent_runs_total',
+      'agent_queue_depth',
+      'kube_horizontalpodautoscaler_status_current_replicas',
+      '_breaker_state',
+      'gateway_rate_limit_rejections_total',
+      'socket_connections',
+    ]) {
+      expect([metric, exprs.includes(metric)]).toEqual([metric, true]);
+    }
+  });
+
+  it('alerts on inactive scaling, open breakers, queue lag at max, 5xx, agent errors and chat p99', () => {
+    const rule = find(helmTemplate(chart, { apiVersions: PROMETHEUS_APIS }), 'PrometheusRule', 'neonpro-alerts');
+    const rules = (rule.spec as { groups: { rules: { alert: string; expr: string; for: string }[] }[] }).groups.flatMap(
+      (g) => g.rules,
+    );
+    expect(rules.map((r) => r.alert).sort()).toEqual([
+      'NeonProAgentQueueGrowingAtMaxReplicas',
+      'NeonProAgentRunErrors',
+      'NeonProBreakerOpen',
+      'NeonProChatLatencyP99',
+      'NeonProHigh5xxRatio',
+      'NeonProScalingInactive',
+    ]);
+    const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
+    expect(byName.NeonProScalingInactive.expr).toContain('condition="ScalingActive",status="false"');
+    expect(byName.NeonProBreakerOpen.for).toBe('5m');
+    expect(byName.NeonProHigh5xxRatio.expr).toMatch(/> 0\.01$/);
+  });
+});
+
+describe('the CRD schema check itself', () => {
+  it('rejects a ScaledObject and a PrometheusRule the CRDs would refuse', () => {
+    const objects = helmTemplate(chart, { apiVersions: ALL_CRDS });
+    const so = structuredClone(find(objects, 'ScaledObject', 'neonpro-ai-agent'));
+    (so.spec as { minReplicaCount: unknown }).minReplicaCount = 'two';
+    expect(() => validateObject(so)).toThrow(/minReplicaCount/);
+    const rule = structuredClone(find(objects, 'PrometheusRule', 'neonpro-alerts'));
+    (rule.spec as { groups: unknown }).groups = 'alerts';
+    expect(() => validateObject(rule)).toThrow(/groups/);
+  });
+});
+
+describe('Chart.lock', () => {
+  it('is in sync with Chart.yaml (helm checks the digest before fetching; a tampered one is refused)', () => {
+    const run = (lock: string): string => {
+      const { dir, cleanup: done } = chartWithDependencies();
+      try {
+        writeFileSync(join(dir, 'Chart.lock'), lock);
+        execFileSync(HELM, ['dependency', 'build', dir, '--skip-refresh'], { stdio: 'pipe', encoding: 'utf8' });
+        return 'built';
+      } catch (err) {
+        return String((err as { stderr?: string }).stderr);
+      } finally {
+        done();
+      }
+    };
+    const lock = readFileSync(join(CHART, 'Chart.lock'), 'utf8');
+    const digest = (parseYaml(lock) as { digest: string }).digest;
+    expect(run(lock)).not.toMatch(/out of sync/);
+    const tampered = lock.replace(digest, `sha256:${'0'.repeat(64)}`);
+    expect(run(tampered)).toMatch(/out of sync/);
+  });
+});
