@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { agentConfigSchema } from './agent-config.schema.js';
 import { gatewayConfigSchema } from './gateway-config.schema.js';
 import { ConfigError, loadConfig } from './load-config.js';
@@ -81,16 +82,24 @@ describe('agent model configuration', () => {
 });
 
 describe('production refuses dev defaults, naming the variable', () => {
+  // A real (non-development) run-grant key pair, which production also demands.
+  const keys = generateKeyPairSync('ed25519');
   const prod = {
     NODE_ENV: 'production',
     DATABASE_URL: 'postgres://neonpro_authenticator:s3cret-long-enough@db.example.com:6543/postgres',
     SUPABASE_URL: 'https://abc.supabase.co',
+    AGENT_GRANT_PRIVATE_KEY: JSON.stringify(keys.privateKey.export({ format: 'jwk' })),
   };
+  const agentGrant = { AGENT_GRANT_PUBLIC_KEY: JSON.stringify(keys.publicKey.export({ format: 'jwk' })) };
 
   it('accepts a production configuration without dev values', () => {
     expect(() => loadConfig('gateway', gatewayConfigSchema, prod)).not.toThrow();
     expect(() =>
-      loadConfig('ai-agent', agentConfigSchema, { NODE_ENV: 'production', DATABASE_URL: prod.DATABASE_URL }),
+      loadConfig('ai-agent', agentConfigSchema, {
+        NODE_ENV: 'production',
+        DATABASE_URL: prod.DATABASE_URL,
+        ...agentGrant,
+      }),
     ).not.toThrow();
   });
 
