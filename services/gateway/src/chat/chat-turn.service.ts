@@ -107,7 +107,11 @@ export class ChatTurnService {
   }
 
   /** The caller's own run's events after `after`: anyone else, or an unknown id, gets 404. */
-  async attach(userId: string, messageId: string, after: number): Promise<AsyncGenerator<RelayedRunEvent>> {
+  async attach(
+    userId: string,
+    messageId: string,
+    after: number,
+  ): Promise<AsyncGenerator<RelayedRunEvent, void, undefined>> {
     const owner = await this.agent.owner(messageId).catch((err: unknown) => {
       throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
     });
