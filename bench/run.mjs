@@ -12,11 +12,18 @@ import * as breakerFailfast from './scenarios/breaker-failfast.mjs';
 import * as chatRoundtrip from './scenarios/chat-roundtrip.mjs';
 import * as healthcareRead from './scenarios/healthcare-read.mjs';
 import * as limiterOverhead from './scenarios/limiter-overhead.mjs';
+import * as queueBurst from './scenarios/queue-burst.mjs';
 import * as socketio from './scenarios/socketio.mjs';
 
-const SCENARIOS = [healthcareRead, chatRoundtrip, socketio, agentScaleout, breakerFailfast, limiterOverhead].sort(
-  (a, b) => a.id - b.id,
-);
+const SCENARIOS = [
+  healthcareRead,
+  chatRoundtrip,
+  socketio,
+  agentScaleout,
+  breakerFailfast,
+  limiterOverhead,
+  queueBurst,
+].sort((a, b) => a.id - b.id);
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +42,9 @@ const m = machineInfo();
 let md = `\n## Run of ${m.date}\n\nMachine: ${m.nproc} CPU (${m.cpu}), ${m.memGiB} GiB RAM, Node ${m.node}; load average at start ${m.load}. Load generators run as separate processes on the same machine.\n`;
 
 for (const s of SCENARIOS) {
-  if (only && !only.has(s.id)) continue;
+  if (only && !only.has(s.id)) {
+    continue;
+  }
   console.log(`▸ scenario ${s.id}: ${s.title}`);
   try {
     const r = await s.run({ duration, natsUrl, sockets: values.sockets?.split(',').map(Number) });
@@ -43,9 +52,13 @@ for (const s of SCENARIOS) {
     for (const row of r.rows) {
       md += `| ${row.label} | ${fmt(row.rps, 0)} | ${fmt(row.mean)} | ${fmt(row.p50)} | ${fmt(row.p90)} | ${fmt(row.p99)} | ${fmt(row.max)} | ${row.requests} | ${row.errors} |\n`;
     }
-    if (r.extra) md += `\n${r.extra}\n`;
+    if (r.extra) {
+      md += `\n${r.extra}\n`;
+    }
     md += `\n| ratio | value | target |\n|---|---|---|\n`;
-    for (const q of r.ratios) md += `| ${q.label} | ${fmt(q.value)} | ${q.target ?? ''} |\n`;
+    for (const q of r.ratios) {
+      md += `| ${q.label} | ${fmt(q.value)} | ${q.target ?? ''} |\n`;
+    }
     console.log(
       r.rows
         .map((row) => `  ${row.label}: ${fmt(row.rps, 0)} req/s p50 ${fmt(row.p50)} p99 ${fmt(row.p99)}`)
@@ -63,11 +76,12 @@ md += `\nLoad average at the end: ${machineInfo().load}.\n`;
 
 if (!values['no-write']) {
   const file = join(ROOT, 'docs/benchmarks.md');
-  if (!existsSync(file))
+  if (!existsSync(file)) {
     writeFileSync(
       file,
       '# Benchmarks\n\nAppended by `npm run bench`: each scenario beside its baseline, from one run on one machine.\n',
     );
+  }
   appendFileSync(file, md);
   console.log(`results appended to ${file}`);
 }

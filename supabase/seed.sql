@@ -115,3 +115,13 @@ from public.patients p
 where p.id in (select pg_temp.seed_uuid('patient:' || c || ':' || g) from unnest(array['aurora', 'boreal']) c,
                generate_series(1, 50) g)
 on conflict do nothing;
+
+-- The services each clinic offers (name and usual duration in minutes); set once.
+update public.clinics c set procedures = p.list
+from (values
+  ('aurora', '[{"name": "Consulta de avaliação", "duration_minutes": 45}, {"name": "Limpeza de pele", "duration_minutes": 60},
+    {"name": "Toxina botulínica", "duration_minutes": 45}, {"name": "Preenchimento", "duration_minutes": 60},
+    {"name": "Peeling químico", "duration_minutes": 45}]'::jsonb),
+  ('boreal', '[{"name": "Consulta de avaliação", "duration_minutes": 45}, {"name": "Consulta nutrológica", "duration_minutes": 60},
+    {"name": "Peeling químico", "duration_minutes": 45}]'::jsonb)) as p(slug, list)
+where c.id = pg_temp.seed_uuid('clinic:' || p.slug) and c.procedures = '[]'::jsonb;

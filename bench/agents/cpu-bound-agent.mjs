@@ -19,7 +19,9 @@ class CpuBoundModel extends BaseChatModel {
   async _generate() {
     const until = performance.now() + CPU_MS;
     let x = 0;
-    while (performance.now() < until) x = (x * 1103515245 + 12345) % 2147483648;
+    while (performance.now() < until) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+    }
     return { generations: [{ text: ANSWER, message: new AIMessage(ANSWER), generationInfo: { x } }] };
   }
 }

@@ -28,7 +28,9 @@ export class Proc {
   }
 
   async stop(signal = 'SIGTERM') {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      return;
+    }
     this.child.kill(signal);
     const t = setTimeout(() => this.child.kill('SIGKILL'), 15000);
     await this.exit;
@@ -50,7 +52,9 @@ export async function waitReady(url, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(url)).status === 200) return;
+      if ((await fetch(url)).status === 200) {
+        return;
+      }
     } catch {
       // not yet
     }
@@ -68,7 +72,9 @@ export async function runLoad(script, config) {
   let out = '';
   child.stdout.on('data', (b) => (out += b));
   const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`${script} exited ${code}`);
+  if (code !== 0) {
+    throw new Error(`${script} exited ${code}`);
+  }
   const last = out.trim().split('\n').at(-1);
   return JSON.parse(last);
 }

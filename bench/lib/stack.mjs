@@ -1,5 +1,6 @@
 // A benchmark stack: a seeded database, the auth emulator and tokens, then services on demand.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, Proc, ROOT, startService, waitReady } from './procs.mjs';
@@ -22,7 +23,9 @@ export async function createBenchStack() {
       env,
       stdio: 'ignore',
     });
-    if (r.status !== 0) throw new Error(`db ${cli} failed (run npm run build first)`);
+    if (r.status !== 0) {
+      throw new Error(`db ${cli} failed (run npm run build first)`);
+    }
   }
   const authPort = await freePort();
   const supabaseUrl = `http://127.0.0.1:${authPort}`;
@@ -42,11 +45,19 @@ export async function createBenchStack() {
   await waitReady(`${supabaseUrl}/auth/v1/.well-known/jwks.json`);
 
   const started = [emu];
+  const grantKeys = generateKeyPairSync('ed25519');
   const stack = {
     databaseUrl,
     serviceDatabaseUrl,
     supabaseUrl,
-    baseEnv: { DATABASE_URL: serviceDatabaseUrl, SUPABASE_URL: supabaseUrl },
+    // A fresh grant key pair per stack, as in production (which refuses the dev key).
+    grantPrivateKey: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
+    baseEnv: {
+      DATABASE_URL: serviceDatabaseUrl,
+      SUPABASE_URL: supabaseUrl,
+      AGENT_GRANT_PRIVATE_KEY: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
+      AGENT_GRANT_PUBLIC_KEY: JSON.stringify(grantKeys.publicKey.export({ format: 'jwk' })),
+    },
     async token(email = 'admin@aurora.demo') {
       const r = await fetch(`${supabaseUrl}/auth/v1/token?grant_type=password`, {
         method: 'POST',
@@ -55,19 +66,11 @@ export async function createBenchStack() {
       });
       return (await r.json()).access_token;
     },
-    /** Bearer header for HTTP, and the claims header the gateway would send to an agent. */
+    /** Bearer header for HTTP, and the user id a raw JetStream client signs run grants for. */
     async caller(email = 'admin@aurora.demo') {
       const token = await stack.token(email);
       const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
-      const [member] = await stack.query('select clinic_id, role from public.clinic_members where user_id = $1', [
-        raw.sub,
-      ]);
-      const claims = { sub: raw.sub, email, clinic_id: member.clinic_id, role: member.role, raw };
-      return {
-        token,
-        headers: { authorization: `Bearer ${token}` },
-        natsHeaders: { 'x-neonpro-claims': JSON.stringify(claims) },
-      };
+      return { token, userId: raw.sub, headers: { authorization: `Bearer ${token}` } };
     },
     async query(sql, args = []) {
       const c = new pg.Client({ connectionString: databaseUrl });
@@ -107,7 +110,9 @@ export async function createBenchStack() {
 export const NO_REFUSALS = {
   RATE_LIMIT_HEALTHCARE_LIMIT: '100000000',
   RATE_LIMIT_AI_LIMIT: '100000000',
+  RATE_LIMIT_AI_CLINIC_LIMIT: '100000000',
   RATE_LIMIT_DEFAULT_LIMIT: '100000000',
   RATE_LIMIT_AUTH_LIMIT: '100000000',
+  AGENT_QUEUE_MAX_PENDING: '1000000',
   LOG_LEVEL: 'warn',
 };

@@ -1,46 +1,62 @@
-// Raw NATS request-reply load in its own process: the baseline for the chat round trip.
-// argv[2]: {url, subject, payload, headers?, connections, duration}. Counts a call done at the reply
-// packet that carries isDisposed (the same end-of-stream the gateway waits for).
+// Raw JetStream round trip in its own process: the baseline for the chat round trip. Each call
+// queues a run exactly as the gateway does (owner event, run with a grant signed by the stack's key)
+// and follows the run's event log to its terminal event, with the shared codec.
+// argv[2]: {url, prefix, userId, grantKey, message, connections, duration}.
 import { randomUUID } from 'node:crypto';
-import { connect, createInbox, headers } from '@nats-io/transport-node';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, headers } from '@nats-io/transport-node';
+import { ROOT } from '../lib/procs.mjs';
 import { summarize } from '../lib/stats.mjs';
 
+const c = await import(pathToFileURL(join(ROOT, 'dist/libs/contracts/src/index.js')).href);
 const cfg = JSON.parse(process.argv[2]);
 const nc = await connect({ servers: cfg.url });
+const js = jetstream(nc);
+const bus = c.agentBus(cfg.prefix);
+const key = await c.importGrantKey(cfg.grantKey, 'sign');
 const latencies = [];
 let errors = 0;
 const end = Date.now() + cfg.duration * 1000;
 
 async function one() {
-  const inbox = createInbox();
-  const sub = nc.subscribe(inbox);
+  // A new turn each time, like the gateway's requests (a replayed turn would flatter the baseline).
+  const r = { session_id: randomUUID(), message_id: randomUUID(), message: cfg.message };
   const t0 = performance.now();
+  const grant = await c.signRunGrant(
+    key,
+    { userId: cfg.userId, messageId: r.message_id, sessionId: r.session_id, message: r.message },
+    900,
+  );
   const h = headers();
-  // e.g. the caller's claims, as the gateway sends them.
-  for (const [k, v] of Object.entries(cfg.headers ?? {})) h.set(k, v);
-  // A new conversation turn each time, like the gateway's requests: the agent replays a turn it
-  // already answered (same message id) instead of running it, which would flatter the baseline.
-  const data = cfg.payload.data && { ...cfg.payload.data, session_id: randomUUID(), message_id: randomUUID() };
-  const packet = { ...cfg.payload, ...(data ? { data } : {}), id: randomUUID() };
-  nc.publish(cfg.subject, JSON.stringify(packet), { reply: inbox, headers: h });
-  const timer = setTimeout(() => sub.unsubscribe(), 10000);
+  h.set(c.NATS_HEADERS.grant, grant);
+  await js.publish(
+    bus.events(r.message_id),
+    c.agentWire.encodeEvent({ type: 'accepted', seq: 0, user_id: cfg.userId, session_id: r.session_id }),
+  );
+  await js.publish(bus.chat, c.agentWire.encodeRunRequest(r), { headers: h, msgID: r.message_id });
   let ok = false;
-  for await (const m of sub) {
-    if (m.data.length === 0) break;
-    if (m.json().isDisposed) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 10000);
+  for await (const e of c.followRunLog(js, bus, r.message_id, { signal: abort.signal })) {
+    if (e.type === 'done') {
       ok = true;
-      break;
     }
   }
   clearTimeout(timer);
-  sub.unsubscribe();
-  if (ok) latencies.push(performance.now() - t0);
-  else errors++;
+  if (ok) {
+    latencies.push(performance.now() - t0);
+  } else {
+    errors++;
+  }
 }
 
 await Promise.all(
   Array.from({ length: cfg.connections }, async () => {
-    while (Date.now() < end) await one();
+    while (Date.now() < end) {
+      await one().catch(() => errors++);
+    }
   }),
 );
 await nc.drain();

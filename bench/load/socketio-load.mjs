@@ -26,13 +26,19 @@ function open() {
 const t0 = performance.now();
 for (let i = 0; i < n; i += batch) {
   const opened = await Promise.all(Array.from({ length: Math.min(batch, n - i) }, open));
-  for (const s of opened) if (s) sockets.push(s);
+  for (const s of opened) {
+    if (s) {
+      sockets.push(s);
+    }
+  }
 }
 const connectMs = performance.now() - t0;
 process.send?.({ connected: sockets.length });
 // The parent samples the gateway's RSS now; it tells us when to start chatting.
 await new Promise((resolve) => {
-  if (!process.send) return resolve();
+  if (!process.send) {
+    return resolve();
+  }
   process.once('message', resolve);
 });
 
@@ -73,7 +79,9 @@ await Promise.all(
   }),
 );
 const elapsed = duration;
-for (const s of sockets) s.close();
+for (const s of sockets) {
+  s.close();
+}
 latencies.sort((a, b) => a - b);
 const pct = (p) =>
   latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN;

@@ -29,7 +29,7 @@ export async function run({ duration, natsUrl }) {
     const token = await stack.token('admin@aurora.demo');
     const prefix = `bench-${randomBytes(4).toString('hex')}`;
     const common = { ...stack.baseEnv, NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
-    const agentEnv = { ...common, AGENT_CONCURRENCY: '8', AGENT_QUEUE_MAX: '1024', BENCH_MODEL_CPU_MS: '20' };
+    const agentEnv = { ...common, AGENT_CONCURRENCY: '8', BENCH_MODEL_CPU_MS: '20' };
     agents.push(await startCpuAgent(agentEnv));
     const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
     const cfg = {
@@ -49,7 +49,7 @@ export async function run({ duration, natsUrl }) {
         { label: '1 agent replica', ...one },
         { label: '2 agent replicas', ...two },
       ],
-      ratios: [{ label: 'throughput 2 replicas ÷ 1 replica', value: two.rps / one.rps, target: '→ 2 with free cores' }],
+      ratios: [{ label: 'throughput 2 replicas ÷ 1 replica', value: two.rps / one.rps, target: '≥ 1.8' }],
       notes: `Each answer burns 20 ms of CPU in the model stand-in, then the real agent persists the turn in Postgres. 16 connections, ${duration}s each after a 2s warm-up. Gateway, Postgres, NATS and the load generator share the same cores, which caps the gain.`,
     };
   } finally {

@@ -37,8 +37,9 @@ export async function run({ duration, natsUrl }) {
     const up = await runLoad('http-load.mjs', { ...cfg, duration });
     await stack.stop(agent);
     // Trip the breaker: consecutive no-responders failures.
-    for (let i = 0; i < 10; i++)
+    for (let i = 0; i < 10; i++) {
       await (await fetch(cfg.url, { method: 'POST', headers: cfg.headers, body: cfg.body })).arrayBuffer();
+    }
     const state = (await (await fetch(`${gateway.url}/metrics`)).text()).match(
       /^gateway_breaker_state\{[^}]*name="agent"[^}]*\} (\d)/m,
     )?.[1];

@@ -1,11 +1,12 @@
-// Scenario 2: chat round trip through gateway → NATS → agent, beside a raw NATS request-reply
-// of the same payload to the same agent. The difference in p50 is what the gateway adds.
-import { randomBytes, randomUUID } from 'node:crypto';
+// Scenario 2: chat round trip through gateway → JetStream → agent, beside a raw JetStream round
+// trip (queue the run, follow its log) to the same agent. The difference in p50 is what the
+// gateway adds.
+import { randomBytes } from 'node:crypto';
 import { runLoad } from '../lib/procs.mjs';
 import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
 export const id = 2;
-export const title = 'Chat round trip, local model (REST JSON and SSE) vs raw NATS request-reply';
+export const title = 'Chat round trip, local model (REST JSON and SSE) vs raw JetStream round trip';
 
 export async function run({ duration, natsUrl }) {
   const stack = await createBenchStack();
@@ -16,7 +17,6 @@ export async function run({ duration, natsUrl }) {
       ...common,
       LOG_LEVEL: 'warn',
       AGENT_CONCURRENCY: '64',
-      AGENT_QUEUE_MAX: '1024',
     });
     // One user sends everything here: the per-user ai tier would measure the limiter instead.
     const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
@@ -47,9 +47,10 @@ export async function run({ duration, natsUrl }) {
       });
       const raw = await runLoad('nats-load.mjs', {
         url: natsUrl,
-        subject: `${prefix}.agent.chat`,
-        headers: auth.natsHeaders,
-        payload: { pattern: 'agent.chat', data: { session_id: randomUUID(), message_id: randomUUID(), message } },
+        prefix,
+        userId: auth.userId,
+        grantKey: stack.grantPrivateKey,
+        message,
         connections,
         duration,
       });
@@ -62,16 +63,16 @@ export async function run({ duration, natsUrl }) {
       rows: [
         { label: 'gateway REST JSON, 1 client', ...one.json },
         { label: 'gateway REST SSE, 1 client', ...one.sse },
-        { label: 'baseline: raw NATS request-reply, 1 client', ...one.raw },
+        { label: 'baseline: raw JetStream round trip, 1 client', ...one.raw },
         { label: `gateway REST JSON, ${connections} clients`, ...many.json },
         { label: `gateway REST SSE, ${connections} clients`, ...many.sse },
-        { label: `baseline: raw NATS request-reply, ${connections} clients`, ...many.raw },
+        { label: `baseline: raw JetStream round trip, ${connections} clients`, ...many.raw },
       ],
       ratios: [
         { label: 'gateway added p50, JSON, 1 client (ms)', value: one.json.p50 - one.raw.p50, target: '≤ 2 ms' },
         { label: 'gateway added p50, SSE, 1 client (ms)', value: one.sse.p50 - one.raw.p50, target: '≤ 2 ms' },
         { label: 'gateway added mean latency, JSON, 1 client (ms)', value: one.json.mean - one.raw.mean },
-        { label: `JSON req/s ÷ raw NATS req/s, ${connections} clients`, value: many.json.rps / many.raw.rps },
+        { label: `JSON req/s ÷ raw JetStream req/s, ${connections} clients`, value: many.json.rps / many.raw.rps },
         { label: `gateway added p50, JSON, ${connections} clients (ms)`, value: many.json.p50 - many.raw.p50 },
       ],
       notes: `${duration}s per run; agent concurrency 64; message "${message}". autocannon reports whole milliseconds.`,

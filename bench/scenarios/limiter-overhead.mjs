@@ -31,14 +31,18 @@ export async function run({ duration, natsUrl }) {
         cfg: { url: `${gw.url}/v1/me`, headers: { authorization: `Bearer ${token}` }, connections: 64 },
       });
     }
-    for (const g of gws) await runLoad('http-load.mjs', { ...g.cfg, duration: 2 });
+    for (const g of gws) {
+      await runLoad('http-load.mjs', { ...g.cfg, duration: 2 });
+    }
     const rounds = 3;
     const samples = gws.map(() => []);
-    for (let round = 0; round < rounds; round++)
-      for (const [i, g] of gws.entries())
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, g] of gws.entries()) {
         samples[i].push(
           await runLoad('http-load.mjs', { ...g.cfg, duration: Math.max(1, Math.round(duration / rounds)) }),
         );
+      }
+    }
     const mean = (xs, k) => xs.reduce((a, x) => a + x[k], 0) / xs.length;
     const rows = gws.map((g, i) => ({
       label: g.label,

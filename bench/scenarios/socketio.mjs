@@ -58,7 +58,9 @@ export async function run({ duration, natsUrl, sockets, chats = 50 }) {
       const after = rssKiB(gateway.child.pid);
       load.send('go');
       const [code] = await once(load, 'exit');
-      if (code !== 0) throw new Error(`socketio-load exited ${code}`);
+      if (code !== 0) {
+        throw new Error(`socketio-load exited ${code}`);
+      }
       const res = JSON.parse(out.trim().split('\n').at(-1));
       const afterChat = rssKiB(gateway.child.pid);
       await stack.stop(gateway);

@@ -18,7 +18,9 @@ function schemaVars(service: ServiceName): Set<string> {
 /** Issues of known values only (secret values are unknown here), as "VAR: message". */
 function valueIssues(service: ServiceName, values: Record<string, string>): string[] {
   const result = SERVICE_SCHEMAS[service].safeParse(values);
-  if (result.success) return [];
+  if (result.success) {
+    return [];
+  }
   return result.error.issues
     .filter((i) => String(i.path[0]) in values)
     .map((i) => `${String(i.path[0])}: ${i.message}`);

@@ -57,7 +57,9 @@ describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
   });
 
   it('pins every base image to an exact Node 24 release (no latest, no floating major)', () => {
-    for (const s of stages) expect(s.from).toMatch(/^node:24\.\d+\.\d+-[a-z]+-slim(@sha256:[0-9a-f]{64})?$/);
+    for (const s of stages) {
+      expect(s.from).toMatch(/^node:24\.\d+\.\d+-[a-z]+-slim(@sha256:[0-9a-f]{64})?$/);
+    }
   });
 
   it('runs as a non-root numeric user', () => {
@@ -73,16 +75,20 @@ describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
     expect(copies).toContain('--from=prod-deps /app/node_modules ./node_modules');
     expect(copies.some((c) => c.includes('--from=deps'))).toBe(false);
     expect(copies.some((c) => /^\.\s|\s\.\s/.test(c) || c.startsWith('. '))).toBe(false);
-    for (const c of copies) expect(c).not.toMatch(/libs\/testing|tools|\btest\b|\.spec\./);
+    for (const c of copies) {
+      expect(c).not.toMatch(/libs\/testing|tools|\btest\b|\.spec\./);
+    }
     expect(copies).toContain(`--from=build /app/dist/services/${svc} ./dist/services/${svc}`);
   });
 
   it('copies no .env file, key or secret anywhere, and sets no secret in ENV/ARG', () => {
     for (const s of stages) {
-      for (const c of [...ops(s, 'COPY'), ...ops(s, 'ADD')])
+      for (const c of [...ops(s, 'COPY'), ...ops(s, 'ADD')]) {
         expect(c).not.toMatch(/\.env|\.pem|\.key\b|secret|id_rsa|npmrc/i);
-      for (const e of [...ops(s, 'ENV'), ...ops(s, 'ARG')])
+      }
+      for (const e of [...ops(s, 'ENV'), ...ops(s, 'ARG')]) {
         expect(e).not.toMatch(/SECRET|PASSWORD|TOKEN|API_KEY|DATABASE_URL/i);
+      }
     }
   });
 

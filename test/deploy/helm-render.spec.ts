@@ -30,8 +30,9 @@ const valueSets: { name: string; values: string[] }[] = [
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o)
+  if (!o) {
     throw new Error(`${kind}/${name} not rendered (${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')})`);
+  }
   return o;
 }
 const ours = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/part-of'] === 'neonpro';
@@ -59,12 +60,30 @@ interface Behavior {
   scaleUp: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
   scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
 }
+interface ExternalMetric {
+  metric: { name: string; selector?: { matchLabels: Record<string, string> } };
+  target: { type: string; averageValue?: string };
+}
 interface HpaSpec {
-  metrics: { type: string; resource?: { name: string }; pods?: { metric: { name: string } } }[];
+  metrics: {
+    type: string;
+    resource?: { name: string };
+    pods?: { metric: { name: string } };
+    external?: ExternalMetric;
+  }[];
   behavior: Behavior;
 }
 const metricsOf = (hpa: K8sObject) =>
-  (hpa.spec as unknown as HpaSpec).metrics.map((m) => m.resource?.name ?? m.pods?.metric.name).sort();
+  (hpa.spec as unknown as HpaSpec).metrics
+    .map((m) => m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name)
+    .sort();
+const metricTypes = (hpa: K8sObject) =>
+  Object.fromEntries(
+    (hpa.spec as unknown as HpaSpec).metrics.map((m): [string, string] => [
+      m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name ?? '',
+      m.type,
+    ]),
+  );
 
 describe(`helm (${HELM}) with the nats dependency ${realNatsChart() ? 'archive' : 'stand-in (test/deploy/fixtures)'}`, () => {
   it('is a real helm 3.x/4.x binary', () => {
@@ -73,7 +92,9 @@ describe(`helm (${HELM}) with the nats dependency ${realNatsChart() ? 'archive' 
 
   it.each(valueSets.map((v) => [v.name, v.values] as const))('helm lint --strict with %s', (_name, values) => {
     const args = ['lint', '--strict', chart];
-    for (const v of values) args.push('-f', join(chart, v));
+    for (const v of values) {
+      args.push('-f', join(chart, v));
+    }
     expect(() => helm(args)).not.toThrow();
   });
 
@@ -180,27 +201,55 @@ describe('autoscaling modes', () => {
     expect(helmNotes(chart)).toMatch(/in force: cpu[\s\S]*CPU ONLY/);
   });
 
-  it('prometheus-adapter: Pods metrics on both HPAs, served by the adapter rules, ServiceMonitors labelled', () => {
+  it('prometheus-adapter: External agent_run_demand for agents, Pods sockets for the gateway, served by the adapter rules, ServiceMonitors labelled', () => {
     const objects = helmTemplate(chart, { values: ['examples/prometheus-adapter.yaml'] });
-    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent'))).toEqual([
-      'agent_queue_depth',
-      'cpu',
-    ]);
-    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual([
-      'cpu',
-      'socket_connections',
-    ]);
-    const adapter = readYaml<{ rules: { custom: { name: { as: string } }[] } }>(
-      'helm',
-      'prometheus-adapter-values.yaml',
+    const agentHpa = find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent');
+    // Every agent reports the same shared queue: a Pods metric would multiply it by the replicas.
+    expect(metricTypes(agentHpa)).toEqual({ cpu: 'Resource', agent_run_demand: 'External' });
+    const external = (agentHpa.spec as unknown as HpaSpec).metrics.find((m) => m.type === 'External')!.external!;
+    // The selector is the label Prometheus Operator gives the agent Service's series.
+    const agentService = find(objects, 'Service', 'neonpro-ai-agent');
+    expect(find(objects, 'ServiceMonitor', 'neonpro-ai-agent').spec).toMatchObject({
+      selector: { matchLabels: { 'app.kubernetes.io/name': agentService.metadata.labels!['app.kubernetes.io/name'] } },
+    });
+    expect(external).toEqual({
+      metric: { name: 'agent_run_demand', selector: { matchLabels: { service: agentService.metadata.name } } },
+      // AGENT_CONCURRENCY (values.yaml: 4), as the KEDA lag threshold.
+      target: { type: 'AverageValue', averageValue: '4' },
+    });
+    expect(metricTypes(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual({
+      cpu: 'Resource',
+      socket_connections: 'Pods',
+    });
+    type Rule = { seriesQuery: string; name: { matches: string; as: string }; metricsQuery: string };
+    const adapter = readYaml<{ rules: { custom: Rule[]; external: Rule[] } }>('helm', 'prometheus-adapter-values.yaml');
+    expect(adapter.rules.custom.map((r) => r.name.as)).toEqual(['socket_connections']);
+    expect(adapter.rules.external.map((r) => r.name.as)).toEqual(['agent_run_demand']);
+    // The shared pending count once (max), plus each replica's own running runs (sum).
+    const [demand] = adapter.rules.external;
+    expect(demand.seriesQuery).toMatch(/^agent_queue_depth\{.*service!=""/);
+    expect(demand.metricsQuery).toMatch(
+      /^max\(<<\.Series>>\{<<\.LabelMatchers>>\}\) \+ sum\(agent_inflight\{<<\.LabelMatchers>>\}\)$/,
     );
-    expect(adapter.rules.custom.map((r) => r.name.as).sort()).toEqual(['agent_queue_depth', 'socket_connections']);
     for (const sm of objects.filter((o) => o.kind === 'ServiceMonitor')) {
       expect(sm.metadata.labels!.release).toBe('kube-prometheus-stack');
     }
     expect(helmNotes(chart, { values: ['examples/prometheus-adapter.yaml'] })).toContain(
       'prometheus-adapter-values.yaml',
     );
+  });
+
+  it('prometheus-adapter: the External target follows AGENT_CONCURRENCY, or agent.autoscaling.runsPerReplica', () => {
+    const target = (set: Record<string, string>) =>
+      (
+        find(
+          helmTemplate(chart, { values: ['examples/prometheus-adapter.yaml'], set }),
+          'HorizontalPodAutoscaler',
+          'neonpro-ai-agent',
+        ).spec as unknown as HpaSpec
+      ).metrics.find((m) => m.type === 'External')!.external!.target.averageValue;
+    expect(target({ 'agent.config.AGENT_CONCURRENCY': '8' })).toBe('8');
+    expect(target({ 'agent.config.AGENT_CONCURRENCY': '8', 'agent.autoscaling.runsPerReplica': '3' })).toBe('3');
   });
 
   it('prometheus-adapter refuses to render without the ServiceMonitors, naming the value', () => {

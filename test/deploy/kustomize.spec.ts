@@ -24,17 +24,37 @@ interface Behavior {
   scaleUp: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
   scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
 }
+interface ExternalMetric {
+  metric: { name: string; selector?: { matchLabels: Record<string, string> } };
+  target: { type: string; averageValue?: string };
+}
 type HpaSpec = {
   scaleTargetRef: { kind: string; name: string };
-  metrics: { type: string; resource?: { name: string }; pods?: { metric: { name: string } } }[];
+  metrics: {
+    type: string;
+    resource?: { name: string };
+    pods?: { metric: { name: string } };
+    external?: ExternalMetric;
+  }[];
   behavior: Behavior;
 };
 const metricsOf = (hpa: K8sObject) =>
-  (hpa.spec as unknown as HpaSpec).metrics.map((m) => m.resource?.name ?? m.pods?.metric.name).sort();
+  (hpa.spec as unknown as HpaSpec).metrics
+    .map((m) => m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name)
+    .sort();
+const metricTypes = (hpa: K8sObject) =>
+  Object.fromEntries(
+    (hpa.spec as unknown as HpaSpec).metrics.map((m): [string, string] => [
+      m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name ?? '',
+      m.type,
+    ]),
+  );
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`${kind}/${name} not rendered`);
+  if (!o) {
+    throw new Error(`${kind}/${name} not rendered`);
+  }
   return o;
 }
 
@@ -192,8 +212,9 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const allowed = new Set([53, 4222, 6379, 5432, 6543, 443, 11434]);
     for (const p of policies) {
       const egress = ((p.spec as { egress?: Rule[] }).egress ?? []).flatMap((r) => r.ports ?? []);
-      for (const port of egress)
+      for (const port of egress) {
         expect([p.metadata.name, allowed.has(Number(port.port))]).toEqual([p.metadata.name, true]);
+      }
     }
     // Every NeonPro pod is covered by a policy of its own besides the default deny.
     const covered = policies.map(
@@ -254,18 +275,29 @@ describe('autoscaling components', () => {
     ).toBe(false);
   });
 
-  it('prometheus-adapter: Pods metrics on both HPAs, valid objects', () => {
+  it('prometheus-adapter: External agent_run_demand at AGENT_CONCURRENCY, Pods sockets, valid objects', () => {
     const objects = renderKustomization({
       resources: ['base'],
       components: ['components/prometheus', 'components/autoscaling-prometheus-adapter'],
       namespace: 'neonpro',
     });
-    for (const o of objects) validateObject(o);
-    expect(metricsOf(agentHpa(objects))).toEqual(['agent_queue_depth', 'cpu']);
-    expect(metricsOf(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual([
-      'cpu',
-      'socket_connections',
-    ]);
+    for (const o of objects) {
+      validateObject(o);
+    }
+    const hpa = agentHpa(objects);
+    // Every agent reports the same shared queue: a Pods metric would multiply it by the replicas.
+    expect(metricTypes(hpa)).toEqual({ cpu: 'Resource', agent_run_demand: 'External' });
+    const external = (hpa.spec as unknown as HpaSpec).metrics.find((m) => m.type === 'External')!.external!;
+    const agentService = find(objects, 'Service', 'neonpro-ai-agent');
+    expect(external).toEqual({
+      metric: { name: 'agent_run_demand', selector: { matchLabels: { service: agentService.metadata.name } } },
+      target: { type: 'AverageValue', averageValue: envByService(objects)['ai-agent'].AGENT_CONCURRENCY },
+    });
+    // Sockets are each gateway pod's own: that one stays a Pods metric.
+    expect(metricTypes(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual({
+      cpu: 'Resource',
+      socket_connections: 'Pods',
+    });
   });
 });
 

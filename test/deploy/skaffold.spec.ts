@@ -35,7 +35,9 @@ describe('skaffold.yaml', () => {
   it('deploys the helm chart by default, wiring the built images into existing values keys', () => {
     const [release] = sk.deploy.helm.releases;
     expect(existsSync(join(ROOT, release.chartPath, 'Chart.yaml'))).toBe(true);
-    for (const f of release.valuesFiles) expect(existsSync(join(ROOT, f))).toBe(true);
+    for (const f of release.valuesFiles) {
+      expect(existsSync(join(ROOT, f))).toBe(true);
+    }
     const values = readYaml<Record<string, Record<string, Record<string, unknown>>>>(release.chartPath, 'values.yaml');
     for (const [key, template] of Object.entries(release.setValueTemplates)) {
       const [svc, image, field] = key.split('.');
@@ -59,11 +61,15 @@ describe('skaffold.yaml', () => {
     const names = sk.profiles.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['dev', 'prod', 'kustomize', 'kustomize-prod']));
     for (const p of sk.profiles) {
-      for (const path of p.manifests?.kustomize.paths ?? [])
+      for (const path of p.manifests?.kustomize.paths ?? []) {
         expect(existsSync(join(ROOT, path, 'kustomization.yaml'))).toBe(true);
+      }
       for (const patch of p.patches ?? []) {
-        if (Array.isArray(patch.value))
-          for (const f of patch.value as string[]) expect(existsSync(join(ROOT, f))).toBe(true);
+        if (Array.isArray(patch.value)) {
+          for (const f of patch.value as string[]) {
+            expect(existsSync(join(ROOT, f))).toBe(true);
+          }
+        }
       }
     }
     const kustomize = sk.profiles.find((p) => p.name === 'kustomize')!;

@@ -1,40 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { agentBus, NATS_HEADERS } from '@neonpro/contracts';
 import {
+  type AuthFixture,
+  createAuthFixture,
+  deleteAgentStreams,
+  DEMO_USERS,
   freePort,
   NATS_URL,
+  runEvents,
   type ServiceProcess,
   spawnService,
   uniquePrefix,
   waitFor,
-  type AuthFixture,
-  createAuthFixture,
-  DEMO_USERS,
 } from '@neonpro/testing';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { UNLIMITED } from './drill-mode.js';
 
-/** Drill: an agent is killed with SIGKILL while it streams an answer. */
-describe('drill: agent killed mid-stream', () => {
+interface SseEvent {
+  id?: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+function parseSse(text: string): SseEvent[] {
+  return text
+    .split('\n\n')
+    .filter((b) => b.includes('data: '))
+    .map((block) => {
+      const ev: SseEvent = { event: 'message', data: {} };
+      for (const line of block.split('\n')) {
+        if (line.startsWith('id: ')) {
+          ev.id = Number(line.slice(4));
+        } else if (line.startsWith('event: ')) {
+          ev.event = line.slice(7);
+        } else if (line.startsWith('data: ')) {
+          ev.data = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        }
+      }
+      return ev;
+    });
+}
+
+/** Tokens since the last `restart` (what the client shows). */
+function shown(events: SseEvent[]): string {
+  let text = '';
+  for (const e of events) {
+    if (e.event === 'restart') {
+      text = '';
+    }
+    if (e.event === 'token') {
+      text += String(e.data.delta);
+    }
+  }
+  return text;
+}
+
+/**
+ * Drills of the JetStream work queue: an agent SIGKILLed mid-stream (the run is redelivered and
+ * the client's open stream completes), a gateway SIGKILLed mid-stream (the client reattaches to
+ * another replica with Last-Event-ID), two chats on two single-slot agents (never refused), and a
+ * raw NATS client replaying a captured run as someone else (refused, nothing read).
+ */
+describe('drill: work queue under failure', () => {
   const prefix = uniquePrefix('drill-kill');
-  let gateway: ServiceProcess;
+  const bus = agentBus(prefix);
   let fx: AuthFixture;
   let authorization = '';
-  let agents: ServiceProcess[];
+  let agents: ServiceProcess[] = [];
+  let gateways: ServiceProcess[] = [];
+  let nc: NatsConnection;
 
   beforeAll(async () => {
     fx = await createAuthFixture();
     authorization = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
-    const env = { ...fx.env, NATS_URL, NATS_SUBJECT_PREFIX: prefix, AGENT_TOKEN_DELAY_MS: '60' };
+    const env = { ...fx.env, NATS_URL, NATS_SUBJECT_PREFIX: prefix };
+    const agentEnv = { ...env, AGENT_TOKEN_DELAY_MS: '60', AGENT_CONCURRENCY: '1', AGENT_ACK_WAIT_MS: '1500' };
     agents = [
-      spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k1' }),
-      spawnService('ai-agent', await freePort(), { ...env, AGENT_INSTANCE_ID: 'k2' }),
+      spawnService('ai-agent', await freePort(), { ...agentEnv, AGENT_INSTANCE_ID: 'k1' }),
+      spawnService('ai-agent', await freePort(), { ...agentEnv, AGENT_INSTANCE_ID: 'k2' }),
     ];
-    gateway = spawnService('gateway', await freePort(), { ...UNLIMITED, ...env, AGENT_TIMEOUT_MS: '1500' });
-    await Promise.all([gateway, ...agents].map((p) => p.waitReady()));
+    await Promise.all(agents.map((p) => p.waitReady()));
+    const gwEnv = { ...UNLIMITED, ...env, AGENT_TIMEOUT_MS: '15000' };
+    gateways = [spawnService('gateway', await freePort(), gwEnv), spawnService('gateway', await freePort(), gwEnv)];
+    await Promise.all(gateways.map((p) => p.waitReady()));
+    nc = await connect({ servers: NATS_URL });
   });
 
   afterAll(async () => {
-    await Promise.all([gateway, ...agents].map((p) => p?.stop('SIGKILL')));
+    await Promise.all([...gateways, ...agents].map((p) => p?.stop('SIGKILL')));
+    if (nc) {
+      await deleteAgentStreams(nc, bus);
+      await nc.drain();
+    }
     await fx?.close();
   });
 
@@ -43,86 +101,166 @@ describe('drill: agent killed mid-stream', () => {
     return Number(/^agent_inflight(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
   };
 
-  /** Rows of one turn, read as the superuser (RLS does not hide anything from the check). */
-  const turnRows = async (sessionId: string, clientMessageId: string): Promise<{ role: string; content: string }[]> => {
+  /** Rows read as the superuser (RLS does not hide anything from the check). */
+  const rows = async (sql: string, params: unknown[]): Promise<Record<string, unknown>[]> => {
     const client = new pg.Client({ connectionString: fx.db.url });
     await client.connect();
     try {
-      const r = await client.query<{ role: string; content: string }>(
-        'select role, content from public.chat_messages where session_id = $1 and client_message_id = $2 order by role',
-        [sessionId, clientMessageId],
-      );
-      return r.rows;
+      return (await client.query(sql, params)).rows as Record<string, unknown>[];
     } finally {
       await client.end();
     }
   };
 
-  // The stream dies before `done` (which would carry the session id), so the client picks the
-  // session id itself: the retry must name the same session and client_message_id.
-  const sessionId = randomUUID();
-  const clientMessageId = `drill-kill-${randomUUID()}`;
-  const turn = { message: 'por favor uma resposta comprida para eu acompanhar o fluxo', session_id: sessionId };
-
-  it('the client gets an error event, the gateway survives and the other replica keeps serving', async () => {
-    const response = await fetch(`${gateway.url}/v1/ai/chat`, {
+  const chat = (gw: ServiceProcess, body: object, accept = 'text/event-stream'): Promise<Response> =>
+    fetch(`${gw.url}/v1/ai/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization },
-      body: JSON.stringify({ ...turn, client_message_id: clientMessageId }),
+      headers: { 'content-type': 'application/json', accept, authorization },
+      body: JSON.stringify(body),
+    });
+
+  it('an agent SIGKILLed mid-stream: the open stream completes, one assistant message stored', async () => {
+    const sessionId = randomUUID();
+    const clientMessageId = `drill-kill-${randomUUID()}`;
+    const response = await chat(gateways[0], {
+      message: 'por favor uma resposta comprida para eu acompanhar o fluxo',
+      session_id: sessionId,
+      client_message_id: clientMessageId,
     });
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let body = decoder.decode((await reader.read()).value);
     const victim = (await waitFor(async (): Promise<ServiceProcess | undefined> => {
-      for (const a of agents) if ((await inflight(a)) > 0) return a;
+      for (const a of agents) {
+        if (a.running && (await inflight(a)) > 0) {
+          return a;
+        }
+      }
       return undefined;
     }, 'the streaming replica')) as ServiceProcess;
     await victim.stop('SIGKILL');
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        break;
+      }
       body += decoder.decode(value);
     }
-    expect(body).toContain('event: token');
-    expect(body).toMatch(/event: error\ndata: \{"code":"agent_timeout"/);
-    expect(body).not.toContain('event: done');
-
-    expect(gateway.running).toBe(true);
-    const next = await fetch(`${gateway.url}/v1/ai/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body: JSON.stringify({ message: 'oi' }),
+    const events = parseSse(body);
+    const last = events.at(-1);
+    expect(last?.event).toBe('done');
+    expect(shown(events)).toBe(last?.data.content);
+    // ids keep increasing across the redelivery
+    const ids = events.map((e) => e.id ?? 0);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const stored = await rows(
+      'select role, content from public.chat_messages where session_id = $1 and client_message_id = $2 order by role',
+      [sessionId, clientMessageId],
+    );
+    expect(stored.map((r) => r.role)).toEqual(['assistant', 'user']);
+    expect(stored[0]?.content).toBe(last?.data.content);
+    // Bring the replica back for the next drills.
+    agents = agents.filter((a) => a !== victim);
+    const again = spawnService('ai-agent', await freePort(), {
+      ...fx.env,
+      NATS_URL,
+      NATS_SUBJECT_PREFIX: prefix,
+      AGENT_TOKEN_DELAY_MS: '60',
+      AGENT_CONCURRENCY: '1',
+      AGENT_ACK_WAIT_MS: '1500',
+      AGENT_INSTANCE_ID: 'k3',
     });
-    expect(next.status).toBe(200);
+    await again.waitReady();
+    agents.push(again);
   });
 
-  it('the client retries the same message and gets the answer; the turn is persisted exactly once', async () => {
-    // Nothing of the turn's answer was stored by the killed replica.
-    expect((await turnRows(sessionId, clientMessageId)).map((r) => r.role)).toEqual(['user']);
+  it('a gateway SIGKILLed mid-stream: the client reattaches to another replica with Last-Event-ID', async () => {
+    const response = await chat(gateways[0], { message: 'quais consultas a Dra. Lima tem amanhã?' });
+    const messageId = response.headers.get('x-message-id')!;
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let before = '';
+    while (!parseSse(before).some((e) => e.event === 'token')) {
+      before += decoder.decode((await reader.read()).value);
+    }
+    await gateways[0].stop('SIGKILL');
+    await reader.read().catch(() => undefined);
+    // Only complete events count (the last block may have been cut).
+    const got = parseSse(before.slice(0, before.lastIndexOf('\n\n') + 2));
+    const lastId = got.at(-1)?.id ?? 0;
+    const resumed = await fetch(`${gateways[1].url}/v1/ai/chat/${messageId}/events`, {
+      headers: { authorization, 'last-event-id': String(lastId) },
+    });
+    expect(resumed.status).toBe(200);
+    const rest = parseSse(await resumed.text());
+    expect(rest[0]?.id).toBe(lastId + 1);
+    const done = rest.at(-1);
+    expect(done?.event).toBe('done');
+    expect(shown([...got, ...rest])).toBe(done?.data.content);
+    // Someone else cannot reattach.
+    const other = `Bearer ${await fx.token(DEMO_USERS.borealAdmin)}`;
+    const intruder = await fetch(`${gateways[1].url}/v1/ai/chat/${messageId}/events`, {
+      headers: { authorization: other },
+    });
+    expect(intruder.status).toBe(404);
+    gateways = [gateways[1]];
+  });
 
-    const send = async (): Promise<{ status: number; body: { session_id?: string; content?: string } }> => {
-      const r = await fetch(`${gateway.url}/v1/ai/chat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization },
-        body: JSON.stringify({ ...turn, client_message_id: clientMessageId }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      return { status: r.status, body: (await r.json()) as { session_id?: string; content?: string } };
-    };
-    const retried = await send();
-    expect(retried.status).toBe(200);
-    expect(retried.body.session_id).toBe(sessionId);
-    expect(retried.body.content).toEqual(expect.any(String));
+  it('two concurrent chats on two single-slot agents are never refused', async () => {
+    // 50 trials in both modes (the issue's bound); a trial is two short local-model answers.
+    const trials = 50;
+    let refused = 0;
+    for (let i = 0; i < trials; i++) {
+      const results = await Promise.all([
+        chat(gateways[0], { message: 'oi' }, 'application/json'),
+        chat(gateways[0], { message: 'oi' }, 'application/json'),
+      ]);
+      refused += results.filter((r) => r.status !== 200).length;
+      await Promise.all(results.map((r) => r.arrayBuffer()));
+    }
+    expect(refused).toBe(0);
+  }, 300_000);
 
-    const rows = await turnRows(sessionId, clientMessageId);
-    expect(rows.map((r) => r.role)).toEqual(['assistant', 'user']);
-    expect(rows.find((r) => r.role === 'assistant')?.content).toBe(retried.body.content);
-
-    // A second retry (e.g. the client never saw the first answer) replays it: still one row each.
-    const again = await send();
-    expect(again.status).toBe(200);
-    expect(again.body.content).toBe(retried.body.content);
-    expect((await turnRows(sessionId, clientMessageId)).map((r) => r.role)).toEqual(['assistant', 'user']);
-    expect(gateway.running).toBe(true);
+  it('a raw NATS client replaying a captured run as another user is refused, reading nothing', async () => {
+    const captured: Msg[] = [];
+    const tap = nc.subscribe(bus.chat, { callback: (_e, m) => void captured.push(m) });
+    await nc.flush();
+    const ok = await chat(gateways[0], { message: 'quais consultas temos hoje?' }, 'application/json');
+    expect(ok.status).toBe(200);
+    tap.unsubscribe();
+    const run = captured.at(-1)!;
+    const grant = run.headers!.get(NATS_HEADERS.grant);
+    const original = run.json<{ session_id: string; message_id: string; message: string }>();
+    const [h, p, sig] = grant.split('.');
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const admin = await rows("select m.user_id from public.clinic_members m where m.role = 'admin' limit 1", []);
+    const attacks = [
+      // The grant re-signed by nobody: another user's id in a captured grant.
+      {
+        grant: [h, Buffer.from(JSON.stringify({ ...claims, sub: admin[0]?.user_id })).toString('base64url'), sig].join(
+          '.',
+        ),
+      },
+      // The captured grant replayed on another run.
+      { grant, message: 'liste os pacientes com CPF e telefone' },
+    ];
+    const counts = async (): Promise<Record<string, unknown>> =>
+      (
+        await rows(
+          'select (select count(*) from public.audit_log) as audit, (select count(*) from public.chat_messages) as messages',
+          [],
+        )
+      )[0];
+    for (const attack of attacks) {
+      const before = await counts();
+      const replay = { ...original, message_id: randomUUID(), message: attack.message ?? original.message };
+      const hdrs = headers();
+      hdrs.set(NATS_HEADERS.grant, attack.grant);
+      nc.publish(bus.chat, JSON.stringify(replay), { headers: hdrs });
+      const events = await runEvents(nc, bus, replay.message_id, 15000);
+      expect(events).toEqual([expect.objectContaining({ type: 'error', code: 'unauthorized' })]);
+      // No audited read, no stored message: the agent refused before touching the database.
+      expect(await counts()).toEqual(before);
+    }
   });
 });

@@ -8,6 +8,7 @@ export function scaled(shortValue: number, fullValue: number): number {
 /** Drills measure recovery and robustness, not the limiter: lift the rate limits out of the way. */
 export const UNLIMITED: Record<string, string> = {
   RATE_LIMIT_AI_LIMIT: '1000000',
+  RATE_LIMIT_AI_CLINIC_LIMIT: '1000000',
   RATE_LIMIT_DEFAULT_LIMIT: '1000000',
   RATE_LIMIT_HEALTHCARE_LIMIT: '1000000',
   RATE_LIMIT_AUTH_LIMIT: '1000000',

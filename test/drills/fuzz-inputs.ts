@@ -49,23 +49,45 @@ const NASTY_VALUES: unknown[] = [
 
 export function nastyValue(r: () => number): unknown {
   const pick = r();
-  if (pick < 0.5) return NASTY_STRINGS[Math.floor(r() * NASTY_STRINGS.length)];
-  if (pick < 0.8) return NASTY_VALUES[Math.floor(r() * NASTY_VALUES.length)];
+  if (pick < 0.5) {
+    return NASTY_STRINGS[Math.floor(r() * NASTY_STRINGS.length)];
+  }
+  if (pick < 0.8) {
+    return NASTY_VALUES[Math.floor(r() * NASTY_VALUES.length)];
+  }
   return Math.floor(r() * 2 ** 31) - 2 ** 30;
 }
 
 /** A request body: malformed JSON, random bytes, a huge body, or JSON with nasty values. */
 export function nastyBody(r: () => number, fields: string[]): { body: string | Buffer; contentType: string } {
   const kind = r();
-  if (kind < 0.1) return { body: randomBytes(1 + Math.floor(r() * 512)), contentType: 'application/json' };
-  if (kind < 0.2) return { body: '{"message": "unterminated', contentType: 'application/json' };
-  if (kind < 0.25) return { body: JSON.stringify({ message: 'x'.repeat(2_000_000) }), contentType: 'application/json' };
-  if (kind < 0.3) return { body: 'message=hi', contentType: 'application/x-www-form-urlencoded' };
-  if (kind < 0.35) return { body: '[1,2,3]', contentType: 'application/json' };
-  if (kind < 0.4) return { body: '{"a":'.repeat(2000) + '1' + '}'.repeat(2000), contentType: 'application/json' };
+  if (kind < 0.1) {
+    return { body: randomBytes(1 + Math.floor(r() * 512)), contentType: 'application/json' };
+  }
+  if (kind < 0.2) {
+    return { body: '{"message": "unterminated', contentType: 'application/json' };
+  }
+  if (kind < 0.25) {
+    return { body: JSON.stringify({ message: 'x'.repeat(2_000_000) }), contentType: 'application/json' };
+  }
+  if (kind < 0.3) {
+    return { body: 'message=hi', contentType: 'application/x-www-form-urlencoded' };
+  }
+  if (kind < 0.35) {
+    return { body: '[1,2,3]', contentType: 'application/json' };
+  }
+  if (kind < 0.4) {
+    return { body: '{"a":'.repeat(2000) + '1' + '}'.repeat(2000), contentType: 'application/json' };
+  }
   const obj: Record<string, unknown> = {};
-  for (const f of fields) if (r() < 0.8) obj[f] = nastyValue(r);
-  if (r() < 0.3) obj[String(nastyValue(r))] = nastyValue(r);
+  for (const f of fields) {
+    if (r() < 0.8) {
+      obj[f] = nastyValue(r);
+    }
+  }
+  if (r() < 0.3) {
+    obj[String(nastyValue(r))] = nastyValue(r);
+  }
   return { body: JSON.stringify(obj), contentType: 'application/json' };
 }
 

@@ -97,7 +97,9 @@ describe('drill: bad input fuzz over every REST route', () => {
       const worker = async (): Promise<void> => {
         for (;;) {
           const n = remaining--;
-          if (n <= 0) return;
+          if (n <= 0) {
+            return;
+          }
           const route = routes[Math.floor(r() * routes.length)];
           const path = route.path.replace(/:param/g, () => nastyPathSegment(r));
           const query =
@@ -106,8 +108,11 @@ describe('drill: bad input fuzz over every REST route', () => {
           const { body, contentType } = nastyBody(r, route.fields);
           const headers: Record<string, string> = { 'content-type': contentType };
           const auth = r();
-          if (auth < 0.6) headers.authorization = `Bearer ${token}`;
-          else if (auth < 0.8) headers.authorization = `Bearer ${safeEncode(String(nastyValue(r)))}`;
+          if (auth < 0.6) {
+            headers.authorization = `Bearer ${token}`;
+          } else if (auth < 0.8) {
+            headers.authorization = `Bearer ${safeEncode(String(nastyValue(r)))}`;
+          }
           const payload = hasBody ? body : undefined;
           const res = await rawRequest(`${gateway.url}${path}${query}`, {
             method: route.method,
@@ -116,8 +121,12 @@ describe('drill: bad input fuzz over every REST route', () => {
           });
           if ('error' in res) {
             const oversized = (payload?.length ?? 0) > 1024 * 1024;
-            if (!(res.uploadCut && oversized)) fiveHundreds.push(`${route.method} ${path}: ${res.error}`);
-          } else if (res.status >= 500) fiveHundreds.push(`${route.method} ${path}: ${res.status}`);
+            if (!(res.uploadCut && oversized)) {
+              fiveHundreds.push(`${route.method} ${path}: ${res.error}`);
+            }
+          } else if (res.status >= 500) {
+            fiveHundreds.push(`${route.method} ${path}: ${res.status}`);
+          }
         }
       };
       // Two halves: the first warms caches, JIT and the allocator up (2 MB bodies leave RSS high

@@ -18,7 +18,9 @@ export function rawRequest(
     });
     // A reset while we are still uploading means the server answered and hung up early.
     req.on('error', (e: NodeJS.ErrnoException) => {
-      if (!responded) resolve({ error: e.code ?? e.message, uploadCut: e.code === 'EPIPE' || e.code === 'ECONNRESET' });
+      if (!responded) {
+        resolve({ error: e.code ?? e.message, uploadCut: e.code === 'EPIPE' || e.code === 'ECONNRESET' });
+      }
     });
     req.setTimeout(30000, () => req.destroy(new Error('timeout')));
     req.end(opts.body);

@@ -81,7 +81,9 @@ describe('drill: Postgres restarted under traffic', () => {
   /** Readiness status and whether its (non-gating) postgres check is ok. */
   const ready = async (p: ServiceProcess): Promise<{ status: number; postgres: boolean | undefined }> => {
     // Fails the wait at once with the process output rather than timing out blindly.
-    if (crashed()) throw new Error(crashed());
+    if (crashed()) {
+      throw new Error(crashed());
+    }
     const r = await fetch(`${p.url}/health/ready`);
     const body = (await r.json()) as { checks: { postgres?: { ok: boolean } } };
     return { status: r.status, postgres: body.checks.postgres?.ok };
@@ -107,7 +109,9 @@ describe('drill: Postgres restarted under traffic', () => {
       const body = (await r.json()) as { code?: string };
       return { kind, status: r.status, code: body.code, problemJson, hung: false };
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') return { kind, status: 0, problemJson: false, hung: true };
+      if ((err as Error).name === 'TimeoutError') {
+        return { kind, status: 0, problemJson: false, hung: true };
+      }
       // A refused or reset connection: the process crashed (asserted below, with its output).
       return { kind, status: -1, code: String((err as Error).cause ?? err), problemJson: false, hung: false };
     }
@@ -155,8 +159,9 @@ describe('drill: Postgres restarted under traffic', () => {
     // During the outage: only fast 503 problems (a few cached-membership successes may slip by).
     const refused = outage.filter((o) => o.status !== 200);
     expect(refused.length).toBeGreaterThan(0);
-    for (const o of refused)
+    for (const o of refused) {
       expect(o).toEqual({ kind: o.kind, status: 503, code: 'upstream_unavailable', problemJson: true, hung: false });
+    }
     expect(crashed()).toBe('');
     // Over the whole run: nothing hung, no connection error, nothing but 503 failed.
     expect(outcomes.filter((o) => o.hung)).toEqual([]);

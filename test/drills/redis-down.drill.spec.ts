@@ -19,7 +19,9 @@ const LIMIT = 3;
 const metric = async (p: ServiceProcess, name: string): Promise<number> => {
   const text = await (await fetch(`${p.url}/metrics`)).text();
   let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'gm'))) sum += Number(m[1]);
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'gm'))) {
+    sum += Number(m[1]);
+  }
   return sum;
 };
 
@@ -80,7 +82,9 @@ describe('drill: Redis down', () => {
   /** LIMIT requests pass, the next one is refused: the limit is enforced through Redis. */
   const expectLimitEnforced = async (p: ServiceProcess, token: string): Promise<void> => {
     const statuses: number[] = [];
-    for (let i = 0; i <= LIMIT; i++) statuses.push((await patients(p, token)).status);
+    for (let i = 0; i <= LIMIT; i++) {
+      statuses.push((await patients(p, token)).status);
+    }
     expect(statuses).toEqual([...Array<number>(LIMIT).fill(200), 429]);
   };
 
@@ -92,14 +96,18 @@ describe('drill: Redis down', () => {
     const { socket, received } = openSocket(p.url, token);
     try {
       const connect = await connectOutcome(socket);
-      if (!connect.connected) return { connect };
+      if (!connect.connected) {
+        return { connect };
+      }
       const ack = (await socket
         .timeout(SOCKET_BOUND_MS)
         .emitWithAck('chat:send', { message: 'oi', client_message_id: `drill-${randomUUID()}` })) as Record<
         string,
         unknown
       >;
-      if (ack.ok !== true) return { connect, ack };
+      if (ack.ok !== true) {
+        return { connect, ack };
+      }
       const end = await messageEnd(received, String(ack.message_id));
       return { connect, ack: { ok: true }, end: end.event };
     } finally {
@@ -126,7 +134,9 @@ describe('drill: Redis down', () => {
 
     // Fail open: served without limits (well past LIMIT), counted by the metric, still ready.
     const served = [];
-    for (let i = 0; i < LIMIT * 2; i++) served.push(await patients(open, tokens.open));
+    for (let i = 0; i < LIMIT * 2; i++) {
+      served.push(await patients(open, tokens.open));
+    }
     expect(served.map((r) => r.status)).toEqual(Array<number>(LIMIT * 2).fill(200));
     expect(await metric(open, 'gateway_rate_limit_store_errors_total')).toBeGreaterThan(errorsBefore);
     await waitFor(async () => (await ready(open)) === 200, 'the fail-open gateway to stay ready');

@@ -20,15 +20,18 @@ export function openSocket(base: string, token: string): { socket: Socket; recei
     timeout: SOCKET_BOUND_MS,
   });
   const received: Received[] = [];
-  for (const event of SERVER_EVENTS)
+  for (const event of SERVER_EVENTS) {
     socket.on(event, (data: Record<string, unknown>) => received.push({ event, data }));
+  }
   return { socket, received };
 }
 
 /** Resolves once connected, or with the connect_error (its `data.code` says why). */
 export function connectOutcome(socket: Socket): Promise<{ connected: true } | { connected: false; code?: unknown }> {
   return new Promise((resolve) => {
-    if (socket.connected) return resolve({ connected: true });
+    if (socket.connected) {
+      return resolve({ connected: true });
+    }
     socket.once('connect', () => resolve({ connected: true }));
     socket.once('connect_error', (err: Error & { data?: { code?: unknown } }) =>
       resolve({ connected: false, code: err.data?.code ?? err.message }),
@@ -43,8 +46,12 @@ export async function messageEnd(received: Received[], messageId: string): Promi
     const end = received.find(
       (r) => r.data.message_id === messageId && (r.event === 'chat:done' || r.event === 'chat:error'),
     );
-    if (end) return end;
-    if (Date.now() > deadline) throw new Error(`no chat:done or chat:error for ${messageId} within the bound`);
+    if (end) {
+      return end;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no chat:done or chat:error for ${messageId} within the bound`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -33,18 +33,29 @@ const rssBytes = async (p: ServiceProcess): Promise<number> => {
 /** A payload for an event: a nasty value, an object of its fields with nasty values, or a valid-looking one. */
 function nastyPayload(r: () => number, fields: string[]): unknown {
   const kind = r();
-  if (kind < 0.2) return nastyValue(r);
-  if (kind < 0.3) return fields.length ? { [fields[0]]: 'ção 漢字 🦷'.repeat(Math.floor(r() * 100)) } : {};
+  if (kind < 0.2) {
+    return nastyValue(r);
+  }
+  if (kind < 0.3) {
+    return fields.length ? { [fields[0]]: 'ção 漢字 🦷'.repeat(Math.floor(r() * 100)) } : {};
+  }
   if (kind < 0.4) {
     // Shaped like a real call, with uuids where the schema wants them.
     const obj: Record<string, unknown> = {};
-    for (const f of fields)
+    for (const f of fields) {
       obj[f] = f === 'message' ? 'oi' : f === 'client_message_id' ? `fuzz-${randomUUID()}` : randomUUID();
+    }
     return obj;
   }
   const obj: Record<string, unknown> = {};
-  for (const f of fields) if (r() < 0.8) obj[f] = nastyValue(r);
-  if (r() < 0.3) obj[String(nastyValue(r))] = nastyValue(r);
+  for (const f of fields) {
+    if (r() < 0.8) {
+      obj[f] = nastyValue(r);
+    }
+  }
+  if (r() < 0.3) {
+    obj[String(nastyValue(r))] = nastyValue(r);
+  }
   return obj;
 }
 
@@ -94,13 +105,16 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
         const a = ack as { ok?: unknown; error?: { code?: unknown; message?: unknown } } | undefined;
         acks[a?.ok === true ? 'ok' : String(a?.error?.code)] =
           (acks[a?.ok === true ? 'ok' : String(a?.error?.code)] ?? 0) + 1;
-        if (a?.ok === true) return;
+        if (a?.ok === true) {
+          return;
+        }
         if (
           a?.ok === false &&
           CLIENT_ERROR_CODES.includes(String(a.error?.code)) &&
           typeof a.error?.message === 'string'
-        )
+        ) {
           return;
+        }
         findings.push({ event, what: `ack ${JSON.stringify(ack)}` });
       };
 
@@ -109,9 +123,13 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
       const connect = async (): Promise<{ socket: Socket }> => {
         const { socket } = openSocket(gateway.url, token);
         const outcome = await connectOutcome(socket);
-        if (!outcome.connected) throw new Error(`fuzz socket refused: ${String(outcome.code)}`);
+        if (!outcome.connected) {
+          throw new Error(`fuzz socket refused: ${String(outcome.code)}`);
+        }
         socket.on('chat:error', (e: { event?: unknown }) => {
-          if (e && typeof e === 'object' && 'event' in e) eventErrors.push(e);
+          if (e && typeof e === 'object' && 'event' in e) {
+            eventErrors.push(e);
+          }
         });
         return { socket };
       };
@@ -121,13 +139,17 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
         let expectingDrop = false;
         const watch = (s: Socket): void => {
           s.on('disconnect', (reason) => {
-            if (!expectingDrop) findings.push({ event: '(socket)', what: `unexpected disconnect: ${reason}` });
+            if (!expectingDrop) {
+              findings.push({ event: '(socket)', what: `unexpected disconnect: ${reason}` });
+            }
           });
         };
         watch(socket);
         try {
           for (;;) {
-            if (remaining-- <= 0) return;
+            if (remaining-- <= 0) {
+              return;
+            }
             const pick = r();
             const known = pick < 0.85;
             const names = Object.keys(EVENTS);
@@ -140,8 +162,9 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
               ['connect', 'disconnect', 'disconnecting', 'connect_error', 'newListener', 'removeListener'].includes(
                 event,
               )
-            )
-              continue; // reserved by the client library
+            ) {
+              continue;
+            } // reserved by the client library
             const fields = Object.hasOwn(EVENTS, event) ? EVENTS[event] : ['message'];
 
             if (r() < 0.03) {
@@ -155,8 +178,11 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
                 new Promise<string>((res) => (timer = setTimeout(() => res('(still connected)'), SOCKET_BOUND_MS))),
               ]);
               clearTimeout(timer);
-              if (reason === '(still connected)') findings.push({ event, what: 'oversized payload kept the socket' });
-              else oversizedDisconnects++;
+              if (reason === '(still connected)') {
+                findings.push({ event, what: 'oversized payload kept the socket' });
+              } else {
+                oversizedDisconnects++;
+              }
               socket.disconnect();
               ({ socket } = await connect());
               expectingDrop = false;
@@ -185,8 +211,9 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
             .timeout(SOCKET_BOUND_MS)
             .emitWithAck('session:leave', { session_id: randomUUID() })
             .catch((err: Error) => ({ failed: err.message }));
-          if ((ack as { ok?: unknown }).ok !== true)
+          if ((ack as { ok?: unknown }).ok !== true) {
             findings.push({ event: 'session:leave', what: JSON.stringify(ack) });
+          }
           expectingDrop = true;
           socket.disconnect();
         }
@@ -194,7 +221,9 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
       let remaining = cases;
       await Promise.all(Array.from({ length: 4 }, worker));
 
-      for (const e of eventErrors) checkAck(String(e.event), { ok: false, error: e });
+      for (const e of eventErrors) {
+        checkAck(String(e.event), { ok: false, error: e });
+      }
       const rssAfter = await rssBytes(gateway);
       const rest = await fetch(`${gateway.url}/v1/patients?limit=5`, { headers: { authorization: `Bearer ${token}` } });
       const internal = gateway.logs().filter((l) => l.level === 'error' || l.level === 'fatal');

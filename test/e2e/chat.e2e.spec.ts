@@ -103,8 +103,12 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     expect(r.status).toBe(200);
     const body = (await r.json()) as { content: string; message_id: string; session_id: string };
     expect(body.content).toContain(`Dra. Lima tem ${expected.length} consulta`);
-    for (const e of expected) expect(body.content).toContain(`${e.start}–`);
-    for (const e of expected) expect(body.content).toContain(e.name);
+    for (const e of expected) {
+      expect(body.content).toContain(`${e.start}–`);
+    }
+    for (const e of expected) {
+      expect(body.content).toContain(e.name);
+    }
 
     const sse = await chat({ message: 'quais consultas a Dra. Lima tem amanhã?' }, { accept: 'text/event-stream' });
     expect(sse.headers.get('content-type')).toContain('text/event-stream');
@@ -130,7 +134,12 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
       message: `marque microagulhamento para ${patient.full_name} com a Dra. Lima amanhã às 18h`,
       client_message_id: 'e2e-book-1',
     });
-    expect(((await proposal.json()) as { content: string }).content).toContain('Confirma?');
+    const proposed = (await proposal.json()) as { content: string; proposal?: { summary: string; action: string } };
+    expect(proposed.content).toContain('Confirma?');
+    // The server's own rendering of what will be written, beside the model's text.
+    expect(proposed.proposal?.action).toBe('book');
+    expect(proposed.proposal?.summary).toContain(patient.full_name);
+    expect(proposed.proposal?.summary).toContain('18:00');
     const count = async () =>
       Number(
         (
@@ -191,7 +200,9 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     expect(cancel.status).toBe(202);
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        break;
+      }
       text += decoder.decode(value);
     }
     expect(text).toMatch(/event: error\ndata: \{"code":"cancelled"/);

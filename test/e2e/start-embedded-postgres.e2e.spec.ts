@@ -9,7 +9,9 @@ import { freePort, type PrivateServer, REPO_ROOT, startPrivateNats, waitFor } fr
 function descendants(root: number): number[] {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+    if (!/^\d+$/.test(d)) {
+      continue;
+    }
     try {
       // "pid (comm) state ppid …": comm may hold spaces, so split after the last ')'.
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
@@ -62,10 +64,14 @@ describe('E2E: npm start with an embedded PostgreSQL (built processes)', () => {
   afterAll(async () => {
     if (launcher?.pid && launcher.exitCode === null) {
       process.kill(-launcher.pid, 'SIGKILL');
-      for (const pid of descendants(launcher.pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of descendants(launcher.pid)) {
+        process.kill(pid, 'SIGKILL');
+      }
     }
     await nats?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('starts the stack on an embedded PostgreSQL, supervises it, and stops it cleanly on Ctrl-C', async () => {
@@ -100,7 +106,9 @@ describe('E2E: npm start with an embedded PostgreSQL (built processes)', () => {
 
     await waitFor(
       () => {
-        if (launcher.exitCode !== null) throw new Error(`launcher exited:\n${text()}`);
+        if (launcher.exitCode !== null) {
+          throw new Error(`launcher exited:\n${text()}`);
+        }
         return text().includes('NeonPro is running');
       },
       'the launcher to start the stack',

@@ -45,8 +45,12 @@ function authError(res, status, code, message) {
 
 async function readJson(req) {
   const chunks = [];
-  for await (const c of req) chunks.push(c);
-  if (!chunks.length) return {};
+  for await (const c of req) {
+    chunks.push(c);
+  }
+  if (!chunks.length) {
+    return {};
+  }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
@@ -135,45 +139,59 @@ export async function startAuthEmulator({
 
   const handle = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET' && url.pathname === '/auth/v1/.well-known/jwks.json')
+    if (req.method === 'GET' && url.pathname === '/auth/v1/.well-known/jwks.json') {
       return send(res, 200, { keys: [key.publicJwk] });
-    if (req.method === 'GET' && url.pathname === '/auth/v1/health')
+    }
+    if (req.method === 'GET' && url.pathname === '/auth/v1/health') {
       return send(res, 200, { version: 'neonpro-auth-emulator', name: 'GoTrue', description: 'dev emulator' });
+    }
     if (req.method === 'POST' && url.pathname === '/auth/v1/token') {
       const body = await readJson(req);
-      if (!body) return authError(res, 400, 'bad_json', 'Could not parse request body as JSON');
+      if (!body) {
+        return authError(res, 400, 'bad_json', 'Could not parse request body as JSON');
+      }
       const grant = url.searchParams.get('grant_type');
       if (grant === 'password') {
-        if (typeof body.email !== 'string' || typeof body.password !== 'string')
+        if (typeof body.email !== 'string' || typeof body.password !== 'string') {
           return authError(res, 400, 'validation_failed', 'missing email or phone');
+        }
         const user = await findUser(
           'lower(email) = lower($1) and encrypted_password = extensions.crypt($2, encrypted_password)',
           [body.email, body.password],
         );
-        if (!user) return authError(res, 400, 'invalid_credentials', 'Invalid login credentials');
+        if (!user) {
+          return authError(res, 400, 'invalid_credentials', 'Invalid login credentials');
+        }
         return send(res, 200, await issueSession(user, randomUUID()));
       }
       if (grant === 'refresh_token') {
         const entry = typeof body.refresh_token === 'string' ? refreshTokens.get(body.refresh_token) : undefined;
-        if (!entry)
+        if (!entry) {
           return authError(res, 400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
+        }
         refreshTokens.delete(body.refresh_token);
         const user = await findUser('id = $1', [entry.userId]);
-        if (!user) return authError(res, 404, 'user_not_found', 'User not found');
+        if (!user) {
+          return authError(res, 404, 'user_not_found', 'User not found');
+        }
         return send(res, 200, await issueSession(user, entry.sessionId));
       }
       return authError(res, 400, 'unsupported_grant_type', 'unsupported_grant_type');
     }
     if (req.method === 'GET' && url.pathname === '/auth/v1/user') {
       const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
-      if (!m) return authError(res, 401, 'no_authorization', 'This endpoint requires a Bearer token');
+      if (!m) {
+        return authError(res, 401, 'no_authorization', 'This endpoint requires a Bearer token');
+      }
       try {
         const { payload } = await jwtVerify(m[1], key.publicKey, {
           issuer,
           audience: 'authenticated',
         });
         const user = await findUser('id = $1', [payload.sub]);
-        if (!user) return authError(res, 404, 'user_not_found', 'User not found');
+        if (!user) {
+          return authError(res, 404, 'user_not_found', 'User not found');
+        }
         return send(res, 200, userJson(user));
       } catch {
         return authError(res, 403, 'bad_jwt', 'invalid JWT: unable to parse or verify signature');
@@ -188,7 +206,9 @@ export async function startAuthEmulator({
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
-      if (!res.headersSent) authError(res, 500, 'unexpected_failure', 'Unexpected failure');
+      if (!res.headersSent) {
+        authError(res, 500, 'unexpected_failure', 'Unexpected failure');
+      }
     });
   });
   await new Promise((resolve, reject) => {

@@ -52,7 +52,9 @@ function render(chart) {
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const [doc] = parseAllDocuments(text).map((d) => d.toJS());
-    for (const l of HELM_LABELS) delete doc.metadata.labels[l];
+    for (const l of HELM_LABELS) {
+      delete doc.metadata.labels[l];
+    }
     out[file] = HEADER.replace('%s', template) + stringify(doc, { lineWidth: 0 });
   }
   return out;

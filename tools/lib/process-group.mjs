@@ -44,7 +44,9 @@ export class ProcessGroup {
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          if (!entry.quiet) out.write(`${entry.tag} ${line}\n`);
+          if (!entry.quiet) {
+            out.write(`${entry.tag} ${line}\n`);
+          }
         }
       });
     };
@@ -53,31 +55,43 @@ export class ProcessGroup {
     child.once('error', (err) => console.error(`${entry.tag} could not start: ${err.message}`));
     console.log(`${entry.tag} started (pid ${child.pid})`);
     void entry.exited.then(({ code, sig }) => {
-      if (this.stopping) return;
+      if (this.stopping) {
+        return;
+      }
       if (!entry.restart) {
         console.error(`${entry.tag} exited unexpectedly (${sig ?? code}); stopping the stack.`);
         void this.stopAll().then(() => process.exit(1));
         return;
       }
-      if (Date.now() - entry.startedAt >= STABLE_AFTER_MS) entry.restarts = 0;
+      if (Date.now() - entry.startedAt >= STABLE_AFTER_MS) {
+        entry.restarts = 0;
+      }
       const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** entry.restarts);
       entry.restarts += 1;
       console.error(`${entry.tag} exited unexpectedly (${sig ?? code}); restarting in ${delay / 1000} s`);
       entry.timer = setTimeout(() => {
         entry.timer = undefined;
-        if (!this.stopping) this.#spawn(entry);
+        if (!this.stopping) {
+          this.#spawn(entry);
+        }
       }, delay);
     });
   }
 
   /** SIGTERM in reverse start order (gateways before agents before NATS and Postgres), SIGKILL after a bound. */
   async stopAll(timeoutMs = 25000) {
-    if (this.stopping) return;
+    if (this.stopping) {
+      return;
+    }
     this.stopping = true;
-    for (const entry of this.children) clearTimeout(entry.timer);
+    for (const entry of this.children) {
+      clearTimeout(entry.timer);
+    }
     for (const entry of [...this.children].reverse()) {
       const child = entry.child;
-      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      if (!child || child.exitCode !== null || child.signalCode !== null) {
+        continue;
+      }
       child.kill(entry.stopSignal);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       await entry.exited;

@@ -21,7 +21,9 @@ export const SERVICES = {
  * password (created by the migrations), unless DATABASE_URL was given beside DATABASE_MIGRATION_URL.
  */
 export function serviceDatabaseUrl(ownerUrl) {
-  if (process.env.DATABASE_MIGRATION_URL && process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  if (process.env.DATABASE_MIGRATION_URL && process.env.DATABASE_URL) {
+    return process.env.DATABASE_URL;
+  }
   const u = new URL(ownerUrl);
   u.username = 'neonpro_authenticator';
   u.password = 'neonpro-authenticator-dev';
@@ -54,7 +56,9 @@ export async function checkBackingServices(names) {
   for (const name of names) {
     const svc = SERVICES[name];
     const hp = hostPort(svc.url);
-    if (!(await canConnect(hp))) missing.push({ name, address: `${hp.host}:${hp.port}`, hint: svc.hint });
+    if (!(await canConnect(hp))) {
+      missing.push({ name, address: `${hp.host}:${hp.port}`, hint: svc.hint });
+    }
   }
   return missing;
 }

@@ -81,6 +81,16 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 {{- int (default 20000 .Values.agent.config.AGENT_DRAIN_TIMEOUT_MS) -}}
 {{- end -}}
 
+{{/*
+Runs per agent replica for the prometheus-adapter External metric agent_run_demand:
+agent.autoscaling.runsPerReplica, else AGENT_CONCURRENCY (the runs one replica takes at once).
+*/}}
+{{- define "neonpro.agentRunsPerReplica" -}}
+{{- $t := .Values.agent.autoscaling.runsPerReplica | toString -}}
+{{- if not $t -}}{{- $t = default 4 .Values.agent.config.AGENT_CONCURRENCY | toString -}}{{- end -}}
+{{- $t -}}
+{{- end -}}
+
 {{/* NATS monitoring endpoint (host:port) that KEDA reads. */}}
 {{- define "neonpro.natsMonitoringEndpoint" -}}
 {{- $k := .Values.agent.autoscaling.keda -}}

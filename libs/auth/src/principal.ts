@@ -1,4 +1,4 @@
-export type ClinicRole = 'admin' | 'professional' | 'receptionist';
+import type { ClinicRole } from '@neonpro/contracts';
 
 /** Who is calling: the verified Supabase user plus their clinic membership. */
 export interface Principal {

@@ -51,7 +51,9 @@ export class SupabaseTokenVerifier {
       cooldownDuration: 30 * 1000,
       timeoutDuration: 5000,
     });
-    if (opts.jwtSecret) this.secret = new TextEncoder().encode(opts.jwtSecret);
+    if (opts.jwtSecret) {
+      this.secret = new TextEncoder().encode(opts.jwtSecret);
+    }
   }
 
   async verify(token: string): Promise<VerifiedClaims> {
@@ -70,7 +72,9 @@ export class SupabaseTokenVerifier {
     try {
       let payload;
       if (alg === 'HS256') {
-        if (!this.secret) throw new TokenError('unauthorized', 'HS256 tokens are not accepted');
+        if (!this.secret) {
+          throw new TokenError('unauthorized', 'HS256 tokens are not accepted');
+        }
         ({ payload } = await jwtVerify(token, this.secret, { ...common, algorithms: ['HS256'] }));
       } else if (alg && ASYMMETRIC.includes(alg)) {
         ({ payload } = await jwtVerify(token, this.jwks, { ...common, algorithms: ASYMMETRIC }));
@@ -79,9 +83,15 @@ export class SupabaseTokenVerifier {
       }
       return payload as VerifiedClaims;
     } catch (err) {
-      if (err instanceof TokenError) throw err;
-      if (err instanceof errors.JWTExpired) throw new TokenError('token_expired', 'token expired');
-      if (err instanceof errors.JOSEError) throw new TokenError('unauthorized', `invalid token (${err.code})`);
+      if (err instanceof TokenError) {
+        throw err;
+      }
+      if (err instanceof errors.JWTExpired) {
+        throw new TokenError('token_expired', 'token expired');
+      }
+      if (err instanceof errors.JOSEError) {
+        throw new TokenError('unauthorized', `invalid token (${err.code})`);
+      }
       // JWKS unreachable and similar: still a refusal, never an unverified pass.
       throw new TokenError('unauthorized', 'token could not be verified');
     }

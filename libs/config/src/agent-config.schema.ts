@@ -43,7 +43,7 @@ export const agentConfigSchema = z
     /** Attempts of one run (redeliveries after crashes included); then it ends with `agent_failed`. */
     AGENT_MAX_DELIVER: env.int(3, 1, 20),
     /** Storage of AGENT_EVENTS when this agent creates it (see README: measured). */
-    AGENT_EVENTS_STORAGE: z.enum(['memory', 'file']).default('memory'),
+    AGENT_EVENTS_STORAGE: z.enum(['memory', 'file']).default('file'),
     /** Create/update AGENT_RUNS, AGENT_EVENTS and the consumer at boot (off when ops provision them). */
     NATS_PROVISION_STREAMS: env.bool(true),
     /** Coalesce token deltas for this long before publishing them (0 = one event per token). */
@@ -103,32 +103,36 @@ export const agentConfigSchema = z
     refuseDevDefaults(cfg, ctx, { databaseUrls: ['DATABASE_URL'] });
     checkNatsEnv(cfg, ctx);
     const longestRun = cfg.AGENT_MAX_STEPS * cfg.AGENT_MODEL_TIMEOUT_MS;
-    if (cfg.AGENT_DRAIN_TIMEOUT_MS !== undefined && cfg.AGENT_DRAIN_TIMEOUT_MS < longestRun)
+    if (cfg.AGENT_DRAIN_TIMEOUT_MS !== undefined && cfg.AGENT_DRAIN_TIMEOUT_MS < longestRun) {
       ctx.addIssue({
         code: 'custom',
         path: ['AGENT_DRAIN_TIMEOUT_MS'],
         message: `must be at least AGENT_MAX_STEPS × AGENT_MODEL_TIMEOUT_MS (${longestRun})`,
       });
-    if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PUBLIC_KEY === DEV_RUN_GRANT_PUBLIC_JWK)
+    }
+    if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PUBLIC_KEY === DEV_RUN_GRANT_PUBLIC_JWK) {
       ctx.addIssue({
         code: 'custom',
         path: ['AGENT_GRANT_PUBLIC_KEY'],
         message: 'production refuses the development grant key: set the public half of the gateway key',
       });
+    }
     const used = new Set([cfg.AGENT_MODEL_PROVIDER, ...cfg.AGENT_MODEL_FALLBACKS]);
-    if (used.has('openai') && !cfg.OPENAI_API_KEY && !cfg.OPENAI_BASE_URL)
+    if (used.has('openai') && !cfg.OPENAI_API_KEY && !cfg.OPENAI_BASE_URL) {
       ctx.addIssue({
         code: 'custom',
         path: ['OPENAI_API_KEY'],
         message:
           'the openai provider is selected: set OPENAI_API_KEY, or OPENAI_BASE_URL for a keyless compatible server',
       });
-    if (used.has('anthropic') && !cfg.ANTHROPIC_API_KEY)
+    }
+    if (used.has('anthropic') && !cfg.ANTHROPIC_API_KEY) {
       ctx.addIssue({
         code: 'custom',
         path: ['ANTHROPIC_API_KEY'],
         message: 'the anthropic provider is selected: set ANTHROPIC_API_KEY',
       });
+    }
   });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -14,7 +14,9 @@ export function envJsonSchemaProperties(
   };
   const out: Record<string, Record<string, unknown>> = {};
   for (const key of Object.keys(schema.shape).sort()) {
-    if (exclude.includes(key)) continue;
+    if (exclude.includes(key)) {
+      continue;
+    }
     const { default: _default, ...rest } = json.properties[key] ?? {};
     // Transformed values (lists, hop counts) are written as strings in the environment.
     out[key] = Object.keys(rest).length ? rest : { type: 'string' };

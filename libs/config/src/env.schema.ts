@@ -49,25 +49,36 @@ export function refuseDevDefaults(
   ctx: z.RefinementCtx,
   keys: { databaseUrls?: string[]; supabaseUrl?: string; jwtSecret?: string },
 ): void {
-  if (cfg.NODE_ENV !== 'production') return;
+  if (cfg.NODE_ENV !== 'production') {
+    return;
+  }
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   for (const k of keys.databaseUrls ?? []) {
     const v = cfg[k];
-    if (typeof v !== 'string') continue;
+    if (typeof v !== 'string') {
+      continue;
+    }
     const password = decodeURIComponent(new URL(v).password);
-    if (!password) issue(k, 'production needs a database URL with a password');
-    else if (DEV_PASSWORDS.has(password)) issue(k, 'production refuses the dev database password');
+    if (!password) {
+      issue(k, 'production needs a database URL with a password');
+    } else if (DEV_PASSWORDS.has(password)) {
+      issue(k, 'production refuses the dev database password');
+    }
   }
   const supabase = keys.supabaseUrl ? cfg[keys.supabaseUrl] : undefined;
   if (keys.supabaseUrl && typeof supabase === 'string') {
     const u = new URL(supabase);
-    if (isLoopback(u.hostname)) issue(keys.supabaseUrl, 'production refuses a loopback Supabase URL');
-    if (u.protocol !== 'https:')
+    if (isLoopback(u.hostname)) {
+      issue(keys.supabaseUrl, 'production refuses a loopback Supabase URL');
+    }
+    if (u.protocol !== 'https:') {
       issue(keys.supabaseUrl, 'production needs https: the JWKS that verifies tokens is fetched from this URL');
+    }
   }
   const secret = keys.jwtSecret ? cfg[keys.jwtSecret] : undefined;
-  if (keys.jwtSecret && typeof secret === 'string' && Buffer.byteLength(secret, 'utf8') < 32)
+  if (keys.jwtSecret && typeof secret === 'string' && Buffer.byteLength(secret, 'utf8') < 32) {
     issue(keys.jwtSecret, 'production needs an HS256 secret of at least 32 bytes');
+  }
 }
 
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
@@ -109,18 +120,21 @@ export function checkNatsEnv(cfg: NatsEnv, ctx: z.RefinementCtx): void {
     cfg.NATS_NKEY_SEED ? 'NATS_NKEY_SEED' : undefined,
     cfg.NATS_CREDS_FILE ? 'NATS_CREDS_FILE' : undefined,
   ].filter(Boolean);
-  if (methods.length > 1)
+  if (methods.length > 1) {
     ctx.addIssue({
       code: 'custom',
       path: [methods[1]!],
       message: `set only one NATS auth method (${methods.join(', ')})`,
     });
-  if (Boolean(cfg.NATS_USER) !== Boolean(cfg.NATS_PASSWORD))
+  }
+  if (Boolean(cfg.NATS_USER) !== Boolean(cfg.NATS_PASSWORD)) {
     ctx.addIssue({ code: 'custom', path: ['NATS_PASSWORD'], message: 'NATS_USER and NATS_PASSWORD go together' });
-  if (Boolean(cfg.NATS_TLS_CERT_FILE) !== Boolean(cfg.NATS_TLS_KEY_FILE))
+  }
+  if (Boolean(cfg.NATS_TLS_CERT_FILE) !== Boolean(cfg.NATS_TLS_KEY_FILE)) {
     ctx.addIssue({
       code: 'custom',
       path: ['NATS_TLS_KEY_FILE'],
       message: 'NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together',
     });
+  }
 }

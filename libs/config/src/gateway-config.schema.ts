@@ -12,8 +12,12 @@ const trustProxySchema = z
   .default('false')
   .transform((s, ctx): false | number | string[] => {
     const v = s.trim();
-    if (v === 'false' || v === '0') return false;
-    if (/^\d+$/.test(v)) return Number(v);
+    if (v === 'false' || v === '0') {
+      return false;
+    }
+    if (/^\d+$/.test(v)) {
+      return Number(v);
+    }
     const list = v
       .split(',')
       .map((x) => x.trim())
@@ -35,10 +39,14 @@ const corsOriginsSchema = z
       .map((x) => x.trim())
       .filter(Boolean);
     for (const o of list) {
-      if (o === '*') continue;
+      if (o === '*') {
+        continue;
+      }
       try {
         const u = new URL(o);
-        if (u.origin !== o) throw new Error('not an origin');
+        if (u.origin !== o) {
+          throw new Error('not an origin');
+        }
       } catch {
         ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin like https://app.example.com` });
       }
@@ -139,6 +147,15 @@ const gatewayConfigObject = z.object({
   RATE_LIMIT_AUTH_WINDOW_S: env.int(900, 1, 86400),
   RATE_LIMIT_DEFAULT_LIMIT: env.int(100, 1, 1_000_000_000),
   RATE_LIMIT_DEFAULT_WINDOW_S: env.int(900, 1, 86400),
+  /** Per-clinic aggregate of the `ai` tier (every user of a clinic together), so one clinic cannot starve the agents. */
+  RATE_LIMIT_AI_CLINIC_LIMIT: env.int(200, 1, 1_000_000_000),
+  RATE_LIMIT_AI_CLINIC_WINDOW_S: env.int(60, 1, 86400),
+  /** Monthly AI token budget (input + output) of clinics whose plan sets none; 0 = no budget. */
+  PLAN_MONTHLY_AI_TOKENS: env.int(0, 0, Number.MAX_SAFE_INTEGER),
+  /** How long a replica trusts a cached plan: bounds how late a missed NATS invalidation is applied. */
+  PLAN_CACHE_TTL_MS: env.int(5000, 0, 10000),
+  /** How long a clinic's month-to-date token spend is cached per replica before the budget check rereads it. */
+  USAGE_CACHE_TTL_MS: env.int(5000, 0, 60000),
   /** Prefix of every rate-limit key in Redis (lets environments and tests share one Redis). */
   RATE_LIMIT_KEY_PREFIX: z
     .string()
@@ -222,12 +239,13 @@ export const gatewayConfigSchema = gatewayConfigObject.superRefine((cfg, ctx) =>
     supabaseUrl: 'SUPABASE_URL',
     jwtSecret: 'SUPABASE_JWT_SECRET',
   });
-  if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PRIVATE_KEY === DEV_RUN_GRANT_PRIVATE_JWK)
+  if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PRIVATE_KEY === DEV_RUN_GRANT_PRIVATE_JWK) {
     ctx.addIssue({
       code: 'custom',
       path: ['AGENT_GRANT_PRIVATE_KEY'],
       message: 'production refuses the development grant key: generate an Ed25519 JWK (see README)',
     });
+  }
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

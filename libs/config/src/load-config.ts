@@ -19,9 +19,15 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig<S extends z.ZodType>(service: string, schema: S, env: Env = process.env): z.output<S> {
   const cleaned: Env = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && v !== '') {
+      cleaned[k] = v;
+    }
+  }
   const result = schema.safeParse(cleaned);
-  if (result.success) return result.data;
+  if (result.success) {
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(root)';
     const value = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;

@@ -29,8 +29,12 @@ export function natsConnectionOptions(cfg: NatsSettings, name: string): Connecti
     opts.user = cfg.NATS_USER;
     opts.pass = cfg.NATS_PASSWORD;
   }
-  if (cfg.NATS_TOKEN) opts.token = cfg.NATS_TOKEN;
-  if (cfg.NATS_NKEY_SEED) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(cfg.NATS_NKEY_SEED));
+  if (cfg.NATS_TOKEN) {
+    opts.token = cfg.NATS_TOKEN;
+  }
+  if (cfg.NATS_NKEY_SEED) {
+    opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(cfg.NATS_NKEY_SEED));
+  }
   if (cfg.NATS_CREDS_FILE) {
     const file = cfg.NATS_CREDS_FILE;
     // Read on every (re)connect, so a rotated creds file is picked up without a restart.

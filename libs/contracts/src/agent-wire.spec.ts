@@ -45,7 +45,9 @@ describe('agentWire', () => {
     });
     const bad = agentWire.decodeRunRequest(enc(JSON.stringify({ ...request, message: 42, extra: 1 })));
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.error).toContain('message');
+    if (!bad.ok) {
+      expect(bad.error).toContain('message');
+    }
     expect(agentWire.decodeEvent(enc(JSON.stringify({ type: 'token', delta: 'x' }))).ok).toBe(false); // no seq
     expect(agentWire.decodeEvent(enc(JSON.stringify({ type: 'token', delta: 'x', seq: -1 }))).ok).toBe(false);
     expect(agentWire.decodeCancel(enc(JSON.stringify({ message_id: 'x' }))).ok).toBe(false);

@@ -32,7 +32,9 @@ function decode<S extends z.ZodType>(schema: S, bytes: Uint8Array, what: string)
     return { ok: false, error: `The ${what} is not valid JSON.` };
   }
   const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, value: parsed.data };
+  if (parsed.success) {
+    return { ok: true, value: parsed.data };
+  }
   const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
   return { ok: false, error: `The ${what} does not match its contract (${fields}).` };
 }

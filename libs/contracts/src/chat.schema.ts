@@ -14,6 +14,13 @@ export const chatMessageTextSchema = z
   .refine((s) => s.trim().length > 0, 'must not be blank')
   .pipe(z.string().max(CHAT_MESSAGE_MAX_CHARS));
 
+/** Server-issued id of a write proposal (a booking, cancellation or rescheduling to confirm). */
+export const proposalIdSchema = z.string().regex(/^p-[0-9a-f]{10,32}$/, 'a proposal id (p-…)');
+
+/** Confirms the pending proposal explicitly (the demo card's Confirm button): never inferred from text. */
+export const chatConfirmSchema = z.strictObject({ proposal_id: proposalIdSchema });
+export type ChatConfirm = z.infer<typeof chatConfirmSchema>;
+
 /** Gateway → agent: one chat turn, published on the work queue (`agent.runs.chat`). */
 export const agentChatRequestSchema = z.strictObject({
   session_id: z.uuid(),
@@ -21,6 +28,7 @@ export const agentChatRequestSchema = z.strictObject({
   message: z.string().min(1).max(CHAT_MESSAGE_MAX_CHARS),
   client_message_id: clientMessageIdSchema.optional(),
   locale: z.string().max(16).optional(),
+  confirm: chatConfirmSchema.optional(),
 });
 export type AgentChatRequest = z.infer<typeof agentChatRequestSchema>;
 
@@ -44,6 +52,19 @@ export const agentDoneEventSchema = z.strictObject({
   message_id: z.uuid(),
   content: z.string(),
 });
+/**
+ * A write the assistant proposes, rendered by the server from the tool's validated arguments
+ * (never the model's wording), so what the user confirms is exactly what will be written.
+ */
+export const agentProposalEventSchema = z.strictObject({
+  type: z.literal('proposal'),
+  proposal_id: proposalIdSchema,
+  action: z.enum(['book', 'cancel', 'reschedule']),
+  /** Who, what, when, with whom, in the user's language. */
+  summary: z.string().min(1).max(500),
+  /** ISO instant after which confirming is refused. */
+  expires_at: z.iso.datetime({ offset: true }),
+});
 export const agentErrorEventSchema = z.strictObject({
   type: z.literal('error'),
   code: z.string().min(1),
@@ -55,12 +76,14 @@ export const agentEventSchema = z.discriminatedUnion('type', [
   agentTokenEventSchema,
   agentToolEventSchema,
   agentDoneEventSchema,
+  agentProposalEventSchema,
   agentErrorEventSchema,
 ]);
 export type AgentEvent = z.infer<typeof agentEventSchema>;
 export type AgentTokenEvent = z.infer<typeof agentTokenEventSchema>;
 export type AgentToolEvent = z.infer<typeof agentToolEventSchema>;
 export type AgentDoneEvent = z.infer<typeof agentDoneEventSchema>;
+export type AgentProposalEvent = z.infer<typeof agentProposalEventSchema>;
 export type AgentErrorEvent = z.infer<typeof agentErrorEventSchema>;
 
 const seq = z.number().int().min(0);
@@ -94,6 +117,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
   agentToolEventSchema.extend({ seq }),
   agentRestartEventSchema.extend({ seq }),
   agentDoneEventSchema.extend({ seq }),
+  agentProposalEventSchema.extend({ seq }),
   agentErrorEventSchema.extend({ seq }),
 ]);
 export type RunEvent = z.infer<typeof runEventSchema>;
@@ -112,12 +136,29 @@ export const chatRequestBodySchema = z.strictObject({
   message: chatMessageTextSchema,
   session_id: z.uuid().optional(),
   client_message_id: clientMessageIdSchema.optional(),
+  /** Confirms the proposal the previous answer showed (only the pending one of this session). */
+  confirm: chatConfirmSchema.optional(),
 });
 export type ChatRequestBody = z.infer<typeof chatRequestBodySchema>;
+
+/** A write proposal as clients see it (SSE `proposal`, Socket.IO `chat:proposal`, JSON `proposal`). */
+export const chatProposalSchema = agentProposalEventSchema.omit({ type: true });
+export type ChatProposal = z.infer<typeof chatProposalSchema>;
+
+export function toChatProposal(event: AgentProposalEvent): ChatProposal {
+  return {
+    proposal_id: event.proposal_id,
+    action: event.action,
+    summary: event.summary,
+    expires_at: event.expires_at,
+  };
+}
 
 export const chatResponseSchema = z.strictObject({
   session_id: z.uuid(),
   message_id: z.uuid(),
   content: z.string(),
+  /** The write this answer asks to confirm, when there is one. */
+  proposal: chatProposalSchema.optional(),
 });
 export type ChatResponse = z.infer<typeof chatResponseSchema>;

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-export const CALLER_ROLES = ['admin', 'professional', 'receptionist'] as const;
-export type CallerRole = (typeof CALLER_ROLES)[number];
+import { CLINIC_ROLES } from './domain.js';
 
 /**
  * The caller a run executes as, inside the agent: the user id from a verified run grant, clinic
@@ -15,7 +13,7 @@ export const agentCallerClaimsSchema = z.object({
   /** Null for users without an e-mail (e.g. phone sign-in). */
   email: z.email().nullable(),
   clinic_id: z.guid(),
-  role: z.enum(CALLER_ROLES),
+  role: z.enum(CLINIC_ROLES),
   /** The verified claims object as issued, forwarded untouched to the database session. */
   raw: z.record(z.string(), z.unknown()),
 });

@@ -11,6 +11,8 @@ export const ErrorCode = {
   NotFound: 'not_found',
   Conflict: 'conflict',
   RateLimited: 'rate_limited',
+  /** The clinic spent its monthly AI token budget (429 with Retry-After until the month turns). */
+  QuotaExceeded: 'quota_exceeded',
   TooManyConnections: 'too_many_connections',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',

@@ -46,12 +46,18 @@ export async function importGrantKey(jwkJson: string, use: 'sign' | 'verify'): P
   } catch {
     throw new RunGrantError('the grant key is not JSON');
   }
-  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') throw new RunGrantError('the grant key must be an Ed25519 JWK');
-  if (use === 'sign' && !jwk.d) throw new RunGrantError('the grant signing key has no private part');
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') {
+    throw new RunGrantError('the grant key must be an Ed25519 JWK');
+  }
+  if (use === 'sign' && !jwk.d) {
+    throw new RunGrantError('the grant signing key has no private part');
+  }
   // A verifier is given the public part only, even if a full key was pasted by mistake.
   const material = use === 'verify' ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x } : jwk;
   const key = await importJWK(material, ALG);
-  if (key instanceof Uint8Array) throw new RunGrantError('the grant key must be asymmetric');
+  if (key instanceof Uint8Array) {
+    throw new RunGrantError('the grant key must be asymmetric');
+  }
   return key;
 }
 
@@ -79,7 +85,9 @@ export async function verifyRunGrant(
   token: string | undefined,
   run: Omit<RunGrantSubject, 'userId'>,
 ): Promise<{ userId: string; exp: number }> {
-  if (!token) throw new RunGrantError('no grant');
+  if (!token) {
+    throw new RunGrantError('no grant');
+  }
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, key, {

@@ -28,7 +28,9 @@ export async function* followRunLog(
         continue;
       }
       yield decoded.value;
-      if (isTerminal(decoded.value)) return;
+      if (isTerminal(decoded.value)) {
+        return;
+      }
     }
   } finally {
     opts.signal?.removeEventListener('abort', stop);
@@ -46,15 +48,21 @@ export async function readRunLog(
   const last = await jsm.streams
     .getMessage(bus.eventsStream, { last_by_subj: bus.events(messageId) })
     .catch(() => null);
-  if (!last) return [];
+  if (!last) {
+    return [];
+  }
   const out: RunEvent[] = [];
   const consumer = await js.consumers.get(bus.eventsStream, { filter_subjects: bus.events(messageId) });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {
       const decoded = agentWire.decodeEvent(m.data);
-      if (decoded.ok) out.push(decoded.value);
-      if (m.seq >= last.seq) break;
+      if (decoded.ok) {
+        out.push(decoded.value);
+      }
+      if (m.seq >= last.seq) {
+        break;
+      }
     }
   } finally {
     void messages.stop();

@@ -6,10 +6,14 @@ export function normalizeCpf(input: string): string {
 /** Eleven digits, not all equal, both mod-11 check digits right. */
 export function isValidCpf(input: string): boolean {
   const c = normalizeCpf(input);
-  if (!/^\d{11}$/.test(c) || /^(\d)\1{10}$/.test(c)) return false;
+  if (!/^\d{11}$/.test(c) || /^(\d)\1{10}$/.test(c)) {
+    return false;
+  }
   const digit = (len: number): number => {
     let s = 0;
-    for (let i = 0; i < len; i++) s += Number(c[i]) * (len + 1 - i);
+    for (let i = 0; i < len; i++) {
+      s += Number(c[i]) * (len + 1 - i);
+    }
     const d = (s * 10) % 11;
     return d === 10 ? 0 : d;
   };
@@ -21,7 +25,9 @@ export function makeCpf(base9: string): string {
   const b = base9.padStart(9, '0').slice(0, 9);
   const digit = (digits: string): number => {
     let s = 0;
-    for (let i = 0; i < digits.length; i++) s += Number(digits[i]) * (digits.length + 1 - i);
+    for (let i = 0; i < digits.length; i++) {
+      s += Number(digits[i]) * (digits.length + 1 - i);
+    }
     const d = (s * 10) % 11;
     return d === 10 ? 0 : d;
   };

@@ -13,8 +13,9 @@ describe('CPF', () => {
 
   it('builds valid CPFs from nine digits', () => {
     expect(makeCpf('529982247')).toBe('52998224725');
-    for (const base of ['000000001', '123456789', '987654321', '390533447'])
+    for (const base of ['000000001', '123456789', '987654321', '390533447']) {
       expect(isValidCpf(makeCpf(base))).toBe(true);
+    }
   });
 });
 

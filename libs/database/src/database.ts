@@ -75,7 +75,9 @@ export class Database {
     fn: (repos: Repositories, tx: Queryable) => Promise<T>,
     opts: UserTxOptions = {},
   ): Promise<T> {
-    if (!claims?.sub) throw new Error('withUser needs verified claims with a sub');
+    if (!claims?.sub) {
+      throw new Error('withUser needs verified claims with a sub');
+    }
     const client = await this.pool.connect();
     try {
       await client.query(
@@ -84,6 +86,26 @@ export class Database {
           `set_config('app.request_id', ${client.escapeLiteral(opts.requestId ?? '')}, true), ` +
           `set_config('app.client_request_id', ${client.escapeLiteral(opts.clientRequestId ?? '')}, true)`,
       );
+      const result = await fn(createRepositories(client), client);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Runs `fn` as `neonpro_plan_reader`: every clinic's plan and month-to-date usage, read-only and
+   * nothing else (the gateway's limits apply before a user's clinic is known). No claims: any
+   * other table answers permission denied.
+   */
+  async asPlanReader<T>(fn: (repos: Repositories, tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`begin; select set_config('role', 'neonpro_plan_reader', true)`);
       const result = await fn(createRepositories(client), client);
       await client.query('commit');
       return result;

@@ -42,9 +42,13 @@ const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '
 
 /** Postgres unreachable, restarting or overloaded; constraint violations and bad queries are not outages. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  if (!(err instanceof Error)) {
+    return false;
+  }
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (PG_TRANSIENT_CODES.test(code) || NET_CODES.has(code))) return true;
+  if (typeof code === 'string' && (PG_TRANSIENT_CODES.test(code) || NET_CODES.has(code))) {
+    return true;
+  }
   return /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable/i.test(
     err.message,
   );

@@ -10,13 +10,19 @@ export interface MigrationResult {
 
 /** Finds the `supabase/` folder walking up from `from` (source tree, dist, or an image). */
 export function findSupabaseDir(from: string = import.meta.dirname): string {
-  if (process.env.SUPABASE_DIR) return process.env.SUPABASE_DIR;
+  if (process.env.SUPABASE_DIR) {
+    return process.env.SUPABASE_DIR;
+  }
   let dir = from;
   for (;;) {
     const candidate = join(dir, 'supabase', 'migrations');
-    if (existsSync(candidate)) return join(dir, 'supabase');
+    if (existsSync(candidate)) {
+      return join(dir, 'supabase');
+    }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no supabase/migrations folder above ${from}`);
+    if (parent === dir) {
+      throw new Error(`no supabase/migrations folder above ${from}`);
+    }
     dir = parent;
   }
 }
@@ -25,19 +31,25 @@ export function findSupabaseDir(from: string = import.meta.dirname): string {
 export async function ensureDatabase(url: string): Promise<boolean> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
-  if (!name) throw new Error('DATABASE_URL names no database');
+  if (!name) {
+    throw new Error('DATABASE_URL names no database');
+  }
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   try {
     const r = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (r.rowCount) return false;
+    if (r.rowCount) {
+      return false;
+    }
     try {
       await client.query(`create database ${pg.escapeIdentifier(name)}`);
     } catch (err) {
       // Another process created it first.
-      if ((err as { code?: string }).code !== '42P04') throw err;
+      if ((err as { code?: string }).code !== '42P04') {
+        throw err;
+      }
       return false;
     }
     return true;
@@ -78,7 +90,9 @@ export async function runMigrations(pool: pg.Pool, dir: string): Promise<Migrati
       const version = file.split('_')[0] ?? file;
       const known = done.get(version);
       if (known) {
-        if (known !== checksum) throw new Error(`migration ${file} changed after it was applied`);
+        if (known !== checksum) {
+          throw new Error(`migration ${file} changed after it was applied`);
+        }
         result.skipped.push(file);
         continue;
       }

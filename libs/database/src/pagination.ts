@@ -18,10 +18,14 @@ export class InvalidCursorError extends Error {
 }
 
 export function decodeCursor(raw: string | undefined): Cursor | undefined {
-  if (!raw) return undefined;
+  if (!raw) {
+    return undefined;
+  }
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof c.k === 'string' && typeof c.id === 'string') return { k: c.k, id: c.id };
+    if (typeof c.k === 'string' && typeof c.id === 'string') {
+      return { k: c.k, id: c.id };
+    }
   } catch {
     // fall through
   }

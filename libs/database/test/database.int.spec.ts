@@ -127,8 +127,9 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
         `update consents set revoked_at = now() where clinic_id = $1`,
         `update chat_messages set content = 'x' where clinic_id = $1`,
         `delete from chat_messages where clinic_id = $1`,
-      ])
+      ]) {
         expect([sql, (await tx.query(sql, [clinics.aurora])).rowCount]).toEqual([sql, 0]);
+      }
     });
     const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) => (await r.chat.listSessions())[0]);
     const attempts: [string, unknown[]][] = [
@@ -279,7 +280,9 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   it('receptionists never receive nor write clinical notes', async () => {
     const list = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.search({ limit: 5 }));
     expect(list.data.length).toBeGreaterThan(0);
-    for (const p of list.data) expect(p).not.toHaveProperty('clinical_notes');
+    for (const p of list.data) {
+      expect(p).not.toHaveProperty('clinical_notes');
+    }
     const one = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.get(list.data[0].id));
     expect(one).not.toHaveProperty('clinical_notes');
     const summary = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.summary(list.data[0].id));
@@ -541,10 +544,11 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       /912345678/,
       cpf.slice(0, 3),
       /example\.com/i,
-    ])
+    ]) {
       expect({ secret: String(secret), content: redacted.content }).not.toEqual(
         expect.objectContaining({ content: expect.stringMatching(secret) }),
       );
+    }
     expect(JSON.stringify(redacted.metadata)).not.toMatch(/ngela|Brand|vila/);
     expect(redacted.metadata).toEqual({ patient_names: ['[removido]'], note: { who: '[removido]' } });
     // A session that never mentioned the patient keeps another Ângela's first name.

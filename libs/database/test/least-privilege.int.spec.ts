@@ -13,7 +13,34 @@ const TABLES = [
   'audit_log',
   'chat_sessions',
   'chat_messages',
+  'clinic_plans',
+  'agent_usage',
+  'agent_usage_daily',
 ];
+
+/**
+ * Every privilege any non-owner role holds on a public table: a new table or grant (in any later
+ * migration) changes this list, so it is reviewed here rather than slipping through.
+ */
+const EXPECTED_GRANTS: Record<string, string[]> = {
+  authenticated: [
+    'agent_usage: INSERT, SELECT',
+    'agent_usage_daily: SELECT',
+    'appointments: INSERT, SELECT, UPDATE',
+    'audit_log: SELECT',
+    'chat_messages: DELETE, INSERT, SELECT, UPDATE',
+    'chat_sessions: DELETE, INSERT, SELECT, UPDATE',
+    'clinic_members: DELETE, INSERT, SELECT, UPDATE',
+    'clinic_plans: SELECT',
+    'clinics: SELECT, UPDATE',
+    'consents: INSERT, SELECT, UPDATE',
+    'patient_clinical_notes: DELETE, INSERT, SELECT, UPDATE',
+    'patients: INSERT, SELECT, UPDATE',
+    'plan_defaults: SELECT',
+    'professionals: DELETE, INSERT, SELECT, UPDATE',
+  ],
+  neonpro_plan_reader: ['agent_usage_daily: SELECT', 'clinic_plans: SELECT', 'plan_defaults: SELECT'],
+};
 
 /**
  * Acting through plain SQL as the services' login (`set role authenticated` + JWT claims), the
@@ -29,8 +56,9 @@ describe('least privilege: every role, every table, through SQL', () => {
     tdb = await createTestDatabase({ seed: true });
     svc = new Database({ url: tdb.serviceUrl, poolMax: 2 });
     owner = new Database({ url: tdb.url, poolMax: 1 });
-    for (const r of (await owner.pool.query<{ id: string; email: string }>('select id, email from auth.users')).rows)
+    for (const r of (await owner.pool.query<{ id: string; email: string }>('select id, email from auth.users')).rows) {
       subs[r.email] = r.id;
+    }
   });
   afterAll(async () => {
     await svc?.close();
@@ -58,7 +86,9 @@ describe('least privilege: every role, every table, through SQL', () => {
         )
       ).rows[0];
       expect(me).toMatchObject({ rolsuper: false, rolbypassrls: false, rolinherit: false, owned: 0 });
-      for (const t of TABLES) expect(await code(c.query(`select 1 from public.${t} limit 1`))).toBe('42501');
+      for (const t of TABLES) {
+        expect(await code(c.query(`select 1 from public.${t} limit 1`))).toBe('42501');
+      }
       expect(await code(c.query('set role service_role'))).toBe('42501');
       expect(await code(c.query('set role postgres'))).toBe('42501');
     } finally {
@@ -74,12 +104,72 @@ describe('least privilege: every role, every table, through SQL', () => {
       )
     ).rows;
     expect(rows.map((r) => r.relname).sort()).toEqual(expect.arrayContaining(TABLES));
-    for (const r of rows) expect(r).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
+    for (const r of rows) {
+      expect(r).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
+    }
     const grants = await owner.pool.query(
       `select table_name, grantee, privilege_type from information_schema.role_table_grants
         where table_schema = 'public' and grantee in ('anon', 'PUBLIC', 'service_role')`,
     );
     expect(grants.rows).toEqual([]);
+  });
+
+  it('each role holds exactly the table privileges it needs, and the plan reader only three columns of clinics', async () => {
+    const rows = (
+      await owner.pool.query<{ grantee: string; table_name: string; privileges: string }>(
+        `select grantee, table_name, string_agg(privilege_type, ', ' order by privilege_type) as privileges
+           from information_schema.role_table_grants
+          where table_schema = 'public' and grantee not in ('postgres', current_user)
+          group by grantee, table_name order by grantee, table_name`,
+      )
+    ).rows;
+    const actual: Record<string, string[]> = {};
+    for (const r of rows) {
+      (actual[r.grantee] ??= []).push(`${r.table_name}: ${r.privileges}`);
+    }
+    expect(actual).toEqual(EXPECTED_GRANTS);
+    const columns = (
+      await owner.pool.query<{ column_name: string }>(
+        `select column_name from information_schema.column_privileges
+          where table_schema = 'public' and table_name = 'clinics' and grantee = 'neonpro_plan_reader' order by 1`,
+      )
+    ).rows.map((r) => r.column_name);
+    expect(columns).toEqual(['id', 'slug', 'timezone']);
+  });
+
+  it('plans and usage: members read their plan; only admins read usage; nobody rewrites either', async () => {
+    const aurora = (await owner.pool.query<{ id: string }>("select id from clinics where slug = 'aurora'")).rows[0].id;
+    await owner.pool.query('insert into clinic_plans (clinic_id, ai_limit) values ($1, 5) on conflict do nothing', [
+      aurora,
+    ]);
+    await as('recepcao@aurora.demo', (tx) =>
+      tx.query(
+        `insert into agent_usage (clinic_id, user_id, provider, model, input_tokens, output_tokens, tokens_reported,
+           tool_calls, duration_ms, outcome) values (app.current_clinic_id(), auth.uid(), 'local', 'm', 1, 1, false, 0, 1, 'ok')`,
+      ),
+    );
+    expect(await count('recepcao@aurora.demo', 'clinic_plans')).toBe(1);
+    expect(await count('admin@boreal.demo', 'clinic_plans')).toBe(0);
+    expect(await count('recepcao@aurora.demo', 'agent_usage')).toBe(0);
+    expect(await count('dra.lima@aurora.demo', 'agent_usage_daily')).toBe(0);
+    expect(await count('admin@aurora.demo', 'agent_usage')).toBeGreaterThan(0);
+    expect(await count('admin@aurora.demo', 'agent_usage_daily')).toBeGreaterThan(0);
+    for (const sql of [
+      'update clinic_plans set ai_limit = 1000',
+      'update plan_defaults set ai_limit = 1000',
+      'update agent_usage set input_tokens = 0',
+      'delete from agent_usage',
+      'update agent_usage_daily set input_tokens = 0',
+    ]) {
+      expect({ sql, code: await code(as('admin@aurora.demo', (tx) => tx.query(sql))) }).toEqual({ sql, code: '42501' });
+    }
+    // The clinic's services (issue 14's column) follow the clinic row: members read, admins write.
+    expect(await code(as('recepcao@aurora.demo', (tx) => tx.query('select procedures from clinics')))).toBe('ok');
+    const updated = await as(
+      'recepcao@aurora.demo',
+      async (tx) => (await tx.query("update clinics set procedures = '[]'::jsonb")).rowCount,
+    );
+    expect(updated).toBe(0);
   });
 
   it('a table a later migration creates is closed until granted (default privileges)', async () => {
@@ -133,8 +223,9 @@ describe('least privilege: every role, every table, through SQL', () => {
           ),
         ),
       ).toBe('42501');
-      for (const sql of ['truncate audit_log', 'delete from audit_log', "update audit_log set action = 'x'"])
+      for (const sql of ['truncate audit_log', 'delete from audit_log', "update audit_log set action = 'x'"]) {
         expect(await code(as(email, (tx) => tx.query(sql)))).toBe('42501');
+      }
     }
     expect(await count('admin@aurora.demo', 'audit_log')).toBeGreaterThan(0);
     expect(await count('dra.lima@aurora.demo', 'audit_log')).toBe(0);

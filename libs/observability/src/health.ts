@@ -43,7 +43,9 @@ export class HealthRegistry {
     }
     await Promise.all(
       this.indicators.map(async (i) => {
-        if (i.affectsReadiness !== false) gating.add(i.name);
+        if (i.affectsReadiness !== false) {
+          gating.add(i.name);
+        }
         try {
           checks[i.name] = await i.check();
         } catch (err) {

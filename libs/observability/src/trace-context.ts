@@ -11,10 +11,14 @@ export interface TraceContext {
 }
 
 export function parseTraceparent(value: unknown): TraceContext | undefined {
-  if (typeof value !== 'string') return undefined;
+  if (typeof value !== 'string') {
+    return undefined;
+  }
   const m = TRACEPARENT.exec(value.trim());
   // OpenTelemetry's own validity rules (hex, not all zeros).
-  if (!m || !isValidTraceId(m[1]) || !isValidSpanId(m[2])) return undefined;
+  if (!m || !isValidTraceId(m[1]) || !isValidSpanId(m[2])) {
+    return undefined;
+  }
   return { traceId: m[1], spanId: m[2], flags: m[3] };
 }
 
@@ -49,7 +53,9 @@ export interface ChildTrace {
 export function childTrace(incoming: unknown): ChildTrace {
   const parent = parseTraceparent(Array.isArray(incoming) ? (incoming as unknown[])[0] : incoming);
   const child = childTraceContext(parent);
-  if (!isSpanContextValid(toSpanContext(child))) throw new Error('generated an invalid span context');
+  if (!isSpanContextValid(toSpanContext(child))) {
+    throw new Error('generated an invalid span context');
+  }
   return {
     traceparent: formatTraceparent(child),
     traceId: child.traceId,

@@ -1,3 +1,5 @@
+import { fold } from '@neonpro/text';
+
 /** Kinds of personal data replaced before text leaves for an external provider. */
 export type PiiKind = 'PACIENTE' | 'CPF' | 'CNS' | 'RG' | 'TELEFONE' | 'EMAIL' | 'CEP';
 
@@ -34,7 +36,7 @@ const PLACEHOLDER = /\[(PACIENTE|CPF|CNS|RG|TELEFONE|EMAIL|CEP)_(\d+)\]/g;
 
 /** Lower case, no accents, single spaces: how names are compared. */
 export function foldName(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+  return fold(s).replace(/\s+/g, ' ').trim();
 }
 
 /** Punctuation inside a name (D'Ávila, D"Ávila, Ana-Lúcia): typed or not, the same name. */
@@ -55,7 +57,9 @@ export function nameVariants(fullName: string): string[] {
   const out = new Set([folded]);
   if (parts.length >= 2) {
     out.add(`${parts[0]} ${parts[parts.length - 1]}`);
-    for (let i = 0; i + 1 < parts.length; i++) out.add(`${parts[i]} ${parts[i + 1]}`);
+    for (let i = 0; i + 1 < parts.length; i++) {
+      out.add(`${parts[i]} ${parts[i + 1]}`);
+    }
   }
   return [...out].filter((v) => v.length >= 3);
 }
@@ -82,12 +86,14 @@ export function namesMentioned<T extends { full_name: string }>(text: string, ca
  * an external model: keys named like a birth date lose their value, whatever the nesting.
  */
 export function maskIdentityDates<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v: unknown) => maskIdentityDates(v)) as T;
+  if (Array.isArray(value)) {
+    return value.map((v: unknown) => maskIdentityDates(v)) as T;
+  }
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        /birth|nascimento|dob$/i.test(k) && v != null ? '[DATA_NASCIMENTO]' : maskIdentityDates(v),
+        /birth|nascimento|dob$/i.test(k) && v !== null && v !== undefined ? '[DATA_NASCIMENTO]' : maskIdentityDates(v),
       ]),
     ) as T;
   }
@@ -118,10 +124,14 @@ export class Pseudonymizer {
   registerName(fullName: string): string {
     const display = fullName.replace(/\s+/g, ' ').trim();
     const folded = foldName(display);
-    if (folded.length < 3) return display;
+    if (folded.length < 3) {
+      return display;
+    }
     const placeholder = this.placeholderFor('PACIENTE', `name:${folded}`, display);
     for (const variant of nameVariants(display)) {
-      if (this.names.some((n) => n.folded === variant)) continue;
+      if (this.names.some((n) => n.folded === variant)) {
+        continue;
+      }
       this.names.push({ folded: variant, display, key: `name:${folded}` });
     }
     // Longest first so "Maria Silva Souza" wins over "Maria Silva".
@@ -154,8 +164,12 @@ export class Pseudonymizer {
 
   /** Restores placeholders inside any JSON-like value (e.g. tool call arguments). */
   restoreDeep<T>(value: T): T {
-    if (typeof value === 'string') return this.restore(value) as T;
-    if (Array.isArray(value)) return value.map((v: unknown) => this.restoreDeep(v)) as T;
+    if (typeof value === 'string') {
+      return this.restore(value) as T;
+    }
+    if (Array.isArray(value)) {
+      return value.map((v: unknown) => this.restoreDeep(v)) as T;
+    }
     if (value && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.restoreDeep(v)])) as T;
     }
@@ -164,7 +178,9 @@ export class Pseudonymizer {
 
   private placeholderFor(kind: PiiKind, key: string, original: string): string {
     const known = this.toPlaceholder.get(key);
-    if (known) return known;
+    if (known) {
+      return known;
+    }
     const n = (this.counters.get(kind) ?? 0) + 1;
     this.counters.set(kind, n);
     const placeholder = `[${kind}_${n}]`;

@@ -107,7 +107,7 @@ export class ResiliencePolicy {
   constructor(
     readonly name: string,
     readonly settings: PolicySettings,
-    private readonly isFailure: (err: unknown) => boolean,
+    isFailure: (err: unknown) => boolean,
     private readonly events?: PolicyEvents,
   ) {
     const b = settings.breaker;
@@ -121,7 +121,9 @@ export class ResiliencePolicy {
     });
     this.breaker.onStateChange((s) => this.onState(STATES[s]));
     const inner: IPolicy[] = [this.breaker];
-    if (settings.timeoutMs > 0) inner.push(timeout(settings.timeoutMs, TimeoutStrategy.Aggressive));
+    if (settings.timeoutMs > 0) {
+      inner.push(timeout(settings.timeoutMs, TimeoutStrategy.Aggressive));
+    }
     const gate = bulkhead(settings.bulkhead.limit, settings.bulkhead.queue);
     this.once = wrap(gate, ...inner);
     const retryPolicy = retry(
@@ -145,7 +147,9 @@ export class ResiliencePolicy {
           return await fn(signal);
         } catch (err) {
           // fn reacting to our timeout's abort is the timeout, whatever it threw.
-          if (signal.aborted && !options.signal?.aborted) throw new TaskCancelledError('timed out');
+          if (signal.aborted && !options.signal?.aborted) {
+            throw new TaskCancelledError('timed out');
+          }
           throw err;
         }
       }, options.signal);
@@ -160,12 +164,16 @@ export class ResiliencePolicy {
 
   /** Milliseconds until an open breaker lets a probe through (0 when it would now). */
   retryAfterMs(): number {
-    if (this.current !== 'open') return 0;
+    if (this.current !== 'open') {
+      return 0;
+    }
     return Math.max(0, this.openedAt + this.settings.breaker.halfOpenAfterMs - Date.now());
   }
 
   snapshot(): PolicySnapshot {
-    if (this.current !== 'open') return { state: this.current };
+    if (this.current !== 'open') {
+      return { state: this.current };
+    }
     return {
       state: this.current,
       retry_after_s: Math.ceil(this.retryAfterMs() / 1000),
@@ -175,9 +183,13 @@ export class ResiliencePolicy {
 
   private onState(to: BreakerState): void {
     const from = this.current;
-    if (from === to) return;
+    if (from === to) {
+      return;
+    }
     this.current = to;
-    if (to === 'open') this.openedAt = Date.now();
+    if (to === 'open') {
+      this.openedAt = Date.now();
+    }
     this.events?.stateChange(this.name, from, to, this.retryAfterMs());
   }
 
@@ -191,7 +203,9 @@ export class ResiliencePolicy {
       this.events?.rejected(this.name, 'bulkhead_full');
       return new UpstreamUnavailableError(this.name, 'bulkhead_full', 1000);
     }
-    if (err instanceof TaskCancelledError) return new UpstreamTimeoutError(this.name);
+    if (err instanceof TaskCancelledError) {
+      return new UpstreamTimeoutError(this.name);
+    }
     return err;
   }
 }

@@ -66,14 +66,19 @@ export class PolicyRegistry {
         state.set({ name }, BREAKER_STATE_VALUE[to]);
         transitions.inc({ name, from, to });
         const fields = { breaker: name, from, to, ...(to === 'open' ? { retry_after_ms: retryAfterMs } : {}) };
-        if (to === 'closed') log?.info(fields, 'circuit breaker closed');
-        else log?.warn(fields, `circuit breaker ${to.replace('_', '-')}`);
+        if (to === 'closed') {
+          log?.info(fields, 'circuit breaker closed');
+        } else {
+          log?.warn(fields, `circuit breaker ${to.replace('_', '-')}`);
+        }
       },
       retry: (name) => retries.inc({ name }),
       rejected: (name, reason) => rejections.inc({ name, reason }),
     };
     for (const d of definitions) {
-      if (this.policies.has(d.name)) throw new Error(`duplicate policy ${d.name}`);
+      if (this.policies.has(d.name)) {
+        throw new Error(`duplicate policy ${d.name}`);
+      }
       this.policies.set(d.name, new ResiliencePolicy(d.name, d.settings, d.isFailure, events));
       state.set({ name: d.name }, 0);
     }
@@ -81,7 +86,9 @@ export class PolicyRegistry {
 
   get(name: string): ResiliencePolicy {
     const p = this.policies.get(name);
-    if (!p) throw new Error(`unknown resilience policy "${name}"`);
+    if (!p) {
+      throw new Error(`unknown resilience policy "${name}"`);
+    }
     return p;
   }
 

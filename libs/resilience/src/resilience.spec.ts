@@ -1,4 +1,4 @@
-import { waitFor } from '@neonpro/testing';
+import { jest } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { type PolicySettings, UpstreamTimeoutError, UpstreamUnavailableError } from './policy.js';
 import { PolicyRegistry } from './registry.js';
@@ -31,10 +31,29 @@ function make(over: Partial<PolicySettings> = {}) {
 
 const fail = () => Promise.reject(new Down('down'));
 
+/** Settles a call that waits on (fake) timers: retry backoff, timeouts. */
+async function settled<T>(call: Promise<T>): Promise<T> {
+  let done = false;
+  call.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    await jest.advanceTimersByTimeAsync(5);
+  }
+  return call;
+}
+
+// Time is faked (breaker delays, backoff, timeouts): no test waits on the wall clock.
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
 describe('ResiliencePolicy', () => {
   it('opens after the consecutive threshold and then fails fast with the time until half-open', async () => {
     const { policy, registry, logs } = make();
-    for (let i = 0; i < 3; i++) await expect(policy.execute(fail)).rejects.toBeInstanceOf(Down);
+    for (let i = 0; i < 3; i++) {
+      await expect(policy.execute(fail)).rejects.toBeInstanceOf(Down);
+    }
     expect(policy.state).toBe('open');
     let called = false;
     const err = await policy
@@ -57,8 +76,9 @@ describe('ResiliencePolicy', () => {
 
   it('does not count errors that are not downstream failures', async () => {
     const { policy } = make();
-    for (let i = 0; i < 5; i++)
+    for (let i = 0; i < 5; i++) {
       await expect(policy.execute(() => Promise.reject(new BadInput()))).rejects.toBeInstanceOf(BadInput);
+    }
     expect(policy.state).toBe('closed');
   });
 
@@ -68,7 +88,11 @@ describe('ResiliencePolicy', () => {
     });
     await expect(policy.execute(fail)).rejects.toBeInstanceOf(Down);
     expect(policy.state).toBe('open');
-    await waitFor(() => policy.retryAfterMs() === 0, 'half-open delay to pass');
+    jest.advanceTimersByTime(29);
+    expect(policy.retryAfterMs()).toBe(1);
+    await expect(policy.execute(() => 'ok')).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    jest.advanceTimersByTime(1);
+    expect(policy.retryAfterMs()).toBe(0);
     await expect(policy.execute(() => 'ok')).resolves.toBe('ok');
     expect(policy.state).toBe('closed');
     const metrics = await registry.metrics();
@@ -81,9 +105,10 @@ describe('ResiliencePolicy', () => {
   it('a failed probe reopens the breaker', async () => {
     const { policy } = make({ breaker: { ...settings().breaker, threshold: 1, halfOpenAfterMs: 30 } });
     await expect(policy.execute(fail)).rejects.toBeInstanceOf(Down);
-    await waitFor(() => policy.retryAfterMs() === 0, 'half-open delay to pass');
+    jest.advanceTimersByTime(30);
     await expect(policy.execute(fail)).rejects.toBeInstanceOf(Down);
     expect(policy.state).toBe('open');
+    expect(policy.retryAfterMs()).toBe(30);
   });
 
   it('retries only when the call opts in, and only downstream failures', async () => {
@@ -93,15 +118,17 @@ describe('ResiliencePolicy', () => {
     await expect(policy.execute(flaky)).rejects.toBeInstanceOf(Down);
     expect(n).toBe(1);
     n = 0;
-    await expect(policy.execute(flaky, { retry: true })).resolves.toBe(3);
+    await expect(settled(policy.execute(flaky, { retry: true }))).resolves.toBe(3);
     let bad = 0;
     await expect(
-      policy.execute(
-        () => {
-          bad++;
-          return Promise.reject(new BadInput());
-        },
-        { retry: true },
+      settled(
+        policy.execute(
+          () => {
+            bad++;
+            return Promise.reject(new BadInput());
+          },
+          { retry: true },
+        ),
       ),
     ).rejects.toBeInstanceOf(BadInput);
     expect(bad).toBe(1);
@@ -111,15 +138,15 @@ describe('ResiliencePolicy', () => {
   it('never retries into an open breaker', async () => {
     const { policy } = make({ retries: 5, breaker: { ...settings().breaker, threshold: 2 } });
     let calls = 0;
-    const err = await policy
-      .execute(
+    const err = await settled(
+      policy.execute(
         () => {
           calls++;
           return Promise.reject(new Down());
         },
         { retry: true },
-      )
-      .catch((e: unknown) => e);
+      ),
+    ).catch((e: unknown) => e);
     // Two real calls open the breaker; the third attempt is refused by it and not retried.
     expect(calls).toBe(2);
     expect(err).toBeInstanceOf(UpstreamUnavailableError);
@@ -128,7 +155,7 @@ describe('ResiliencePolicy', () => {
   it('times out an attempt and aborts its signal', async () => {
     const { policy } = make({ timeoutMs: 20 });
     let aborted = false;
-    const err = await policy
+    const call = policy
       .execute(
         (signal) =>
           new Promise((_resolve, reject) => {
@@ -139,6 +166,10 @@ describe('ResiliencePolicy', () => {
           }),
       )
       .catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(19);
+    expect(aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    const err = await call;
     expect(err).toBeInstanceOf(UpstreamTimeoutError);
     expect(aborted).toBe(true);
   });
@@ -159,7 +190,9 @@ describe('ResiliencePolicy', () => {
     const { policy } = make({
       breaker: { ...settings().breaker, mode: 'sampling', ratio: 0.5, windowMs: 5000, minRps: 0.1 },
     });
-    for (let i = 0; i < 20 && policy.state === 'closed'; i++) await policy.execute(fail).catch(() => undefined);
+    for (let i = 0; i < 20 && policy.state === 'closed'; i++) {
+      await policy.execute(fail).catch(() => undefined);
+    }
     expect(policy.state).toBe('open');
   });
 

@@ -55,7 +55,9 @@ export async function queueRun(
   const h = headers();
   h.set(NATS_HEADERS.requestId, `it-${r.message_id.slice(0, 8)}`);
   const grant = opts.grant === undefined ? await devGrant(opts.userId, r) : opts.grant;
-  if (grant !== null) h.set(NATS_HEADERS.grant, grant);
+  if (grant !== null) {
+    h.set(NATS_HEADERS.grant, grant);
+  }
   await js.publish(bus.chat, opts.body ?? agentWire.encodeRunRequest(r), { headers: h, msgID: r.message_id });
 }
 
@@ -71,11 +73,15 @@ export async function runEvents(
   const out: RunEvent[] = [];
   try {
     for await (const e of followRunLog(jetstream(nc), bus, messageId, { signal: abort.signal })) {
-      if (e.type !== 'accepted') out.push(e);
+      if (e.type !== 'accepted') {
+        out.push(e);
+      }
     }
   } finally {
     clearTimeout(timer);
   }
-  if (abort.signal.aborted) throw new Error(`run ${messageId} did not end within ${timeoutMs} ms`);
+  if (abort.signal.aborted) {
+    throw new Error(`run ${messageId} did not end within ${timeoutMs} ms`);
+  }
   return out;
 }

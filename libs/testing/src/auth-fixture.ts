@@ -41,7 +41,9 @@ export async function createAuthFixture(opts: AuthFixtureOptions = {}): Promise<
         headers: { 'content-type': 'application/json', apikey: 'test' },
         body: JSON.stringify({ email, password }),
       });
-      if (!r.ok) throw new Error(`emulator login for ${email} failed: ${r.status}`);
+      if (!r.ok) {
+        throw new Error(`emulator login for ${email} failed: ${r.status}`);
+      }
       return ((await r.json()) as { access_token: string }).access_token;
     },
     async close(): Promise<void> {

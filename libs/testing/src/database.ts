@@ -45,7 +45,9 @@ export async function createTestDatabase(
   try {
     const supabase = findSupabaseDir(import.meta.dirname);
     await runMigrations(db.pool, join(supabase, 'migrations'));
-    if (opts.seed) await runSeed(db.pool, join(supabase, 'seed.sql'), opts.demoPassword ?? 'neonpro-demo');
+    if (opts.seed) {
+      await runSeed(db.pool, join(supabase, 'seed.sql'), opts.demoPassword ?? 'neonpro-demo');
+    }
   } finally {
     await db.close();
   }

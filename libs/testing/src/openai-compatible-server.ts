@@ -54,7 +54,9 @@ export class OpenAiCompatibleTestServer {
           });
           send({}, 'tool_calls');
         } else {
-          for (const c of reply.textChunks) send({ content: c });
+          for (const c of reply.textChunks) {
+            send({ content: c });
+          }
           send({}, 'stop');
         }
         res.write(

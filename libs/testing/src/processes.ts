@@ -49,7 +49,9 @@ export class ServiceProcess {
   async waitReady(timeoutMs = 20000): Promise<void> {
     await waitFor(
       async () => {
-        if (!this.running) throw new Error(`${this.name} exited early:\n${this.output.join('')}`);
+        if (!this.running) {
+          throw new Error(`${this.name} exited early:\n${this.output.join('')}`);
+        }
         const r = await fetch(`${this.url}/health/ready`);
         return r.status === 200;
       },
@@ -60,7 +62,9 @@ export class ServiceProcess {
 
   /** Sends a signal and resolves with the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30000): Promise<number | null> {
-    if (!this.running) return this.exitCode ?? null;
+    if (!this.running) {
+      return this.exitCode ?? null;
+    }
     this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;
@@ -78,7 +82,9 @@ export function spawnService(
   options: { entry?: string; nodeArgs?: string[] } = {},
 ): ServiceProcess {
   const built = BUILT_ENTRYPOINTS[name];
-  if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
+  if (!existsSync(built)) {
+    throw new Error(`${built} is missing: run npm run build first`);
+  }
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? built], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

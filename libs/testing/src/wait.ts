@@ -10,12 +10,15 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v;
+      if (v) {
+        return v;
+      }
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
       throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

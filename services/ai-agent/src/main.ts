@@ -6,7 +6,9 @@ async function main(): Promise<void> {
   const agent = await startAgent().catch(exitOnConfigError);
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     stopping = true;
     process.stderr.write(`ai-agent: ${signal} received, draining\n`);
     agent.close().then(

@@ -32,7 +32,9 @@ const ports = (): AgentPorts => {
   const counted = new Proxy(data, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
+      if (typeof v !== 'function') {
+        return v;
+      }
       return (...args: unknown[]) => {
         dataReads++;
         return (v as (...a: unknown[]) => unknown).apply(target, args);
@@ -80,7 +82,9 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
       { type: 'tool', name: 'list_appointments', status: 'succeeded' },
     ]);
     const last = events.at(-1);
-    if (last?.type !== 'done') throw new Error('no done event');
+    if (last?.type !== 'done') {
+      throw new Error('no done event');
+    }
     expect(tokensOf(events)).toBe(last.content);
     expect(last.content).toContain('Fernanda Lima tem 2 consultas amanhã');
   });
@@ -196,7 +200,9 @@ describe('ai-agent bounded pulls, cancel and redelivery', () => {
 
   it('holds one run at a time; the others wait in the queue and all complete (none refused)', async () => {
     const reqs = [chatRequest('primeira mensagem longa'), chatRequest('segunda'), chatRequest('terceira')];
-    for (const r of reqs) await queueRun(nc, bus, r, { userId: caller.sub });
+    for (const r of reqs) {
+      await queueRun(nc, bus, r, { userId: caller.sub });
+    }
     await waitFor(async () => (await metric(agent, 'agent_queue_depth')) >= 1, 'runs waiting in the queue');
     const results = await Promise.all(reqs.map((r) => runEvents(nc, bus, r.message_id, 30000)));
     expect(results.map((e) => e.at(-1)?.type)).toEqual(['done', 'done', 'done']);
@@ -208,7 +214,9 @@ describe('ai-agent bounded pulls, cancel and redelivery', () => {
     await queueRun(nc, bus, running, { userId: caller.sub });
     await queueRun(nc, bus, queued, { userId: caller.sub });
     await waitFor(async () => (await metric(agent, 'agent_inflight')) === 1, 'run to start');
-    for (const r of [running, queued]) nc.publish(bus.cancel, agentWire.encodeCancel({ message_id: r.message_id }));
+    for (const r of [running, queued]) {
+      nc.publish(bus.cancel, agentWire.encodeCancel({ message_id: r.message_id }));
+    }
     for (const r of [running, queued]) {
       const events = await runEvents(nc, bus, r.message_id);
       expect(events.at(-1)).toMatchObject({ type: 'error', code: 'cancelled' });
@@ -226,7 +234,9 @@ describe('ai-agent bounded pulls, cancel and redelivery', () => {
     try {
       const events = await runEvents(nc, bus, r.message_id, 30000);
       const last = events.at(-1);
-      if (last?.type !== 'done') throw new Error(`run ended with ${JSON.stringify(last)}`);
+      if (last?.type !== 'done') {
+        throw new Error(`run ended with ${JSON.stringify(last)}`);
+      }
       expect(events.map((e) => e.seq)).toEqual(events.map((_e, i) => i + 1));
       expect(tokensOf(events)).toBe(last.content);
     } finally {

@@ -50,7 +50,9 @@ describe('agent tools and memory on the real Postgres', () => {
     fx = await createAuthFixture();
     db = new Database({ url: fx.db.serviceUrl, poolMax: 4 });
     owner = new Database({ url: fx.db.url, poolMax: 2 });
-    for (const email of Object.values(DEMO_USERS)) callers[email] = await callerFor(email);
+    for (const email of Object.values(DEMO_USERS)) {
+      callers[email] = await callerFor(email);
+    }
     h = makeHarness(new PostgresClinicData(db), new PostgresConversationStore(db));
   });
 
@@ -94,6 +96,22 @@ describe('agent tools and memory on the real Postgres', () => {
     // The same question from the patient's own clinic does find them: the search itself works.
     const own = await ask(h, callers[DEMO_USERS.borealAdmin], `dados da paciente ${borealOnly.full_name}`);
     expect(own.content).toContain(borealOnly.full_name);
+  });
+
+  it("the database hides another clinic's patient and appointments by id (RLS, not the tool)", async () => {
+    const [other] = await sql<{ patient_id: string; appointment_id: string }>(
+      `select p.id as patient_id, a.id as appointment_id from public.patients p
+         join public.clinics c on c.id = p.clinic_id join public.appointments a on a.patient_id = p.id
+        where c.slug = 'boreal' limit 1`,
+    );
+    const data = new PostgresClinicData(db);
+    const aurora = callers[DEMO_USERS.auroraAdmin];
+    const boreal = callers[DEMO_USERS.borealAdmin];
+    expect(await data.getPatientSummary(aurora, other.patient_id)).toBeNull();
+    expect(await data.getAppointment(aurora, other.appointment_id)).toBeNull();
+    // The same ids from their own clinic: the lookups work, so the nulls above are the isolation.
+    expect((await data.getPatientSummary(boreal, other.patient_id))?.patient.id).toBe(other.patient_id);
+    expect((await data.getAppointment(boreal, other.appointment_id))?.id).toBe(other.appointment_id);
   });
 
   it('"quais consultas a Dra. Lima tem amanhã?" returns exactly the seeded appointments, audited', async () => {
@@ -352,8 +370,9 @@ describe('agent tools and memory on the real Postgres', () => {
       expect(second.content).toBe(`Sim, ${patient.full_name} está cadastrado.`);
       const turn2 = server.requests.slice(firstRequests).join('\n');
       expect(turn2).toContain('[PACIENTE_1]');
-      for (const word of patient.full_name.split(' ').filter((w) => w.length > 3))
+      for (const word of patient.full_name.split(' ').filter((w) => w.length > 3)) {
         expect(turn2.normalize('NFD')).not.toContain(word.normalize('NFD'));
+      }
       expect(turn2).not.toContain(patient.cpf);
     } finally {
       await server.close();

@@ -14,8 +14,10 @@ describe('openai provider against a loopback OpenAI-compatible server', () => {
   });
   afterEach(async () => server.close());
 
+  /** The conversation store of the last harness (usage rows land there). */
+  let store: InMemoryConversations;
   const harness = (extra: Record<string, string> = {}) =>
-    makeHarness(new InMemoryClinicData([fixture.aurora, fixture.beta]), new InMemoryConversations(), {
+    makeHarness(new InMemoryClinicData([fixture.aurora, fixture.beta]), (store = new InMemoryConversations()), {
       AGENT_MODEL_PROVIDER: 'openai',
       OPENAI_BASE_URL: server.baseUrl,
       OPENAI_MODEL: 'test-model',
@@ -43,12 +45,28 @@ describe('openai provider against a loopback OpenAI-compatible server', () => {
       'Concei\\u00e7\\u00e3o',
       '98765-4321',
       'maria.conceicao',
-    ])
+    ]) {
       expect(sent).not.toContain(secret);
+    }
     expect(sent).toContain('[CPF_1]');
     expect(server.requests[1]).toContain('[PACIENTE_1]');
     const metrics = await h.registry.metrics();
     expect(metrics).toMatch(/agent_model_tokens_total\{provider="openai",kind="input"\} 200/);
+    // The run's usage row carries the provider's own numbers (2 calls of 100 + 10), with the turn.
+    expect(store.usage).toEqual([
+      expect.objectContaining({
+        clinic_id: caller.clinic_id,
+        user_id: caller.sub,
+        provider: 'openai',
+        model: 'test-model',
+        input_tokens: 200,
+        output_tokens: 20,
+        tokens_reported: true,
+        tool_calls: 1,
+        outcome: 'ok',
+      }),
+    ]);
+    expect(metrics).toMatch(/agent_usage_tokens_total\{provider="openai",direction="output"\} 20/);
   });
 
   it('429 and 5xx trip the breaker and fall back to the next provider', async () => {
@@ -90,9 +108,12 @@ describe('openai provider against a loopback OpenAI-compatible server', () => {
       // Cancel as soon as the run is registered (before the model answered).
       expect(h.runs.size).toBe(1);
       expect(sub.closed).toBe(false);
-      for (const id of [...(h.runs as unknown as { runs: Map<string, AbortController> }).runs.keys()])
+      for (const id of [...(h.runs as unknown as { runs: Map<string, AbortController> }).runs.keys()]) {
         h.runs.cancel(id);
+      }
     });
     expect(events).toEqual(['cancelled']);
+    // Cancelled before any model answered: nothing was consumed, nothing is billed.
+    expect(store.usage).toEqual([]);
   });
 });

@@ -117,12 +117,14 @@ describe('pseudonymisation before an external provider (real Postgres, recording
     // The tool results really were sent (pseudonymised), so the assertion below can fail.
     expect(sent).toContain('[PACIENTE_');
     expect(sent).toContain('[DATA_NASCIMENTO]');
-    for (const p of patients)
-      for (const secret of secretsOf(p))
+    for (const p of patients) {
+      for (const secret of secretsOf(p)) {
         expect({ patient: p.id, leaked: sent.includes(secret) ? secret : null }).toEqual({
           patient: p.id,
           leaked: null,
         });
+      }
+    }
 
     // The recipients of their data are recorded for the export: the provider saw them pseudonymised.
     const disclosed = (
@@ -151,7 +153,9 @@ describe('pseudonymisation before an external provider (real Postgres, recording
     expect(turn.error).toBeUndefined();
     // Answered by the local fallback after the provider refused (the client may retry once).
     expect(server.requests.length).toBeGreaterThanOrEqual(1);
-    for (const body of server.requests) expect(body).not.toContain(p.full_name);
+    for (const body of server.requests) {
+      expect(body).not.toContain(p.full_name);
+    }
     const rows = (
       await owner.pool.query<{ provider: string }>(
         `select details->>'provider' as provider from audit_log

@@ -1,7 +1,7 @@
 // NeonPro demo chat: log in over REST, then chat over Socket.IO (/chat) with streamed tokens.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { token: null, socket: null, sessionId: null, current: null, bubbles: new Map() };
+  const state = { token: null, socket: null, sessionId: null, current: null, bubbles: new Map(), retireCard: null };
 
   const TOOL_LABELS = {
     search_patients: 'buscando pacientes',
@@ -10,6 +10,7 @@
     find_free_slots: 'procurando horários livres',
     book_appointment: 'agendando',
     cancel_appointment: 'cancelando a consulta',
+    reschedule_appointment: 'remarcando a consulta',
     clinic_info: 'lendo os dados da clínica',
   };
 
@@ -54,7 +55,9 @@
     state.socket = socket;
     socket.on('connect', () => {
       $('status').textContent = 'conectado';
-      if (state.sessionId) socket.emit('session:join', { session_id: state.sessionId }, () => undefined);
+      if (state.sessionId) {
+        socket.emit('session:join', { session_id: state.sessionId }, () => undefined);
+      }
     });
     socket.on('disconnect', () => ($('status').textContent = 'reconectando…'));
     socket.on('connect_error', (err) => {
@@ -73,7 +76,21 @@
       bubble.scrollIntoView({ block: 'end' });
     });
     socket.on('chat:tool', (e) => {
-      if (e.status === 'started') add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      if (e.status === 'started') {
+        add('tool', `⚙ ${TOOL_LABELS[e.name] || e.name}…`);
+      }
+    });
+    socket.on('chat:proposal', (e) => {
+      // Only the newest proposal can be confirmed: the server refuses older ones anyway.
+      if (state.retireCard) {
+        state.retireCard();
+      }
+      state.retireCard = window.NeonProposalCard.render(
+        $('messages'),
+        e,
+        (proposalId) => sendText('Confirmo', { proposal_id: proposalId }),
+        () => sendText('Não'),
+      );
     });
     socket.on('chat:done', (e) => {
       const bubble = state.bubbles.get(e.message_id) || add('assistant', '');
@@ -92,12 +109,30 @@
   function send(event) {
     event.preventDefault();
     const text = $('message').value.trim();
-    if (!text || !state.socket) return;
-    add('user', text);
+    if (!text || !state.socket) {
+      return;
+    }
     $('message').value = '';
+    sendText(text);
+  }
+
+  /** One turn; `confirm` is the card's explicit confirmation of one proposal. */
+  function sendText(text, confirm) {
+    if (!state.socket) {
+      return;
+    }
+    if (state.retireCard && !confirm) {
+      state.retireCard();
+    }
+    add('user', text);
     setBusy(true);
     const payload = { message: text, client_message_id: `web-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` };
-    if (state.sessionId) payload.session_id = state.sessionId;
+    if (state.sessionId) {
+      payload.session_id = state.sessionId;
+    }
+    if (confirm) {
+      payload.confirm = confirm;
+    }
     state.socket.emit('chat:send', payload, (ack) => {
       if (!ack || !ack.ok) {
         const err = (ack && ack.error) || { message: 'falha ao enviar', code: 'unknown' };
@@ -111,8 +146,9 @@
   }
 
   function cancel() {
-    if (state.current && state.socket)
+    if (state.current && state.socket) {
       state.socket.emit('chat:cancel', { message_id: state.current }, () => setBusy(false));
+    }
   }
 
   $('login').addEventListener('submit', (e) => void login(e));

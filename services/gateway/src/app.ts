@@ -21,6 +21,8 @@ import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
+import { RedisConnections } from './redis/redis-connections.service.js';
+import { serveUsagePageAssets } from './usage/usage-page.js';
 
 export interface GatewayApp {
   app: NestFastifyApplication;
@@ -111,11 +113,14 @@ export async function startGateway(
   });
   installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
   // Swagger UI is a map of the API: off in production unless DOCS_ENABLED=true.
-  if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') setupOpenApi(app);
+  if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') {
+    setupOpenApi(app);
+  }
   // The demo chat page at / (next to src/ in the repo, copied next to dist's src/ by the build).
   app.useStaticAssets({ root: PUBLIC_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
+  serveUsagePageAssets(app);
   // Socket.IO (/chat on /socket.io) shares the HTTP server; it also serves /socket.io/socket.io.min.js.
-  app.useWebSocketAdapter(new GatewayIoAdapter(app, config));
+  app.useWebSocketAdapter(new GatewayIoAdapter(app, config, app.get(RedisConnections)));
 
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();
@@ -161,14 +166,21 @@ function installFastifyHooks(
     void reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     void reply.header('Permissions-Policy', PERMISSIONS_POLICY);
     // req.protocol reads X-Forwarded-Proto only from a TRUST_PROXY peer.
-    if (req.protocol === 'https') void reply.header('Strict-Transport-Security', HSTS);
-    if (isApiPath(req.url)) void reply.header('Cache-Control', 'no-store');
+    if (req.protocol === 'https') {
+      void reply.header('Strict-Transport-Security', HSTS);
+    }
+    if (isApiPath(req.url)) {
+      void reply.header('Cache-Control', 'no-store');
+    }
   });
   fastify.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     // Handlers may set their own Cache-Control; /v1 answers are per-user data, never cacheable.
-    if (isApiPath(req.url)) void reply.header('Cache-Control', 'no-store');
-    if (!reply.hasHeader('Server-Timing'))
+    if (isApiPath(req.url)) {
+      void reply.header('Cache-Control', 'no-store');
+    }
+    if (!reply.hasHeader('Server-Timing')) {
       void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
+    }
     return payload;
   });
   fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -180,7 +192,9 @@ function installFastifyHooks(
     // A stream's length is the answer's length, not latency: SSE is judged by its first event
     // (see Server-Timing upstream), not here.
     const ms = reply.elapsedTime;
-    if (ms < config.SLOW_REQUEST_WARN_MS || isStreaming(req)) return;
+    if (ms < config.SLOW_REQUEST_WARN_MS || isStreaming(req)) {
+      return;
+    }
     const critical = ms >= config.SLOW_REQUEST_CRITICAL_MS;
     metrics.slowRequests.inc({ severity: critical ? 'critical' : 'warn', route });
     const fields = {
@@ -191,8 +205,11 @@ function installFastifyHooks(
       duration_ms: Math.round(ms),
       threshold_ms: critical ? config.SLOW_REQUEST_CRITICAL_MS : config.SLOW_REQUEST_WARN_MS,
     };
-    if (critical) logger.error({ ...fields, severity: 'critical' }, 'slow request (critical)');
-    else logger.warn({ ...fields, severity: 'warn' }, 'slow request');
+    if (critical) {
+      logger.error({ ...fields, severity: 'critical' }, 'slow request (critical)');
+    } else {
+      logger.warn({ ...fields, severity: 'warn' }, 'slow request');
+    }
   });
 }
 

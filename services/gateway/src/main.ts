@@ -6,7 +6,9 @@ async function main(): Promise<void> {
   const gateway = await startGateway().catch(exitOnConfigError);
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     stopping = true;
     process.stderr.write(`gateway: ${signal} received, draining\n`);
     gateway.close().then(

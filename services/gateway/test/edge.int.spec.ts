@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, freePort, NATS_URL, type TestDatabase, uniquePrefix, waitFor } from '@neonpro/testing';
+import {
+  type AuthEmulator,
+  createTestDatabase,
+  DEMO_PASSWORD,
+  DEMO_USERS,
+  freePort,
+  NATS_URL,
+  startAuthEmulator,
+  type TestDatabase,
+  uniquePrefix,
+  waitFor,
+} from '@neonpro/testing';
 import { CONTENT_SECURITY_POLICY, type GatewayApp, HSTS, startGateway } from '../src/app.js';
 import { AuthAttemptLimiter } from '../src/rate-limit/auth-attempt-limiter.service.js';
 import { ProblemException } from '../src/common/problem.js';
@@ -11,14 +22,19 @@ import { TestPrincipalGuard, TestRoutesController } from './support/test-routes.
 const ORIGIN = 'https://app.example.com';
 const extras = { controllers: [TestRoutesController], guardsBeforeRateLimit: [TestPrincipalGuard] };
 
-// The gateway is ready only with Postgres; these tests need no clinic data, just a database of their own.
+// The gateway is ready only with Postgres; a seeded database of its own gives the Supabase Auth
+// emulator real users, so the failed-login limiter is tested on the real AuthController.
 let tdb: TestDatabase | undefined;
+let auth: AuthEmulator | undefined;
 
 function gatewayEnv(prefix: string, over: Record<string, string> = {}): Record<string, string> {
-  if (!tdb) throw new Error('test database not created yet');
+  if (!tdb || !auth) {
+    throw new Error('test database not created yet');
+  }
   return {
     NATS_URL,
     DATABASE_URL: tdb.serviceUrl,
+    SUPABASE_URL: auth.url,
     NATS_SUBJECT_PREFIX: prefix,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -74,12 +90,14 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
   beforeAll(async () => {
     nc = await connect({ servers: NATS_URL });
-    tdb = await createTestDatabase();
+    tdb = await createTestDatabase({ seed: true });
+    auth = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
   });
 
   afterAll(async () => {
     await Promise.all(started.map((g) => g.close()));
     await nc?.drain();
+    await auth?.close();
     await tdb?.drop();
   });
 
@@ -154,7 +172,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
     it('tiers have separate budgets', async () => {
       const ip = freshIp();
-      for (let i = 0; i < 2; i++) expect((await get('/v1/test/ai', ip)).status).toBe(200);
+      for (let i = 0; i < 2; i++) {
+        expect((await get('/v1/test/ai', ip)).status).toBe(200);
+      }
       expect((await get('/v1/test/ai', ip)).status).toBe(429);
       expect((await get('/v1/test/default', ip)).status).toBe(200);
     });
@@ -179,47 +199,6 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         expect((await get('/metrics', ip)).status).toBe(200);
         expect((await get('/health/ready', ip)).status).toBe(200);
       }
-    });
-
-    describe('auth tier (failed logins only)', () => {
-      const login = (email: string, password: string, ip: string) =>
-        fetch(`${base}/v1/test/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
-          body: JSON.stringify({ email, password }),
-        });
-
-      it('successful logins never count', async () => {
-        const ip = freshIp();
-        for (let i = 0; i < 6; i++) expect((await login('ana@example.com', 'right', ip)).status).toBe(200);
-      });
-
-      it('after the limit of failures even the right password is refused, per IP + e-mail', async () => {
-        const ip = freshIp();
-        const email = `${randomUUID()}@example.com`;
-        for (let i = 0; i < 3; i++) await expectProblem(await login(email, 'wrong', ip), 401, 'invalid_credentials');
-        const refused = await login(email, 'right', ip);
-        await expectProblem(refused, 429, 'rate_limited');
-        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect((await login(email.toUpperCase(), 'right', ip)).status).toBe(429);
-        expect((await login(`other-${email}`, 'right', ip)).status).toBe(200);
-        expect((await login(email, 'right', freshIp())).status).toBe(200);
-      });
-
-      it('AuthAttemptLimiter at service level', async () => {
-        const limiter = gw.app.get(AuthAttemptLimiter);
-        const email = `${randomUUID()}@example.com`;
-        await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
-        expect(await limiter.recordFailure('192.0.2.1', email)).toBe(2);
-        expect(await limiter.recordFailure('192.0.2.1', email)).toBe(1);
-        await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
-        expect(await limiter.recordFailure('192.0.2.1', email)).toBe(0);
-        const err = await limiter.assertAllowed('192.0.2.1', email).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(ProblemException);
-        expect((err as ProblemException).getStatus()).toBe(429);
-        expect((err as ProblemException).problemOptions.retryAfter).toBeGreaterThan(0);
-        await expect(limiter.assertAllowed('192.0.2.2', email)).resolves.toBeUndefined();
-      });
     });
 
     describe('error shape', () => {
@@ -284,8 +263,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         const actual = await get('/v1/test/default', freshIp(), { origin: ORIGIN });
         expect(actual.headers.get('access-control-allow-origin')).toBe(ORIGIN);
         const exposed = actual.headers.get('access-control-expose-headers') ?? '';
-        for (const h of ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'X-RateLimit-Remaining', 'Retry-After'])
+        for (const h of ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'X-RateLimit-Remaining', 'Retry-After']) {
           expect(exposed).toContain(h);
+        }
       });
 
       it('refuses other origins (no CORS headers)', async () => {
@@ -359,7 +339,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         const cmid = `c-${randomUUID()}`;
         const attempts: string[] = [];
         agent.behaviour = (req) => {
-          if (req.client_message_id === cmid) attempts.push(req.message_id);
+          if (req.client_message_id === cmid) {
+            attempts.push(req.message_id);
+          }
           return 'silent';
         };
         try {
@@ -377,8 +359,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
 
   it('ignores X-Forwarded-For and X-Forwarded-Proto from an untrusted peer', async () => {
     const { base } = await boot(gatewayEnv(uniquePrefix('edge-untrusted')));
-    for (let i = 0; i < 4; i++)
+    for (let i = 0; i < 4; i++) {
       expect((await fetch(`${base}/v1/test/default`, { headers: { 'x-forwarded-for': freshIp() } })).status).toBe(200);
+    }
     const r = await fetch(`${base}/v1/test/default`, {
       headers: { 'x-forwarded-for': freshIp(), 'x-forwarded-proto': 'https' },
     });
@@ -446,8 +429,9 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       const a = await boot(env);
       const b = await boot(env);
       const statuses: number[] = [];
-      for (const base of [a.base, b.base, a.base, b.base, a.base, b.base])
+      for (const base of [a.base, b.base, a.base, b.base, a.base, b.base]) {
         statuses.push((await fetch(`${base}/v1/test/default`)).status);
+      }
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
       const ready = (await (await fetch(`${a.base}/health/ready`)).json()) as {
         checks: { rate_limit_store: { details: Record<string, unknown> } };
@@ -498,6 +482,58 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
         /gateway_rate_limit_store_errors_total\{[^}]*fail_mode="closed"[^}]*\} 1/,
       );
+    });
+  });
+
+  describe('auth tier (failed logins only, on POST /v1/auth/login)', () => {
+    // A gateway of its own: the one above closes connections after 300 ms, shorter than a login.
+    let gw: GatewayApp;
+    let base: string;
+    beforeAll(async () => {
+      ({ gw, base } = await boot(gatewayEnv(uniquePrefix('edge-auth'), { TRUST_PROXY: '127.0.0.1' })));
+    });
+
+    const login = (email: string, password: string, ip: string) =>
+      fetch(`${base}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ email, password }),
+      });
+
+    it('successful logins never count', async () => {
+      const ip = freshIp();
+      for (let i = 0; i < 6; i++) {
+        expect((await login(DEMO_USERS.auroraAdmin, DEMO_PASSWORD, ip)).status).toBe(200);
+      }
+    });
+
+    it('after the limit of failures even the right password is refused, per IP + e-mail', async () => {
+      const ip = freshIp();
+      const email = DEMO_USERS.auroraReception;
+      for (let i = 0; i < 3; i++) {
+        await expectProblem(await login(email, 'wrong', ip), 401, 'invalid_credentials');
+      }
+      const refused = await login(email, DEMO_PASSWORD, ip);
+      await expectProblem(refused, 429, 'rate_limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await login(email.toUpperCase(), DEMO_PASSWORD, ip)).status).toBe(429);
+      expect((await login(DEMO_USERS.auroraLima, DEMO_PASSWORD, ip)).status).toBe(200);
+      expect((await login(email, DEMO_PASSWORD, freshIp())).status).toBe(200);
+    });
+
+    it('AuthAttemptLimiter at service level', async () => {
+      const limiter = gw.app.get(AuthAttemptLimiter);
+      const email = `${randomUUID()}@example.com`;
+      await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
+      expect(await limiter.recordFailure('192.0.2.1', email)).toBe(2);
+      expect(await limiter.recordFailure('192.0.2.1', email)).toBe(1);
+      await expect(limiter.assertAllowed('192.0.2.1', email)).resolves.toBeUndefined();
+      expect(await limiter.recordFailure('192.0.2.1', email)).toBe(0);
+      const err = await limiter.assertAllowed('192.0.2.1', email).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProblemException);
+      expect((err as ProblemException).getStatus()).toBe(429);
+      expect((err as ProblemException).problemOptions.retryAfter).toBeGreaterThan(0);
+      await expect(limiter.assertAllowed('192.0.2.2', email)).resolves.toBeUndefined();
     });
   });
 });

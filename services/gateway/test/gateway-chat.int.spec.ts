@@ -161,6 +161,35 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'agent_failed', message: 'boom' } });
     });
 
+    it('relays a proposal (SSE proposal, JSON proposal) and passes confirm {proposal_id} to the agent', async () => {
+      const proposal = {
+        type: 'proposal' as const,
+        proposal_id: 'p-0123456789abcdef',
+        action: 'cancel' as const,
+        summary: 'Cancelar a consulta de Ana com Dra. Lima em quarta-feira, 02/12, às 09:00.',
+        expires_at: '2026-12-02T12:15:00.000Z',
+      };
+      let confirmSeen: unknown;
+      agent!.behaviour = (req) => {
+        confirmSeen = req.confirm;
+        return [proposal, { type: 'done', message_id: req.message_id, content: 'Confirma?' }];
+      };
+      const events = parseSse(await (await post({ message: 'cancele' }, { accept: 'text/event-stream' })).text());
+      const { type: _type, ...shown } = proposal;
+      expect(events.find((e) => e.event === 'proposal')?.data).toEqual(shown);
+      const json = (await (await post({ message: 'cancele' })).json()) as Record<string, unknown>;
+      expect(json.proposal).toEqual(shown);
+      expect(confirmSeen).toBeUndefined();
+      const confirmed = await post({ message: 'Confirmar', confirm: { proposal_id: proposal.proposal_id } });
+      expect(confirmed.status).toBe(200);
+      expect(confirmSeen).toEqual({ proposal_id: proposal.proposal_id });
+      // A malformed confirmation is the client's fault: 400, and the agent never sees it.
+      confirmSeen = undefined;
+      const bad = await post({ message: 'sim', confirm: { proposal_id: 'DROP TABLE' } });
+      expect(bad.status).toBe(400);
+      expect(confirmSeen).toBeUndefined();
+    });
+
     it('maps agent_overloaded to 503 with Retry-After', async () => {
       agent!.behaviour = () => [{ type: 'error', code: 'agent_overloaded', message: 'busy' }];
       const r = await post({ message: 'oi' });

@@ -38,8 +38,12 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
   ): Promise<{ status: number; body: Json; headers: Headers }> {
     const headers: Record<string, string> = { ...opts.headers };
     const token = opts.token ?? (opts.as ? tokens[opts.as] : undefined);
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (token) {
+      headers.authorization = `Bearer ${token}`;
+    }
+    if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
     const r = await fetch(`${base}${path}`, {
       method,
       headers,
@@ -60,8 +64,9 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     emu = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
     gw = await startGateway(env());
     base = `http://127.0.0.1:${gw.port}`;
-    for (const email of ['admin@aurora.demo', 'recepcao@aurora.demo', 'dra.lima@aurora.demo', 'admin@boreal.demo'])
+    for (const email of ['admin@aurora.demo', 'recepcao@aurora.demo', 'dra.lima@aurora.demo', 'admin@boreal.demo']) {
       tokens[email] = (await login(email)).access_token as string;
+    }
   });
 
   afterAll(async () => {
@@ -170,7 +175,9 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       let cursor = first.body.next_cursor as string | null;
       while (cursor) {
         const next = await call('GET', `/v1/patients?limit=20&cursor=${cursor}`, { as: 'admin@aurora.demo' });
-        for (const p of next.body.data as Json[]) ids.add(p.id);
+        for (const p of next.body.data as Json[]) {
+          ids.add(p.id);
+        }
         cursor = next.body.next_cursor as string | null;
       }
       expect(ids.size).toBe(50);
@@ -240,7 +247,9 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     it('receptionists never receive clinical_notes; professionals do', async () => {
       const list = await call('GET', '/v1/patients?limit=5', { as: 'recepcao@aurora.demo' });
       expect(list.status).toBe(200);
-      for (const p of list.body.data as Json[]) expect(p).not.toHaveProperty('clinical_notes');
+      for (const p of list.body.data as Json[]) {
+        expect(p).not.toHaveProperty('clinical_notes');
+      }
       const id = (list.body.data as Json[])[0].id as string;
       expect(await call('GET', `/v1/patients/${id}`, { as: 'recepcao@aurora.demo' })).not.toHaveProperty(
         'body.clinical_notes',
@@ -323,8 +332,12 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       let path = '/v1/appointments?limit=25';
       for (;;) {
         const r = await call('GET', path, { as: 'admin@boreal.demo' });
-        for (const a of r.body.data as Json[]) seen.add(a.id);
-        if (!r.body.next_cursor) break;
+        for (const a of r.body.data as Json[]) {
+          seen.add(a.id);
+        }
+        if (!r.body.next_cursor) {
+          break;
+        }
         path = `/v1/appointments?limit=25&cursor=${r.body.next_cursor as string}`;
       }
       expect(seen.size).toBe(60);

@@ -34,7 +34,9 @@ describe('rate limiting kill switch', () => {
   // /v1/me is in the default tier; without a token it is counted, then refused with 401.
   const statuses = async (base: string): Promise<number[]> => {
     const out: number[] = [];
-    for (let i = 0; i < 4; i++) out.push((await fetch(`${base}/v1/me`)).status);
+    for (let i = 0; i < 4; i++) {
+      out.push((await fetch(`${base}/v1/me`)).status);
+    }
     return out;
   };
 

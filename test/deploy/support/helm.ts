@@ -33,7 +33,9 @@ export function chartWithDependencies(): { dir: string; cleanup(): void } {
   const tmp = mkdtempSync(join(tmpdir(), 'neonpro-chart-'));
   const dir = join(tmp, 'neonpro');
   cpSync(CHART, dir, { recursive: true });
-  if (!realNatsChart()) cpSync(STAND_IN, join(dir, 'charts', 'nats'), { recursive: true });
+  if (!realNatsChart()) {
+    cpSync(STAND_IN, join(dir, 'charts', 'nats'), { recursive: true });
+  }
   return { dir, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
 }
 
@@ -47,9 +49,15 @@ export interface RenderOptions {
 
 function templateArgs(chart: string, o: RenderOptions): string[] {
   const args = ['template', 'neonpro', chart, '--namespace', 'neonpro'];
-  for (const v of o.values ?? []) args.push('-f', join(chart, v));
-  for (const [k, v] of Object.entries(o.set ?? {})) args.push('--set', `${k}=${v}`);
-  for (const a of o.apiVersions ?? []) args.push('--api-versions', a);
+  for (const v of o.values ?? []) {
+    args.push('-f', join(chart, v));
+  }
+  for (const [k, v] of Object.entries(o.set ?? {})) {
+    args.push('--set', `${k}=${v}`);
+  }
+  for (const a of o.apiVersions ?? []) {
+    args.push('--api-versions', a);
+  }
   return args;
 }
 

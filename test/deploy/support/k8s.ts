@@ -69,7 +69,9 @@ export function renderKustomization(k: {
 export function parseManifests(text: string): K8sObject[] {
   return parseAllDocuments(text)
     .map((d) => {
-      if (d.errors.length) throw new Error(`YAML error: ${d.errors[0].message}`);
+      if (d.errors.length) {
+        throw new Error(`YAML error: ${d.errors[0].message}`);
+      }
       return d.toJS() as K8sObject | null;
     })
     .filter((o): o is K8sObject => o !== null);
@@ -105,7 +107,9 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
 export function validateObject(obj: K8sObject): void {
   const key = `${obj.apiVersion}/${obj.kind}`;
   const Model = MODELS[key];
-  if (!Model) throw new Error(`no schema validator for ${key} (${obj.metadata?.name})`);
+  if (!Model) {
+    throw new Error(`no schema validator for ${key} (${obj.metadata?.name})`);
+  }
   try {
     new Model(obj as never).validate();
   } catch (err) {
@@ -147,13 +151,19 @@ export interface PodSpec {
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Job', 'Pod'];
 
 export function podSpecOf(obj: K8sObject): PodSpec | undefined {
-  if (obj.kind === 'Pod') return obj.spec as unknown as PodSpec;
-  if (!WORKLOAD_KINDS.includes(obj.kind)) return undefined;
+  if (obj.kind === 'Pod') {
+    return obj.spec as unknown as PodSpec;
+  }
+  if (!WORKLOAD_KINDS.includes(obj.kind)) {
+    return undefined;
+  }
   return (obj.spec as { template: { spec: PodSpec } }).template.spec;
 }
 
 export function podLabelsOf(obj: K8sObject): Record<string, string> {
-  if (obj.kind === 'Pod') return obj.metadata.labels ?? {};
+  if (obj.kind === 'Pod') {
+    return obj.metadata.labels ?? {};
+  }
   return (obj.spec as { template: { metadata?: { labels?: Record<string, string> } } }).template.metadata?.labels ?? {};
 }
 
@@ -168,8 +178,12 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Helm's values merge: maps merge recursively, everything else is replaced. */
 export function mergeValues(base: unknown, override: unknown): unknown {
-  if (!isRecord(base) || !isRecord(override)) return override === undefined ? base : override;
+  if (!isRecord(base) || !isRecord(override)) {
+    return override === undefined ? base : override;
+  }
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(override)) out[k] = mergeValues(base[k], v);
+  for (const [k, v] of Object.entries(override)) {
+    out[k] = mergeValues(base[k], v);
+  }
   return out;
 }

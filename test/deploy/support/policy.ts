@@ -22,7 +22,9 @@ function probeProblems(c: Container, name: string, ports: Set<string | number>):
       continue;
     }
     const port = p.httpGet?.port ?? p.tcpSocket?.port;
-    if (port !== undefined && !ports.has(port)) out.push(`${name}: ${kind} port ${port} is not a container port`);
+    if (port !== undefined && !ports.has(port)) {
+      out.push(`${name}: ${kind} port ${port} is not a container port`);
+    }
   }
   return out;
 }
@@ -34,19 +36,30 @@ function probeProblems(c: Container, name: string, ports: Set<string | number>):
  */
 export function hygieneProblems(obj: K8sObject, env: Record<string, Record<string, string>> = {}): string[] {
   const spec = podSpecOf(obj);
-  if (!spec) return [];
+  if (!spec) {
+    return [];
+  }
   const id = `${obj.kind}/${obj.metadata.name}`;
   const out: string[] = [];
   const podSc = spec.securityContext ?? {};
-  if (podSc.runAsNonRoot !== true) out.push(`${id}: pod runAsNonRoot is not true`);
-  if (typeof podSc.runAsUser !== 'number' || podSc.runAsUser === 0)
+  if (podSc.runAsNonRoot !== true) {
+    out.push(`${id}: pod runAsNonRoot is not true`);
+  }
+  if (typeof podSc.runAsUser !== 'number' || podSc.runAsUser === 0) {
     out.push(`${id}: pod runAsUser is not a non-root uid`);
-  if (podSc.seccompProfile?.type !== 'RuntimeDefault') out.push(`${id}: pod seccomp is not RuntimeDefault`);
-  if (spec.automountServiceAccountToken !== false) out.push(`${id}: service account token is mounted`);
+  }
+  if (podSc.seccompProfile?.type !== 'RuntimeDefault') {
+    out.push(`${id}: pod seccomp is not RuntimeDefault`);
+  }
+  if (spec.automountServiceAccountToken !== false) {
+    out.push(`${id}: service account token is mounted`);
+  }
 
   const labels = podLabelsOf(obj);
   for (const l of ['name', 'instance', 'component', 'part-of']) {
-    if (!labels[`app.kubernetes.io/${l}`]) out.push(`${id}: pod label app.kubernetes.io/${l} missing`);
+    if (!labels[`app.kubernetes.io/${l}`]) {
+      out.push(`${id}: pod label app.kubernetes.io/${l} missing`);
+    }
   }
   if (obj.kind !== 'Pod' && obj.kind !== 'Job') {
     const selector = (obj.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
@@ -60,25 +73,46 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     const name = `${id}/${c.name}`;
     for (const r of ['cpu', 'memory']) {
-      if (!c.resources?.requests?.[r]) out.push(`${name}: no ${r} request`);
-      if (!c.resources?.limits?.[r]) out.push(`${name}: no ${r} limit`);
+      if (!c.resources?.requests?.[r]) {
+        out.push(`${name}: no ${r} request`);
+      }
+      if (!c.resources?.limits?.[r]) {
+        out.push(`${name}: no ${r} limit`);
+      }
     }
-    if (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image))
+    if (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image)) {
       out.push(`${name}: image ${c.image} has no pinned tag`);
+    }
     const sc = c.securityContext ?? {};
-    if (sc.readOnlyRootFilesystem !== true) out.push(`${name}: root filesystem is writable`);
-    if (sc.allowPrivilegeEscalation !== false) out.push(`${name}: privilege escalation allowed`);
-    if (sc.runAsNonRoot !== true) out.push(`${name}: runAsNonRoot is not true`);
-    if (sc.privileged === true) out.push(`${name}: privileged`);
-    if (!(sc.capabilities?.drop ?? []).includes('ALL')) out.push(`${name}: capabilities not dropped (ALL)`);
+    if (sc.readOnlyRootFilesystem !== true) {
+      out.push(`${name}: root filesystem is writable`);
+    }
+    if (sc.allowPrivilegeEscalation !== false) {
+      out.push(`${name}: privilege escalation allowed`);
+    }
+    if (sc.runAsNonRoot !== true) {
+      out.push(`${name}: runAsNonRoot is not true`);
+    }
+    if (sc.privileged === true) {
+      out.push(`${name}: privileged`);
+    }
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) {
+      out.push(`${name}: capabilities not dropped (ALL)`);
+    }
     const tmp = (c.volumeMounts ?? []).find((m) => m.mountPath === '/tmp');
-    if (!tmp || !volumes.has(tmp.name)) out.push(`${name}: /tmp is not an emptyDir (read-only root FS needs it)`);
+    if (!tmp || !volumes.has(tmp.name)) {
+      out.push(`${name}: /tmp is not an emptyDir (read-only root FS needs it)`);
+    }
 
-    if (!LONG_RUNNING.includes(obj.kind)) continue;
+    if (!LONG_RUNNING.includes(obj.kind)) {
+      continue;
+    }
     const ports = new Set<string | number>();
     for (const p of c.ports ?? []) {
       ports.add(p.containerPort);
-      if (p.name) ports.add(p.name);
+      if (p.name) {
+        ports.add(p.name);
+      }
     }
     out.push(...probeProblems(c, name, ports));
     const preStop = c.lifecycle?.preStop;
@@ -88,16 +122,26 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
     // Agents get no traffic through a Service (they pull work), so a preStop pause only delays the
     // drain; everything else is behind a Service and needs endpoints removed before it stops.
     if (svc === 'ai-agent') {
-      if (sleepS > 0) out.push(`${name}: preStop pause on an agent (it pulls work; nothing to wait for)`);
-    } else if (!(sleepS > 0)) out.push(`${name}: no preStop pause`);
+      if (sleepS > 0) {
+        out.push(`${name}: preStop pause on an agent (it pulls work; nothing to wait for)`);
+      }
+    } else if (!(sleepS > 0)) {
+      out.push(`${name}: no preStop pause`);
+    }
 
     if (svc in SERVICE_SCHEMAS) {
       for (const path of ['/health/live', '/health/ready']) {
         const used = [c.startupProbe, c.readinessProbe, c.livenessProbe].some((p) => p?.httpGet?.path === path);
-        if (!used) out.push(`${name}: no probe on ${path}`);
+        if (!used) {
+          out.push(`${name}: no probe on ${path}`);
+        }
       }
-      if (c.readinessProbe?.httpGet?.path !== '/health/ready') out.push(`${name}: readiness is not /health/ready`);
-      if (c.livenessProbe?.httpGet?.path !== '/health/live') out.push(`${name}: liveness is not /health/live`);
+      if (c.readinessProbe?.httpGet?.path !== '/health/ready') {
+        out.push(`${name}: readiness is not /health/ready`);
+      }
+      if (c.livenessProbe?.httpGet?.path !== '/health/live') {
+        out.push(`${name}: liveness is not /health/live`);
+      }
       // The drain bound actually in force: the configured value, else the schema default.
       const drainVar = DRAIN_VAR[svc];
       const configured = env[svc]?.[drainVar];
@@ -111,14 +155,20 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
         // A run may take AGENT_MAX_STEPS model calls of AGENT_MODEL_TIMEOUT_MS each.
         const num = (v: string) => Number(shape[v].parse(env[svc]?.[v]));
         const longestRunMs = num('AGENT_MAX_STEPS') * num('AGENT_MODEL_TIMEOUT_MS');
-        if (drainMs < longestRunMs) out.push(`${name}: ${drainVar} ${drainMs}ms < longest run ${longestRunMs}ms`);
-        if (grace < drainMs / 1000 + 15) out.push(`${name}: terminationGracePeriodSeconds ${grace} < drain + 15 s`);
+        if (drainMs < longestRunMs) {
+          out.push(`${name}: ${drainVar} ${drainMs}ms < longest run ${longestRunMs}ms`);
+        }
+        if (grace < drainMs / 1000 + 15) {
+          out.push(`${name}: terminationGracePeriodSeconds ${grace} < drain + 15 s`);
+        }
       }
     }
   }
   if (LONG_RUNNING.includes(obj.kind)) {
     const spread = spec.topologySpreadConstraints ?? [];
-    if (spread.length === 0) out.push(`${id}: no topologySpreadConstraints`);
+    if (spread.length === 0) {
+      out.push(`${id}: no topologySpreadConstraints`);
+    }
     for (const t of spread) {
       const sel = t.labelSelector?.matchLabels ?? {};
       if (sel['app.kubernetes.io/name'] !== labels['app.kubernetes.io/name']) {
@@ -145,14 +195,22 @@ export function containerEnv(
   for (const from of c.envFrom ?? []) {
     if (from.configMapRef) {
       const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === from.configMapRef!.name);
-      if (!cm) unresolved.push(`ConfigMap ${from.configMapRef.name}`);
-      else Object.assign(values, cm.data ?? {});
+      if (!cm) {
+        unresolved.push(`ConfigMap ${from.configMapRef.name}`);
+      } else {
+        Object.assign(values, cm.data ?? {});
+      }
     }
-    if (from.secretRef) unresolved.push(`envFrom Secret ${from.secretRef.name} (keys unknown)`);
+    if (from.secretRef) {
+      unresolved.push(`envFrom Secret ${from.secretRef.name} (keys unknown)`);
+    }
   }
   for (const e of c.env ?? []) {
-    if (e.valueFrom?.secretKeyRef) secretRefs.push(e.name);
-    else values[e.name] = e.value ?? '';
+    if (e.valueFrom?.secretKeyRef) {
+      secretRefs.push(e.name);
+    } else {
+      values[e.name] = e.value ?? '';
+    }
   }
   return { values, secretRefs, unresolved };
 }
@@ -197,17 +255,23 @@ export function unadmittedPods(objects: K8sObject[]): string[] {
     const labels = podLabelsOf(w);
     const policies = policiesFor(objects, labels);
     const denies = policies.filter((p) => !p.spec.ingress?.length && !p.spec.egress?.length);
-    if (denies.length === 0) continue;
+    if (denies.length === 0) {
+      continue;
+    }
     const id = `${w.kind}/${w.metadata.name}`;
     const types = (p: { spec: PolicySpec }) => p.spec.policyTypes ?? ['Ingress'];
     const egress = policies.some((p) => types(p).includes('Egress') && (p.spec.egress?.length ?? 0) > 0);
     const ingress = policies.some((p) => (p.spec.ingress?.length ?? 0) > 0);
-    if (!egress && !ingress) out.push(`${id}: covered by ${denies.map((d) => d.name).join(', ')}, no policy admits it`);
+    if (!egress && !ingress) {
+      out.push(`${id}: covered by ${denies.map((d) => d.name).join(', ')}, no policy admits it`);
+    }
     const backend = services.some((s) => {
       const sel = (s.spec as { selector?: Labels }).selector;
       return sel !== undefined && Object.keys(sel).length > 0 && selects(sel, labels);
     });
-    if (backend && !ingress) out.push(`${id}: behind a Service, no policy admits ingress to it`);
+    if (backend && !ingress) {
+      out.push(`${id}: behind a Service, no policy admits ingress to it`);
+    }
   }
   return out;
 }

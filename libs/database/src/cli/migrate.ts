@@ -14,7 +14,9 @@ try {
 }
 const url = config.DATABASE_MIGRATION_URL;
 try {
-  if (config.DB_CREATE_IF_MISSING && (await ensureDatabase(url))) console.log('db: database created');
+  if (config.DB_CREATE_IF_MISSING && (await ensureDatabase(url))) {
+    console.log('db: database created');
+  }
   const db = new Database({ url, poolMax: 1, statementTimeoutMs: 0, applicationName: 'neonpro-migrate' });
   try {
     const r = await runMigrations(db.pool, join(findSupabaseDir(), 'migrations'));

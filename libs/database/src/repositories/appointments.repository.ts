@@ -1,10 +1,8 @@
+import type { AppointmentStatus } from '@neonpro/contracts';
 import { ConflictError, NotFoundError, pgCode, pgConstraint } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import type { AuditRepository } from './audit.repository.js';
 import { clampLimit, type TxContext } from './context.js';
-
-export const APPOINTMENT_STATUSES = ['scheduled', 'confirmed', 'completed', 'cancelled', 'no_show'] as const;
-export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 
 export interface Appointment {
   id: string;
@@ -115,7 +113,9 @@ export class AppointmentsRepository {
 
   private async find(id: string): Promise<Appointment> {
     const row = await this.ctx.one<Appointment>(`${SELECT} where a.id = $1`, [id]);
-    if (!row) throw new NotFoundError('appointment');
+    if (!row) {
+      throw new NotFoundError('appointment');
+    }
     return row;
   }
 
@@ -128,7 +128,9 @@ export class AppointmentsRepository {
   /** The appointment booked under this idempotency key, if any (audited as a read). */
   async byIdempotencyKey(key: string): Promise<Appointment | undefined> {
     const row = await this.ctx.one<Appointment>(`${SELECT} where a.idempotency_key = $1`, [key]);
-    if (row) await this.audit.record('appointment.read', 'appointment', row.id, { patient_id: row.patient_id });
+    if (row) {
+      await this.audit.record('appointment.read', 'appointment', row.id, { patient_id: row.patient_id });
+    }
     return row;
   }
 
@@ -139,15 +141,21 @@ export class AppointmentsRepository {
         'select id from public.appointments where idempotency_key = $1',
         [input.idempotency_key],
       );
-      if (existing) return { appointment: await this.get(existing.id), created: false };
+      if (existing) {
+        return { appointment: await this.get(existing.id), created: false };
+      }
     }
     const refs = await this.ctx.one<{ patient: boolean; professional: boolean }>(
       `select exists(select 1 from public.patients where id = $1 and anonymized_at is null) as patient,
               exists(select 1 from public.professionals where id = $2 and active) as professional`,
       [input.patient_id, input.professional_id],
     );
-    if (!refs?.patient) throw new NotFoundError('patient');
-    if (!refs.professional) throw new NotFoundError('professional');
+    if (!refs?.patient) {
+      throw new NotFoundError('patient');
+    }
+    if (!refs.professional) {
+      throw new NotFoundError('professional');
+    }
     let id: string;
     try {
       const row = await this.ctx.one<{ id: string }>(
@@ -180,7 +188,9 @@ export class AppointmentsRepository {
       const ok = await this.ctx.one('select 1 from public.professionals where id = $1 and active', [
         patch.professional_id,
       ]);
-      if (!ok) throw new NotFoundError('professional');
+      if (!ok) {
+        throw new NotFoundError('professional');
+      }
     }
     try {
       await this.ctx.db.query(
@@ -217,7 +227,9 @@ export class AppointmentsRepository {
   /** Free start times for a professional on a local date, in the clinic's time zone. */
   async freeSlots(q: FreeSlotQuery): Promise<{ starts_at: string; ends_at: string }[]> {
     const pro = await this.ctx.one('select 1 from public.professionals where id = $1 and active', [q.professional_id]);
-    if (!pro) throw new NotFoundError('professional');
+    if (!pro) {
+      throw new NotFoundError('professional');
+    }
     return this.ctx.rows(
       `with c as (select timezone from public.clinics where id = app.current_clinic_id()),
        slots as (
@@ -238,9 +250,14 @@ export class AppointmentsRepository {
 
 function mapWriteError(err: unknown): unknown {
   const code = pgCode(err);
-  if (code === '23P01') return new AppointmentConflictError();
-  if (code === '23505' && pgConstraint(err)?.includes('idempotency'))
+  if (code === '23P01') {
+    return new AppointmentConflictError();
+  }
+  if (code === '23505' && pgConstraint(err)?.includes('idempotency')) {
     return new ConflictError('idempotency_conflict', 'this idempotency key was already used');
-  if (code === '23514') return new ConflictError('invalid_appointment', 'the appointment must end after it starts');
+  }
+  if (code === '23514') {
+    return new ConflictError('invalid_appointment', 'the appointment must end after it starts');
+  }
   return err;
 }

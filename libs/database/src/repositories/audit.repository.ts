@@ -55,7 +55,9 @@ export class AuditRepository {
 
   /** Admins only. Newest first. */
   async list(q: AuditQuery): Promise<Page<AuditEntry>> {
-    if ((await this.ctx.memberRole()) !== 'admin') throw new ForbiddenError('only admins read the audit log');
+    if ((await this.ctx.memberRole()) !== 'admin') {
+      throw new ForbiddenError('only admins read the audit log');
+    }
     const limit = clampLimit(q.limit, 50, 200);
     const cursor = decodeCursor(q.cursor);
     const rows = await this.ctx.rows<AuditEntry>(

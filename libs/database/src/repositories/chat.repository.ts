@@ -42,7 +42,9 @@ export class ChatRepository {
 
   async getSession(id: string): Promise<ChatSession> {
     const row = await this.ctx.one<ChatSession>(`select ${SESSION_COLS} from public.chat_sessions where id = $1`, [id]);
-    if (!row) throw new NotFoundError('chat session');
+    if (!row) {
+      throw new NotFoundError('chat session');
+    }
     return row;
   }
 
@@ -54,13 +56,17 @@ export class ChatRepository {
     const mine = await this.ctx.one<ChatSession>(`select ${SESSION_COLS} from public.chat_sessions where id = $1`, [
       id,
     ]);
-    if (mine) return mine;
+    if (mine) {
+      return mine;
+    }
     const row = await this.ctx.one<ChatSession>(
       `insert into public.chat_sessions (id, clinic_id, user_id, title)
        values ($1, app.current_clinic_id(), auth.uid(), $2) on conflict (id) do nothing returning ${SESSION_COLS}`,
       [id, title ?? null],
     );
-    if (!row) throw new NotFoundError('chat session');
+    if (!row) {
+      throw new NotFoundError('chat session');
+    }
     return row;
   }
 
@@ -145,6 +151,8 @@ export class ChatRepository {
 
   async deleteSession(id: string): Promise<void> {
     const r = await this.ctx.db.query('delete from public.chat_sessions where id = $1', [id]);
-    if (!r.rowCount) throw new NotFoundError('chat session');
+    if (!r.rowCount) {
+      throw new NotFoundError('chat session');
+    }
   }
 }

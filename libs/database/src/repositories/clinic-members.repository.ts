@@ -1,9 +1,10 @@
-import type { MemberRole, TxContext } from './context.js';
+import type { ClinicRole } from '@neonpro/contracts';
+import type { TxContext } from './context.js';
 
 export interface Membership {
   user_id: string;
   clinic_id: string;
-  role: MemberRole;
+  role: ClinicRole;
 }
 
 export class ClinicMembersRepository {

@@ -9,6 +9,8 @@ export interface Clinic {
   phone: string | null;
   address: string | null;
   opening_hours: Record<string, string>;
+  /** Services offered, with their usual duration. */
+  procedures: { name: string; duration_minutes: number }[];
 }
 
 export class ClinicsRepository {
@@ -17,10 +19,12 @@ export class ClinicsRepository {
   /** The caller's own clinic. */
   async current(): Promise<Clinic> {
     const row = await this.ctx.one<Clinic>(
-      `select id, slug, name, timezone, phone, address, opening_hours from public.clinics
+      `select id, slug, name, timezone, phone, address, opening_hours, procedures from public.clinics
         where id = app.current_clinic_id()`,
     );
-    if (!row) throw new NotFoundError('clinic');
+    if (!row) {
+      throw new NotFoundError('clinic');
+    }
     return row;
   }
 }

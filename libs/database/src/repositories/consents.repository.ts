@@ -31,7 +31,9 @@ export class ConsentsRepository {
 
   private async requirePatient(patientId: string): Promise<void> {
     const p = await this.ctx.one('select 1 from public.patients where id = $1', [patientId]);
-    if (!p) throw new NotFoundError('patient');
+    if (!p) {
+      throw new NotFoundError('patient');
+    }
   }
 
   async list(patientId: string): Promise<Consent[]> {
@@ -63,7 +65,9 @@ export class ConsentsRepository {
         where id = $1 and patient_id = $2 returning ${COLS}`,
       [consentId, patientId],
     );
-    if (!row) throw new NotFoundError('consent');
+    if (!row) {
+      throw new NotFoundError('consent');
+    }
     await this.audit.record('consent.revoke', 'patient', patientId, { consent_id: consentId });
     return row;
   }

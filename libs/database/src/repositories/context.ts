@@ -1,10 +1,9 @@
+import type { ClinicRole } from '@neonpro/contracts';
 import type { Queryable } from '../queryable.js';
-
-export type MemberRole = 'admin' | 'professional' | 'receptionist';
 
 /** Per-transaction helpers shared by the repositories. */
 export class TxContext {
-  private role?: Promise<MemberRole | null>;
+  private role?: Promise<ClinicRole | null>;
 
   constructor(readonly db: Queryable) {}
 
@@ -17,8 +16,8 @@ export class TxContext {
   }
 
   /** The caller's role in their clinic, read from clinic_members (null on the service path). */
-  memberRole(): Promise<MemberRole | null> {
-    this.role ??= this.one<{ role: MemberRole | null }>('select app.current_member_role() as role').then(
+  memberRole(): Promise<ClinicRole | null> {
+    this.role ??= this.one<{ role: ClinicRole | null }>('select app.current_member_role() as role').then(
       (r) => r?.role ?? null,
     );
     return this.role;
@@ -26,7 +25,9 @@ export class TxContext {
 }
 
 export function clampLimit(limit: number | undefined, def = 20, max = 100): number {
-  if (!limit || !Number.isFinite(limit)) return def;
+  if (!limit || !Number.isFinite(limit)) {
+    return def;
+  }
   return Math.max(1, Math.min(max, Math.floor(limit)));
 }
 

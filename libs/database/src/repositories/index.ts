@@ -7,7 +7,9 @@ import { ClinicsRepository } from './clinics.repository.js';
 import { ConsentsRepository } from './consents.repository.js';
 import { TxContext } from './context.js';
 import { PatientsRepository } from './patients.repository.js';
+import { PlansRepository } from './plans.repository.js';
 import { ProfessionalsRepository } from './professionals.repository.js';
+import { UsageRepository } from './usage.repository.js';
 
 export * from './appointments.repository.js';
 export * from './audit.repository.js';
@@ -15,9 +17,10 @@ export * from './chat.repository.js';
 export * from './clinic-members.repository.js';
 export * from './clinics.repository.js';
 export * from './consents.repository.js';
-export type { MemberRole } from './context.js';
 export * from './patients.repository.js';
+export * from './plans.repository.js';
 export * from './professionals.repository.js';
+export * from './usage.repository.js';
 
 export interface Repositories {
   patients: PatientsRepository;
@@ -28,6 +31,8 @@ export interface Repositories {
   members: ClinicMembersRepository;
   clinics: ClinicsRepository;
   chat: ChatRepository;
+  plans: PlansRepository;
+  usage: UsageRepository;
 }
 
 /** One set of repositories bound to one transaction. */
@@ -43,5 +48,7 @@ export function createRepositories(db: Queryable): Repositories {
     members: new ClinicMembersRepository(ctx),
     clinics: new ClinicsRepository(ctx),
     chat: new ChatRepository(ctx),
+    plans: new PlansRepository(ctx),
+    usage: new UsageRepository(ctx),
   };
 }

@@ -65,10 +65,15 @@ function recipientsOf(
   const byProvider = new Map<string, { first_at: string; last_at: string }>();
   for (const r of rows) {
     const provider = r.action === MODEL_DISCLOSURE_ACTION ? r.details.provider : undefined;
-    if (typeof provider !== 'string') continue;
+    if (typeof provider !== 'string') {
+      continue;
+    }
     const seen = byProvider.get(provider);
-    if (seen) seen.last_at = r.at;
-    else byProvider.set(provider, { first_at: r.at, last_at: r.at });
+    if (seen) {
+      seen.last_at = r.at;
+    } else {
+      byProvider.set(provider, { first_at: r.at, last_at: r.at });
+    }
   }
   return [...byProvider].map(([provider, t]) => ({
     kind: 'model_provider' as const,
@@ -87,7 +92,9 @@ export class PatientsRepository {
 
   private async shape(rows: Patient[]): Promise<Patient[]> {
     // Receptionists never receive clinical notes, whichever path reads the patient.
-    if ((await this.ctx.memberRole()) !== 'receptionist') return rows;
+    if ((await this.ctx.memberRole()) !== 'receptionist') {
+      return rows;
+    }
     return rows.map(({ clinical_notes: _omit, ...rest }) => rest);
   }
 
@@ -97,12 +104,15 @@ export class PatientsRepository {
     const cursor = decodeCursor(q.cursor);
     const term = q.search?.trim() ?? '';
     const digits = normalizeCpf(term);
-    const byCpf = term !== '' && /^[\d.\-\s]+$/.test(term) && digits.length >= 3;
+    // Digits only (with punctuation): a CPF prefix or, with 8+ digits, the end of a phone number.
+    const byCpf = term !== '' && /^[\d.\-\s()+]+$/.test(term) && digits.length >= 3;
+    const phoneDigits = byCpf && digits.length >= 8 ? digits.slice(-8) : null;
     const rows = await this.ctx.rows<Patient>(
       `select ${COLUMNS} from ${FROM}
         where p.anonymized_at is null
           and ($1::text is null or app.search_norm(p.full_name) like '%' || app.search_norm($1) || '%')
-          and ($2::text is null or p.cpf like $2 || '%')
+          and ($2::text is null or p.cpf like $2 || '%'
+               or ($6::text is not null and regexp_replace(coalesce(p.phone, ''), '[^0-9]', '', 'g') like '%' || $6))
           and ($3::timestamptz is null or (p.created_at, p.id) > ($3::timestamptz, $4::uuid))
         order by p.created_at, p.id limit $5`,
       [
@@ -111,6 +121,7 @@ export class PatientsRepository {
         cursor?.k ?? null,
         cursor?.id ?? null,
         limit + 1,
+        phoneDigits,
       ],
     );
     const page = toPage(await this.shape(rows), limit, (r) => ({ k: r.created_at, id: r.id }));
@@ -128,7 +139,9 @@ export class PatientsRepository {
    * leaves the process; the run records which patients a provider received (pseudonymised).
    */
   namesSharingWords(words: readonly string[]): Promise<{ id: string; full_name: string }[]> {
-    if (words.length === 0) return Promise.resolve([]);
+    if (words.length === 0) {
+      return Promise.resolve([]);
+    }
     return this.ctx.rows(
       `select p.id, p.full_name from public.patients p
         where p.anonymized_at is null and regexp_split_to_array(app.search_norm(p.full_name), '\\s+') && $1::text[]
@@ -139,7 +152,9 @@ export class PatientsRepository {
 
   /** Ids of the caller's patients with exactly these names (for the disclosure audit row). */
   async idsByNames(names: readonly string[]): Promise<string[]> {
-    if (names.length === 0) return [];
+    if (names.length === 0) {
+      return [];
+    }
     const rows = await this.ctx.rows<{ id: string }>(
       'select p.id from public.patients p where p.full_name = any($1::text[])',
       [names],
@@ -149,7 +164,9 @@ export class PatientsRepository {
 
   private async find(id: string): Promise<Patient> {
     const row = await this.ctx.one<Patient>(`select ${COLUMNS} from ${FROM} where p.id = $1`, [id]);
-    if (!row) throw new NotFoundError('patient');
+    if (!row) {
+      throw new NotFoundError('patient');
+    }
     return (await this.shape([row]))[0];
   }
 
@@ -167,11 +184,15 @@ export class PatientsRepository {
          values (app.current_clinic_id(), $1, $2, $3, $4, $5) returning id`,
         [input.full_name, normalizeCpf(input.cpf), input.birth_date ?? null, input.phone ?? null, input.email ?? null],
       );
-      if (input.clinical_notes != null) await this.writeNotes(row!.id, input.clinical_notes);
+      if (input.clinical_notes !== undefined && input.clinical_notes !== null) {
+        await this.writeNotes(row!.id, input.clinical_notes);
+      }
       await this.audit.record('patient.create', 'patient', row!.id);
       return this.find(row!.id);
     } catch (err) {
-      if (pgCode(err) === '23505') throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      if (pgCode(err) === '23505') {
+        throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      }
       throw err;
     }
   }
@@ -179,7 +200,9 @@ export class PatientsRepository {
   async update(id: string, patch: PatientPatch): Promise<Patient> {
     await this.guardNotes(patch);
     const current = await this.find(id);
-    if (current.anonymized_at) throw new ConflictError('patient_anonymized', 'an erased patient cannot be changed');
+    if (current.anonymized_at) {
+      throw new ConflictError('patient_anonymized', 'an erased patient cannot be changed');
+    }
     const fields = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
     const v = (k: keyof PatientPatch) => (patch[k] === undefined ? null : patch[k]);
     try {
@@ -205,9 +228,13 @@ export class PatientsRepository {
           v('email'),
         ],
       );
-      if (patch.clinical_notes !== undefined) await this.writeNotes(id, patch.clinical_notes);
+      if (patch.clinical_notes !== undefined) {
+        await this.writeNotes(id, patch.clinical_notes);
+      }
     } catch (err) {
-      if (pgCode(err) === '23505') throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      if (pgCode(err) === '23505') {
+        throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
+      }
       throw err;
     }
     await this.audit.record('patient.update', 'patient', id, { fields });
@@ -240,7 +267,9 @@ export class PatientsRepository {
 
   /** LGPD art. 18: everything held about the patient, in one document. */
   async export(id: string): Promise<Record<string, unknown>> {
-    if ((await this.ctx.memberRole()) !== 'admin') throw new ForbiddenError('only admins export patient data');
+    if ((await this.ctx.memberRole()) !== 'admin') {
+      throw new ForbiddenError('only admins export patient data');
+    }
     const patient = await this.find(id);
     const appointments = await this.ctx.rows(
       `select a.id, a.professional_id, pr.full_name as professional_name, a.starts_at, a.ends_at, a.procedure,
@@ -279,7 +308,9 @@ export class PatientsRepository {
    * chat mentions redacted. Idempotent: erasing again changes nothing but is still audited.
    */
   async erase(id: string): Promise<{ id: string; anonymized_at: string; already_erased: boolean }> {
-    if ((await this.ctx.memberRole()) !== 'admin') throw new ForbiddenError('only admins erase patient data');
+    if ((await this.ctx.memberRole()) !== 'admin') {
+      throw new ForbiddenError('only admins erase patient data');
+    }
     const current = await this.find(id);
     if (current.anonymized_at) {
       await this.audit.record('patient.erase', 'patient', id, { already_erased: true });
@@ -318,7 +349,8 @@ export class PatientsRepository {
   }
 
   private async guardNotes(input: { clinical_notes?: string | null }): Promise<void> {
-    if (input.clinical_notes !== undefined && (await this.ctx.memberRole()) === 'receptionist')
+    if (input.clinical_notes !== undefined && (await this.ctx.memberRole()) === 'receptionist') {
       throw new ForbiddenError('receptionists cannot write clinical notes');
+    }
   }
 }

@@ -67,26 +67,7 @@ describe('agent loop driven by @langchain/core fake models', () => {
     expect(result).toMatchObject({ content: 'Encontrei o João.', steps: 2, exhausted: false });
   });
 
-  it('a clinic-A user asking about a clinic-B patient finds nothing', async () => {
-    const { toolOutputs } = await run(fixture.ids.aurora, (tools) => [
-      new BoundModelRunner(
-        'fake',
-        new FakeStreamingChatModel({ chunks: [toolCallChunk('search_patients', { query: 'Roberta Alves' })] }),
-        tools,
-      ),
-      new BoundModelRunner(
-        'fake',
-        new FakeStreamingChatModel({
-          chunks: [toolCallChunk('get_patient_summary', { patient_id: fixture.ids.betaPatient })],
-        }),
-        tools,
-      ),
-      new BoundModelRunner('fake', new FakeListChatModel({ responses: ['nada'] }), tools),
-    ]);
-    expect(JSON.parse(toolOutputs[0])).toEqual({ patients: [] });
-    expect(JSON.parse(toolOutputs[1])).toEqual({ found: false });
-    expect(toolOutputs.join('')).not.toContain('Secreta');
-  });
+  // Clinic isolation is enforced by Postgres RLS and asserted there: test/agent-postgres.int.spec.ts.
 
   it('bounds the steps, and invalid tool arguments fail the tool without ending the run', async () => {
     const { result, events } = await run(
@@ -107,9 +88,9 @@ describe('agent loop driven by @langchain/core fake models', () => {
   it('refuses to book with a made-up proposal or without the user saying yes', async () => {
     const ctx = newToolRunContext({ caller: claimsFor(fixture.ids.aurora), sessionId: 's', userMessage: 'talvez' });
     const book = toolbox.tools(ctx).find((t) => t.name === 'book_appointment')!;
-    expect(JSON.parse(String(await book.invoke({ proposal_id: 'p-123', confirmed: true })))).toEqual({
+    expect(JSON.parse(String(await book.invoke({ proposal_id: 'p-123' })))).toEqual({
       status: 'refused',
-      reason: 'unknown_proposal',
+      reason: 'no_pending_proposal',
     });
     expect(port.calls).not.toContain('bookAppointment');
   });

@@ -11,7 +11,8 @@ export interface ModelTurnRunner {
 export interface AgentLoopHooks {
   onToken(delta: string): void;
   onTool(name: string, status: 'started' | 'succeeded' | 'failed'): void;
-  onUsage?(usage: { input: number; output: number; provider: string }): void;
+  /** `reported`: the provider gave the counts (else they are the ≈4 chars/token estimate). */
+  onUsage?(usage: { input: number; output: number; provider: string; reported: boolean }): void;
 }
 
 export interface AgentLoopResult {
@@ -20,8 +21,6 @@ export interface AgentLoopResult {
   /** True when the step bound was reached before the model produced a final answer. */
   exhausted: boolean;
 }
-
-export class StepLimitError extends Error {}
 
 /**
  * The tool-calling loop: ask the model, run the tools it calls, feed their results back as
@@ -42,7 +41,9 @@ export async function runAgentLoop(params: {
   const byName = new Map(tools.map((t) => [t.name, t]));
   let content = '';
   const emit = (delta: string): void => {
-    if (!delta) return;
+    if (!delta) {
+      return;
+    }
     content += delta;
     hooks.onToken(delta);
   };
@@ -55,7 +56,9 @@ export async function runAgentLoop(params: {
       emit(typeof chunk.content === 'string' ? chunk.content : textOf(chunk));
       turn = turn ? turn.concat(chunk) : chunk;
     }
-    if (!turn) turn = new AIMessageChunk({ content: '' });
+    if (!turn) {
+      turn = new AIMessageChunk({ content: '' });
+    }
     const usage = turn.usage_metadata;
     // Models that report no usage (the local one) are counted with the ≈4 chars/token estimate.
     hooks.onUsage?.({
@@ -69,10 +72,13 @@ export async function runAgentLoop(params: {
             4,
         ),
       provider: runner.provider,
+      reported: usage !== undefined,
     });
     messages.push(turn);
     const calls = turn.tool_calls ?? [];
-    if (calls.length === 0) return { content, steps: step, exhausted: false };
+    if (calls.length === 0) {
+      return { content, steps: step, exhausted: false };
+    }
 
     for (const call of calls) {
       signal.throwIfAborted();
@@ -91,7 +97,9 @@ export async function runAgentLoop(params: {
         hooks.onTool(call.name, 'succeeded');
         messages.push(new ToolMessage({ tool_call_id: id, name: call.name, content: String(output) }));
       } catch (err) {
-        if (signal.aborted) throw err;
+        if (signal.aborted) {
+          throw err;
+        }
         hooks.onTool(call.name, 'failed');
         // The model gets a generic reason only: errors may carry database details.
         const reason =
@@ -116,7 +124,9 @@ function estimate(messages: BaseMessage[]): number {
 }
 
 function textOf(chunk: AIMessageChunk): string {
-  if (!Array.isArray(chunk.content)) return '';
+  if (!Array.isArray(chunk.content)) {
+    return '';
+  }
   return chunk.content
     .map((part) =>
       typeof part === 'object' && 'type' in part && part.type === 'text' && 'text' in part ? String(part.text) : '',

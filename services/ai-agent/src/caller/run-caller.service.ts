@@ -45,7 +45,9 @@ export class RunCallerService {
       throw new CallerRefused(err instanceof RunGrantError ? err.message : 'invalid grant');
     }
     const member = await this.directory.membership(verified.userId);
-    if (!member) throw new CallerRefused('the user belongs to no clinic');
+    if (!member) {
+      throw new CallerRefused('the user belongs to no clinic');
+    }
     const raw = { sub: verified.userId, role: 'authenticated', aud: 'authenticated', exp: verified.exp };
     return { sub: verified.userId, email: null, clinic_id: member.clinic_id, role: member.role, raw };
   }

@@ -9,7 +9,7 @@ export const AGENT_QUEUE_DEPTH_METRIC = 'agent_queue_depth';
 @Injectable()
 export class AgentMetrics {
   readonly inflight: Gauge;
-  /** Runs waiting for a slot: the per-pod metric the HPA scales on (prometheus-adapter). */
+  /** Runs waiting in the shared work queue, the same on every replica (prometheus-adapter takes it once). */
   readonly queueDepth: Gauge;
   readonly overloaded: Counter;
   readonly runs: Counter<'outcome'>;
@@ -18,6 +18,7 @@ export class AgentMetrics {
   readonly toolCalls: Counter<'tool' | 'status'>;
   readonly modelTokens: Counter<'provider' | 'kind'>;
   readonly modelFallbacks: Counter<'provider' | 'reason'>;
+  readonly usageTokens: Counter<'provider' | 'direction'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.inflight = new Gauge({ name: 'agent_inflight', help: 'Runs executing now', registers: [registry] });
@@ -59,6 +60,13 @@ export class AgentMetrics {
       name: 'agent_model_tokens_total',
       help: 'Model tokens by provider and kind (input, output); estimated where the provider reports none',
       labelNames: ['provider', 'kind'],
+      registers: [registry],
+    });
+    // No clinic label on purpose (cardinality): per-clinic usage lives in Postgres (agent_usage).
+    this.usageTokens = new Counter({
+      name: 'agent_usage_tokens_total',
+      help: 'Tokens of runs recorded in the usage ledger, by provider and direction (input, output)',
+      labelNames: ['provider', 'direction'],
       registers: [registry],
     });
     this.modelFallbacks = new Counter({

@@ -71,6 +71,8 @@ export class ChatController {
   /** Broadcast: the replica running this message aborts it (queued ones are skipped by the transport). */
   @EventPattern(AGENT_PATTERNS.cancel)
   handleCancel(@Payload() data: { message_id: string }): void {
-    if (this.runs.cancel(data.message_id)) this.logger.info({ message_id: data.message_id }, 'run cancelled');
+    if (this.runs.cancel(data.message_id)) {
+      this.logger.info({ message_id: data.message_id }, 'run cancelled');
+    }
   }
 }

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AIMessage, type BaseMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { ModelProvider } from '@neonpro/config';
 import type { AgentCallerClaims, AgentChatRequest, AgentEvent } from '@neonpro/contracts';
@@ -11,7 +10,8 @@ import { PinoLogger } from 'nestjs-pino';
 import { Observable } from 'rxjs';
 import { AGENT_CONFIG, type AgentRuntimeConfig } from '../agent.config.js';
 import { type ModelTurnRunner, runAgentLoop } from '../agent/agent-loop.js';
-import { buildSystemPrompt } from '../agent/system-prompt.js';
+import { turnConfigurable } from '../agent/turn-config.js';
+import { MESSAGES } from '../i18n/messages.js';
 import {
   CONVERSATION_STORE,
   type ConversationStore,
@@ -26,25 +26,24 @@ import {
   PseudonymizingRunner,
 } from '../models/model-runners.js';
 import { CLINIC_DATA_PORT, type ClinicDataPort } from '../tools/clinic-data.port.js';
-import { ClinicToolbox, newToolRunContext } from '../tools/clinic-tools.js';
-import { localDate } from '../tools/clinic-time.js';
+import { ClinicToolbox } from '../tools/clinic-tools.js';
 import { ToolCache } from '../tools/tool-cache.js';
 import { runWithRequestId } from '../persistence/request-context.js';
+import { RunUsageMeter } from '../usage/run-usage-meter.js';
 import { AgentMetrics } from './agent-metrics.service.js';
 import { OverloadedError, RunLimiter } from './run-limiter.js';
 import { RunRegistry } from './run-registry.service.js';
+import { type TurnContext, TurnContextBuilder } from './turn-context.builder.js';
 
 /** Lets tests (and the provider-path suite) swap the chat model of a provider. */
 export const CHAT_MODEL_FACTORY = Symbol('CHAT_MODEL_FACTORY');
 export type ChatModelFactory = (provider: ModelProvider, config: AgentRuntimeConfig) => BaseChatModel;
 
-const WEEKDAY_PT = ['domingo', 'segunda-feira', 'terça-feira', 'quarta-feira', 'quinta-feira', 'sexta-feira', 'sábado'];
-
 /** Executes one chat turn and exposes it as the ordered event stream sent back over NATS. */
 @Injectable()
 export class ChatService {
   private readonly limiter: RunLimiter;
-  private readonly toolbox: ClinicToolbox;
+  private readonly turns: TurnContextBuilder;
   private readonly providers: ModelProvider[];
   private readonly models = new Map<ModelProvider, BaseChatModel>();
   /** One breaker per provider for the replica's lifetime, like LiteLLM's per-deployment cooldowns. */
@@ -63,10 +62,14 @@ export class ChatService {
     this.limiter = new RunLimiter(config.AGENT_CONCURRENCY, config.AGENT_QUEUE_MAX, ({ running }) => {
       metrics.inflight.set(running);
     });
-    this.toolbox = new ClinicToolbox(clinicData, {
+    const toolbox = new ClinicToolbox(clinicData, {
       cache: new ToolCache(config.AGENT_TOOL_CACHE_TTL_MS, config.AGENT_TOOL_CACHE_MAX),
     });
     this.providers = [...new Set([config.AGENT_MODEL_PROVIDER, ...config.AGENT_MODEL_FALLBACKS])];
+    this.turns = new TurnContextBuilder(toolbox, conversations, config.AGENT_CONTEXT_TOKEN_BUDGET, {
+      // Only an external provider needs the names the user types masked (the local model sees them).
+      maskTypedNames: this.providers.some((p) => p !== 'local'),
+    });
     for (const p of this.providers) {
       this.models.set(p, modelFactory(p, config));
       const breaker = circuitBreaker(handleWhen(isProviderFailure), {
@@ -103,10 +106,12 @@ export class ChatService {
       let release: (() => void) | undefined;
       let outcome = 'ok';
       let provider: string = this.config.AGENT_MODEL_PROVIDER;
+      let meter: RunUsageMeter | undefined;
 
       const run = async (): Promise<void> => {
         release = await this.limiter.acquire(signal);
         stopTimer = this.metrics.runDuration.startTimer({ provider });
+        meter = new RunUsageMeter(request.session_id, this.config);
         const turnKey = request.client_message_id ?? request.message_id;
         const begun = await this.conversations.beginTurn(caller, {
           sessionId: request.session_id,
@@ -116,127 +121,64 @@ export class ChatService {
         if (begun.status === 'answered') {
           // A retried request: replay the stored answer, never run (or book) twice.
           outcome = 'replayed';
-          for (const delta of tokenize(begun.answer)) subscriber.next({ type: 'token', delta });
+          for (const delta of tokenize(begun.answer)) {
+            subscriber.next({ type: 'token', delta });
+          }
           subscriber.next({ type: 'done', message_id: request.message_id, content: begun.answer });
           return;
         }
-        const [history, info] = await Promise.all([
-          this.conversations.loadHistory(caller, {
-            sessionId: request.session_id,
-            tokenBudget: this.config.AGENT_CONTEXT_TOKEN_BUDGET,
-            excludeTurnKey: turnKey,
-          }),
-          this.toolbox.clinicInfo(caller),
-        ]);
-        signal.throwIfAborted();
-        const last = history.at(-1);
-        const pendingProposal = last?.role === 'assistant' ? last.proposal : undefined;
-        const timezone = await this.toolbox.timezone(caller);
-        const now = new Date();
-        const today = localDate(now, timezone);
-        const ctx = newToolRunContext({
-          caller,
-          sessionId: request.session_id,
-          userMessage: request.message,
-          pendingProposal,
-        });
-        // Names seen in earlier turns are masked too: the history (and the user retyping them)
-        // must not leak to an external provider any more than this turn's tool results.
-        for (const t of history) {
-          for (const name of t.patient_names ?? []) ctx.patientNames.add(name);
-          if (t.proposal) ctx.patientNames.add(t.proposal.patient_name);
-        }
-        // Patients the user names (this turn or earlier ones) are masked before the first call to
-        // an external provider, before any tool result has registered them.
-        if (this.providers.some((p) => p !== 'local') && this.conversations.patientNamesIn) {
-          const typed = [...history.filter((t) => t.role === 'user').map((t) => t.content), request.message];
-          for (const name of await this.conversations.patientNamesIn(caller, typed.join('\n')))
-            ctx.patientNames.add(name);
-        }
-        const tools = this.toolbox.tools(ctx);
-        const messages: BaseMessage[] = [
-          new SystemMessage(
-            buildSystemPrompt({
-              clinicName: info.name,
-              today,
-              weekdayName: WEEKDAY_PT[new Date(`${today}T12:00:00Z`).getUTCDay()],
-              timezone,
-              role: caller.role,
-              pendingProposal,
-            }),
-          ),
-          ...history.map((t) => (t.role === 'user' ? new HumanMessage(t.content) : new AIMessage(t.content))),
-          new HumanMessage(request.message),
-        ];
+        const turn = await this.turns.build(request, caller, turnKey, signal);
         // External providers this run sent (pseudonymised) text to: the export's recipients.
         const disclosed = new Set<string>();
-        const runner = this.runnerFor(tools, ctx.patientNames, disclosed);
-        const result = await runAgentLoop({
-          runner,
-          tools,
-          messages,
-          maxSteps: this.config.AGENT_MAX_STEPS,
-          signal,
-          exhaustedText: /[ãõçáéíóú]|\b(que|qual|quais|consultas?|hoje|amanha)\b/i.test(request.message)
-            ? ' Não consegui concluir esta solicitação; tente reformulá-la.'
-            : ' I could not complete this request; please rephrase it.',
-          hooks: {
-            onToken: (delta) => subscriber.next({ type: 'token', delta }),
-            onTool: (name, status) => {
-              subscriber.next({ type: 'tool', name, status });
-              if (status !== 'started') this.metrics.toolCalls.inc({ tool: name, status });
-            },
-            onUsage: ({ input, output, provider: p }) => {
-              this.metrics.modelTokens.inc({ provider: p, kind: 'input' }, input);
-              this.metrics.modelTokens.inc({ provider: p, kind: 'output' }, output);
-            },
-          },
-        }).finally(() => this.recordDisclosure(caller, disclosed, ctx.patientNames));
-        provider = runner.provider;
-        if (result.exhausted) outcome = 'step_limit';
+        const result = await this.runTurn(turn, signal, (e) => subscriber.next(e), meter, disclosed).finally(() =>
+          this.recordDisclosure(caller, disclosed, turn.ctx.patientNames),
+        );
+        provider = result.provider;
+        if (result.exhausted) {
+          outcome = 'step_limit';
+        }
         signal.throwIfAborted();
+        const proposal = turn.ctx.newProposal;
+        // The card the user confirms: the server's rendering, beside the model's own words.
+        if (proposal) {
+          subscriber.next({
+            type: 'proposal',
+            proposal_id: proposal.id,
+            action: proposal.action,
+            summary: proposal.summary,
+            expires_at: proposal.expires_at,
+          });
+        }
+        const usage = meter.finish(provider, result.exhausted ? 'step_limit' : 'ok');
         await this.conversations.completeTurn(caller, {
           sessionId: request.session_id,
           turnKey,
           content: result.content,
-          proposal: ctx.newProposal,
-          patientNames: [...ctx.patientNames],
+          proposal,
+          patientNames: [...turn.ctx.patientNames],
+          usage,
         });
+        meter = undefined; // recorded with the turn
+        this.countUsage(usage);
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
 
       runWithRequestId(requestId, run, clientRequestId)
         .catch((err: unknown) => {
-          if (err instanceof OverloadedError) {
-            outcome = 'overloaded';
-            this.metrics.overloaded.inc();
-            subscriber.next({
-              type: 'error',
-              code: ErrorCode.AgentOverloaded,
-              message: 'The assistant is busy; retry in a moment.',
-            });
-          } else if (signal.aborted) {
-            outcome = 'cancelled';
-            subscriber.next({ type: 'error', code: ErrorCode.Cancelled, message: 'The run was cancelled.' });
-          } else if (err instanceof SessionNotFoundError) {
-            outcome = 'not_found';
-            subscriber.next({ type: 'error', code: ErrorCode.NotFound, message: 'Chat session not found.' });
-          } else if (isDatabaseUnavailable(err)) {
-            // An outage, not a bad answer: the gateway turns it into a 503 the client may retry.
-            outcome = 'database_unavailable';
-            subscriber.next({
-              type: 'error',
-              code: ErrorCode.UpstreamUnavailable,
-              message: 'The database is unavailable; retry shortly.',
-            });
-          } else {
-            outcome = 'error';
-            // Only the error's class: messages of provider or database errors may carry personal data.
-            this.logger.error({ err_name: err instanceof Error ? err.name : typeof err }, 'agent run failed');
-            subscriber.next({ type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' });
-          }
+          const failure = this.failure(err, signal);
+          outcome = failure.outcome;
+          subscriber.next(failure.event);
         })
         .finally(() => {
+          // A run that reached a model but stored no turn (cancelled, failed) still consumed tokens.
+          if (meter?.billable) {
+            const usage = meter.finish(provider, outcome === 'cancelled' ? 'cancelled' : 'error');
+            this.conversations.recordUsage(caller, usage).then(
+              () => this.countUsage(usage),
+              (err: unknown) =>
+                this.logger.warn({ err_name: err instanceof Error ? err.name : typeof err }, 'run usage not recorded'),
+            );
+          }
           release?.();
           this.runs.finish(request.message_id, controller);
           this.metrics.runs.inc({ outcome });
@@ -255,7 +197,9 @@ export class ChatService {
     providers: Set<string>,
     patientNames: Set<string>,
   ): Promise<void> {
-    if (providers.size === 0 || patientNames.size === 0 || !this.conversations.recordDisclosure) return;
+    if (providers.size === 0 || patientNames.size === 0 || !this.conversations.recordDisclosure) {
+      return;
+    }
     await this.conversations
       .recordDisclosure(caller, { providers: [...providers], patientNames: [...patientNames] })
       .catch((err: unknown) =>
@@ -263,9 +207,90 @@ export class ChatService {
       );
   }
 
+  /** The model loop of one turn: tokens and tool activity are emitted as they happen. */
+  private async runTurn(
+    { ctx, tools, messages, turn, lang }: TurnContext,
+    signal: AbortSignal,
+    emit: (event: AgentEvent) => void,
+    meter: RunUsageMeter,
+    disclosed: Set<string>,
+  ): Promise<{ content: string; exhausted: boolean; provider: string }> {
+    const runner = this.runnerFor(tools, ctx.patientNames, turnConfigurable(turn), disclosed);
+    const result = await runAgentLoop({
+      runner,
+      tools,
+      messages,
+      maxSteps: this.config.AGENT_MAX_STEPS,
+      signal,
+      exhaustedText: MESSAGES[lang].exhausted,
+      hooks: {
+        onToken: (delta) => emit({ type: 'token', delta }),
+        onTool: (name, status) => {
+          emit({ type: 'tool', name, status });
+          if (status !== 'started') {
+            this.metrics.toolCalls.inc({ tool: name, status });
+            meter.addToolCall();
+          }
+        },
+        onUsage: (usage) => {
+          this.metrics.modelTokens.inc({ provider: usage.provider, kind: 'input' }, usage.input);
+          this.metrics.modelTokens.inc({ provider: usage.provider, kind: 'output' }, usage.output);
+          meter.addModelCall(usage);
+        },
+      },
+    });
+    return { content: result.content, exhausted: result.exhausted, provider: runner.provider };
+  }
+
+  /** The error event (stable code, no personal data) and metrics outcome of a failed run. */
+  private failure(err: unknown, signal: AbortSignal): { outcome: string; event: AgentEvent } {
+    if (err instanceof OverloadedError) {
+      this.metrics.overloaded.inc();
+      return {
+        outcome: 'overloaded',
+        event: { type: 'error', code: ErrorCode.AgentOverloaded, message: 'The assistant is busy; retry in a moment.' },
+      };
+    }
+    if (signal.aborted) {
+      return {
+        outcome: 'cancelled',
+        event: { type: 'error', code: ErrorCode.Cancelled, message: 'The run was cancelled.' },
+      };
+    }
+    if (err instanceof SessionNotFoundError) {
+      return {
+        outcome: 'not_found',
+        event: { type: 'error', code: ErrorCode.NotFound, message: 'Chat session not found.' },
+      };
+    }
+    // An outage, not a bad answer: the gateway turns it into a 503 the client may retry.
+    if (isDatabaseUnavailable(err)) {
+      return {
+        outcome: 'database_unavailable',
+        event: {
+          type: 'error',
+          code: ErrorCode.UpstreamUnavailable,
+          message: 'The database is unavailable; retry shortly.',
+        },
+      };
+    }
+    // Only the error's class: messages of provider or database errors may carry personal data.
+    this.logger.error({ err_name: err instanceof Error ? err.name : typeof err }, 'agent run failed');
+    return {
+      outcome: 'error',
+      event: { type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' },
+    };
+  }
+
+  private countUsage(usage: { provider: string; input_tokens: number; output_tokens: number }): void {
+    this.metrics.usageTokens.inc({ provider: usage.provider, direction: 'input' }, usage.input_tokens);
+    this.metrics.usageTokens.inc({ provider: usage.provider, direction: 'output' }, usage.output_tokens);
+  }
+
   private runnerFor(
     tools: ReturnType<ClinicToolbox['tools']>,
     patientNames: Set<string>,
+    configurable: Record<string, unknown>,
     disclosed: Set<string>,
   ): ModelTurnRunner {
     // One pseudonymizer per run: placeholders are stable across all turns sent in this run.
@@ -273,8 +298,10 @@ export class ChatService {
     const links: FallbackLink[] = this.providers.map((p) => {
       const model = this.models.get(p);
       const breaker = this.breakers.get(p);
-      if (!model || !breaker) throw new Error(`provider ${p} not initialised`);
-      const bound = new BoundModelRunner(p, model, tools);
+      if (!model || !breaker) {
+        throw new Error(`provider ${p} not initialised`);
+      }
+      const bound = new BoundModelRunner(p, model, tools, configurable);
       // The local model never leaves the process, so it sees the real data.
       const runner =
         p === 'local'

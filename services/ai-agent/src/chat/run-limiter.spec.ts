@@ -31,7 +31,9 @@ describe('RunLimiter', () => {
     const order: number[] = [];
     const waits = [1, 2, 3].map((n) => limiter.acquire().then((rel) => (order.push(n), rel)));
     first();
-    for (const w of waits) (await w)();
+    for (const w of waits) {
+      (await w)();
+    }
     expect(order).toEqual([1, 2, 3]);
   });
 

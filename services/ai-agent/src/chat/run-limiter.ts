@@ -41,7 +41,9 @@ export class RunLimiter {
       this.emit();
       return Promise.resolve(this.releaser());
     }
-    if (this.waiting.length >= this.queueMax) return Promise.reject(new OverloadedError());
+    if (this.waiting.length >= this.queueMax) {
+      return Promise.reject(new OverloadedError());
+    }
     return new Promise<() => void>((resolve, reject) => {
       const waiter: Waiter = {
         grant: () => {
@@ -52,7 +54,9 @@ export class RunLimiter {
       };
       const onAbort = (): void => {
         const i = this.waiting.indexOf(waiter);
-        if (i >= 0) this.waiting.splice(i, 1);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+        }
         this.emit();
         const reason: unknown = signal?.reason;
         reject(reason instanceof Error ? reason : new Error('aborted'));
@@ -66,12 +70,17 @@ export class RunLimiter {
   private releaser(): () => void {
     let released = false;
     return () => {
-      if (released) return;
+      if (released) {
+        return;
+      }
       released = true;
       const next = this.waiting.shift();
       // Hand the slot straight to the next waiter so `running` never dips and lets a newcomer jump the queue.
-      if (next) next.grant();
-      else this.running--;
+      if (next) {
+        next.grant();
+      } else {
+        this.running--;
+      }
       this.emit();
     };
   }

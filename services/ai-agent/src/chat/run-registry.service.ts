@@ -21,8 +21,14 @@ export class RunRegistry {
   }
 
   finish(messageId: string, controller: AbortController): void {
-    if (this.runs.get(messageId) === controller) this.runs.delete(messageId);
-    if (this.runs.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.runs.get(messageId) === controller) {
+      this.runs.delete(messageId);
+    }
+    if (this.runs.size === 0) {
+      for (const wake of this.idleWaiters.splice(0)) {
+        wake();
+      }
+    }
   }
 
   cancel(messageId: string): boolean {
@@ -33,7 +39,9 @@ export class RunRegistry {
 
   /** Resolves true once no run is left, or false when `timeoutMs` passes first. */
   async drain(timeoutMs: number): Promise<boolean> {
-    if (this.runs.size === 0) return true;
+    if (this.runs.size === 0) {
+      return true;
+    }
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(this.runs.size === 0), timeoutMs);
       this.idleWaiters.push(() => {
@@ -44,6 +52,8 @@ export class RunRegistry {
   }
 
   abortAll(reason: string): void {
-    for (const c of this.runs.values()) c.abort(new Error(reason));
+    for (const c of this.runs.values()) {
+      c.abort(new Error(reason));
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { AgentRunUsage } from '@neonpro/database';
 import type { ActionProposal } from '../tools/action-proposal.js';
 
 export const CONVERSATION_STORE = Symbol('CONVERSATION_STORE');
@@ -38,6 +39,17 @@ export class SessionNotFoundError extends Error {
  * `turnKey` (the client_message_id, or the message id when the client sent none) so a retried
  * request stores each message exactly once.
  */
+/** The final assistant message of a turn, with what the next turn needs to know. */
+export interface CompletedTurn {
+  sessionId: string;
+  turnKey: string;
+  content: string;
+  proposal?: ActionProposal;
+  patientNames?: readonly string[];
+  /** What the run consumed, stored with the answer. */
+  usage?: AgentRunUsage;
+}
+
 export interface ConversationStore {
   /**
    * Stores the user message of a turn once (creating the session on first use) and tells whether
@@ -48,17 +60,13 @@ export interface ConversationStore {
     caller: AgentCallerClaims,
     turn: { sessionId: string; turnKey: string; content: string },
   ): Promise<BeginTurnResult>;
-  /** Stores the final assistant message of a turn once; a second call for the same turn is a no-op. */
-  completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void>;
+  /**
+   * Stores the final assistant message of a turn once; a second call for the same turn is a no-op.
+   * `usage` (what the run consumed) is recorded in the same transaction as the message.
+   */
+  completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void>;
+  /** Records the usage of a run that ended without a turn to store (cancelled, failed). */
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void>;
   /**
    * Records that external model providers received pseudonymised text about these patients (the
    * export's recipients, LGPD art. 18). Optional: a store without patient data records nothing.

@@ -1,13 +1,11 @@
+import { fold } from '@neonpro/text';
+
 export type Language = 'pt' | 'en';
 
 const EN_HINTS =
   /\b(the|what|which|who|when|where|how|please|hello|hi|appointments?|patients?|today|tomorrow|can|you|is|are|my|show|list|find|book|cancel|free|slots?|does|do|have|has|yes|confirm|for|with|this|week|next)\b/g;
 const PT_HINTS =
   /\b(o|a|os|as|que|qual|quais|quem|quando|onde|como|por|favor|ola|oi|consultas?|pacientes?|hoje|amanha|voce|e|sao|meu|minha|mostre|liste|tem|temos|da|do|de|para|com|sim|confirmo|semana|marque|agende|cancele|horarios?|livres?|bom|dia|tarde|noite|tudo|bem)\b/g;
-
-export function fold(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-}
 
 /** pt-BR unless the text is clearly English (the clinic's users mostly write Portuguese). */
 export function detectLanguage(text: string): Language {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { lastValueFrom, toArray } from 'rxjs';
+import { weekdayName } from '../i18n/messages.js';
 import { addDays } from '../tools/clinic-time.js';
 import { ask, makeHarness } from '../../test/support/chat-harness.js';
 import { buildFixture, claimsFor, todaySp } from '../../test/support/clinic-fixtures.js';
@@ -11,6 +13,7 @@ const harness = makeHarness(port, new InMemoryConversations());
 const caller = claimsFor(fixture.ids.aurora);
 const tomorrow = addDays(todaySp(), 1);
 const ddmmTomorrow = `${tomorrow.slice(8, 10)}/${tomorrow.slice(5, 7)}`;
+const weekdayTomorrow = weekdayName('pt', tomorrow);
 
 // [prompt, expected tool calls in order, strings the answer must contain, strings it must not]
 const TABLE: [string, string[], string[], string[]?][] = [
@@ -84,7 +87,7 @@ const TABLE: [string, string[], string[], string[]?][] = [
   ['tem vaga com a Dra Lima amanha?', ['find_free_slots'], ['Horários livres']],
   ['horários livres amanhã', ['clinic_info'], ['De qual profissional?', 'Fernanda Lima', 'Ricardo Costa']],
   ['quais profissionais atendem na clínica?', ['clinic_info'], ['Clínica Aurora', 'Fernanda Lima (Dermatologia)']],
-  ['Which professionals work here?', ['clinic_info'], ['professionals:', 'Ricardo Costa']],
+  ['Which professionals work here?', ['clinic_info'], ['Professionals:', 'Ricardo Costa']],
   ['Olá, tudo bem?', [], ['Olá! Sou o assistente da clínica']],
   ['Hello!', [], ['Hello! I am the clinic assistant']],
   ['agende uma consulta para João Pedro', [], ['preciso de: o profissional, a data, o horário']],
@@ -92,31 +95,33 @@ const TABLE: [string, string[], string[], string[]?][] = [
     `marque limpeza de pele para Ana Beatriz com a Dra. Lima amanhã às 16h`,
     ['search_patients', 'book_appointment'],
     [
-      `Posso agendar Limpeza de pele para Ana Beatriz Souza com Dra. Fernanda Lima em ${ddmmTomorrow}, das 16:00 às 16:30. Confirma?`,
+      `Agendar Limpeza de pele para Ana Beatriz Souza com Dra. Fernanda Lima em ${weekdayTomorrow}, ${ddmmTomorrow}, das 16:00 às 16:30.\nConfirma?`,
     ],
   ],
   [
     'book Botox for João Pedro with Dr. Costa tomorrow at 3pm',
     ['search_patients', 'book_appointment'],
-    ['I can book Botox for João Pedro Ribeiro with Dr. Ricardo Costa', '15:00–15:30', 'yes, confirm'],
+    ['Book Botox for João Pedro Ribeiro with Dr. Ricardo Costa', '15:00–15:30', 'Reply "yes"'],
   ],
   [
     'cancele a consulta do João Pedro amanhã',
     ['search_patients', 'list_appointments', 'cancel_appointment'],
-    ['Vou cancelar a consulta de João Pedro Ribeiro', '09:00', 'Confirma?'],
+    ['Cancelar a consulta de João Pedro Ribeiro', '09:00', 'Confirma?'],
   ],
   ['sim', [], ['Olá! Sou o assistente']],
 ];
 
 describe('local clinic model: pt-BR and English prompts', () => {
-  it('has at least 30 prompts', () => expect(TABLE.length).toBeGreaterThanOrEqual(30));
-
   it.each(TABLE)('%s', async (prompt, tools, contains, excludes = []) => {
     const turn = await ask(harness, caller, prompt);
     expect(turn.error).toBeUndefined();
     expect(turn.tools).toEqual(tools);
-    for (const text of contains) expect(turn.content).toContain(text);
-    for (const text of excludes) expect(turn.content).not.toContain(text);
+    for (const text of contains) {
+      expect(turn.content).toContain(text);
+    }
+    for (const text of excludes) {
+      expect(turn.content).not.toContain(text);
+    }
     // What streamed is exactly what is stored as the answer.
     expect(turn.events.flatMap((e) => (e.type === 'token' ? [e.delta] : [])).join('')).toBe(turn.content);
   });
@@ -158,14 +163,37 @@ describe('local clinic model: pt-BR and English prompts', () => {
     expect(fixture.aurora.appointments.find((a) => a.id === fixture.ids.apptTomorrowAna)?.status).toBe('cancelled');
   });
 
-  it('never shows a clinic-B patient to a clinic-A user, and a clinic-B user sees only clinic B', async () => {
-    const a = await ask(harness, caller, 'dados da paciente Roberta Alves Secreta');
-    expect(a.content).not.toContain('98888');
-    const betaCaller = claimsFor(fixture.ids.beta);
-    const b = await ask(harness, betaCaller, 'dados da paciente Roberta Alves');
-    expect(b.content).toContain('Roberta Alves Secreta');
-    const c = await ask(harness, betaCaller, 'CPF 529.982.247-25');
-    expect(c.content).toContain('Não encontrei nenhum paciente');
-    expect(c.content).not.toContain('Maria');
+  it('emits the server-rendered proposal, confirms it once by its id, and refuses it a second time', async () => {
+    const session = randomUUID();
+    const send = (message: string, confirm?: string) =>
+      lastValueFrom(
+        harness.service
+          .stream(
+            {
+              session_id: session,
+              message_id: randomUUID(),
+              message,
+              ...(confirm ? { confirm: { proposal_id: confirm } } : {}),
+            },
+            caller,
+          )
+          .pipe(toArray()),
+      );
+    const before = fixture.aurora.appointments.length;
+    const first = await send('agende preenchimento para Ana Paula Mendes com Dr. Costa amanhã às 18h');
+    const proposal = first.find((e) => e.type === 'proposal');
+    expect(proposal).toMatchObject({ action: 'book', summary: expect.stringContaining('Ana Paula Mendes') as unknown });
+    if (proposal?.type !== 'proposal') {
+      throw new Error('no proposal');
+    }
+    expect(proposal.summary).toContain('Dr. Ricardo Costa');
+    expect(proposal.summary).toContain('18:00');
+    const done = await send('Confirmar', proposal.proposal_id);
+    expect(done.at(-1)).toMatchObject({ type: 'done', content: expect.stringContaining('Pronto!') as unknown });
+    expect(fixture.aurora.appointments.length).toBe(before + 1);
+    // The same button pressed again: the proposal is no longer pending, nothing is written.
+    const again = await send('Confirmar', proposal.proposal_id);
+    expect(again.at(-1)).toMatchObject({ type: 'done' });
+    expect(fixture.aurora.appointments.length).toBe(before + 1);
   });
 });

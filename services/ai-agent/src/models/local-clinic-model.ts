@@ -2,24 +2,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
 import {
   BaseChatModel,
+  type BaseChatModelCallOptions,
   type BaseChatModelParams,
   type BindToolsInput,
 } from '@langchain/core/language_models/chat_models';
 import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
-import {
-  AIMessage,
-  AIMessageChunk,
-  type BaseMessage,
-  isAIMessage,
-  isHumanMessage,
-  isSystemMessage,
-  isToolMessage,
-} from '@langchain/core/messages';
+import { AIMessage, AIMessageChunk, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
-import type { Runnable } from '@langchain/core/runnables';
-import { isExplicitConfirmation, isExplicitRefusal } from '../tools/action-proposal.js';
-import { SELF_PROFESSIONAL } from '../tools/clinic-tools.js';
-import { addDays, DEFAULT_TIMEZONE, localDate } from '../tools/clinic-time.js';
+import type { Runnable, RunnableConfig } from '@langchain/core/runnables';
+import { type ClinicTurn, clinicTurnOf } from '../agent/turn-config.js';
+import { type Catalogue, ddmm, MESSAGES } from '../i18n/messages.js';
+import { type ActionProposal, isBareNo, isBareYes } from '../tools/action-proposal.js';
+import { addDays, DEFAULT_TIMEZONE, localDate, localTime } from '../tools/clinic-time.js';
+import { SELF_PROFESSIONAL } from '../tools/tool-args.js';
+import {
+  type AppointmentView,
+  TOOL_OUTPUT_SCHEMAS,
+  type ToolName,
+  type ToolOutput,
+} from '../tools/tool-output.schema.js';
 import { type Language, tokenize } from './language.js';
 import { type Understanding, understand } from './local-nlu.js';
 
@@ -28,49 +29,42 @@ export interface LocalClinicModelFields extends BaseChatModelParams {
   tokenDelayMs?: number;
 }
 
-/** Marker lines of the system prompt the local model reads (hosted models just read the prose). */
-export const PROMPT_MARKERS = {
-  today: 'HOJE_ISO',
-  pendingProposal: 'PROPOSTA_PENDENTE_ID',
-  pendingAction: 'PROPOSTA_PENDENTE_ACAO',
-} as const;
-
-type Plan = { call: { name: string; args: Record<string, unknown> } } | { text: string };
-
-interface ToolResult {
-  name: string;
-  args: Record<string, unknown>;
-  // Tool outputs are JSON produced by our own tools.
-  data: Record<string, unknown>;
+export interface LocalClinicCallOptions extends BaseChatModelCallOptions {
+  /** Copied from the runnable config's `configurable` (LangChain hands models only call options). */
+  clinicTurn?: ClinicTurn;
 }
 
-interface ApptView {
-  id: string;
-  patient_name: string;
-  professional_name: string;
-  date: string;
-  start: string;
-  end: string;
-  procedure: string;
-  status: string;
+type Plan = { call: { name: ToolName; args: Record<string, unknown> } } | { text: string };
+
+/** The tool results of this turn, read back through the tools' own output schemas. */
+class Results {
+  constructor(private readonly list: { name: string; content: string }[]) {}
+
+  get<N extends ToolName>(name: N): ToolOutput<N> | undefined {
+    const found = [...this.list].reverse().find((r) => r.name === name);
+    if (!found) {
+      return undefined;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(found.content);
+    } catch {
+      raw = undefined;
+    }
+    const parsed = TOOL_OUTPUT_SCHEMAS[name].safeParse(raw);
+    // A result we cannot read (e.g. {"error":"tool_failed"}) counts as done, with no data.
+    return (parsed.success ? parsed.data : { error: 'unreadable' }) as ToolOutput<N>;
+  }
 }
 
-const STATUS_PT: Record<string, string> = {
-  scheduled: 'agendada',
-  confirmed: 'confirmada',
-  completed: 'realizada',
-  cancelled: 'cancelada',
-  no_show: 'falta',
-};
-
-const ddmm = (d: string): string => `${d.slice(8, 10)}/${d.slice(5, 7)}`;
+const isError = (v: object): v is { error: string; professionals?: string[] } => 'error' in v;
 
 /**
  * A deterministic, offline chat model for clinic requests in pt-BR and English. It plans like a
  * tool-calling LLM — emitting real `tool_calls`, reading the `ToolMessage`s fed back — so it
  * drives exactly the same agent loop as a hosted model, and it answers only from tool results.
  */
-export class LocalClinicModel extends BaseChatModel {
+export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
   private readonly tokenDelayMs: number;
   private boundTools: Set<string> | undefined;
 
@@ -93,8 +87,16 @@ export class LocalClinicModel extends BaseChatModel {
     return bound;
   }
 
-  _generate(messages: BaseMessage[]): Promise<ChatResult> {
-    const plan = this.plan(messages);
+  /** The turn's facts arrive in the runnable config; pass them on as a call option to the planner. */
+  override _streamIterator(
+    input: BaseLanguageModelInput,
+    options?: Partial<LocalClinicCallOptions> & RunnableConfig,
+  ): AsyncGenerator<AIMessageChunk> {
+    return super._streamIterator(input, { ...options, clinicTurn: clinicTurnOf(options?.configurable) });
+  }
+
+  _generate(messages: BaseMessage[], options: this['ParsedCallOptions']): Promise<ChatResult> {
+    const plan = this.plan(messages, options.clinicTurn);
     const message =
       'call' in plan
         ? new AIMessage({
@@ -110,7 +112,7 @@ export class LocalClinicModel extends BaseChatModel {
     options: this['ParsedCallOptions'],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    const plan = this.plan(messages);
+    const plan = this.plan(messages, options.clinicTurn);
     if ('call' in plan) {
       yield new ChatGenerationChunk({
         text: '',
@@ -130,7 +132,9 @@ export class LocalClinicModel extends BaseChatModel {
       return;
     }
     for (const token of tokenize(plan.text)) {
-      if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      if (this.tokenDelayMs > 0) {
+        await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+      }
       options.signal?.throwIfAborted();
       const chunk = new ChatGenerationChunk({ text: token, message: new AIMessageChunk({ content: token }) });
       yield chunk;
@@ -142,374 +146,495 @@ export class LocalClinicModel extends BaseChatModel {
     return `local_call_${messages.length}`;
   }
 
-  private canCall(name: string): boolean {
-    return !this.boundTools || this.boundTools.has(name);
-  }
-
   /** Decides the next step from the conversation so far: a tool call, or the final answer. */
-  plan(messages: BaseMessage[]): Plan {
-    const system = messages.find((m) => isSystemMessage(m));
-    const systemText = typeof system?.content === 'string' ? system.content : '';
-    const marker = (name: string) => new RegExp(`${name}: (\\S+)`).exec(systemText)?.[1];
-    const today = marker(PROMPT_MARKERS.today) ?? localDate(new Date(), DEFAULT_TIMEZONE);
-    const pendingId = marker(PROMPT_MARKERS.pendingProposal);
-    const pendingAction = marker(PROMPT_MARKERS.pendingAction);
-
-    let lastHuman = -1;
-    messages.forEach((m, i) => {
-      if (isHumanMessage(m)) lastHuman = i;
-    });
-    const human = lastHuman >= 0 ? messages[lastHuman].content : '';
-    const userText: string = typeof human === 'string' ? human : '';
+  plan(messages: BaseMessage[], turn?: ClinicTurn): Plan {
+    const today = turn?.today ?? localDate(new Date(), DEFAULT_TIMEZONE);
+    const texts = messages.map((m) =>
+      HumanMessage.isInstance(m) && typeof m.content === 'string' ? m.content : undefined,
+    );
+    const humans = texts.flatMap((t, i) => (t === undefined ? [] : [i]));
+    const lastHuman = humans.at(-1) ?? -1;
+    const userText = texts[lastHuman] ?? '';
     const results = this.resultsSince(messages, lastHuman);
-    const u = understand(userText, today);
-    const done = (name: string) => results.find((r) => r.name === name);
+    let u = understand(userText, today);
+    // A follow-up that only adds details ("amanhã às 10h", "a Maria Silva") continues the previous request.
+    const previousText = humans.length > 1 ? texts[humans[humans.length - 2]] : undefined;
+    const previous = previousText !== undefined ? understand(previousText, today) : undefined;
+    const pending = turn?.pending_proposal;
+    if (
+      !pending &&
+      previous &&
+      u.intent === 'out_of_scope' &&
+      previous.intent !== 'out_of_scope' &&
+      previous.intent !== 'help'
+    ) {
+      u = {
+        ...previous,
+        ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)),
+        intent: previous.intent,
+        lang: previous.lang,
+      };
+    }
+    const m = MESSAGES[u.lang];
 
-    // A pending proposal turns "sim" / "yes, confirm" into the write, and "não" into nothing.
-    if (pendingId && (pendingAction === 'book' || pendingAction === 'cancel')) {
-      const tool = pendingAction === 'book' ? 'book_appointment' : 'cancel_appointment';
-      if (isExplicitConfirmation(userText) && this.canCall(tool)) {
-        const r = done(tool);
-        if (!r) return { call: { name: tool, args: { proposal_id: pendingId, confirmed: true } } };
-        return { text: this.answerWrite(u.lang, r) };
+    if (pending) {
+      const answer = this.planPending(pending, u, userText, turn?.confirm_id, results, m);
+      if (answer) {
+        return answer;
       }
-      if (isExplicitRefusal(userText))
-        return {
-          text:
-            u.lang === 'pt'
-              ? `Tudo bem, não ${pendingAction === 'book' ? 'agendei' : 'cancelei'} nada. Posso ajudar com mais alguma coisa?`
-              : `Alright, I did not ${pendingAction === 'book' ? 'book' : 'cancel'} anything. Anything else?`,
-        };
     }
 
     switch (u.intent) {
       case 'clinic_info': {
-        const r = done('clinic_info');
-        if (!r) return { call: { name: 'clinic_info', args: {} } };
-        return { text: this.answerClinic(u.lang, r.data) };
+        const r = results.get('clinic_info');
+        if (!r) {
+          return { call: { name: 'clinic_info', args: {} } };
+        }
+        return { text: this.answerClinic(u, r, m) };
       }
       case 'patient':
-        return this.planPatient(u, done);
+        return this.planPatient(u, results, m);
       case 'appointments':
-        return this.planAppointments(u, today, done);
+        return this.planAppointments(u, today, results, m);
       case 'free_slots':
-        return this.planFreeSlots(u, today, done);
+        return this.planFreeSlots(u, today, results, m);
       case 'book':
-        return this.planBook(u, done);
+        return this.planBook(u, results, m);
       case 'cancel':
-        return this.planCancel(u, today, done);
+        return this.planCancel(u, today, results, m);
+      case 'reschedule':
+        return this.planReschedule(u, today, results, m);
+      case 'injection':
+        return { text: m.injection };
+      case 'out_of_scope':
+        return { text: m.outOfScope };
       default:
-        return { text: this.help(u.lang) };
+        return { text: m.help };
     }
   }
 
-  private resultsSince(messages: BaseMessage[], from: number): ToolResult[] {
-    const out: ToolResult[] = [];
-    const args = new Map<string, Record<string, unknown>>();
-    for (const m of messages.slice(from + 1)) {
-      if (isAIMessage(m)) for (const c of m.tool_calls ?? []) if (c.id) args.set(c.id, c.args);
-      if (isToolMessage(m)) {
-        let data: Record<string, unknown>;
-        try {
-          data = JSON.parse(typeof m.content === 'string' ? m.content : '') as Record<string, unknown>;
-        } catch {
-          data = { error: 'unreadable' };
-        }
-        out.push({ name: m.name ?? '', args: args.get(m.tool_call_id) ?? {}, data });
+  /** The turn after a proposal: a bare yes writes it, a bare no drops it, a correction re-proposes. */
+  private planPending(
+    p: ActionProposal,
+    u: Understanding,
+    userText: string,
+    confirmId: string | undefined,
+    results: Results,
+    m: Catalogue,
+  ): Plan | undefined {
+    const tool = (
+      { book: 'book_appointment', cancel: 'cancel_appointment', reschedule: 'reschedule_appointment' } as const
+    )[p.action];
+    if (confirmId !== undefined || isBareYes(userText)) {
+      const r = results.get(tool);
+      if (!r) {
+        return { call: { name: tool, args: { proposal_id: confirmId ?? p.id } } };
+      }
+      return { text: this.answerWrite(r, m) };
+    }
+    if (isBareNo(userText)) {
+      return { text: m.declined(m.declinedVerb[p.action]) };
+    }
+    // "sim, mas às 15h", "na verdade sexta": the same request with the new date or time.
+    const newDate = u.target?.date ?? u.dateFrom;
+    const newTime = u.target?.time ?? u.time;
+    const newRequest = u.patientQuery !== undefined || u.intent === 'injection';
+    if (!newRequest && (newDate || newTime) && p.action !== 'cancel') {
+      const tz = DEFAULT_TIMEZONE;
+      const start = new Date(p.starts_at);
+      const date = newDate ?? localDate(start, tz);
+      const time = newTime ?? localTime(start, tz);
+      const r = results.get(tool);
+      if (!r) {
+        const args: Record<string, unknown> =
+          p.action === 'book'
+            ? {
+                patient_id: p.patient_id,
+                professional: u.professional ?? p.professional_id,
+                date,
+                time,
+                procedure: p.procedure,
+              }
+            : { appointment_id: p.appointment_id, date, time };
+        return { call: { name: tool, args } };
+      }
+      return { text: this.answerProposal(r, m) };
+    }
+    const known = ['appointments', 'patient', 'clinic_info', 'free_slots', 'book', 'cancel', 'reschedule', 'injection'];
+    if (known.includes(u.intent) && (u.intent !== 'cancel' || u.patientQuery)) {
+      return undefined;
+    }
+    // A question about the proposal ("sim?", "pode repetir?"): show it again, change nothing.
+    return { text: m.stillPending(p.summary) };
+  }
+
+  private resultsSince(messages: BaseMessage[], from: number): Results {
+    const out: { name: string; content: string }[] = [];
+    for (const msg of messages.slice(from + 1)) {
+      if (ToolMessage.isInstance(msg)) {
+        out.push({ name: msg.name ?? '', content: typeof msg.content === 'string' ? msg.content : '' });
       }
     }
-    return out;
+    return new Results(out);
   }
 
   /** Resolves the patient the user named; a text plan when there is nothing (or too much) to go on. */
   private findPatient(
     u: Understanding,
-    done: (n: string) => ToolResult | undefined,
+    results: Results,
+    m: Catalogue,
   ): { call: Plan } | { patient: { id: string; full_name: string } } | { text: string } {
-    if (!u.patientQuery)
+    if (!u.patientQuery) {
+      return { text: m.askPatient };
+    }
+    const r = results.get('search_patients');
+    if (!r) {
+      return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
+    }
+    const patients = r.patients ?? [];
+    if (patients.length === 0) {
+      return { text: m.noPatient(u.patientQuery) };
+    }
+    if (patients.length > 1) {
       return {
-        text:
-          u.lang === 'pt'
-            ? 'De qual paciente? Informe o nome ou o CPF.'
-            : 'Which patient? Please give the name or CPF.',
+        text: `${m.manyPatients(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
       };
-    const r = done('search_patients');
-    if (!r) return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
-    const patients = (r.data.patients as { id: string; full_name: string; cpf: string | null }[] | undefined) ?? [];
-    if (patients.length === 0)
-      return {
-        text:
-          u.lang === 'pt'
-            ? `Não encontrei nenhum paciente para "${u.patientQuery}".`
-            : `I could not find any patient matching "${u.patientQuery}".`,
-      };
-    if (patients.length > 1)
-      return {
-        text:
-          (u.lang === 'pt'
-            ? `Encontrei ${patients.length} pacientes; qual deles?\n`
-            : `I found ${patients.length} patients; which one?\n`) +
-          patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n'),
-      };
+    }
     return { patient: patients[0] };
   }
 
-  private planPatient(u: Understanding, done: (n: string) => ToolResult | undefined): Plan {
-    const found = this.findPatient(u, done);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
-    const s = done('get_patient_summary');
-    if (!s) return { call: { name: 'get_patient_summary', args: { patient_id: found.patient.id } } };
-    const p = s.data.patient as
-      | { full_name: string; cpf: string | null; birth_date: string | null; phone: string | null; email: string | null }
-      | undefined;
-    if (!p) return { text: u.lang === 'pt' ? 'Não encontrei esse paciente.' : 'I could not find that patient.' };
-    const upcoming = (s.data.upcoming as ApptView[] | undefined) ?? [];
-    const pt = u.lang === 'pt';
+  private planPatient(u: Understanding, results: Results, m: Catalogue): Plan {
+    if (u.listPatients && !u.cpf && !u.phone && u.patientQuery) {
+      const r = results.get('search_patients');
+      if (!r) {
+        return { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 20 } } };
+      }
+      const patients = r.patients ?? [];
+      if (patients.length === 0) {
+        return { text: m.noPatient(u.patientQuery) };
+      }
+      if (patients.length > 1) {
+        return {
+          text: `${m.patientsFound(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
+        };
+      }
+    }
+    const found = this.findPatient(u, results, m);
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
+    const s = results.get('get_patient_summary');
+    if (!s) {
+      return { call: { name: 'get_patient_summary', args: { patient_id: found.patient.id } } };
+    }
+    if (!('found' in s) || !s.found) {
+      return { text: m.patientGone };
+    }
+    const p = s.patient;
     const lines = [
-      pt ? `Paciente: ${p.full_name}` : `Patient: ${p.full_name}`,
+      `${m.patient}: ${p.full_name}`,
       p.cpf ? `CPF: ${p.cpf}` : undefined,
-      p.birth_date ? `${pt ? 'Nascimento' : 'Born'}: ${ddmm(p.birth_date)}/${p.birth_date.slice(0, 4)}` : undefined,
-      p.phone ? `${pt ? 'Telefone' : 'Phone'}: ${p.phone}` : undefined,
+      p.birth_date ? `${m.born}: ${ddmm(p.birth_date)}/${p.birth_date.slice(0, 4)}` : undefined,
+      p.phone ? `${m.phone}: ${p.phone}` : undefined,
       p.email ? `E-mail: ${p.email}` : undefined,
-      upcoming.length
-        ? `${pt ? 'Próximas consultas' : 'Upcoming appointments'}:\n${upcoming.map((a) => this.apptLine(u.lang, a, true)).join('\n')}`
-        : pt
-          ? 'Nenhuma consulta futura.'
-          : 'No upcoming appointments.',
+      s.upcoming.length
+        ? `${m.upcoming}:\n${s.upcoming.map((a) => this.apptLine(m, a, true, true)).join('\n')}`
+        : m.noUpcoming,
     ];
     return { text: lines.filter(Boolean).join('\n') };
   }
 
-  private planAppointments(u: Understanding, today: string, done: (n: string) => ToolResult | undefined): Plan {
+  private planAppointments(u: Understanding, today: string, results: Results, m: Catalogue): Plan {
     let patientId: string | undefined;
     if (u.patientQuery) {
-      const found = this.findPatient(u, done);
-      if ('call' in found) return found.call;
-      if ('text' in found) return found;
+      const found = this.findPatient(u, results, m);
+      if ('call' in found) {
+        return found.call;
+      }
+      if ('text' in found) {
+        return found;
+      }
       patientId = found.patient.id;
     }
     const from = u.dateFrom ?? today;
     const to = u.dateTo ?? (u.dateFrom ? from : patientId ? addDays(today, 60) : today);
-    const r = done('list_appointments');
+    const r = results.get('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = { date_from: from, date_to: to };
-      if (patientId) args.patient_id = patientId;
-      if (u.professional) args.professional = u.professional;
-      if (u.status) args.status = u.status;
+      if (patientId) {
+        args.patient_id = patientId;
+      }
+      if (u.professional) {
+        args.professional = u.professional;
+      }
+      if (u.status) {
+        args.status = u.status;
+      }
       return { call: { name: 'list_appointments', args } };
     }
-    const pt = u.lang === 'pt';
-    if (r.data.error === 'professional_not_found') return { text: this.unknownProfessional(u, r.data) };
-    const list = (r.data.appointments as ApptView[] | undefined) ?? [];
-    const label = u.dateLabel ?? (from === to ? ddmm(from) : `${ddmm(from)}–${ddmm(to)}`);
-    const who = (r.data.professional as string | undefined) ?? undefined;
+    if (isError(r)) {
+      return { text: this.explainError(u, r, m) };
+    }
+    const list = r.appointments;
+    const when = u.dateLabel ?? (from === to ? m.onDay(from) : m.range(from, to));
+    const who = r.professional ?? '';
     const multiDay = from !== to;
-    if (list.length === 0)
-      return {
-        text: pt
-          ? `Não há consultas${u.status ? ` ${STATUS_PT[u.status]}s` : ''}${who ? ` de ${who}` : ''} ${label.startsWith('n') || label.startsWith('a') || label.startsWith('h') || label.startsWith('d') ? label : `em ${label}`}.`
-          : `There are no${u.status ? ` ${u.status.replace('_', '-')}` : ''} appointments${who ? ` for ${who}` : ''} ${label}.`,
-      };
+    if (list.length === 0) {
+      return { text: m.noAppointments(u.status ? m.status(u.status) : '', who, when) };
+    }
     // Without an explicit status filter, cancelled appointments are not "appointments someone has":
     // count the active ones and mention the cancelled ones apart.
     const active = u.status ? list : list.filter((a) => a.status !== 'cancelled');
     const cancelled = u.status ? [] : list.filter((a) => a.status === 'cancelled');
-    const when = `${label}${from === to && u.dateLabel ? ` (${ddmm(from)})` : ''}`;
-    const lines = (xs: ApptView[]): string => xs.map((a) => this.apptLine(u.lang, a, multiDay, !who)).join('\n');
+    const lines = (xs: AppointmentView[]): string => xs.map((a) => this.apptLine(m, a, multiDay, !who)).join('\n');
     let text: string;
-    if (active.length === 0)
-      text = pt
-        ? `${who ? `${who} não tem` : 'Não há'} consultas ativas ${when}.`
-        : `${who ? `${who} has` : 'There are'} no active appointments ${when}.`;
-    else
-      text = pt
-        ? `${who ? `${who} tem` : 'Há'} ${active.length} consulta${active.length > 1 ? 's' : ''} ${when}:\n${lines(active)}`
-        : `${who ? `${who} has` : 'There are'} ${active.length} appointment${active.length > 1 ? 's' : ''} ${when}:\n${lines(active)}`;
-    if (cancelled.length)
-      text += pt
-        ? `\n${cancelled.length} cancelada${cancelled.length > 1 ? 's' : ''}:\n${lines(cancelled)}`
-        : `\n${cancelled.length} cancelled:\n${lines(cancelled)}`;
+    if (active.length === 0) {
+      text = m.noActive(who, when);
+    } else {
+      text = `${(u.past ? m.pastAppointments : m.appointments)(who, active.length, when)}\n${lines(active)}`;
+    }
+    if (cancelled.length) {
+      text += `\n${m.cancelledApart(cancelled.length)}\n${lines(cancelled)}`;
+    }
+    if (r.truncated) {
+      text += `\n${m.truncated}`;
+    }
     return { text };
   }
 
-  private planFreeSlots(u: Understanding, today: string, done: (n: string) => ToolResult | undefined): Plan {
-    const pt = u.lang === 'pt';
+  private planFreeSlots(u: Understanding, today: string, results: Results, m: Catalogue): Plan {
     if (!u.professional) {
-      const info = done('clinic_info');
-      if (!info) return { call: { name: 'clinic_info', args: {} } };
-      return {
-        text: `${pt ? 'De qual profissional? ' : 'For which professional? '}${this.professionalNames(info.data)}`,
-      };
+      const info = results.get('clinic_info');
+      if (!info) {
+        return { call: { name: 'clinic_info', args: {} } };
+      }
+      return { text: `${m.whichProfessional} ${this.professionalNames(info.professionals ?? [])}` };
     }
     const date = u.dateFrom ?? today;
-    const r = done('find_free_slots');
+    const r = results.get('find_free_slots');
     if (!r) {
       const args: Record<string, unknown> = { professional: u.professional, date };
-      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
+      if (u.durationMinutes) {
+        args.duration_minutes = u.durationMinutes;
+      }
       return { call: { name: 'find_free_slots', args } };
     }
-    if (r.data.error === 'professional_not_found') return { text: this.unknownProfessional(u, r.data) };
-    const slots = (r.data.slots as { start: string; end: string }[] | undefined) ?? [];
-    const name = (r.data.professional as { full_name: string }).full_name;
-    const label = u.dateLabel ? `${u.dateLabel} (${ddmm(date)})` : ddmm(date);
-    if (slots.length === 0)
-      return { text: pt ? `${name} não tem horários livres ${label}.` : `${name} has no free slots ${label}.` };
-    return {
-      text: `${pt ? `Horários livres de ${name} ${label}` : `Free slots for ${name} ${label}`}: ${slots.map((s) => s.start).join(', ')}.`,
-    };
+    if (isError(r)) {
+      return { text: this.explainError(u, r, m) };
+    }
+    const label =
+      u.dateLabel && !u.dateLabel.includes('/') ? `${u.dateLabel} (${ddmm(date)})` : (u.dateLabel ?? m.onDay(date));
+    if (r.slots.length === 0) {
+      return { text: m.noFreeSlots(r.professional.full_name, label) };
+    }
+    return { text: m.freeSlots(r.professional.full_name, label, r.slots.map((s) => s.start).join(', ')) };
   }
 
-  private planBook(u: Understanding, done: (n: string) => ToolResult | undefined): Plan {
-    const pt = u.lang === 'pt';
+  private planBook(u: Understanding, results: Results, m: Catalogue): Plan {
     const missing = [
-      !u.patientQuery && (pt ? 'o paciente' : 'the patient'),
-      !u.professional && (pt ? 'o profissional' : 'the professional'),
-      !u.dateFrom && (pt ? 'a data' : 'the date'),
-      !u.time && (pt ? 'o horário' : 'the time'),
-    ].filter(Boolean);
-    if (missing.length)
-      return {
-        text: pt ? `Para agendar, preciso de: ${missing.join(', ')}.` : `To book, I need: ${missing.join(', ')}.`,
-      };
-    const found = this.findPatient(u, done);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
-    const r = done('book_appointment');
+      !u.patientQuery && m.missing.patient,
+      !u.professional && m.missing.professional,
+      !u.dateFrom && m.missing.date,
+      !u.time && m.missing.time,
+    ].filter((x): x is string => typeof x === 'string');
+    if (missing.length) {
+      return { text: m.needForBooking(missing) };
+    }
+    const found = this.findPatient(u, results, m);
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
+    const r = results.get('book_appointment');
     if (!r) {
       const args: Record<string, unknown> = {
         patient_id: found.patient.id,
         professional: u.professional,
         date: u.dateFrom,
         time: u.time,
-        procedure: u.procedure ?? 'Consulta',
       };
-      if (u.durationMinutes) args.duration_minutes = u.durationMinutes;
+      if (u.procedure) {
+        args.procedure = u.procedure;
+      }
+      if (u.durationMinutes) {
+        args.duration_minutes = u.durationMinutes;
+      }
       return { call: { name: 'book_appointment', args } };
     }
-    if (r.data.error === 'professional_not_found') return { text: this.unknownProfessional(u, r.data) };
-    if (r.data.error === 'in_the_past')
-      return { text: pt ? 'Esse horário já passou; escolha outro.' : 'That time is in the past; please pick another.' };
-    if (r.data.status !== 'confirmation_required') return { text: this.answerWrite(u.lang, r) };
-    const s = r.data.summary as {
-      patient_name: string;
-      professional_name: string;
-      date: string;
-      start: string;
-      end: string;
-      procedure: string;
-    };
-    return {
-      text: pt
-        ? `Posso agendar ${s.procedure} para ${s.patient_name} com ${s.professional_name} em ${ddmm(s.date)}, das ${s.start} às ${s.end}. Confirma? Responda "sim" para confirmar.`
-        : `I can book ${s.procedure} for ${s.patient_name} with ${s.professional_name} on ${ddmm(s.date)}, ${s.start}–${s.end}. Shall I? Reply "yes, confirm" to confirm.`,
-    };
+    return { text: this.answerProposal(r, m, u) };
   }
 
-  private planCancel(u: Understanding, today: string, done: (n: string) => ToolResult | undefined): Plan {
-    const pt = u.lang === 'pt';
-    const found = this.findPatient(u, done);
-    if ('call' in found) return found.call;
-    if ('text' in found) return found;
-    const r = done('list_appointments');
+  /** Finds the one open appointment of the named patient a cancel or reschedule is about. */
+  private pickAppointment(
+    u: Understanding,
+    today: string,
+    results: Results,
+    m: Catalogue,
+    verb: string,
+    none: (name: string) => string,
+  ): Plan | { appointment: AppointmentView } {
+    const found = this.findPatient(u, results, m);
+    if ('call' in found) {
+      return found.call;
+    }
+    if ('text' in found) {
+      return found;
+    }
+    const r = results.get('list_appointments');
     if (!r) {
       const args: Record<string, unknown> = {
         date_from: u.dateFrom ?? today,
         date_to: u.dateTo ?? addDays(today, 60),
         patient_id: found.patient.id,
       };
-      if (u.professional) args.professional = u.professional;
+      if (u.professional) {
+        args.professional = u.professional;
+      }
       return { call: { name: 'list_appointments', args } };
     }
-    const open = ((r.data.appointments as ApptView[] | undefined) ?? []).filter(
+    if (isError(r)) {
+      return { text: this.explainError(u, r, m) };
+    }
+    const open = r.appointments.filter(
       (a) => (a.status === 'scheduled' || a.status === 'confirmed') && (!u.time || a.start === u.time),
     );
-    if (open.length === 0)
-      return {
-        text: pt
-          ? `${found.patient.full_name} não tem consultas a cancelar nesse período.`
-          : `${found.patient.full_name} has no appointments to cancel in that period.`,
-      };
-    if (open.length > 1)
-      return {
-        text:
-          (pt
-            ? 'Há mais de uma consulta; qual delas devo cancelar?\n'
-            : 'There is more than one appointment; which one should I cancel?\n') +
-          open.map((a) => this.apptLine(u.lang, a, true)).join('\n'),
-      };
-    const c = done('cancel_appointment');
-    if (!c) return { call: { name: 'cancel_appointment', args: { appointment_id: open[0].id } } };
-    if (c.data.status !== 'confirmation_required') return { text: this.answerWrite(u.lang, c) };
-    const a = open[0];
-    return {
-      text: pt
-        ? `Vou cancelar a consulta de ${a.patient_name} com ${a.professional_name} em ${ddmm(a.date)} às ${a.start} (${a.procedure}). Confirma? Responda "sim" para confirmar.`
-        : `I will cancel ${a.patient_name}'s appointment with ${a.professional_name} on ${ddmm(a.date)} at ${a.start} (${a.procedure}). Shall I? Reply "yes, confirm" to confirm.`,
-    };
+    if (open.length === 0) {
+      return { text: none(found.patient.full_name) };
+    }
+    if (open.length > 1) {
+      return { text: `${m.whichAppointment(verb)}\n${open.map((a) => this.apptLine(m, a, true, true)).join('\n')}` };
+    }
+    return { appointment: open[0] };
   }
 
-  private answerWrite(lang: Language, r: ToolResult): string {
-    const pt = lang === 'pt';
-    const a = r.data.appointment as ApptView | undefined;
-    switch (r.data.status) {
+  private planCancel(u: Understanding, today: string, results: Results, m: Catalogue): Plan {
+    const picked = this.pickAppointment(u, today, results, m, m.verbCancel, m.noneToCancel);
+    if (!('appointment' in picked)) {
+      return picked;
+    }
+    const c = results.get('cancel_appointment');
+    if (!c) {
+      return { call: { name: 'cancel_appointment', args: { appointment_id: picked.appointment.id } } };
+    }
+    return { text: this.answerProposal(c, m, u) };
+  }
+
+  private planReschedule(u: Understanding, today: string, results: Results, m: Catalogue): Plan {
+    if (!u.target?.date && !u.target?.time) {
+      if (!u.patientQuery) {
+        return { text: `${m.askPatient} ${m.rescheduleNeeds}` };
+      }
+      return { text: m.rescheduleNeeds };
+    }
+    const picked = this.pickAppointment(u, today, results, m, m.verbReschedule, m.noneToReschedule);
+    if (!('appointment' in picked)) {
+      return picked;
+    }
+    const a = picked.appointment;
+    const r = results.get('reschedule_appointment');
+    if (!r) {
+      return {
+        call: {
+          name: 'reschedule_appointment',
+          args: { appointment_id: a.id, date: u.target.date ?? a.date, time: u.target.time ?? a.start },
+        },
+      };
+    }
+    return { text: this.answerProposal(r, m, u) };
+  }
+
+  /** Step 1's answer: the server's summary and the question, or why no proposal was made. */
+  private answerProposal(r: ToolOutput<'book_appointment'>, m: Catalogue, u?: Understanding): string {
+    if ('status' in r && r.status === 'confirmation_required') {
+      return m.confirmQuestion(r.summary);
+    }
+    if (isError(r)) {
+      return u ? this.explainError(u, r, m) : m.appointmentGone;
+    }
+    return this.answerWrite(r, m);
+  }
+
+  private answerWrite(r: ToolOutput<'book_appointment'>, m: Catalogue): string {
+    if (isError(r)) {
+      return r.error === 'in_the_past' ? m.inThePast : m.appointmentGone;
+    }
+    switch (r.status) {
       case 'booked':
-        return pt
-          ? `Pronto! Agendei ${a?.procedure} para ${a?.patient_name} com ${a?.professional_name} em ${ddmm(a?.date ?? '')} às ${a?.start}.`
-          : `Done! I booked ${a?.procedure} for ${a?.patient_name} with ${a?.professional_name} on ${ddmm(a?.date ?? '')} at ${a?.start}.`;
-      case 'conflict':
-        return pt
-          ? 'Não consegui agendar: esse horário já está ocupado. Quer que eu procure horários livres?'
-          : 'I could not book it: that slot is already taken. Shall I look for free slots?';
+        return m.booked(r.appointment);
       case 'cancelled':
-        return pt
-          ? `Pronto! Cancelei a consulta de ${a?.patient_name} em ${ddmm(a?.date ?? '')} às ${a?.start}.`
-          : `Done! I cancelled ${a?.patient_name}'s appointment on ${ddmm(a?.date ?? '')} at ${a?.start}.`;
+        return m.cancelled(r.appointment);
+      case 'rescheduled':
+        return m.rescheduled(r.appointment);
+      case 'conflict':
+        return m.conflict;
       case 'already_cancelled':
-        return pt ? 'Essa consulta já estava cancelada.' : 'That appointment was already cancelled.';
+        return m.alreadyCancelled;
       case 'not_cancellable':
-        return pt ? 'Essa consulta não pode mais ser cancelada.' : 'That appointment can no longer be cancelled.';
+        return m.notCancellable;
+      case 'not_reschedulable':
+        return m.notReschedulable;
       case 'refused':
-        return pt
-          ? 'Não fiz nenhuma alteração: preciso da sua confirmação explícita para a proposta atual.'
-          : 'I made no change: I need your explicit confirmation of the current proposal.';
+        return m.refused[r.reason];
+      case 'confirmation_required':
+        return m.confirmQuestion(r.summary);
       default:
-        return pt ? 'Não encontrei essa consulta.' : 'I could not find that appointment.';
+        return m.appointmentGone;
     }
   }
 
-  private apptLine(lang: Language, a: ApptView, withDate: boolean, withProfessional = false): string {
-    const status = lang === 'pt' ? (STATUS_PT[a.status] ?? a.status) : a.status.replace('_', '-');
-    return `- ${withDate ? `${ddmm(a.date)} ` : ''}${a.start}–${a.end} · ${a.patient_name} · ${a.procedure}${withProfessional ? ` · ${a.professional_name}` : ''} (${status})`;
+  private explainError(u: Understanding, r: { error: string; professionals?: string[] }, m: Catalogue): string {
+    const list = (r.professionals ?? []).join(', ');
+    if (r.error === 'professional_not_found') {
+      return u.professional === SELF_PROFESSIONAL
+        ? m.notLinked(list)
+        : m.unknownProfessional(u.professional ?? '', list);
+    }
+    if (r.error === 'in_the_past') {
+      return m.inThePast;
+    }
+    if (r.error === 'patient_not_found') {
+      return m.patientGone;
+    }
+    return m.appointmentGone;
   }
 
-  private professionalNames(data: Record<string, unknown>): string {
-    const list =
-      (data.professionals as { full_name: string; specialty?: string | null }[] | string[] | undefined) ?? [];
-    return list
-      .map((p) => (typeof p === 'string' ? p : `${p.full_name}${p.specialty ? ` (${p.specialty})` : ''}`))
-      .join(', ');
+  private apptLine(m: Catalogue, a: AppointmentView, withDate: boolean, withProfessional = false): string {
+    return `- ${withDate ? `${ddmm(a.date)} ` : ''}${a.start}–${a.end} · ${a.patient_name} · ${a.procedure}${withProfessional ? ` · ${a.professional_name}` : ''} (${m.status(a.status)})`;
   }
 
-  private unknownProfessional(u: Understanding, data: Record<string, unknown>): string {
-    if (u.professional === SELF_PROFESSIONAL)
-      return u.lang === 'pt'
-        ? `Seu usuário não está vinculado a um profissional da clínica. Profissionais: ${this.professionalNames(data)}.`
-        : `Your user is not linked to one of the clinic's professionals. Professionals: ${this.professionalNames(data)}.`;
-    return u.lang === 'pt'
-      ? `Não encontrei o profissional "${u.professional}". Profissionais da clínica: ${this.professionalNames(data)}.`
-      : `I could not find the professional "${u.professional}". The clinic's professionals: ${this.professionalNames(data)}.`;
+  private professionalNames(list: { full_name: string; specialty: string | null }[]): string {
+    return list.map((p) => `${p.full_name}${p.specialty ? ` (${p.specialty})` : ''}`).join(', ');
   }
 
-  private answerClinic(lang: Language, data: Record<string, unknown>): string {
-    return lang === 'pt'
-      ? `${String(data.name)} — profissionais: ${this.professionalNames(data)}.`
-      : `${String(data.name)} — professionals: ${this.professionalNames(data)}.`;
-  }
-
-  private help(lang: Language): string {
-    return lang === 'pt'
-      ? 'Olá! Sou o assistente da clínica. Posso consultar pacientes por nome ou CPF, listar consultas de hoje, amanhã ou da semana (também de um profissional, por exemplo "quais consultas a Dra. Lima tem amanhã?"), mostrar horários livres e agendar ou cancelar consultas com a sua confirmação.'
-      : 'Hello! I am the clinic assistant. I can look up patients by name or CPF, list appointments for today, tomorrow or this week (also for one professional, e.g. "what appointments does Dr. Lima have tomorrow?"), show free slots, and book or cancel appointments once you confirm.';
+  private answerClinic(u: Understanding, r: ToolOutput<'clinic_info'>, m: Catalogue): string {
+    if (!('name' in r)) {
+      return m.help;
+    }
+    const topics = u.clinicTopics?.length
+      ? u.clinicTopics
+      : (['hours', 'services', 'professionals', 'contact'] as const);
+    const lines = [r.name];
+    if (topics.includes('hours')) {
+      lines.push(`${m.hours}: ${r.opening_hours.map((h) => `${m.days(h.days)} ${h.open}–${h.close}`).join('; ')}.`);
+    }
+    if (topics.includes('services')) {
+      lines.push(
+        `${m.services}: ${r.procedures.map((p) => `${p.name} (${p.duration_minutes} ${m.minutes})`).join(', ')}.`,
+      );
+    }
+    if (topics.includes('professionals')) {
+      lines.push(`${m.professionals}: ${this.professionalNames(r.professionals)}.`);
+    }
+    if (topics.includes('contact') && (r.address || r.phone)) {
+      lines.push(`${m.address}: ${[r.address, r.phone].filter(Boolean).join(' · ')}.`);
+    }
+    return lines.join('\n');
   }
 }
+
+export type { Language };

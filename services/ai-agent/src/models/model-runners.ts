@@ -5,10 +5,6 @@ import {
   HumanMessage,
   SystemMessage,
   ToolMessage,
-  isAIMessage,
-  isHumanMessage,
-  isSystemMessage,
-  isToolMessage,
 } from '@langchain/core/messages';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { Runnable } from '@langchain/core/runnables';
@@ -25,13 +21,17 @@ export class BoundModelRunner implements ModelTurnRunner {
     readonly provider: string,
     model: BaseChatModel,
     tools: readonly StructuredToolInterface[],
+    /** The turn's facts for the model (`today`, the pending proposal), passed as runnable config. */
+    private readonly configurable: Record<string, unknown> = {},
   ) {
-    if (!model.bindTools) throw new Error(`model ${provider} cannot bind tools`);
+    if (!model.bindTools) {
+      throw new Error(`model ${provider} cannot bind tools`);
+    }
     this.bound = model.bindTools([...tools]) as Runnable<BaseMessage[], AIMessageChunk>;
   }
 
   async *stream(messages: BaseMessage[], signal: AbortSignal): AsyncIterable<AIMessageChunk> {
-    yield* await this.bound.stream(messages, { signal });
+    yield* await this.bound.stream(messages, { signal, configurable: this.configurable });
   }
 }
 
@@ -54,7 +54,9 @@ export class PseudonymizingRunner implements ModelTurnRunner {
   }
 
   async *stream(messages: BaseMessage[], signal: AbortSignal): AsyncIterable<AIMessageChunk> {
-    for (const name of this.patientNames()) this.pseudonymizer.registerName(name);
+    for (const name of this.patientNames()) {
+      this.pseudonymizer.registerName(name);
+    }
     const masked = messages.map((m) => this.mask(m));
     this.onSend();
     const restorer = new PlaceholderStreamRestorer(this.pseudonymizer);
@@ -63,7 +65,9 @@ export class PseudonymizingRunner implements ModelTurnRunner {
       acc = acc ? acc.concat(chunk) : chunk;
       const text = typeof chunk.content === 'string' ? chunk.content : '';
       const shown = restorer.push(text);
-      if (shown) yield new AIMessageChunk({ content: shown });
+      if (shown) {
+        yield new AIMessageChunk({ content: shown });
+      }
     }
     const rest = restorer.flush();
     const calls = (acc?.tool_calls ?? []).map((c) => ({ ...c, args: this.pseudonymizer.restoreDeep(c.args) }));
@@ -83,16 +87,21 @@ export class PseudonymizingRunner implements ModelTurnRunner {
   private mask(m: BaseMessage): BaseMessage {
     const text = (c: BaseMessage['content']) =>
       this.pseudonymizer.pseudonymize(typeof c === 'string' ? c : JSON.stringify(c));
-    if (isSystemMessage(m)) return new SystemMessage(text(m.content));
-    if (isHumanMessage(m)) return new HumanMessage(text(m.content));
-    if (isToolMessage(m))
+    if (SystemMessage.isInstance(m)) {
+      return new SystemMessage(text(m.content));
+    }
+    if (HumanMessage.isInstance(m)) {
+      return new HumanMessage(text(m.content));
+    }
+    if (ToolMessage.isInstance(m)) {
       return new ToolMessage({
         content: text(withoutIdentityDates(m.content)),
         tool_call_id: m.tool_call_id,
         name: m.name,
         status: m.status,
       });
-    if (isAIMessage(m))
+    }
+    if (AIMessage.isInstance(m)) {
       return new AIMessage({
         content: text(m.content),
         tool_calls: (m.tool_calls ?? []).map((c) => ({
@@ -100,13 +109,16 @@ export class PseudonymizingRunner implements ModelTurnRunner {
           args: JSON.parse(this.pseudonymizer.pseudonymize(JSON.stringify(c.args))) as Record<string, unknown>,
         })),
       });
+    }
     return m;
   }
 }
 
 /** A tool result (JSON text) without birth dates: they identify a patient and no answer needs them. */
 function withoutIdentityDates(content: BaseMessage['content']): BaseMessage['content'] {
-  if (typeof content !== 'string') return content;
+  if (typeof content !== 'string') {
+    return content;
+  }
   try {
     return JSON.stringify(maskIdentityDates(JSON.parse(content) as unknown));
   } catch {
@@ -160,7 +172,9 @@ export class FallbackRunner implements ModelTurnRunner {
           first = await iterator.next();
         });
       } catch (err) {
-        if (signal.aborted) throw err;
+        if (signal.aborted) {
+          throw err;
+        }
         if (err instanceof BrokenCircuitError || isProviderFailure(err)) {
           this.onFallback(link.provider, err instanceof BrokenCircuitError ? 'breaker_open' : failureReason(err));
           continue;
@@ -168,11 +182,15 @@ export class FallbackRunner implements ModelTurnRunner {
         throw err;
       }
       this.last = link.provider;
-      if (!first || first.done || !iterator) return;
+      if (!first || first.done || !iterator) {
+        return;
+      }
       yield first.value;
       for (;;) {
         const next = await iterator.next();
-        if (next.done) return;
+        if (next.done) {
+          return;
+        }
         yield next.value;
       }
     }
@@ -181,7 +199,9 @@ export class FallbackRunner implements ModelTurnRunner {
 }
 
 function statusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
+  if (typeof err !== 'object' || err === null) {
+    return undefined;
+  }
   const status =
     (err as { status?: unknown; response?: { status?: unknown } }).status ??
     (err as { response?: { status?: unknown } }).response?.status;
@@ -191,7 +211,9 @@ function statusOf(err: unknown): number | undefined {
 /** 429, 5xx and network failures open breakers and move to the next provider; 4xx do not. */
 export function isProviderFailure(err: unknown): boolean {
   const status = statusOf(err);
-  if (status !== undefined) return status === 429 || status >= 500;
+  if (status !== undefined) {
+    return status === 429 || status >= 500;
+  }
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
   const text = err instanceof Error ? `${err.name} ${err.message} ${typeof code === 'string' ? code : ''}` : '';
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|Connection error|APIConnection|timed? ?out/i.test(

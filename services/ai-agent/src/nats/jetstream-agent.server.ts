@@ -77,7 +77,9 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
   }
 
   unwrap<T>(): T {
-    if (!this.nc) throw new Error('not connected');
+    if (!this.nc) {
+      throw new Error('not connected');
+    }
     return this.nc as T;
   }
 
@@ -100,13 +102,14 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
       this.cancelSub = nc.subscribe(bus.cancel, { callback: (_err, m) => this.onCancel(m.data) });
       this.presenceSub = nc.subscribe(bus.presence, {
         callback: (_err, m) => {
-          if (this.accepting)
+          if (this.accepting) {
             m.respond(
               agentWire.encodePresence({
                 instance: this.opts.instance,
                 free_slots: Math.max(0, this.opts.concurrency - this.running),
               }),
             );
+          }
         },
       });
       this.accepting = true;
@@ -119,8 +122,11 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
 
   private async watch(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') this.connected = false;
-      else if (s.type === 'reconnect') this.connected = true;
+      if (s.type === 'disconnect') {
+        this.connected = false;
+      } else if (s.type === 'reconnect') {
+        this.connected = true;
+      }
     }
   }
 
@@ -128,9 +134,11 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
     return this.connected && this.nc !== undefined && !this.nc.isClosed();
   }
 
-  /** Runs waiting in AGENT_RUNS for any replica (the consumer's pending count, as KEDA reads it). */
+  /** Runs waiting in AGENT_RUNS for any replica (the consumer's pending count; KEDA adds ack-pending). */
   async queueDepth(): Promise<number | undefined> {
-    if (!this.consumer || !this.isConnected()) return undefined;
+    if (!this.consumer || !this.isConnected()) {
+      return undefined;
+    }
     const info = await this.consumer.info(false).catch(() => undefined);
     return info?.num_pending;
   }
@@ -166,7 +174,9 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
             });
         }
       } catch (err) {
-        if (!this.accepting) return;
+        if (!this.accepting) {
+          return;
+        }
         this.logger.warn?.(`pull failed: ${err instanceof Error ? err.message : String(err)}`);
         await new Promise((r) => setTimeout(r, 1000));
       } finally {
@@ -177,13 +187,21 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
 
   private onCancel(data: Uint8Array): void {
     const decoded = agentWire.decodeCancel(data);
-    if (!decoded.ok) return this.opts.onInvalid?.();
+    if (!decoded.ok) {
+      return this.opts.onInvalid?.();
+    }
     const id = decoded.value.message_id;
     const now = Date.now();
-    for (const [k, at] of this.cancelled) if (at < now - CANCEL_MEMORY_MS) this.cancelled.delete(k);
+    for (const [k, at] of this.cancelled) {
+      if (at < now - CANCEL_MEMORY_MS) {
+        this.cancelled.delete(k);
+      }
+    }
     this.cancelled.set(id, now);
     const handler = this.getHandlerByPattern(AGENT_PATTERNS.cancel);
-    if (!handler) return;
+    if (!handler) {
+      return;
+    }
     // Nest's handler pipeline is lazy (interceptors): it runs when its result is subscribed to.
     void Promise.resolve(handler(decoded.value, new JetStreamRunContext([undefined, 1, this.opts.bus.cancel]))).then(
       (result) => this.transformToObservable(result).subscribe({ error: () => undefined }),
@@ -205,14 +223,19 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
         } catch {
           id = undefined;
         }
-        if (id) await this.publishOne(id, 0, { type: 'error', code: ErrorCode.InvalidMessage, message: decoded.error });
+        if (id) {
+          await this.publishOne(id, 0, { type: 'error', code: ErrorCode.InvalidMessage, message: decoded.error });
+        }
         m.term('invalid run request');
         return;
       }
       const request = decoded.value;
       const id = request.message_id;
       const deliveries = m.info.deliveryCount;
-      const previous = deliveries > 1 ? await readRunLog(await jetstreamManager(this.nc!), this.js!, bus, id) : [];
+      const previous =
+        deliveries > 1
+          ? await readRunLog(await jetstreamManager(this.nc!, { checkAPI: false }), this.js!, bus, id)
+          : [];
       if (previous.some((e) => e.type === 'done' || e.type === 'error')) {
         m.ack(); // the crashed attempt finished its log but died before acking
         return;
@@ -263,11 +286,15 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
         if (e.type === 'done' || e.type === 'error') {
           stored = this.js!.publish(subject, agentWire.encodeEvent(e));
           stored.catch(() => undefined);
-        } else if (!nc.isClosed()) nc.publish(subject, agentWire.encodeEvent(e));
+        } else if (!nc.isClosed()) {
+          nc.publish(subject, agentWire.encodeEvent(e));
+        }
       },
     });
     const handler = this.getHandlerByPattern(AGENT_PATTERNS.chat);
-    if (!handler) throw new Error('no handler for agent.runs.chat');
+    if (!handler) {
+      throw new Error('no handler for agent.runs.chat');
+    }
     const ctx = new JetStreamRunContext([m.headers, deliveries, m.subject]);
     await new Promise<void>((resolve) => {
       const finish = (): void => resolve();
@@ -285,12 +312,13 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
               finish();
             },
             complete: () => {
-              if (!sequencer.isEnded)
+              if (!sequencer.isEnded) {
                 sequencer.push({
                   type: 'error',
                   code: ErrorCode.AgentFailed,
                   message: 'The run ended without an answer.',
                 });
+              }
               finish();
             },
           });
@@ -327,6 +355,8 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
   async close(): Promise<void> {
     this.stopAccepting();
     this.cancelSub?.unsubscribe();
-    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
+    if (this.nc && !this.nc.isClosed()) {
+      await this.nc.drain().catch(() => this.nc?.close());
+    }
   }
 }

@@ -16,7 +16,9 @@ function run(
     setTimer: (fn) => timers.push(fn),
     clearTimer: () => undefined,
   });
-  for (const e of events) s.push(e);
+  for (const e of events) {
+    s.push(e);
+  }
   return { out, timers, s };
 }
 

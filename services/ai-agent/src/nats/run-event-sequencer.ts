@@ -49,14 +49,18 @@ export class RunEventSequencer {
   }
 
   push(event: AgentEvent): void {
-    if (this.ended) return;
+    if (this.ended) {
+      return;
+    }
     switch (event.type) {
       case 'token':
         this.token(event.delta);
         return;
       case 'done':
         // The final answer is shorter than what an earlier attempt streamed: the client must drop it.
-        if (!this.diverged && this.emitted.length < this.opts.alreadyStreamed.length) this.restart();
+        if (!this.diverged && this.emitted.length < this.opts.alreadyStreamed.length) {
+          this.restart();
+        }
         this.flush();
         this.ended = true;
         this.out({ ...event, seq: ++this.seq });
@@ -74,11 +78,15 @@ export class RunEventSequencer {
 
   private token(delta: string): void {
     this.emitted += delta;
-    if (this.diverged) return this.buffered(delta);
+    if (this.diverged) {
+      return this.buffered(delta);
+    }
     const prev = this.opts.alreadyStreamed;
     const consistent =
       this.emitted.length <= prev.length ? prev.startsWith(this.emitted) : this.emitted.startsWith(prev);
-    if (!consistent) return this.restart();
+    if (!consistent) {
+      return this.restart();
+    }
     if (this.emitted.length > this.sent) {
       this.buffered(this.emitted.slice(this.sent));
       this.sent = this.emitted.length;
@@ -90,12 +98,16 @@ export class RunEventSequencer {
     this.buffer = '';
     this.cancelTimer();
     this.out({ type: 'restart', seq: ++this.seq });
-    if (this.emitted) this.buffered(this.emitted);
+    if (this.emitted) {
+      this.buffered(this.emitted);
+    }
   }
 
   private buffered(text: string): void {
     this.buffer += text;
-    if (this.opts.flushMs === 0 || Buffer.byteLength(this.buffer) >= this.opts.flushBytes) return this.flush();
+    if (this.opts.flushMs === 0 || Buffer.byteLength(this.buffer) >= this.opts.flushBytes) {
+      return this.flush();
+    }
     this.timer ??= this.setTimer(() => {
       this.timer = undefined;
       this.flush();
@@ -105,14 +117,18 @@ export class RunEventSequencer {
   /** Publishes buffered tokens now. */
   flush(): void {
     this.cancelTimer();
-    if (!this.buffer) return;
+    if (!this.buffer) {
+      return;
+    }
     const delta = this.buffer;
     this.buffer = '';
     this.out({ type: 'token', delta, seq: ++this.seq });
   }
 
   private cancelTimer(): void {
-    if (this.timer === undefined) return;
+    if (this.timer === undefined) {
+      return;
+    }
     this.clearTimer(this.timer);
     this.timer = undefined;
   }
@@ -126,8 +142,11 @@ export class RunEventSequencer {
 export function streamedText(events: readonly RunEvent[]): string {
   let text = '';
   for (const e of events) {
-    if (e.type === 'restart') text = '';
-    else if (e.type === 'token') text += e.delta;
+    if (e.type === 'restart') {
+      text = '';
+    } else if (e.type === 'token') {
+      text += e.delta;
+    }
   }
   return text;
 }

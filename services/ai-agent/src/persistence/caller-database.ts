@@ -13,7 +13,9 @@ export function asCaller<T>(
   fn: (repos: Repositories, tx: Queryable) => Promise<T>,
 ): Promise<T> {
   // The gateway derives both from the same verified token; a mismatch means a forged header.
-  if (caller.raw.sub !== caller.sub) throw new Error('caller claims do not match their raw JWT claims');
+  if (caller.raw.sub !== caller.sub) {
+    throw new Error('caller claims do not match their raw JWT claims');
+  }
   return db.withUser(caller.raw as JwtClaims, fn, {
     requestId: currentRequestId(),
     clientRequestId: currentClientRequestId(),

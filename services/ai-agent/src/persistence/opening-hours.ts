@@ -15,16 +15,22 @@ export function openingWindow(
   fallback: { start: string; end: string } = { start: '08:00', end: '18:00' },
 ): { start: string; end: string } | undefined {
   const entries = Object.entries(hours ?? {});
-  if (entries.length === 0) return fallback;
+  if (entries.length === 0) {
+    return fallback;
+  }
   const weekday = new Date(`${date}T12:00:00Z`).getUTCDay();
   let understood = false;
   for (const [days, range] of entries) {
     const m = /^(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/.exec(range.trim());
     const [from, to = from] = days.split('-').map(dayIndex);
-    if (!m || from < 0 || to < 0) continue;
+    if (!m || from < 0 || to < 0) {
+      continue;
+    }
     understood = true;
     const inRange = from <= to ? weekday >= from && weekday <= to : weekday >= from || weekday <= to;
-    if (inRange) return { start: m[1], end: m[2] };
+    if (inRange) {
+      return { start: m[1], end: m[2] };
+    }
   }
   return understood ? undefined : fallback;
 }

@@ -7,16 +7,16 @@ import {
   NotFoundError,
   type Patient as PatientRow,
 } from '@neonpro/database';
-import type { ClinicDataPort } from '../tools/clinic-data.port.js';
+import type { BookAppointmentParams, ClinicDataPort, ListAppointmentsParams } from '../tools/clinic-data.port.js';
 import type {
   Appointment,
-  AppointmentStatus,
   BookResult,
   CancelResult,
   ClinicInfo,
   FreeSlot,
   Patient,
   PatientSummary,
+  RescheduleResult,
 } from '../tools/clinic-data.schema.js';
 import { asCaller } from './caller-database.js';
 import { openingWindow } from './opening-hours.js';
@@ -55,7 +55,9 @@ async function orNull<T>(p: Promise<T>): Promise<T | null> {
     return await p;
   } catch (err) {
     // Missing and another clinic's are the same thing under RLS: nothing to show.
-    if (err instanceof NotFoundError) return null;
+    if (err instanceof NotFoundError) {
+      return null;
+    }
     throw err;
   }
 }
@@ -77,7 +79,9 @@ export class PostgresClinicData implements ClinicDataPort {
   getPatientSummary(caller: AgentCallerClaims, patientId: string): Promise<PatientSummary | null> {
     return asCaller(this.db, caller, async (r) => {
       const found = await orNull(r.patients.get(patientId));
-      if (!found) return null;
+      if (!found) {
+        return null;
+      }
       const now = new Date();
       const upcoming = await r.appointments.list({
         patient_id: patientId,
@@ -105,17 +109,7 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
-  listAppointments(
-    caller: AgentCallerClaims,
-    params: {
-      from: string;
-      to: string;
-      patientId?: string;
-      professionalId?: string;
-      status?: AppointmentStatus;
-      limit: number;
-    },
-  ): Promise<Appointment[]> {
+  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Appointment[]> {
     return asCaller(this.db, caller, async (r) => {
       const page = await r.appointments.list({
         from: params.from,
@@ -135,7 +129,9 @@ export class PostgresClinicData implements ClinicDataPort {
   ): Promise<FreeSlot[]> {
     return asCaller(this.db, caller, async (r) => {
       const window = openingWindow((await r.clinics.current()).opening_hours, params.date);
-      if (!window) return [];
+      if (!window) {
+        return [];
+      }
       const slots = await orNull(
         r.appointments.freeSlots({
           professional_id: params.professionalId,
@@ -149,17 +145,7 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
-  async bookAppointment(
-    caller: AgentCallerClaims,
-    params: {
-      patientId: string;
-      professionalId: string;
-      startsAt: string;
-      endsAt: string;
-      procedure: string;
-      idempotencyKey: string;
-    },
-  ): Promise<BookResult> {
+  async bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<BookResult> {
     try {
       return await asCaller(this.db, caller, async (r) => {
         const { appointment: booked } = await r.appointments.book({
@@ -174,13 +160,17 @@ export class PostgresClinicData implements ClinicDataPort {
       });
     } catch (err) {
       const raced = err instanceof ConflictError && err.code === 'idempotency_conflict';
-      if (!(err instanceof AppointmentConflictError) && !raced) throw err;
+      if (!(err instanceof AppointmentConflictError) && !raced) {
+        throw err;
+      }
     }
     // The failed insert aborted that transaction: look again in a new one. A concurrent retry of
     // the same run may have booked it first (same key): that is this booking, not a conflict.
     return asCaller(this.db, caller, async (r) => {
       const mine = await r.appointments.byIdempotencyKey(params.idempotencyKey);
-      if (mine) return { status: 'booked' as const, appointment: appointment(mine) };
+      if (mine) {
+        return { status: 'booked' as const, appointment: appointment(mine) };
+      }
       const start = new Date(params.startsAt).getTime();
       const end = new Date(params.endsAt).getTime();
       const around = await r.appointments.list({
@@ -204,11 +194,66 @@ export class PostgresClinicData implements ClinicDataPort {
     // Cancelling is naturally idempotent (a status), so the key only labels the attempt.
     return asCaller(this.db, caller, async (r) => {
       const current = await orNull(r.appointments.get(params.appointmentId));
-      if (!current) return { status: 'not_found' as const };
-      if (current.status === 'cancelled') return { status: 'cancelled' as const, appointment: appointment(current) };
-      if (current.status === 'completed' || current.status === 'no_show')
+      if (!current) {
+        return { status: 'not_found' as const };
+      }
+      if (current.status === 'cancelled') {
+        return { status: 'cancelled' as const, appointment: appointment(current) };
+      }
+      if (current.status === 'completed' || current.status === 'no_show') {
         return { status: 'not_cancellable' as const, appointment: appointment(current) };
+      }
       return { status: 'cancelled' as const, appointment: appointment(await r.appointments.cancel(current.id)) };
+    });
+  }
+
+  async rescheduleAppointment(
+    caller: AgentCallerClaims,
+    params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
+  ): Promise<RescheduleResult> {
+    const sameInstant = (a: string, b: string) => new Date(a).getTime() === new Date(b).getTime();
+    try {
+      return await asCaller(this.db, caller, async (r): Promise<RescheduleResult> => {
+        const current = await orNull(r.appointments.get(params.appointmentId));
+        if (!current) {
+          return { status: 'not_found' };
+        }
+        // A retried confirmation finds the appointment already moved: that is this rescheduling.
+        if (sameInstant(current.starts_at, params.startsAt) && sameInstant(current.ends_at, params.endsAt)) {
+          return { status: 'rescheduled', appointment: appointment(current) };
+        }
+        if (current.status !== 'scheduled' && current.status !== 'confirmed') {
+          return { status: 'not_reschedulable', appointment: appointment(current) };
+        }
+        const moved = await r.appointments.update(current.id, { starts_at: params.startsAt, ends_at: params.endsAt });
+        return { status: 'rescheduled', appointment: appointment(moved) };
+      });
+    } catch (err) {
+      if (!(err instanceof AppointmentConflictError)) {
+        throw err;
+      }
+    }
+    // The exclusion constraint refused the new time: report what occupies it.
+    return asCaller(this.db, caller, async (r) => {
+      const current = await orNull(r.appointments.get(params.appointmentId));
+      const start = new Date(params.startsAt).getTime();
+      const end = new Date(params.endsAt).getTime();
+      const around = current
+        ? await r.appointments.list({
+            professional_id: current.professional_id,
+            from: new Date(start - 86_400_000).toISOString(),
+            to: params.endsAt,
+            limit: 200,
+          })
+        : { data: [] };
+      const conflicting = around.data.filter(
+        (a) =>
+          a.id !== params.appointmentId &&
+          a.status !== 'cancelled' &&
+          new Date(a.starts_at).getTime() < end &&
+          new Date(a.ends_at).getTime() > start,
+      );
+      return { status: 'conflict' as const, conflicting: conflicting.map(appointment) };
     });
   }
 
@@ -219,6 +264,10 @@ export class PostgresClinicData implements ClinicDataPort {
       return {
         name: clinic.name,
         timezone: clinic.timezone,
+        phone: clinic.phone,
+        address: clinic.address,
+        opening_hours: clinic.opening_hours,
+        procedures: clinic.procedures,
         professionals: professionals.map((p) => ({
           id: p.id,
           full_name: p.full_name,

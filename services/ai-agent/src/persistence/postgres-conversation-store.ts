@@ -1,15 +1,22 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import { type ChatMessage, type Database, MODEL_DISCLOSURE_ACTION, NotFoundError } from '@neonpro/database';
+import {
+  type AgentRunUsage,
+  type ChatMessage,
+  type Database,
+  MODEL_DISCLOSURE_ACTION,
+  NotFoundError,
+} from '@neonpro/database';
 import { candidateNameWords, namesMentioned } from '@neonpro/privacy';
 import { z } from 'zod';
 import {
   type BeginTurnResult,
+  type CompletedTurn,
   type ConversationStore,
   estimateTokens,
   SessionNotFoundError,
   type StoredTurn,
 } from '../conversation/conversation-store.port.js';
-import { type ActionProposal, actionProposalSchema } from '../tools/action-proposal.js';
+import { actionProposalSchema } from '../tools/action-proposal.js';
 import { asCaller } from './caller-database.js';
 
 /** Messages read to fill the history budget; older ones never fit a sane budget anyway. */
@@ -23,8 +30,12 @@ const metadataSchema = z.object({
 function toTurn(m: ChatMessage): StoredTurn {
   const meta = metadataSchema.safeParse(m.metadata ?? {});
   const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content, created_at: m.created_at };
-  if (meta.success && meta.data.proposal) turn.proposal = meta.data.proposal;
-  if (meta.success && meta.data.patient_names?.length) turn.patient_names = meta.data.patient_names;
+  if (meta.success && meta.data.proposal) {
+    turn.proposal = meta.data.proposal;
+  }
+  if (meta.success && meta.data.patient_names?.length) {
+    turn.patient_names = meta.data.patient_names;
+  }
   return turn;
 }
 
@@ -32,7 +43,9 @@ async function ownSession<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof NotFoundError) throw new SessionNotFoundError();
+    if (err instanceof NotFoundError) {
+      throw new SessionNotFoundError();
+    }
     throw err;
   }
 }
@@ -52,28 +65,33 @@ export class PostgresConversationStore implements ConversationStore {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getOrCreateSession(turn.sessionId));
       const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
-      if (created) return { status: 'new' };
+      if (created) {
+        return { status: 'new' };
+      }
       const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
       return answer ? { status: 'answered', answer: answer.content } : { status: 'retry' };
     });
   }
 
-  async completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void> {
+  async completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const metadata: Record<string, unknown> = {};
-    if (turn.proposal) metadata.proposal = turn.proposal;
-    if (turn.patientNames?.length) metadata.patient_names = [...new Set(turn.patientNames)];
-    await asCaller(this.db, caller, (r) =>
-      ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata)),
-    );
+    if (turn.proposal) {
+      metadata.proposal = turn.proposal;
+    }
+    if (turn.patientNames?.length) {
+      metadata.patient_names = [...new Set(turn.patientNames)];
+    }
+    await asCaller(this.db, caller, async (r) => {
+      await ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata));
+      // The answer and its bill commit together: no stored answer without its usage, nor the reverse.
+      if (turn.usage) {
+        await r.usage.record(turn.usage);
+      }
+    });
+  }
+
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
+    return asCaller(this.db, caller, (r) => r.usage.record(usage));
   }
 
   /** One audit row per provider, naming the patients (by id) whose pseudonymised data it received. */
@@ -81,18 +99,25 @@ export class PostgresConversationStore implements ConversationStore {
     caller: AgentCallerClaims,
     disclosure: { providers: readonly string[]; patientNames: readonly string[] },
   ): Promise<void> {
-    if (disclosure.providers.length === 0 || disclosure.patientNames.length === 0) return;
+    if (disclosure.providers.length === 0 || disclosure.patientNames.length === 0) {
+      return;
+    }
     await asCaller(this.db, caller, async (r) => {
       const ids = await r.patients.idsByNames([...new Set(disclosure.patientNames)]);
-      if (ids.length === 0) return;
-      for (const provider of new Set(disclosure.providers))
+      if (ids.length === 0) {
+        return;
+      }
+      for (const provider of new Set(disclosure.providers)) {
         await r.audit.record(MODEL_DISCLOSURE_ACTION, 'patient', null, { provider, patient_ids: ids });
+      }
     });
   }
 
   patientNamesIn(caller: AgentCallerClaims, text: string): Promise<string[]> {
     const words = candidateNameWords(text);
-    if (words.length === 0) return Promise.resolve([]);
+    if (words.length === 0) {
+      return Promise.resolve([]);
+    }
     return asCaller(this.db, caller, async (r) =>
       namesMentioned(text, await r.patients.namesSharingWords(words)).map((p) => p.full_name),
     );
@@ -111,7 +136,9 @@ export class PostgresConversationStore implements ConversationStore {
       let budget = params.tokenBudget;
       for (let i = turns.length - 1; i >= 0; i--) {
         budget -= estimateTokens(turns[i].content);
-        if (budget < 0) break;
+        if (budget < 0) {
+          break;
+        }
         out.unshift(turns[i]);
       }
       return out;

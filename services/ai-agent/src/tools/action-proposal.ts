@@ -1,76 +1,152 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { fold } from '@neonpro/text';
+
+/** How long a proposal can be confirmed after it was shown. */
+export const PROPOSAL_TTL_MS = 15 * 60_000;
+
+const common = {
+  id: z.string(),
+  patient_name: z.string(),
+  professional_name: z.string(),
+  procedure: z.string(),
+  /** ISO instant after which the proposal can no longer be confirmed. */
+  expires_at: z.iso.datetime({ offset: true }),
+  /** What the user was shown, rendered by the server from the validated arguments. */
+  summary: z.string(),
+};
 
 /**
- * A booking or cancellation the assistant proposed and the user still has to confirm. It is
- * stored with the assistant message that asked, so the confirmation can come in the next turn
- * (on any replica), and its id ties the confirmation to exactly this proposal.
+ * A booking, cancellation or rescheduling the assistant proposed and the user still has to
+ * confirm. It is created by the server from the tool's validated arguments and stored with the
+ * assistant message that showed it, so the confirmation can come in the next turn (on any
+ * replica), and its id ties the confirmation to exactly this proposal.
  */
 export const actionProposalSchema = z.discriminatedUnion('action', [
   z.object({
-    id: z.string(),
+    ...common,
     action: z.literal('book'),
     patient_id: z.guid(),
-    patient_name: z.string(),
     professional_id: z.guid(),
-    professional_name: z.string(),
     starts_at: z.string(),
     ends_at: z.string(),
-    procedure: z.string(),
   }),
   z.object({
-    id: z.string(),
+    ...common,
     action: z.literal('cancel'),
     appointment_id: z.guid(),
-    patient_name: z.string(),
-    professional_name: z.string(),
     starts_at: z.string(),
-    procedure: z.string(),
+  }),
+  z.object({
+    ...common,
+    action: z.literal('reschedule'),
+    appointment_id: z.guid(),
+    /** The appointment's current start, as shown. */
+    from_starts_at: z.string(),
+    starts_at: z.string(),
+    ends_at: z.string(),
   }),
 ]);
 export type ActionProposal = z.infer<typeof actionProposalSchema>;
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+export type ProposalAction = ActionProposal['action'];
+type Draft<T> = T extends unknown ? Omit<T, 'id' | 'expires_at'> : never;
+export type ProposalDraft = Draft<ActionProposal>;
 
 function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The proposal id is a digest of its content, so the same proposal always has the same id. */
-export function makeProposal<T extends WithoutId<ActionProposal>>(p: T): T & { id: string } {
-  const body = JSON.stringify(Object.entries(p).sort(([a], [b]) => a.localeCompare(b)));
-  return { ...p, id: `p-${sha(body).slice(0, 10)}` };
+/** A fresh id per proposal: an old "sim" can never confirm a newer proposal with the same content. */
+export function makeProposal<T extends ProposalDraft>(p: T, now: Date): T & { id: string; expires_at: string } {
+  return {
+    ...p,
+    id: `p-${randomBytes(8).toString('hex')}`,
+    expires_at: new Date(now.getTime() + PROPOSAL_TTL_MS).toISOString(),
+  };
 }
 
-/** One booking per session and proposal, whatever the number of retries. */
+/** One write per session and proposal, whatever the number of retries. */
 export function idempotencyKey(sessionId: string, proposal: ActionProposal): string {
   return `agent:${proposal.action}:${sha(`${sessionId}:${proposal.id}`).slice(0, 32)}`;
 }
 
-function fold(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .replace(/\s+/g, ' ')
+/** The only messages that confirm: a bare yes, nothing else (case, accents and final . or ! ignored). */
+const BARE_YES = new Set([
+  'sim',
+  's',
+  'ss',
+  'confirmo',
+  'confirmado',
+  'confirma',
+  'confirmar',
+  'pode',
+  'pode sim',
+  'sim pode',
+  'sim confirmo',
+  'pode confirmar',
+  'ok',
+  'ok confirmo',
+  'yes',
+  'y',
+  'yep',
+  'yes please',
+  'confirm',
+  'confirmed',
+  'i confirm',
+  'yes confirm',
+]);
+
+function bare(message: string): string {
+  return fold(message)
+    .replace(/[.!]+/g, ' ')
+    .replace(/[\s,]+/g, ' ')
     .trim();
 }
 
-const NEGATIVE = /\b(nao|no|nope|cancela isso|espera|wait|don ?t|dont|nunca|negativo)\b/;
-const AFFIRMATIVE =
-  /^(sim|s|isso|confirmo|confirmado|confirma|confirmar|pode|pode confirmar|pode agendar|pode marcar|pode cancelar|correto|certo|perfeito|yes|y|yep|confirm|confirmed|i confirm|go ahead|do it|please do|ok confirmo|ok pode|ok confirm)\b/;
-
 /**
- * Whether the user's message is an explicit "yes" to the pending proposal. Deliberately strict:
- * anything hesitant or negative is not a confirmation.
+ * Whether the message confirms the pending proposal. Deliberately strict: "sim, mas…", "sim?",
+ * "pode repetir?" and "confirma pra mim o horário?" are not a yes; the assistant answers them.
  */
-export function isExplicitConfirmation(message: string): boolean {
-  const text = fold(message);
-  if (!text || NEGATIVE.test(text)) return false;
-  return AFFIRMATIVE.test(text);
+export function isBareYes(message: string): boolean {
+  if (message.includes('?')) {
+    return false;
+  }
+  return BARE_YES.has(bare(message));
 }
 
-export function isExplicitRefusal(message: string): boolean {
-  const text = fold(message);
-  return /^(nao|no|nope|negativo|cancela|deixa|esquece|never mind|forget it)\b/.test(text);
+/** A plain no (the proposal is dropped without writing anything). */
+export function isBareNo(message: string): boolean {
+  if (message.includes('?')) {
+    return false;
+  }
+  return /^(nao|n|no|nope|negativo|nao obrigad[oa]|deixa|deixa pra la|esquece|cancela|nao quero|never mind|forget it|dont|don t)$/.test(
+    bare(message).replace(/ (obrigad[oa]|thanks)$/, ''),
+  );
+}
+
+export type ConfirmationRefusal =
+  'no_pending_proposal' | 'unknown_proposal' | 'proposal_expired' | 'confirmation_required';
+
+/**
+ * Whether the current turn confirms `proposalId`: it must be the proposal shown by the previous
+ * answer (so it confirms at most once: the next answer carries none), not expired, and the turn
+ * must be an explicit confirmation (the `confirm` field naming it, or a bare yes).
+ */
+export function checkConfirmation(
+  turn: { pending?: ActionProposal; confirmId?: string; message: string; now: Date },
+  action: ProposalAction,
+  proposalId: string,
+): ConfirmationRefusal | undefined {
+  const { pending } = turn;
+  if (!pending) {
+    return 'no_pending_proposal';
+  }
+  if (pending.id !== proposalId || pending.action !== action) {
+    return 'unknown_proposal';
+  }
+  if (new Date(pending.expires_at).getTime() <= turn.now.getTime()) {
+    return 'proposal_expired';
+  }
+  const confirmed = turn.confirmId !== undefined ? turn.confirmId === pending.id : isBareYes(turn.message);
+  return confirmed ? undefined : 'confirmation_required';
 }

@@ -1,8 +1,7 @@
+import { APPOINTMENT_STATUSES } from '@neonpro/contracts';
 import { z } from 'zod';
 
 /** Domain shapes the agent's tools read and write. The Postgres adapter returns exactly these. */
-export const APPOINTMENT_STATUSES = ['scheduled', 'confirmed', 'completed', 'cancelled', 'no_show'] as const;
-export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 
 export const patientSchema = z.object({
   id: z.guid(),
@@ -36,10 +35,21 @@ export const professionalSchema = z.object({
 });
 export type Professional = z.infer<typeof professionalSchema>;
 
+export const procedureSchema = z.object({
+  name: z.string(),
+  duration_minutes: z.number().int().positive(),
+});
+export type Procedure = z.infer<typeof procedureSchema>;
+
 export const clinicInfoSchema = z.object({
   name: z.string(),
   /** IANA zone the clinic works in, e.g. America/Sao_Paulo. */
   timezone: z.string(),
+  phone: z.string().nullable().optional(),
+  address: z.string().nullable().optional(),
+  /** As stored: `{"mon-fri": "08:00-18:00", "sat": "08:00-12:00"}`. */
+  opening_hours: z.record(z.string(), z.string()).optional(),
+  procedures: z.array(procedureSchema).optional(),
   professionals: z.array(professionalSchema),
 });
 export type ClinicInfo = z.infer<typeof clinicInfoSchema>;
@@ -71,3 +81,12 @@ export const cancelResultSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('not_cancellable'), appointment: appointmentSchema }),
 ]);
 export type CancelResult = z.infer<typeof cancelResultSchema>;
+
+export const rescheduleResultSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('rescheduled'), appointment: appointmentSchema }),
+  z.object({ status: z.literal('conflict'), conflicting: z.array(appointmentSchema) }),
+  z.object({ status: z.literal('not_found') }),
+  /** Cancelled, completed or no-show appointments keep their time. */
+  z.object({ status: z.literal('not_reschedulable'), appointment: appointmentSchema }),
+]);
+export type RescheduleResult = z.infer<typeof rescheduleResultSchema>;

@@ -20,7 +20,9 @@ export class ToolCache {
   }
 
   async getOrLoad<T>(key: string, load: () => Promise<T>): Promise<T> {
-    if (this.ttlMs <= 0 || this.maxEntries <= 0) return load();
+    if (this.ttlMs <= 0 || this.maxEntries <= 0) {
+      return load();
+    }
     const hit = this.entries.get(key);
     if (hit && hit.expires > this.now()) {
       // Refresh recency: Map keeps insertion order, so re-inserting moves it to the young end.
@@ -33,20 +35,30 @@ export class ToolCache {
     this.entries.set(key, { value, expires: this.now() + this.ttlMs });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
+      if (oldest === undefined) {
+        break;
+      }
       this.entries.delete(oldest);
     }
     return value;
   }
 
   invalidateClinic(clinicId: string): void {
-    for (const key of this.entries.keys()) if (key.startsWith(`${clinicId}|`)) this.entries.delete(key);
+    for (const key of this.entries.keys()) {
+      if (key.startsWith(`${clinicId}|`)) {
+        this.entries.delete(key);
+      }
+    }
   }
 }
 
 function stableJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value === null || typeof value !== 'object') {
+    return JSON.stringify(value) ?? 'undefined';
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map(stableJson).join(',')}]`;
+  }
   const obj = value as Record<string, unknown>;
   return `{${Object.keys(obj)
     .filter((k) => obj[k] !== undefined)

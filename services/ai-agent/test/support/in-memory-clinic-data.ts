@@ -4,16 +4,20 @@
 // loads it with Node's type stripping.
 import { randomUUID } from 'node:crypto';
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import type { ClinicDataPort } from '../../src/tools/clinic-data.port.js';
+import type {
+  BookAppointmentParams,
+  ClinicDataPort,
+  ListAppointmentsParams,
+} from '../../src/tools/clinic-data.port.js';
 import type {
   Appointment,
-  AppointmentStatus,
   BookResult,
   CancelResult,
   ClinicInfo,
   FreeSlot,
   Patient,
   PatientSummary,
+  RescheduleResult,
 } from '../../src/tools/clinic-data.schema.js';
 
 export interface SeedClinic {
@@ -25,6 +29,7 @@ export interface SeedClinic {
   appointments: Omit<Appointment, 'patient_name' | 'professional_name'>[];
 }
 
+// Loaded by Node type stripping (no path aliases), so @neonpro/text cannot be imported here.
 function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
@@ -71,11 +76,15 @@ export class InMemoryClinicData implements ClinicDataPort {
     const digits = params.query.replace(/\D/g, '');
     const words = fold(params.query).split(/\s+/).filter(Boolean);
     const found = c.patients.filter((p) => {
-      if (digits.length === 11) return (p.cpf ?? '').replace(/\D/g, '') === digits;
+      if (digits.length === 11) {
+        return (p.cpf ?? '').replace(/\D/g, '') === digits;
+      }
       const names = fold(p.full_name).split(/\s+/);
       return words.every((w) => names.some((n) => n.startsWith(w)));
     });
-    for (const p of found) this.log(caller, 'patient.search', p.id);
+    for (const p of found) {
+      this.log(caller, 'patient.search', p.id);
+    }
     return Promise.resolve(found.slice(0, params.limit));
   }
 
@@ -83,7 +92,9 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.calls.push('getPatientSummary');
     const c = this.clinic(caller);
     const patient = c.patients.find((p) => p.id === patientId);
-    if (!patient) return Promise.resolve(null);
+    if (!patient) {
+      return Promise.resolve(null);
+    }
     this.log(caller, 'patient.read', patientId);
     const now = Date.now();
     const mine = c.appointments.filter((a) => a.patient_id === patientId).map((a) => this.view(c, a));
@@ -99,21 +110,13 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.calls.push('getAppointment');
     const c = this.clinic(caller);
     const a = c.appointments.find((x) => x.id === appointmentId);
-    if (a) this.log(caller, 'appointment.read', a.patient_id);
+    if (a) {
+      this.log(caller, 'appointment.read', a.patient_id);
+    }
     return Promise.resolve(a ? this.view(c, a) : null);
   }
 
-  listAppointments(
-    caller: AgentCallerClaims,
-    params: {
-      from: string;
-      to: string;
-      patientId?: string;
-      professionalId?: string;
-      status?: AppointmentStatus;
-      limit: number;
-    },
-  ): Promise<Appointment[]> {
+  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Appointment[]> {
     this.calls.push('listAppointments');
     const c = this.clinic(caller);
     const from = new Date(params.from).getTime();
@@ -131,7 +134,9 @@ export class InMemoryClinicData implements ClinicDataPort {
       })
       .map((a) => this.view(c, a));
     list.sort((a, b) => a.starts_at.localeCompare(b.starts_at));
-    for (const a of list) this.log(caller, 'appointment.list', a.patient_id);
+    for (const a of list) {
+      this.log(caller, 'appointment.list', a.patient_id);
+    }
     return Promise.resolve(list.slice(0, params.limit));
   }
 
@@ -141,7 +146,9 @@ export class InMemoryClinicData implements ClinicDataPort {
   ): Promise<FreeSlot[]> {
     this.calls.push('findFreeSlots');
     const c = this.clinic(caller);
-    if (!c.professionals.some((p) => p.id === params.professionalId)) return Promise.resolve([]);
+    if (!c.professionals.some((p) => p.id === params.professionalId)) {
+      return Promise.resolve([]);
+    }
     const busy = c.appointments
       .filter((a) => a.professional_id === params.professionalId && a.status !== 'cancelled')
       .map((a) => [new Date(a.starts_at).getTime(), new Date(a.ends_at).getTime()] as const);
@@ -152,34 +159,29 @@ export class InMemoryClinicData implements ClinicDataPort {
         `${params.date}T${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}:00-03:00`,
       );
       const end = new Date(start.getTime() + params.durationMinutes * 60000);
-      if (busy.some(([s, e]) => s < end.getTime() && e > start.getTime())) continue;
+      if (busy.some(([s, e]) => s < end.getTime() && e > start.getTime())) {
+        continue;
+      }
       slots.push({ starts_at: start.toISOString(), ends_at: end.toISOString() });
     }
     return Promise.resolve(slots);
   }
 
-  bookAppointment(
-    caller: AgentCallerClaims,
-    params: {
-      patientId: string;
-      professionalId: string;
-      startsAt: string;
-      endsAt: string;
-      procedure: string;
-      idempotencyKey: string;
-    },
-  ): Promise<BookResult> {
+  bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<BookResult> {
     this.calls.push('bookAppointment');
     const c = this.clinic(caller);
     const key = `${caller.clinic_id}:${params.idempotencyKey}`;
     const existing = this.bookings.get(key);
     const previous = existing ? c.appointments.find((a) => a.id === existing) : undefined;
-    if (previous) return Promise.resolve({ status: 'booked', appointment: this.view(c, previous) });
+    if (previous) {
+      return Promise.resolve({ status: 'booked', appointment: this.view(c, previous) });
+    }
     if (
       !c.patients.some((p) => p.id === params.patientId) ||
       !c.professionals.some((p) => p.id === params.professionalId)
-    )
+    ) {
       return Promise.resolve({ status: 'conflict', conflicting: [] });
+    }
     const s = new Date(params.startsAt).getTime();
     const e = new Date(params.endsAt).getTime();
     const conflicting = c.appointments
@@ -191,7 +193,9 @@ export class InMemoryClinicData implements ClinicDataPort {
           new Date(a.ends_at).getTime() > s,
       )
       .map((a) => this.view(c, a));
-    if (conflicting.length) return Promise.resolve({ status: 'conflict', conflicting });
+    if (conflicting.length) {
+      return Promise.resolve({ status: 'conflict', conflicting });
+    }
     const appointment = {
       id: randomUUID(),
       patient_id: params.patientId,
@@ -214,12 +218,52 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.calls.push('cancelAppointment');
     const c = this.clinic(caller);
     const a = c.appointments.find((x) => x.id === params.appointmentId);
-    if (!a) return Promise.resolve({ status: 'not_found' });
-    if (a.status === 'completed' || a.status === 'no_show')
+    if (!a) {
+      return Promise.resolve({ status: 'not_found' });
+    }
+    if (a.status === 'completed' || a.status === 'no_show') {
       return Promise.resolve({ status: 'not_cancellable', appointment: this.view(c, a) });
+    }
     a.status = 'cancelled';
     this.log(caller, 'appointment.cancel', a.patient_id);
     return Promise.resolve({ status: 'cancelled', appointment: this.view(c, a) });
+  }
+
+  rescheduleAppointment(
+    caller: AgentCallerClaims,
+    params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
+  ): Promise<RescheduleResult> {
+    this.calls.push('rescheduleAppointment');
+    const c = this.clinic(caller);
+    const a = c.appointments.find((x) => x.id === params.appointmentId);
+    if (!a) {
+      return Promise.resolve({ status: 'not_found' });
+    }
+    if (a.starts_at === params.startsAt) {
+      return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
+    }
+    if (a.status !== 'scheduled' && a.status !== 'confirmed') {
+      return Promise.resolve({ status: 'not_reschedulable', appointment: this.view(c, a) });
+    }
+    const s = new Date(params.startsAt).getTime();
+    const e = new Date(params.endsAt).getTime();
+    const conflicting = c.appointments
+      .filter(
+        (x) =>
+          x.id !== a.id &&
+          x.professional_id === a.professional_id &&
+          x.status !== 'cancelled' &&
+          new Date(x.starts_at).getTime() < e &&
+          new Date(x.ends_at).getTime() > s,
+      )
+      .map((x) => this.view(c, x));
+    if (conflicting.length) {
+      return Promise.resolve({ status: 'conflict', conflicting });
+    }
+    a.starts_at = params.startsAt;
+    a.ends_at = params.endsAt;
+    this.log(caller, 'appointment.update', a.patient_id);
+    return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
   }
 
   clinicInfo(caller: AgentCallerClaims): Promise<ClinicInfo> {

@@ -1,14 +1,15 @@
 // Test-only in-memory ConversationStore: sessions owned by one user of one clinic, each message
 // stored once per turn key. Erasable TypeScript only (loaded by the E2E harness via type stripping).
 import type { AgentCallerClaims } from '@neonpro/contracts';
+import type { AgentRunUsage } from '@neonpro/database';
 import {
   type BeginTurnResult,
+  type CompletedTurn,
   type ConversationStore,
   estimateTokens,
   SessionNotFoundError,
   type StoredTurn,
 } from '../../src/conversation/conversation-store.port.js';
-import type { ActionProposal } from '../../src/tools/action-proposal.js';
 
 interface Session {
   clinic_id: string;
@@ -18,10 +19,14 @@ interface Session {
 
 export class InMemoryConversations implements ConversationStore {
   readonly sessions = new Map<string, Session>();
+  /** Usage rows recorded, in order (with the caller's clinic and user, as RLS would stamp them). */
+  readonly usage: (AgentRunUsage & { clinic_id: string; user_id: string })[] = [];
 
   private owned(caller: AgentCallerClaims, sessionId: string): Session | undefined {
     const s = this.sessions.get(sessionId);
-    if (s && (s.clinic_id !== caller.clinic_id || s.user_id !== caller.sub)) throw new SessionNotFoundError();
+    if (s && (s.clinic_id !== caller.clinic_id || s.user_id !== caller.sub)) {
+      throw new SessionNotFoundError();
+    }
     return s;
   }
 
@@ -35,8 +40,12 @@ export class InMemoryConversations implements ConversationStore {
       this.sessions.set(turn.sessionId, s);
     }
     const existing = s.turns.find((t) => t.key === turn.turnKey);
-    if (existing?.assistant) return Promise.resolve({ status: 'answered', answer: existing.assistant.content });
-    if (existing) return Promise.resolve({ status: 'retry' });
+    if (existing?.assistant) {
+      return Promise.resolve({ status: 'answered', answer: existing.assistant.content });
+    }
+    if (existing) {
+      return Promise.resolve({ status: 'retry' });
+    }
     s.turns.push({
       key: turn.turnKey,
       user: { role: 'user', content: turn.content, created_at: new Date().toISOString() },
@@ -44,18 +53,12 @@ export class InMemoryConversations implements ConversationStore {
     return Promise.resolve({ status: 'new' });
   }
 
-  completeTurn(
-    caller: AgentCallerClaims,
-    turn: {
-      sessionId: string;
-      turnKey: string;
-      content: string;
-      proposal?: ActionProposal;
-      patientNames?: readonly string[];
-    },
-  ): Promise<void> {
+  completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
     const t = this.owned(caller, turn.sessionId)?.turns.find((x) => x.key === turn.turnKey);
-    if (t && !t.assistant)
+    if (turn.usage) {
+      this.usage.push({ ...turn.usage, clinic_id: caller.clinic_id, user_id: caller.sub });
+    }
+    if (t && !t.assistant) {
       t.assistant = {
         role: 'assistant',
         content: turn.content,
@@ -63,6 +66,12 @@ export class InMemoryConversations implements ConversationStore {
         proposal: turn.proposal,
         patient_names: turn.patientNames?.length ? [...turn.patientNames] : undefined,
       };
+    }
+    return Promise.resolve();
+  }
+
+  recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
+    this.usage.push({ ...usage, clinic_id: caller.clinic_id, user_id: caller.sub });
     return Promise.resolve();
   }
 
@@ -78,7 +87,9 @@ export class InMemoryConversations implements ConversationStore {
     let budget = params.tokenBudget;
     for (let i = flat.length - 1; i >= 0; i--) {
       budget -= estimateTokens(flat[i].content);
-      if (budget < 0) break;
+      if (budget < 0) {
+        break;
+      }
       out.unshift(flat[i]);
     }
     return Promise.resolve(out);

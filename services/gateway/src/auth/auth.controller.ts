@@ -36,7 +36,9 @@ export class AuthController {
     try {
       return await call();
     } catch (err) {
-      if (err instanceof ProblemException && err.getStatus() === 401) await this.attempts.recordFailure(ip, key);
+      if (err instanceof ProblemException && err.getStatus() === 401) {
+        await this.attempts.recordFailure(ip, key);
+      }
       throw err;
     }
   }

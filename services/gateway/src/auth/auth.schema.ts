@@ -1,3 +1,4 @@
+import { CLINIC_ROLES } from '@neonpro/contracts';
 import { z } from 'zod';
 
 export const loginBodySchema = z.strictObject({
@@ -24,5 +25,5 @@ export const principalSchema = z.object({
   user_id: z.string(),
   email: z.string().nullable(),
   clinic_id: z.string(),
-  role: z.enum(['admin', 'professional', 'receptionist']),
+  role: z.enum(CLINIC_ROLES),
 });

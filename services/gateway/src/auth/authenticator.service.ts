@@ -29,20 +29,25 @@ export class Authenticator {
   ) {}
 
   async authenticate(token: string | undefined): Promise<Authenticated> {
-    if (!token) throw unauthorized(ErrorCode.Unauthorized, 'A bearer access token is required.');
+    if (!token) {
+      throw unauthorized(ErrorCode.Unauthorized, 'A bearer access token is required.');
+    }
     let claims;
     try {
       claims = await this.verifier.verify(token);
     } catch (err) {
-      if (err instanceof TokenError)
+      if (err instanceof TokenError) {
         throw unauthorized(
           err.code,
           err.code === 'token_expired' ? 'The access token has expired.' : 'The access token is not valid.',
         );
+      }
       throw err;
     }
     const membership = await this.memberships.resolve(claims.sub);
-    if (!membership) throw new ProblemException(403, ErrorCode.Forbidden, 'This user is not a member of any clinic.');
+    if (!membership) {
+      throw new ProblemException(403, ErrorCode.Forbidden, 'This user is not a member of any clinic.');
+    }
     return {
       claims,
       principal: {

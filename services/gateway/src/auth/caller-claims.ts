@@ -8,7 +8,9 @@ import './auth.types.js';
 /** The verified caller, in the form the agents receive it (NATS header `x-neonpro-claims`). */
 export function callerClaims(req: FastifyRequest): AgentCallerClaims {
   const { principal, claims } = req;
-  if (!principal || !claims) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+  if (!principal || !claims) {
+    throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+  }
   return callerClaimsOf({ principal, claims });
 }
 

@@ -1,5 +1,5 @@
 import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { Principal, VerifiedClaims } from '@neonpro/auth';
+import type { Principal } from '@neonpro/auth';
 import { bearerToken } from '@neonpro/auth';
 import type { FastifyRequest } from 'fastify';
 import './auth.types.js';
@@ -13,8 +13,12 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     // Already authenticated by the global PrincipalResolverGuard.
-    if (req.principal && req.claims) return true;
-    if (req.authError !== undefined) throw req.authError;
+    if (req.principal && req.claims) {
+      return true;
+    }
+    if (req.authError !== undefined) {
+      throw req.authError;
+    }
     const { principal, claims } = await this.authenticator.authenticate(bearerToken(req.headers.authorization));
     req.principal = principal;
     req.claims = claims;
@@ -25,13 +29,8 @@ export class JwtAuthGuard implements CanActivate {
 /** The authenticated caller (use on routes behind JwtAuthGuard). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
-  if (!principal) throw new Error('CurrentPrincipal used on a route without JwtAuthGuard');
+  if (!principal) {
+    throw new Error('CurrentPrincipal used on a route without JwtAuthGuard');
+  }
   return principal;
-});
-
-/** The raw verified token claims of the caller. */
-export const CurrentClaims = createParamDecorator((_data: unknown, ctx: ExecutionContext): VerifiedClaims => {
-  const claims = ctx.switchToHttp().getRequest<FastifyRequest>().claims;
-  if (!claims) throw new Error('CurrentClaims used on a route without JwtAuthGuard');
-  return claims;
 });

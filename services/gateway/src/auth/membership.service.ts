@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Database, type Membership } from '@neonpro/database';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
-import { databaseUnavailable } from '../healthcare/user-db.service.js';
+import { databaseUnavailable } from '../common/upstream-problem.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 
 const MAX_ENTRIES = 10000;
@@ -21,7 +21,9 @@ export class MembershipService {
   async resolve(userId: string): Promise<Membership | undefined> {
     const now = Date.now();
     const hit = this.cache.get(userId);
-    if (hit && hit.expires > now) return hit.value;
+    if (hit && hit.expires > now) {
+      return hit.value;
+    }
     let value: Membership | undefined;
     try {
       value = await this.policies
@@ -33,7 +35,9 @@ export class MembershipService {
       throw databaseUnavailable(err) ?? err;
     }
     if (this.config.AUTH_MEMBERSHIP_CACHE_TTL_MS > 0) {
-      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+      if (this.cache.size >= MAX_ENTRIES) {
+        this.cache.delete(this.cache.keys().next().value!);
+      }
       this.cache.set(userId, { value, expires: now + this.config.AUTH_MEMBERSHIP_CACHE_TTL_MS });
     }
     return value;

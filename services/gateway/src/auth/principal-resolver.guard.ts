@@ -16,10 +16,14 @@ export class PrincipalResolverGuard implements CanActivate {
   constructor(private readonly authenticator: Authenticator) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    if (context.getType() !== 'http') {
+      return true;
+    }
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const token = bearerToken(req.headers.authorization);
-    if (!token || req.principal) return true;
+    if (!token || req.principal) {
+      return true;
+    }
     const started = performance.now();
     try {
       const { principal, claims } = await this.authenticator.authenticate(token);
@@ -27,7 +31,9 @@ export class PrincipalResolverGuard implements CanActivate {
       req.claims = claims;
     } catch (err) {
       // Reported by JwtAuthGuard on protected routes only.
-      if (err instanceof Error) req.authError = err;
+      if (err instanceof Error) {
+        req.authError = err;
+      }
     } finally {
       recordTiming(req, 'auth', performance.now() - started);
     }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@neonpro/contracts';
-import { PolicyRegistry, UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
+import { PolicyRegistry } from '@neonpro/resilience';
 import { type AuthError, createClient, type Session } from '@supabase/supabase-js';
 import { ProblemException } from '../common/problem.js';
+import { upstreamProblem, upstreamUnavailable } from '../common/upstream-problem.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { SUPABASE_AUTH_POLICY, isSupabaseAuthFailure } from '../resilience/gateway-policies.js';
 import type { SessionResponse } from './auth.schema.js';
@@ -27,7 +28,9 @@ export class SupabaseAuthService {
 
   async login(email: string, password: string): Promise<SessionResponse> {
     const { data, error } = await this.viaPolicy(() => this.client().auth.signInWithPassword({ email, password }));
-    if (error || !data.session) throw this.toProblem(error, 'invalid_credentials', 'E-mail or password is wrong.');
+    if (error || !data.session) {
+      throw this.toProblem(error, 'invalid_credentials', 'E-mail or password is wrong.');
+    }
     return toResponse(data.session);
   }
 
@@ -35,7 +38,9 @@ export class SupabaseAuthService {
     const { data, error } = await this.viaPolicy(() =>
       this.client().auth.refreshSession({ refresh_token: refreshToken }),
     );
-    if (error || !data.session) throw this.toProblem(error, 'invalid_refresh_token', 'The refresh token is not valid.');
+    if (error || !data.session) {
+      throw this.toProblem(error, 'invalid_refresh_token', 'The refresh token is not valid.');
+    }
     return toResponse(data.session);
   }
 
@@ -48,31 +53,26 @@ export class SupabaseAuthService {
     try {
       return await this.policies.get(SUPABASE_AUTH_POLICY).execute(async () => {
         const result = await call();
-        if (result.error && isSupabaseAuthFailure(result.error)) throw result.error;
+        if (result.error && isSupabaseAuthFailure(result.error)) {
+          throw result.error;
+        }
         return result;
       });
     } catch (err) {
-      if (err instanceof UpstreamUnavailableError)
-        throw upstreamUnavailable(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
-      if (err instanceof UpstreamTimeoutError || isSupabaseAuthFailure(err)) throw upstreamUnavailable();
-      throw err;
+      throw upstreamProblem(err, 'auth') ?? (isSupabaseAuthFailure(err) ? upstreamUnavailable('auth') : err);
     }
   }
 
   private toProblem(error: AuthError | null, code: string, detail: string): ProblemException {
     const status = error?.status ?? 0;
-    if (!error || status === 0 || status >= 500 || error.name === 'AuthRetryableFetchError')
-      return upstreamUnavailable();
-    if (status === 429)
+    if (!error || status === 0 || status >= 500 || error.name === 'AuthRetryableFetchError') {
+      return upstreamUnavailable('auth');
+    }
+    if (status === 429) {
       return new ProblemException(429, ErrorCode.RateLimited, 'Too many attempts; retry later.', { retryAfter: 60 });
+    }
     return new ProblemException(401, code, detail);
   }
-}
-
-function upstreamUnavailable(retryAfter = 5): ProblemException {
-  return new ProblemException(503, ErrorCode.UpstreamUnavailable, 'The authentication service is unavailable; retry.', {
-    retryAfter,
-  });
 }
 
 function toResponse(s: Session): SessionResponse {

@@ -16,18 +16,24 @@ import {
   signRunGrant,
 } from '@neonpro/contracts';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import type { UpstreamFailureAware } from '../resilience/gateway-policies.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { NatsConnectionService } from '../nats/nats-connection.service.js';
 
 export type AgentCallFailure = 'no_responders' | 'overloaded' | 'timeout' | 'disconnected' | 'protocol';
 
-export class AgentCallError extends Error {
+export class AgentCallError extends Error implements UpstreamFailureAware {
   constructor(
     readonly kind: AgentCallFailure,
     message: string,
   ) {
     super(message);
     this.name = 'AgentCallError';
+  }
+
+  /** A reply the agent sent (even a malformed one) is an answer, not an outage. */
+  get upstreamFailure(): boolean {
+    return this.kind !== 'protocol';
   }
 }
 
@@ -75,7 +81,9 @@ export class AgentClient implements OnModuleInit {
   }
 
   private connected(): void {
-    if (!this.nats.isConnected()) throw new AgentCallError('disconnected', 'The message bus is not connected.');
+    if (!this.nats.isConnected()) {
+      throw new AgentCallError('disconnected', 'The message bus is not connected.');
+    }
   }
 
   /**
@@ -92,9 +100,12 @@ export class AgentClient implements OnModuleInit {
       a = await this.admissionInFlight;
       this.admission = a;
     }
-    if (!a.agents) throw new AgentCallError('no_responders', 'No assistant is available right now.');
-    if (a.pending >= this.config.AGENT_QUEUE_MAX_PENDING)
+    if (!a.agents) {
+      throw new AgentCallError('no_responders', 'No assistant is available right now.');
+    }
+    if (a.pending >= this.config.AGENT_QUEUE_MAX_PENDING) {
       throw new AgentCallError('overloaded', 'The assistants are at capacity; retry shortly.');
+    }
   }
 
   private async readAdmission(): Promise<Admission> {
@@ -141,8 +152,12 @@ export class AgentClient implements OnModuleInit {
     );
     const hdrs = natsHeaders();
     hdrs.set(NATS_HEADERS.requestId, ctx.requestId);
-    if (ctx.clientRequestId) hdrs.set(NATS_HEADERS.clientRequestId, ctx.clientRequestId);
-    if (ctx.traceparent) hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
+    if (ctx.clientRequestId) {
+      hdrs.set(NATS_HEADERS.clientRequestId, ctx.clientRequestId);
+    }
+    if (ctx.traceparent) {
+      hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
+    }
     hdrs.set(NATS_HEADERS.grant, grant);
     try {
       await js.publish(this.bus.events(request.message_id), agentWire.encodeEvent(accepted));
@@ -153,7 +168,9 @@ export class AgentClient implements OnModuleInit {
     } catch {
       throw new AgentCallError('disconnected', 'The run could not be queued.');
     }
-    if (this.admission) this.admission.pending++;
+    if (this.admission) {
+      this.admission.pending++;
+    }
   }
 
   /** Who started a run (undefined when unknown or expired from the log). */
@@ -164,7 +181,9 @@ export class AgentClient implements OnModuleInit {
       // STREAM.MSG.GET takes next_by_subj (the run's first event) though the client types only seq/last.
       const first = { next_by_subj: this.bus.events(messageId), seq: 0 } as unknown as MsgRequest;
       const m = await jsm.streams.getMessage(this.bus.eventsStream, first);
-      if (!m) return undefined;
+      if (!m) {
+        return undefined;
+      }
       const decoded = agentWire.decodeEvent(m.data);
       return decoded.ok && decoded.value.type === 'accepted' ? runAcceptedEventSchema.parse(decoded.value) : undefined;
     } catch {
@@ -213,22 +232,29 @@ export class AgentClient implements OnModuleInit {
       });
       for await (const e of log) {
         arm();
-        if (e.type === 'accepted' || e.seq <= after) continue;
+        if (e.type === 'accepted' || e.seq <= after) {
+          continue;
+        }
         if (first) {
           first = false;
           this.metrics.natsFirstEvent.observe((performance.now() - started) / 1000);
         }
-        if (e.type === 'done' || e.type === 'error')
+        if (e.type === 'done' || e.type === 'error') {
           this.metrics.natsRequests.inc({ outcome: e.type === 'done' ? 'ok' : 'agent_error' });
+        }
         yield e;
       }
-      if (timedOut) throw new AgentCallError('timeout', 'The assistant did not answer in time.');
+      if (timedOut) {
+        throw new AgentCallError('timeout', 'The assistant did not answer in time.');
+      }
     } catch (err) {
       if (timedOut) {
         this.metrics.natsRequests.inc({ outcome: 'timeout' });
         throw new AgentCallError('timeout', 'The assistant did not answer in time.');
       }
-      if (err instanceof AgentCallError) throw err;
+      if (err instanceof AgentCallError) {
+        throw err;
+      }
       throw new AgentCallError('disconnected', 'The event log could not be read.');
     } finally {
       clearTimeout(timer);

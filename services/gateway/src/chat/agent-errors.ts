@@ -1,27 +1,22 @@
 import { type AgentEvent, ErrorCode } from '@neonpro/contracts';
-import { UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
 import { ProblemException } from '../common/problem.js';
+import { upstreamProblem } from '../common/upstream-problem.js';
 import { AgentCallError } from './agent-client.service.js';
 
 // One mapping for REST, SSE and Socket.IO, so every client sees the same codes and retry hints
 // for the same failure.
 
 export function callErrorToProblem(err: unknown, retryAfterS: number): ProblemException {
-  if (err instanceof ProblemException) return err;
-  if (err instanceof UpstreamUnavailableError) {
-    return new ProblemException(
-      503,
-      ErrorCode.UpstreamUnavailable,
-      err.reason === 'breaker_open'
-        ? 'The assistant is failing; calls are paused for a moment.'
-        : 'The assistant is at capacity; retry shortly.',
-      { retryAfter: err.retryAfterMs / 1000 },
-    );
+  if (err instanceof ProblemException) {
+    return err;
   }
-  if (err instanceof UpstreamTimeoutError) {
-    return new ProblemException(504, ErrorCode.AgentTimeout, 'The assistant did not answer in time.');
+  const upstream = upstreamProblem(err, 'agent');
+  if (upstream) {
+    return upstream;
   }
-  if (!(err instanceof AgentCallError)) throw err;
+  if (!(err instanceof AgentCallError)) {
+    throw err;
+  }
   switch (err.kind) {
     case 'overloaded':
       return new ProblemException(503, ErrorCode.AgentOverloaded, err.message, { retryAfter: retryAfterS });

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type RelayedRunEvent } from '@neonpro/contracts';
+import {
+  type ChatConfirm,
+  type ChatProposal,
+  ErrorCode,
+  type RelayedRunEvent,
+  toChatProposal,
+} from '@neonpro/contracts';
 import { HealthRegistry } from '@neonpro/observability';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { ProblemException } from '../common/problem.js';
@@ -14,6 +20,8 @@ export interface TurnInput {
   session_id?: string;
   message: string;
   client_message_id?: string;
+  /** Confirms the session's pending proposal explicitly (the card's button). */
+  confirm?: ChatConfirm;
 }
 
 export interface TurnContext {
@@ -69,6 +77,7 @@ export class ChatTurnService {
               message_id: messageId,
               message: input.message,
               client_message_id: input.client_message_id,
+              ...(input.confirm ? { confirm: input.confirm } : {}),
             },
             {
               userId: ctx.userId,
@@ -80,7 +89,9 @@ export class ChatTurnService {
           const events = this.agent.events(messageId);
           try {
             const r = await events.next();
-            if (r.done) throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+            if (r.done) {
+              throw new AgentCallError('protocol', 'The assistant ended the stream without an answer.');
+            }
             return { events, first: r.value };
           } catch (err) {
             await events.return(undefined);
@@ -101,7 +112,9 @@ export class ChatTurnService {
       };
     } catch (err) {
       tracked.end();
-      if (err instanceof AgentCallError && err.kind === 'timeout') this.cancelQuietly(messageId);
+      if (err instanceof AgentCallError && err.kind === 'timeout') {
+        this.cancelQuietly(messageId);
+      }
       throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
     }
   }
@@ -115,14 +128,18 @@ export class ChatTurnService {
     const owner = await this.agent.owner(messageId).catch((err: unknown) => {
       throw callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
     });
-    if (owner?.user_id !== userId) throw notFound();
+    if (owner?.user_id !== userId) {
+      throw notFound();
+    }
     return this.agent.events(messageId, after);
   }
 
   /** Session a run belongs to, for its owner only. */
   async sessionOf(userId: string, messageId: string): Promise<string> {
     const owner = await this.agent.owner(messageId);
-    if (owner?.user_id !== userId) throw notFound();
+    if (owner?.user_id !== userId) {
+      throw notFound();
+    }
     return owner.session_id;
   }
 
@@ -134,9 +151,13 @@ export class ChatTurnService {
     let messageId = this.running.lookup(userId, id);
     if (!messageId && /^[0-9a-f-]{36}$/i.test(id)) {
       const owner = await this.agent.owner(id);
-      if (owner?.user_id === userId) messageId = id;
+      if (owner?.user_id === userId) {
+        messageId = id;
+      }
     }
-    if (!messageId || (await this.agent.finished(messageId))) throw notFound('No running message with this id.');
+    if (!messageId || (await this.agent.finished(messageId))) {
+      throw notFound('No running message with this id.');
+    }
     try {
       this.agent.cancel(messageId);
     } catch (err) {
@@ -145,26 +166,38 @@ export class ChatTurnService {
     return messageId;
   }
 
-  /** Follows events to the end, for a JSON answer. */
-  async collect(turn: OpenTurn): Promise<string> {
+  /** Follows events to the end, for a JSON answer (with the proposal to confirm, if any). */
+  async collect(turn: OpenTurn): Promise<{ content: string; proposal?: ChatProposal }> {
     let event: RelayedRunEvent = turn.first;
+    let proposal: ChatProposal | undefined;
     for (;;) {
-      if (event.type === 'done') return event.content;
-      if (event.type === 'error') throw agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
+      if (event.type === 'proposal') {
+        proposal = toChatProposal(event);
+      }
+      if (event.type === 'done') {
+        return { content: event.content, proposal };
+      }
+      if (event.type === 'error') {
+        throw agentErrorToProblem(event, this.config.AGENT_RETRY_AFTER_S);
+      }
       let r: IteratorResult<RelayedRunEvent, void>;
       try {
         r = await turn.events.next();
       } catch (err) {
         throw this.streamFailure(err, turn.messageId);
       }
-      if (r.done) throw new ProblemException(502, ErrorCode.AgentFailed, 'The assistant ended the stream early.');
+      if (r.done) {
+        throw new ProblemException(502, ErrorCode.AgentFailed, 'The assistant ended the stream early.');
+      }
       event = r.value;
     }
   }
 
   /** Maps a failure while following a started stream; a timeout also cancels the run. */
   streamFailure(err: unknown, messageId: string): ProblemException {
-    if (err instanceof AgentCallError && err.kind === 'timeout') this.cancelQuietly(messageId);
+    if (err instanceof AgentCallError && err.kind === 'timeout') {
+      this.cancelQuietly(messageId);
+    }
     return callErrorToProblem(err, this.config.AGENT_RETRY_AFTER_S);
   }
 

@@ -1,6 +1,12 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { type ChatRequestBody, chatRequestBodySchema, ErrorCode, type RelayedRunEvent } from '@neonpro/contracts';
+import {
+  type ChatRequestBody,
+  chatRequestBodySchema,
+  ErrorCode,
+  type RelayedRunEvent,
+  toChatProposal,
+} from '@neonpro/contracts';
 import { childTrace } from '@neonpro/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -9,6 +15,7 @@ import { ProblemException } from '../common/problem.js';
 import { exemptFromIdleTimeout, serverTimingHeader, timed } from '../common/server-timing.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
+import { ChargesAiBudget } from '../plans/ai-budget.decorator.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { ChatTurnService } from './chat-turn.service.js';
 import { wantsEventStream } from './content-negotiation.js';
@@ -30,6 +37,7 @@ export class ChatController {
 
   /** One chat turn: JSON answer, or the answer streamed as Server-Sent Events. */
   @Post('chat')
+  @ChargesAiBudget()
   async chat(
     @Body(new ZodValidationPipe(chatRequestBodySchema, 'chat request')) body: ChatRequestBody,
     @Req() req: FastifyRequest,
@@ -55,12 +63,17 @@ export class ChatController {
         if (wantsEventStream(req.headers.accept)) {
           await this.relaySse(req, reply, turn.messageId, turn.sessionId, turn.first, turn.events);
         } else {
-          const content = await this.turns.collect(turn);
+          const { content, proposal } = await this.turns.collect(turn);
           void reply
             .status(200)
             .header('Cache-Control', 'no-store')
             .header('Server-Timing', serverTimingHeader(req, reply.elapsedTime))
-            .send({ session_id: turn.sessionId, message_id: turn.messageId, content });
+            .send({
+              session_id: turn.sessionId,
+              message_id: turn.messageId,
+              content,
+              ...(proposal ? { proposal } : {}),
+            });
         }
       } finally {
         await turn.events.return(undefined);
@@ -87,8 +100,9 @@ export class ChatController {
     let after = q.after ?? 0;
     if (lastEventId !== undefined && lastEventId !== '') {
       const parsed = lastEventIdSchema.safeParse(lastEventId);
-      if (!parsed.success)
+      if (!parsed.success) {
         throw new ProblemException(400, ErrorCode.InvalidRequest, 'Last-Event-ID must be an event id (a number).');
+      }
       after = Math.max(after, parsed.data);
     }
     const userId = principalId(req);
@@ -100,7 +114,9 @@ export class ChatController {
       const r = await events.next().catch((err: unknown) => {
         throw this.turns.streamFailure(err, p.message_id);
       });
-      if (r.done) throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+      if (r.done) {
+        throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+      }
       await this.relaySse(req, reply, p.message_id, sessionId, r.value, events);
     } finally {
       release();
@@ -120,7 +136,9 @@ export class ChatController {
     const sse = new SseWriter(reply, auditIdsOf(req).clientRequestId ?? String(req.id));
     let clientGone = false;
     req.raw.once('close', () => {
-      if (!reply.raw.writableFinished) clientGone = true;
+      if (!reply.raw.writableFinished) {
+        clientGone = true;
+      }
     });
     let event: RelayedRunEvent | undefined = first;
     try {
@@ -136,6 +154,9 @@ export class ChatController {
             // A redelivered run diverged from what was streamed: drop the partial text.
             sse.send('restart', {}, event.seq);
             break;
+          case 'proposal':
+            sse.send('proposal', toChatProposal(event), event.seq);
+            break;
           case 'done':
             sse.send('done', { session_id: sessionId, message_id: messageId, content: event.content }, event.seq);
             return;
@@ -146,7 +167,9 @@ export class ChatController {
         const r = await events.next();
         event = r.done ? undefined : r.value;
       }
-      if (!event && !clientGone) sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
+      if (!event && !clientGone) {
+        sse.send('error', { code: ErrorCode.AgentFailed, message: 'The stream ended early.' });
+      }
     } catch (err) {
       const problem = this.turns.streamFailure(err, messageId);
       sse.send('error', { code: problem.code, message: problem.detail });
@@ -158,6 +181,8 @@ export class ChatController {
 
 function principalId(req: FastifyRequest): string {
   const id = req.principal?.user_id;
-  if (!id) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+  if (!id) {
+    throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+  }
   return id;
 }

@@ -12,10 +12,16 @@ export class RunningChats {
   /** Tracks a turn under each client id; the returned function forgets it. */
   begin(userId: string, clientIds: readonly string[], messageId: string): { end: () => void } {
     const keys = clientIds.map((id) => key(userId, id));
-    for (const k of keys) this.byKey.set(k, messageId);
+    for (const k of keys) {
+      this.byKey.set(k, messageId);
+    }
     return {
       end: () => {
-        for (const k of keys) if (this.byKey.get(k) === messageId) this.byKey.delete(k);
+        for (const k of keys) {
+          if (this.byKey.get(k) === messageId) {
+            this.byKey.delete(k);
+          }
+        }
       },
     };
   }

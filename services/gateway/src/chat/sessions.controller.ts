@@ -107,7 +107,9 @@ export class SessionsController {
     @Req() req: FastifyRequest,
   ): Promise<{ message_id: string; status: 'cancelling' }> {
     const userId = req.principal?.user_id;
-    if (!userId) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+    if (!userId) {
+      throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+    }
     // Someone else's or unknown: 404, all the same to the caller.
     await this.turns.cancel(userId, p.message_id);
     return { message_id: p.message_id, status: 'cancelling' };

@@ -14,7 +14,9 @@ export class SseWriter {
   ) {}
 
   private start(): void {
-    if (this.started) return;
+    if (this.started) {
+      return;
+    }
     this.started = true;
     const headers: Record<string, string> = {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -25,8 +27,9 @@ export class SseWriter {
     };
     // Keep headers set earlier by hooks (CORS, security, rate limits) when hijacking.
     for (const [k, v] of Object.entries(this.reply.getHeaders())) {
-      if (v !== undefined && !(k.toLowerCase() in lower(headers)))
+      if (v !== undefined && !(k.toLowerCase() in lower(headers))) {
         headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+      }
     }
     markStreaming(this.reply.request);
     this.reply.hijack();
@@ -35,14 +38,20 @@ export class SseWriter {
 
   send(event: string, data: unknown, id?: number): void {
     this.start();
-    if (this.reply.raw.destroyed) return;
+    if (this.reply.raw.destroyed) {
+      return;
+    }
     const idLine = id === undefined ? '' : `id: ${id}\n`;
     this.reply.raw.write(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   end(): void {
-    if (!this.started) this.start();
-    if (!this.reply.raw.writableEnded) this.reply.raw.end();
+    if (!this.started) {
+      this.start();
+    }
+    if (!this.reply.raw.writableEnded) {
+      this.reply.raw.end();
+    }
   }
 }
 

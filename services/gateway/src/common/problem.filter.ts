@@ -22,7 +22,9 @@ const DEFAULT_CODES: Record<number, string> = {
 /** Maps Fastify's own client errors (bad JSON, too large, wrong content type) to problems. */
 export function fastifyErrorToProblem(err: { statusCode?: number; code?: string }): ProblemException | undefined {
   const status = err.statusCode;
-  if (!status || status < 400 || status >= 500) return undefined;
+  if (!status || status < 400 || status >= 500) {
+    return undefined;
+  }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -43,8 +45,9 @@ export function buildProblem(
   const requestId = String(req.id);
   const instance = (req.url ?? '/').split('?')[0] ?? '/';
   let ex: ProblemException | undefined;
-  if (exception instanceof ProblemException) ex = exception;
-  else if (exception instanceof HttpException) {
+  if (exception instanceof ProblemException) {
+    ex = exception;
+  } else if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const detail = status >= 500 ? problemTitle(status) : safeDetail(exception);
     ex = new ProblemException(
@@ -73,17 +76,24 @@ export function buildProblem(
     ...(ex.problemOptions.extensions ?? {}),
   };
   const headers: Record<string, string> = { ...(ex.problemOptions.headers ?? {}) };
-  if (ex.problemOptions.retryAfter !== undefined)
+  if (ex.problemOptions.retryAfter !== undefined) {
     headers['Retry-After'] = String(Math.max(1, Math.ceil(ex.problemOptions.retryAfter)));
+  }
   return { body, headers };
 }
 
 function safeDetail(exception: HttpException): string {
   const response = exception.getResponse();
-  if (typeof response === 'string') return response;
+  if (typeof response === 'string') {
+    return response;
+  }
   const message = (response as { message?: unknown }).message;
-  if (typeof message === 'string') return message;
-  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') {
+    return message;
+  }
+  if (Array.isArray(message)) {
+    return message.join('; ');
+  }
   return problemTitle(exception.getStatus());
 }
 
@@ -96,7 +106,9 @@ export class ProblemFilter implements ExceptionFilter {
   constructor(@Inject(PinoLogger) private readonly logger: PinoLogger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http') return;
+    if (host.getType() !== 'http') {
+      return;
+    }
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
@@ -127,7 +139,9 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 export function sendProblem(reply: FastifyReply, body: ProblemBody, headers: Record<string, string> = {}): void {
-  if (reply.sent || reply.raw.headersSent) return;
+  if (reply.sent || reply.raw.headersSent) {
+    return;
+  }
   void reply
     .status(body.status)
     .headers(headers)

@@ -71,6 +71,10 @@ describe('ZodValidationPipe', () => {
   });
 
   it('treats a missing body as an empty object', () => {
+    // Without the fallback, undefined fails a strictObject even when every field is optional.
+    const optional = new ZodValidationPipe(z.strictObject({ b: z.number().optional() }), 'body');
+    expect(optional.transform(undefined)).toEqual({});
+    expect(optional.transform(null)).toEqual({});
     expect(() => pipe.transform(undefined)).toThrow(ProblemException);
   });
 });

@@ -9,7 +9,9 @@ const timings = new WeakMap<object, Map<string, number>>();
  */
 export function recordTiming(req: FastifyRequest, name: string, ms: number): void {
   let m = timings.get(req.raw);
-  if (!m) timings.set(req.raw, (m = new Map<string, number>()));
+  if (!m) {
+    timings.set(req.raw, (m = new Map<string, number>()));
+  }
   m.set(name, (m.get(name) ?? 0) + ms);
 }
 
@@ -26,7 +28,9 @@ export async function timed<T>(req: FastifyRequest, name: string, fn: () => Prom
 /** `total;dur=12.3, auth;dur=1.2, upstream;dur=8.0` (total = time so far). */
 export function serverTimingHeader(req: FastifyRequest, totalMs: number): string {
   const parts = [`total;dur=${totalMs.toFixed(1)}`];
-  for (const [name, ms] of timings.get(req.raw) ?? []) parts.push(`${name};dur=${ms.toFixed(1)}`);
+  for (const [name, ms] of timings.get(req.raw) ?? []) {
+    parts.push(`${name};dur=${ms.toFixed(1)}`);
+  }
   return parts.join(', ');
 }
 

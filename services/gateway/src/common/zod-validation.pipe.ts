@@ -19,7 +19,9 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
 
   transform(value: unknown): z.output<S> {
     const result = this.schema.safeParse(value ?? {});
-    if (result.success) return result.data;
+    if (result.success) {
+      return result.data;
+    }
     throw ProblemException.badRequest(`The ${this.what} is invalid.`, zodIssuesToFieldErrors(result.error.issues));
   }
 }

@@ -1,11 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import type { Appointment, Page } from '@neonpro/database';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { ApiQueryFrom, jsonSchema } from '../docs/json-schema.js';
-import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   type AppointmentCreate,
   appointmentCreateSchema,
@@ -15,15 +13,12 @@ import {
   appointmentPatchSchema,
   idParamSchema,
 } from './healthcare.schema.js';
+import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
 const idPipe = new ZodValidationPipe(idParamSchema, 'path');
 
-@ApiTags('appointments')
-@ApiBearerAuth()
-@Controller('v1/appointments')
-@UseGuards(JwtAuthGuard)
-@RateLimitTier('healthcare')
+@HealthcareApi('appointments', 'appointments')
 export class AppointmentsController {
   constructor(private readonly db: UserDb) {}
 

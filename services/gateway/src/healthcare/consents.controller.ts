@@ -1,11 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, Param, Patch, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import type { Consent } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { jsonSchema } from '../docs/json-schema.js';
-import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   consentCreateSchema,
   type ConsentCreate,
@@ -13,13 +11,10 @@ import {
   consentPatchSchema,
   idParamSchema,
 } from './healthcare.schema.js';
+import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
-@ApiTags('consents')
-@ApiBearerAuth()
-@Controller('v1/patients/:id/consents')
-@UseGuards(JwtAuthGuard)
-@RateLimitTier('healthcare')
+@HealthcareApi('consents', 'patients/:id/consents')
 export class ConsentsController {
   constructor(private readonly db: UserDb) {}
 

@@ -1,4 +1,5 @@
-import { APPOINTMENT_STATUSES, isValidCpf } from '@neonpro/database';
+import { APPOINTMENT_STATUSES } from '@neonpro/contracts';
+import { isValidCpf } from '@neonpro/database';
 import { z } from 'zod';
 
 // Any 8-4-4-4-12 hex id (seeded ids are md5-derived, not RFC-versioned).
@@ -57,7 +58,7 @@ export const appointmentListQuerySchema = z
     cursor,
   })
   .refine((q) => !q.from || !q.to || q.from < q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
+    error: 'from must be before to',
     path: ['to'],
   });
 
@@ -74,11 +75,11 @@ export const appointmentCreateSchema = z
     idempotency_key: z.string().min(1).max(200).optional(),
   })
   .refine((v) => (v.ends_at === undefined) !== (v.duration_minutes === undefined), {
-    message: 'send exactly one of ends_at or duration_minutes',
+    error: 'send exactly one of ends_at or duration_minutes',
     path: ['ends_at'],
   })
   .refine((v) => !v.ends_at || Date.parse(v.ends_at) > Date.parse(v.starts_at), {
-    message: 'ends_at must be after starts_at',
+    error: 'ends_at must be after starts_at',
     path: ['ends_at'],
   });
 
@@ -93,11 +94,11 @@ export const appointmentPatchSchema = z
   })
   .refine((v) => Object.keys(v).length > 0, 'send at least one field to change')
   .refine((v) => (v.starts_at === undefined) === (v.ends_at === undefined), {
-    message: 'rescheduling needs both starts_at and ends_at',
+    error: 'rescheduling needs both starts_at and ends_at',
     path: ['ends_at'],
   })
   .refine((v) => !v.starts_at || !v.ends_at || Date.parse(v.ends_at) > Date.parse(v.starts_at), {
-    message: 'ends_at must be after starts_at',
+    error: 'ends_at must be after starts_at',
     path: ['ends_at'],
   });
 

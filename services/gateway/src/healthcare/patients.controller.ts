@@ -1,11 +1,9 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import type { Page, Patient } from '@neonpro/database';
 import type { FastifyRequest } from 'fastify';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { ApiQueryFrom, jsonSchema } from '../docs/json-schema.js';
-import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   idParamSchema,
   type PatientCreate,
@@ -15,16 +13,13 @@ import {
   type PatientPatchBody,
   patientPatchSchema,
 } from './healthcare.schema.js';
+import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
 type IdParam = { id: string };
 const idPipe = new ZodValidationPipe(idParamSchema, 'path');
 
-@ApiTags('patients')
-@ApiBearerAuth()
-@Controller('v1/patients')
-@UseGuards(JwtAuthGuard)
-@RateLimitTier('healthcare')
+@HealthcareApi('patients', 'patients')
 export class PatientsController {
   constructor(private readonly db: UserDb) {}
 

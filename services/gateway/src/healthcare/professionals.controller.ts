@@ -1,8 +1,7 @@
-import { Controller, Get, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Get, Req } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
-import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
+import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
 interface ProfessionalView {
@@ -11,11 +10,7 @@ interface ProfessionalView {
   specialty: string | null;
 }
 
-@ApiTags('professionals')
-@ApiBearerAuth()
-@Controller('v1/professionals')
-@UseGuards(JwtAuthGuard)
-@RateLimitTier('healthcare')
+@HealthcareApi('professionals', 'professionals')
 export class ProfessionalsController {
   constructor(private readonly db: UserDb) {}
 

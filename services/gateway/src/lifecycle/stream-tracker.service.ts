@@ -14,11 +14,17 @@ export class StreamTracker {
     this.metrics.openStreams.inc();
     let done = false;
     return () => {
-      if (done) return;
+      if (done) {
+        return;
+      }
       done = true;
       this.open--;
       this.metrics.openStreams.dec();
-      if (this.open === 0) for (const w of this.waiters.splice(0)) w();
+      if (this.open === 0) {
+        for (const w of this.waiters.splice(0)) {
+          w();
+        }
+      }
     };
   }
 
@@ -27,7 +33,9 @@ export class StreamTracker {
   }
 
   async idle(timeoutMs: number): Promise<boolean> {
-    if (this.open === 0) return true;
+    if (this.open === 0) {
+      return true;
+    }
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => resolve(this.open === 0), timeoutMs);
       this.waiters.push(() => {

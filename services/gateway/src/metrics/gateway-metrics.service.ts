@@ -14,6 +14,7 @@ export class GatewayMetrics {
   readonly agentQueueDepth: Gauge;
   readonly rateLimitRejections: Counter<'tier'>;
   readonly rateLimitStoreErrors: Counter<'fail_mode'>;
+  readonly quotaRejections: Counter<'tier'>;
   readonly slowRequests: Counter<'severity' | 'route'>;
   readonly socketConnections: Gauge;
   readonly socketEvents: Counter<'event'>;
@@ -58,6 +59,12 @@ export class GatewayMetrics {
     this.rateLimitRejections = new Counter({
       name: 'gateway_rate_limit_rejections_total',
       help: 'Requests refused with 429 by rate-limit tier',
+      labelNames: ['tier'],
+      registers: [registry],
+    });
+    this.quotaRejections = new Counter({
+      name: 'gateway_quota_rejections_total',
+      help: 'Chats refused by a clinic plan: ai_clinic (the clinic aggregate) or ai_tokens (monthly budget spent)',
       labelNames: ['tier'],
       registers: [registry],
     });

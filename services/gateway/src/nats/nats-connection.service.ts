@@ -47,7 +47,9 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
   }
 
   get connection(): NatsConnection {
-    if (!this.nc) throw new Error('NATS is not connected yet');
+    if (!this.nc) {
+      throw new Error('NATS is not connected yet');
+    }
     return this.nc;
   }
 
@@ -63,6 +65,8 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
+    if (this.nc && !this.nc.isClosed()) {
+      await this.nc.drain().catch(() => this.nc?.close());
+    }
   }
 }

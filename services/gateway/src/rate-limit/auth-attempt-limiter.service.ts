@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { normalizeIp } from './throttler.js';
+import { PlansService } from '../plans/plans.service.js';
 import { RateLimitService } from './rate-limit.service.js';
 
 /**
@@ -13,12 +14,18 @@ import { RateLimitService } from './rate-limit.service.js';
  */
 @Injectable()
 export class AuthAttemptLimiter {
-  constructor(private readonly rateLimit: RateLimitService) {}
+  constructor(
+    private readonly rateLimit: RateLimitService,
+    private readonly plans: PlansService,
+  ) {}
 
   /** Throws a 429 problem (code `rate_limited`, Retry-After) when the IP + e-mail is locked out. */
   async assertAllowed(ip: string, email: string): Promise<void> {
-    if (!this.rateLimit.enabled) return;
-    const tier = this.rateLimit.tiers.auth;
+    if (!this.rateLimit.enabled) {
+      return;
+    }
+    // No clinic is known before sign-in: the default plan's numbers apply.
+    const tier = (await this.plans.defaultPlan()).tiers.auth;
     const state = await this.rateLimit.peek(this.key(ip, email));
     if (state && state.hits >= tier.limit) {
       throw this.rateLimit.rejection('auth', state, 'Too many failed sign-in attempts; retry later.');
@@ -27,8 +34,10 @@ export class AuthAttemptLimiter {
 
   /** Counts one failed attempt; returns how many attempts are left in the window (undefined: store down, failing open). */
   async recordFailure(ip: string, email: string): Promise<number | undefined> {
-    if (!this.rateLimit.enabled) return undefined;
-    const tier = this.rateLimit.tiers.auth;
+    if (!this.rateLimit.enabled) {
+      return undefined;
+    }
+    const tier = (await this.plans.defaultPlan()).tiers.auth;
     const state = await this.rateLimit.hit(this.key(ip, email), tier.windowMs);
     return state ? Math.max(0, tier.limit - state.hits) : undefined;
   }

@@ -8,11 +8,7 @@ import { SetMetadata } from '@nestjs/common';
 export type RateLimitTierName = 'healthcare' | 'ai' | 'auth' | 'default';
 
 export const RATE_LIMIT_TIER_KEY = 'neonpro:rate-limit-tier';
-export const SKIP_RATE_LIMIT_KEY = 'neonpro:skip-rate-limit';
 
 /** Puts a controller or route in a rate-limit tier. */
 export const RateLimitTier = (tier: RateLimitTierName): MethodDecorator & ClassDecorator =>
   SetMetadata(RATE_LIMIT_TIER_KEY, tier);
-
-/** Health, metrics and docs are never limited. */
-export const SkipRateLimit = (): MethodDecorator & ClassDecorator => SetMetadata(SKIP_RATE_LIMIT_KEY, true);

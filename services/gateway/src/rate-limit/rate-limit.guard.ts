@@ -11,8 +11,10 @@ import {
   type ThrottlerStorage,
 } from './throttler.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RATE_LIMIT_TIER_KEY, type RateLimitTierName, SKIP_RATE_LIMIT_KEY } from './rate-limit-tier.decorator.js';
+import { RATE_LIMIT_TIER_KEY, type RateLimitTierName } from './rate-limit-tier.decorator.js';
 import { RateLimitService, type TierLimit } from './rate-limit.service.js';
+import { CHARGES_AI_BUDGET_KEY } from '../plans/ai-budget.decorator.js';
+import { QuotaService } from '../plans/quota.service.js';
 
 /** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
 const UNLIMITED_PATHS = /^\/(health|metrics|docs)(\/|$)/;
@@ -51,25 +53,25 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     private readonly rateLimit: RateLimitService,
+    private readonly quotas: QuotaService,
   ) {
     super(options, storage, reflector);
   }
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http' || !this.rateLimit.enabled) return Promise.resolve(true);
-    const skip =
-      this.reflector.getAllAndOverride<boolean | undefined>(SKIP_RATE_LIMIT_KEY, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true;
+    if (context.getType() !== 'http' || !this.rateLimit.enabled) {
+      return Promise.resolve(true);
+    }
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const path = req.routeOptions.url ?? req.url;
-    return Promise.resolve(skip || UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
+    return Promise.resolve(UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
     const principal = req.principal as Principal | undefined;
-    if (principal?.user_id) return Promise.resolve(`user:${principal.user_id}`);
+    if (principal?.user_id) {
+      return Promise.resolve(`user:${principal.user_id}`);
+    }
     // req.ip honours X-Forwarded-For only from TRUST_PROXY peers (Fastify's trustProxy).
     return Promise.resolve(`ip:${normalizeIp(String(req.ip))}`);
   }
@@ -84,12 +86,27 @@ export class RateLimitGuard extends ThrottlerGuard {
     const tier = (throttler.name ?? 'default') as RateLimitTierName;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const principal = req.principal;
+    // A known user's limits come from their clinic's plan (QuotaService); `ai` also counts the
+    // clinic aggregate and, on routes that start a run, the monthly token budget.
+    if (principal && tier === 'ai') {
+      const chargeBudget =
+        this.reflector.get<boolean | undefined>(CHARGES_AI_BUDGET_KEY, context.getHandler()) === true;
+      await this.quotas.countAi(principal, { reply, chargeBudget });
+      return true;
+    }
     const tracker = await getTracker(req, context);
-    const state = await this.rateLimit.hit(generateKey(context, tracker, tier), ttl);
-    if (!state) return true; // store down, failing open (logged and counted by the service)
-    const tierLimit = { limit, windowMs: ttl };
+    const tierLimit: TierLimit = principal
+      ? await this.quotas.tierLimit(principal.clinic_id, tier)
+      : { limit, windowMs: ttl };
+    const state = await this.rateLimit.hit(generateKey(context, tracker, tier), tierLimit.windowMs);
+    if (!state) {
+      return true; // store down, failing open (logged and counted by the service)
+    }
     this.rateLimit.setHeaders(reply, tier, tierLimit, state);
-    if (state.hits > limit) throw this.rateLimit.rejection(tier, state);
+    if (state.hits > tierLimit.limit) {
+      throw this.rateLimit.rejection(tier, state);
+    }
     return true;
   }
 }

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { ProblemException } from '../common/problem.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import { RedisConnections } from '../redis/redis-connections.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import type { RateLimitTierName } from './rate-limit-tier.decorator.js';
 import {
@@ -44,11 +45,11 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: GatewayMetrics,
     private readonly logger: PinoLogger,
     health: HealthRegistry,
+    connections: RedisConnections,
   ) {
     this.tiers = tierLimits(config);
-    this.store = config.REDIS_URL
-      ? new RedisRateLimitStore(config.REDIS_URL, config.REDIS_COMMAND_TIMEOUT_MS, (err) => this.markDown(err))
-      : new MemoryRateLimitStore();
+    const redis = connections.commands((err) => this.markDown(err));
+    this.store = redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore();
     health.register({
       name: 'rate_limit_store',
       // Redis is shared by every replica: shown here, but never taking the replica out of service.
@@ -70,10 +71,15 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
 
   /** Boot waits (bounded) for Redis, so the first requests are counted rather than failed open/closed. */
   async onModuleInit(): Promise<void> {
-    if (!(this.store instanceof RedisRateLimitStore)) return;
+    if (!(this.store instanceof RedisRateLimitStore)) {
+      return;
+    }
     const bound = Math.max(2000, this.config.REDIS_COMMAND_TIMEOUT_MS * 4);
-    if (await this.store.waitReady(bound)) this.logger.info({ store: 'redis' }, 'rate-limit store connected');
-    else this.markDown(new Error(`not connected after ${bound} ms`));
+    if (await this.store.waitReady(bound)) {
+      this.logger.info({ store: 'redis' }, 'rate-limit store connected');
+    } else {
+      this.markDown(new Error(`not connected after ${bound} ms`));
+    }
   }
 
   key(scope: string, tracker: string): string {
@@ -119,11 +125,15 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
       }
       return state;
     } catch (err) {
-      if (!(err instanceof RateLimitStoreUnavailableError)) throw err;
+      if (!(err instanceof RateLimitStoreUnavailableError)) {
+        throw err;
+      }
       const mode = this.config.RATE_LIMIT_REDIS_FAIL_MODE;
       this.metrics.rateLimitStoreErrors.inc({ fail_mode: mode });
       this.markDown(err);
-      if (mode === 'open') return undefined;
+      if (mode === 'open') {
+        return undefined;
+      }
       throw new ProblemException(
         503,
         ErrorCode.UpstreamUnavailable,
@@ -134,7 +144,9 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private markDown(err: Error): void {
-    if (this.storeDown) return;
+    if (this.storeDown) {
+      return;
+    }
     this.storeDown = true;
     // One line per outage (not per request); the metric counts every affected request.
     this.logger.warn(

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** A fixed window: how many hits it holds and when it ends. */
 export interface WindowState {
@@ -34,7 +34,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   constructor(sweepEveryMs = 60000) {
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const [k, w] of this.windows) if (w.endsAt <= now) this.windows.delete(k);
+      for (const [k, w] of this.windows) {
+        if (w.endsAt <= now) {
+          this.windows.delete(k);
+        }
+      }
     }, sweepEveryMs);
     this.sweeper.unref();
   }
@@ -84,22 +88,12 @@ interface ScriptedRedis extends Redis {
   rlPeek(key: string): Promise<[number, number]>;
 }
 
-/** Counters shared by every replica. Commands fail fast (no offline queue) while Redis is down. */
+/** Counters shared by every replica, on a fail-fast command client (RedisConnections.commands). */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis' as const;
   private readonly redis: ScriptedRedis;
 
-  constructor(url: string, commandTimeoutMs: number, onConnectionError: (err: Error) => void) {
-    const redis = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: commandTimeoutMs,
-      connectTimeout: Math.max(1000, commandTimeoutMs),
-      // Keep trying in the background; requests never wait for it.
-      retryStrategy: (times) => Math.min(200 * times, 5000),
-      lazyConnect: false,
-    });
-    redis.on('error', onConnectionError);
+  constructor(redis: Redis) {
     redis.defineCommand('rlIncrement', { numberOfKeys: 1, lua: INCREMENT });
     redis.defineCommand('rlPeek', { numberOfKeys: 1, lua: PEEK });
     this.redis = redis as ScriptedRedis;
@@ -111,7 +105,9 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** Resolves true once connected, false if that takes longer than `timeoutMs`. */
   async waitReady(timeoutMs: number): Promise<boolean> {
-    if (this.ready) return true;
+    if (this.ready) {
+      return true;
+    }
     return new Promise((resolve) => {
       const done = (ok: boolean): void => {
         clearTimeout(timer);
@@ -142,13 +138,8 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
   }
 
-  async close(): Promise<void> {
-    // While reconnecting, quit() would fail; disconnect() also stops the reconnect timer.
-    if (this.redis.status !== 'ready') return this.redis.disconnect();
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+  /** The client belongs to whoever created it (RedisConnections closes the gateway's). */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

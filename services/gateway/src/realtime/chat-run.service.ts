@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type RelayedRunEvent } from '@neonpro/contracts';
+import { ErrorCode, type RelayedRunEvent, toChatProposal } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
+import type { Principal } from '@neonpro/auth';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { PinoLogger } from 'nestjs-pino';
 import type { Namespace, Socket } from 'socket.io';
 import type { Authenticated } from '../auth/auth.types.js';
 import { ChatTurnService } from '../chat/chat-turn.service.js';
 import { ProblemException } from '../common/problem.js';
-import { toProblem } from '../healthcare/user-db.service.js';
+import { databaseErrorToProblem as toProblem } from '../common/database-problem.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
-import { RateLimitService } from '../rate-limit/rate-limit.service.js';
+import { QuotaService } from '../plans/quota.service.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import { RealtimeRegistry } from './realtime-registry.service.js';
 import { type ChatSend, sessionRoom, SocketEvent } from './realtime.schema.js';
@@ -40,7 +41,7 @@ export class ChatRunService {
     private readonly turns: ChatTurnService,
     private readonly streams: StreamTracker,
     private readonly policies: PolicyRegistry,
-    private readonly rateLimit: RateLimitService,
+    private readonly quotas: QuotaService,
     private readonly registry: RealtimeRegistry,
     private readonly metrics: GatewayMetrics,
     private readonly logger: PinoLogger,
@@ -56,12 +57,12 @@ export class ChatRunService {
     this.nsp = nsp;
   }
 
-  /** The `ai` tier, with the very key the HTTP guard uses, so REST and sockets share one budget. */
-  async countAiRequest(userId: string): Promise<void> {
-    if (!this.rateLimit.enabled) return;
-    const tier = this.rateLimit.tiers.ai;
-    const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${userId}`), tier.windowMs);
-    if (state && state.hits > tier.limit) throw this.rateLimit.rejection('ai', state);
+  /**
+   * The `ai` tier from the clinic's plan, with the very keys the HTTP guard uses, so REST and
+   * sockets share one limit; a new chat also needs budget left (`quota_exceeded`).
+   */
+  async countAiRequest(principal: Principal): Promise<void> {
+    await this.quotas.countAi(principal, { chargeBudget: true });
   }
 
   /**
@@ -70,8 +71,12 @@ export class ChatRunService {
    */
   async assertOwnsSession(auth: Authenticated, sessionId: string, requestId: string): Promise<void> {
     const owner = await this.registry.sessionOwner(sessionId);
-    if (owner === auth.principal.user_id) return;
-    if (owner !== undefined) throw sessionNotFound();
+    if (owner === auth.principal.user_id) {
+      return;
+    }
+    if (owner !== undefined) {
+      throw sessionNotFound();
+    }
     try {
       await this.policies
         .get(POSTGRES_POLICY)
@@ -80,23 +85,31 @@ export class ChatRunService {
         });
     } catch (err) {
       const problem = toProblem(err);
-      if (problem instanceof ProblemException && problem.code === ErrorCode.NotFound) throw sessionNotFound();
+      if (problem instanceof ProblemException && problem.code === ErrorCode.NotFound) {
+        throw sessionNotFound();
+      }
       throw problem;
     }
   }
 
   async send(auth: Authenticated, input: ChatSend, requestId: string): Promise<StartedRun> {
-    await this.countAiRequest(auth.principal.user_id);
+    await this.countAiRequest(auth.principal);
     let sessionId = input.session_id;
-    if (sessionId) await this.assertOwnsSession(auth, sessionId, requestId);
-    else {
+    if (sessionId) {
+      await this.assertOwnsSession(auth, sessionId, requestId);
+    } else {
       sessionId = randomUUID();
       await this.registry.rememberSession(sessionId, auth.principal.user_id);
     }
     const release = this.streams.begin();
     try {
       const turn = await this.turns.open(
-        { session_id: sessionId, message: input.message, client_message_id: input.client_message_id },
+        {
+          session_id: sessionId,
+          message: input.message,
+          client_message_id: input.client_message_id,
+          ...(input.confirm ? { confirm: input.confirm } : {}),
+        },
         { userId: auth.principal.user_id, requestId },
       );
       const room = {
@@ -125,13 +138,17 @@ export class ChatRunService {
     after: number,
   ): Promise<() => void> {
     const owned = await this.turns.sessionOf(userId, messageId);
-    if (owned !== sessionId) throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+    if (owned !== sessionId) {
+      throw new ProblemException(404, ErrorCode.NotFound, 'No chat message with this id.');
+    }
     const events = await this.turns.attach(userId, messageId, after);
     return () => {
       const release = this.streams.begin();
       void (async () => {
         const r = await events.next().catch(() => undefined);
-        if (!r || r.done) return;
+        if (!r || r.done) {
+          return;
+        }
         await this.relay(socket, sessionId, messageId, r.value, events);
       })().finally(release);
     };
@@ -171,6 +188,9 @@ export class ChatRunService {
             break;
           case 'restart':
             this.emit(target, SocketEvent.Restart, { ...base, seq });
+            break;
+          case 'proposal':
+            this.emit(target, SocketEvent.Proposal, { ...base, ...toChatProposal(event), seq });
             break;
           case 'done':
             this.emit(target, SocketEvent.Done, { ...base, content: event.content, seq });

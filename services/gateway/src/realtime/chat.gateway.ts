@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, UseFilters } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import {
   type OnGatewayConnection,
   type OnGatewayDisconnect,
@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { Authenticated } from '../auth/auth.types.js';
 import { Authenticator } from '../auth/authenticator.service.js';
 import { ProblemException } from '../common/problem.js';
-import { toWsError, WsProblemFilter } from '../common/ws-problem.filter.js';
+import { toWsError } from '../common/ws-error.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { normalizeIp } from '../rate-limit/throttler.js';
@@ -55,7 +55,6 @@ function refusal(code: string, message: string, retryAfter?: number): Error {
  * validated with zod and answered through its ack, or with `chat:error` when there is no ack.
  */
 @WebSocketGateway({ namespace: CHAT_NAMESPACE })
-@UseFilters(WsProblemFilter)
 export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
   private nsp!: Namespace;
   private readonly connections = new WeakMap<Socket, Connection>();
@@ -109,7 +108,9 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
         );
       }
     } catch (err) {
-      if (err instanceof ProblemException) throw refusal(err.code, err.detail, 1);
+      if (err instanceof ProblemException) {
+        throw refusal(err.code, err.detail, 1);
+      }
       throw err;
     }
     if (this.nsp.sockets.size + this.admitting > this.config.SOCKET_MAX_CONNECTIONS) {
@@ -120,9 +121,13 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     try {
       auth = await this.authenticator.authenticate(typeof token === 'string' ? token : undefined);
     } catch (err) {
-      if (!(err instanceof ProblemException)) throw refusal(ErrorCode.Internal, 'Authentication failed.');
+      if (!(err instanceof ProblemException)) {
+        throw refusal(ErrorCode.Internal, 'Authentication failed.');
+      }
       // Missing, invalid and expired tokens all read `unauthorized` (the message says which).
-      if (err.getStatus() === 401) throw refusal(ErrorCode.Unauthorized, err.detail);
+      if (err.getStatus() === 401) {
+        throw refusal(ErrorCode.Unauthorized, err.detail);
+      }
       throw refusal(err.code, err.detail, err.problemOptions.retryAfter);
     }
     // A recovered connection keeps its rooms: it must come back as the same user.
@@ -158,7 +163,9 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
 
   handleDisconnect(socket: Socket): void {
     const conn = this.connections.get(socket);
-    if (!conn) return;
+    if (!conn) {
+      return;
+    }
     this.metrics.socketConnections.dec();
     clearTimeout(conn.expiry);
     this.connections.delete(socket);
@@ -235,9 +242,13 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     const requestId = randomUUID();
     try {
       const conn = this.connections.get(socket);
-      if (!conn) throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+      if (!conn) {
+        throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
+      }
       const { reply, after } = await fn(conn.auth, requestId);
-      if (typeof ack === 'function') ack({ ok: true, ...reply });
+      if (typeof ack === 'function') {
+        ack({ ok: true, ...reply });
+      }
       after?.();
     } catch (err) {
       const { payload, internal } = toWsError(err);
@@ -250,10 +261,17 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
         );
       }
       const error: AckError = { code: payload.code, message: payload.message };
-      if (payload.retry_after !== undefined) error.retry_after = payload.retry_after;
-      if (err instanceof ProblemException && err.problemOptions.errors) error.errors = err.problemOptions.errors;
-      if (typeof ack === 'function') ack({ ok: false, error });
-      else socket.emit(SocketEvent.Error, { ...error, event });
+      if (payload.retry_after !== undefined) {
+        error.retry_after = payload.retry_after;
+      }
+      if (err instanceof ProblemException && err.problemOptions.errors) {
+        error.errors = err.problemOptions.errors;
+      }
+      if (typeof ack === 'function') {
+        ack({ ok: false, error });
+      } else {
+        socket.emit(SocketEvent.Error, { ...error, event });
+      }
     } finally {
       this.metrics.socketEventDuration.observe({ event }, (performance.now() - started) / 1000);
     }
@@ -270,7 +288,9 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
 /** zod → `invalid_payload` with per-field messages; the socket stays connected. */
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body);
-  if (r.success) return r.data;
+  if (r.success) {
+    return r.data;
+  }
   throw new ProblemException(400, ErrorCode.InvalidPayload, 'The event payload is invalid.', {
     errors: r.error.issues.map((i) => ({ field: i.path.join('.') || '(payload)', message: i.message })),
   });

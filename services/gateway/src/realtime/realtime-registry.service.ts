@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
+import { RedisConnections } from '../redis/redis-connections.service.js';
 
 /**
  * Who owns in-flight sessions and running messages, shared by every replica through Redis when
@@ -19,19 +20,16 @@ export class RealtimeRegistry implements OnApplicationShutdown {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
     private readonly logger: PinoLogger,
+    connections: RedisConnections,
   ) {
-    if (config.REDIS_URL) {
-      this.redis = new Redis(config.REDIS_URL, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
-        retryStrategy: (times) => Math.min(200 * times, 5000),
-      });
-      this.redis.on('error', (err: Error) => this.down(err));
-    }
+    this.redis = connections.commands((err) => this.down(err));
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const [k, v] of this.local) if (v.expiresAt <= now) this.local.delete(k);
+      for (const [k, v] of this.local) {
+        if (v.expiresAt <= now) {
+          this.local.delete(k);
+        }
+      }
     }, 60000);
     this.sweeper.unref();
   }
@@ -46,7 +44,9 @@ export class RealtimeRegistry implements OnApplicationShutdown {
 
   private async set(key: string, owner: string, ttlMs: number): Promise<void> {
     this.local.set(key, { owner, expiresAt: Date.now() + ttlMs });
-    if (this.redis?.status !== 'ready') return;
+    if (this.redis?.status !== 'ready') {
+      return;
+    }
     await this.redis.set(this.key(key), owner, 'PX', ttlMs).then(
       () => this.up(),
       (err: Error) => this.down(err),
@@ -55,8 +55,12 @@ export class RealtimeRegistry implements OnApplicationShutdown {
 
   private async get(key: string): Promise<string | undefined> {
     const mine = this.local.get(key);
-    if (mine && mine.expiresAt > Date.now()) return mine.owner;
-    if (this.redis?.status !== 'ready') return undefined;
+    if (mine && mine.expiresAt > Date.now()) {
+      return mine.owner;
+    }
+    if (this.redis?.status !== 'ready') {
+      return undefined;
+    }
     try {
       const v = await this.redis.get(this.key(key));
       this.up();
@@ -72,21 +76,23 @@ export class RealtimeRegistry implements OnApplicationShutdown {
   }
 
   private up(): void {
-    if (!this.redisDown) return;
+    if (!this.redisDown) {
+      return;
+    }
     this.redisDown = false;
     this.logger.info('realtime registry: Redis recovered');
   }
 
   private down(err: Error): void {
-    if (this.redisDown) return;
+    if (this.redisDown) {
+      return;
+    }
     this.redisDown = true;
     this.logger.warn({ err_message: err.message }, 'realtime registry: Redis unavailable, using local state');
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
+    // The Redis client is closed by RedisConnections.
     clearInterval(this.sweeper);
-    if (!this.redis) return;
-    if (this.redis.status !== 'ready') return this.redis.disconnect();
-    await this.redis.quit().catch(() => this.redis?.disconnect());
   }
 }

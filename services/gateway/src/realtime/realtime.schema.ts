@@ -1,4 +1,4 @@
-import { chatMessageTextSchema, clientMessageIdSchema } from '@neonpro/contracts';
+import { chatConfirmSchema, chatMessageTextSchema, clientMessageIdSchema } from '@neonpro/contracts';
 import { z } from 'zod';
 
 /** Socket.IO namespace and event names of the realtime chat (the public contract). */
@@ -11,6 +11,8 @@ export const SocketEvent = {
   Token: 'chat:token',
   Tool: 'chat:tool',
   Done: 'chat:done',
+  /** A write to confirm: the server's summary, shown as a card with Confirm and Cancel. */
+  Proposal: 'chat:proposal',
   /** A redelivered run diverged from what was streamed: drop the partial text of this message. */
   Restart: 'chat:restart',
   Error: 'chat:error',
@@ -21,6 +23,8 @@ export const chatSendSchema = z.strictObject({
   message: chatMessageTextSchema,
   session_id: z.uuid().optional(),
   client_message_id: clientMessageIdSchema,
+  /** The card's Confirm button: confirms the session's pending proposal, and only that one. */
+  confirm: chatConfirmSchema.optional(),
 });
 export type ChatSend = z.infer<typeof chatSendSchema>;
 
@@ -34,7 +38,7 @@ export const sessionJoinSchema = z
     after: z.number().int().min(0).optional(),
   })
   .refine((j) => j.after === undefined || j.message_id !== undefined, {
-    message: 'after needs message_id',
+    error: 'after needs message_id',
     path: ['after'],
   });
 

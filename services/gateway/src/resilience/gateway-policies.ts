@@ -4,7 +4,6 @@ import { HealthRegistry, METRICS_REGISTRY } from '@neonpro/observability';
 import { PolicyRegistry, type PolicySettings } from '@neonpro/resilience';
 import { PinoLogger } from 'nestjs-pino';
 import type { Registry } from 'prom-client';
-import { AgentCallError } from '../chat/agent-client.service.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 
 export const AGENT_POLICY = 'agent';
@@ -30,9 +29,17 @@ function settingsFor(c: GatewayRuntimeConfig, p: PolicyPrefix, timeoutMs: number
   };
 }
 
+/**
+ * An error that says whether it means "the upstream is failing" (AgentCallError does), so the
+ * policies need not know the callers' error classes.
+ */
+export interface UpstreamFailureAware {
+  readonly upstreamFailure: boolean;
+}
+
 /** No agent answered, none in time, or the bus is down; agent *answers* (even errors) are not failures. */
 export function isAgentFailure(err: unknown): boolean {
-  return err instanceof AgentCallError && err.kind !== 'protocol';
+  return err instanceof Error && (err as Partial<UpstreamFailureAware>).upstreamFailure === true;
 }
 
 /** Postgres unreachable or overloaded; constraint violations and bad queries are not outages. */
@@ -42,8 +49,12 @@ export function isPostgresFailure(err: unknown): boolean {
 
 /** Supabase Auth down: network errors, retryable fetch errors, or 5xx; wrong passwords are not. */
 export function isSupabaseAuthFailure(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'AuthRetryableFetchError' || err instanceof TypeError) return true;
+  if (!(err instanceof Error)) {
+    return false;
+  }
+  if (err.name === 'AuthRetryableFetchError' || err instanceof TypeError) {
+    return true;
+  }
   const status = (err as { status?: unknown }).status;
   return typeof status === 'number' && status >= 500;
 }

@@ -44,7 +44,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
       reply({ type: 'token', delta: 'um ' });
       held.set(req.message_id, (last) => {
         reply({ type: 'token', delta: 'dois' });
-        if (last) reply({ type: 'done', message_id: req.message_id, content: 'um dois' }, true);
+        if (last) {
+          reply({ type: 'done', message_id: req.message_id, content: 'um dois' }, true);
+        }
       });
       return [];
     };
@@ -52,7 +54,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
+    for (const c of clients) {
+      c.close();
+    }
     await agent?.destroy();
     await Promise.all([a?.close(), b?.close()]);
     await nc?.drain();
@@ -74,7 +78,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     await clusterSees(2);
 
     const first = await onB.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'r-1' });
-    if (!first.ok) throw new Error('send failed');
+    if (!first.ok) {
+      throw new Error('send failed');
+    }
     held.get(first.message_id)!(true);
     await onB.untilEnd(first.message_id);
 
@@ -94,7 +100,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
       session_id: first.session_id,
       client_message_id: 'r-2',
     });
-    if (!second.ok) throw new Error('send failed');
+    if (!second.ok) {
+      throw new Error('send failed');
+    }
     held.get(second.message_id)!(true);
     const seen = await onA.untilEnd(second.message_id);
     expect(seen.map((r) => [r.event, r.event === 'chat:done' ? r.data.content : r.data.seq])).toEqual([
@@ -109,7 +117,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
       session_id: first.session_id,
       client_message_id: 'r-3',
     });
-    if (!third.ok) throw new Error('send failed');
+    if (!third.ok) {
+      throw new Error('send failed');
+    }
     await waitFor(() => onA.received.some((r) => r.data.message_id === third.message_id), 'first token on A');
     expect(await onA.ack('chat:cancel', { message_id: third.message_id })).toMatchObject({ ok: true });
     const ended = await onB.untilEnd(third.message_id);
@@ -124,7 +134,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     await clusterSees(clients.filter((c) => c.socket.connected).length);
     // Recovery resumes from the last event offset a client received, so it chats once first.
     const first = await flaky.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'rec-1' });
-    if (!first.ok) throw new Error('send failed');
+    if (!first.ok) {
+      throw new Error('send failed');
+    }
     held.get(first.message_id)!(true);
     await flaky.untilEnd(first.message_id);
     expect(await sender.ack('session:join', { session_id: first.session_id })).toMatchObject({ ok: true });
@@ -139,7 +151,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
       session_id: first.session_id,
       client_message_id: 'rec-2',
     });
-    if (!missed.ok) throw new Error('send failed');
+    if (!missed.ok) {
+      throw new Error('send failed');
+    }
     held.get(missed.message_id)!(true);
     await sender.untilEnd(missed.message_id);
     expect(flaky.received.filter((r) => r.data.message_id === missed.message_id)).toEqual([]);
@@ -156,7 +170,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
       session_id: first.session_id,
       client_message_id: 'rec-3',
     });
-    if (!live.ok) throw new Error('send failed');
+    if (!live.ok) {
+      throw new Error('send failed');
+    }
     held.get(live.message_id)!(true);
     expect((await flaky.untilEnd(live.message_id)).at(-1)).toMatchObject({ event: 'chat:done' });
   });

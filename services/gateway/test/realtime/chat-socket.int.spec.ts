@@ -79,7 +79,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
 
   afterEach(() => {
     agent.behaviour = withTool;
-    for (const c of clients.splice(0)) c.close();
+    for (const c of clients.splice(0)) {
+      c.close();
+    }
   });
 
   afterAll(async () => {
@@ -103,12 +105,38 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     });
   });
 
+  it('session:join with message_id and after replays the rest of a run from its log, to its owner only', async () => {
+    agent.behaviour = withTool;
+    const c = await as(DEMO_USERS.auroraAdmin);
+    const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda?', client_message_id: 'web-replay' });
+    if (!ack.ok) {
+      throw new Error('send failed');
+    }
+    await c.untilEnd(ack.message_id);
+    // Another device of the same user comes back (any replica), having seen events up to seq 2.
+    const back = await as(DEMO_USERS.auroraAdmin);
+    const joined = await back.ack('session:join', { session_id: ack.session_id, message_id: ack.message_id, after: 2 });
+    expect(joined).toMatchObject({ ok: true });
+    const rest = await back.untilEnd(ack.message_id);
+    expect(rest.map((r) => [r.event, r.data.seq])).toEqual([
+      ['chat:tool', 3],
+      ['chat:token', 4],
+      ['chat:done', 5],
+    ]);
+    const intruder = await as(DEMO_USERS.borealAdmin);
+    expect(
+      await intruder.ack('session:join', { session_id: ack.session_id, message_id: ack.message_id, after: 0 }),
+    ).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
   it('chat:send acks, then streams token, tool, token, done to the session room, as the caller', async () => {
     agent.behaviour = withTool;
     const c = await as(DEMO_USERS.auroraAdmin);
     const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda de amanhã?', client_message_id: 'web-1' });
     expect(ack).toEqual({ ok: true, session_id: expect.any(String), message_id: expect.any(String) });
-    if (!ack.ok) return;
+    if (!ack.ok) {
+      return;
+    }
     const events = await c.untilEnd(ack.message_id);
     const base = { session_id: ack.session_id, message_id: ack.message_id };
     expect(events).toEqual([
@@ -194,7 +222,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const gate = gated(agent);
     const owner = await as(DEMO_USERS.auroraLima);
     const ack = await owner.ack<SendAck>('chat:send', { message: 'demora', client_message_id: 'c-1' });
-    if (!ack.ok) throw new Error('send failed');
+    if (!ack.ok) {
+      throw new Error('send failed');
+    }
     await waitFor(() => owner.received.some((r) => r.event === 'chat:token'), 'first token');
 
     const intruder = await as(DEMO_USERS.borealAdmin);
@@ -234,7 +264,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const phone = await connected(client(token));
     const laptop = await connected(client(token));
     const first = await phone.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'm-1' });
-    if (!first.ok) throw new Error('send failed');
+    if (!first.ok) {
+      throw new Error('send failed');
+    }
     gate.release(first.message_id);
     await phone.untilEnd(first.message_id);
 
@@ -254,7 +286,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       session_id: first.session_id,
       client_message_id: 'm-2',
     });
-    if (!second.ok) throw new Error('send failed');
+    if (!second.ok) {
+      throw new Error('send failed');
+    }
     await waitFor(() => laptop.received.some((r) => r.data.message_id === second.message_id), 'laptop sees token');
     // The sender goes away mid-stream: the run continues and the other device gets the answer.
     phone.close();
@@ -272,7 +306,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       session_id: first.session_id,
       client_message_id: 'm-3',
     });
-    if (!third.ok) throw new Error('send failed');
+    if (!third.ok) {
+      throw new Error('send failed');
+    }
     gate.release(third.message_id);
     await p2.untilEnd(third.message_id);
     expect(laptop.received.filter((r) => r.data.message_id === third.message_id)).toEqual([]);
@@ -296,7 +332,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   it('exports socket metrics', async () => {
     const c = await as(DEMO_USERS.borealAdmin);
     const ack = await c.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'metrics-1' });
-    if (!ack.ok) throw new Error('send failed');
+    if (!ack.ok) {
+      throw new Error('send failed');
+    }
     await c.untilEnd(ack.message_id);
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toMatch(/^socket_connections\{[^}]*\} [1-9]/m);
@@ -339,7 +377,9 @@ describe('socket token lifetime and connection limits', () => {
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
+    for (const c of clients) {
+      c.close();
+    }
     await gw?.close();
     await auth?.close();
   });

@@ -30,6 +30,22 @@ describe('demo chat page in headless Chromium', () => {
     agent = await ScriptedAgent.start(nc, prefix);
     // A streamed answer with tool activity in between, sent over a few event-loop turns.
     agent.behaviour = (req, _msg, reply) => {
+      if (req.confirm) {
+        reply({ type: 'done', message_id: req.message_id, content: `Pronto! (${req.confirm.proposal_id})` }, true);
+        return [];
+      }
+      if (req.message.startsWith('agende')) {
+        reply({ type: 'token', delta: 'Posso agendar. Confirma?' });
+        reply({
+          type: 'proposal',
+          proposal_id: 'p-0123456789abcdef',
+          action: 'book',
+          summary: 'Agendar Limpeza de pele para Maria Silva com Dr. Costa em quarta-feira, 02/12, das 14:00 às 15:00.',
+          expires_at: new Date(Date.now() + 15 * 60_000).toISOString(),
+        });
+        reply({ type: 'done', message_id: req.message_id, content: 'Posso agendar. Confirma?' }, true);
+        return [];
+      }
       const steps = [
         () => reply({ type: 'token', delta: 'Vou verificar a agenda. ' }),
         () => reply({ type: 'tool', name: 'list_appointments', status: 'started' }),
@@ -79,7 +95,9 @@ describe('demo chat page in headless Chromium', () => {
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('console', (m) => {
       // A CSP violation or a failed script shows up here.
-      if (m.type() === 'error') problems.push(`${m.text()} ${m.location().url}`);
+      if (m.type() === 'error') {
+        problems.push(`${m.text()} ${m.location().url}`);
+      }
     });
     await page.goto(`http://127.0.0.1:${gw.port}/`);
     await page.click('#login button[type=submit]');
@@ -97,6 +115,47 @@ describe('demo chat page in headless Chromium', () => {
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/demo-chat.png', fullPage: true });
     expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a proposal as a card whose Confirm button sends confirm {proposal_id}', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`http://127.0.0.1:${gw.port}/`);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#status:has-text("conectado")');
+    const before = agent.seen.length;
+    await page.fill('#message', 'agende Maria Silva com Dr. Costa amanhã às 14h');
+    await page.click('#send');
+    const card = page.locator('li.proposal');
+    await card.waitFor();
+    expect(await card.locator('.summary').textContent()).toBe(
+      'Agendar Limpeza de pele para Maria Silva com Dr. Costa em quarta-feira, 02/12, das 14:00 às 15:00.',
+    );
+    await page.locator('li.assistant[data-done="true"]').waitFor();
+    await card.locator('button.confirm').click();
+    await page.locator('li.assistant[data-done="true"]:has-text("Pronto! (p-0123456789abcdef)")').waitFor();
+    expect(await card.getAttribute('data-state')).toBe('confirmed');
+    expect(await card.locator('button.confirm').isDisabled()).toBe(true);
+    expect(agent.seen.length).toBe(before + 2);
+    await page.screenshot({ path: 'test-results/demo-proposal.png', fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('the Cancel button sends a plain "Não" without confirm', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${gw.port}/`);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#status:has-text("conectado")');
+    await page.fill('#message', 'agende Maria Silva com Dr. Costa amanhã às 14h');
+    await page.click('#send');
+    await page.locator('li.assistant[data-done="true"]').waitFor();
+    await page.locator('li.proposal button.cancel').click();
+    await page.locator('li.user:has-text("Não")').waitFor();
+    await page.locator('li.assistant[data-done="true"]').nth(1).waitFor();
+    expect(await page.locator('li.proposal').getAttribute('data-state')).toBe('cancelled');
     await page.close();
   });
 });

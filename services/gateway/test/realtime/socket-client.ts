@@ -34,7 +34,9 @@ export function chatClient(
   for (const event of CHAT_EVENTS) {
     socket.on(event, (data: Record<string, unknown>) => {
       received.push({ event, data });
-      for (const w of waiters.splice(0)) w();
+      for (const w of waiters.splice(0)) {
+        w();
+      }
     });
   }
   const ofMessage = (id: string): Received[] => received.filter((r) => r.data.message_id === id);
@@ -49,7 +51,9 @@ export function chatClient(
           if (mine.some((r) => r.event === 'chat:done' || r.event === 'chat:error')) {
             clearTimeout(timer);
             resolve(mine);
-          } else waiters.push(check);
+          } else {
+            waiters.push(check);
+          }
         };
         check();
       }),
@@ -61,7 +65,9 @@ export function chatClient(
 /** Connects and resolves once connected, or rejects with the connect_error. */
 export function connected(client: ChatClient): Promise<ChatClient> {
   return new Promise((resolve, reject) => {
-    if (client.socket.connected) return resolve(client);
+    if (client.socket.connected) {
+      return resolve(client);
+    }
     client.socket.once('connect', () => resolve(client));
     client.socket.once('connect_error', reject);
   });

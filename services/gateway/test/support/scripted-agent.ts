@@ -67,7 +67,9 @@ export class ScriptedAgent {
       this.nc.subscribe(bus.cancel, {
         callback: (_e, m) => {
           const d = agentWire.decodeCancel(m.data);
-          if (!d.ok) return;
+          if (!d.ok) {
+            return;
+          }
           this.cancels.push(d.value.message_id);
           this.open.get(d.value.message_id)?.({ type: 'error', code: 'cancelled', message: 'The run was cancelled.' });
         },
@@ -80,7 +82,9 @@ export class ScriptedAgent {
 
   /** No agent anymore: presence goes unanswered and nothing is pulled. */
   stop(): void {
-    for (const sub of this.subs.splice(0)) sub.unsubscribe();
+    for (const sub of this.subs.splice(0)) {
+      sub.unsubscribe();
+    }
     void this.messages?.stop();
   }
 
@@ -93,22 +97,34 @@ export class ScriptedAgent {
   private onRun(m: JsMsg): void {
     m.ack();
     const decoded = agentWire.decodeRunRequest(m.data);
-    if (!decoded.ok) return;
+    if (!decoded.ok) {
+      return;
+    }
     const req = decoded.value;
     const run: SeenRun = { request: req, headers: m.headers, grant: m.headers?.get(NATS_HEADERS.grant) || undefined };
     this.seen.push(run);
     let seq = 0;
     const subject = this.bus.events(req.message_id);
     const reply = (ev: AgentEvent): void => {
-      if (!this.open.has(req.message_id)) return;
-      if (ev.type === 'done' || ev.type === 'error') this.open.delete(req.message_id);
+      if (!this.open.has(req.message_id)) {
+        return;
+      }
+      if (ev.type === 'done' || ev.type === 'error') {
+        this.open.delete(req.message_id);
+      }
       this.nc.publish(subject, agentWire.encodeEvent({ ...ev, seq: ++seq }));
     };
     this.open.set(req.message_id, reply);
     const out = this.behaviour(req, run, reply);
-    if (out === 'silent') return;
-    if (out === 'stall-after-first') return reply({ type: 'token', delta: 'x' });
-    for (const ev of out) reply(ev);
+    if (out === 'silent') {
+      return;
+    }
+    if (out === 'stall-after-first') {
+      return reply({ type: 'token', delta: 'x' });
+    }
+    for (const ev of out) {
+      reply(ev);
+    }
   }
 }
 
@@ -121,9 +137,13 @@ export function parseSse(text: string): { id?: string; event?: string; data: unk
       for (const line of block.split('\n')) {
         const [k, ...rest] = line.split(': ');
         const v = rest.join(': ');
-        if (k === 'id') ev.id = v;
-        else if (k === 'event') ev.event = v;
-        else if (k === 'data') ev.data = JSON.parse(v);
+        if (k === 'id') {
+          ev.id = v;
+        } else if (k === 'event') {
+          ev.event = v;
+        } else if (k === 'data') {
+          ev.data = JSON.parse(v);
+        }
       }
       return ev;
     });

@@ -1,22 +1,17 @@
 import {
-  Body,
   type CanActivate,
   ConflictException,
   Controller,
   type ExecutionContext,
   Get,
-  HttpCode,
   Injectable,
   Post,
-  Req,
   UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import '../../src/auth/auth.types.js';
-import { ProblemException } from '../../src/common/problem.js';
 import { recordTiming } from '../../src/common/server-timing.js';
-import { AuthAttemptLimiter } from '../../src/rate-limit/auth-attempt-limiter.service.js';
 import { RateLimitTier } from '../../src/rate-limit/rate-limit-tier.decorator.js';
 
 /**
@@ -41,7 +36,9 @@ export class TestPrincipalGuard implements CanActivate {
 @Injectable()
 class RequireUserGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    if (!context.switchToHttp().getRequest<{ principal?: unknown }>().principal) throw new UnauthorizedException();
+    if (!context.switchToHttp().getRequest<{ principal?: unknown }>().principal) {
+      throw new UnauthorizedException();
+    }
     return true;
   }
 }
@@ -49,8 +46,6 @@ class RequireUserGuard implements CanActivate {
 /** Test-only routes: one per tier, and one per error status the API can answer. */
 @Controller('v1/test')
 export class TestRoutesController {
-  constructor(private readonly attempts: AuthAttemptLimiter) {}
-
   @Get('default')
   def(): { ok: true } {
     return { ok: true };
@@ -66,19 +61,6 @@ export class TestRoutesController {
   @RateLimitTier('ai')
   ai(): { ok: true } {
     return { ok: true };
-  }
-
-  /** How the real login handler must use the limiter (see README). */
-  @Post('login')
-  @RateLimitTier('auth')
-  @HttpCode(200)
-  async login(@Body() body: { email: string; password: string }, @Req() req: FastifyRequest): Promise<object> {
-    await this.attempts.assertAllowed(req.ip, body.email);
-    if (body.password !== 'right') {
-      await this.attempts.recordFailure(req.ip, body.email);
-      throw new ProblemException(401, 'invalid_credentials', 'E-mail or password is wrong.');
-    }
-    return { token: 't' };
   }
 
   @Get('private')

@@ -1,12 +1,7 @@
-import { type ArgumentsHost, Catch, HttpException, Inject, type WsExceptionFilter } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { ErrorCode } from '@neonpro/contracts';
-import { maskPii } from '@neonpro/observability';
-import { PinoLogger } from 'nestjs-pino';
 import { ProblemException } from './problem.js';
-
-/** Event name of error payloads on the socket (Nest's convention for WS errors). */
-export const WS_ERROR_EVENT = 'exception';
 
 export interface WsErrorPayload {
   code: string;
@@ -14,11 +9,6 @@ export interface WsErrorPayload {
   request_id?: string;
   /** Seconds; present when retrying later may succeed (rate limit, upstream unavailable). */
   retry_after?: number;
-}
-
-interface EmittingClient {
-  id?: string;
-  emit(event: string, payload: unknown): unknown;
 }
 
 const STATUS_CODES: Record<number, string> = {
@@ -46,7 +36,9 @@ export function toWsError(exception: unknown): { payload: WsErrorPayload; intern
   }
   if (exception instanceof WsException) {
     const e = exception.getError();
-    if (typeof e === 'string') return { payload: { code: ErrorCode.InvalidRequest, message: e }, internal: false };
+    if (typeof e === 'string') {
+      return { payload: { code: ErrorCode.InvalidRequest, message: e }, internal: false };
+    }
     const o = e as { code?: unknown; message?: unknown };
     return {
       payload: {
@@ -70,40 +62,4 @@ export function toWsError(exception: unknown): { payload: WsErrorPayload; intern
     },
     internal: true,
   };
-}
-
-/**
- * The WebSocket counterpart of ProblemFilter: every error becomes an `exception` event with a
- * stable `code` and a safe message; internal failures are logged (redacted), never sent.
- */
-@Catch()
-export class WsProblemFilter implements WsExceptionFilter {
-  constructor(@Inject(PinoLogger) private readonly logger: PinoLogger) {}
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'ws') return;
-    const client = host.switchToWs().getClient<EmittingClient>();
-    const data: unknown = host.switchToWs().getData();
-    const requestId =
-      data && typeof data === 'object' && typeof (data as { request_id?: unknown }).request_id === 'string'
-        ? (data as { request_id: string }).request_id
-        : client.id;
-    const { payload, internal } = toWsError(exception);
-    if (requestId) payload.request_id = requestId;
-    if (internal) {
-      const err = exception instanceof Error ? exception : undefined;
-      this.logger.error(
-        {
-          request_id: requestId,
-          code: payload.code,
-          err_name: err?.name,
-          err_message: err ? maskPii(err.message) : undefined,
-          // The stack starts with the message, so it is masked too.
-          stack: err?.stack ? maskPii(err.stack) : undefined,
-        },
-        'socket event failed',
-      );
-    }
-    client.emit(WS_ERROR_EVENT, payload);
-  }
 }

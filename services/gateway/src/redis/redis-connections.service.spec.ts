@@ -1,4 +1,4 @@
-import { trimByAge } from './socket-io.adapter.js';
+import { trimByAge } from './redis-connections.service.js';
 
 describe('Socket.IO stream trimming', () => {
   it('replaces the adapter MAXLEN trim with an age trim at the recovery window', () => {

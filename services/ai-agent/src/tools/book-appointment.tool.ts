@@ -1,0 +1,89 @@
+import { tool } from '@langchain/core/tools';
+import { z } from 'zod';
+import { idempotencyKey } from './action-proposal.js';
+import { addMinutes, zonedIso } from './clinic-time.js';
+import { hhmm, isoDate, proposalIdArg } from './tool-args.js';
+import { json, type ToolDeps } from './tool-context.js';
+import { writeOutputSchema } from './tool-output.schema.js';
+import { confirmedProposal, propose } from './write-support.js';
+
+export function bookAppointmentTool(deps: ToolDeps) {
+  const { caller } = deps.ctx;
+  return tool(
+    async (args) => {
+      if (args.proposal_id) {
+        const c = confirmedProposal(deps, 'book', args.proposal_id);
+        if ('refused' in c) {
+          return json(c.refused);
+        }
+        const p = c.proposal;
+        const result = await deps.port.bookAppointment(caller, {
+          patientId: p.patient_id,
+          professionalId: p.professional_id,
+          startsAt: p.starts_at,
+          endsAt: p.ends_at,
+          procedure: p.procedure,
+          idempotencyKey: idempotencyKey(deps.ctx.sessionId, p),
+        });
+        deps.cache.invalidateClinic(caller.clinic_id);
+        if (result.status === 'booked') {
+          return json(
+            writeOutputSchema.parse({ status: 'booked', appointment: await deps.present(result.appointment) }),
+          );
+        }
+        return json(
+          writeOutputSchema.parse({
+            status: 'conflict',
+            conflicting: await Promise.all(result.conflicting.map(deps.present)),
+          }),
+        );
+      }
+      if (!args.patient_id || !args.professional || !args.date || !args.time) {
+        return json({ error: 'missing_fields', required: ['patient_id', 'professional', 'date', 'time'] });
+      }
+      const summary = await deps.port.getPatientSummary(caller, args.patient_id);
+      if (!summary) {
+        return json({ error: 'patient_not_found' });
+      }
+      deps.ctx.patientNames.add(summary.patient.full_name);
+      const r = await deps.professional(args.professional);
+      if ('notFound' in r) {
+        return json(r.notFound);
+      }
+      const tz = await deps.timezone();
+      const startsAt = zonedIso(args.date, args.time, tz);
+      if (new Date(startsAt).getTime() < deps.now().getTime()) {
+        return json({ error: 'in_the_past' });
+      }
+      const info = await deps.clinicInfo();
+      const procedure = args.procedure ?? 'Consulta de avaliação';
+      const usual = info.procedures?.find((x) => x.name.toLowerCase() === procedure.toLowerCase());
+      return json(
+        await propose(deps, {
+          action: 'book',
+          patient_id: summary.patient.id,
+          patient_name: summary.patient.full_name,
+          professional_id: r.found.id,
+          professional_name: r.found.full_name,
+          starts_at: startsAt,
+          ends_at: addMinutes(startsAt, args.duration_minutes ?? usual?.duration_minutes ?? 30, tz),
+          procedure: usual?.name ?? procedure,
+        }),
+      );
+    },
+    {
+      name: 'book_appointment',
+      description:
+        'Books an appointment in two steps. 1) With patient_id, professional, date, time (and procedure, duration_minutes): creates a proposal and books NOTHING. 2) Only after the user confirms in a new message: call with proposal_id alone.',
+      schema: z.object({
+        patient_id: z.guid().optional(),
+        professional: z.string().min(1).max(100).optional(),
+        date: isoDate.optional(),
+        time: hhmm.optional(),
+        duration_minutes: z.number().int().min(10).max(480).optional(),
+        procedure: z.string().min(1).max(120).optional(),
+        proposal_id: proposalIdArg.optional(),
+      }),
+    },
+  );
+}
