@@ -64,18 +64,26 @@ last_names(i, name) as (
 gen as (
   select c.slug, c.ord, g as n from (values ('aurora', 0), ('boreal', 1)) as c(slug, ord), generate_series(1, 50) g
 )
-insert into public.patients (id, clinic_id, full_name, cpf, birth_date, phone, email, clinical_notes)
+insert into public.patients (id, clinic_id, full_name, cpf, birth_date, phone, email)
 select pg_temp.seed_uuid('patient:' || gen.slug || ':' || gen.n), pg_temp.seed_uuid('clinic:' || gen.slug),
        f.name || ' ' || l.name || ' ' || l2.name,
        pg_temp.seed_cpf(gen.ord * 1000 + gen.n),
        date '1960-01-01' + ((gen.n * 397 + gen.ord * 131) % 15000),
        '+55 11 9' || lpad(((gen.n * 7331 + gen.ord * 17) % 100000000)::text, 8, '0'),
-       'paciente' || gen.n || '@' || gen.slug || '.example',
-       'Paciente sintético. Sem alergias conhecidas.'
+       'paciente' || gen.n || '@' || gen.slug || '.example'
 from gen
 join first_names f on f.i = (gen.n * 7 + gen.ord * 3) % 25
 join last_names l on l.i = (gen.n * 5 + gen.ord) % 17
 join last_names l2 on l2.i = (gen.n * 11 + 3) % 17
+on conflict do nothing;
+
+-- Clinical notes live in their own table (admins and professionals only).
+insert into public.patient_clinical_notes (patient_id, clinic_id, notes)
+select p.id, p.clinic_id, 'Paciente sintético. Sem alergias conhecidas.'
+from (values ('aurora'), ('boreal')) as c(slug)
+cross join generate_series(1, 50) g
+join public.patients p on p.id = pg_temp.seed_uuid('patient:' || c.slug || ':' || g)
+where p.anonymized_at is null -- an erased patient stays erased when the seed runs again
 on conflict do nothing;
 
 -- Appointments: per professional, three slots a day over 14 days, on weekdays.

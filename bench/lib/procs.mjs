@@ -43,8 +43,10 @@ export function startService(name, entry, env) {
   // tools/bench/cpuprofile-top.mjs for the hottest frames).
   const prof = process.env.BENCH_CPU_PROF;
   const args = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  // NODE_ENV=test: the bench stack is local (loopback auth emulator over http, the dev database
+  // login), which production mode refuses by design. Nothing else in the services reads NODE_ENV.
   const child = spawn(process.execPath, [...args, join(ROOT, entry)], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Proc(name, child);

@@ -12,7 +12,12 @@ export async function createBenchStack() {
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${name}`;
   const databaseUrl = dbUrl.toString();
-  const env = { ...process.env, DATABASE_URL: databaseUrl };
+  // Migrations, seed, auth emulator and queries as the owner; services as neonpro_authenticator.
+  const serviceUrl = new URL(databaseUrl);
+  serviceUrl.username = 'neonpro_authenticator';
+  serviceUrl.password = 'neonpro-authenticator-dev';
+  const serviceDatabaseUrl = serviceUrl.toString();
+  const env = { ...process.env, DATABASE_MIGRATION_URL: databaseUrl };
   for (const cli of ['migrate', 'seed']) {
     const r = spawnSync(process.execPath, [join(ROOT, `dist/libs/database/src/cli/${cli}.js`)], {
       env,
@@ -43,11 +48,12 @@ export async function createBenchStack() {
   const grantKeys = generateKeyPairSync('ed25519');
   const stack = {
     databaseUrl,
+    serviceDatabaseUrl,
     supabaseUrl,
-    // Services run with NODE_ENV=production, which refuses the dev grant key: a fresh pair per run.
+    // A fresh grant key pair per stack, as in production (which refuses the dev key).
     grantPrivateKey: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
     baseEnv: {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: serviceDatabaseUrl,
       SUPABASE_URL: supabaseUrl,
       AGENT_GRANT_PRIVATE_KEY: JSON.stringify(grantKeys.privateKey.export({ format: 'jwk' })),
       AGENT_GRANT_PUBLIC_KEY: JSON.stringify(grantKeys.publicKey.export({ format: 'jwk' })),

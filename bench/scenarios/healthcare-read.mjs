@@ -71,7 +71,7 @@ export async function run({ duration, natsUrl }) {
       spawn(process.execPath, [join(ROOT, 'bench/baseline/bare-healthcare.mjs')], {
         env: {
           ...process.env,
-          DATABASE_URL: stack.databaseUrl,
+          DATABASE_URL: stack.serviceDatabaseUrl,
           PORT: String(barePort),
           CLAIMS: JSON.stringify(claims),
         },

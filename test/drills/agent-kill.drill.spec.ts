@@ -101,8 +101,9 @@ describe('drill: work queue under failure', () => {
     return Number(/^agent_inflight(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
   };
 
+  /** Rows read as the superuser (RLS does not hide anything from the check). */
   const rows = async (sql: string, params: unknown[]): Promise<Record<string, unknown>[]> => {
-    const client = new pg.Client({ connectionString: fx.env.DATABASE_URL });
+    const client = new pg.Client({ connectionString: fx.db.url });
     await client.connect();
     try {
       return (await client.query(sql, params)).rows as Record<string, unknown>[];

@@ -59,7 +59,7 @@ describe('drill: bad input fuzz over every REST route', () => {
     tdb = await createTestDatabase({ seed: true });
     emu = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
     const env = {
-      DATABASE_URL: tdb.url,
+      DATABASE_URL: tdb.serviceUrl,
       SUPABASE_URL: emu.url,
       NATS_URL,
       NATS_SUBJECT_PREFIX: prefix,

@@ -49,7 +49,7 @@ describe('drill: Postgres restarted under traffic', () => {
     });
     authorization = `Bearer ${((await login.json()) as { access_token: string }).access_token}`;
     const env = {
-      DATABASE_URL: tdb.url,
+      DATABASE_URL: tdb.serviceUrl,
       SUPABASE_URL: emu.url,
       NATS_URL,
       NATS_SUBJECT_PREFIX: prefix,

@@ -214,7 +214,9 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     const ids = Array.from({ length: 20 }, (_, i) => `e2e-req-${i}-${randomUUID().slice(0, 8)}`);
     const results = await Promise.all(ids.map((id) => chat({ message: 'oi' }, { headers: { 'x-request-id': id } })));
     expect(results.map((r) => r.status)).toEqual(ids.map(() => 200));
-    const servedBy = () => agents.map((a) => ids.filter((id) => a.logs().some((l) => l.request_id === id)).length);
+    // The client's id travels beside the gateway's own (which keys logs and audit rows).
+    const servedBy = () =>
+      agents.map((a) => ids.filter((id) => a.logs().some((l) => l.client_request_id === id)).length);
     // An agent logs "message completed" just after its last reply, so wait for the lines to land.
     await waitFor(() => servedBy().reduce((x, y) => x + y, 0) === 20, 'agent logs for every request');
     const served = servedBy();

@@ -53,7 +53,7 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
       body: JSON.stringify({ message: 'Olá' }),
     });
     expect(r.status).toBe(200);
-    const mine = () => agent.logs().filter((x) => x.request_id === 'e2e-trace-1');
+    const mine = () => agent.logs().filter((x) => x.client_request_id === 'e2e-trace-1');
     await waitFor(() => mine().length > 0, 'agent log lines for the request');
     const lines = mine();
     for (const l of lines) {
@@ -70,7 +70,7 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
       body: JSON.stringify({ message: 'Olá' }),
     });
     expect(r.status).toBe(200);
-    const mine = () => agent.logs().filter((x) => x.request_id === 'e2e-trace-2');
+    const mine = () => agent.logs().filter((x) => x.client_request_id === 'e2e-trace-2');
     await waitFor(() => mine().length > 0, 'agent log line for the request');
     expect(mine()[0]?.trace_id).toMatch(/^[0-9a-f]{32}$/);
   });

@@ -73,7 +73,8 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
 
   async function planCli(...args: string[]): Promise<Record<string, unknown>> {
     const { stdout } = await run(process.execPath, [PLAN_CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      // The owner writes plans; the services' login cannot.
+      env: { PATH: process.env.PATH ?? '', ...env, DATABASE_MIGRATION_URL: fx.db.url },
     });
     return JSON.parse(stdout) as Record<string, unknown>;
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../lib/embedded-postgres.mjs';
 import { ProcessGroup } from '../lib/process-group.mjs';
 import { busyPorts, freePort } from '../lib/ports.mjs';
-import { canConnect, hostPort, SERVICES } from '../lib/services.mjs';
+import { canConnect, hostPort, SERVICES, serviceDatabaseUrl } from '../lib/services.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 process.chdir(root);
@@ -18,7 +18,8 @@ const env = {
   GATEWAY_REPLICAS: Number(process.env.GATEWAY_REPLICAS ?? 1),
   AGENT_REPLICAS: Number(process.env.AGENT_REPLICAS ?? 2),
   AGENT_TOKEN_DELAY_MS: process.env.AGENT_TOKEN_DELAY_MS ?? '25',
-  DATABASE_URL: process.env.DATABASE_URL,
+  // The owner (migrations, seed, auth emulator); the services log in as neonpro_authenticator.
+  DATABASE_URL: process.env.DATABASE_MIGRATION_URL ?? process.env.DATABASE_URL,
   // Where an existing PostgreSQL is looked for when DATABASE_URL is unset (tests point it at a closed port).
   PG_PROBE: process.env.START_PG_PROBE ?? '127.0.0.1:5432',
   EMBEDDED_PG_DIR: process.env.EMBEDDED_PG_DIR ?? join(root, '.cache', 'embedded-postgres'),
@@ -161,7 +162,7 @@ if (env.DATABASE_URL) {
     env.DATABASE_URL = `${embeddedPg.url}/neonpro`;
   }
 }
-const dbEnv = { DATABASE_URL: env.DATABASE_URL, DEMO_PASSWORD: env.DEMO_PASSWORD };
+const dbEnv = { DATABASE_MIGRATION_URL: env.DATABASE_URL, DEMO_PASSWORD: env.DEMO_PASSWORD };
 step(`Postgres: migrating ${new URL(env.DATABASE_URL).pathname.slice(1)} (created if missing)`);
 await migrate(dbEnv);
 step('Postgres: seeding the demo clinics');
@@ -187,7 +188,7 @@ if (useAuthEmulator) {
 const serviceEnv = {
   NATS_URL: env.NATS_URL,
   NODE_ENV: process.env.NODE_ENV ?? 'development',
-  DATABASE_URL: env.DATABASE_URL,
+  DATABASE_URL: serviceDatabaseUrl(env.DATABASE_URL),
   SUPABASE_URL: env.SUPABASE_URL,
   ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
 };

@@ -16,6 +16,20 @@ export const SERVICES = {
   },
 };
 
+/**
+ * The services' login for the database the owner URL names: `neonpro_authenticator` with its dev
+ * password (created by the migrations), unless DATABASE_URL was given beside DATABASE_MIGRATION_URL.
+ */
+export function serviceDatabaseUrl(ownerUrl) {
+  if (process.env.DATABASE_MIGRATION_URL && process.env.DATABASE_URL) {
+    return process.env.DATABASE_URL;
+  }
+  const u = new URL(ownerUrl);
+  u.username = 'neonpro_authenticator';
+  u.password = 'neonpro-authenticator-dev';
+  return u.toString();
+}
+
 const DEFAULT_PORTS = { 'nats:': 4222, 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379 };
 
 export function hostPort(url) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEV_RUN_GRANT_PUBLIC_JWK } from '@neonpro/contracts';
-import { checkNatsEnv, env, natsEnvShape } from './env.schema.js';
+import { checkNatsEnv, DEV_SERVICE_DATABASE_URL, env, natsEnvShape, refuseDevDefaults } from './env.schema.js';
 
 export const MODEL_PROVIDERS = ['local', 'openai', 'anthropic', 'ollama'] as const;
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
@@ -83,7 +83,8 @@ export const agentConfigSchema = z
     AGENT_CONTEXT_TOKEN_BUDGET: env.int(4000, 0, 1000000),
 
     /** Supabase Postgres: every tool call runs as the caller under RLS (Supavisor transaction mode is fine). */
-    DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/neonpro', /^postgres(ql)?:$/),
+    /** As neonpro_authenticator (can only `set role authenticated`), never the owner. */
+    DATABASE_URL: env.url(DEV_SERVICE_DATABASE_URL, /^postgres(ql)?:$/),
     /** pg pool size per replica; at least AGENT_CONCURRENCY so runs never wait for a connection. */
     DB_POOL_MAX: env.int(10, 1, 200),
     DB_STATEMENT_TIMEOUT_MS: env.int(15000, 0, 600000),
@@ -99,6 +100,7 @@ export const agentConfigSchema = z
     OLLAMA_MODEL: env.str('llama3.1'),
   })
   .superRefine((cfg, ctx) => {
+    refuseDevDefaults(cfg, ctx, { databaseUrls: ['DATABASE_URL'] });
     checkNatsEnv(cfg, ctx);
     const longestRun = cfg.AGENT_MAX_STEPS * cfg.AGENT_MODEL_TIMEOUT_MS;
     if (cfg.AGENT_DRAIN_TIMEOUT_MS !== undefined && cfg.AGENT_DRAIN_TIMEOUT_MS < longestRun) {

@@ -27,6 +27,60 @@ export const subjectPrefixSchema = z
   .regex(/^([A-Za-z0-9_-]+\.?)*$/, 'must be dot-separated tokens of letters, digits, _ or -')
   .default('');
 
+/** The services' dev login: `neonpro_authenticator` (created by a migration with this dev password). */
+export const DEV_SERVICE_DATABASE_URL =
+  'postgres://neonpro_authenticator:neonpro-authenticator-dev@127.0.0.1:5432/neonpro';
+/** The migration owner's dev URL (local PostgreSQL, trust auth). */
+export const DEV_MIGRATION_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/neonpro';
+const DEV_PASSWORDS = new Set(['neonpro-authenticator-dev', 'postgres']);
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\./.test(h) || h === '0.0.0.0';
+}
+
+/**
+ * With NODE_ENV=production, dev defaults stop the boot, naming the variable: a database URL
+ * without a password (or with a dev one), a loopback Supabase URL, a JWKS fetched over plain
+ * http (it comes from SUPABASE_URL), an HS256 secret shorter than 32 bytes.
+ */
+export function refuseDevDefaults(
+  cfg: { NODE_ENV: string; [k: string]: unknown },
+  ctx: z.RefinementCtx,
+  keys: { databaseUrls?: string[]; supabaseUrl?: string; jwtSecret?: string },
+): void {
+  if (cfg.NODE_ENV !== 'production') {
+    return;
+  }
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  for (const k of keys.databaseUrls ?? []) {
+    const v = cfg[k];
+    if (typeof v !== 'string') {
+      continue;
+    }
+    const password = decodeURIComponent(new URL(v).password);
+    if (!password) {
+      issue(k, 'production needs a database URL with a password');
+    } else if (DEV_PASSWORDS.has(password)) {
+      issue(k, 'production refuses the dev database password');
+    }
+  }
+  const supabase = keys.supabaseUrl ? cfg[keys.supabaseUrl] : undefined;
+  if (keys.supabaseUrl && typeof supabase === 'string') {
+    const u = new URL(supabase);
+    if (isLoopback(u.hostname)) {
+      issue(keys.supabaseUrl, 'production refuses a loopback Supabase URL');
+    }
+    if (u.protocol !== 'https:') {
+      issue(keys.supabaseUrl, 'production needs https: the JWKS that verifies tokens is fetched from this URL');
+    }
+  }
+  const secret = keys.jwtSecret ? cfg[keys.jwtSecret] : undefined;
+  if (keys.jwtSecret && typeof secret === 'string' && Buffer.byteLength(secret, 'utf8') < 32) {
+    issue(keys.jwtSecret, 'production needs an HS256 secret of at least 32 bytes');
+  }
+}
+
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
 
 /**

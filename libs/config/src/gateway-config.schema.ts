@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEV_RUN_GRANT_PRIVATE_JWK } from '@neonpro/contracts';
-import { checkNatsEnv, env, natsEnvShape } from './env.schema.js';
+import { checkNatsEnv, DEV_SERVICE_DATABASE_URL, env, natsEnvShape, refuseDevDefaults } from './env.schema.js';
 
 /**
  * `TRUST_PROXY`: which peers may set X-Forwarded-For/-Proto. `false` (default) trusts none;
@@ -229,8 +229,11 @@ const gatewayConfigObject = z.object({
     bulkhead: 50,
     queue: 100,
   }),
-  /** Supabase Postgres (through Supavisor in transaction mode in production). */
-  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/neonpro', /^postgres(ql)?:$/),
+  /**
+   * Supabase Postgres (through Supavisor in transaction mode in production), as the login role
+   * that can only `set role authenticated` (neonpro_authenticator), never the owner.
+   */
+  DATABASE_URL: env.url(DEV_SERVICE_DATABASE_URL, /^postgres(ql)?:$/),
   DB_POOL_MAX: env.int(10, 1, 200),
   DB_STATEMENT_TIMEOUT_MS: env.int(15000, 0, 600000),
   /** Supabase project URL; locally the dev auth emulator. */
@@ -252,8 +255,14 @@ const gatewayConfigObject = z.object({
   AUTH_UPSTREAM_TIMEOUT_MS: env.int(5000, 100, 60000),
 });
 
+/** With NODE_ENV=production, dev defaults stop the boot, naming the variable. */
 export const gatewayConfigSchema = gatewayConfigObject.superRefine((cfg, ctx) => {
   checkNatsEnv(cfg, ctx);
+  refuseDevDefaults(cfg, ctx, {
+    databaseUrls: ['DATABASE_URL'],
+    supabaseUrl: 'SUPABASE_URL',
+    jwtSecret: 'SUPABASE_JWT_SECRET',
+  });
   if (cfg.NODE_ENV === 'production' && cfg.AGENT_GRANT_PRIVATE_KEY === DEV_RUN_GRANT_PRIVATE_JWK) {
     ctx.addIssue({
       code: 'custom',

@@ -1,6 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { agentConfigSchema } from './agent-config.schema.js';
 import { gatewayConfigSchema } from './gateway-config.schema.js';
 import { ConfigError, loadConfig } from './load-config.js';
+import { migrateConfigSchema } from './migrate-config.schema.js';
 
 describe('loadConfig', () => {
   it('applies defaults for an empty environment', () => {
@@ -75,6 +77,71 @@ describe('agent model configuration', () => {
     );
     expect(() => loadConfig('ai-agent', agentConfigSchema, { AGENT_MODEL_FALLBACKS: 'gpt' })).toThrow(
       /AGENT_MODEL_FALLBACKS/,
+    );
+  });
+});
+
+describe('production refuses dev defaults, naming the variable', () => {
+  // A real (non-development) run-grant key pair, which production also demands.
+  const keys = generateKeyPairSync('ed25519');
+  const prod = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://neonpro_authenticator:s3cret-long-enough@db.example.com:6543/postgres',
+    SUPABASE_URL: 'https://abc.supabase.co',
+    AGENT_GRANT_PRIVATE_KEY: JSON.stringify(keys.privateKey.export({ format: 'jwk' })),
+  };
+  const agentGrant = { AGENT_GRANT_PUBLIC_KEY: JSON.stringify(keys.publicKey.export({ format: 'jwk' })) };
+
+  it('accepts a production configuration without dev values', () => {
+    expect(() => loadConfig('gateway', gatewayConfigSchema, prod)).not.toThrow();
+    expect(() =>
+      loadConfig('ai-agent', agentConfigSchema, {
+        NODE_ENV: 'production',
+        DATABASE_URL: prod.DATABASE_URL,
+        ...agentGrant,
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [
+      'a loopback SUPABASE_URL',
+      { SUPABASE_URL: 'https://127.0.0.1:54321' },
+      /SUPABASE_URL: production refuses a loopback/,
+    ],
+    ['a JWKS over plain http', { SUPABASE_URL: 'http://auth.example.com' }, /SUPABASE_URL: production needs https/],
+    [
+      'a database URL without a password',
+      { DATABASE_URL: 'postgres://app@db.example.com/postgres' },
+      /DATABASE_URL: production needs a database URL with a password/,
+    ],
+    [
+      'the dev database password',
+      { DATABASE_URL: 'postgres://neonpro_authenticator:neonpro-authenticator-dev@db.example.com/postgres' },
+      /DATABASE_URL: production refuses the dev database password/,
+    ],
+    ['the default database URL', { DATABASE_URL: undefined }, /DATABASE_URL: production refuses the dev/],
+    ['an HS256 secret shorter than 32 bytes', { SUPABASE_JWT_SECRET: 'x'.repeat(31) }, /SUPABASE_JWT_SECRET/],
+  ])('gateway: %s', (_label, over, message) => {
+    expect(() => loadConfig('gateway', gatewayConfigSchema, { ...prod, ...over })).toThrow(message);
+  });
+
+  it('ai-agent and migrations: a database URL without a password', () => {
+    expect(() =>
+      loadConfig('ai-agent', agentConfigSchema, {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://x@db.example.com/p',
+      }),
+    ).toThrow(/DATABASE_URL: production needs a database URL with a password/);
+    expect(() => loadConfig('migrate', migrateConfigSchema, { NODE_ENV: 'production' })).toThrow(
+      /DATABASE_MIGRATION_URL: production needs a database URL with a password/,
+    );
+  });
+
+  it('development keeps its defaults', () => {
+    expect(loadConfig('gateway', gatewayConfigSchema, {}).DATABASE_URL).toContain('neonpro_authenticator');
+    expect(loadConfig('migrate', migrateConfigSchema, {}).DATABASE_MIGRATION_URL).toBe(
+      'postgres://postgres@127.0.0.1:5432/neonpro',
     );
   });
 });

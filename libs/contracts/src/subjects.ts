@@ -28,7 +28,10 @@ export const AGENT_PATTERNS = {
 
 /** Header names carried on NATS messages between gateway and agents. */
 export const NATS_HEADERS = {
+  /** The gateway's own request id: keys logs and audit rows. */
   requestId: 'x-request-id',
+  /** The client's X-Request-Id (sanitised): logged and kept in audit details, never a key. */
+  clientRequestId: 'x-client-request-id',
   traceparent: 'traceparent',
   tracestate: 'tracestate',
   /** The gateway's signed run grant (compact JWS, see run-grant.ts). */

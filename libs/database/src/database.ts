@@ -18,8 +18,10 @@ export interface DatabaseOptions {
 }
 
 export interface UserTxOptions {
-  /** Recorded in every audit row written inside the transaction. */
+  /** The server's own request id, recorded as `request_id` in every audit row of the transaction. */
   requestId?: string;
+  /** The client's X-Request-Id (already sanitised), kept in audit `details.client_request_id`. */
+  clientRequestId?: string;
 }
 
 import type { Queryable } from './queryable.js';
@@ -39,10 +41,11 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 /**
- * The pool and the two ways in: `withUser` (RLS applies, as PostgREST does it) and the explicit
- * `withService` path for migrations, seed and membership lookup. The few hot fixed-shape queries
- * are named prepared statements (`TxContext.prepared`); a pooler in transaction mode must support
- * them (Supavisor does; PgBouncer from 1.21 with max_prepared_statements).
+ * The pool and its one way in for the services: `withUser` (RLS applies, as PostgREST does it).
+ * The services log in as `neonpro_authenticator`, which can do nothing but `set role
+ * authenticated`; migrations and seed use their own owner URL. The few hot fixed-shape queries are
+ * named prepared statements (`TxContext.prepared`); a pooler in transaction mode must support them
+ * (Supavisor does; PgBouncer from 1.21 with max_prepared_statements).
  */
 export class Database {
   readonly pool: pg.Pool;
@@ -63,7 +66,11 @@ export class Database {
     this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
-  /** Runs `fn` in one transaction as role `authenticated` with the caller's claims. */
+  /**
+   * Runs `fn` in one transaction as role `authenticated` with the caller's claims, as PostgREST
+   * does. `begin`, the role, the claims and the server-owned request id (read by `app.audit`)
+   * travel in one round trip: a simple-protocol batch with escaped literals.
+   */
   async withUser<T>(
     claims: JwtClaims,
     fn: (repos: Repositories, tx: Queryable) => Promise<T>,
@@ -72,40 +79,15 @@ export class Database {
     if (!claims?.sub) {
       throw new Error('withUser needs verified claims with a sub');
     }
-    return this.transaction(async (client) => {
-      await client.query("select set_config('request.jwt.claims', $1, true), set_config('app.request_id', $2, true)", [
-        JSON.stringify(claims),
-        opts.requestId ?? '',
-      ]);
-      await client.query('set local role authenticated');
-      return fn(createRepositories(client), client);
-    });
-  }
-
-  /**
-   * Bypasses RLS as `service_role` (BYPASSRLS, no DDL), as on Supabase. Only for membership
-   * resolution and the few paths that truly need it; migrations and seed use the pool's owner role.
-   */
-  async withService<T>(fn: (repos: Repositories, tx: Queryable) => Promise<T>): Promise<T> {
-    return this.transaction(async (client) => {
-      await client.query('set local role service_role');
-      return fn(createRepositories(client), client);
-    });
-  }
-
-  async ping(): Promise<void> {
-    await this.pool.query('select 1');
-  }
-
-  async close(): Promise<void> {
-    await this.pool.end();
-  }
-
-  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('begin');
-      const result = await fn(client);
+      await client.query(
+        `begin; select set_config('role', 'authenticated', true), ` +
+          `set_config('request.jwt.claims', ${client.escapeLiteral(JSON.stringify(claims))}, true), ` +
+          `set_config('app.request_id', ${client.escapeLiteral(opts.requestId ?? '')}, true), ` +
+          `set_config('app.client_request_id', ${client.escapeLiteral(opts.clientRequestId ?? '')}, true)`,
+      );
+      const result = await fn(createRepositories(client), client);
       await client.query('commit');
       return result;
     } catch (err) {
@@ -114,5 +96,33 @@ export class Database {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Runs `fn` as `neonpro_plan_reader`: every clinic's plan and month-to-date usage, read-only and
+   * nothing else (the gateway's limits apply before a user's clinic is known). No claims: any
+   * other table answers permission denied.
+   */
+  async asPlanReader<T>(fn: (repos: Repositories, tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`begin; select set_config('role', 'neonpro_plan_reader', true)`);
+      const result = await fn(createRepositories(client), client);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('select 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
   }
 }

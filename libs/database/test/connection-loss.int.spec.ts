@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Database, isDatabaseUnavailable } from '@neonpro/database';
 import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
 import pg from 'pg';
@@ -9,7 +10,7 @@ describe('database: a connection lost while checked out', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase();
-    db = new Database({ url: tdb.url, poolMax: 2 });
+    db = new Database({ url: tdb.serviceUrl, poolMax: 2 });
   });
 
   afterAll(async () => {
@@ -22,7 +23,7 @@ describe('database: a connection lost while checked out', () => {
     await admin.connect();
     let failure: unknown;
     try {
-      await db.withService(async (_repos, tx) => {
+      await db.withUser({ sub: randomUUID() }, async (_repos, tx) => {
         const { rows } = await tx.query<{ pid: number }>('select pg_backend_pid() as pid');
         await admin.query('select pg_terminate_backend($1)', [rows[0].pid]);
         // Let the termination notice arrive while no query is running (pg emits 'error' then).
@@ -37,7 +38,10 @@ describe('database: a connection lost while checked out', () => {
     expect(isDatabaseUnavailable(failure)).toBe(true);
     // The broken client was dropped: the next transaction gets a healthy one.
     await expect(
-      db.withService(async (_r, tx) => (await tx.query<{ one: number }>('select 1 as one')).rows[0]),
+      db.withUser(
+        { sub: randomUUID() },
+        async (_r, tx) => (await tx.query<{ one: number }>('select 1 as one')).rows[0],
+      ),
     ).resolves.toEqual({
       one: 1,
     });

@@ -11,6 +11,7 @@ import {
   runSeed,
 } from '@neonpro/database';
 import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
+import pg from 'pg';
 
 const TABLES = [
   'clinics',
@@ -26,7 +27,10 @@ const TABLES = [
 
 describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres)', () => {
   let tdb: TestDatabase;
+  /** The application's way in: the least-privilege login, as in production. */
   let db: Database;
+  /** The owner, for fixtures and for looking behind RLS. */
+  let owner: Database;
   const users: Record<string, JwtClaims> = {};
   const clinics: Record<string, string> = {};
 
@@ -34,9 +38,10 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
   beforeAll(async () => {
     tdb = await createTestDatabase({ seed: true });
-    db = new Database({ url: tdb.url, poolMax: 4 });
+    db = new Database({ url: tdb.serviceUrl, poolMax: 4 });
+    owner = new Database({ url: tdb.url, poolMax: 2 });
     // Test setup reads auth.users as the owner; the application never does.
-    const { rows } = await db.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
+    const { rows } = await owner.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
       `select u.id, u.email, m.clinic_id, c.slug from auth.users u
          join clinic_members m on m.user_id = u.id join clinics c on c.id = m.clinic_id`,
     );
@@ -56,12 +61,13 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
   afterAll(async () => {
     await db?.close();
+    await owner?.close();
     await tdb?.drop();
   });
 
   it('seeds two clinics, four users, ~50 patients each, and re-seeding duplicates nothing', async () => {
     const count = async () => {
-      const r = await db.pool.query<{ n: string }>(
+      const r = await owner.pool.query<{ n: string }>(
         `select (select count(*) from clinics) || '/' || (select count(*) from auth.users) || '/' ||
                 (select count(*) from patients) || '/' || (select count(*) from appointments) || '/' ||
                 (select count(*) from consents) as n`,
@@ -69,7 +75,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       return r.rows[0].n;
     };
     const before = await count();
-    await runSeed(db.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
+    await runSeed(owner.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
     expect(await count()).toBe(before);
     expect(before.split('/').slice(0, 3)).toEqual(['2', '4', '100']);
     const tomorrow = await db.withUser(as('dra.lima@aurora.demo'), async (r, tx) => {
@@ -247,11 +253,17 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     // 8+ digits may also be the end of a phone number, however it was typed.
     expect(await find('admin@boreal.demo', '97364-2851')).toEqual(['Quelita Ímpar Boreal']);
     expect(await find('admin@aurora.demo', '973642851')).toEqual([]);
-    // The functions answer nothing outside a user's clinic (the service path has none).
-    const { rows } = await db.withService((_r, tx) =>
-      tx.query<{ n: number }>(`select count(*)::int as n from app.search_patient_ids('quelita', null, null, null, 10)`),
-    );
-    expect(rows[0].n).toBe(0);
+    // The functions answer nothing outside a user's clinic (a session with no claims has none).
+    const owner = new pg.Client({ connectionString: tdb.url });
+    await owner.connect();
+    try {
+      const { rows } = await owner.query<{ n: number }>(
+        `select count(*)::int as n from app.search_patient_ids('quelita', null, null, null, 10)`,
+      );
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await owner.end();
+    }
     // A name shared by several patients, one per page: every match once, in keyset order.
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -296,10 +308,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(await auditCount()).toBe(before + 3);
     for (const sql of ['update audit_log set action = $1', 'delete from audit_log where action <> $1']) {
       await expect(db.withUser(claims, (_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
-      // Not even the service path may rewrite history.
-      await expect(db.withService((_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });
       // Not even the table owner: the trigger refuses.
-      await expect(db.pool.query(sql, ['x'])).rejects.toMatchObject({ code: '42501' });
+      await expect(owner.pool.query(sql, ['x'])).rejects.toMatchObject({ code: '42501' });
     }
     await expect(db.withUser(as('recepcao@aurora.demo'), (r) => r.audit.list({}))).rejects.toBeInstanceOf(
       ForbiddenError,
@@ -319,10 +329,20 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     await expect(
       db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.update(list.data[0].id, { clinical_notes: 'x' })),
     ).rejects.toBeInstanceOf(ForbiddenError);
-    // Direct SQL is refused by the trigger too.
+    // Direct SQL: the notes table's policy shows them no row and refuses their writes.
+    await db.withUser(as('recepcao@aurora.demo'), async (_r, tx) => {
+      expect((await tx.query('select * from patient_clinical_notes')).rowCount).toBe(0);
+      const upd = await tx.query(`update patient_clinical_notes set notes = 'x' where patient_id = $1`, [
+        list.data[0].id,
+      ]);
+      expect(upd.rowCount).toBe(0);
+    });
     await expect(
       db.withUser(as('recepcao@aurora.demo'), (_r, tx) =>
-        tx.query(`update patients set clinical_notes = 'x' where id = $1`, [list.data[0].id]),
+        tx.query(
+          `insert into patient_clinical_notes (patient_id, clinic_id, notes) values ($1, app.current_clinic_id(), 'x')`,
+          [list.data[0].id],
+        ),
       ),
     ).rejects.toMatchObject({ code: '42501' });
     const doctor = await db.withUser(as('dra.lima@aurora.demo'), (r) => r.patients.get(list.data[0].id));
@@ -475,7 +495,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     const second = await db.withUser(claims, (r) => r.patients.erase(patient.id));
     expect(second).toMatchObject({ already_erased: true, anonymized_at: first.anonymized_at });
 
-    const after = await db.withService(async (_r, tx) => ({
+    const tx = owner.pool;
+    const after = await (async () => ({
       patient: (await tx.query<{ full_name: string }>('select * from patients where id = $1', [patient.id])).rows[0],
       appt: (await tx.query('select * from appointments where id = $1', [appt.id])).rows[0],
       chat: (
@@ -500,14 +521,19 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
           [`%${cpf}%`],
         )
       ).rows[0],
-    }));
+      notes: (
+        await tx.query<{ n: number }>('select count(*)::int as n from patient_clinical_notes where patient_id = $1', [
+          patient.id,
+        ])
+      ).rows[0],
+    }))();
     expect(after.patient).toMatchObject({
       cpf: null,
       email: null,
       phone: null,
       birth_date: null,
-      clinical_notes: null,
     });
+    expect(after.notes.n).toBe(0);
     expect(after.patient.full_name).not.toContain('Zuleica');
     expect(after.appt).toMatchObject({ patient_id: patient.id, procedure: 'Peeling', notes: null });
     expect(after.chat.content).not.toContain('Zuleica Ferraz');
@@ -523,6 +549,86 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     });
     const audits = await db.withUser(claims, (r) => r.audit.list({ subject_id: patient.id }));
     expect(audits.data.filter((a) => a.action === 'patient.erase')).toHaveLength(2);
+  });
+
+  it('erasure matches normalised text: case, accents, name parts, CPF and phone in any punctuation, quotes in metadata', async () => {
+    const admin = as('admin@aurora.demo');
+    const cpf = makeCpf('222555888');
+    const { patient, mine } = await db.withUser(admin, async (r) => {
+      const patient = await r.patients.create({
+        full_name: 'Ângela D"Ávila Brandão',
+        cpf,
+        phone: '+55 11 91234-5678',
+        email: 'Angela.Brandao@example.com',
+      });
+      const s = await r.chat.createSession('x');
+      const m = await r.chat.appendMessage(
+        s.id,
+        'user',
+        `a angela davila brandao ligou do (11) 91234-5678; CPF ${cpf.slice(0, 3)}.${cpf.slice(3, 6)}.${cpf.slice(6, 9)}-${cpf.slice(9)}, e-mail angela.brandao@EXAMPLE.com. Depois a Ângela voltou; ANGELA BRANDAO confirmou, 912345678.`,
+        'e-1',
+        { patient_names: ['Ângela D"Ávila Brandão'], note: { who: 'angela brandão' } },
+      );
+      return { patient, mine: m.message.id };
+    });
+    // Another user's session that never mentions the patient keeps an unrelated "Ângela".
+    const other = await db.withUser(as('recepcao@aurora.demo'), async (r) => {
+      const s = await r.chat.createSession('y');
+      return (await r.chat.appendMessage(s.id, 'user', 'A Ângela Souza chega às 10h', 'o-1')).message.id;
+    });
+    await db.withUser(admin, (r) => r.patients.erase(patient.id));
+    const rows = (
+      await owner.pool.query<{ id: string; content: string; metadata: Record<string, unknown> }>(
+        'select id, content, metadata from chat_messages where id = any($1)',
+        [[mine, other]],
+      )
+    ).rows;
+    const redacted = rows.find((r) => r.id === mine)!;
+    for (const secret of [
+      /ang[eê]la/i,
+      /brand[aã]o/i,
+      /d"?[aá]vila/i,
+      /1234-?5678/,
+      /912345678/,
+      cpf.slice(0, 3),
+      /example\.com/i,
+    ]) {
+      expect({ secret: String(secret), content: redacted.content }).not.toEqual(
+        expect.objectContaining({ content: expect.stringMatching(secret) }),
+      );
+    }
+    expect(JSON.stringify(redacted.metadata)).not.toMatch(/ngela|Brand|vila/);
+    expect(redacted.metadata).toEqual({ patient_names: ['[removido]'], note: { who: '[removido]' } });
+    // A session that never mentioned the patient keeps another Ângela's first name.
+    expect(rows.find((r) => r.id === other)!.content).toBe('A Ângela Souza chega às 10h');
+  });
+
+  it('the audit of a patient lists the searches and listings that returned them; export holds their chat mentions', async () => {
+    const admin = as('admin@aurora.demo');
+    const rec = as('recepcao@aurora.demo');
+    const target = (await db.withUser(admin, (r) => r.patients.search({ limit: 1 }))).data[0];
+    await db.withUser(rec, (r) => r.patients.search({ search: target.full_name.split(' ')[0] }), {
+      requestId: 'server-req-1',
+      clientRequestId: 'client-chosen',
+    });
+    const page = await db.withUser(admin, (r) => r.audit.list({ subject_id: target.id, limit: 50 }));
+    const search = page.data.find((a) => a.actor_id === rec.sub && a.action === 'patient.search');
+    expect(search).toMatchObject({
+      request_id: 'server-req-1',
+      details: expect.objectContaining({
+        client_request_id: 'client-chosen',
+        patient_ids: expect.arrayContaining([target.id]),
+      }),
+    });
+    await db.withUser(rec, async (r) => {
+      const s = await r.chat.createSession('z');
+      await r.chat.appendMessage(s.id, 'user', `remarcar ${target.full_name.toLowerCase()}`, 'x-1');
+    });
+    const exported = await db.withUser(admin, (r) => r.patients.export(target.id));
+    expect(exported.chat_messages).toEqual([
+      expect.objectContaining({ content: `remarcar ${target.full_name.toLowerCase()}` }),
+    ]);
+    expect((exported.audit as { action: string }[]).some((a) => a.action === 'patient.search')).toBe(true);
   });
 
   it('chat: sessions are private to their owner; a retried message is stored once', async () => {

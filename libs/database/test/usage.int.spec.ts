@@ -17,13 +17,16 @@ const run = (over: Partial<AgentRunUsage> = {}): AgentRunUsage => ({
 describe('database: plans and usage ledger under RLS (real Postgres)', () => {
   let tdb: TestDatabase;
   let db: Database;
+  let owner: Database;
   const users: Record<string, JwtClaims> = {};
   const clinics: Record<string, string> = {};
 
   beforeAll(async () => {
     tdb = await createTestDatabase({ seed: true });
-    db = new Database({ url: tdb.url, poolMax: 4 });
-    const { rows } = await db.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
+    // The services' login; the owner only for fixtures and the plan CLI's path.
+    db = new Database({ url: tdb.serviceUrl, poolMax: 4 });
+    owner = new Database({ url: tdb.url, poolMax: 1 });
+    const { rows } = await owner.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
       `select u.id, u.email, m.clinic_id, c.slug from auth.users u
          join clinic_members m on m.user_id = u.id join clinics c on c.id = m.clinic_id`,
     );
@@ -35,6 +38,7 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
 
   afterAll(async () => {
     await db?.close();
+    await owner?.close();
     await tdb?.drop();
   });
 
@@ -43,7 +47,7 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
     await db.withUser(users['admin@aurora.demo'], (r) => r.usage.record(run({ provider: 'openai', tool_calls: 0 })));
     await db.withUser(users['admin@boreal.demo'], (r) => r.usage.record(run({ input_tokens: 999 })));
 
-    const own = await db.pool.query<{ user_id: string; clinic_id: string }>(
+    const own = await owner.pool.query<{ user_id: string; clinic_id: string }>(
       `select user_id, clinic_id from public.agent_usage where provider = 'local' and clinic_id = $1`,
       [clinics.aurora],
     );
@@ -65,7 +69,7 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
         openai: { runs: 1, input_tokens: 100, output_tokens: 20, tool_calls: 0 },
       },
     });
-    const month = await db.withService((r) => r.usage.month(clinics.boreal));
+    const month = await db.asPlanReader((r) => r.usage.month(clinics.boreal));
     expect(month.tokens).toBe(1019);
     expect(Date.parse(month.resets_at)).toBeGreaterThan(Date.now());
   });
@@ -130,10 +134,10 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
       'update public.plan_defaults set ai_limit = 1000',
     ]) {
       await expect(db.withUser(admin, (_r, tx) => tx.query(sql))).rejects.toMatchObject({ code: '42501' });
-      await expect(db.withService((_r, tx) => tx.query(sql))).rejects.toMatchObject({ code: '42501' });
+      await expect(db.asPlanReader((_r, tx) => tx.query(sql))).rejects.toMatchObject({ code: '42501' });
     }
     // The owner path (the plan CLI).
-    const client = await db.pool.connect();
+    const client = await owner.pool.connect();
     try {
       await createRepositories(client).plans.set(clinics.boreal, { ai_limit: 7, ai_window_s: 60 });
       await createRepositories(client).plans.set(null, { monthly_ai_tokens: 123 });
@@ -149,5 +153,30 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
       return { rows, plan: (await r.plans.current()).plan };
     });
     expect(aurora).toEqual({ rows: [], plan: null });
+  });
+
+  it('the plan reader reads every clinic plan and month usage, and nothing else', async () => {
+    const read = await db.asPlanReader(async (r, tx) => ({
+      boreal: await r.plans.forClinic(clinics.boreal),
+      aurora: await r.plans.forClinic(clinics.aurora),
+      defaults: await r.plans.defaults(),
+      month: await r.usage.month(clinics.aurora),
+      daily: (await tx.query('select count(*)::int as n from public.agent_usage_daily')).rows[0] as { n: number },
+    }));
+    expect(read.boreal.plan).toMatchObject({ ai_limit: 7 });
+    expect(read.aurora.clinic_id).toBe(clinics.aurora);
+    expect(read.defaults?.monthly_ai_tokens).toBe(123);
+    expect(read.month.tokens).toBeGreaterThanOrEqual(0);
+    expect(read.daily.n).toBeGreaterThan(0);
+    for (const sql of [
+      'select id from public.patients limit 1',
+      'select name from public.clinics limit 1',
+      'select id from public.agent_usage limit 1',
+      'select id from public.audit_log limit 1',
+      `insert into public.agent_usage_daily (clinic_id, day, provider) values ('${clinics.aurora}', current_date, 'x')`,
+      `select app.audit('x', 'patient', null, '{}'::jsonb)`,
+    ]) {
+      await expect(db.asPlanReader((_r, tx) => tx.query(sql))).rejects.toMatchObject({ code: '42501' });
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { REDACT_PATHS } from './redaction.js';
-import { resolveRequestId, REQUEST_ID_HEADER } from './request-id.js';
+import { resolveRequestId, REQUEST_ID_HEADER, sanitizeClientRequestId } from './request-id.js';
 
 export interface LoggerSettings {
   service: string;
@@ -40,11 +40,16 @@ export function httpLoggerParams(logger: Logger, extra: Partial<Params> = {}): P
     pinoHttp: {
       logger,
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        // Fastify assigns req.id first (from the same header, see genReqId in the gateway).
+        // Fastify assigns req.id first (the gateway's own id, see genReqId there).
         const known = (req as { id?: unknown }).id;
         const id = typeof known === 'string' ? known : resolveRequestId(req.headers[REQUEST_ID_HEADER]);
-        res.setHeader('X-Request-Id', id);
+        // The client's own id is echoed back; ours keys the logs and the audit rows.
+        res.setHeader('X-Request-Id', sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]) ?? id);
         return id;
+      },
+      customProps: (req: IncomingMessage) => {
+        const client = sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]);
+        return client ? { client_request_id: client } : {};
       },
       customAttributeKeys: { reqId: 'request_id' },
       serializers: {

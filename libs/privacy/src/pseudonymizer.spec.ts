@@ -1,5 +1,5 @@
 import { PlaceholderStreamRestorer } from './stream-restorer.js';
-import { Pseudonymizer } from './pseudonymizer.js';
+import { candidateNameWords, maskIdentityDates, namesMentioned, nameVariants, Pseudonymizer } from './pseudonymizer.js';
 
 describe('Pseudonymizer', () => {
   it.each([
@@ -69,5 +69,63 @@ describe('PlaceholderStreamRestorer', () => {
     shown.push(restorer.flush());
     expect(shown.join('')).toBe('A paciente Ana Beatriz Lima tem telefone +55 11 91234-5678. [nota] fim [');
     expect(shown.some((s) => s.includes('[PACI'))).toBe(false);
+  });
+});
+
+describe('names the user types', () => {
+  const clinic = [
+    { id: '1', full_name: 'Maria Araújo Pereira' },
+    { id: '2', full_name: 'João da Silva Santos' },
+    { id: '3', full_name: 'Mariana Lopes' },
+  ];
+
+  it('variants: full name, first + last, two consecutive distinctive parts (particles skipped)', () => {
+    expect(nameVariants('Maria Araújo Pereira').sort()).toEqual(
+      ['araujo pereira', 'maria araujo', 'maria araujo pereira', 'maria pereira'].sort(),
+    );
+    expect(nameVariants('João da Silva Santos')).toEqual(
+      expect.arrayContaining(['joao da silva santos', 'joao santos', 'joao silva', 'silva santos']),
+    );
+  });
+
+  it('finds the clinic patients a message names, case- and accent-insensitively, never on a first name alone', () => {
+    expect(namesMentioned('agenda da MARIA PEREIRA amanhã', clinic).map((p) => p.id)).toEqual(['1']);
+    expect(namesMentioned('e o joao silva?', clinic).map((p) => p.id)).toEqual(['2']);
+    expect(namesMentioned('a Maria ligou; e a Mariana?', clinic)).toEqual([]);
+    expect(candidateNameWords('Qual o telefone da Maria Araújo?')).toEqual(['qual', 'telefone', 'maria', 'araujo']);
+  });
+
+  it('punctuation inside a name is optional: D’Ávila, D"Ávila and Davila are one name', () => {
+    const angela = [{ id: '9', full_name: "Ângela D'Ávila Brandão" }];
+    expect(namesMentioned('a angela davila ligou', angela)).toEqual(angela);
+    const p = new Pseudonymizer();
+    p.registerName("Ângela D'Ávila Brandão");
+    expect(p.pseudonymize('ANGELA DAVILA, Ângela D’Ávila e davila brandao')).toBe(
+      '[PACIENTE_1], [PACIENTE_1] e [PACIENTE_1]',
+    );
+  });
+
+  it('every variant maps to the patient’s one placeholder, restored as the full name', () => {
+    const p = new Pseudonymizer();
+    p.registerName('Maria Araújo Pereira');
+    const masked = p.pseudonymize('maria pereira, ou Maria Araujo Pereira, ou araújo pereira');
+    expect(masked).toBe('[PACIENTE_1], ou [PACIENTE_1], ou [PACIENTE_1]');
+    expect(p.restore('[PACIENTE_1]')).toBe('Maria Araújo Pereira');
+  });
+
+  it('birth dates leave tool results, whatever the nesting', () => {
+    expect(
+      maskIdentityDates({
+        patient: { full_name: 'x', birth_date: '1980-02-03' },
+        list: [{ data_nascimento: '03/02/1980' }],
+      }),
+    ).toEqual({
+      patient: { full_name: 'x', birth_date: '[DATA_NASCIMENTO]' },
+      list: [{ data_nascimento: '[DATA_NASCIMENTO]' }],
+    });
+    expect(maskIdentityDates({ starts_at: '2026-12-02T12:00:00Z', birth_date: null })).toEqual({
+      starts_at: '2026-12-02T12:00:00Z',
+      birth_date: null,
+    });
   });
 });

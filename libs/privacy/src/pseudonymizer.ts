@@ -34,8 +34,70 @@ const DETECTORS: Detector[] = [
 
 const PLACEHOLDER = /\[(PACIENTE|CPF|CNS|RG|TELEFONE|EMAIL|CEP)_(\d+)\]/g;
 
-function foldName(s: string): string {
+/** Lower case, no accents, single spaces: how names are compared. */
+export function foldName(s: string): string {
   return fold(s).replace(/\s+/g, ' ').trim();
+}
+
+/** Punctuation inside a name (D'Ávila, D"Ávila, Ana-Lúcia): typed or not, the same name. */
+const INNER_PUNCT = /(?<=\p{L})['’"`´-](?=\p{L})/gu;
+const INNER_PUNCT_PATTERN = '[\'’"`´-]?';
+
+/** Name particles: never distinctive on their own. */
+const PARTICLES = new Set(['da', 'de', 'do', 'das', 'dos', 'e', 'di', 'du']);
+
+/**
+ * The ways a user types a patient's name: the full name, first + last name, and any two
+ * consecutive distinctive parts ("Maria Araújo Pereira" → "maria araujo pereira",
+ * "maria pereira", "maria araujo", "araujo pereira"). Folded (see {@link foldName}).
+ */
+export function nameVariants(fullName: string): string[] {
+  const folded = foldName(fullName).replace(INNER_PUNCT, '');
+  const parts = folded.split(' ').filter((w) => w.length >= 2 && !PARTICLES.has(w));
+  const out = new Set([folded]);
+  if (parts.length >= 2) {
+    out.add(`${parts[0]} ${parts[parts.length - 1]}`);
+    for (let i = 0; i + 1 < parts.length; i++) {
+      out.add(`${parts[i]} ${parts[i + 1]}`);
+    }
+  }
+  return [...out].filter((v) => v.length >= 3);
+}
+
+/** The folded words of a text worth looking up as patient name parts (3+ letters). */
+export function candidateNameWords(text: string): string[] {
+  const words =
+    foldName(text)
+      .replace(INNER_PUNCT, '')
+      .match(/\p{L}{3,}/gu) ?? [];
+  return [...new Set(words.filter((w) => !PARTICLES.has(w)))];
+}
+
+/** The patients (of `candidates`) whose full name or a distinctive variant occurs in `text`. */
+export function namesMentioned<T extends { full_name: string }>(text: string, candidates: readonly T[]): T[] {
+  const folded = ` ${foldName(text)
+    .replace(INNER_PUNCT, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
+  return candidates.filter((c) => nameVariants(c.full_name).some((v) => folded.includes(` ${v} `)));
+}
+
+/**
+ * Dates tied to a patient's identity (birth dates) removed from a tool result before it goes to
+ * an external model: keys named like a birth date lose their value, whatever the nesting.
+ */
+export function maskIdentityDates<T>(value: T): T {
+  if (Array.isArray(value)) {
+    return value.map((v: unknown) => maskIdentityDates(v)) as T;
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        /birth|nascimento|dob$/i.test(k) && v !== null && v !== undefined ? '[DATA_NASCIMENTO]' : maskIdentityDates(v),
+      ]),
+    ) as T;
+  }
+  return value;
 }
 
 function escapeRegExp(s: string): string {
@@ -52,34 +114,41 @@ export class Pseudonymizer {
   private readonly toPlaceholder = new Map<string, string>();
   private readonly toValue = new Map<string, string>();
   private readonly counters = new Map<PiiKind, number>();
-  private readonly names: { folded: string; display: string }[] = [];
+  private readonly names: { folded: string; display: string; key: string }[] = [];
 
-  /** Registers a patient's name (e.g. from a tool result) so it is replaced wherever it appears. */
+  /**
+   * Registers a patient's name (e.g. from a tool result, or a clinic patient the user named) so
+   * it is replaced wherever it appears: the full name and its distinctive variants (first + last,
+   * two consecutive parts) all map to the patient's one placeholder, restored as the full name.
+   */
   registerName(fullName: string): string {
     const display = fullName.replace(/\s+/g, ' ').trim();
     const folded = foldName(display);
     if (folded.length < 3) {
       return display;
     }
-    if (!this.names.some((n) => n.folded === folded)) {
-      this.names.push({ folded, display });
-      // Longest first so "Maria Silva Souza" wins over "Maria Silva".
-      this.names.sort((a, b) => b.folded.length - a.folded.length);
+    const placeholder = this.placeholderFor('PACIENTE', `name:${folded}`, display);
+    for (const variant of nameVariants(display)) {
+      if (this.names.some((n) => n.folded === variant)) {
+        continue;
+      }
+      this.names.push({ folded: variant, display, key: `name:${folded}` });
     }
-    return this.placeholderFor('PACIENTE', `name:${folded}`, display);
+    // Longest first so "Maria Silva Souza" wins over "Maria Silva".
+    this.names.sort((a, b) => b.folded.length - a.folded.length);
+    return placeholder;
   }
 
   pseudonymize(text: string): string {
     let out = text;
     for (const name of this.names) {
-      // Accent- and case-insensitive: build a pattern over the folded letters.
-      const pattern = new RegExp(
-        `(?<![\\p{L}])${[...name.folded].map((ch) => (ch === ' ' ? '\\s+' : `${escapeRegExp(ch)}\\p{M}*`)).join('')}(?![\\p{L}])`,
-        'giu',
-      );
-      out = out
-        .normalize('NFD')
-        .replace(pattern, () => this.placeholderFor('PACIENTE', `name:${name.folded}`, name.display));
+      // Accent-, case- and inner-punctuation-insensitive: a pattern over the folded letters.
+      const letters = [...name.folded].map((ch) => (ch === ' ' ? '\\s+' : `${escapeRegExp(ch)}\\p{M}*`));
+      const body = letters
+        .map((l, i) => (i > 0 && l !== '\\s+' && letters[i - 1] !== '\\s+' ? INNER_PUNCT_PATTERN + l : l))
+        .join('');
+      const pattern = new RegExp(`(?<![\\p{L}])${body}(?![\\p{L}])`, 'giu');
+      out = out.normalize('NFD').replace(pattern, () => this.placeholderFor('PACIENTE', name.key, name.display));
       out = out.normalize('NFC');
     }
     for (const d of DETECTORS) {

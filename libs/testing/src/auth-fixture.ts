@@ -17,7 +17,7 @@ export const DEMO_USERS = {
 export interface AuthFixture {
   db: TestDatabase;
   supabaseUrl: string;
-  /** Env for a gateway or agent using this fixture. */
+  /** Env for a gateway or agent using this fixture: the least-privilege login, never the owner. */
   env: { DATABASE_URL: string; SUPABASE_URL: string };
   token(email: string, password?: string): Promise<string>;
   close(): Promise<void>;
@@ -34,7 +34,7 @@ export async function createAuthFixture(opts: AuthFixtureOptions = {}): Promise<
   return {
     db,
     supabaseUrl: emu.url,
-    env: { DATABASE_URL: db.url, SUPABASE_URL: emu.url },
+    env: { DATABASE_URL: db.serviceUrl, SUPABASE_URL: emu.url },
     async token(email: string, password = DEMO_PASSWORD): Promise<string> {
       const r = await fetch(`${emu.url}/auth/v1/token?grant_type=password`, {
         method: 'POST',

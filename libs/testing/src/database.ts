@@ -5,8 +5,18 @@ import pg from 'pg';
 
 export const DATABASE_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** The services' dev login (created by the migrations): it can only `set role authenticated`. */
+export const SERVICE_ROLE_USER = 'neonpro_authenticator';
+export const SERVICE_ROLE_DEV_PASSWORD = 'neonpro-authenticator-dev';
+
 export interface TestDatabase {
+  /** The owner's URL: migrations and fixtures that insert test data. */
   url: string;
+  /**
+   * The least-privilege login (`neonpro_authenticator`): what every service under test and every
+   * `withUser` must use, so tests see what production sees.
+   */
+  serviceUrl: string;
   name: string;
   /** Drops the database (terminating leftover connections). */
   drop(): Promise<void>;
@@ -26,7 +36,12 @@ export async function createTestDatabase(
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
-  const db = new Database({ url: url.toString(), poolMax: 1, statementTimeoutMs: 0 });
+  const db = new Database({
+    url: url.toString(),
+    poolMax: 1,
+    statementTimeoutMs: 0,
+    applicationName: 'neonpro-migrate',
+  });
   try {
     const supabase = findSupabaseDir(import.meta.dirname);
     await runMigrations(db.pool, join(supabase, 'migrations'));
@@ -36,8 +51,12 @@ export async function createTestDatabase(
   } finally {
     await db.close();
   }
+  const serviceUrl = new URL(url);
+  serviceUrl.username = SERVICE_ROLE_USER;
+  serviceUrl.password = SERVICE_ROLE_DEV_PASSWORD;
   return {
     url: url.toString(),
+    serviceUrl: serviceUrl.toString(),
     name,
     drop: async () => {
       const admin = new pg.Client({ connectionString: adminUrl });

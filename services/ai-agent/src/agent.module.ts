@@ -1,6 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { NATS_HEADERS } from '@neonpro/contracts';
-import { httpLoggerParams, OpsModule, parseTraceparent, resolveRequestId } from '@neonpro/observability';
+import {
+  httpLoggerParams,
+  OpsModule,
+  parseTraceparent,
+  resolveRequestId,
+  sanitizeClientRequestId,
+} from '@neonpro/observability';
 import type { Logger } from 'pino';
 import { LoggerModule } from 'nestjs-pino';
 import { AGENT_CONFIG, type AgentRuntimeConfig } from './agent.config.js';
@@ -52,7 +58,11 @@ export class AgentModule {
             genReqId: (ctx) => resolveRequestId(natsHeader(ctx, NATS_HEADERS.requestId)),
             customProps: (ctx) => {
               const trace = parseTraceparent(natsHeader(ctx, NATS_HEADERS.traceparent));
-              return trace ? { trace_id: trace.traceId, span_id: trace.spanId } : {};
+              const client = sanitizeClientRequestId(natsHeader(ctx, NATS_HEADERS.clientRequestId));
+              return {
+                ...(trace ? { trace_id: trace.traceId, span_id: trace.spanId } : {}),
+                ...(client ? { client_request_id: client } : {}),
+              };
             },
             customAttributeKeys: { reqId: 'request_id' },
             // Not quietResLogger: its "message completed" line would drop the trace props above.

@@ -53,7 +53,7 @@ export async function startAgent(
           url: config.DATABASE_URL,
           poolMax: config.DB_POOL_MAX,
           statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-          applicationName: `ai-agent-${config.instanceId}`,
+          applicationName: 'neonpro-ai-agent',
         });
   const clinicData = ports.clinicData ?? new PostgresClinicData(database!);
   const conversations = ports.conversations ?? new PostgresConversationStore(database!);

@@ -26,27 +26,31 @@ const TZ = 'America/Sao_Paulo';
 
 describe('agent tools and memory on the real Postgres', () => {
   let fx: AuthFixture;
+  /** The agent's own login (least privilege), as in production. */
   let db: Database;
+  /** The owner: fixtures and assertions behind RLS. */
+  let owner: Database;
   let h: Harness;
   const callers: Record<string, AgentCallerClaims> = {};
 
   async function callerFor(email: string): Promise<AgentCallerClaims> {
     const token = await fx.token(email);
     const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
-    const member = await db.withService(async (_r, tx) => {
-      const res = await tx.query('select clinic_id, role from public.clinic_members where user_id = $1', [raw.sub]);
-      return res.rows[0] as { clinic_id: string; role: AgentCallerClaims['role'] };
-    });
+    const res = await owner.pool.query('select clinic_id, role from public.clinic_members where user_id = $1', [
+      raw.sub,
+    ]);
+    const member = res.rows[0] as { clinic_id: string; role: AgentCallerClaims['role'] };
     return { sub: String(raw.sub), email, clinic_id: member.clinic_id, role: member.role, raw };
   }
 
   async function sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
-    return (await db.pool.query(text, values)).rows as T[];
+    return (await owner.pool.query(text, values)).rows as T[];
   }
 
   beforeAll(async () => {
     fx = await createAuthFixture();
-    db = new Database({ url: fx.db.url, poolMax: 4 });
+    db = new Database({ url: fx.db.serviceUrl, poolMax: 4 });
+    owner = new Database({ url: fx.db.url, poolMax: 2 });
     for (const email of Object.values(DEMO_USERS)) {
       callers[email] = await callerFor(email);
     }
@@ -55,6 +59,7 @@ describe('agent tools and memory on the real Postgres', () => {
 
   afterAll(async () => {
     await db?.close();
+    await owner?.close();
     await fx?.close();
   });
 
@@ -252,7 +257,7 @@ describe('agent tools and memory on the real Postgres', () => {
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'silent',
-        DATABASE_URL: fx.db.url,
+        DATABASE_URL: fx.db.serviceUrl,
         DB_POOL_MAX: '4',
       });
       nc = await connect({ servers: NATS_URL });

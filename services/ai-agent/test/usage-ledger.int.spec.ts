@@ -21,16 +21,19 @@ const usage = (over: Partial<AgentRunUsage> = {}): AgentRunUsage => ({
 describe('agent usage ledger (real Postgres)', () => {
   let fx: AuthFixture;
   let db: Database;
+  let owner: Database;
   let store: PostgresConversationStore;
   let caller: AgentCallerClaims;
 
   beforeAll(async () => {
     fx = await createAuthFixture();
-    db = new Database({ url: fx.db.url, poolMax: 2 });
+    // The agent's login; the owner only to check what was stored.
+    db = new Database({ url: fx.db.serviceUrl, poolMax: 2 });
+    owner = new Database({ url: fx.db.url, poolMax: 1 });
     store = new PostgresConversationStore(db);
     const token = await fx.token(DEMO_USERS.auroraLima);
     const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
-    const m = await db.pool.query<{ clinic_id: string }>(
+    const m = await owner.pool.query<{ clinic_id: string }>(
       'select clinic_id from public.clinic_members where user_id = $1',
       [raw.sub],
     );
@@ -45,18 +48,19 @@ describe('agent usage ledger (real Postgres)', () => {
 
   afterAll(async () => {
     await db?.close();
+    await owner?.close();
     await fx?.close();
   });
 
   const rows = async (sessionId: string) => ({
     usage: (
-      await db.pool.query<{ user_id: string; clinic_id: string; input_tokens: number; outcome: string }>(
+      await owner.pool.query<{ user_id: string; clinic_id: string; input_tokens: number; outcome: string }>(
         'select user_id, clinic_id, input_tokens, outcome from public.agent_usage where session_id = $1',
         [sessionId],
       )
     ).rows,
     answers: (
-      await db.pool.query(`select 1 from public.chat_messages where session_id = $1 and role = 'assistant'`, [
+      await owner.pool.query(`select 1 from public.chat_messages where session_id = $1 and role = 'assistant'`, [
         sessionId,
       ])
     ).rowCount,

@@ -1,10 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import compress from '@fastify/compress';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type GatewayConfig, gatewayConfigSchema, loadConfig } from '@neonpro/config';
-import { createLogger, METRICS_REGISTRY, resolveRequestId, startMetricsServer } from '@neonpro/observability';
+import {
+  createLogger,
+  METRICS_REGISTRY,
+  REQUEST_ID_HEADER,
+  sanitizeClientRequestId,
+  startMetricsServer,
+} from '@neonpro/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
@@ -63,8 +70,9 @@ export async function startGateway(
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.CONNECTION_TIMEOUT_MS,
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
-      resolveRequestId(req.headers['x-request-id']),
+    // Our own id, always: it keys logs and audit rows. The client's X-Request-Id is only echoed,
+    // logged and kept as an audit detail (client_request_id), so it cannot point at another request.
+    genReqId: () => randomUUID(),
     return503OnClosing: true,
   });
   // bodyParser: false keeps Fastify's own JSON parser only, so form or text bodies get 415.
@@ -155,7 +163,7 @@ function installFastifyHooks(
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    void reply.header('X-Request-Id', String(req.id));
+    void reply.header('X-Request-Id', sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]) ?? String(req.id));
     void reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     void reply.header('Permissions-Policy', PERMISSIONS_POLICY);
     // req.protocol reads X-Forwarded-Proto only from a TRUST_PROXY peer.

@@ -33,7 +33,7 @@ function gatewayEnv(prefix: string, over: Record<string, string> = {}): Record<s
   }
   return {
     NATS_URL,
-    DATABASE_URL: tdb.url,
+    DATABASE_URL: tdb.serviceUrl,
     SUPABASE_URL: auth.url,
     NATS_SUBJECT_PREFIX: prefix,
     PORT: '0',

@@ -90,7 +90,9 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(body.message_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(r.headers.get('x-message-id')).toBe(body.message_id);
       const seen = agent!.seen.at(-1)!;
-      expect(seen.headers?.get('x-request-id')).toBe('my-req-42');
+      // The agent keys its logs and audit rows on the gateway's own id; the client's travels beside it.
+      expect(seen.headers?.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(seen.headers?.get('x-client-request-id')).toBe('my-req-42');
       // The caller travels as a grant signed for exactly this run; no claims header, no clinic or role.
       expect(seen.headers?.get('x-neonpro-claims')).toBeFalsy();
       const grant = await verifyRunGrant(await importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'), seen.grant, {

@@ -1,6 +1,7 @@
 import { makeCpf } from '@neonpro/database';
 import { createTestDatabase, freePort, NATS_URL, type TestDatabase, uniquePrefix } from '@neonpro/testing';
 import { SignJWT } from 'jose';
+import pg from 'pg';
 import { type AuthEmulator, startAuthEmulator } from '../../../tools/auth-emulator/emulator.mjs';
 import { type GatewayApp, startGateway } from '../src/app.js';
 
@@ -23,7 +24,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: tdb.url,
+    DATABASE_URL: tdb.serviceUrl,
     DB_POOL_MAX: '4',
     SUPABASE_URL: emu.url,
     SUPABASE_JWT_SECRET: SECRET,
@@ -33,9 +34,9 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
   async function call(
     method: string,
     path: string,
-    opts: { as?: string; token?: string; body?: unknown } = {},
+    opts: { as?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; body: Json; headers: Headers }> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...opts.headers };
     const token = opts.token ?? (opts.as ? tokens[opts.as] : undefined);
     if (token) {
       headers.authorization = `Bearer ${token}`;
@@ -72,6 +73,21 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     await gw?.close();
     await emu?.close();
     await tdb?.drop();
+  });
+
+  it('connects as the least-privilege login, named neonpro-gateway for operators', async () => {
+    expect((await call('GET', '/v1/me', { as: 'admin@aurora.demo' })).status).toBe(200);
+    const admin = new pg.Client({ connectionString: tdb.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ usename: string }>(
+        `select distinct usename from pg_stat_activity where datname = $1 and application_name = 'neonpro-gateway'`,
+        [tdb.name],
+      );
+      expect(rows).toEqual([{ usename: 'neonpro_authenticator' }]);
+    } finally {
+      await admin.end();
+    }
   });
 
   describe('auth', () => {
@@ -375,6 +391,28 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       expect((await call('GET', '/v1/audit', { as: 'dra.lima@aurora.demo' })).status).toBe(403);
       const borealAudit = await call('GET', `/v1/audit?subject_id=${id}`, { as: 'admin@boreal.demo' });
       expect(borealAudit.body.data).toEqual([]);
+
+      // A search that returned the patient is part of "who saw their data"; the row's request id
+      // is the gateway's own, the client's X-Request-Id (echoed) only a detail.
+      const found = await call('GET', '/v1/patients?search=Teodoro%20Quintela', {
+        as: 'recepcao@aurora.demo',
+        headers: { 'x-request-id': 'my-own-id' },
+      });
+      expect(found.headers.get('x-request-id')).toBe('my-own-id');
+      expect((found.body.data as Json[]).map((p) => p.id)).toEqual([id]);
+      const seen = await call('GET', `/v1/audit?subject_id=${id}`, { as: 'admin@aurora.demo' });
+      const search = (seen.body.data as Json[]).find((a) => a.action === 'patient.search');
+      expect(search).toMatchObject({
+        request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        details: expect.objectContaining({ client_request_id: 'my-own-id', patient_ids: [id] }),
+      });
+      const forged = await call('GET', '/v1/patients?search=x', {
+        as: 'recepcao@aurora.demo',
+        headers: { 'x-request-id': String(search!.request_id) },
+      });
+      expect(forged.status).toBe(200);
+      const rows = (await call('GET', '/v1/audit?limit=200', { as: 'admin@aurora.demo' })).body.data as Json[];
+      expect(rows.filter((a) => a.request_id === search!.request_id)).toHaveLength(1);
 
       const erased = await call('DELETE', `/v1/patients/${id}`, { as: 'admin@aurora.demo' });
       expect(erased).toMatchObject({ status: 200, body: { id, already_erased: false } });

@@ -7,7 +7,7 @@ describe('gateway operational exposure (real NATS)', () => {
   const started: GatewayApp[] = [];
   const env = (over: Record<string, string>): Record<string, string> => ({
     NATS_URL,
-    DATABASE_URL: tdb.url,
+    DATABASE_URL: tdb.serviceUrl,
     NATS_SUBJECT_PREFIX: uniquePrefix('ops'),
     PORT: '0',
     HOST: '127.0.0.1',

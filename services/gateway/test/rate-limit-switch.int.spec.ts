@@ -19,7 +19,7 @@ describe('rate limiting kill switch', () => {
     const app = await startGateway({
       NATS_URL,
       NATS_SUBJECT_PREFIX: uniquePrefix('rl-switch'),
-      DATABASE_URL: tdb.url,
+      DATABASE_URL: tdb.serviceUrl,
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',

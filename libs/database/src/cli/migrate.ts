@@ -1,12 +1,20 @@
-// `npm run db:migrate`: creates the database if missing and applies supabase/migrations.
+// `npm run db:migrate`: creates the database if missing and applies supabase/migrations, as the
+// schema owner (DATABASE_MIGRATION_URL): the services' own login cannot run DDL.
 // Safe to run from several pods at once (advisory lock). Also runs inside the production image.
 import { join } from 'node:path';
+import { exitOnConfigError, loadConfig, migrateConfigSchema } from '@neonpro/config';
 import { Database } from '../database.js';
 import { ensureDatabase, findSupabaseDir, runMigrations } from '../migrate.js';
 
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/neonpro';
+let config;
 try {
-  if (process.env.DB_CREATE_IF_MISSING !== 'false' && (await ensureDatabase(url))) {
+  config = loadConfig('migrate', migrateConfigSchema, process.env);
+} catch (err) {
+  exitOnConfigError(err);
+}
+const url = config.DATABASE_MIGRATION_URL;
+try {
+  if (config.DB_CREATE_IF_MISSING && (await ensureDatabase(url))) {
     console.log('db: database created');
   }
   const db = new Database({ url, poolMax: 1, statementTimeoutMs: 0, applicationName: 'neonpro-migrate' });

@@ -22,17 +22,30 @@ export interface AuditQuery {
   cursor?: string;
 }
 
+/** An external model provider received a run's pseudonymised text about `details.patient_ids`. */
+export const MODEL_DISCLOSURE_ACTION = 'agent.model_disclosure';
+
+/**
+ * Every access that returned the patient ($1): their own reads and writes, rows naming them, and
+ * the searches, listings and agent tool calls that listed them in `details.patient_ids`.
+ */
+export const ABOUT_PATIENT = `(subject_id = $1 or details->>'patient_id' = $1::text or details->'patient_ids' ? $1::text)`;
+
+// Rows are written only through app.audit() (security definer: actor from auth.uid(), request id
+// from the server's setting); a named statement since it runs on every audited request.
 const AUDIT_INSERT: Statement = {
   name: 'audit_insert',
-  text: `insert into public.audit_log (clinic_id, actor_id, action, subject_type, subject_id, request_id, details)
-    values (app.current_clinic_id(), auth.uid(), $1, $2, $3, nullif(current_setting('app.request_id', true), ''), $4)`,
+  text: 'select app.audit($1, $2, $3, $4::jsonb)',
 };
 
 /** Append-only LGPD audit trail. Rows never carry personal data, only ids and counts. */
 export class AuditRepository {
   constructor(private readonly ctx: TxContext) {}
 
-  /** Writes one row in the caller's transaction: actor and clinic come from the JWT, not the caller. */
+  /**
+   * Writes one row in the caller's transaction through `app.audit` (nobody inserts directly):
+   * actor and clinic come from the JWT, the request id from the server's own setting.
+   */
   async record(
     action: string,
     subjectType: string,
@@ -52,7 +65,7 @@ export class AuditRepository {
     const rows = await this.ctx.rows<AuditEntry>(
       `select id, clinic_id, actor_id, action, subject_type, subject_id, request_id, at, details
          from public.audit_log
-        where ($1::uuid is null or subject_id = $1 or details->>'patient_id' = $1::text)
+        where ($1::uuid is null or ${ABOUT_PATIENT})
           and ($2::timestamptz is null or at >= $2) and ($3::timestamptz is null or at < $3)
           and ($4::bigint is null or id < $4)
         order by id desc limit $5`,
@@ -65,7 +78,7 @@ export class AuditRepository {
   async aboutPatient(patientId: string): Promise<AuditEntry[]> {
     return this.ctx.rows<AuditEntry>(
       `select id, clinic_id, actor_id, action, subject_type, subject_id, request_id, at, details
-         from public.audit_log where subject_id = $1 or details->>'patient_id' = $1::text order by id`,
+         from public.audit_log where ${ABOUT_PATIENT} order by id`,
       [patientId],
     );
   }

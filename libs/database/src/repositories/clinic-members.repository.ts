@@ -10,7 +10,7 @@ export interface Membership {
 export class ClinicMembersRepository {
   constructor(private readonly ctx: TxContext) {}
 
-  /** Service path: resolves a verified user's clinic and role for the principal. */
+  /** Resolves a verified user's clinic and role for the principal (as that user: RLS shows their own row). */
   async findByUser(userId: string): Promise<Membership | undefined> {
     return this.ctx.one<Membership>('select user_id, clinic_id, role from public.clinic_members where user_id = $1', [
       userId,

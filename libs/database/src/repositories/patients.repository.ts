@@ -1,7 +1,7 @@
 import { normalizeCpf } from '../cpf.js';
 import { ConflictError, ForbiddenError, NotFoundError, pgCode } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
-import type { AuditRepository } from './audit.repository.js';
+import { type AuditEntry, type AuditRepository, MODEL_DISCLOSURE_ACTION } from './audit.repository.js';
 import { clampLimit, escapeLike, type Statement, type TxContext } from './context.js';
 
 export interface Patient {
@@ -50,15 +50,43 @@ export interface PatientSummary {
   active_consents: { purpose: string; legal_basis: string; granted_at: string }[];
 }
 
-const COLUMNS = `p.id, p.clinic_id, p.full_name, p.cpf, p.birth_date, p.phone, p.email, p.clinical_notes,
+// Clinical notes live in their own table whose policy shows them to admins and professionals
+// only: for a receptionist the join finds no row, whatever the query.
+const COLUMNS = `p.id, p.clinic_id, p.full_name, p.cpf, p.birth_date, p.phone, p.email, n.notes as clinical_notes,
   p.anonymized_at, p.created_at, p.updated_at`;
+const FROM = 'public.patients p left join public.patient_clinical_notes n on n.patient_id = p.id';
 
 const PATIENT_BY_ID: Statement = {
   name: 'patient_by_id',
-  text: `select ${COLUMNS} from public.patients p where p.id = $1`,
+  text: `select ${COLUMNS} from ${FROM} where p.id = $1`,
 };
 
 const ANONYMOUS_NAME = 'Paciente anonimizado';
+
+/** Model providers that processed pseudonymised text about the patient, first and last time. */
+function recipientsOf(
+  rows: AuditEntry[],
+): { kind: 'model_provider'; provider: string; data: 'pseudonymised_text'; first_at: string; last_at: string }[] {
+  const byProvider = new Map<string, { first_at: string; last_at: string }>();
+  for (const r of rows) {
+    const provider = r.action === MODEL_DISCLOSURE_ACTION ? r.details.provider : undefined;
+    if (typeof provider !== 'string') {
+      continue;
+    }
+    const seen = byProvider.get(provider);
+    if (seen) {
+      seen.last_at = r.at;
+    } else {
+      byProvider.set(provider, { first_at: r.at, last_at: r.at });
+    }
+  }
+  return [...byProvider].map(([provider, t]) => ({
+    kind: 'model_provider' as const,
+    provider,
+    data: 'pseudonymised_text' as const,
+    ...t,
+  }));
+}
 
 /** Patients of the caller's clinic. Every access writes one audit row in the same transaction. */
 export class PatientsRepository {
@@ -91,13 +119,13 @@ export class PatientsRepository {
     const rows =
       name !== null || cpf !== null
         ? await this.ctx.rows<Patient>(
-            `select ${COLUMNS} from public.patients p
+            `select ${COLUMNS} from ${FROM}
               where p.id in (select app.search_patient_ids($1, $2, $3, $4, $5, $6)) and p.anonymized_at is null
               order by p.created_at, p.id`,
             [name, cpf, cursor?.k ?? null, cursor?.id ?? null, limit + 1, phoneDigits],
           )
         : await this.ctx.rows<Patient>(
-            `select ${COLUMNS} from public.patients p
+            `select ${COLUMNS} from ${FROM}
               where p.anonymized_at is null
                 and ($1::timestamptz is null or (p.created_at, p.id) > ($1::timestamptz, $2::uuid))
               order by p.created_at, p.id limit $3`,
@@ -110,6 +138,35 @@ export class PatientsRepository {
       patient_ids: page.data.map((p) => p.id),
     });
     return page;
+  }
+
+  /**
+   * Patients (id and name) whose name shares a word with `words` (already folded: lower case, no
+   * accents), for pseudonymising what a user types before it reaches an external model. Nothing
+   * leaves the process; the run records which patients a provider received (pseudonymised).
+   */
+  namesSharingWords(words: readonly string[]): Promise<{ id: string; full_name: string }[]> {
+    if (words.length === 0) {
+      return Promise.resolve([]);
+    }
+    return this.ctx.rows(
+      `select p.id, p.full_name from public.patients p
+        where p.anonymized_at is null and regexp_split_to_array(app.search_norm(p.full_name), '\\s+') && $1::text[]
+        limit 2000`,
+      [words],
+    );
+  }
+
+  /** Ids of the caller's patients with exactly these names (for the disclosure audit row). */
+  async idsByNames(names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) {
+      return [];
+    }
+    const rows = await this.ctx.rows<{ id: string }>(
+      'select p.id from public.patients p where p.full_name = any($1::text[])',
+      [names],
+    );
+    return rows.map((r) => r.id);
   }
 
   private async find(id: string): Promise<Patient> {
@@ -130,17 +187,13 @@ export class PatientsRepository {
     await this.guardNotes(input);
     try {
       const row = await this.ctx.one<{ id: string }>(
-        `insert into public.patients (clinic_id, full_name, cpf, birth_date, phone, email, clinical_notes)
-         values (app.current_clinic_id(), $1, $2, $3, $4, $5, $6) returning id`,
-        [
-          input.full_name,
-          normalizeCpf(input.cpf),
-          input.birth_date ?? null,
-          input.phone ?? null,
-          input.email ?? null,
-          input.clinical_notes ?? null,
-        ],
+        `insert into public.patients (clinic_id, full_name, cpf, birth_date, phone, email)
+         values (app.current_clinic_id(), $1, $2, $3, $4, $5) returning id`,
+        [input.full_name, normalizeCpf(input.cpf), input.birth_date ?? null, input.phone ?? null, input.email ?? null],
       );
+      if (input.clinical_notes !== undefined && input.clinical_notes !== null) {
+        await this.writeNotes(row!.id, input.clinical_notes);
+      }
       await this.audit.record('patient.create', 'patient', row!.id);
       return this.find(row!.id);
     } catch (err) {
@@ -166,8 +219,7 @@ export class PatientsRepository {
            cpf = case when $4 then $5 else cpf end,
            birth_date = case when $6 then $7::date else birth_date end,
            phone = case when $8 then $9 else phone end,
-           email = case when $10 then $11 else email end,
-           clinical_notes = case when $12 then $13 else clinical_notes end
+           email = case when $10 then $11 else email end
          where id = $1`,
         [
           id,
@@ -181,10 +233,11 @@ export class PatientsRepository {
           v('phone'),
           patch.email !== undefined,
           v('email'),
-          patch.clinical_notes !== undefined,
-          v('clinical_notes'),
         ],
       );
+      if (patch.clinical_notes !== undefined) {
+        await this.writeNotes(id, patch.clinical_notes);
+      }
     } catch (err) {
       if (pgCode(err) === '23505') {
         throw new ConflictError('patient_exists', 'a patient with this CPF already exists');
@@ -237,24 +290,24 @@ export class PatientsRepository {
         where patient_id = $1 order by granted_at`,
       [id],
     );
+    // Every user's chat that mentions them (chat is owner-only under RLS: a definer function).
+    const chatMessages = await this.ctx.rows(
+      'select id, session_id, role, content, created_at from app.patient_chat_mentions($1)',
+      [id],
+    );
     await this.audit.record('patient.export', 'patient', id);
-    const auditRows = await this.auditAbout(id);
+    const auditRows = await this.audit.aboutPatient(id);
     return {
       exported_at: new Date().toISOString(),
       patient,
       appointments,
       consents,
+      chat_messages: chatMessages,
+      // LGPD art. 18 VII: who received their data. External model providers only ever received
+      // pseudonymised text (placeholders), recorded per run as `agent.model_disclosure`.
+      recipients: recipientsOf(auditRows),
       audit: auditRows,
     };
-  }
-
-  private auditAbout(id: string) {
-    return this.ctx.rows(
-      `select id, actor_id, action, subject_type, subject_id, request_id, at, details from public.audit_log
-        where subject_id = $1 or details->>'patient_id' = $1::text or details->'patient_ids' ? $1::text
-        order by id`,
-      [id],
-    );
   }
 
   /**
@@ -271,9 +324,10 @@ export class PatientsRepository {
       return { id, anonymized_at: current.anonymized_at, already_erased: true };
     }
     const redacted = await this.ctx.one<{ n: number }>('select app.redact_patient_mentions($1) as n', [id]);
+    await this.ctx.db.query('delete from public.patient_clinical_notes where patient_id = $1', [id]);
     const row = await this.ctx.one<{ anonymized_at: string }>(
       `update public.patients set full_name = $2, cpf = null, birth_date = null, phone = null, email = null,
-              clinical_notes = null, anonymized_at = now()
+              anonymized_at = now()
         where id = $1 returning anonymized_at`,
       [id, ANONYMOUS_NAME],
     );
@@ -286,6 +340,19 @@ export class PatientsRepository {
       chat_messages_redacted: redacted?.n ?? 0,
     });
     return { id, anonymized_at: row!.anonymized_at, already_erased: false };
+  }
+
+  /** Notes of a patient (null removes them). The table's policy refuses anyone but clinicians. */
+  private async writeNotes(id: string, notes: string | null): Promise<void> {
+    if (notes === null) {
+      await this.ctx.db.query('delete from public.patient_clinical_notes where patient_id = $1', [id]);
+      return;
+    }
+    await this.ctx.db.query(
+      `insert into public.patient_clinical_notes (patient_id, clinic_id, notes) values ($1, app.current_clinic_id(), $2)
+       on conflict (patient_id) do update set notes = excluded.notes`,
+      [id, notes],
+    );
   }
 
   private async guardNotes(input: { clinical_notes?: string | null }): Promise<void> {

@@ -130,7 +130,7 @@ export class UsageRepository {
     return { timezone: rows[0]?.timezone ?? 'UTC', data, totals };
   }
 
-  /** Month-to-date tokens of a clinic (service path for the gateway's budget; admins: own clinic). */
+  /** Month-to-date tokens of a clinic (the gateway's budget as `neonpro_plan_reader`; admins: own clinic). */
   async month(clinicId: string): Promise<MonthUsage> {
     const row = await this.ctx.one<MonthUsage>(
       `select tokens, to_char(month_start, 'YYYY-MM-DD') as month_start, resets_at from app.clinic_month_usage($1)`,

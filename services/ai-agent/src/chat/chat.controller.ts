@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { AGENT_PATTERNS, type AgentChatRequest, type AgentEvent, ErrorCode, NATS_HEADERS } from '@neonpro/contracts';
 import { isDatabaseUnavailable } from '@neonpro/database';
+import { sanitizeClientRequestId } from '@neonpro/observability';
 import { PinoLogger } from 'nestjs-pino';
 import { defer, from, Observable, switchMap } from 'rxjs';
 import { CallerRefused, RunCallerService } from '../caller/run-caller.service.js';
@@ -24,7 +25,14 @@ export class ChatController {
   @MessagePattern(AGENT_PATTERNS.chat)
   handleChat(@Payload() request: AgentChatRequest, @Ctx() ctx: JetStreamRunContext): Observable<AgentEvent> {
     return defer(() => from(this.callers.resolve(ctx.header(NATS_HEADERS.grant), request))).pipe(
-      switchMap((caller) => this.chat.stream(request, caller, ctx.header(NATS_HEADERS.requestId))),
+      switchMap((caller) =>
+        this.chat.stream(
+          request,
+          caller,
+          ctx.header(NATS_HEADERS.requestId),
+          sanitizeClientRequestId(ctx.header(NATS_HEADERS.clientRequestId)),
+        ),
+      ),
       (source) =>
         new Observable<AgentEvent>((subscriber) =>
           source.subscribe({

@@ -65,8 +65,11 @@ export class ChatService {
     const toolbox = new ClinicToolbox(clinicData, {
       cache: new ToolCache(config.AGENT_TOOL_CACHE_TTL_MS, config.AGENT_TOOL_CACHE_MAX),
     });
-    this.turns = new TurnContextBuilder(toolbox, conversations, config.AGENT_CONTEXT_TOKEN_BUDGET);
     this.providers = [...new Set([config.AGENT_MODEL_PROVIDER, ...config.AGENT_MODEL_FALLBACKS])];
+    this.turns = new TurnContextBuilder(toolbox, conversations, config.AGENT_CONTEXT_TOKEN_BUDGET, {
+      // Only an external provider needs the names the user types masked (the local model sees them).
+      maskTypedNames: this.providers.some((p) => p !== 'local'),
+    });
     for (const p of this.providers) {
       this.models.set(p, modelFactory(p, config));
       const breaker = circuitBreaker(handleWhen(isProviderFailure), {
@@ -80,7 +83,12 @@ export class ChatService {
   }
 
   /** `requestId` (the gateway's) lands in the audit rows of every database access of the run. */
-  stream(request: AgentChatRequest, caller: AgentCallerClaims | undefined, requestId?: string): Observable<AgentEvent> {
+  stream(
+    request: AgentChatRequest,
+    caller: AgentCallerClaims | undefined,
+    requestId?: string,
+    clientRequestId?: string,
+  ): Observable<AgentEvent> {
     return new Observable<AgentEvent>((subscriber) => {
       if (!caller) {
         this.metrics.runs.inc({ outcome: 'unauthorized' });
@@ -120,7 +128,11 @@ export class ChatService {
           return;
         }
         const turn = await this.turns.build(request, caller, turnKey, signal);
-        const result = await this.runTurn(turn, signal, (e) => subscriber.next(e), meter);
+        // External providers this run sent (pseudonymised) text to: the export's recipients.
+        const disclosed = new Set<string>();
+        const result = await this.runTurn(turn, signal, (e) => subscriber.next(e), meter, disclosed).finally(() =>
+          this.recordDisclosure(caller, disclosed, turn.ctx.patientNames),
+        );
         provider = result.provider;
         if (result.exhausted) {
           outcome = 'step_limit';
@@ -151,7 +163,7 @@ export class ChatService {
         subscriber.next({ type: 'done', message_id: request.message_id, content: result.content });
       };
 
-      runWithRequestId(requestId, run)
+      runWithRequestId(requestId, run, clientRequestId)
         .catch((err: unknown) => {
           const failure = this.failure(err, signal);
           outcome = failure.outcome;
@@ -179,14 +191,31 @@ export class ChatService {
     });
   }
 
+  /** Recorded whether the run succeeds or not: a failed call still delivered the text. */
+  private async recordDisclosure(
+    caller: AgentCallerClaims,
+    providers: Set<string>,
+    patientNames: Set<string>,
+  ): Promise<void> {
+    if (providers.size === 0 || patientNames.size === 0 || !this.conversations.recordDisclosure) {
+      return;
+    }
+    await this.conversations
+      .recordDisclosure(caller, { providers: [...providers], patientNames: [...patientNames] })
+      .catch((err: unknown) =>
+        this.logger.warn({ err_name: err instanceof Error ? err.name : typeof err }, 'disclosure not recorded'),
+      );
+  }
+
   /** The model loop of one turn: tokens and tool activity are emitted as they happen. */
   private async runTurn(
     { ctx, tools, messages, turn, lang }: TurnContext,
     signal: AbortSignal,
     emit: (event: AgentEvent) => void,
     meter: RunUsageMeter,
+    disclosed: Set<string>,
   ): Promise<{ content: string; exhausted: boolean; provider: string }> {
-    const runner = this.runnerFor(tools, ctx.patientNames, turnConfigurable(turn));
+    const runner = this.runnerFor(tools, ctx.patientNames, turnConfigurable(turn), disclosed);
     const result = await runAgentLoop({
       runner,
       tools,
@@ -262,6 +291,7 @@ export class ChatService {
     tools: ReturnType<ClinicToolbox['tools']>,
     patientNames: Set<string>,
     configurable: Record<string, unknown>,
+    disclosed: Set<string>,
   ): ModelTurnRunner {
     // One pseudonymizer per run: placeholders are stable across all turns sent in this run.
     const pseudonymizer = new Pseudonymizer();
@@ -273,7 +303,15 @@ export class ChatService {
       }
       const bound = new BoundModelRunner(p, model, tools, configurable);
       // The local model never leaves the process, so it sees the real data.
-      const runner = p === 'local' ? bound : new PseudonymizingRunner(bound, pseudonymizer, () => patientNames);
+      const runner =
+        p === 'local'
+          ? bound
+          : new PseudonymizingRunner(
+              bound,
+              pseudonymizer,
+              () => patientNames,
+              () => disclosed.add(p),
+            );
       return { provider: p, runner, breaker };
     });
     return new FallbackRunner(links, (from, reason) => {

@@ -29,7 +29,7 @@ export class TurnContextBuilder {
     private readonly toolbox: ClinicToolbox,
     private readonly conversations: ConversationStore,
     private readonly historyTokenBudget: number,
-    private readonly now: () => Date = () => new Date(),
+    private readonly opts: { maskTypedNames?: boolean; now?: () => Date } = {},
   ) {}
 
   async build(
@@ -50,7 +50,7 @@ export class TurnContextBuilder {
     signal.throwIfAborted();
     const last = history.at(-1);
     const pendingProposal = last?.role === 'assistant' ? last.proposal : undefined;
-    const today = localDate(this.now(), timezone);
+    const today = localDate((this.opts.now ?? (() => new Date()))(), timezone);
     const lang = detectLanguage(request.message);
     const ctx = newToolRunContext({
       caller,
@@ -68,6 +68,14 @@ export class TurnContextBuilder {
       }
       if (t.proposal) {
         ctx.patientNames.add(t.proposal.patient_name);
+      }
+    }
+    // Patients the user names (this turn or earlier ones) are masked before the first call to
+    // an external provider, before any tool result has registered them.
+    if (this.opts.maskTypedNames && this.conversations.patientNamesIn) {
+      const typed = [...history.filter((t) => t.role === 'user').map((t) => t.content), request.message];
+      for (const name of await this.conversations.patientNamesIn(caller, typed.join('\n'))) {
+        ctx.patientNames.add(name);
       }
     }
     const messages: BaseMessage[] = [

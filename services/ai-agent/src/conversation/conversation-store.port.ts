@@ -68,6 +68,20 @@ export interface ConversationStore {
   /** Records the usage of a run that ended without a turn to store (cancelled, failed). */
   recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void>;
   /**
+   * Records that external model providers received pseudonymised text about these patients (the
+   * export's recipients, LGPD art. 18). Optional: a store without patient data records nothing.
+   */
+  recordDisclosure?(
+    caller: AgentCallerClaims,
+    disclosure: { providers: readonly string[]; patientNames: readonly string[] },
+  ): Promise<void>;
+  /**
+   * Full names of the caller's clinic's patients that `text` names (full name, first + last, two
+   * consecutive parts; case- and accent-insensitive), so they are masked before any external model
+   * call. Optional: a store without patient data knows none.
+   */
+  patientNamesIn?(caller: AgentCallerClaims, text: string): Promise<string[]>;
+  /**
    * Earlier turns of the session, oldest first, newest ones kept within `tokenBudget`
    * (approximate tokens), excluding the turn `excludeTurnKey`.
    */

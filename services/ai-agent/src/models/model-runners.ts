@@ -9,7 +9,7 @@ import {
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { Runnable } from '@langchain/core/runnables';
 import type { StructuredToolInterface } from '@langchain/core/tools';
-import { PlaceholderStreamRestorer, type Pseudonymizer } from '@neonpro/privacy';
+import { maskIdentityDates, PlaceholderStreamRestorer, type Pseudonymizer } from '@neonpro/privacy';
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import type { ModelTurnRunner } from '../agent/agent-loop.js';
 
@@ -45,6 +45,8 @@ export class PseudonymizingRunner implements ModelTurnRunner {
     private readonly inner: ModelTurnRunner,
     private readonly pseudonymizer: Pseudonymizer,
     private readonly patientNames: () => Iterable<string>,
+    /** Called before text leaves for the provider (who received what: the export's recipients). */
+    private readonly onSend: () => void = () => undefined,
   ) {}
 
   get provider(): string {
@@ -56,6 +58,7 @@ export class PseudonymizingRunner implements ModelTurnRunner {
       this.pseudonymizer.registerName(name);
     }
     const masked = messages.map((m) => this.mask(m));
+    this.onSend();
     const restorer = new PlaceholderStreamRestorer(this.pseudonymizer);
     let acc: AIMessageChunk | undefined;
     for await (const chunk of this.inner.stream(masked, signal)) {
@@ -92,7 +95,7 @@ export class PseudonymizingRunner implements ModelTurnRunner {
     }
     if (ToolMessage.isInstance(m)) {
       return new ToolMessage({
-        content: text(m.content),
+        content: text(withoutIdentityDates(m.content)),
         tool_call_id: m.tool_call_id,
         name: m.name,
         status: m.status,
@@ -108,6 +111,18 @@ export class PseudonymizingRunner implements ModelTurnRunner {
       });
     }
     return m;
+  }
+}
+
+/** A tool result (JSON text) without birth dates: they identify a patient and no answer needs them. */
+function withoutIdentityDates(content: BaseMessage['content']): BaseMessage['content'] {
+  if (typeof content !== 'string') {
+    return content;
+  }
+  try {
+    return JSON.stringify(maskIdentityDates(JSON.parse(content) as unknown));
+  } catch {
+    return content;
   }
 }
 

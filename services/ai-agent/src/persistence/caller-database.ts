@@ -1,6 +1,6 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import type { Database, JwtClaims, Queryable, Repositories } from '@neonpro/database';
-import { currentRequestId } from './request-context.js';
+import { currentClientRequestId, currentRequestId } from './request-context.js';
 
 /**
  * Runs `fn` in one transaction as the caller: their verified JWT claims become
@@ -16,5 +16,8 @@ export function asCaller<T>(
   if (caller.raw.sub !== caller.sub) {
     throw new Error('caller claims do not match their raw JWT claims');
   }
-  return db.withUser(caller.raw as JwtClaims, fn, { requestId: currentRequestId() });
+  return db.withUser(caller.raw as JwtClaims, fn, {
+    requestId: currentRequestId(),
+    clientRequestId: currentClientRequestId(),
+  });
 }

@@ -1,5 +1,12 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import { type AgentRunUsage, type ChatMessage, type Database, NotFoundError } from '@neonpro/database';
+import {
+  type AgentRunUsage,
+  type ChatMessage,
+  type Database,
+  MODEL_DISCLOSURE_ACTION,
+  NotFoundError,
+} from '@neonpro/database';
+import { candidateNameWords, namesMentioned } from '@neonpro/privacy';
 import { z } from 'zod';
 import {
   type BeginTurnResult,
@@ -86,6 +93,35 @@ export class PostgresConversationStore implements ConversationStore {
 
   recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
     return asCaller(this.db, caller, (r) => r.usage.record(usage));
+  }
+
+  /** One audit row per provider, naming the patients (by id) whose pseudonymised data it received. */
+  async recordDisclosure(
+    caller: AgentCallerClaims,
+    disclosure: { providers: readonly string[]; patientNames: readonly string[] },
+  ): Promise<void> {
+    if (disclosure.providers.length === 0 || disclosure.patientNames.length === 0) {
+      return;
+    }
+    await asCaller(this.db, caller, async (r) => {
+      const ids = await r.patients.idsByNames([...new Set(disclosure.patientNames)]);
+      if (ids.length === 0) {
+        return;
+      }
+      for (const provider of new Set(disclosure.providers)) {
+        await r.audit.record(MODEL_DISCLOSURE_ACTION, 'patient', null, { provider, patient_ids: ids });
+      }
+    });
+  }
+
+  patientNamesIn(caller: AgentCallerClaims, text: string): Promise<string[]> {
+    const words = candidateNameWords(text);
+    if (words.length === 0) {
+      return Promise.resolve([]);
+    }
+    return asCaller(this.db, caller, async (r) =>
+      namesMentioned(text, await r.patients.namesSharingWords(words)).map((p) => p.full_name),
+    );
   }
 
   /**

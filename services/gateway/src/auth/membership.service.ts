@@ -28,7 +28,9 @@ export class MembershipService {
     try {
       value = await this.policies
         .get(POSTGRES_POLICY)
-        .execute(() => this.db.withService((r) => r.members.findByUser(userId)), { retry: true });
+        // As the verified user (RLS shows them their own membership): the service login has no
+        // other way in.
+        .execute(() => this.db.withUser({ sub: userId }, (r) => r.members.findByUser(userId)), { retry: true });
     } catch (err) {
       throw databaseUnavailable(err) ?? err;
     }

@@ -38,7 +38,10 @@ export class AgentCallError extends Error implements UpstreamFailureAware {
 }
 
 export interface AgentCallContext {
+  /** The gateway's own request id (audit rows and logs in the agent). */
   requestId: string;
+  /** The client's X-Request-Id, sanitised: logged and kept as an audit detail only. */
+  clientRequestId?: string;
   traceparent?: string;
   /** The verified caller; the run grant names this user (the agent reads clinic and role itself). */
   userId: string;
@@ -149,6 +152,9 @@ export class AgentClient implements OnModuleInit {
     );
     const hdrs = natsHeaders();
     hdrs.set(NATS_HEADERS.requestId, ctx.requestId);
+    if (ctx.clientRequestId) {
+      hdrs.set(NATS_HEADERS.clientRequestId, ctx.clientRequestId);
+    }
     if (ctx.traceparent) {
       hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
     }

@@ -26,7 +26,10 @@ export interface TurnInput {
 
 export interface TurnContext {
   userId: string;
+  /** The gateway's own request id (audit rows and logs in the agent). */
   requestId: string;
+  /** The client's X-Request-Id, sanitised: logged and kept as an audit detail only. */
+  clientRequestId?: string;
   traceparent?: string;
 }
 
@@ -76,7 +79,12 @@ export class ChatTurnService {
               client_message_id: input.client_message_id,
               ...(input.confirm ? { confirm: input.confirm } : {}),
             },
-            { userId: ctx.userId, requestId: ctx.requestId, traceparent: ctx.traceparent },
+            {
+              userId: ctx.userId,
+              requestId: ctx.requestId,
+              clientRequestId: ctx.clientRequestId,
+              traceparent: ctx.traceparent,
+            },
           );
           const events = this.agent.events(messageId);
           try {

@@ -22,6 +22,7 @@ import { chatRequestDocSchema, chatResponseDocSchema } from './chat-sessions.sch
 import { ChatTurnService } from './chat-turn.service.js';
 import { wantsEventStream } from './content-negotiation.js';
 import { SseWriter } from './sse-writer.js';
+import { auditIdsOf } from '../common/audit-request-id.js';
 
 const eventsParamSchema = z.strictObject({ message_id: z.uuid() });
 const eventsQuerySchema = z.strictObject({ after: z.coerce.number().int().min(0).optional() });
@@ -83,7 +84,7 @@ export class ChatController {
       const turn = await timed(req, 'upstream', () =>
         this.turns.open(body, {
           userId,
-          requestId: String(req.id),
+          ...auditIdsOf(req),
           traceparent: childTrace(req.headers.traceparent).traceparent,
         }),
       );
@@ -179,7 +180,8 @@ export class ChatController {
     first: RelayedRunEvent,
     events: AsyncGenerator<RelayedRunEvent, void, undefined>,
   ): Promise<void> {
-    const sse = new SseWriter(reply, String(req.id));
+    // Echoes the client's X-Request-Id like every other answer (ours when they sent none).
+    const sse = new SseWriter(reply, auditIdsOf(req).clientRequestId ?? String(req.id));
     let clientGone = false;
     req.raw.once('close', () => {
       if (!reply.raw.writableFinished) {

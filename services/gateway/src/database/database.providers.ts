@@ -10,6 +10,7 @@ export const databaseProvider: Provider = {
       url: config.DATABASE_URL,
       poolMax: config.DB_POOL_MAX,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-      applicationName: `gateway-${config.instanceId}`,
+      // Operators see who is connected (pg_stat_activity.application_name).
+      applicationName: 'neonpro-gateway',
     }),
 };

@@ -4,13 +4,15 @@ import { Database, type Repositories } from '@neonpro/database';
 import { PolicyRegistry } from '@neonpro/resilience';
 import type { FastifyRequest } from 'fastify';
 import '../auth/auth.types.js';
+import { auditIdsOf } from '../common/audit-request-id.js';
 import { ProblemException } from '../common/problem.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import { databaseErrorToProblem } from '../common/database-problem.js';
 
 /**
- * Runs repository calls as the authenticated caller (RLS applies), with the request id recorded
- * in audit rows, and turns data errors into problems.
+ * Runs repository calls as the authenticated caller (RLS applies), with the gateway's own
+ * request id recorded in audit rows (the client's kept as a detail), and turns data errors into
+ * problems.
  */
 @Injectable()
 export class UserDb {
@@ -31,7 +33,7 @@ export class UserDb {
     try {
       return await this.policies
         .get(POSTGRES_POLICY)
-        .execute(() => this.db.withUser(claims, (repos) => fn(repos), { requestId: String(req.id) }), {
+        .execute(() => this.db.withUser(claims, (repos) => fn(repos), auditIdsOf(req)), {
           retry: req.method === 'GET' || req.method === 'HEAD',
         });
     } catch (err) {

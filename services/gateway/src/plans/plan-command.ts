@@ -1,6 +1,14 @@
 import { connect } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { checkNatsEnv, gatewayConfigSchema, loadConfig, natsConnectionOptions, natsEnvShape } from '@neonpro/config';
+import {
+  checkNatsEnv,
+  gatewayConfigSchema,
+  loadConfig,
+  migrateConfigSchema,
+  natsConnectionOptions,
+  natsEnvShape,
+  refuseDevDefaults,
+} from '@neonpro/config';
 import { type PlansChanged, plansChangedSubject } from '@neonpro/contracts';
 import { createRepositories, Database, type PlanColumns, type Repositories } from '@neonpro/database';
 import { configPlan, planLimitsJson, resolvePlan } from './plan.js';
@@ -9,13 +17,15 @@ const g = gatewayConfigSchema.shape;
 
 /**
  * What the plan CLI reads from the environment: the gateway's own variables (same names and
- * rules), so one env (a gateway pod's) serves both, NATS credentials included.
+ * rules), so one env (a gateway pod's) serves both, NATS credentials included. Plans are written
+ * by the owner only: the database URL is the migrations' (`DATABASE_MIGRATION_URL`), not the
+ * gateway's least-privilege login.
  */
 export const planCliConfigSchema = z
   .object({
     ...natsEnvShape,
     NODE_ENV: g.NODE_ENV,
-    DATABASE_URL: g.DATABASE_URL,
+    DATABASE_MIGRATION_URL: migrateConfigSchema.shape.DATABASE_MIGRATION_URL,
     RATE_LIMIT_HEALTHCARE_LIMIT: g.RATE_LIMIT_HEALTHCARE_LIMIT,
     RATE_LIMIT_HEALTHCARE_WINDOW_S: g.RATE_LIMIT_HEALTHCARE_WINDOW_S,
     RATE_LIMIT_AI_LIMIT: g.RATE_LIMIT_AI_LIMIT,
@@ -28,7 +38,10 @@ export const planCliConfigSchema = z
     RATE_LIMIT_AI_CLINIC_WINDOW_S: g.RATE_LIMIT_AI_CLINIC_WINDOW_S,
     PLAN_MONTHLY_AI_TOKENS: g.PLAN_MONTHLY_AI_TOKENS,
   })
-  .superRefine(checkNatsEnv);
+  .superRefine((cfg, ctx) => {
+    checkNatsEnv(cfg, ctx);
+    refuseDevDefaults(cfg, ctx, { databaseUrls: ['DATABASE_MIGRATION_URL'] });
+  });
 type PlanCliConfig = z.output<typeof planCliConfigSchema>;
 
 /** `--flag N` -> the plan fields it sets (a count and its window). */
@@ -124,7 +137,7 @@ export async function runPlanCommand(
     return 64; // EX_USAGE
   }
   const config = loadConfig('plan', planCliConfigSchema, env);
-  const db = new Database({ url: config.DATABASE_URL, poolMax: 1, applicationName: 'neonpro-plan-cli' });
+  const db = new Database({ url: config.DATABASE_MIGRATION_URL, poolMax: 1, applicationName: 'neonpro-plan-cli' });
   try {
     const isDefault = cmd.clinic === 'default';
     let clinicId: string | null = null;

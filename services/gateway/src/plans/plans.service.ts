@@ -102,7 +102,7 @@ export class PlansService implements OnApplicationBootstrap {
         .get(POSTGRES_POLICY)
         .execute(
           () =>
-            this.db.withService(async (r) =>
+            this.db.asPlanReader(async (r) =>
               clinicId === DEFAULT_KEY
                 ? { ...DEFAULT_STORED, defaults: (await r.plans.defaults()) ?? this.fallback }
                 : r.plans.forClinic(clinicId),

@@ -166,7 +166,7 @@ export class QuotaService {
     try {
       const value = await this.policies
         .get(POSTGRES_POLICY)
-        .execute(() => this.db.withService((r) => r.usage.month(clinicId)), { retry: true });
+        .execute(() => this.db.asPlanReader((r) => r.usage.month(clinicId)), { retry: true });
       if (this.config.USAGE_CACHE_TTL_MS > 0) {
         if (this.usage.size >= MAX_ENTRIES) {
           this.usage.delete(this.usage.keys().next().value!);

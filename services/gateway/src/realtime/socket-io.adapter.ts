@@ -75,3 +75,16 @@ export class GatewayIoAdapter extends IoAdapter {
     return server as unknown as ReturnType<IoAdapter['createIOServer']>;
   }
 }
+
+/**
+ * The stream holds streamed chat text: trimmed by age (MINID: entries older than the recovery
+ * window, stream ids being millisecond timestamps) instead of the adapter's MAXLEN, so erased
+ * or simply old text does not outlive the window in Redis. Exported for its unit test.
+ */
+export function trimByAge(args: unknown[], recoveryWindowMs: number): unknown[] {
+  if (args[1] !== 'MAXLEN' || args[2] !== '~') {
+    return args;
+  }
+  const minId = `${Date.now() - Math.max(recoveryWindowMs, 1000)}-0`;
+  return [args[0], 'MINID', '~', minId, ...args.slice(4)];
+}

@@ -57,7 +57,10 @@ export class RedisConnections implements OnApplicationShutdown {
       return undefined;
     }
     // Without a listener ioredis logs every failed reconnect as an unhandled error.
-    return this.track(failFastPublishing(new Redis(this.config.REDIS_URL, { retryStrategy })), () => undefined);
+    return this.track(
+      failFastPublishing(new Redis(this.config.REDIS_URL, { retryStrategy }), this.config.SOCKET_RECOVERY_WINDOW_MS),
+      () => undefined,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -76,9 +79,24 @@ export class RedisConnections implements OnApplicationShutdown {
  * the adapter then delivers the broadcast to this replica's sockets only, so a chat streamed by
  * this replica keeps flowing to its own sockets rather than hanging until Redis is back.
  */
-function failFastPublishing(redis: Redis): Redis {
+function failFastPublishing(redis: Redis, recoveryWindowMs: number): Redis {
   const xadd = redis.xadd.bind(redis) as (...args: unknown[]) => Promise<unknown>;
   (redis as unknown as { xadd: (...args: unknown[]) => Promise<unknown> }).xadd = (...args) =>
-    redis.status === 'ready' ? xadd(...args) : Promise.reject(new Error('Redis is unavailable'));
+    redis.status === 'ready'
+      ? xadd(...trimByAge(args, recoveryWindowMs))
+      : Promise.reject(new Error('Redis is unavailable'));
   return redis;
+}
+
+/**
+ * The stream holds streamed chat text: trimmed by age (MINID: entries older than the recovery
+ * window, stream ids being millisecond timestamps) instead of the adapter's MAXLEN, so erased
+ * or simply old text does not outlive the window in Redis. Exported for its unit test.
+ */
+export function trimByAge(args: unknown[], recoveryWindowMs: number): unknown[] {
+  if (args[1] !== 'MAXLEN' || args[2] !== '~') {
+    return args;
+  }
+  const minId = `${Date.now() - Math.max(recoveryWindowMs, 1000)}-0`;
+  return [args[0], 'MINID', '~', minId, ...args.slice(4)];
 }
