@@ -60,9 +60,10 @@ describe('drill: soak under mixed load', () => {
   });
 
   // SOAK_MS shortens (or lengthens) the soak, e.g. for a quick full-mode pass of the other drills.
-  const durationMs = Number(process.env.SOAK_MS ?? scaled(12_000, 1_800_000));
+  const durationMs = Number(process.env.SOAK_MS ?? scaled(30_000, 1_800_000));
   // The first stretch is warm-up (JIT, pools, caches fill): the plateau is judged after it.
-  const warmupMs = Math.min(scaled(4_000, 120_000), durationMs / 3);
+  // A short soak spends its first half warming up, or heap growth towards GC equilibrium reads as a leak.
+  const warmupMs = Math.min(scaled(15_000, 120_000), durationMs / 2);
   const everyMs = Math.max(1_000, Math.round(durationMs / 60));
 
   it(
