@@ -58,6 +58,8 @@ export async function runGoldenSet(opts: EvalOptions): Promise<{ results: CaseRe
   try {
     fx = await createAuthFixture();
     pool = new pg.Pool({ connectionString: fx.db.url, max: 2 });
+    // An idle client dropped by the server (database dropped at teardown) must not crash the run.
+    pool.on('error', () => undefined);
     const tz = (await pool.query<{ timezone: string }>("select timezone from public.clinics where slug = 'aurora'"))
       .rows[0].timezone;
     await addEvalData(pool, tz);
