@@ -375,9 +375,11 @@ describe('drain, migrations and hygiene values', () => {
     expect(job.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     const env = podSpecOf(job)!.containers[0].env!;
     expect(env.find((e) => e.name === 'DATABASE_MIGRATION_URL')!.valueFrom!.secretKeyRef).toEqual({
-      name: 'neonpro-database',
+      name: 'neonpro-database-migration',
       key: 'DATABASE_MIGRATION_URL',
     });
+    // The owner's credentials live in a Secret of their own; the Job reads nothing else.
+    expect(env.some((e) => e.name === 'DATABASE_URL')).toBe(false);
   });
 
   it('pins image digests, honours serviceAccount.* and the security context values', () => {
@@ -409,7 +411,8 @@ describe('drain, migrations and hygiene values', () => {
     const notes = helmNotes(chart, { set: { 'llm.provider': 'openai' } });
     const readme = chartFile('README.md');
     for (const [secret, keys] of Object.entries({
-      'neonpro-database': ['DATABASE_URL', 'DATABASE_MIGRATION_URL'],
+      'neonpro-database': ['DATABASE_URL'],
+      'neonpro-database-migration': ['DATABASE_MIGRATION_URL'],
       'neonpro-supabase': ['SUPABASE_URL', 'SUPABASE_ANON_KEY'],
       'neonpro-redis': ['REDIS_URL'],
       'neonpro-llm': ['OPENAI_API_KEY'],

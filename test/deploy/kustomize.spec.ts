@@ -127,13 +127,11 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const c = podSpecOf(job)!.containers[0];
     expect(c.command).toEqual(['node', 'dist/libs/database/src/cli/migrate.js']);
     expect(c.image).toMatch(/^neonpro\/gateway:/);
-    expect(c.env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef).toEqual({
-      name: 'neonpro-database',
-      key: 'DATABASE_URL',
-    });
-    // Its own URL (direct or session mode), so the advisory lock is not lost in a transaction pooler.
+    // Only the owner's URL (direct or session mode, so the advisory lock is not lost in a
+    // transaction pooler), from its own Secret: the services' Secret is not read.
+    expect(c.env!.find((e) => e.name === 'DATABASE_URL')).toBeUndefined();
     expect(c.env!.find((e) => e.name === 'DATABASE_MIGRATION_URL')!.valueFrom!.secretKeyRef).toEqual({
-      name: 'neonpro-database',
+      name: 'neonpro-database-migration',
       key: 'DATABASE_MIGRATION_URL',
     });
   });
