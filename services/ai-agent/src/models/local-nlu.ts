@@ -358,81 +358,64 @@ function isNameWord(word: string, allowLower: boolean): boolean {
   return allowLower || /^\p{Lu}/u.test(word);
 }
 
+// Words after which the user names a patient. After a strong one ("paciente", "agende", "named")
+// the next words are a name even in lower case; after a weak one ("da", "para") only if capitalised.
+const STRONG_NAME_MARKERS = new Set([
+  'nome',
+  'name',
+  'agende',
+  'agendar',
+  'marque',
+  'marcar',
+  'book',
+  'remarque',
+  'remarcar',
+  'reagende',
+  'cancele',
+  'desmarque',
+  'paciente',
+  'patient',
+  'cliente',
+  'named',
+  'called',
+  'chamado',
+  'chamada',
+  'chamados',
+  'chamadas',
+]);
+const NAME_MARKERS = new Set([
+  ...STRONG_NAME_MARKERS,
+  'pacientes',
+  'patients',
+  'para',
+  'pra',
+  'for',
+  'da',
+  'do',
+  'de',
+  'of',
+  'sobre',
+  'about',
+  'cancel',
+  'cancela',
+  'desmarca',
+  'reschedule',
+  'move',
+  'remarca',
+]);
+
 /** The patient name the user typed, after a marker word ("paciente", "para", "da", "for", …). */
 function extractPatientName(text: string, professional: string | undefined): string | undefined {
   const clean = professional
     ? text.replace(PRO_TITLE, (m) => ` , ${m.slice(m.indexOf(professional) + professional.length)}`)
     : text;
   const words = clean.split(/[\s,;?!.()]+|(?<=\S)(?=[,?!])/u).filter(Boolean);
-  const markers = new Set([
-    'paciente',
-    'patient',
-    'cliente',
-    'pacientes',
-    'patients',
-    'named',
-    'called',
-    'chamado',
-    'chamada',
-    'chamados',
-    'chamadas',
-    'para',
-    'pra',
-    'for',
-    'da',
-    'do',
-    'de',
-    'of',
-    'sobre',
-    'about',
-    'nome',
-    'name',
-    'agende',
-    'agendar',
-    'marque',
-    'marcar',
-    'book',
-    'remarque',
-    'remarcar',
-    'reagende',
-    'cancele',
-    'desmarque',
-    'cancel',
-    'cancela',
-    'desmarca',
-    'reschedule',
-    'move',
-    'remarca',
-  ]);
-  const strong = new Set([
-    'nome',
-    'name',
-    'agende',
-    'agendar',
-    'marque',
-    'marcar',
-    'book',
-    'remarque',
-    'remarcar',
-    'reagende',
-    'cancele',
-    'desmarque',
-    'paciente',
-    'patient',
-    'cliente',
-    'named',
-    'called',
-    'chamado',
-    'chamada',
-    'chamados',
-    'chamadas',
-  ]);
   // Staff who type all lower case ("consultas da maria silva") still name patients.
   const noCapitals = !/\p{Lu}/u.test(text);
   let best: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const f = fold(words[i]);
-    if (!markers.has(f)) {
+    if (!NAME_MARKERS.has(f)) {
       continue;
     }
     let j = i + 1;
@@ -442,13 +425,13 @@ function extractPatientName(text: string, professional: string | undefined): str
     const name: string[] = [];
     for (; j < words.length; j++) {
       const w = words[j];
-      if (isNameWord(w, strong.has(f) || noCapitals)) {
+      if (isNameWord(w, STRONG_NAME_MARKERS.has(f) || noCapitals)) {
         name.push(w);
       } else if (
         name.length > 0 &&
         NAME_PARTICLES.has(fold(w)) &&
         words[j + 1] &&
-        isNameWord(words[j + 1], strong.has(f) || noCapitals)
+        isNameWord(words[j + 1], STRONG_NAME_MARKERS.has(f) || noCapitals)
       ) {
         name.push(w);
       } else {
