@@ -16,6 +16,7 @@ import {
 } from '@neonpro/testing';
 import pg from 'pg';
 import { UNLIMITED } from './drill-mode.js';
+import { connectOutcome, messageEnd, openSocket, SOCKET_BOUND_MS } from './socket-client.js';
 
 interface SseEvent {
   id?: number;
@@ -58,8 +59,9 @@ function shown(events: SseEvent[]): string {
 
 /**
  * Drills of the JetStream work queue: an agent SIGKILLed mid-stream (the run is redelivered and
- * the client's open stream completes), a gateway SIGKILLed mid-stream (the client reattaches to
- * another replica with Last-Event-ID), two chats on two single-slot agents (never refused), and a
+ * the client's open stream completes), a gateway SIGKILLed mid-stream (an SSE client reattaches to
+ * another replica with Last-Event-ID; a Socket.IO client comes back on the restarted replica with
+ * `session:join` and `after`), two chats on two single-slot agents (never refused), and a
  * raw NATS client replaying a captured run as someone else (refused, nothing read).
  */
 describe('drill: work queue under failure', () => {
@@ -204,6 +206,54 @@ describe('drill: work queue under failure', () => {
     });
     expect(intruder.status).toBe(404);
     gateways = [gateways[1]];
+  });
+
+  it('a gateway SIGKILLed mid-stream over Socket.IO: the client resumes on the restarted replica with session:join after', async () => {
+    const port = await freePort();
+    const gwEnv = { ...UNLIMITED, ...fx.env, NATS_URL, NATS_SUBJECT_PREFIX: prefix, AGENT_TIMEOUT_MS: '15000' };
+    let replica = spawnService('gateway', port, gwEnv);
+    await replica.waitReady();
+    const token = await fx.token(DEMO_USERS.auroraReception);
+    try {
+      const first = openSocket(replica.url, token);
+      expect(await connectOutcome(first.socket)).toEqual({ connected: true });
+      const sent = (await first.socket.timeout(SOCKET_BOUND_MS).emitWithAck('chat:send', {
+        message: 'quais consultas a Dra. Lima tem amanhã?',
+        client_message_id: `drill-socket-${randomUUID()}`,
+      })) as { ok: boolean; session_id: string; message_id: string };
+      expect(sent.ok).toBe(true);
+      const mine = (r: { data: Record<string, unknown> }): boolean => r.data.message_id === sent.message_id;
+      await waitFor(() => first.received.some((r) => mine(r) && r.event === 'chat:token'), 'the first token');
+      await replica.stop('SIGKILL');
+      first.socket.close();
+      const before = first.received.filter(mine);
+      // The answer is still running on the agent: the client saw only part of it.
+      expect(before.some((r) => r.event === 'chat:done')).toBe(false);
+      const lastSeq = Math.max(...before.map((r) => Number(r.data.seq)));
+
+      // The same replica comes back (a pod restarted in place); the client reconnects to it.
+      replica = spawnService('gateway', port, gwEnv);
+      await replica.waitReady();
+      const back = openSocket(replica.url, token);
+      expect(await connectOutcome(back.socket)).toEqual({ connected: true });
+      const joined = await back.socket.timeout(SOCKET_BOUND_MS).emitWithAck('session:join', {
+        session_id: sent.session_id,
+        message_id: sent.message_id,
+        after: lastSeq,
+      });
+      expect(joined).toEqual({ ok: true, session_id: sent.session_id });
+      const end = await messageEnd(back.received, sent.message_id);
+      expect(end.event).toBe('chat:done');
+      const rest = back.received.filter(mine);
+      expect(rest[0]?.data.seq).toBe(lastSeq + 1);
+      const seqs = rest.map((r) => Number(r.data.seq));
+      expect(seqs).toEqual(seqs.map((_, i) => lastSeq + 1 + i));
+      const tokens = [...before, ...rest].filter((r) => r.event === 'chat:token').map((r) => String(r.data.delta));
+      expect(tokens.join('')).toBe(end.data.content);
+      back.socket.close();
+    } finally {
+      await replica.stop('SIGKILL');
+    }
   });
 
   it('two concurrent chats on two single-slot agents are never refused', async () => {
