@@ -153,7 +153,7 @@ describe('autoscaling modes', () => {
       account: '$G',
       stream: 'AGENT_RUNS',
       consumer: 'ai-agents',
-      natsServerMonitoringEndpoint: 'nats.neonpro.svc.cluster.local:8222',
+      natsServerMonitoringEndpoint: 'nats-headless.neonpro.svc.cluster.local:8222',
       // Derived from AGENT_CONCURRENCY (values.yaml: 4).
       lagThreshold: '4',
     });
@@ -176,7 +176,7 @@ describe('autoscaling modes', () => {
     });
     expect(so.triggers[0].metadata).toMatchObject({
       lagThreshold: '8',
-      natsServerMonitoringEndpoint: 'neonpro-nats.neonpro.svc.cluster.local:8222',
+      natsServerMonitoringEndpoint: 'neonpro-nats-headless.neonpro.svc.cluster.local:8222',
     });
   });
 
@@ -353,6 +353,30 @@ describe('exposure, config and policies', () => {
       // The services reach it through the chart's client Service.
       expect(envOf(objects).gateway.NATS_URL).toBe('nats://neonpro-nats:4222');
     });
+
+    it.each([{}, { 'nats.fullnameOverride': 'bus' }])(
+      'points NATS_URL and the KEDA monitoring endpoint at Services the nats chart renders, with those ports (%j)',
+      (set: Record<string, string>) => {
+        const objects = helmTemplate(chart, {
+          values: ['examples/dev.yaml'],
+          apiVersions: [KEDA_API],
+          set: { 'nats.enabled': 'true', ...set },
+        });
+        const servicePorts = (name: string) =>
+          (find(objects, 'Service', name).spec as { ports: { port: number }[] }).ports.map((p) => p.port);
+        for (const env of Object.values(envOf(objects))) {
+          const url = new URL(env.NATS_URL);
+          expect(servicePorts(url.hostname)).toContain(Number(url.port));
+        }
+        const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
+        const endpoint = so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata.natsServerMonitoringEndpoint;
+        const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(endpoint)!;
+        // The headless Service: KEDA reaches every server of a cluster as <pod>.<Service>.
+        const svc = find(objects, 'Service', host).spec as { clusterIP?: string; ports: { port: number }[] };
+        expect(svc.clusterIP).toBe('None');
+        expect(svc.ports.map((p) => p.port)).toContain(Number(port));
+      },
+    );
 
     it('runs JetStream with file storage on a PVC (the services create AGENT_RUNS and AGENT_EVENTS)', () => {
       for (const [name, objects] of renders) {
