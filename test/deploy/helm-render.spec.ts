@@ -394,6 +394,13 @@ describe('exposure, config and policies', () => {
       }
     });
 
+    it('refuses memory-stored agent events on the bundled NATS unless its memory store is on', () => {
+      const set = { 'nats.enabled': 'true', 'agent.config.AGENT_EVENTS_STORAGE': 'memory' };
+      expect(helmTemplateError(chart, { set })).toMatch(/nats\.config\.jetstream\.memoryStore\.enabled/);
+      const on = helmTemplate(chart, { set: { ...set, 'nats.config.jetstream.memoryStore.enabled': 'true' } });
+      expect(find(on, 'ConfigMap', 'neonpro-nats-config').data!['nats.conf']).not.toContain('"max_memory_store": 0');
+    });
+
     it.each(renders)('admits every port the NATS pods open, from the right peers (%s)', (_name, objects) => {
       const sts = find(objects, 'StatefulSet', 'neonpro-nats');
       const ports = podSpecOf(sts)!.containers.flatMap((c) => (c.ports ?? []) as Ports);
