@@ -352,6 +352,9 @@ describe('exposure, config and policies', () => {
       find(objects, 'Pod', 'neonpro-nats-test-request-reply');
       // The services reach it through the chart's client Service.
       expect(envOf(objects).gateway.NATS_URL).toBe('nats://neonpro-nats:4222');
+      expect(helmNotes(chart, { values: ['examples/dev.yaml'] })).toMatch(
+        /bundled nats chart 2\.14\.2 \(vendored\)[^\n]*JetStream on file storage[\s\S]*exec deploy\/neonpro-nats-box -- nats stream ls/,
+      );
     });
 
     it.each([{}, { 'nats.fullnameOverride': 'bus' }])(
