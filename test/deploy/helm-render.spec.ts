@@ -15,7 +15,7 @@ import {
   helmTemplate,
   helmTemplateError,
 } from './support/helm.js';
-import { type K8sObject, type PodSpec, podSpecOf, readYaml, validateObject } from './support/k8s.js';
+import { type K8sObject, type PodSpec, parseManifests, podSpecOf, readYaml, validateObject } from './support/k8s.js';
 import { admitsIngress, containerEnv, hygieneProblems, policiesFor, unadmittedPods } from './support/policy.js';
 
 // The chart as committed, its nats dependency vendored in charts/: every render includes the
@@ -380,6 +380,29 @@ describe('exposure, config and policies', () => {
         expect(svc.ports.map((p) => p.port)).toContain(Number(port));
       },
     );
+
+    it('examples/prod.yaml names the Services of the official chart installed as release nats in namespace nats', () => {
+      const external = parseManifests(
+        helm(['template', 'nats', join(CHART, 'charts', NATS_ARCHIVE), '--namespace', 'nats']),
+      );
+      const services = Object.fromEntries(
+        external
+          .filter((o) => o.kind === 'Service')
+          .map((o) => [
+            `${o.metadata.name}.nats.svc.cluster.local`,
+            o.spec as { clusterIP?: string; ports: { port: number }[] },
+          ]),
+      );
+      const objects = helmTemplate(chart, { values: ['examples/prod.yaml'], apiVersions: ALL_CRDS });
+      const url = new URL(envOf(objects)['ai-agent'].NATS_URL);
+      expect(services[url.hostname].ports.map((p) => p.port)).toContain(Number(url.port));
+      const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
+      const [host, port] = so.triggers
+        .find((t) => t.type === 'nats-jetstream')!
+        .metadata.natsServerMonitoringEndpoint.split(':');
+      expect(services[host].clusterIP).toBe('None');
+      expect(services[host].ports.map((p) => p.port)).toContain(Number(port));
+    });
 
     it('runs JetStream with file storage on a PVC (the services create AGENT_RUNS and AGENT_EVENTS)', () => {
       for (const [name, objects] of renders) {
