@@ -350,6 +350,19 @@ describe('exposure, config and policies', () => {
       find(objects, 'PodDisruptionBudget', 'neonpro-nats');
       find(objects, 'Deployment', 'neonpro-nats-box');
       find(objects, 'Pod', 'neonpro-nats-test-request-reply');
+      // Requests and limits on the long-running NATS containers too (server, reloader, nats-box).
+      const containers = objects
+        .filter((o) => ['StatefulSet', 'Deployment'].includes(o.kind) && !ours(o))
+        .flatMap((o) => podSpecOf(o)!.containers.map((c) => ({ id: `${o.metadata.name}/${c.name}`, r: c.resources })));
+      expect(containers.map((c) => c.id).sort()).toEqual([
+        'neonpro-nats-box/nats-box',
+        'neonpro-nats/nats',
+        'neonpro-nats/reloader',
+      ]);
+      const limitless = containers.filter(
+        ({ r }) => !r?.requests?.cpu || !r.requests.memory || !r.limits?.cpu || !r.limits.memory,
+      );
+      expect(limitless.map((c) => c.id)).toEqual([]);
       // The services reach it through the chart's client Service.
       expect(envOf(objects).gateway.NATS_URL).toBe('nats://neonpro-nats:4222');
       expect(helmNotes(chart, { values: ['examples/dev.yaml'] })).toMatch(
