@@ -370,7 +370,7 @@ describe('exposure, config and policies', () => {
       );
     });
 
-    it.each([{}, { 'nats.fullnameOverride': 'bus' }])(
+    it.each<Record<string, string>>([{}, { 'nats.fullnameOverride': 'bus' }])(
       'points NATS_URL and the KEDA monitoring endpoint at Services the nats chart renders, with those ports (%j)',
       (set: Record<string, string>) => {
         const objects = helmTemplate(chart, {
