@@ -9,3 +9,12 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
 fi
 echo "chromium $(dpkg-query -W -f="\${Version}" chromium)"
+# promtool (test/deploy/promtool.spec.ts: check and unit-test the alerts and dashboard PromQL).
+# --no-install-recommends: the tool, not a Prometheus server's web assets.
+if ! command -v promtool >/dev/null; then
+  echo "installing promtool (Debian prometheus)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus
+fi
+promtool --version | head -1

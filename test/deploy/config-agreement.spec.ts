@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHART, templateEnvNames } from './support/chart.js';
-import { chartWithDependencies, helmTemplate } from './support/helm.js';
+import { helmTemplate } from './support/helm.js';
 import { type K8sObject, OVERLAYS, mergeValues, readYaml, renderOverlay } from './support/k8s.js';
 import { SERVICE_SCHEMAS, type ServiceName, containerEnv } from './support/policy.js';
 
@@ -92,10 +92,8 @@ describe('the agreement check itself', () => {
 });
 
 describe('helm chart and kustomize give each service the same env keys', () => {
-  const { dir, cleanup } = chartWithDependencies();
-  afterAll(cleanup);
   // Both with an ingress (kustomize's overlays include it), the chart with its defaults otherwise.
-  const chart = helmTemplate(dir, { set: { 'ingress.enabled': 'true' } });
+  const chart = helmTemplate(CHART, { set: { 'ingress.enabled': 'true' } });
   const keysOf = (objects: K8sObject[], svc: ServiceName): string[] => {
     const d = objects.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/name'] === svc)!;
     const { values, secretRefs, unresolved } = containerEnv(d, objects);

@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { CHART, chartFile, templateFiles, withoutComments } from './support/chart.js';
+import { extractTarEntry } from '../../tools/chart/helm.mjs';
+import { CHART, NATS_ARCHIVE, chartFile, templateFiles, withoutComments } from './support/chart.js';
 import { mergeValues, readYaml } from './support/k8s.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -71,23 +73,29 @@ describe('helm chart templates (static; helm-render.spec.ts runs helm)', () => {
     expect(closed).toBe(opened);
   });
 
-  it('declares the official nats chart as an optional dependency in a fixed range, locked, not vendored', () => {
+  it('declares the official nats chart as an optional dependency in a fixed range, locked and vendored', () => {
     const chart = parseYaml(chartFile('Chart.yaml')) as {
       dependencies: { name: string; version: string; condition: string; repository: string }[];
     };
     expect(chart.dependencies).toEqual([
-      expect.objectContaining({
+      {
         name: 'nats',
         version: '~2.14.2',
         condition: 'nats.enabled',
-        repository: expect.stringMatching(/^https:\/\//),
-      }),
+        repository: 'https://nats-io.github.io/k8s/helm/charts/',
+      },
     ]);
     const lock = parseYaml(chartFile('Chart.lock')) as { dependencies: { name: string; version: string }[] };
-    expect(lock.dependencies).toEqual([expect.objectContaining({ name: 'nats', version: '2.14.2' })]);
-    // Nothing vendored in the repository (no registry reached here serves the archive): a local
-    // `helm dependency build` result stays out of git.
-    expect(readFileSync(join(CHART, '..', '..', '.gitignore'), 'utf8')).toMatch(/^helm\/neonpro\/charts\/$/m);
+    expect(lock.dependencies).toEqual([
+      { name: 'nats', version: '2.14.2', repository: 'https://nats-io.github.io/k8s/helm/charts/' },
+    ]);
+    // charts/ holds exactly the locked version, packaged from the official sources, so the chart
+    // installs offline and every test render includes it.
+    expect(readdirSync(join(CHART, 'charts'))).toEqual([NATS_ARCHIVE]);
+    const tar = gunzipSync(readFileSync(join(CHART, 'charts', NATS_ARCHIVE)));
+    const vendored = parseYaml(extractTarEntry(tar, 'nats/Chart.yaml').toString()) as Record<string, string>;
+    expect(vendored).toMatchObject({ name: 'nats', version: '2.14.2', home: 'http://github.com/nats-io/k8s' });
+    expect(extractTarEntry(tar, 'nats/templates/stateful-set.yaml').length).toBeGreaterThan(0);
   });
 
   it('has NOTES.txt and a helm test hook that calls /health/ready', () => {

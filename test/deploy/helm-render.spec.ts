@@ -2,25 +2,25 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { CHART, chartFile } from './support/chart.js';
+import { CHART, NATS_ARCHIVE, chartFile } from './support/chart.js';
 import {
   ALL_CRDS,
   HELM,
   KEDA_API,
   PROMETHEUS_APIS,
   type RenderOptions,
-  chartWithDependencies,
+  chartCopy,
   helm,
   helmNotes,
   helmTemplate,
   helmTemplateError,
-  realNatsChart,
 } from './support/helm.js';
-import { type K8sObject, type PodSpec, podSpecOf, readYaml, validateObject } from './support/k8s.js';
-import { admitsIngress, containerEnv, hygieneProblems, unadmittedPods } from './support/policy.js';
+import { type K8sObject, type PodSpec, parseManifests, podSpecOf, readYaml, validateObject } from './support/k8s.js';
+import { admitsIngress, containerEnv, hygieneProblems, policiesFor, unadmittedPods } from './support/policy.js';
 
-const { dir: chart, cleanup } = chartWithDependencies();
-afterAll(cleanup);
+// The chart as committed, its nats dependency vendored in charts/: every render includes the
+// official nats chart's objects (when nats.enabled).
+const chart = CHART;
 
 const examples = readdirSync(join(CHART, 'examples')).filter((f) => f.endsWith('.yaml'));
 const valueSets: { name: string; values: string[] }[] = [
@@ -85,7 +85,7 @@ const metricTypes = (hpa: K8sObject) =>
     ]),
   );
 
-describe(`helm (${HELM}) with the nats dependency ${realNatsChart() ? 'archive' : 'stand-in (test/deploy/fixtures)'}`, () => {
+describe(`helm (${HELM}) with the vendored nats dependency (charts/${NATS_ARCHIVE})`, () => {
   it('is a real helm 3.x/4.x binary', () => {
     expect(helm(['version', '--short'])).toMatch(/^v[34]\.\d+\.\d+/);
   });
@@ -153,7 +153,7 @@ describe('autoscaling modes', () => {
       account: '$G',
       stream: 'AGENT_RUNS',
       consumer: 'ai-agents',
-      natsServerMonitoringEndpoint: 'nats.neonpro.svc.cluster.local:8222',
+      natsServerMonitoringEndpoint: 'nats-headless.neonpro.svc.cluster.local:8222',
       // Derived from AGENT_CONCURRENCY (values.yaml: 4).
       lagThreshold: '4',
     });
@@ -176,7 +176,7 @@ describe('autoscaling modes', () => {
     });
     expect(so.triggers[0].metadata).toMatchObject({
       lagThreshold: '8',
-      natsServerMonitoringEndpoint: 'neonpro-nats.neonpro.svc.cluster.local:8222',
+      natsServerMonitoringEndpoint: 'neonpro-nats-headless.neonpro.svc.cluster.local:8222',
     });
   });
 
@@ -315,32 +315,183 @@ describe('exposure, config and policies', () => {
     expect(envOf(helmTemplate(chart)).gateway.TRUST_PROXY).toBeUndefined();
   });
 
-  it('admits the release pods to the bundled NATS on 4222, peers on 6222, monitoring and KEDA on 8222', () => {
-    const objects = helmTemplate(chart, { values: ['examples/dev.yaml'], apiVersions: ALL_CRDS });
-    const nats = {
-      'app.kubernetes.io/name': 'nats',
-      'app.kubernetes.io/instance': 'neonpro',
-      'app.kubernetes.io/component': 'nats',
-    };
-    // The stand-in (or the real chart) rendered its pods, so the check sees them.
-    expect(objects.some((o) => podSpecOf(o) && o.metadata.name === 'neonpro-nats')).toBe(true);
-    for (const svc of ['gateway', 'ai-agent']) {
-      expect([
-        svc,
-        admitsIngress(objects, nats, { 'app.kubernetes.io/name': svc, 'app.kubernetes.io/instance': 'neonpro' }, 4222),
-      ]).toEqual([svc, true]);
-    }
-    expect(admitsIngress(objects, nats, nats, 6222)).toBe(true);
-    const rule = JSON.stringify(find(objects, 'NetworkPolicy', 'neonpro-nats').spec);
-    expect(rule).toContain('"port":8222');
-    expect(rule).toContain('keda-operator');
+  describe('the bundled NATS (the official chart, vendored)', () => {
+    const natsLabels = { 'app.kubernetes.io/name': 'nats', 'app.kubernetes.io/instance': 'neonpro' };
+    const nats = { ...natsLabels, 'app.kubernetes.io/component': 'nats' };
+    const ha = helmTemplate(chart, {
+      values: ['examples/dev.yaml'],
+      apiVersions: ALL_CRDS,
+      set: { 'nats.config.cluster.enabled': 'true', 'nats.promExporter.enabled': 'true' },
+    });
+    const renders: [string, K8sObject[]][] = [
+      ['examples/dev.yaml', helmTemplate(chart, { values: ['examples/dev.yaml'], apiVersions: ALL_CRDS })],
+      ['clustered, with the exporter', ha],
+    ];
+    type Ports = { name?: string; containerPort: number }[];
+    const sorted = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort());
+    const ingressPorts = (objects: K8sObject[], labels: Record<string, string>) =>
+      new Set(
+        policiesFor(objects, labels).flatMap((p) =>
+          (p.spec.ingress ?? []).flatMap((r) => (r.ports ?? []).map((x) => Number(x.port))),
+        ),
+      );
+
+    it('is the helm dependency, resolved (helm dependency list: ok)', () => {
+      const list = helm(['dependency', 'list', chart]);
+      expect(list).toMatch(/^nats\s+~2\.14\.2\s+https:\/\/nats-io\.github\.io\/k8s\/helm\/charts\/\s+ok\s*$/m);
+    });
+
+    it('renders the official chart: StatefulSet with config reloader, headless Service, PDB, nats-box, test pod', () => {
+      const [, objects] = renders[0];
+      const sts = find(objects, 'StatefulSet', 'neonpro-nats');
+      expect(sts.metadata.labels!['helm.sh/chart']).toBe('nats-2.14.2');
+      expect(podSpecOf(sts)!.containers.map((c) => c.name)).toEqual(['nats', 'reloader']);
+      find(objects, 'Service', 'neonpro-nats-headless');
+      find(objects, 'PodDisruptionBudget', 'neonpro-nats');
+      find(objects, 'Deployment', 'neonpro-nats-box');
+      find(objects, 'Pod', 'neonpro-nats-test-request-reply');
+      // Requests and limits on the long-running NATS containers too (server, reloader, nats-box).
+      const containers = objects
+        .filter((o) => ['StatefulSet', 'Deployment'].includes(o.kind) && !ours(o))
+        .flatMap((o) => podSpecOf(o)!.containers.map((c) => ({ id: `${o.metadata.name}/${c.name}`, r: c.resources })));
+      expect(containers.map((c) => c.id).sort()).toEqual([
+        'neonpro-nats-box/nats-box',
+        'neonpro-nats/nats',
+        'neonpro-nats/reloader',
+      ]);
+      const limitless = containers.filter(
+        ({ r }) => !r?.requests?.cpu || !r.requests.memory || !r.limits?.cpu || !r.limits.memory,
+      );
+      expect(limitless.map((c) => c.id)).toEqual([]);
+      // The services reach it through the chart's client Service.
+      expect(envOf(objects).gateway.NATS_URL).toBe('nats://neonpro-nats:4222');
+      expect(helmNotes(chart, { values: ['examples/dev.yaml'] })).toMatch(
+        /bundled nats chart 2\.14\.2 \(vendored\)[^\n]*JetStream on file storage[\s\S]*exec deploy\/neonpro-nats-box -- nats stream ls/,
+      );
+    });
+
+    it.each<Record<string, string>>([{}, { 'nats.fullnameOverride': 'bus' }])(
+      'points NATS_URL and the KEDA monitoring endpoint at Services the nats chart renders, with those ports (%j)',
+      (set: Record<string, string>) => {
+        const objects = helmTemplate(chart, {
+          values: ['examples/dev.yaml'],
+          apiVersions: [KEDA_API],
+          set: { 'nats.enabled': 'true', ...set },
+        });
+        const servicePorts = (name: string) =>
+          (find(objects, 'Service', name).spec as { ports: { port: number }[] }).ports.map((p) => p.port);
+        for (const env of Object.values(envOf(objects))) {
+          const url = new URL(env.NATS_URL);
+          expect(servicePorts(url.hostname)).toContain(Number(url.port));
+        }
+        const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
+        const endpoint = so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata.natsServerMonitoringEndpoint;
+        const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(endpoint)!;
+        // The headless Service: KEDA reaches every server of a cluster as <pod>.<Service>.
+        const svc = find(objects, 'Service', host).spec as { clusterIP?: string; ports: { port: number }[] };
+        expect(svc.clusterIP).toBe('None');
+        expect(svc.ports.map((p) => p.port)).toContain(Number(port));
+      },
+    );
+
+    it('examples/prod.yaml names the Services of the official chart installed as release nats in namespace nats', () => {
+      const external = parseManifests(
+        helm(['template', 'nats', join(CHART, 'charts', NATS_ARCHIVE), '--namespace', 'nats']),
+      );
+      const services = Object.fromEntries(
+        external
+          .filter((o) => o.kind === 'Service')
+          .map((o) => [
+            `${o.metadata.name}.nats.svc.cluster.local`,
+            o.spec as { clusterIP?: string; ports: { port: number }[] },
+          ]),
+      );
+      const objects = helmTemplate(chart, { values: ['examples/prod.yaml'], apiVersions: ALL_CRDS });
+      const url = new URL(envOf(objects)['ai-agent'].NATS_URL);
+      expect(services[url.hostname].ports.map((p) => p.port)).toContain(Number(url.port));
+      const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
+      const [host, port] = so.triggers
+        .find((t) => t.type === 'nats-jetstream')!
+        .metadata.natsServerMonitoringEndpoint.split(':');
+      expect(services[host].clusterIP).toBe('None');
+      expect(services[host].ports.map((p) => p.port)).toContain(Number(port));
+    });
+
+    it('runs JetStream with file storage on a PVC (the services create AGENT_RUNS and AGENT_EVENTS)', () => {
+      for (const [name, objects] of renders) {
+        const conf = find(objects, 'ConfigMap', 'neonpro-nats-config').data!['nats.conf'];
+        expect([name, conf]).toEqual([name, expect.stringMatching(/"jetstream": \{[^}]*"store_dir": "\/data"/)]);
+        const sts = find(objects, 'StatefulSet', 'neonpro-nats').spec as {
+          volumeClaimTemplates: {
+            metadata: { name: string };
+            spec: { resources: { requests: { storage: string } } };
+          }[];
+        };
+        expect(sts.volumeClaimTemplates.map((v) => [v.metadata.name, v.spec.resources.requests.storage])).toEqual([
+          ['neonpro-nats-js', '10Gi'],
+        ]);
+      }
+    });
+
+    it('refuses memory-stored agent events on the bundled NATS unless its memory store is on', () => {
+      const set = { 'nats.enabled': 'true', 'agent.config.AGENT_EVENTS_STORAGE': 'memory' };
+      expect(helmTemplateError(chart, { set })).toMatch(/nats\.config\.jetstream\.memoryStore\.enabled/);
+      const on = helmTemplate(chart, { set: { ...set, 'nats.config.jetstream.memoryStore.enabled': 'true' } });
+      expect(find(on, 'ConfigMap', 'neonpro-nats-config').data!['nats.conf']).not.toContain('"max_memory_store": 0');
+    });
+
+    it.each(renders)('admits every port the NATS pods open, from the right peers (%s)', (_name, objects) => {
+      const sts = find(objects, 'StatefulSet', 'neonpro-nats');
+      const ports = podSpecOf(sts)!.containers.flatMap((c) => (c.ports ?? []) as Ports);
+      const admitted = ingressPorts(objects, nats);
+      expect(ports.filter((p) => !admitted.has(p.containerPort))).toEqual([]);
+      const port = (name: string) => ports.find((p) => p.name === name)?.containerPort;
+      // Clients: this release's services, the chart's nats-box and its helm test pod.
+      for (const from of [
+        { 'app.kubernetes.io/name': 'gateway', 'app.kubernetes.io/instance': 'neonpro' },
+        { 'app.kubernetes.io/name': 'ai-agent', 'app.kubernetes.io/instance': 'neonpro' },
+        { ...natsLabels, 'app.kubernetes.io/component': 'nats-box' },
+        { ...natsLabels, 'app.kubernetes.io/component': 'test-request-reply' },
+      ]) {
+        expect([from, admitsIngress(objects, nats, from, port('nats')!)]).toEqual([from, true]);
+      }
+      const policy = JSON.stringify(find(objects, 'NetworkPolicy', 'neonpro-nats').spec);
+      expect(policy).toContain(`{"protocol":"TCP","port":${port('monitor')}}`);
+      expect(policy).toContain('keda-operator');
+      if (port('cluster')) {
+        expect(admitsIngress(objects, nats, nats, port('cluster')!)).toBe(true);
+      }
+    });
+
+    it('opens the cluster and exporter ports when enabled, and admits them', () => {
+      const sts = find(ha, 'StatefulSet', 'neonpro-nats');
+      expect((sts.spec as { replicas: number }).replicas).toBe(3);
+      const ports = podSpecOf(sts)!.containers.flatMap((c) => (c.ports ?? []) as Ports);
+      expect(ports.map((p) => p.containerPort).sort()).toEqual([4222, 6222, 7777, 8222]);
+      expect(admitsIngress(ha, nats, nats, 6222)).toBe(true);
+      expect(ingressPorts(ha, nats).has(7777)).toBe(true);
+    });
+
+    it('lets the nats-box and test pods reach the NATS client port, and nothing else', () => {
+      for (const component of ['nats-box', 'test-request-reply']) {
+        const policies = policiesFor(renders[0][1], { ...natsLabels, 'app.kubernetes.io/component': component });
+        const egress = policies.flatMap((p) => p.spec.egress ?? []);
+        const toNats = egress.filter((r) =>
+          (r.to ?? []).some((peer) => sorted(peer.podSelector?.matchLabels ?? {}) === sorted(nats)),
+        );
+        expect([component, toNats.flatMap((r) => (r.ports ?? []).map((x) => x.port))]).toEqual([component, [4222]]);
+        expect([component, policies.flatMap((p) => p.spec.ingress ?? [])]).toEqual([component, []]);
+      }
+    });
   });
 
   it('flags a pod left under the default deny without a policy (the check can fail)', () => {
-    const objects = helmTemplate(chart, { values: ['examples/dev.yaml'] }).filter(
-      (o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'neonpro-nats'),
-    );
-    expect(unadmittedPods(objects).join('\n')).toMatch(/StatefulSet\/neonpro-nats/);
+    const objects = helmTemplate(chart, { values: ['examples/dev.yaml'] });
+    const without = (policy: string) =>
+      unadmittedPods(objects.filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === policy))).join('\n');
+    expect(without('neonpro-nats')).toMatch(/StatefulSet\/neonpro-nats: behind a Service/);
+    expect(without('neonpro-nats-box')).toMatch(/Deployment\/neonpro-nats-box: covered by/);
+    expect(without('neonpro-nats-test')).toMatch(/Pod\/neonpro-nats-test-request-reply: covered by/);
   });
 
   it('renders extraEgress CIDRs and overridden DNS selectors into every egress policy', () => {
@@ -479,7 +630,7 @@ describe('the CRD schema check itself', () => {
 describe('Chart.lock', () => {
   it('is in sync with Chart.yaml (helm checks the digest before fetching; a tampered one is refused)', () => {
     const run = (lock: string): string => {
-      const { dir, cleanup: done } = chartWithDependencies();
+      const { dir, cleanup: done } = chartCopy();
       try {
         writeFileSync(join(dir, 'Chart.lock'), lock);
         execFileSync(HELM, ['dependency', 'build', dir, '--skip-refresh'], { stdio: 'pipe', encoding: 'utf8' });

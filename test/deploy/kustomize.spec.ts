@@ -2,16 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { renderMonitoring } from '../../tools/chart/monitoring.mjs';
+import { CHART, NATS_ARCHIVE } from './support/chart.js';
+import { helm } from './support/helm.js';
 import {
   type K8sObject,
   OVERLAYS,
   ROOT,
+  parseManifests,
   podSpecOf,
   renderKustomization,
   renderOverlay,
   validateObject,
 } from './support/k8s.js';
-import { containerEnv, hygieneProblems, unadmittedPods } from './support/policy.js';
+import { admitsIngress, containerEnv, hygieneProblems, policiesFor, unadmittedPods } from './support/policy.js';
 
 const rendered = Object.fromEntries(OVERLAYS.map((o) => [o, renderOverlay(o)])) as Record<string, K8sObject[]>;
 const migrate = Object.fromEntries(OVERLAYS.map((o) => [o, renderOverlay(`${o}/migrate`)])) as Record<
@@ -206,8 +209,9 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
       )!.ports,
     ).toEqual([{ protocol: 'TCP', port: 'metrics' }]);
 
-    // Egress ports: DNS, NATS, Redis, Postgres/Supabase, HTTPS (Supabase API and LLM APIs), Ollama.
-    const allowed = new Set([53, 4222, 6379, 5432, 6543, 443, 11434]);
+    // Egress ports: DNS, NATS, Redis, Postgres/Supabase, HTTPS (Supabase API and LLM APIs), Ollama,
+    // and NATS cluster routes between the official chart's servers.
+    const allowed = new Set([53, 4222, 6379, 5432, 6543, 443, 11434, 6222]);
     for (const p of policies) {
       const egress = ((p.spec as { egress?: Rule[] }).egress ?? []).flatMap((r) => r.ports ?? []);
       for (const port of egress) {
@@ -362,5 +366,69 @@ describe('the policy check itself', () => {
     const d = structuredClone(find(rendered.prod, 'Deployment', 'neonpro-gateway'));
     (podSpecOf(d)!.containers[0].ports![0] as { containerPort: unknown }).containerPort = 'http';
     expect(() => validateObject(d)).toThrow(/containerPort/);
+  });
+});
+
+describe('prod with the official nats chart installed as release `nats` in the namespace', () => {
+  // The vendored chart, rendered as the prod docs install it (JetStream; clustered with the
+  // exporter, so every port it can open is there), next to the prod overlay's policies.
+  const nats = parseManifests(
+    helm([
+      'template',
+      'nats',
+      join(CHART, 'charts', NATS_ARCHIVE),
+      '--namespace',
+      'neonpro',
+      '--set',
+      'config.jetstream.enabled=true,config.cluster.enabled=true,promExporter.enabled=true',
+    ]),
+  );
+  const objects = [...rendered.prod, ...migrate.prod, ...nats];
+  const server = {
+    'app.kubernetes.io/name': 'nats',
+    'app.kubernetes.io/instance': 'nats',
+    'app.kubernetes.io/component': 'nats',
+  };
+
+  it('leaves none of its pods under the default deny unadmitted', () => {
+    expect(nats.filter((o) => podSpecOf(o)).length).toBeGreaterThanOrEqual(3);
+    expect(unadmittedPods(objects)).toEqual([]);
+  });
+
+  it('admits every port its servers open, and the agents and gateway on 4222', () => {
+    const sts = nats.find((o) => o.kind === 'StatefulSet')!;
+    const ports = podSpecOf(sts)!.containers.flatMap((c) => c.ports ?? []);
+    expect(ports.map((p) => p.containerPort).sort()).toEqual([4222, 6222, 7777, 8222]);
+    const admitted = new Set(
+      policiesFor(objects, server).flatMap((p) =>
+        (p.spec.ingress ?? []).flatMap((r) => (r.ports ?? []).map((x) => Number(x.port))),
+      ),
+    );
+    expect(ports.filter((p) => !admitted.has(p.containerPort))).toEqual([]);
+    for (const name of ['gateway', 'ai-agent']) {
+      const from = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': 'neonpro' };
+      expect([name, admitsIngress(objects, server, from, 4222)]).toEqual([name, true]);
+    }
+    expect(admitsIngress(objects, server, server, 6222)).toBe(true);
+  });
+
+  it('is what NATS_URL and the KEDA monitoring endpoint name', () => {
+    const services = Object.fromEntries(
+      nats
+        .filter((o) => o.kind === 'Service')
+        .map((o) => [o.metadata.name, o.spec as { clusterIP?: string; ports: { port: number }[] }]),
+    );
+    const agent = rendered.prod.find((o) => o.kind === 'Deployment' && o.metadata.name === 'neonpro-ai-agent')!;
+    const url = new URL(containerEnv(agent, rendered.prod).values.NATS_URL);
+    expect(services[url.hostname].ports.map((p) => p.port)).toContain(Number(url.port));
+    const so = rendered.prod.find((o) => o.kind === 'ScaledObject' && o.metadata.name === 'neonpro-ai-agent')!;
+    const trigger = (so.spec as { triggers: { type: string; metadata: Record<string, string> }[] }).triggers.find(
+      (t) => t.type === 'nats-jetstream',
+    )!;
+    const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(
+      trigger.metadata.natsServerMonitoringEndpoint,
+    )!;
+    expect(services[host].clusterIP).toBe('None');
+    expect(services[host].ports.map((p) => p.port)).toContain(Number(port));
   });
 });

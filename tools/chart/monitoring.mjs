@@ -1,9 +1,7 @@
 // Renders the chart's alerts and dashboard for kustomize (see sync-monitoring.mjs).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { helmBinary } from './helm.mjs';
 
 const CHART = join(import.meta.dirname, '../../helm/neonpro');
@@ -14,20 +12,8 @@ const HELM_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kuber
 
 /** { 'alerts.yaml': text, 'dashboard.yaml': text } */
 export function renderMonitoring() {
-  // These two templates never read the nats dependency, which may not be fetched: render a copy
-  // of the chart without it.
-  const tmp = mkdtempSync(join(tmpdir(), 'neonpro-monitoring-'));
-  const chart = join(tmp, 'neonpro');
-  cpSync(CHART, chart, { recursive: true, filter: (src) => !src.startsWith(join(CHART, 'charts')) });
-  const meta = parse(readFileSync(join(chart, 'Chart.yaml'), 'utf8'));
-  delete meta.dependencies;
-  writeFileSync(join(chart, 'Chart.yaml'), stringify(meta));
-  rmSync(join(chart, 'Chart.lock'), { force: true });
-  try {
-    return render(chart);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  // Neither template reads the nats dependency (vendored in charts/), so the chart renders as is.
+  return render(CHART);
 }
 
 function render(chart) {

@@ -97,10 +97,30 @@ agent.autoscaling.runsPerReplica, else AGENT_CONCURRENCY (the runs one replica t
 {{- if $k.natsMonitoringEndpoint -}}
 {{- $k.natsMonitoringEndpoint -}}
 {{- else if .Values.nats.enabled -}}
-{{- printf "%s-nats.%s.svc.cluster.local:%v" .Release.Name .Release.Namespace .Values.nats.config.monitor.port -}}
+{{- /* The headless Service: the client one exposes only 4222, and KEDA reaches each server of a
+       cluster as <server name>.<endpoint>, i.e. <pod>.<headless Service> (server_name is the pod's). */ -}}
+{{- printf "%s.%s.svc.cluster.local:%v" (include "neonpro.natsHeadless" .) .Release.Namespace .Values.nats.config.monitor.port -}}
 {{- else -}}
-{{- printf "nats.%s.svc.cluster.local:8222" .Release.Namespace -}}
+{{- printf "nats-headless.%s.svc.cluster.local:8222" .Release.Namespace -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Names the bundled nats chart gives its objects (its nats.fullname and headless Service rules). */}}
+{{- define "neonpro.natsFullname" -}}
+{{- $n := .Values.nats -}}
+{{- if $n.fullnameOverride -}}
+{{- $n.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default "nats" $n.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- define "neonpro.natsHeadless" -}}
+{{- (.Values.nats.headlessService).name | default (printf "%s-headless" (include "neonpro.natsFullname" .)) -}}
 {{- end -}}
 
 {{/* NATS URL: explicit, else the bundled subchart's Service, else a `nats` Service here. */}}
@@ -108,7 +128,7 @@ agent.autoscaling.runsPerReplica, else AGENT_CONCURRENCY (the runs one replica t
 {{- if .Values.natsConnection.url -}}
 {{- .Values.natsConnection.url -}}
 {{- else if .Values.nats.enabled -}}
-{{- printf "nats://%s-nats:4222" .Release.Name -}}
+{{- printf "nats://%s:%v" (include "neonpro.natsFullname" .) (.Values.nats.config.nats.port | default 4222) -}}
 {{- else -}}
 nats://nats:4222
 {{- end -}}

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { ROOT } from './k8s.js';
 
 export const CHART = join(ROOT, 'helm', 'neonpro');
+/** The nats dependency as vendored in charts/ (packaged from nats-io/k8s; see the chart README). */
+export const NATS_ARCHIVE = 'nats-2.14.2.tgz';
 
 export function chartFile(...path: string[]): string {
   return readFileSync(join(CHART, ...path), 'utf8');

