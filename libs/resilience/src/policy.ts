@@ -140,10 +140,9 @@ export class ResiliencePolicy {
     // Fail fast while open, before the bulkhead and the breaker: cockatiel would refuse the call
     // anyway (the half-open delay has not elapsed), but only after two policy layers and its own
     // BrokenCircuitError. The state cannot change before the delay elapses, so the answer is the same.
-    const waitMs = this.retryAfterMs();
-    if (waitMs > 0) {
-      this.events?.rejected(this.name, 'breaker_open');
-      throw new UpstreamUnavailableError(this.name, 'breaker_open', Math.max(1000, waitMs));
+    const refused = this.refusal();
+    if (refused) {
+      throw refused;
     }
     const policy = options.retry && this.settings.retries > 0 ? this.retrying : this.once;
     try {
@@ -196,6 +195,19 @@ export class ResiliencePolicy {
       clearTimeout(timer);
       caller?.removeEventListener('abort', onCallerAbort);
     }
+  }
+
+  /**
+   * The refusal an open breaker answers with right now (counted as a rejection), or undefined
+   * when a call may go through. Lets a caller refuse before doing its own work for the call.
+   */
+  refusal(): UpstreamUnavailableError | undefined {
+    const waitMs = this.retryAfterMs();
+    if (waitMs <= 0) {
+      return undefined;
+    }
+    this.events?.rejected(this.name, 'breaker_open');
+    return new UpstreamUnavailableError(this.name, 'breaker_open', Math.max(1000, waitMs));
   }
 
   get state(): BreakerState {
