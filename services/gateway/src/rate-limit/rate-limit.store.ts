@@ -196,11 +196,12 @@ export class RedisRateLimitStore implements RateLimitStore {
     const resetMs = Math.max(0, ttl);
     const at = Date.now();
     // Requests that missed together each took a grant: what an earlier one left in this window is
-    // kept, and the newest counter (which includes every grant) is the total.
+    // kept, and the newest counter (which includes every grant) is the total. A counter below the
+    // lease's means Redis started a new window (the counter only grows within one).
     const prev = this.leases.get(key);
-    const same = prev !== undefined && prev.endsAt > at;
+    const same = prev !== undefined && prev.endsAt > at && counted >= prev.total;
     const left = (same ? prev.left : 0) + grant - 1;
-    const total = same ? Math.max(prev.total, counted) : counted;
+    const total = counted;
     if (left > 0) {
       if (!prev && this.leases.size >= MAX_LEASES) {
         // Forgetting a lease only gives its hits up (a refusal may come early), never away.
