@@ -64,7 +64,7 @@ last_names(i, name) as (
     'Conceição','Simões','Magalhães','Câmara','Brandão','Assunção','Lopes','Fonseca','Galvão','Estêvão','Rocha',
     'Ribeiro','Carvalho','Gomes','Martins','Barbosa','Teixeira','Moreira','Cardoso','Nascimento','Mendes','Freitas',
     'Vasconcelos']) with ordinality as t(n))
-insert into public.patients (id, clinic_id, full_name, cpf, birth_date, phone, email, clinical_notes, created_at)
+insert into public.patients (id, clinic_id, full_name, cpf, birth_date, phone, email, created_at)
 select pg_temp.bench_uuid('patient:' || current_setting('bench.slug') || ':' || g),
        pg_temp.bench_uuid('clinic:' || current_setting('bench.slug')),
        f.name || ' ' || l.name || ' ' || l2.name,
@@ -72,7 +72,6 @@ select pg_temp.bench_uuid('patient:' || current_setting('bench.slug') || ':' || 
        date '1950-01-01' + (g * 397 % 25000),
        '+55 11 9' || lpad((g * 7331 % 100000000)::text, 8, '0'),
        'paciente' || g || '@' || current_setting('bench.slug') || '.example',
-       'Paciente sintético.',
        timestamptz '2020-01-01' + make_interval(mins => g * 7)
 from generate_series(1, current_setting('bench.patients')::int) g
 join first_names f on f.i = g % 40

@@ -2,34 +2,14 @@
 // verification, Redis throttler, RLS transaction, audit insert) beside a bare Fastify + pg
 // handler running the same SQL (same libs/database call) with fixed claims.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, Proc, ROOT, runLoad, waitReady } from '../lib/procs.mjs';
+import { measured } from '../lib/proc-usage.mjs';
 import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
 export const id = 1;
 export const title = 'Authenticated healthcare read: gateway vs bare Fastify + pg (same SQL)';
-
-const TICK_MS = 1000 / 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
-
-function cpuMs(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime + stime
-}
-
-/** read(2)/write(2)-family system calls so far (/proc/<pid>/io): round trips show up here. */
-function syscalls(pid) {
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
-}
-
-async function measured(pid, load) {
-  const before = cpuMs(pid);
-  const sys = syscalls(pid);
-  const r = await load();
-  return { ...r, cpuMs: cpuMs(pid) - before, syscalls: syscalls(pid) - sys };
-}
 
 /** Several runs of one path as one: totals added, rates averaged, latency percentiles weighted by requests. */
 function merge(runs) {

@@ -170,6 +170,11 @@ const gatewayConfigObject = z.object({
     .string()
     .regex(/^[A-Za-z0-9:._-]{1,64}$/)
     .default('neonpro:rl:'),
+  /**
+   * Most hits a replica counts in Redis at once and then hands out locally (an eighth of what is
+   * left of the limit, never past it); 1 = every hit is its own Redis round trip (exact sharing).
+   */
+  RATE_LIMIT_LEASE_MAX: env.int(16, 1, 1000),
   /** What to do when Redis cannot be reached: `open` lets requests through, `closed` answers 503. */
   RATE_LIMIT_REDIS_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
   /** Shared rate-limit counters for every replica; unset = in-memory (one replica only). */

@@ -13,8 +13,6 @@ import {
   retry,
   SamplingBreaker,
   TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
   wrap,
 } from 'cockatiel';
 
@@ -120,12 +118,11 @@ export class ResiliencePolicy {
           : new SamplingBreaker({ threshold: b.ratio, duration: b.windowMs, minimumRps: b.minRps }),
     });
     this.breaker.onStateChange((s) => this.onState(STATES[s]));
-    const inner: IPolicy[] = [this.breaker];
-    if (settings.timeoutMs > 0) {
-      inner.push(timeout(settings.timeoutMs, TimeoutStrategy.Aggressive));
-    }
+    // The per-attempt timeout is ours (see `attempt`), not cockatiel's `timeout` policy: that one
+    // creates an AbortController per call and aborts it when the call *succeeds* (to release its
+    // listeners), building a DOMException with a stack on every call of every request.
     const gate = bulkhead(settings.bulkhead.limit, settings.bulkhead.queue);
-    this.once = wrap(gate, ...inner);
+    this.once = wrap(gate, this.breaker);
     const retryPolicy = retry(
       handleWhen((err) => !isUnretryable(err) && counts(err)),
       {
@@ -135,27 +132,82 @@ export class ResiliencePolicy {
       },
     );
     retryPolicy.onRetry((r) => this.events?.retry(this.name, r.attempt, r.delay));
-    this.retrying = wrap(gate, retryPolicy, ...inner);
+    this.retrying = wrap(gate, retryPolicy, this.breaker);
   }
 
   /** Runs `fn` under the policy. `fn` gets an AbortSignal that fires on timeout or caller abort. */
   async execute<T>(fn: (signal: AbortSignal) => Promise<T> | T, options: ExecuteOptions = {}): Promise<T> {
+    // Fail fast while open, before the bulkhead and the breaker: cockatiel would refuse the call
+    // anyway (the half-open delay has not elapsed), but only after two policy layers and its own
+    // BrokenCircuitError. The state cannot change before the delay elapses, so the answer is the same.
+    const refused = this.refusal();
+    if (refused) {
+      throw refused;
+    }
     const policy = options.retry && this.settings.retries > 0 ? this.retrying : this.once;
     try {
-      return await policy.execute(async ({ signal }) => {
-        try {
-          return await fn(signal);
-        } catch (err) {
-          // fn reacting to our timeout's abort is the timeout, whatever it threw.
-          if (signal.aborted && !options.signal?.aborted) {
-            throw new TaskCancelledError('timed out');
-          }
-          throw err;
-        }
-      }, options.signal);
+      return await policy.execute(() => this.attempt(fn, options.signal), options.signal);
     } catch (err) {
       throw this.translate(err);
     }
+  }
+
+  /**
+   * One attempt, bounded by `timeoutMs` (rejecting on time even if `fn` ignores the signal). The
+   * signal is aborted only on timeout or caller abort; a successful call leaves it alone.
+   */
+  private async attempt<T>(fn: (signal: AbortSignal) => Promise<T> | T, caller?: AbortSignal): Promise<T> {
+    const ms = this.settings.timeoutMs;
+    if (ms <= 0 && !caller) {
+      return fn(NEVER_ABORTED);
+    }
+    if (caller?.aborted) {
+      throw caller.reason instanceof Error ? caller.reason : new TaskCancelledError('cancelled by the caller');
+    }
+    const ctrl = new AbortController();
+    const onCallerAbort = (): void => ctrl.abort(caller?.reason);
+    caller?.addEventListener('abort', onCallerAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = Promise.resolve()
+        .then(() => fn(ctrl.signal))
+        .catch((err: unknown) => {
+          // fn reacting to our timeout's abort is the timeout, whatever it threw.
+          if (ctrl.signal.aborted && !caller?.aborted) {
+            throw new TaskCancelledError('timed out');
+          }
+          throw err;
+        });
+      if (ms <= 0) {
+        return await work;
+      }
+      const expired = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          ctrl.abort();
+          reject(new TaskCancelledError('timed out'));
+        }, ms);
+      });
+      // The losing promise's rejection must not go unhandled.
+      work.catch(() => undefined);
+      expired.catch(() => undefined);
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  /**
+   * The refusal an open breaker answers with right now (counted as a rejection), or undefined
+   * when a call may go through. Lets a caller refuse before doing its own work for the call.
+   */
+  refusal(): UpstreamUnavailableError | undefined {
+    const waitMs = this.retryAfterMs();
+    if (waitMs <= 0) {
+      return undefined;
+    }
+    this.events?.rejected(this.name, 'breaker_open');
+    return new UpstreamUnavailableError(this.name, 'breaker_open', Math.max(1000, waitMs));
   }
 
   get state(): BreakerState {
@@ -209,6 +261,9 @@ export class ResiliencePolicy {
     return err;
   }
 }
+
+/** Handed to `fn` when the policy has no timeout and the caller no signal: nothing can abort it. */
+const NEVER_ABORTED = new AbortController().signal;
 
 function isUnretryable(err: unknown): boolean {
   return (

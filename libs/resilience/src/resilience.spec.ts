@@ -174,6 +174,33 @@ describe('ResiliencePolicy', () => {
     expect(aborted).toBe(true);
   });
 
+  it('times out a call that ignores its signal, and counts it against the breaker', async () => {
+    const { policy } = make({ timeoutMs: 20, breaker: { ...settings().breaker, threshold: 1 } });
+    const call = policy.execute(() => new Promise(() => undefined)).catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(20);
+    expect(await call).toBeInstanceOf(UpstreamTimeoutError);
+    expect(policy.state).toBe('open');
+  });
+
+  it('leaves the signal alone after a successful call, and passes a caller abort through', async () => {
+    const { policy } = make({ timeoutMs: 20 });
+    let seen: AbortSignal | undefined;
+    await expect(policy.execute((signal) => ((seen = signal), 'ok'))).resolves.toBe('ok');
+    expect(seen?.aborted).toBe(false);
+    const caller = new AbortController();
+    const call = policy
+      .execute(
+        (signal) =>
+          new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+        { signal: caller.signal },
+      )
+      .catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(1);
+    caller.abort(new BadInput('gone'));
+    // The caller's own reason, not a timeout.
+    expect(await call).toBeInstanceOf(BadInput);
+  });
+
   it('caps concurrency with the bulkhead', async () => {
     const { policy } = make({ bulkhead: { limit: 1, queue: 0 } });
     let release!: () => void;

@@ -15,7 +15,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
-import type { Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
@@ -162,7 +162,9 @@ function installFastifyHooks(
 ): void {
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   fastify.removeContentTypeParser(['text/plain']);
-  fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  // Callback-style hooks: none of them awaits anything, and an async hook costs Fastify a promise
+  // and its resolution on every request.
+  fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     void reply.header('X-Request-Id', sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]) ?? String(req.id));
     void reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     void reply.header('Permissions-Policy', PERMISSIONS_POLICY);
@@ -173,45 +175,85 @@ function installFastifyHooks(
     if (isApiPath(req.url)) {
       void reply.header('Cache-Control', 'no-store');
     }
+    done();
   });
-  fastify.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    // Handlers may set their own Cache-Control; /v1 answers are per-user data, never cacheable.
-    if (isApiPath(req.url)) {
-      void reply.header('Cache-Control', 'no-store');
-    }
-    if (!reply.hasHeader('Server-Timing')) {
-      void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
-    }
-    return payload;
-  });
-  fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+  fastify.addHook(
+    'onSend',
+    (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+      // Handlers may set their own Cache-Control; /v1 answers are per-user data, never cacheable.
+      if (isApiPath(req.url)) {
+        void reply.header('Cache-Control', 'no-store');
+      }
+      if (!reply.hasHeader('Server-Timing')) {
+        void reply.header('Server-Timing', serverTimingHeader(req, reply.elapsedTime));
+      }
+      done(null, payload);
+    },
+  );
+  const requestMetrics = new HttpRequestMetrics(metrics);
+  fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // Route templates keep label cardinality bounded; unmatched paths collapse to one label.
     const route = req.routeOptions.url ?? 'unmatched';
-    const labels = { route, method: req.method, status: String(reply.statusCode) };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    const ms = reply.elapsedTime;
+    requestMetrics.observe(route, req.method, reply.statusCode, ms / 1000);
     // A stream's length is the answer's length, not latency: SSE is judged by its first event
     // (see Server-Timing upstream), not here.
-    const ms = reply.elapsedTime;
-    if (ms < config.SLOW_REQUEST_WARN_MS || isStreaming(req)) {
-      return;
+    if (ms >= config.SLOW_REQUEST_WARN_MS && !isStreaming(req)) {
+      logSlowRequest(req, reply, route, ms, metrics, config, logger);
     }
-    const critical = ms >= config.SLOW_REQUEST_CRITICAL_MS;
-    metrics.slowRequests.inc({ severity: critical ? 'critical' : 'warn', route });
-    const fields = {
-      request_id: String(req.id),
-      route,
-      method: req.method,
-      status: reply.statusCode,
-      duration_ms: Math.round(ms),
-      threshold_ms: critical ? config.SLOW_REQUEST_CRITICAL_MS : config.SLOW_REQUEST_WARN_MS,
-    };
-    if (critical) {
-      logger.error({ ...fields, severity: 'critical' }, 'slow request (critical)');
-    } else {
-      logger.warn({ ...fields, severity: 'warn' }, 'slow request');
-    }
+    done();
   });
+}
+
+/**
+ * The per-request counter and histogram, through label children cached per (route, method,
+ * status): prom-client would otherwise hash a fresh label object twice on every request.
+ * Bounded like the labels themselves (route templates × methods × statuses).
+ */
+type HttpLabel = 'route' | 'method' | 'status';
+
+class HttpRequestMetrics {
+  private readonly children = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<HttpLabel> }>();
+
+  constructor(private readonly metrics: GatewayMetrics) {}
+
+  observe(route: string, method: string, statusCode: number, seconds: number): void {
+    const key = `${route} ${method} ${statusCode}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const labels = { route, method, status: String(statusCode) };
+      child = { count: this.metrics.httpRequests.labels(labels), duration: this.metrics.httpDuration.labels(labels) };
+      this.children.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
+}
+
+function logSlowRequest(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  route: string,
+  ms: number,
+  metrics: GatewayMetrics,
+  config: GatewayConfig,
+  logger: Pino,
+): void {
+  const critical = ms >= config.SLOW_REQUEST_CRITICAL_MS;
+  metrics.slowRequests.inc({ severity: critical ? 'critical' : 'warn', route });
+  const fields = {
+    request_id: String(req.id),
+    route,
+    method: req.method,
+    status: reply.statusCode,
+    duration_ms: Math.round(ms),
+    threshold_ms: critical ? config.SLOW_REQUEST_CRITICAL_MS : config.SLOW_REQUEST_WARN_MS,
+  };
+  if (critical) {
+    logger.error({ ...fields, severity: 'critical' }, 'slow request (critical)');
+  } else {
+    logger.warn({ ...fields, severity: 'warn' }, 'slow request');
+  }
 }
 
 /** A hop count becomes proxy-addr's function form (what Fastify does with a number itself). */

@@ -404,6 +404,8 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       const body = await expectProblem(fast, 503, 'upstream_unavailable');
       expect(body.instance).toBe('/v1/ai/chat');
       expect(Number(fast.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Refused before the rate limiter counted it: no quota spent on a run that cannot start.
+      expect(fast.headers.get('ratelimit')).toBeNull();
       expect(await metrics()).toMatch(
         /gateway_policy_rejections_total\{[^}]*name="agent"[^}]*reason="breaker_open"[^}]*\} [1-9]/,
       );

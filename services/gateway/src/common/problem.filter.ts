@@ -115,8 +115,13 @@ export class ProblemFilter implements ExceptionFilter {
     const { body, headers } = buildProblem(exception, req);
     if (body.status >= 500) {
       const err = exception instanceof Error ? exception : undefined;
-      if (exception instanceof ProblemException) {
-        // A known upstream condition (agent down, timeout): worth a warning, not a stack trace.
+      if (exception instanceof ProblemException && body.code === ErrorCode.UpstreamUnavailable) {
+        // A refusal (breaker open, bulkhead full, upstream down): the breaker's transition is
+        // logged once and each refusal is counted in metrics and in the request line; a warning
+        // per refused request would flood the logs exactly when the upstream is failing.
+        this.logger.debug({ request_id: body.request_id, code: body.code, status: body.status }, 'request refused');
+      } else if (exception instanceof ProblemException) {
+        // A known upstream condition (agent timeout, shutting down): worth a warning, not a stack trace.
         this.logger.warn(
           { request_id: body.request_id, code: body.code, status: body.status },
           'request failed upstream',

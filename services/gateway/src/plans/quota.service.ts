@@ -83,7 +83,11 @@ export class QuotaService {
       }
     }
     const user = plan.tiers.ai;
-    const state = await this.rateLimit.hit(this.rateLimit.key('ai', `user:${principal.user_id}`), user.windowMs);
+    const state = await this.rateLimit.hit(
+      this.rateLimit.key('ai', `user:${principal.user_id}`),
+      user.windowMs,
+      user.limit,
+    );
     if (!state) {
       return;
     } // store down, failing open
@@ -101,6 +105,7 @@ export class QuotaService {
     const shared = await this.rateLimit.hit(
       this.rateLimit.key('ai_clinic', `clinic:${principal.clinic_id}`),
       clinic.windowMs,
+      clinic.limit,
     );
     if (shared && shared.hits > clinic.limit) {
       this.metrics.quotaRejections.inc({ tier: 'ai_clinic' });

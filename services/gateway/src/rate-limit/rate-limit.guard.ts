@@ -1,5 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { PolicyRegistry } from '@neonpro/resilience';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -15,6 +16,8 @@ import { RATE_LIMIT_TIER_KEY, type RateLimitTierName } from './rate-limit-tier.d
 import { RateLimitService, type TierLimit } from './rate-limit.service.js';
 import { CHARGES_AI_BUDGET_KEY } from '../plans/ai-budget.decorator.js';
 import { QuotaService } from '../plans/quota.service.js';
+import { upstreamProblem, upstreamUnavailable } from '../common/upstream-problem.js';
+import { AGENT_POLICY } from '../resilience/gateway-policies.js';
 
 /** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
 const UNLIMITED_PATHS = /^\/(health|metrics|docs)(\/|$)/;
@@ -54,6 +57,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     reflector: Reflector,
     private readonly rateLimit: RateLimitService,
     private readonly quotas: QuotaService,
+    private readonly policies: PolicyRegistry,
   ) {
     super(options, storage, reflector);
   }
@@ -92,6 +96,14 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (principal && tier === 'ai') {
       const chargeBudget =
         this.reflector.get<boolean | undefined>(CHARGES_AI_BUDGET_KEY, context.getHandler()) === true;
+      if (chargeBudget) {
+        // A run the assistant cannot take now (its breaker is open) is refused before it is
+        // counted: no Redis round trips on the fail-fast path, and no quota spent on a 503.
+        const refused = this.policies.get(AGENT_POLICY).refusal();
+        if (refused) {
+          throw upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent');
+        }
+      }
       await this.quotas.countAi(principal, { reply, chargeBudget });
       return true;
     }
@@ -99,7 +111,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const tierLimit: TierLimit = principal
       ? await this.quotas.tierLimit(principal.clinic_id, tier)
       : { limit, windowMs: ttl };
-    const state = await this.rateLimit.hit(generateKey(context, tracker, tier), tierLimit.windowMs);
+    const state = await this.rateLimit.hit(generateKey(context, tracker, tier), tierLimit.windowMs, tierLimit.limit);
     if (!state) {
       return true; // store down, failing open (logged and counted by the service)
     }

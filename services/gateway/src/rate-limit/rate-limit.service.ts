@@ -49,7 +49,7 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.tiers = tierLimits(config);
     const redis = connections.commands((err) => this.markDown(err));
-    this.store = redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore();
+    this.store = redis ? new RedisRateLimitStore(redis, config.RATE_LIMIT_LEASE_MAX) : new MemoryRateLimitStore();
     health.register({
       name: 'rate_limit_store',
       // Redis is shared by every replica: shown here, but never taking the replica out of service.
@@ -86,9 +86,12 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     return `${this.config.RATE_LIMIT_KEY_PREFIX}${scope}:${tracker}`;
   }
 
-  /** Counts a hit; `undefined` means the store is down and the fail mode is open. */
-  async hit(key: string, windowMs: number): Promise<WindowState | undefined> {
-    return this.guarded(() => this.store.increment(key, windowMs));
+  /**
+   * Counts a hit; `undefined` means the store is down and the fail mode is open. With `limit`,
+   * the Redis store may lease hits in batches (RATE_LIMIT_LEASE_MAX).
+   */
+  async hit(key: string, windowMs: number, limit?: number): Promise<WindowState | undefined> {
+    return this.guarded(() => this.store.increment(key, windowMs, limit));
   }
 
   async peek(key: string): Promise<WindowState | undefined> {

@@ -10,8 +10,12 @@ export interface WindowState {
 /** Counters behind every rate-limit tier and the failed-login limiter. */
 export interface RateLimitStore {
   readonly kind: 'memory' | 'redis';
-  /** Counts one hit, opening a window of `windowMs` on the first one. Atomic. */
-  increment(key: string, windowMs: number): Promise<WindowState>;
+  /**
+   * Counts one hit, opening a window of `windowMs` on the first one. Atomic. With `limit`, a
+   * store may count a small batch at once and hand it out locally (RedisRateLimitStore's lease);
+   * without it, every hit is counted where every replica sees it.
+   */
+  increment(key: string, windowMs: number, limit?: number): Promise<WindowState>;
   /** Reads a window without counting. */
   peek(key: string): Promise<WindowState>;
   close(): Promise<void>;
@@ -78,6 +82,24 @@ if ttl < 0 then
 end
 return {hits, ttl}`;
 
+// A lease: counts `grant` hits at once, which this replica then hands out without a round trip.
+// The grant is an eighth of what is left of the limit (at most ARGV[3]), so the leased hits can
+// never take the counter past the limit, and near the limit every hit is counted one by one.
+const LEASE = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local left = tonumber(ARGV[2]) - cur
+local grant = 1
+if left >= 16 then
+  grant = math.min(tonumber(ARGV[3]), math.floor(left / 8))
+end
+local hits = redis.call('INCRBY', KEYS[1], grant)
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {hits, ttl, grant}`;
+
 const PEEK = `
 local v = redis.call('GET', KEYS[1])
 if not v then return {0, 0} end
@@ -85,16 +107,41 @@ return {tonumber(v), redis.call('PTTL', KEYS[1])}`;
 
 interface ScriptedRedis extends Redis {
   rlIncrement(key: string, windowMs: number): Promise<[number, number]>;
+  rlLease(key: string, windowMs: number, limit: number, maxGrant: number): Promise<[number, number, number]>;
   rlPeek(key: string): Promise<[number, number]>;
 }
 
-/** Counters shared by every replica, on a fail-fast command client (RedisConnections.commands). */
+/** Hits this replica counted in Redis ahead of time and has not handed out yet. */
+interface Lease {
+  left: number;
+  /** The Redis counter when the lease was taken (it includes the whole grant). */
+  total: number;
+  endsAt: number;
+}
+
+const MAX_LEASES = 10000;
+
+/**
+ * Counters shared by every replica, on a fail-fast command client (RedisConnections.commands).
+ *
+ * With `leaseMax` > 1, a hit that comes with its limit takes a lease: Redis counts up to
+ * `leaseMax` hits at once (an eighth of what is left, never past the limit) and this replica
+ * hands them out locally until they run out or the window ends, so a busy key costs one round
+ * trip per batch instead of one per request. Never more than the limit is let through; what
+ * changes is that another replica may refuse while this one still holds unused hits (at most an
+ * eighth of what was left when it leased), and that the counter in Redis runs ahead by them.
+ */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis' as const;
   private readonly redis: ScriptedRedis;
+  private readonly leases = new Map<string, Lease>();
 
-  constructor(redis: Redis) {
+  constructor(
+    redis: Redis,
+    private readonly leaseMax = 1,
+  ) {
     redis.defineCommand('rlIncrement', { numberOfKeys: 1, lua: INCREMENT });
+    redis.defineCommand('rlLease', { numberOfKeys: 1, lua: LEASE });
     redis.defineCommand('rlPeek', { numberOfKeys: 1, lua: PEEK });
     this.redis = redis as ScriptedRedis;
   }
@@ -120,13 +167,52 @@ export class RedisRateLimitStore implements RateLimitStore {
     });
   }
 
-  async increment(key: string, windowMs: number): Promise<WindowState> {
+  async increment(key: string, windowMs: number, limit?: number): Promise<WindowState> {
+    if (limit !== undefined && this.leaseMax > 1) {
+      return this.leased(key, windowMs, limit);
+    }
     try {
       const [hits, ttl] = await this.redis.rlIncrement(key, windowMs);
       return { hits: Number(hits), resetMs: Math.max(0, Number(ttl)) };
     } catch (err) {
       throw new RateLimitStoreUnavailableError(err);
     }
+  }
+
+  private async leased(key: string, windowMs: number, limit: number): Promise<WindowState> {
+    const now = Date.now();
+    const lease = this.leases.get(key);
+    if (lease && lease.left > 0 && lease.endsAt > now) {
+      lease.left--;
+      return { hits: lease.total - lease.left, resetMs: lease.endsAt - now };
+    }
+    let reply: [number, number, number];
+    try {
+      reply = await this.redis.rlLease(key, windowMs, limit, this.leaseMax);
+    } catch (err) {
+      throw new RateLimitStoreUnavailableError(err);
+    }
+    const [counted, ttl, grant] = reply.map(Number) as [number, number, number];
+    const resetMs = Math.max(0, ttl);
+    const at = Date.now();
+    // Requests that missed together each took a grant: what an earlier one left in this window is
+    // kept, and the newest counter (which includes every grant) is the total. A counter below the
+    // lease's means Redis started a new window (the counter only grows within one).
+    const prev = this.leases.get(key);
+    const same = prev !== undefined && prev.endsAt > at && counted >= prev.total;
+    const left = (same ? prev.left : 0) + grant - 1;
+    const total = counted;
+    if (left > 0) {
+      if (!prev && this.leases.size >= MAX_LEASES) {
+        // Forgetting a lease only gives its hits up (a refusal may come early), never away.
+        this.leases.delete(this.leases.keys().next().value!);
+      }
+      this.leases.set(key, { left, total, endsAt: at + resetMs });
+    } else {
+      this.leases.delete(key);
+    }
+    // Everything counted so far minus the hits this replica holds and has not handed out.
+    return { hits: total - left, resetMs };
   }
 
   async peek(key: string): Promise<WindowState> {
@@ -140,6 +226,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** The client belongs to whoever created it (RedisConnections closes the gateway's). */
   close(): Promise<void> {
+    this.leases.clear();
     return Promise.resolve();
   }
 }
