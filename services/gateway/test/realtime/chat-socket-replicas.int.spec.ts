@@ -1,8 +1,9 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../../src/app.js';
 import { ChatRunService } from '../../src/realtime/chat-run.service.js';
-import { ScriptedAgent } from '../support/scripted-agent.js';
+import type { ScriptedAgent } from '../support/scripted-agent.js';
+import { connectScriptedAgent, gatewayUrl, testGatewayEnv, testRedisEnv } from '../support/test-gateway.js';
 import { type ChatClient, chatClient, connected, nextEvent } from './socket-client.js';
 
 type SendAck = { ok: true; session_id: string; message_id: string } | { ok: false; error: Record<string, unknown> };
@@ -15,9 +16,8 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
   let nc: NatsConnection;
   let agent: ScriptedAgent;
   const clients: ChatClient[] = [];
-  const url = (gw: GatewayApp): string => `http://127.0.0.1:${gw.port}`;
   const open = async (gw: GatewayApp, token: string): Promise<ChatClient> => {
-    const c = chatClient(url(gw), token);
+    const c = chatClient(gatewayUrl(gw), token);
     clients.push(c);
     return connected(c);
   };
@@ -26,20 +26,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
 
   beforeAll(async () => {
     auth = await createAuthFixture();
-    const env = {
-      ...auth.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      RATE_LIMIT_KEY_PREFIX: `${prefix}:rl:`,
-      SOCKET_REDIS_PREFIX: `${prefix}:sio:`,
-    };
+    const env = testGatewayEnv(prefix, { ...auth.env, ...testRedisEnv(prefix) });
     [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
-    nc = await connect({ servers: NATS_URL });
-    agent = await ScriptedAgent.start(nc, prefix);
+    ({ nc, agent } = await connectScriptedAgent(prefix));
     agent.behaviour = (req, _msg, reply) => {
       reply({ type: 'token', delta: 'um ' });
       held.set(req.message_id, (last) => {
