@@ -1,9 +1,10 @@
 import { makeCpf } from '@neonpro/database';
-import { createTestDatabase, freePort, NATS_URL, type TestDatabase, uniquePrefix } from '@neonpro/testing';
+import { createTestDatabase, freePort, type TestDatabase, uniquePrefix } from '@neonpro/testing';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { type AuthEmulator, startAuthEmulator } from '../../../tools/auth-emulator/emulator.mjs';
 import { type GatewayApp, startGateway } from '../src/app.js';
+import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
 const SECRET = 'gateway-test-jwt-secret-at-least-32-chars';
 
@@ -18,18 +19,14 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
   let base: string;
   const tokens: Record<string, string> = {};
 
-  const env = (extra: Record<string, string> = {}) => ({
-    NATS_URL,
-    NATS_SUBJECT_PREFIX: uniquePrefix('gw-hc'),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: tdb.serviceUrl,
-    DB_POOL_MAX: '4',
-    SUPABASE_URL: emu.url,
-    SUPABASE_JWT_SECRET: SECRET,
-    ...extra,
-  });
+  const env = (extra: Record<string, string> = {}) =>
+    testGatewayEnv(uniquePrefix('gw-hc'), {
+      DATABASE_URL: tdb.serviceUrl,
+      DB_POOL_MAX: '4',
+      SUPABASE_URL: emu.url,
+      SUPABASE_JWT_SECRET: SECRET,
+      ...extra,
+    });
 
   async function call(
     method: string,
@@ -63,7 +60,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     tdb = await createTestDatabase({ seed: true });
     emu = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
     gw = await startGateway(env());
-    base = `http://127.0.0.1:${gw.port}`;
+    base = gatewayUrl(gw);
     for (const email of ['admin@aurora.demo', 'recepcao@aurora.demo', 'dra.lima@aurora.demo', 'admin@boreal.demo']) {
       tokens[email] = (await login(email)).access_token as string;
     }
@@ -129,7 +126,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
         env({ SUPABASE_URL: `http://127.0.0.1:${await freePort()}`, AUTH_UPSTREAM_TIMEOUT_MS: '1500' }),
       );
       try {
-        const r = await fetch(`http://127.0.0.1:${other.port}/v1/auth/login`, {
+        const r = await fetch(`${gatewayUrl(other)}/v1/auth/login`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ email: 'admin@aurora.demo', password: 'neonpro-demo' }),

@@ -4,9 +4,7 @@ import { type GatewayApp, startGateway } from '../../src/app.js';
 import { buildDemoPage } from '../../web/build.mjs';
 import type { ScriptedAgent } from '../support/scripted-agent.js';
 import { type GatewayHarness, gatewayUrl, startGatewayHarness, testGatewayEnv } from '../support/test-gateway.js';
-import { type ChatClient, chatClient, connected, nextEvent, refused } from './socket-client.js';
-
-type SendAck = { ok: true; session_id: string; message_id: string } | { ok: false; error: Record<string, unknown> };
+import { type ChatClient, chatClient, connected, nextEvent, refused, type SendAck } from './socket-client.js';
 
 const withTool: ScriptedAgent['behaviour'] = (req) => [
   { type: 'token', delta: 'Olá ' },
@@ -80,10 +78,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   it('session:join with message_id and after replays the rest of a run from its log, to its owner only', async () => {
     h.agent.behaviour = withTool;
     const c = await as(DEMO_USERS.auroraAdmin);
-    const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda?', client_message_id: 'web-replay' });
-    if (!ack.ok) {
-      throw new Error('send failed');
-    }
+    const ack = await c.send({ message: 'Agenda?', client_message_id: 'web-replay' });
     await c.untilEnd(ack.message_id);
     // Another device of the same user comes back (any replica), having seen events up to seq 2.
     const back = await as(DEMO_USERS.auroraAdmin);
@@ -193,10 +188,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   it('chat:cancel stops only the caller’s own running message', async () => {
     const gate = gated(h.agent);
     const owner = await as(DEMO_USERS.auroraLima);
-    const ack = await owner.ack<SendAck>('chat:send', { message: 'demora', client_message_id: 'c-1' });
-    if (!ack.ok) {
-      throw new Error('send failed');
-    }
+    const ack = await owner.send({ message: 'demora', client_message_id: 'c-1' });
     await waitFor(() => owner.received.some((r) => r.event === 'chat:token'), 'first token');
 
     const intruder = await as(DEMO_USERS.borealAdmin);
@@ -235,10 +227,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     const token = await h.auth.token(DEMO_USERS.auroraLima);
     const phone = await connected(client(token));
     const laptop = await connected(client(token));
-    const first = await phone.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'm-1' });
-    if (!first.ok) {
-      throw new Error('send failed');
-    }
+    const first = await phone.send({ message: 'oi', client_message_id: 'm-1' });
     gate.release(first.message_id);
     await phone.untilEnd(first.message_id);
 
@@ -253,14 +242,11 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       session_id: first.session_id,
     });
 
-    const second = await phone.ack<SendAck>('chat:send', {
+    const second = await phone.send({
       message: 'e amanhã?',
       session_id: first.session_id,
       client_message_id: 'm-2',
     });
-    if (!second.ok) {
-      throw new Error('send failed');
-    }
     await waitFor(() => laptop.received.some((r) => r.data.message_id === second.message_id), 'laptop sees token');
     // The sender goes away mid-stream: the run continues and the other device gets the answer.
     phone.close();
@@ -273,14 +259,11 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     // After session:leave the laptop no longer receives this session's events.
     expect(await laptop.ack('session:leave', { session_id: first.session_id })).toMatchObject({ ok: true });
     const p2 = await connected(client(token));
-    const third = await p2.ack<SendAck>('chat:send', {
+    const third = await p2.send({
       message: 'mais',
       session_id: first.session_id,
       client_message_id: 'm-3',
     });
-    if (!third.ok) {
-      throw new Error('send failed');
-    }
     gate.release(third.message_id);
     await p2.untilEnd(third.message_id);
     expect(laptop.received.filter((r) => r.data.message_id === third.message_id)).toEqual([]);
@@ -303,10 +286,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
 
   it('exports socket metrics', async () => {
     const c = await as(DEMO_USERS.borealAdmin);
-    const ack = await c.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'metrics-1' });
-    if (!ack.ok) {
-      throw new Error('send failed');
-    }
+    const ack = await c.send({ message: 'oi', client_message_id: 'metrics-1' });
     await c.untilEnd(ack.message_id);
     const text = await (await fetch(`${h.base}/metrics`)).text();
     expect(text).toMatch(/^socket_connections\{[^}]*\} [1-9]/m);

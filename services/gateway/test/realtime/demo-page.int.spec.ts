@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildDemoPage } from '../../web/build.mjs';
 import { launchChromium, pageProblems } from '../support/browser.js';
 import { type GatewayHarness, startGatewayHarness } from '../support/test-gateway.js';
@@ -52,17 +52,23 @@ describe('demo chat page in headless Chromium', () => {
     browser = await launchChromium();
   });
 
+  /** A new page, logged in as the form's prefilled demo user and connected. */
+  async function loggedIn(): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage();
+    const problems = pageProblems(page);
+    await page.goto(`${h.base}/`);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#status:has-text("conectado")');
+    return { page, problems };
+  }
+
   afterAll(async () => {
     await browser?.close();
     await h?.close();
   });
 
   it('logs in, sends a message and shows the streamed answer and the tool activity', async () => {
-    const page = await browser.newPage();
-    const problems = pageProblems(page);
-    await page.goto(`${h.base}/`);
-    await page.click('#login button[type=submit]');
-    await page.waitForSelector('#status:has-text("conectado")');
+    const { page, problems } = await loggedIn();
     expect(await page.locator('#login').isVisible()).toBe(false);
     await page.fill('#message', 'Quais consultas a Dra. Lima tem amanhã?');
     await page.click('#send');
@@ -80,11 +86,7 @@ describe('demo chat page in headless Chromium', () => {
   });
 
   it('shows a proposal as a card whose Confirm button sends confirm {proposal_id}', async () => {
-    const page = await browser.newPage();
-    const problems = pageProblems(page);
-    await page.goto(`${h.base}/`);
-    await page.click('#login button[type=submit]');
-    await page.waitForSelector('#status:has-text("conectado")');
+    const { page, problems } = await loggedIn();
     const before = h.agent.seen.length;
     await page.fill('#message', 'agende Maria Silva com Dr. Costa amanhã às 14h');
     await page.click('#send');
