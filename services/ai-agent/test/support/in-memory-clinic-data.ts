@@ -58,6 +58,28 @@ export class InMemoryClinicData implements ClinicDataPort {
     );
   }
 
+  /** The professional's live appointments overlapping [startsAt, endsAt), but `except` (the one being moved). */
+  private overlapping(
+    c: SeedClinic,
+    professionalId: string,
+    startsAt: string,
+    endsAt: string,
+    except?: string,
+  ): Appointment[] {
+    const s = new Date(startsAt).getTime();
+    const e = new Date(endsAt).getTime();
+    return c.appointments
+      .filter(
+        (x) =>
+          x.id !== except &&
+          x.professional_id === professionalId &&
+          x.status !== 'cancelled' &&
+          new Date(x.starts_at).getTime() < e &&
+          new Date(x.ends_at).getTime() > s,
+      )
+      .map((x) => this.view(c, x));
+  }
+
   private view(c: SeedClinic, a: SeedClinic['appointments'][number]): Appointment {
     return {
       ...a,
@@ -182,17 +204,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     ) {
       return Promise.resolve({ status: 'conflict', conflicting: [] });
     }
-    const s = new Date(params.startsAt).getTime();
-    const e = new Date(params.endsAt).getTime();
-    const conflicting = c.appointments
-      .filter(
-        (a) =>
-          a.professional_id === params.professionalId &&
-          a.status !== 'cancelled' &&
-          new Date(a.starts_at).getTime() < e &&
-          new Date(a.ends_at).getTime() > s,
-      )
-      .map((a) => this.view(c, a));
+    const conflicting = this.overlapping(c, params.professionalId, params.startsAt, params.endsAt);
     if (conflicting.length) {
       return Promise.resolve({ status: 'conflict', conflicting });
     }
@@ -245,18 +257,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     if (a.status !== 'scheduled' && a.status !== 'confirmed') {
       return Promise.resolve({ status: 'not_reschedulable', appointment: this.view(c, a) });
     }
-    const s = new Date(params.startsAt).getTime();
-    const e = new Date(params.endsAt).getTime();
-    const conflicting = c.appointments
-      .filter(
-        (x) =>
-          x.id !== a.id &&
-          x.professional_id === a.professional_id &&
-          x.status !== 'cancelled' &&
-          new Date(x.starts_at).getTime() < e &&
-          new Date(x.ends_at).getTime() > s,
-      )
-      .map((x) => this.view(c, x));
+    const conflicting = this.overlapping(c, a.professional_id, params.startsAt, params.endsAt, a.id);
     if (conflicting.length) {
       return Promise.resolve({ status: 'conflict', conflicting });
     }
