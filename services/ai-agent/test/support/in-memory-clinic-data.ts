@@ -58,6 +58,17 @@ export class InMemoryClinicData implements ClinicDataPort {
     );
   }
 
+  /** Records a call about one appointment; the caller's clinic and that appointment (if it is there). */
+  private appointmentCall(
+    caller: AgentCallerClaims,
+    method: string,
+    appointmentId: string,
+  ): [SeedClinic, SeedClinic['appointments'][number] | undefined] {
+    this.calls.push(method);
+    const c = this.clinic(caller);
+    return [c, c.appointments.find((x) => x.id === appointmentId)];
+  }
+
   /** The professional's live appointments overlapping [startsAt, endsAt), but `except` (the one being moved). */
   private overlapping(
     c: SeedClinic,
@@ -129,9 +140,7 @@ export class InMemoryClinicData implements ClinicDataPort {
   }
 
   getAppointment(caller: AgentCallerClaims, appointmentId: string): Promise<Appointment | null> {
-    this.calls.push('getAppointment');
-    const c = this.clinic(caller);
-    const a = c.appointments.find((x) => x.id === appointmentId);
+    const [c, a] = this.appointmentCall(caller, 'getAppointment', appointmentId);
     if (a) {
       this.log(caller, 'appointment.read', a.patient_id);
     }
@@ -227,9 +236,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     caller: AgentCallerClaims,
     params: { appointmentId: string; idempotencyKey: string },
   ): Promise<CancelResult> {
-    this.calls.push('cancelAppointment');
-    const c = this.clinic(caller);
-    const a = c.appointments.find((x) => x.id === params.appointmentId);
+    const [c, a] = this.appointmentCall(caller, 'cancelAppointment', params.appointmentId);
     if (!a) {
       return Promise.resolve({ status: 'not_found' });
     }
@@ -245,9 +252,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     caller: AgentCallerClaims,
     params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
   ): Promise<RescheduleResult> {
-    this.calls.push('rescheduleAppointment');
-    const c = this.clinic(caller);
-    const a = c.appointments.find((x) => x.id === params.appointmentId);
+    const [c, a] = this.appointmentCall(caller, 'rescheduleAppointment', params.appointmentId);
     if (!a) {
       return Promise.resolve({ status: 'not_found' });
     }
