@@ -1,8 +1,7 @@
 import { makeCpf } from '@neonpro/database';
-import { createTestDatabase, freePort, type TestDatabase, uniquePrefix } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, freePort, uniquePrefix } from '@neonpro/testing';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { type AuthEmulator, startAuthEmulator } from '../../../tools/auth-emulator/emulator.mjs';
 import { type GatewayApp, startGateway } from '../src/app.js';
 import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
@@ -13,17 +12,15 @@ interface Json {
 }
 
 describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postgres)', () => {
-  let tdb: TestDatabase;
-  let emu: AuthEmulator;
+  let fx: AuthFixture;
   let gw: GatewayApp;
   let base: string;
   const tokens: Record<string, string> = {};
 
   const env = (extra: Record<string, string> = {}) =>
     testGatewayEnv(uniquePrefix('gw-hc'), {
-      DATABASE_URL: tdb.serviceUrl,
+      ...fx.env,
       DB_POOL_MAX: '4',
-      SUPABASE_URL: emu.url,
       SUPABASE_JWT_SECRET: SECRET,
       ...extra,
     });
@@ -57,8 +54,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
   };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase({ seed: true });
-    emu = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
+    fx = await createAuthFixture();
     gw = await startGateway(env());
     base = gatewayUrl(gw);
     for (const email of ['admin@aurora.demo', 'recepcao@aurora.demo', 'dra.lima@aurora.demo', 'admin@boreal.demo']) {
@@ -68,18 +64,17 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
 
   afterAll(async () => {
     await gw?.close();
-    await emu?.close();
-    await tdb?.drop();
+    await fx?.close();
   });
 
   it('connects as the least-privilege login, named neonpro-gateway for operators', async () => {
     expect((await call('GET', '/v1/me', { as: 'admin@aurora.demo' })).status).toBe(200);
-    const admin = new pg.Client({ connectionString: tdb.url });
+    const admin = new pg.Client({ connectionString: fx.db.url });
     await admin.connect();
     try {
       const { rows } = await admin.query<{ usename: string }>(
         `select distinct usename from pg_stat_activity where datname = $1 and application_name = 'neonpro-gateway'`,
-        [tdb.name],
+        [fx.db.name],
       );
       expect(rows).toEqual([{ usename: 'neonpro_authenticator' }]);
     } finally {
@@ -145,7 +140,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
         new SignJWT({ role: 'authenticated', email: 'admin@aurora.demo' })
           .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
           .setSubject(sub)
-          .setIssuer(emu.issuer)
+          .setIssuer(fx.issuer)
           .setAudience(aud)
           .setIssuedAt()
           .setExpirationTime(Math.floor(Date.now() / 1000) + expOffset)
