@@ -44,41 +44,23 @@ const SERVICES = [
   { svc: 'ai-agent', port: agentConfigSchema.parse({}).PORT },
 ];
 
-describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
-  const { stages } = parseDockerfile(readFileSync(join(ROOT, 'services', svc, 'Dockerfile'), 'utf8'));
-  const runtime = stages.at(-1)!;
-  const ops = (stage: Stage, op: string): string[] => stage.body.filter((i) => i.op === op).map((i) => i.args);
+const ops = (stage: Stage, op: string): string[] => stage.body.filter((i) => i.op === op).map((i) => i.args);
 
-  it('is multi-stage: deps, build, production deps, runtime', () => {
-    expect(stages.map((s) => s.name)).toEqual(['deps', 'build', 'prod-deps', 'runtime']);
-    expect(ops(stages[0], 'RUN').join()).toMatch(/npm ci\b/);
-    expect(ops(stages[1], 'RUN').join()).toMatch(/npm run build/);
-    expect(ops(stages[2], 'RUN').join()).toMatch(/npm ci --omit=dev/);
+describe('Dockerfile (both services, one target each)', () => {
+  const { stages } = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  const stage = (name: string): Stage => stages.find((s) => s.name === name)!;
+
+  it('is multi-stage: deps, build, production deps, a shared runtime, then one target per service', () => {
+    expect(stages.map((s) => s.name)).toEqual(['deps', 'build', 'prod-deps', 'runtime', ...SERVICES.map((s) => s.svc)]);
+    expect(ops(stage('deps'), 'RUN').join()).toMatch(/npm ci\b/);
+    expect(ops(stage('build'), 'RUN').join()).toMatch(/npm run build/);
+    expect(ops(stage('prod-deps'), 'RUN').join()).toMatch(/npm ci --omit=dev/);
   });
 
   it('pins every base image to an exact Node 24 release (no latest, no floating major)', () => {
-    for (const s of stages) {
+    for (const s of stages.slice(0, 4)) {
       expect(s.from).toMatch(/^node:24\.\d+\.\d+-[a-z]+-slim(@sha256:[0-9a-f]{64})?$/);
     }
-  });
-
-  it('runs as a non-root numeric user', () => {
-    const users = ops(runtime, 'USER');
-    expect(users).toHaveLength(1);
-    const [uid, gid] = users[0].split(':').map(Number);
-    expect(uid).toBeGreaterThan(0);
-    expect(gid).toBeGreaterThan(0);
-  });
-
-  it('copies only production node_modules and compiled code into the runtime', () => {
-    const copies = ops(runtime, 'COPY');
-    expect(copies).toContain('--from=prod-deps /app/node_modules ./node_modules');
-    expect(copies.some((c) => c.includes('--from=deps'))).toBe(false);
-    expect(copies.some((c) => /^\.\s|\s\.\s/.test(c) || c.startsWith('. '))).toBe(false);
-    for (const c of copies) {
-      expect(c).not.toMatch(/libs\/testing|tools|\btest\b|\.spec\./);
-    }
-    expect(copies).toContain(`--from=build /app/dist/services/${svc} ./dist/services/${svc}`);
   });
 
   it('copies no .env file, key or secret anywhere, and sets no secret in ENV/ARG', () => {
@@ -92,38 +74,63 @@ describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
     }
   });
 
-  it('starts node directly as PID 1 (exec form) on the file the build emits', () => {
-    const cmd = JSON.parse(ops(runtime, 'CMD')[0]) as string[];
-    expect(cmd).toEqual(['node', `dist/services/${svc}/src/main.js`]);
-    expect(ops(runtime, 'ENTRYPOINT')).toEqual([]);
-    // npm test builds first, so the path the image runs must exist in dist/.
-    expect(existsSync(join(ROOT, cmd[1]))).toBe(true);
+  describe.each(SERVICES)('target $svc', ({ svc, port }) => {
+    const target = stage(svc);
+    // What the image holds: the shared runtime stage plus the target's own instructions.
+    const image: Stage = { from: 'runtime', body: [...stage('runtime').body, ...target.body] };
+
+    it('builds on the shared runtime stage', () => {
+      expect(target.from).toBe('runtime');
+    });
+
+    it('runs as a non-root numeric user', () => {
+      const users = ops(image, 'USER');
+      expect(users).toHaveLength(1);
+      const [uid, gid] = users[0].split(':').map(Number);
+      expect(uid).toBeGreaterThan(0);
+      expect(gid).toBeGreaterThan(0);
+    });
+
+    it('copies only production node_modules and compiled code into the runtime', () => {
+      const copies = ops(image, 'COPY');
+      expect(copies).toContain('--from=prod-deps /app/node_modules ./node_modules');
+      expect(copies.some((c) => c.includes('--from=deps'))).toBe(false);
+      expect(copies.some((c) => /^\.\s|\s\.\s/.test(c) || c.startsWith('. '))).toBe(false);
+      for (const c of copies) {
+        expect(c).not.toMatch(/libs\/testing|tools|\btest\b|\.spec\./);
+      }
+      expect(copies).toContain(`--from=build /app/dist/services/${svc} ./dist/services/${svc}`);
+      // No other service's code.
+      expect(copies.filter((c) => c.includes('/dist/services/'))).toHaveLength(1);
+    });
+
+    it('starts node directly as PID 1 (exec form) on the file the build emits', () => {
+      const cmd = JSON.parse(ops(image, 'CMD')[0]) as string[];
+      expect(ops(image, 'CMD')).toHaveLength(1);
+      expect(cmd).toEqual(['node', `dist/services/${svc}/src/main.js`]);
+      expect(ops(image, 'ENTRYPOINT')).toEqual([]);
+      // npm test builds first, so the path the image runs must exist in dist/.
+      expect(existsSync(join(ROOT, cmd[1]))).toBe(true);
+    });
+
+    it('has a HEALTHCHECK using node fetch on /health/live at PORT (no curl in the slim image)', () => {
+      const hc = ops(image, 'HEALTHCHECK');
+      expect(hc).toHaveLength(1);
+      expect(hc[0]).toMatch(/CMD \["node", "-e", .*fetch\(.*\/health\/live/);
+      expect(hc[0]).not.toMatch(/curl|wget/);
+      expect(hc[0]).toContain('process.env.PORT');
+    });
+
+    it('exposes and defaults PORT to the config schema default', () => {
+      // The API port first; the gateway also documents its /metrics port (METRICS_PORT in k8s).
+      expect(ops(image, 'EXPOSE')).toHaveLength(1);
+      expect(ops(image, 'EXPOSE')[0].split(' ')[0]).toBe(String(port));
+      expect(ops(target, 'ENV')).toContain(`PORT=${port}`);
+    });
   });
 
-  it('has a HEALTHCHECK using node fetch on /health/live (no curl in the slim image)', () => {
-    const hc = ops(runtime, 'HEALTHCHECK');
-    expect(hc).toHaveLength(1);
-    expect(hc[0]).toMatch(/CMD \["node", "-e", .*fetch\(.*\/health\/live/);
-    expect(hc[0]).not.toMatch(/curl|wget/);
-    expect(hc[0]).toContain(`process.env.PORT||${port}`);
-  });
-
-  it('exposes and defaults PORT to the config schema default', () => {
-    // The API port first; the gateway also documents its /metrics port (METRICS_PORT in k8s).
-    expect(ops(runtime, 'EXPOSE')).toHaveLength(1);
-    expect(ops(runtime, 'EXPOSE')[0].split(' ')[0]).toBe(String(port));
-    expect(ops(runtime, 'ENV').join(' ')).toContain(`PORT=${port}`);
-  });
-});
-
-describe('gateway image', () => {
-  it('carries the Supabase migrations for the migration Job', () => {
-    const { stages } = parseDockerfile(readFileSync(join(ROOT, 'services/gateway/Dockerfile'), 'utf8'));
-    const copies = stages
-      .at(-1)!
-      .body.filter((i) => i.op === 'COPY')
-      .map((i) => i.args);
-    expect(copies).toContain('supabase/migrations ./supabase/migrations');
+  it('gives the gateway image the Supabase migrations for the migration Job', () => {
+    expect(ops(stage('gateway'), 'COPY')).toContain('supabase/migrations ./supabase/migrations');
   });
 });
 

@@ -5,7 +5,7 @@ import { type K8sObject, ROOT, readYaml, renderOverlay } from './support/k8s.js'
 interface Skaffold {
   apiVersion: string;
   kind: string;
-  build: { artifacts: { image: string; context: string; docker: { dockerfile: string } }[] };
+  build: { artifacts: { image: string; context: string; docker: { dockerfile: string; target: string } }[] };
   deploy: {
     helm: {
       releases: { name: string; chartPath: string; valuesFiles: string[]; setValueTemplates: Record<string, string> }[];
@@ -22,13 +22,14 @@ interface Skaffold {
 const sk = readYaml<Skaffold>('skaffold.yaml');
 
 describe('skaffold.yaml', () => {
-  it('is a skaffold v4 config building both images from the repo root with their Dockerfiles', () => {
+  it('is a skaffold v4 config building both images from the repo root Dockerfile, one target each', () => {
     expect(sk.apiVersion).toMatch(/^skaffold\/v4/);
     expect(sk.kind).toBe('Config');
     expect(sk.build.artifacts.map((a) => a.image).sort()).toEqual(['neonpro/ai-agent', 'neonpro/gateway']);
     for (const a of sk.build.artifacts) {
       expect(a.context).toBe('.');
       expect(existsSync(join(ROOT, a.docker.dockerfile))).toBe(true);
+      expect(`neonpro/${a.docker.target}`).toBe(a.image);
     }
   });
 

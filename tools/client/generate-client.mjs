@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npm run client:generate`: regenerates libs/client/src/generated/openapi.ts from the OpenAPI
-// document the gateway serves (built offline by the same code; run `npm run build` first).
+// `npm run client:generate`: rewrites libs/client/openapi.json from the OpenAPI document the gateway
+// serves (built offline by the same code; run `npm run build` first), then the client's types from it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOpenApiDocumentOffline } from '../../dist/services/gateway/src/docs/offline-documents.js';
-import { CLIENT_TYPES_PATH, renderClientTypes } from './render-client-types.mjs';
+import { generateClientTypes } from '../../libs/client/scripts/generate-types.mjs';
+import { CLIENT_DOCUMENT_PATH, renderClientDocument } from './client-document.mjs';
 
-const file = join(import.meta.dirname, '../..', CLIENT_TYPES_PATH);
-writeFileSync(file, await renderClientTypes(await buildOpenApiDocumentOffline()));
-console.log(`updated ${file}`);
+const file = join(import.meta.dirname, '../..', CLIENT_DOCUMENT_PATH);
+writeFileSync(file, await renderClientDocument(await buildOpenApiDocumentOffline(), file));
+await generateClientTypes();
+console.log(`updated ${file} and the client's types`);
 process.exit(0);

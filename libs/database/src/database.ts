@@ -79,23 +79,14 @@ export class Database {
     if (!claims?.sub) {
       throw new Error('withUser needs verified claims with a sub');
     }
-    const client = await this.pool.connect();
-    try {
-      await client.query(
+    return this.transaction(
+      (client) =>
         `begin; select set_config('role', 'authenticated', true), ` +
-          `set_config('request.jwt.claims', ${client.escapeLiteral(JSON.stringify(claims))}, true), ` +
-          `set_config('app.request_id', ${client.escapeLiteral(opts.requestId ?? '')}, true), ` +
-          `set_config('app.client_request_id', ${client.escapeLiteral(opts.clientRequestId ?? '')}, true)`,
-      );
-      const result = await fn(createRepositories(client), client);
-      await client.query('commit');
-      return result;
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+        `set_config('request.jwt.claims', ${client.escapeLiteral(JSON.stringify(claims))}, true), ` +
+        `set_config('app.request_id', ${client.escapeLiteral(opts.requestId ?? '')}, true), ` +
+        `set_config('app.client_request_id', ${client.escapeLiteral(opts.clientRequestId ?? '')}, true)`,
+      fn,
+    );
   }
 
   /**
@@ -104,9 +95,20 @@ export class Database {
    * other table answers permission denied.
    */
   async asPlanReader<T>(fn: (repos: Repositories, tx: Queryable) => Promise<T>): Promise<T> {
+    return this.transaction(() => `begin; select set_config('role', 'neonpro_plan_reader', true)`, fn);
+  }
+
+  /**
+   * One transaction on a pooled client: `begin` (the statement `begin` builds, which also sets the
+   * role and settings for this transaction only), `fn`, commit; rollback on any error.
+   */
+  private async transaction<T>(
+    begin: (client: pg.PoolClient) => string,
+    fn: (repos: Repositories, tx: Queryable) => Promise<T>,
+  ): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query(`begin; select set_config('role', 'neonpro_plan_reader', true)`);
+      await client.query(begin(client));
       const result = await fn(createRepositories(client), client);
       await client.query('commit');
       return result;

@@ -12,6 +12,7 @@ import {
 } from '@neonpro/database';
 import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
 import pg from 'pg';
+import { type DemoDatabase, openDemoDatabase } from './support/demo-database.js';
 
 const TABLES = [
   'clinics',
@@ -26,29 +27,19 @@ const TABLES = [
 ];
 
 describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres)', () => {
+  let demo: DemoDatabase;
+  // Short names for the harness's parts (see DemoDatabase), used all over this file.
   let tdb: TestDatabase;
-  /** The application's way in: the least-privilege login, as in production. */
   let db: Database;
-  /** The owner, for fixtures and for looking behind RLS. */
   let owner: Database;
-  const users: Record<string, JwtClaims> = {};
-  const clinics: Record<string, string> = {};
+  let users: Record<string, JwtClaims>;
+  let clinics: Record<string, string>;
 
   const as = (email: string): JwtClaims => users[email];
 
   beforeAll(async () => {
-    tdb = await createTestDatabase({ seed: true });
-    db = new Database({ url: tdb.serviceUrl, poolMax: 4 });
-    owner = new Database({ url: tdb.url, poolMax: 2 });
-    // Test setup reads auth.users as the owner; the application never does.
-    const { rows } = await owner.pool.query<{ id: string; email: string; clinic_id: string; slug: string }>(
-      `select u.id, u.email, m.clinic_id, c.slug from auth.users u
-         join clinic_members m on m.user_id = u.id join clinics c on c.id = m.clinic_id`,
-    );
-    for (const r of rows) {
-      users[r.email] = { sub: r.id, email: r.email, role: 'authenticated', aud: 'authenticated' };
-      clinics[r.slug] = r.clinic_id;
-    }
+    demo = await openDemoDatabase({ ownerPoolMax: 2 });
+    ({ tdb, db, owner, users, clinics } = demo);
     // Chat rows for both clinics so every table has data on both sides.
     for (const email of ['admin@aurora.demo', 'admin@boreal.demo']) {
       await db.withUser(as(email), async (r) => {
@@ -60,9 +51,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   });
 
   afterAll(async () => {
-    await db?.close();
-    await owner?.close();
-    await tdb?.drop();
+    await demo?.close();
   });
 
   it('seeds two clinics, four users, ~50 patients each, and re-seeding duplicates nothing', async () => {

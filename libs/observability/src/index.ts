@@ -6,3 +6,4 @@ export * from './metrics.js';
 export * from './health.js';
 export * from './ops.controller.js';
 export * from './ops.module.js';
+export * from './service-main.js';

@@ -17,6 +17,8 @@ export const DEMO_USERS = {
 export interface AuthFixture {
   db: TestDatabase;
   supabaseUrl: string;
+  /** The `iss` of the emulator's tokens (for tests that sign their own). */
+  issuer: string;
   /** Env for a gateway or agent using this fixture: the least-privilege login, never the owner. */
   env: { DATABASE_URL: string; SUPABASE_URL: string };
   token(email: string, password?: string): Promise<string>;
@@ -34,6 +36,7 @@ export async function createAuthFixture(opts: AuthFixtureOptions = {}): Promise<
   return {
     db,
     supabaseUrl: emu.url,
+    issuer: emu.issuer,
     env: { DATABASE_URL: db.serviceUrl, SUPABASE_URL: emu.url },
     async token(email: string, password = DEMO_PASSWORD): Promise<string> {
       const r = await fetch(`${emu.url}/auth/v1/token?grant_type=password`, {

@@ -69,3 +69,14 @@ export async function createTestDatabase(
     },
   };
 }
+
+/** Runs one statement on its own connection (test fixtures as the owner; no pool to close). */
+export async function sqlOnce<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, values)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}

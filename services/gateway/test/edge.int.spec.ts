@@ -18,6 +18,7 @@ import { AuthAttemptLimiter } from '../src/rate-limit/auth-attempt-limiter.servi
 import { ProblemException } from '../src/common/problem.js';
 import { defaultBehaviour, parseSse, ScriptedAgent } from './support/scripted-agent.js';
 import { TestPrincipalGuard, TestRoutesController } from './support/test-routes.js';
+import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
 const ORIGIN = 'https://app.example.com';
 const extras = { controllers: [TestRoutesController], guardsBeforeRateLimit: [TestPrincipalGuard] };
@@ -31,21 +32,16 @@ function gatewayEnv(prefix: string, over: Record<string, string> = {}): Record<s
   if (!tdb || !auth) {
     throw new Error('test database not created yet');
   }
-  return {
-    NATS_URL,
+  return testGatewayEnv(prefix, {
     DATABASE_URL: tdb.serviceUrl,
     SUPABASE_URL: auth.url,
-    NATS_SUBJECT_PREFIX: prefix,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
     RATE_LIMIT_KEY_PREFIX: `${uniquePrefix('rl')}:`,
     RATE_LIMIT_DEFAULT_LIMIT: '4',
     RATE_LIMIT_HEALTHCARE_LIMIT: '3',
     RATE_LIMIT_AI_LIMIT: '2',
     RATE_LIMIT_AUTH_LIMIT: '3',
     ...over,
-  };
+  });
 }
 
 let ipSeq = 0;
@@ -85,7 +81,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
   const boot = async (env: Record<string, string>): Promise<{ gw: GatewayApp; base: string }> => {
     const gw = await startGateway(env, extras);
     started.push(gw);
-    return { gw, base: `http://127.0.0.1:${gw.port}` };
+    return { gw, base: gatewayUrl(gw) };
   };
 
   beforeAll(async () => {
@@ -441,14 +437,12 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
       expect(ready.checks.rate_limit_store.details).toMatchObject({ kind: 'redis', connected: true });
     });
 
+    /** A gateway whose rate-limit store is a Redis URL on a port nobody listens on. */
+    const bootWithRedisDown = async (label: string, env: Record<string, string>) =>
+      boot(gatewayEnv(uniquePrefix(label), { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, ...env }));
+
     it('Redis unreachable, fail open (default): requests pass, counted in a metric, still ready', async () => {
-      const closedPort = await freePort();
-      const { base } = await boot(
-        gatewayEnv(uniquePrefix('edge-open'), {
-          REDIS_URL: `redis://127.0.0.1:${closedPort}`,
-          REDIS_COMMAND_TIMEOUT_MS: '200',
-        }),
-      );
+      const { base } = await bootWithRedisDown('edge-open', { REDIS_COMMAND_TIMEOUT_MS: '200' });
       for (let i = 0; i < 6; i++) {
         const r = await fetch(`${base}/v1/test/default`);
         expect(r.status).toBe(200);
@@ -465,13 +459,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
     });
 
     it('Redis unreachable, fail closed: 503 problem (never 500), still ready (Redis is shared)', async () => {
-      const closedPort = await freePort();
-      const { base } = await boot(
-        gatewayEnv(uniquePrefix('edge-closed'), {
-          REDIS_URL: `redis://127.0.0.1:${closedPort}`,
-          RATE_LIMIT_REDIS_FAIL_MODE: 'closed',
-        }),
-      );
+      const { base } = await bootWithRedisDown('edge-closed', { RATE_LIMIT_REDIS_FAIL_MODE: 'closed' });
       const r = await fetch(`${base}/v1/test/default`);
       await expectProblem(r, 503, 'upstream_unavailable');
       expect(r.headers.get('retry-after')).toBe('1');

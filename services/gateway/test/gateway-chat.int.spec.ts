@@ -4,6 +4,7 @@ import { type AgentEvent, DEV_RUN_GRANT_PUBLIC_JWK, importGrantKey, verifyRunGra
 import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
 import { parseSse, ScriptedAgent } from './support/scripted-agent.js';
+import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
 describe('gateway chat API against a scripted agent on real NATS', () => {
   const prefix = uniquePrefix('gw-it');
@@ -17,20 +18,17 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
   beforeAll(async () => {
     fx = await createAuthFixture();
     token = await fx.token(DEMO_USERS.auroraReception);
-    gw = await startGateway({
-      ...fx.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      AGENT_TIMEOUT_MS: '400',
-      AGENT_RETRY_AFTER_S: '7',
-      BODY_LIMIT_BYTES: '8192',
-      // Reattach requests count against the ai tier too.
-      RATE_LIMIT_AI_LIMIT: '100',
-    });
-    base = `http://127.0.0.1:${gw.port}`;
+    gw = await startGateway(
+      testGatewayEnv(prefix, {
+        ...fx.env,
+        AGENT_TIMEOUT_MS: '400',
+        AGENT_RETRY_AFTER_S: '7',
+        BODY_LIMIT_BYTES: '8192',
+        // Reattach requests count against the ai tier too.
+        RATE_LIMIT_AI_LIMIT: '100',
+      }),
+    );
+    base = gatewayUrl(gw);
     nc = await connect({ servers: NATS_URL });
   });
 

@@ -1,9 +1,9 @@
 import { makeCpf } from '@neonpro/database';
-import { createTestDatabase, freePort, NATS_URL, type TestDatabase, uniquePrefix } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, freePort, uniquePrefix } from '@neonpro/testing';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { type AuthEmulator, startAuthEmulator } from '../../../tools/auth-emulator/emulator.mjs';
 import { type GatewayApp, startGateway } from '../src/app.js';
+import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
 const SECRET = 'gateway-test-jwt-secret-at-least-32-chars';
 
@@ -12,24 +12,18 @@ interface Json {
 }
 
 describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postgres)', () => {
-  let tdb: TestDatabase;
-  let emu: AuthEmulator;
+  let fx: AuthFixture;
   let gw: GatewayApp;
   let base: string;
   const tokens: Record<string, string> = {};
 
-  const env = (extra: Record<string, string> = {}) => ({
-    NATS_URL,
-    NATS_SUBJECT_PREFIX: uniquePrefix('gw-hc'),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: tdb.serviceUrl,
-    DB_POOL_MAX: '4',
-    SUPABASE_URL: emu.url,
-    SUPABASE_JWT_SECRET: SECRET,
-    ...extra,
-  });
+  const env = (extra: Record<string, string> = {}) =>
+    testGatewayEnv(uniquePrefix('gw-hc'), {
+      ...fx.env,
+      DB_POOL_MAX: '4',
+      SUPABASE_JWT_SECRET: SECRET,
+      ...extra,
+    });
 
   async function call(
     method: string,
@@ -60,10 +54,9 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
   };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase({ seed: true });
-    emu = await startAuthEmulator({ port: 0, databaseUrl: tdb.url });
+    fx = await createAuthFixture();
     gw = await startGateway(env());
-    base = `http://127.0.0.1:${gw.port}`;
+    base = gatewayUrl(gw);
     for (const email of ['admin@aurora.demo', 'recepcao@aurora.demo', 'dra.lima@aurora.demo', 'admin@boreal.demo']) {
       tokens[email] = (await login(email)).access_token as string;
     }
@@ -71,18 +64,17 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
 
   afterAll(async () => {
     await gw?.close();
-    await emu?.close();
-    await tdb?.drop();
+    await fx?.close();
   });
 
   it('connects as the least-privilege login, named neonpro-gateway for operators', async () => {
     expect((await call('GET', '/v1/me', { as: 'admin@aurora.demo' })).status).toBe(200);
-    const admin = new pg.Client({ connectionString: tdb.url });
+    const admin = new pg.Client({ connectionString: fx.db.url });
     await admin.connect();
     try {
       const { rows } = await admin.query<{ usename: string }>(
         `select distinct usename from pg_stat_activity where datname = $1 and application_name = 'neonpro-gateway'`,
-        [tdb.name],
+        [fx.db.name],
       );
       expect(rows).toEqual([{ usename: 'neonpro_authenticator' }]);
     } finally {
@@ -129,7 +121,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
         env({ SUPABASE_URL: `http://127.0.0.1:${await freePort()}`, AUTH_UPSTREAM_TIMEOUT_MS: '1500' }),
       );
       try {
-        const r = await fetch(`http://127.0.0.1:${other.port}/v1/auth/login`, {
+        const r = await fetch(`${gatewayUrl(other)}/v1/auth/login`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ email: 'admin@aurora.demo', password: 'neonpro-demo' }),
@@ -148,7 +140,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
         new SignJWT({ role: 'authenticated', email: 'admin@aurora.demo' })
           .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
           .setSubject(sub)
-          .setIssuer(emu.issuer)
+          .setIssuer(fx.issuer)
           .setAudience(aud)
           .setIssuedAt()
           .setExpirationTime(Math.floor(Date.now() / 1000) + expOffset)

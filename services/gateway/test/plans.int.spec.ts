@@ -1,75 +1,46 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { plansChangedSubject } from '@neonpro/contracts';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
-import pg from 'pg';
-import { type GatewayApp, startGateway } from '../src/app.js';
-import { ScriptedAgent } from './support/scripted-agent.js';
+import { DEMO_USERS, sqlOnce, waitFor } from '@neonpro/testing';
+import { type GatewayHarness, startGatewayHarness } from './support/test-gateway.js';
 
 /** Plan-driven limits in one gateway: plans written as the owner, then the CLI's broadcast. */
 describe('gateway limits from clinic plans (real Postgres and NATS)', () => {
-  const prefix = uniquePrefix('gw-plans');
-  let fx: AuthFixture;
-  let gw: GatewayApp;
-  let nc: NatsConnection;
-  let agent: ScriptedAgent;
-  let base: string;
+  let h: GatewayHarness;
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
-    fx = await createAuthFixture();
-    gw = await startGateway({
-      ...fx.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      RATE_LIMIT_AI_LIMIT: '1000',
-    });
-    base = `http://127.0.0.1:${gw.port}`;
-    nc = await connect({ servers: NATS_URL });
-    agent = await ScriptedAgent.start(nc, prefix);
-    await nc.flush();
+    h = await startGatewayHarness('gw-plans', { env: { RATE_LIMIT_AI_LIMIT: '1000' } });
     for (const [k, email] of Object.entries(DEMO_USERS)) {
-      tokens[k] = await fx.token(email);
+      tokens[k] = await h.auth.token(email);
     }
   });
 
   afterAll(async () => {
-    agent?.stop();
-    await gw?.close();
-    await nc?.drain();
-    await fx?.close();
+    await h?.close();
   });
 
   /** What the plan CLI does: write as the owner, then broadcast. */
   async function setPlan(slug: string, fields: Record<string, number>): Promise<void> {
-    const c = new pg.Client({ connectionString: fx.db.url });
-    await c.connect();
-    try {
-      const cols = Object.keys(fields);
-      const { rows } = await c.query<{ id: string }>(
-        `insert into public.clinic_plans (clinic_id, ${cols.join(', ')})
-         select id, ${cols.map((_, i) => `$${i + 2}`).join(', ')} from public.clinics where slug = $1
-         on conflict (clinic_id) do update set ${cols.map((f) => `${f} = excluded.${f}`).join(', ')}
-         returning clinic_id as id`,
-        [slug, ...Object.values(fields)],
-      );
-      nc.publish(plansChangedSubject(prefix), JSON.stringify({ clinic_id: rows[0].id }));
-      await nc.flush();
-    } finally {
-      await c.end();
-    }
+    const cols = Object.keys(fields);
+    const rows = await sqlOnce<{ id: string }>(
+      h.auth.db.url,
+      `insert into public.clinic_plans (clinic_id, ${cols.join(', ')})
+       select id, ${cols.map((_, i) => `$${i + 2}`).join(', ')} from public.clinics where slug = $1
+       on conflict (clinic_id) do update set ${cols.map((f) => `${f} = excluded.${f}`).join(', ')}
+       returning clinic_id as id`,
+      [slug, ...Object.values(fields)],
+    );
+    h.nc.publish(plansChangedSubject(h.prefix), JSON.stringify({ clinic_id: rows[0].id }));
+    await h.nc.flush();
   }
 
   const chat = (token: string) =>
-    fetch(`${base}/v1/ai/chat`, {
+    fetch(`${h.base}/v1/ai/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ message: 'oi' }),
     });
   const get = (path: string, token: string) =>
-    fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    fetch(`${h.base}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
   it("the clinic aggregate of the ai tier refuses a clinic's users together; other clinics keep chatting", async () => {
     // Warm the cache with the default plan first: the change must arrive by invalidation or TTL.
@@ -91,7 +62,7 @@ describe('gateway limits from clinic plans (real Postgres and NATS)', () => {
     expect(lima.status).toBe(429);
     expect(lima.headers.get('ratelimit-policy')).toBe('"ai";q=1000;w=60');
     expect((await chat(tokens.borealAdmin)).status).toBe(200);
-    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+    expect(await (await fetch(`${h.base}/metrics`)).text()).toMatch(
       /gateway_quota_rejections_total\{tier="ai_clinic"[^}]*\} [1-9]/,
     );
   });
@@ -116,9 +87,9 @@ describe('gateway limits from clinic plans (real Postgres and NATS)', () => {
   });
 
   it('ignores an invalid plans.changed message and validates the usage query', async () => {
-    nc.publish(plansChangedSubject(prefix), '{"clinic_id": 42}');
-    nc.publish(plansChangedSubject(prefix), 'not json');
-    await nc.flush();
+    h.nc.publish(plansChangedSubject(h.prefix), '{"clinic_id": 42}');
+    h.nc.publish(plansChangedSubject(h.prefix), 'not json');
+    await h.nc.flush();
     const bad = await get('/v1/clinic/usage?granularity=hour&from=2026-13-01', tokens.auroraAdmin);
     expect(bad.status).toBe(400);
     const problem = (await bad.json()) as { code: string; errors: { field: string }[] };

@@ -1,5 +1,6 @@
-import { createTestDatabase, NATS_URL, type TestDatabase, uniquePrefix } from '@neonpro/testing';
+import { createTestDatabase, type TestDatabase, uniquePrefix } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
+import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
 /** RATE_LIMIT_ENABLED=false turns the limiter off; on, the same traffic is refused. */
 describe('rate limiting kill switch', () => {
@@ -16,19 +17,16 @@ describe('rate limiting kill switch', () => {
   });
 
   const boot = async (enabled: boolean): Promise<string> => {
-    const app = await startGateway({
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: uniquePrefix('rl-switch'),
-      DATABASE_URL: tdb.serviceUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      RATE_LIMIT_KEY_PREFIX: `${uniquePrefix('rl')}:`,
-      RATE_LIMIT_DEFAULT_LIMIT: '2',
-      RATE_LIMIT_ENABLED: String(enabled),
-    });
+    const app = await startGateway(
+      testGatewayEnv(uniquePrefix('rl-switch'), {
+        DATABASE_URL: tdb.serviceUrl,
+        RATE_LIMIT_KEY_PREFIX: `${uniquePrefix('rl')}:`,
+        RATE_LIMIT_DEFAULT_LIMIT: '2',
+        RATE_LIMIT_ENABLED: String(enabled),
+      }),
+    );
     apps.push(app);
-    return `http://127.0.0.1:${app.port}`;
+    return gatewayUrl(app);
   };
 
   // /v1/me is in the default tier; without a token it is counted, then refused with 401.

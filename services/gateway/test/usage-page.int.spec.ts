@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import pg from 'pg';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix } from '@neonpro/testing';
-import { type Browser, chromium } from 'playwright-core';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, sqlOnce, uniquePrefix } from '@neonpro/testing';
+import type { Browser } from 'playwright-core';
 import { type GatewayApp, startGateway } from '../src/app.js';
-
-/** Debian's chromium (installed by .ci/packages.sh); playwright-core never downloads a browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchChromium, pageProblems } from './support/browser.js';
+import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 const DAYS_WITH_RUNS = 12;
 
 describe('usage page in headless Chromium', () => {
@@ -14,15 +12,7 @@ describe('usage page in headless Chromium', () => {
   let gw: GatewayApp;
   let browser: Browser;
 
-  async function sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
-    const c = new pg.Client({ connectionString: auth.db.url });
-    await c.connect();
-    try {
-      return (await c.query(text, values)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  }
+  const sql = (text: string, values: unknown[] = []) => sqlOnce(auth.db.url, text, values);
 
   beforeAll(async () => {
     auth = await createAuthFixture();
@@ -42,18 +32,8 @@ describe('usage page in headless Chromium', () => {
       `insert into public.clinic_plans (clinic_id, monthly_ai_tokens)
        select id, 100000 from public.clinics where slug = 'aurora'`,
     );
-    gw = await startGateway({
-      ...auth.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    gw = await startGateway(testGatewayEnv(prefix, auth.env));
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -64,15 +44,8 @@ describe('usage page in headless Chromium', () => {
 
   it('an admin sees the chart of daily runs and tokens and the budget gauge', async () => {
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
-      // A CSP violation or a script that failed to load shows up here.
-      if (m.type() === 'error') {
-        problems.push(`${m.text()} ${m.location().url}`);
-      }
-    });
-    await page.goto(`http://127.0.0.1:${gw.port}/usage.html`);
+    const problems = pageProblems(page);
+    await page.goto(`${gatewayUrl(gw)}/usage.html`);
     await page.click('#login button[type=submit]');
     await page.waitForSelector('body[data-loaded]');
     expect(await page.locator('body').getAttribute('data-loaded')).toBe('true');
@@ -118,7 +91,7 @@ describe('usage page in headless Chromium', () => {
 
   it('a non-admin is told the page is for admins', async () => {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${gw.port}/usage.html`);
+    await page.goto(`${gatewayUrl(gw)}/usage.html`);
     await page.fill('#email', DEMO_USERS.auroraLima);
     await page.click('#login button[type=submit]');
     await page.waitForSelector('body[data-loaded]');

@@ -283,21 +283,35 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     u: Understanding,
     results: Results,
     m: Catalogue,
-  ): { call: Plan } | { patient: { id: string; full_name: string } } | { text: string } {
+  ): Plan | { patient: { id: string; full_name: string } } {
     if (!u.patientQuery) {
       return { text: m.askPatient };
     }
+    return this.onePatient(u.patientQuery, results, m, 10, (n) => m.manyPatients(n));
+  }
+
+  /**
+   * The one patient matching `query`: a search_patients call of up to `limit` first; then a text
+   * plan when none matches, or the list under `several(n)` when more than one does.
+   */
+  private onePatient(
+    query: string,
+    results: Results,
+    m: Catalogue,
+    limit: number,
+    several: (n: number) => string,
+  ): Plan | { patient: { id: string; full_name: string } } {
     const r = results.get('search_patients');
     if (!r) {
-      return { call: { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 10 } } } };
+      return { call: { name: 'search_patients', args: { query, limit } } };
     }
     const patients = r.patients ?? [];
     if (patients.length === 0) {
-      return { text: m.noPatient(u.patientQuery) };
+      return { text: m.noPatient(query) };
     }
     if (patients.length > 1) {
       return {
-        text: `${m.manyPatients(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
+        text: `${several(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
       };
     }
     return { patient: patients[0] };
@@ -305,25 +319,14 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
 
   private planPatient(u: Understanding, results: Results, m: Catalogue): Plan {
     if (u.listPatients && !u.cpf && !u.phone && u.patientQuery) {
-      const r = results.get('search_patients');
-      if (!r) {
-        return { call: { name: 'search_patients', args: { query: u.patientQuery, limit: 20 } } };
-      }
-      const patients = r.patients ?? [];
-      if (patients.length === 0) {
-        return { text: m.noPatient(u.patientQuery) };
-      }
-      if (patients.length > 1) {
-        return {
-          text: `${m.patientsFound(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
-        };
+      // A list was asked for: several matches are the answer; exactly one goes on to its summary.
+      const one = this.onePatient(u.patientQuery, results, m, 20, (n) => m.patientsFound(n));
+      if (!('patient' in one)) {
+        return one;
       }
     }
     const found = this.findPatient(u, results, m);
-    if ('call' in found) {
-      return found.call;
-    }
-    if ('text' in found) {
+    if (!('patient' in found)) {
       return found;
     }
     const s = results.get('get_patient_summary');
@@ -351,10 +354,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     let patientId: string | undefined;
     if (u.patientQuery) {
       const found = this.findPatient(u, results, m);
-      if ('call' in found) {
-        return found.call;
-      }
-      if ('text' in found) {
+      if (!('patient' in found)) {
         return found;
       }
       patientId = found.patient.id;
@@ -444,10 +444,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return { text: m.needForBooking(missing) };
     }
     const found = this.findPatient(u, results, m);
-    if ('call' in found) {
-      return found.call;
-    }
-    if ('text' in found) {
+    if (!('patient' in found)) {
       return found;
     }
     const r = results.get('book_appointment');
@@ -479,10 +476,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     none: (name: string) => string,
   ): Plan | { appointment: AppointmentView } {
     const found = this.findPatient(u, results, m);
-    if ('call' in found) {
-      return found.call;
-    }
-    if ('text' in found) {
+    if (!('patient' in found)) {
       return found;
     }
     const r = results.get('list_appointments');

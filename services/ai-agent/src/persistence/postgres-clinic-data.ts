@@ -8,16 +8,19 @@ import {
   type Patient as PatientRow,
 } from '@neonpro/database';
 import type { BookAppointmentParams, ClinicDataPort, ListAppointmentsParams } from '../tools/clinic-data.port.js';
-import type {
-  Appointment,
-  BookResult,
-  CancelResult,
-  ClinicInfo,
-  FreeSlot,
-  Patient,
-  PatientSummary,
-  RescheduleResult,
+import {
+  type Appointment,
+  appointmentSchema,
+  type BookResult,
+  type CancelResult,
+  type ClinicInfo,
+  type FreeSlot,
+  type Patient,
+  patientSchema,
+  type PatientSummary,
+  type RescheduleResult,
 } from '../tools/clinic-data.schema.js';
+import type { z } from 'zod';
 import { asCaller } from './caller-database.js';
 import { openingWindow } from './opening-hours.js';
 
@@ -25,30 +28,23 @@ const SUMMARY_APPOINTMENTS = 5;
 /** How far back "recent" appointments of a patient summary look. */
 const RECENT_DAYS = 365;
 
-function patient(p: PatientRow): Patient {
-  return {
-    id: p.id,
-    full_name: p.full_name,
-    cpf: p.cpf,
-    birth_date: p.birth_date,
-    phone: p.phone,
-    email: p.email,
+/**
+ * The fields of a row that a tool schema declares, and no others: the schema is the one list of
+ * what the tools (and so the model) see of a row; the rest (clinical notes, timestamps, keys) stays here.
+ */
+function projection<S extends z.ZodObject>(schema: S): <R extends z.infer<S>>(row: R) => z.infer<S> {
+  const keys = Object.keys(schema.shape) as (keyof z.infer<S>)[];
+  return (row) => {
+    const out = {} as z.infer<S>;
+    for (const k of keys) {
+      out[k] = row[k];
+    }
+    return out;
   };
 }
 
-function appointment(a: AppointmentRow): Appointment {
-  return {
-    id: a.id,
-    patient_id: a.patient_id,
-    patient_name: a.patient_name,
-    professional_id: a.professional_id,
-    professional_name: a.professional_name,
-    starts_at: a.starts_at,
-    ends_at: a.ends_at,
-    procedure: a.procedure,
-    status: a.status,
-  };
-}
+const patient: (p: PatientRow) => Patient = projection(patientSchema);
+const appointment: (a: AppointmentRow) => Appointment = projection(appointmentSchema);
 
 async function orNull<T>(p: Promise<T>): Promise<T | null> {
   try {

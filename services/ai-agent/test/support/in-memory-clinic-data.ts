@@ -58,6 +58,39 @@ export class InMemoryClinicData implements ClinicDataPort {
     );
   }
 
+  /** Records a call about one appointment; the caller's clinic and that appointment (if it is there). */
+  private appointmentCall(
+    caller: AgentCallerClaims,
+    method: string,
+    appointmentId: string,
+  ): [SeedClinic, SeedClinic['appointments'][number] | undefined] {
+    this.calls.push(method);
+    const c = this.clinic(caller);
+    return [c, c.appointments.find((x) => x.id === appointmentId)];
+  }
+
+  /** The professional's live appointments overlapping [startsAt, endsAt), but `except` (the one being moved). */
+  private overlapping(
+    c: SeedClinic,
+    professionalId: string,
+    startsAt: string,
+    endsAt: string,
+    except?: string,
+  ): Appointment[] {
+    const s = new Date(startsAt).getTime();
+    const e = new Date(endsAt).getTime();
+    return c.appointments
+      .filter(
+        (x) =>
+          x.id !== except &&
+          x.professional_id === professionalId &&
+          x.status !== 'cancelled' &&
+          new Date(x.starts_at).getTime() < e &&
+          new Date(x.ends_at).getTime() > s,
+      )
+      .map((x) => this.view(c, x));
+  }
+
   private view(c: SeedClinic, a: SeedClinic['appointments'][number]): Appointment {
     return {
       ...a,
@@ -107,9 +140,7 @@ export class InMemoryClinicData implements ClinicDataPort {
   }
 
   getAppointment(caller: AgentCallerClaims, appointmentId: string): Promise<Appointment | null> {
-    this.calls.push('getAppointment');
-    const c = this.clinic(caller);
-    const a = c.appointments.find((x) => x.id === appointmentId);
+    const [c, a] = this.appointmentCall(caller, 'getAppointment', appointmentId);
     if (a) {
       this.log(caller, 'appointment.read', a.patient_id);
     }
@@ -182,17 +213,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     ) {
       return Promise.resolve({ status: 'conflict', conflicting: [] });
     }
-    const s = new Date(params.startsAt).getTime();
-    const e = new Date(params.endsAt).getTime();
-    const conflicting = c.appointments
-      .filter(
-        (a) =>
-          a.professional_id === params.professionalId &&
-          a.status !== 'cancelled' &&
-          new Date(a.starts_at).getTime() < e &&
-          new Date(a.ends_at).getTime() > s,
-      )
-      .map((a) => this.view(c, a));
+    const conflicting = this.overlapping(c, params.professionalId, params.startsAt, params.endsAt);
     if (conflicting.length) {
       return Promise.resolve({ status: 'conflict', conflicting });
     }
@@ -215,9 +236,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     caller: AgentCallerClaims,
     params: { appointmentId: string; idempotencyKey: string },
   ): Promise<CancelResult> {
-    this.calls.push('cancelAppointment');
-    const c = this.clinic(caller);
-    const a = c.appointments.find((x) => x.id === params.appointmentId);
+    const [c, a] = this.appointmentCall(caller, 'cancelAppointment', params.appointmentId);
     if (!a) {
       return Promise.resolve({ status: 'not_found' });
     }
@@ -233,9 +252,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     caller: AgentCallerClaims,
     params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
   ): Promise<RescheduleResult> {
-    this.calls.push('rescheduleAppointment');
-    const c = this.clinic(caller);
-    const a = c.appointments.find((x) => x.id === params.appointmentId);
+    const [c, a] = this.appointmentCall(caller, 'rescheduleAppointment', params.appointmentId);
     if (!a) {
       return Promise.resolve({ status: 'not_found' });
     }
@@ -245,18 +262,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     if (a.status !== 'scheduled' && a.status !== 'confirmed') {
       return Promise.resolve({ status: 'not_reschedulable', appointment: this.view(c, a) });
     }
-    const s = new Date(params.startsAt).getTime();
-    const e = new Date(params.endsAt).getTime();
-    const conflicting = c.appointments
-      .filter(
-        (x) =>
-          x.id !== a.id &&
-          x.professional_id === a.professional_id &&
-          x.status !== 'cancelled' &&
-          new Date(x.starts_at).getTime() < e &&
-          new Date(x.ends_at).getTime() > s,
-      )
-      .map((x) => this.view(c, x));
+    const conflicting = this.overlapping(c, a.professional_id, params.startsAt, params.endsAt, a.id);
     if (conflicting.length) {
       return Promise.resolve({ status: 'conflict', conflicting });
     }

@@ -4,6 +4,7 @@ import { plansChangedSchema, plansChangedSubject } from '@neonpro/contracts';
 import { Database, type PlanColumns } from '@neonpro/database';
 import { PolicyRegistry } from '@neonpro/resilience';
 import { PinoLogger } from 'nestjs-pino';
+import { SingleFlight } from '../common/single-flight.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { NatsConnectionService } from '../nats/nats-connection.service.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
@@ -22,7 +23,7 @@ const DEFAULT_KEY = 'default';
 @Injectable()
 export class PlansService implements OnApplicationBootstrap {
   private readonly cache = new Map<string, { plan: EffectivePlan; expires: number }>();
-  private readonly loading = new Map<string, Promise<EffectivePlan>>();
+  private readonly loading = new SingleFlight<string, EffectivePlan>();
   private readonly fallback: PlanColumns;
   /** Bumped by every invalidation, so a load that started before it is not cached after it. */
   private generation = 0;
@@ -85,11 +86,7 @@ export class PlansService implements OnApplicationBootstrap {
     if (hit && hit.expires > Date.now()) {
       return hit.plan;
     }
-    let pending = this.loading.get(clinicId);
-    if (!pending) {
-      pending = this.load(clinicId, hit?.plan).finally(() => this.loading.delete(clinicId));
-      this.loading.set(clinicId, pending);
-    }
+    const pending = this.loading.run(clinicId, () => this.load(clinicId, hit?.plan));
     // Expired (not invalidated): answer with it while one refresh runs, so a slow or unreachable
     // Postgres never adds latency to requests. An invalidated plan is gone and is waited for.
     return hit ? hit.plan : pending;

@@ -6,6 +6,7 @@ import { PolicyRegistry } from '@neonpro/resilience';
 import type { FastifyReply } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { ProblemException } from '../common/problem.js';
+import { SingleFlight } from '../common/single-flight.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import type { RateLimitTierName } from '../rate-limit/rate-limit-tier.decorator.js';
@@ -41,7 +42,7 @@ export interface CountAiOptions {
 @Injectable()
 export class QuotaService {
   private readonly usage = new Map<string, { value: MonthUsage; expires: number }>();
-  private readonly refreshing = new Map<string, Promise<MonthUsage | undefined>>();
+  private readonly refreshing = new SingleFlight<string, MonthUsage | undefined>();
 
   constructor(
     private readonly plans: PlansService,
@@ -157,11 +158,7 @@ export class QuotaService {
     if (current && current.expires > now) {
       return current.value;
     }
-    let pending = this.refreshing.get(clinicId);
-    if (!pending) {
-      pending = this.readMonthUsage(clinicId, current?.value).finally(() => this.refreshing.delete(clinicId));
-      this.refreshing.set(clinicId, pending);
-    }
+    const pending = this.refreshing.run(clinicId, () => this.readMonthUsage(clinicId, current?.value));
     // Same month, only stale: answer with it while one refresh runs (Postgres never adds latency).
     return current ? current.value : pending;
   }

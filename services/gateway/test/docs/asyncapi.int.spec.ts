@@ -1,14 +1,12 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Parser } from '@asyncapi/parser';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix } from '@neonpro/testing';
+import { DEMO_USERS } from '@neonpro/testing';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Namespace } from 'socket.io';
-import { type GatewayApp, startGateway } from '../../src/app.js';
 import { ChatGateway } from '../../src/realtime/chat.gateway.js';
 import { SocketEvent } from '../../src/realtime/realtime.schema.js';
 import { type ChatClient, chatClient, connected } from '../realtime/socket-client.js';
-import { ScriptedAgent } from '../support/scripted-agent.js';
+import { type GatewayHarness, startGatewayHarness } from '../support/test-gateway.js';
 
 interface AsyncApiDoc {
   channels: { chat: { messages: Record<string, { $ref: string }> } };
@@ -17,12 +15,7 @@ interface AsyncApiDoc {
 }
 
 describe('AsyncAPI document of the /chat namespace', () => {
-  const prefix = uniquePrefix('asyncapi');
-  let fx: AuthFixture;
-  let gw: GatewayApp;
-  let nc: NatsConnection;
-  let agent: ScriptedAgent;
-  let base: string;
+  let h: GatewayHarness;
   let raw: string;
   let doc: AsyncApiDoc;
   let client: ChatClient;
@@ -43,32 +36,17 @@ describe('AsyncAPI document of the /chat namespace', () => {
     );
 
   beforeAll(async () => {
-    fx = await createAuthFixture();
-    nc = await connect({ servers: NATS_URL });
-    agent = await ScriptedAgent.start(nc, prefix);
-    gw = await startGateway({
-      ...fx.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      PUBLIC_URL: 'https://api.neonpro.example',
-    });
-    base = `http://127.0.0.1:${gw.port}`;
-    const r = await fetch(`${base}/docs/asyncapi.json`);
+    h = await startGatewayHarness('asyncapi', { env: { PUBLIC_URL: 'https://api.neonpro.example' } });
+    const r = await fetch(`${h.base}/docs/asyncapi.json`);
     expect(r.status).toBe(200);
     raw = await r.text();
     doc = JSON.parse(raw) as AsyncApiDoc;
-    client = await connected(chatClient(base, await fx.token(DEMO_USERS.auroraAdmin)));
+    client = await connected(chatClient(h.base, await h.auth.token(DEMO_USERS.auroraAdmin)));
   });
 
   afterAll(async () => {
     client?.close();
-    await agent?.destroy();
-    await gw?.close();
-    await nc?.drain();
-    await fx?.close();
+    await h?.close();
   });
 
   it('is a valid AsyncAPI 3 document for the official parser (no error diagnostics)', async () => {
@@ -87,7 +65,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
 
   it('documents exactly the events the gateway listens to (client → server), each with its ack', () => {
     // The gateway's real listeners, read from the server side of a connected socket.
-    const gateway: unknown = gw.app.get(ChatGateway);
+    const gateway: unknown = h.gw.app.get(ChatGateway);
     const nsp = (gateway as { nsp: Namespace }).nsp;
     const serverSocket = [...nsp.sockets.values()][0];
     // Socket.IO's own reserved events are not part of the contract.
@@ -121,7 +99,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
   it('what a chat run really sends, and the acks, validate against the documented payloads', async () => {
     const received: { event: string; args: unknown[] }[] = [];
     client.socket.onAny((event: string, ...args: unknown[]) => received.push({ event, args }));
-    agent.behaviour = (req) => [
+    h.agent.behaviour = (req) => [
       { type: 'tool', name: 'list_appointments', status: 'started' },
       { type: 'tool', name: 'list_appointments', status: 'succeeded' },
       { type: 'token', delta: 'Amanhã há ' },
@@ -142,7 +120,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
     expect(okAck).toMatchObject({ ok: true });
     await client.untilEnd(okAck.message_id);
     // Fails mid-stream (after the ack): the room gets chat:error.
-    agent.behaviour = () => [
+    h.agent.behaviour = () => [
       { type: 'token', delta: 'Um momento' },
       { type: 'error', code: 'agent_failed', message: 'The assistant failed.' },
     ];

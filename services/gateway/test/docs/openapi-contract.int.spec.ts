@@ -3,15 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { makeCpf } from '@neonpro/database';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix } from '@neonpro/testing';
+import { DEMO_USERS, sqlOnce } from '@neonpro/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import pg from 'pg';
-import { type GatewayApp, startGateway } from '../../src/app.js';
 import { buildOpenApiDocumentOffline } from '../../src/docs/offline-documents.js';
-import { ScriptedAgent } from '../support/scripted-agent.js';
+import { type GatewayHarness, startGatewayHarness } from '../support/test-gateway.js';
 
 /**
  * The contract test: calls every operation of the served OpenAPI document, once on its happy
@@ -54,12 +51,7 @@ interface Case {
 }
 
 describe('OpenAPI contract: every documented operation, happy path and a problem, validated against the document', () => {
-  const prefix = uniquePrefix('contract');
-  let fx: AuthFixture;
-  let gw: GatewayApp;
-  let nc: NatsConnection;
-  let agent: ScriptedAgent;
-  let base: string;
+  let h: GatewayHarness;
   let doc: OpenApiDocument;
   const tokens = {} as Record<User, string>;
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
@@ -77,37 +69,21 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     patientCpf: '',
   };
 
-  async function sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
-    const c = new pg.Client({ connectionString: fx.db.url });
-    await c.connect();
-    try {
-      return (await c.query(text, values)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  }
+  const sql = <T>(text: string, values: unknown[] = []): Promise<T[]> => sqlOnce<T>(h.auth.db.url, text, values);
 
   beforeAll(async () => {
-    fx = await createAuthFixture();
-    nc = await connect({ servers: NATS_URL });
-    agent = await ScriptedAgent.start(nc, prefix);
-    gw = await startGateway({
-      ...fx.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      DB_POOL_MAX: '4',
-      // Limits have their own tests; this one calls everything several times.
-      RATE_LIMIT_ENABLED: 'false',
-      AGENT_TIMEOUT_MS: '3000',
+    h = await startGatewayHarness('contract', {
+      env: {
+        DB_POOL_MAX: '4',
+        // Limits have their own tests; this one calls everything several times.
+        RATE_LIMIT_ENABLED: 'false',
+        AGENT_TIMEOUT_MS: '3000',
+      },
     });
-    base = `http://127.0.0.1:${gw.port}`;
-    doc = (await (await fetch(`${base}/docs/openapi.json`)).json()) as OpenApiDocument;
+    doc = (await (await fetch(`${h.base}/docs/openapi.json`)).json()) as OpenApiDocument;
     ajv.addSchema(doc, 'openapi');
     for (const user of Object.keys(DEMO_USERS) as User[]) {
-      tokens[user] = await fx.token(DEMO_USERS[user]);
+      tokens[user] = await h.auth.token(DEMO_USERS[user]);
     }
     const [lima] = await sql<{ id: string }>(
       "select pr.id from public.professionals pr join public.clinics c on c.id = pr.clinic_id where c.slug = 'aurora' and pr.full_name = 'Dra. Lima'",
@@ -127,10 +103,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
   });
 
   afterAll(async () => {
-    await agent?.destroy();
-    await gw?.close();
-    await nc?.drain();
-    await fx?.close();
+    await h?.close();
   });
 
   const tomorrowAt = (hour: number) => {
@@ -269,9 +242,9 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     cancelChatMessage: {
       happy: async () => {
         // A run that is still going: the agent answers one token and then stays silent.
-        agent.behaviour = () => 'stall-after-first';
+        h.agent.behaviour = () => 'stall-after-first';
         const controller = new AbortController();
-        const running = await fetch(`${base}/v1/ai/chat`, {
+        const running = await fetch(`${h.base}/v1/ai/chat`, {
           method: 'POST',
           signal: controller.signal,
           headers: {
@@ -345,7 +318,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     if (req.body !== undefined) {
       headers['content-type'] = 'application/json';
     }
-    return fetch(`${base}${path}${qs}`, {
+    return fetch(`${h.base}${path}${qs}`, {
       method: d.method.toUpperCase(),
       headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
@@ -416,7 +389,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
       if (!d) {
         continue;
       } // reported by the test above
-      agent.behaviour = (req) => [
+      h.agent.behaviour = (req) => [
         { type: 'token', delta: 'Amanhã há ' },
         { type: 'done', message_id: req.message_id, content: 'Amanhã há 2 consultas.' },
       ];

@@ -1,11 +1,10 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../../src/app.js';
 import { ChatRunService } from '../../src/realtime/chat-run.service.js';
-import { ScriptedAgent } from '../support/scripted-agent.js';
+import type { ScriptedAgent } from '../support/scripted-agent.js';
+import { connectScriptedAgent, gatewayUrl, testGatewayEnv, testRedisEnv } from '../support/test-gateway.js';
 import { type ChatClient, chatClient, connected, nextEvent } from './socket-client.js';
-
-type SendAck = { ok: true; session_id: string; message_id: string } | { ok: false; error: Record<string, unknown> };
 
 describe('two gateway replicas sharing Redis (Streams adapter)', () => {
   const prefix = uniquePrefix('sock-rep');
@@ -15,9 +14,8 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
   let nc: NatsConnection;
   let agent: ScriptedAgent;
   const clients: ChatClient[] = [];
-  const url = (gw: GatewayApp): string => `http://127.0.0.1:${gw.port}`;
   const open = async (gw: GatewayApp, token: string): Promise<ChatClient> => {
-    const c = chatClient(url(gw), token);
+    const c = chatClient(gatewayUrl(gw), token);
     clients.push(c);
     return connected(c);
   };
@@ -26,20 +24,9 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
 
   beforeAll(async () => {
     auth = await createAuthFixture();
-    const env = {
-      ...auth.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      RATE_LIMIT_KEY_PREFIX: `${prefix}:rl:`,
-      SOCKET_REDIS_PREFIX: `${prefix}:sio:`,
-    };
+    const env = testGatewayEnv(prefix, { ...auth.env, ...testRedisEnv(prefix) });
     [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
-    nc = await connect({ servers: NATS_URL });
-    agent = await ScriptedAgent.start(nc, prefix);
+    ({ nc, agent } = await connectScriptedAgent(prefix));
     agent.behaviour = (req, _msg, reply) => {
       reply({ type: 'token', delta: 'um ' });
       held.set(req.message_id, (last) => {
@@ -77,10 +64,7 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     const onB = await open(b, token);
     await clusterSees(2);
 
-    const first = await onB.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'r-1' });
-    if (!first.ok) {
-      throw new Error('send failed');
-    }
+    const first = await onB.send({ message: 'oi', client_message_id: 'r-1' });
     held.get(first.message_id)!(true);
     await onB.untilEnd(first.message_id);
 
@@ -95,14 +79,11 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
       error: { code: 'not_found' },
     });
 
-    const second = await onB.ack<SendAck>('chat:send', {
+    const second = await onB.send({
       message: 'e amanhã?',
       session_id: first.session_id,
       client_message_id: 'r-2',
     });
-    if (!second.ok) {
-      throw new Error('send failed');
-    }
     held.get(second.message_id)!(true);
     const seen = await onA.untilEnd(second.message_id);
     expect(seen.map((r) => [r.event, r.event === 'chat:done' ? r.data.content : r.data.seq])).toEqual([
@@ -112,14 +93,11 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     ]);
 
     // A cancel taken by replica A stops the run relayed by replica B.
-    const third = await onB.ack<SendAck>('chat:send', {
+    const third = await onB.send({
       message: 'longo',
       session_id: first.session_id,
       client_message_id: 'r-3',
     });
-    if (!third.ok) {
-      throw new Error('send failed');
-    }
     await waitFor(() => onA.received.some((r) => r.data.message_id === third.message_id), 'first token on A');
     expect(await onA.ack('chat:cancel', { message_id: third.message_id })).toMatchObject({ ok: true });
     const ended = await onB.untilEnd(third.message_id);
@@ -133,10 +111,7 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     const sender = await open(b, token);
     await clusterSees(clients.filter((c) => c.socket.connected).length);
     // Recovery resumes from the last event offset a client received, so it chats once first.
-    const first = await flaky.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'rec-1' });
-    if (!first.ok) {
-      throw new Error('send failed');
-    }
+    const first = await flaky.send({ message: 'oi', client_message_id: 'rec-1' });
     held.get(first.message_id)!(true);
     await flaky.untilEnd(first.message_id);
     expect(await sender.ack('session:join', { session_id: first.session_id })).toMatchObject({ ok: true });
@@ -146,14 +121,11 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     flaky.socket.io.engine.close();
     await gone;
 
-    const missed = await sender.ack<SendAck>('chat:send', {
+    const missed = await sender.send({
       message: 'enquanto offline',
       session_id: first.session_id,
       client_message_id: 'rec-2',
     });
-    if (!missed.ok) {
-      throw new Error('send failed');
-    }
     held.get(missed.message_id)!(true);
     await sender.untilEnd(missed.message_id);
     expect(flaky.received.filter((r) => r.data.message_id === missed.message_id)).toEqual([]);
@@ -165,14 +137,11 @@ describe('two gateway replicas sharing Redis (Streams adapter)', () => {
     expect(caughtUp.map((r) => r.event)).toEqual(['chat:token', 'chat:token', 'chat:done']);
 
     // Still in the session's room after recovery: the next message streams live.
-    const live = await sender.ack<SendAck>('chat:send', {
+    const live = await sender.send({
       message: 'de novo',
       session_id: first.session_id,
       client_message_id: 'rec-3',
     });
-    if (!live.ok) {
-      throw new Error('send failed');
-    }
     held.get(live.message_id)!(true);
     expect((await flaky.untilEnd(live.message_id)).at(-1)).toMatchObject({ event: 'chat:done' });
   });

@@ -1,12 +1,10 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AgentEvent } from '@neonpro/contracts';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../../src/app.js';
 import { buildDemoPage } from '../../web/build.mjs';
-import { ScriptedAgent } from '../support/scripted-agent.js';
-import { type ChatClient, chatClient, connected, nextEvent, refused } from './socket-client.js';
-
-type SendAck = { ok: true; session_id: string; message_id: string } | { ok: false; error: Record<string, unknown> };
+import type { ScriptedAgent } from '../support/scripted-agent.js';
+import { type GatewayHarness, gatewayUrl, startGatewayHarness, testGatewayEnv } from '../support/test-gateway.js';
+import { type ChatClient, chatClient, connected, nextEvent, refused, type SendAck } from './socket-client.js';
 
 const withTool: ScriptedAgent['behaviour'] = (req) => [
   { type: 'token', delta: 'Olá ' },
@@ -37,59 +35,30 @@ function gated(agent: ScriptedAgent): {
   };
 }
 
-function gatewayEnv(auth: AuthFixture, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...auth.env,
-    NATS_URL,
-    NATS_SUBJECT_PREFIX: prefix,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    AGENT_TIMEOUT_MS: '5000',
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    RATE_LIMIT_KEY_PREFIX: `${prefix}:rl:`,
-    SOCKET_REDIS_PREFIX: `${prefix}:sio:`,
-    ...extra,
-  };
-}
-
 describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', () => {
-  const prefix = uniquePrefix('sock');
-  let auth: AuthFixture;
-  let gw: GatewayApp;
-  let base: string;
-  let nc: NatsConnection;
-  let agent: ScriptedAgent;
+  let h: GatewayHarness;
   const clients: ChatClient[] = [];
   const client = (token: string | undefined): ChatClient => {
-    const c = chatClient(base, token);
+    const c = chatClient(h.base, token);
     clients.push(c);
     return c;
   };
-  const as = async (email: string): Promise<ChatClient> => connected(client(await auth.token(email)));
+  const as = async (email: string): Promise<ChatClient> => connected(client(await h.auth.token(email)));
 
   beforeAll(async () => {
-    auth = await createAuthFixture();
     // 5 AI calls per minute per user, REST and socket together.
-    gw = await startGateway(gatewayEnv(auth, prefix, { RATE_LIMIT_AI_LIMIT: '5' }));
-    base = `http://127.0.0.1:${gw.port}`;
-    nc = await connect({ servers: NATS_URL });
-    agent = await ScriptedAgent.start(nc, prefix);
-    await nc.flush();
+    h = await startGatewayHarness('sock', { redis: true, env: { AGENT_TIMEOUT_MS: '5000', RATE_LIMIT_AI_LIMIT: '5' } });
   });
 
   afterEach(() => {
-    agent.behaviour = withTool;
+    h.agent.behaviour = withTool;
     for (const c of clients.splice(0)) {
       c.close();
     }
   });
 
   afterAll(async () => {
-    await agent?.destroy();
-    await gw?.close();
-    await nc?.drain();
-    await auth?.close();
+    await h?.close();
   });
 
   describe('handshake authentication', () => {
@@ -99,7 +68,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     });
 
     it('refuses an invalid token the same way', async () => {
-      const good = await auth.token(DEMO_USERS.auroraAdmin);
+      const good = await h.auth.token(DEMO_USERS.auroraAdmin);
       const err = await refused(client(`${good.slice(0, -4)}AAAA`));
       expect(err.data).toEqual({ code: 'unauthorized' });
       expect((await refused(client('not-a-jwt'))).data).toEqual({ code: 'unauthorized' });
@@ -107,12 +76,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   });
 
   it('session:join with message_id and after replays the rest of a run from its log, to its owner only', async () => {
-    agent.behaviour = withTool;
+    h.agent.behaviour = withTool;
     const c = await as(DEMO_USERS.auroraAdmin);
-    const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda?', client_message_id: 'web-replay' });
-    if (!ack.ok) {
-      throw new Error('send failed');
-    }
+    const ack = await c.send({ message: 'Agenda?', client_message_id: 'web-replay' });
     await c.untilEnd(ack.message_id);
     // Another device of the same user comes back (any replica), having seen events up to seq 2.
     const back = await as(DEMO_USERS.auroraAdmin);
@@ -131,7 +97,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   });
 
   it('chat:send acks, then streams token, tool, token, done to the session room, as the caller', async () => {
-    agent.behaviour = withTool;
+    h.agent.behaviour = withTool;
     const c = await as(DEMO_USERS.auroraAdmin);
     const ack = await c.ack<SendAck>('chat:send', { message: 'Agenda de amanhã?', client_message_id: 'web-1' });
     expect(ack).toEqual({ ok: true, session_id: expect.any(String), message_id: expect.any(String) });
@@ -148,7 +114,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       { event: 'chat:done', data: { ...base, content: 'Olá mundo', seq: 5 } },
     ]);
     // The agent ran the turn as this user, in the session the ack named.
-    const seen = agent.seen.at(-1)!;
+    const seen = h.agent.seen.at(-1)!;
     expect(seen.request).toMatchObject({
       session_id: ack.session_id,
       message_id: ack.message_id,
@@ -193,9 +159,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   });
 
   it('shares the ai rate limit with REST: 5 per minute per user, counted together', async () => {
-    const token = await auth.token(DEMO_USERS.auroraReception);
+    const token = await h.auth.token(DEMO_USERS.auroraReception);
     const rest = (): Promise<Response> =>
-      fetch(`${base}/v1/ai/chat`, {
+      fetch(`${h.base}/v1/ai/chat`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ message: 'oi' }),
@@ -220,12 +186,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   });
 
   it('chat:cancel stops only the caller’s own running message', async () => {
-    const gate = gated(agent);
+    const gate = gated(h.agent);
     const owner = await as(DEMO_USERS.auroraLima);
-    const ack = await owner.ack<SendAck>('chat:send', { message: 'demora', client_message_id: 'c-1' });
-    if (!ack.ok) {
-      throw new Error('send failed');
-    }
+    const ack = await owner.send({ message: 'demora', client_message_id: 'c-1' });
     await waitFor(() => owner.received.some((r) => r.event === 'chat:token'), 'first token');
 
     const intruder = await as(DEMO_USERS.borealAdmin);
@@ -233,7 +196,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       ok: false,
       error: { code: 'not_found' },
     });
-    expect(agent.cancels).not.toContain(ack.message_id);
+    expect(h.agent.cancels).not.toContain(ack.message_id);
 
     expect(await owner.ack('chat:cancel', { message_id: ack.message_id })).toEqual({
       ok: true,
@@ -250,7 +213,7 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
         seq: expect.any(Number),
       },
     });
-    await waitFor(() => agent.cancels.includes(ack.message_id), 'agent.cancel published');
+    await waitFor(() => h.agent.cancels.includes(ack.message_id), 'h.agent.cancel published');
     // Finished: nothing left to cancel.
     expect(await owner.ack('chat:cancel', { message_id: ack.message_id })).toMatchObject({
       ok: false,
@@ -260,14 +223,11 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
   });
 
   it('two sockets of one user in one session both see the stream, which survives the sender disconnecting', async () => {
-    const gate = gated(agent);
-    const token = await auth.token(DEMO_USERS.auroraLima);
+    const gate = gated(h.agent);
+    const token = await h.auth.token(DEMO_USERS.auroraLima);
     const phone = await connected(client(token));
     const laptop = await connected(client(token));
-    const first = await phone.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'm-1' });
-    if (!first.ok) {
-      throw new Error('send failed');
-    }
+    const first = await phone.send({ message: 'oi', client_message_id: 'm-1' });
     gate.release(first.message_id);
     await phone.untilEnd(first.message_id);
 
@@ -282,14 +242,11 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
       session_id: first.session_id,
     });
 
-    const second = await phone.ack<SendAck>('chat:send', {
+    const second = await phone.send({
       message: 'e amanhã?',
       session_id: first.session_id,
       client_message_id: 'm-2',
     });
-    if (!second.ok) {
-      throw new Error('send failed');
-    }
     await waitFor(() => laptop.received.some((r) => r.data.message_id === second.message_id), 'laptop sees token');
     // The sender goes away mid-stream: the run continues and the other device gets the answer.
     phone.close();
@@ -302,14 +259,11 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     // After session:leave the laptop no longer receives this session's events.
     expect(await laptop.ack('session:leave', { session_id: first.session_id })).toMatchObject({ ok: true });
     const p2 = await connected(client(token));
-    const third = await p2.ack<SendAck>('chat:send', {
+    const third = await p2.send({
       message: 'mais',
       session_id: first.session_id,
       client_message_id: 'm-3',
     });
-    if (!third.ok) {
-      throw new Error('send failed');
-    }
     gate.release(third.message_id);
     await p2.untilEnd(third.message_id);
     expect(laptop.received.filter((r) => r.data.message_id === third.message_id)).toEqual([]);
@@ -332,12 +286,9 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
 
   it('exports socket metrics', async () => {
     const c = await as(DEMO_USERS.borealAdmin);
-    const ack = await c.ack<SendAck>('chat:send', { message: 'oi', client_message_id: 'metrics-1' });
-    if (!ack.ok) {
-      throw new Error('send failed');
-    }
+    const ack = await c.send({ message: 'oi', client_message_id: 'metrics-1' });
     await c.untilEnd(ack.message_id);
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(`${h.base}/metrics`)).text();
     expect(text).toMatch(/^socket_connections\{[^}]*\} [1-9]/m);
     expect(text).toMatch(/^socket_events_total\{event="chat:send"[^}]*\} [1-9]/m);
     expect(text).toMatch(/^socket_events_total\{event="chat:token"[^}]*\} [1-9]/m);
@@ -346,16 +297,16 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
 
   it('serves the demo page and the Socket.IO client under the CSP', async () => {
     await buildDemoPage();
-    const page = await fetch(`${base}/`);
+    const page = await fetch(`${h.base}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(await page.text()).toContain('<script src="/app.js" defer></script>');
     // The page's bundle (web/app.js + @neonpro/client) talks to /chat itself.
-    const js = await fetch(`${base}/app.js`);
+    const js = await fetch(`${h.base}/app.js`);
     expect(js.status).toBe(200);
     expect(await js.text()).toContain('chat:send');
-    const lib = await fetch(`${base}/socket.io/socket.io.min.js`);
+    const lib = await fetch(`${h.base}/socket.io/socket.io.min.js`);
     expect(lib.status).toBe(200);
     expect(lib.headers.get('content-type')).toContain('javascript');
     // Bodies are read so no response is left open when the gateway closes.
@@ -373,10 +324,10 @@ describe('socket token lifetime and connection limits', () => {
   beforeAll(async () => {
     // Tokens live 2 s; one socket per process; 3 handshakes per IP per minute; no Redis (in-memory).
     auth = await createAuthFixture({ expiresIn: 2 });
-    const env = gatewayEnv(auth, prefix, { SOCKET_MAX_CONNECTIONS: '1', SOCKET_CONNECT_RATE_LIMIT: '3' });
-    delete env.REDIS_URL;
-    gw = await startGateway(env);
-    base = `http://127.0.0.1:${gw.port}`;
+    gw = await startGateway(
+      testGatewayEnv(prefix, { ...auth.env, SOCKET_MAX_CONNECTIONS: '1', SOCKET_CONNECT_RATE_LIMIT: '3' }),
+    );
+    base = gatewayUrl(gw);
   });
 
   afterAll(async () => {

@@ -1,38 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type AuthFixture, createAuthFixture, NATS_URL, uniquePrefix } from '@neonpro/testing';
-import { type Browser, chromium } from 'playwright-core';
-import { type GatewayApp, startGateway } from '../../src/app.js';
+import type { Browser, Page } from 'playwright-core';
 import { buildDemoPage } from '../../web/build.mjs';
-import { ScriptedAgent } from '../support/scripted-agent.js';
-
-/** Debian's chromium (installed by .ci/packages.sh); playwright-core never downloads a browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchChromium, pageProblems } from '../support/browser.js';
+import { type GatewayHarness, startGatewayHarness } from '../support/test-gateway.js';
 
 describe('demo chat page in headless Chromium', () => {
-  const prefix = uniquePrefix('demo');
-  let auth: AuthFixture;
-  let gw: GatewayApp;
-  let nc: NatsConnection;
-  let agent: ScriptedAgent;
+  let h: GatewayHarness;
   let browser: Browser;
 
   beforeAll(async () => {
     // The page's script is a bundle of web/app.js and @neonpro/client: build it from the sources.
     await buildDemoPage();
-    auth = await createAuthFixture();
-    gw = await startGateway({
-      ...auth.env,
-      NATS_URL,
-      NATS_SUBJECT_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    });
-    nc = await connect({ servers: NATS_URL });
-    agent = await ScriptedAgent.start(nc, prefix);
+    h = await startGatewayHarness('demo');
     // A streamed answer with tool activity in between, sent over a few event-loop turns.
-    agent.behaviour = (req, _msg, reply) => {
+    h.agent.behaviour = (req, _msg, reply) => {
       if (req.confirm) {
         reply({ type: 'done', message_id: req.message_id, content: `Pronto! (${req.confirm.proposal_id})` }, true);
         return [];
@@ -68,43 +49,26 @@ describe('demo chat page in headless Chromium', () => {
       steps.forEach((step, i) => setTimeout(step, 30 * i));
       return [];
     };
-    await nc.flush();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
+
+  /** A new page, logged in as the form's prefilled demo user and connected. */
+  async function loggedIn(): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage();
+    const problems = pageProblems(page);
+    await page.goto(`${h.base}/`);
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#status:has-text("conectado")');
+    return { page, problems };
+  }
 
   afterAll(async () => {
     await browser?.close();
-    await agent?.destroy();
-    await gw?.close();
-    await nc?.drain();
-    await auth?.close();
+    await h?.close();
   });
 
   it('logs in, sends a message and shows the streamed answer and the tool activity', async () => {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
-      // A CSP violation or a failed script shows up here.
-      if (m.type() === 'error') {
-        problems.push(`${m.text()} ${m.location().url}`);
-      }
-    });
-    await page.goto(`http://127.0.0.1:${gw.port}/`);
-    await page.click('#login button[type=submit]');
-    await page.waitForSelector('#status:has-text("conectado")');
+    const { page, problems } = await loggedIn();
     expect(await page.locator('#login').isVisible()).toBe(false);
     await page.fill('#message', 'Quais consultas a Dra. Lima tem amanhã?');
     await page.click('#send');
@@ -114,7 +78,7 @@ describe('demo chat page in headless Chromium', () => {
     expect(await page.locator('li.user').textContent()).toBe('Quais consultas a Dra. Lima tem amanhã?');
     expect(await page.locator('li.tool').textContent()).toContain('consultando a agenda');
     expect(await page.locator('#whoami').textContent()).toBe('admin@aurora.demo');
-    expect(agent.seen).toHaveLength(1);
+    expect(h.agent.seen).toHaveLength(1);
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/demo-chat.png', fullPage: true });
     expect(problems).toEqual([]);
@@ -122,13 +86,8 @@ describe('demo chat page in headless Chromium', () => {
   });
 
   it('shows a proposal as a card whose Confirm button sends confirm {proposal_id}', async () => {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(`http://127.0.0.1:${gw.port}/`);
-    await page.click('#login button[type=submit]');
-    await page.waitForSelector('#status:has-text("conectado")');
-    const before = agent.seen.length;
+    const { page, problems } = await loggedIn();
+    const before = h.agent.seen.length;
     await page.fill('#message', 'agende Maria Silva com Dr. Costa amanhã às 14h');
     await page.click('#send');
     const card = page.locator('li.proposal');
@@ -141,7 +100,7 @@ describe('demo chat page in headless Chromium', () => {
     await page.locator('li.assistant[data-done="true"]:has-text("Pronto! (p-0123456789abcdef)")').waitFor();
     expect(await card.getAttribute('data-state')).toBe('confirmed');
     expect(await card.locator('button.confirm').isDisabled()).toBe(true);
-    expect(agent.seen.length).toBe(before + 2);
+    expect(h.agent.seen.length).toBe(before + 2);
     await page.screenshot({ path: 'test-results/demo-proposal.png', fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
@@ -149,7 +108,7 @@ describe('demo chat page in headless Chromium', () => {
 
   it('the Cancel button sends a plain "Não" without confirm', async () => {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${gw.port}/`);
+    await page.goto(`${h.base}/`);
     await page.click('#login button[type=submit]');
     await page.waitForSelector('#status:has-text("conectado")');
     await page.fill('#message', 'agende Maria Silva com Dr. Costa amanhã às 14h');

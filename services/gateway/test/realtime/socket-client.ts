@@ -5,6 +5,10 @@ export interface Received {
   data: Record<string, unknown>;
 }
 
+/** The ack of chat:send: the ids of the accepted message, or the refusal. */
+export type SendAck =
+  { ok: true; session_id: string; message_id: string } | { ok: false; error: Record<string, unknown> };
+
 /** A /chat client that records every server event in arrival order. */
 export interface ChatClient {
   socket: Socket;
@@ -12,6 +16,8 @@ export interface ChatClient {
   /** Resolves with the events of one message once its chat:done or chat:error has arrived. */
   untilEnd(messageId: string): Promise<Received[]>;
   ack<T = Record<string, unknown>>(event: string, payload: unknown): Promise<T>;
+  /** chat:send that the test expects accepted: its ids, or a throw with the refusal. */
+  send(payload: Record<string, unknown>): Promise<{ session_id: string; message_id: string }>;
   close(): void;
 }
 
@@ -40,6 +46,8 @@ export function chatClient(
     });
   }
   const ofMessage = (id: string): Received[] => received.filter((r) => r.data.message_id === id);
+  const ack = <T>(event: string, payload: unknown): Promise<T> =>
+    socket.timeout(15000).emitWithAck(event, payload) as Promise<T>;
   return {
     socket,
     received,
@@ -57,7 +65,14 @@ export function chatClient(
         };
         check();
       }),
-    ack: <T>(event: string, payload: unknown) => socket.timeout(15000).emitWithAck(event, payload) as Promise<T>,
+    ack,
+    send: async (payload) => {
+      const r = await ack<SendAck>('chat:send', payload);
+      if (!r.ok) {
+        throw new Error(`chat:send refused: ${JSON.stringify(r.error)}`);
+      }
+      return r;
+    },
     close: () => void socket.disconnect(),
   };
 }
