@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { serviceNodeFlags } from '../../tools/lib/node-flags.mjs';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -45,7 +46,10 @@ export function startService(name, entry, env) {
   const args = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
   // NODE_ENV=test: the bench stack is local (loopback auth emulator over http, the dev database
   // login), which production mode refuses by design. Nothing else in the services reads NODE_ENV.
-  const child = spawn(process.execPath, [...args, join(ROOT, entry)], {
+  // A built service runs with its image's node flags (heap sizing), as in production.
+  const service = /^dist\/services\/([a-z-]+)\/src\/main\.js$/.exec(entry)?.[1];
+  const flags = service ? serviceNodeFlags(service) : [];
+  const child = spawn(process.execPath, [...flags, ...args, join(ROOT, entry)], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../lib/embedded-postgres.mjs';
 import { ProcessGroup } from '../lib/process-group.mjs';
+import { serviceNodeFlags } from '../lib/node-flags.mjs';
 import { busyPorts, freePort } from '../lib/ports.mjs';
 import { canConnect, hostPort, SERVICES, serviceDatabaseUrl } from '../lib/services.mjs';
 
@@ -211,9 +212,14 @@ for (const [i, port] of agentPorts.entries()) {
   });
 }
 for (const [i, port] of gatewayPorts.entries()) {
-  group.start(`gateway-${i + 1}`, process.execPath, ['dist/services/gateway/src/main.js'], {
-    env: { ...serviceEnv, PORT: String(port) },
-  });
+  group.start(
+    `gateway-${i + 1}`,
+    process.execPath,
+    [...serviceNodeFlags('gateway'), 'dist/services/gateway/src/main.js'],
+    {
+      env: { ...serviceEnv, PORT: String(port) },
+    },
+  );
 }
 
 const all = [...gatewayPorts, ...agentPorts].map((p) => `http://127.0.0.1:${p}/health/ready`);

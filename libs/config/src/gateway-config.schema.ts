@@ -206,8 +206,8 @@ const gatewayConfigObject = z.object({
   /** How long a disconnected client can come back and receive what it missed (0 disables recovery). */
   SOCKET_RECOVERY_WINDOW_MS: env.int(120000, 0, 3600000),
   /**
-   * Broadcast packets kept in the Redis stream for recovery (XADD MAXLEN ~): bounds the memory
-   * recovery uses whatever the chat rate, on top of SOCKET_RECOVERY_WINDOW_MS.
+   * Broadcast packets kept for recovery, in the Redis stream (XADD MAXLEN ~) or in memory without
+   * Redis: bounds the memory recovery uses whatever the chat rate, on top of SOCKET_RECOVERY_WINDOW_MS.
    */
   SOCKET_RECOVERY_MAX_PACKETS: env.int(10000, 100, 1_000_000),
   /**

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { serviceNodeFlags } from '../../../tools/lib/node-flags.mjs';
 import { waitFor } from './wait.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -85,9 +86,14 @@ export function spawnService(
   if (!existsSync(built)) {
     throw new Error(`${built} is missing: run npm run build first`);
   }
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? built], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // The image's node flags (heap sizing), so tests and drills measure the heap production runs.
+  const child = spawn(
+    process.execPath,
+    [...serviceNodeFlags(name), ...(options.nodeArgs ?? []), options.entry ?? built],
+    {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new ServiceProcess(name, port, child);
 }

@@ -213,23 +213,30 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
   /**
    * Plain listeners rather than @SubscribeMessage: Nest builds several RxJS subscribers per
    * handler per socket, which costs ~10 KB of heap per connection at 10k sockets; `handle()`
-   * already does validation, acks and error mapping.
+   * already does validation, acks and error mapping. The listeners are shared by every socket
+   * (the emitter passes the socket as `this`), so a connection adds no closures.
    */
   private listen(socket: Socket): void {
-    const events: [string, (body: unknown, ack?: AckFn) => Promise<void>][] = [
-      [SocketEvent.Send, (body, ack) => this.onSend(socket, body, ack)],
-      [SocketEvent.Cancel, (body, ack) => this.onCancel(socket, body, ack)],
-      [SocketEvent.Join, (body, ack) => this.onJoin(socket, body, ack)],
-      [SocketEvent.Leave, (body, ack) => this.onLeave(socket, body, ack)],
-    ];
-    for (const [event, handler] of events) {
-      socket.on(event, (...args: unknown[]) => {
-        // The ack, when the client asked for one, is always the last argument.
-        const ack = typeof args.at(-1) === 'function' ? (args.pop() as AckFn) : undefined;
-        void handler(args[0], ack);
-      });
+    for (const [event, listener] of this.listeners) {
+      socket.on(event, listener);
     }
   }
+
+  private readonly listeners = (
+    [
+      [SocketEvent.Send, (socket, body, ack) => this.onSend(socket, body, ack)],
+      [SocketEvent.Cancel, (socket, body, ack) => this.onCancel(socket, body, ack)],
+      [SocketEvent.Join, (socket, body, ack) => this.onJoin(socket, body, ack)],
+      [SocketEvent.Leave, (socket, body, ack) => this.onLeave(socket, body, ack)],
+    ] as [string, (socket: Socket, body: unknown, ack?: AckFn) => Promise<void>][]
+  ).map(([event, handler]): [string, (this: Socket, ...args: unknown[]) => void] => [
+    event,
+    function (this: Socket, ...args: unknown[]): void {
+      // The ack, when the client asked for one, is always the last argument.
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as AckFn) : undefined;
+      void handler(this, args[0], ack);
+    },
+  ]);
 
   /** Metrics, ack or `chat:error`, and the error mapping shared by every client event. */
   private async handle(

@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server } from 'socket.io';
+import { type BroadcastOptions, SessionAwareAdapter } from 'socket.io-adapter';
 import type { Redis } from 'ioredis';
 import type { GatewayRuntimeConfig } from '../gateway.config.js';
 import type { RedisConnections } from '../redis/redis-connections.service.js';
@@ -11,8 +12,8 @@ import type { RedisConnections } from '../redis/redis-connections.service.js';
  * Socket.IO server options of the gateway: path `/socket.io`, heartbeat, payload bound, CORS
  * like the HTTP API, permessage-deflate only when configured, connection state recovery, and the
  * Redis Streams adapter when REDIS_URL is set (rooms and recovery span replicas, the stream capped
- * at SOCKET_RECOVERY_MAX_PACKETS; without Redis the in-memory adapter, one replica, bounded by the
- * recovery window only).
+ * at SOCKET_RECOVERY_MAX_PACKETS; without Redis the in-memory adapter, one replica, bounded the
+ * same way by {@link boundedRecoveryAdapter}).
  */
 export class GatewayIoAdapter extends IoAdapter {
   private client?: Redis;
@@ -53,6 +54,7 @@ export class GatewayIoAdapter extends IoAdapter {
         ? {
             // Middlewares run again on recovery: a recovered socket is re-authenticated.
             connectionStateRecovery: { maxDisconnectionDuration: c.SOCKET_RECOVERY_WINDOW_MS, skipMiddlewares: false },
+            adapter: boundedRecoveryAdapter(c.SOCKET_RECOVERY_MAX_PACKETS, c.SOCKET_RECOVERY_WINDOW_MS),
           }
         : {}),
     });
@@ -73,6 +75,48 @@ export class GatewayIoAdapter extends IoAdapter {
       );
     }
     return server as unknown as ReturnType<IoAdapter['createIOServer']>;
+  }
+}
+
+interface StoredPacket {
+  emittedAt: number;
+}
+
+/**
+ * The in-memory recovery buffer (one replica, no Redis). socket.io's SessionAwareAdapter keeps
+ * every broadcast packet (each chat token) and drops expired ones once a minute only, so it holds
+ * window + 60 s of traffic whatever the rate. This one also trims as it goes: packets older than
+ * the window, then the oldest beyond `maxPackets`, like the Redis stream's bound. A client whose
+ * offset was trimmed reconnects without recovery, as after the window.
+ */
+export function boundedRecoveryAdapter(maxPackets: number, windowMs: number): typeof SessionAwareAdapter {
+  // Splicing the array's head costs its length: trim at most once a second, or once an eighth over.
+  const slack = Math.max(1, maxPackets >> 3);
+  return class BoundedSessionAwareAdapter extends SessionAwareAdapter {
+    private nextTrim = 0;
+
+    override broadcast(packet: unknown, opts: BroadcastOptions): void {
+      super.broadcast(packet, opts);
+      // The library's own (private) buffer: the only handle on what it keeps.
+      const packets = (this as unknown as { packets: StoredPacket[] }).packets;
+      const now = Date.now();
+      if (packets.length > maxPackets + slack || now >= this.nextTrim) {
+        this.nextTrim = now + 1000;
+        trimRecoveryPackets(packets, maxPackets, now - windowMs);
+      }
+    }
+  };
+}
+
+/** Drops, oldest first, the packets emitted before `threshold` and those beyond `max`. */
+export function trimRecoveryPackets(packets: StoredPacket[], max: number, threshold: number): void {
+  let drop = 0;
+  while (drop < packets.length && packets[drop].emittedAt < threshold) {
+    drop++;
+  }
+  drop = Math.max(drop, packets.length - max);
+  if (drop > 0) {
+    packets.splice(0, drop);
   }
 }
 
