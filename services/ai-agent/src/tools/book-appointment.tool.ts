@@ -1,40 +1,23 @@
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
-import { idempotencyKey } from './action-proposal.js';
 import { addMinutes, zonedIso } from './clinic-time.js';
 import { hhmm, isoDate, proposalIdArg } from './tool-args.js';
 import { json, type ToolDeps } from './tool-context.js';
-import { writeOutputSchema } from './tool-output.schema.js';
-import { confirmedProposal, propose } from './write-support.js';
+import { propose, writeConfirmed } from './write-support.js';
 
 export function bookAppointmentTool(deps: ToolDeps) {
   const { caller } = deps.ctx;
   return tool(
     async (args) => {
       if (args.proposal_id) {
-        const c = confirmedProposal(deps, 'book', args.proposal_id);
-        if ('refused' in c) {
-          return json(c.refused);
-        }
-        const p = c.proposal;
-        const result = await deps.port.bookAppointment(caller, {
-          patientId: p.patient_id,
-          professionalId: p.professional_id,
-          startsAt: p.starts_at,
-          endsAt: p.ends_at,
-          procedure: p.procedure,
-          idempotencyKey: idempotencyKey(deps.ctx.sessionId, p),
-        });
-        deps.cache.invalidateClinic(caller.clinic_id);
-        if (result.status === 'booked') {
-          return json(
-            writeOutputSchema.parse({ status: 'booked', appointment: await deps.present(result.appointment) }),
-          );
-        }
-        return json(
-          writeOutputSchema.parse({
-            status: 'conflict',
-            conflicting: await Promise.all(result.conflicting.map(deps.present)),
+        return writeConfirmed(deps, 'book', args.proposal_id, (p, idempotencyKey) =>
+          deps.port.bookAppointment(caller, {
+            patientId: p.patient_id,
+            professionalId: p.professional_id,
+            startsAt: p.starts_at,
+            endsAt: p.ends_at,
+            procedure: p.procedure,
+            idempotencyKey,
           }),
         );
       }

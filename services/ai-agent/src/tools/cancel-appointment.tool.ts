@@ -1,30 +1,17 @@
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
-import { idempotencyKey } from './action-proposal.js';
 import { proposalIdArg } from './tool-args.js';
 import { json, type ToolDeps } from './tool-context.js';
 import { writeOutputSchema } from './tool-output.schema.js';
-import { confirmedProposal, propose } from './write-support.js';
+import { propose, writeConfirmed } from './write-support.js';
 
 export function cancelAppointmentTool(deps: ToolDeps) {
   const { caller } = deps.ctx;
   return tool(
     async (args) => {
       if (args.proposal_id) {
-        const c = confirmedProposal(deps, 'cancel', args.proposal_id);
-        if ('refused' in c) {
-          return json(c.refused);
-        }
-        const result = await deps.port.cancelAppointment(caller, {
-          appointmentId: c.proposal.appointment_id,
-          idempotencyKey: idempotencyKey(deps.ctx.sessionId, c.proposal),
-        });
-        deps.cache.invalidateClinic(caller.clinic_id);
-        if (result.status === 'not_found') {
-          return json(writeOutputSchema.parse(result));
-        }
-        return json(
-          writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }),
+        return writeConfirmed(deps, 'cancel', args.proposal_id, (p, idempotencyKey) =>
+          deps.port.cancelAppointment(caller, { appointmentId: p.appointment_id, idempotencyKey }),
         );
       }
       if (!args.appointment_id) {

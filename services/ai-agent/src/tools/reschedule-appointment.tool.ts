@@ -1,42 +1,23 @@
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
-import { idempotencyKey } from './action-proposal.js';
 import { zonedIso } from './clinic-time.js';
 import { hhmm, isoDate, proposalIdArg } from './tool-args.js';
 import { json, type ToolDeps } from './tool-context.js';
 import { writeOutputSchema } from './tool-output.schema.js';
-import { confirmedProposal, propose } from './write-support.js';
+import { propose, writeConfirmed } from './write-support.js';
 
 export function rescheduleAppointmentTool(deps: ToolDeps) {
   const { caller } = deps.ctx;
   return tool(
     async (args) => {
       if (args.proposal_id) {
-        const c = confirmedProposal(deps, 'reschedule', args.proposal_id);
-        if ('refused' in c) {
-          return json(c.refused);
-        }
-        const p = c.proposal;
-        const result = await deps.port.rescheduleAppointment(caller, {
-          appointmentId: p.appointment_id,
-          startsAt: p.starts_at,
-          endsAt: p.ends_at,
-          idempotencyKey: idempotencyKey(deps.ctx.sessionId, p),
-        });
-        deps.cache.invalidateClinic(caller.clinic_id);
-        if (result.status === 'not_found') {
-          return json(writeOutputSchema.parse(result));
-        }
-        if (result.status === 'conflict') {
-          return json(
-            writeOutputSchema.parse({
-              status: 'conflict',
-              conflicting: await Promise.all(result.conflicting.map(deps.present)),
-            }),
-          );
-        }
-        return json(
-          writeOutputSchema.parse({ status: result.status, appointment: await deps.present(result.appointment) }),
+        return writeConfirmed(deps, 'reschedule', args.proposal_id, (p, idempotencyKey) =>
+          deps.port.rescheduleAppointment(caller, {
+            appointmentId: p.appointment_id,
+            startsAt: p.starts_at,
+            endsAt: p.ends_at,
+            idempotencyKey,
+          }),
         );
       }
       if (!args.appointment_id || !args.date || !args.time) {

@@ -1,13 +1,15 @@
 import {
   type ActionProposal,
   checkConfirmation,
+  idempotencyKey,
   makeProposal,
   type ProposalAction,
   type ProposalDraft,
 } from './action-proposal.js';
+import type { BookResult, CancelResult, RescheduleResult } from './clinic-data.schema.js';
 import { renderProposalSummary } from './proposal-summary.js';
-import type { ToolDeps } from './tool-context.js';
-import type { ProposalOutput, WriteOutput } from './tool-output.schema.js';
+import { json, type ToolDeps } from './tool-context.js';
+import { type ProposalOutput, type WriteOutput, writeOutputSchema } from './tool-output.schema.js';
 
 const INSTRUCTION =
   'Nothing was written. Show the summary and ask the user to confirm; only after a bare "yes" (or the Confirm button) in the next message call this tool again with proposal_id.';
@@ -34,7 +36,7 @@ export async function propose(deps: ToolDeps, draft: DraftWithoutSummary<Proposa
  * Step 2 of a write: the pending proposal when this turn confirms exactly it, whatever the model
  * claims; otherwise the refusal the model must report (nothing is written).
  */
-export function confirmedProposal<A extends ProposalAction>(
+function confirmedProposal<A extends ProposalAction>(
   deps: ToolDeps,
   action: A,
   proposalId: string,
@@ -49,4 +51,38 @@ export function confirmedProposal<A extends ProposalAction>(
     return { refused: { status: 'refused', reason } };
   }
   return { proposal: ctx.pendingProposal as Extract<ActionProposal, { action: A }> };
+}
+
+/** What a confirmed write can answer, whichever the action. */
+type WriteResult = BookResult | CancelResult | RescheduleResult;
+
+/**
+ * Step 2 of a write, in full: refuse unless this turn confirms exactly the pending proposal;
+ * otherwise write it under the proposal's idempotency key (a redelivered run writes nothing
+ * twice), drop the clinic's cached reads, and answer with the outcome's appointments presented.
+ */
+export async function writeConfirmed<A extends ProposalAction>(
+  deps: ToolDeps,
+  action: A,
+  proposalId: string,
+  write: (proposal: Extract<ActionProposal, { action: A }>, idempotencyKey: string) => Promise<WriteResult>,
+): Promise<string> {
+  const c = confirmedProposal(deps, action, proposalId);
+  if ('refused' in c) {
+    return json(c.refused);
+  }
+  const result = await write(c.proposal, idempotencyKey(deps.ctx.sessionId, c.proposal));
+  deps.cache.invalidateClinic(deps.ctx.caller.clinic_id);
+  return json(writeOutputSchema.parse(await presentWrite(deps, result)));
+}
+
+async function presentWrite(deps: ToolDeps, result: WriteResult): Promise<WriteOutput> {
+  switch (result.status) {
+    case 'not_found':
+      return result;
+    case 'conflict':
+      return { status: 'conflict', conflicting: await Promise.all(result.conflicting.map(deps.present)) };
+    default:
+      return { status: result.status, appointment: await deps.present(result.appointment) };
+  }
 }

@@ -9,24 +9,16 @@ import type {
   ClinicDataPort,
   ListAppointmentsParams,
 } from '../../src/tools/clinic-data.port.js';
-import type {
-  Appointment,
-  BookResult,
-  CancelResult,
-  ClinicInfo,
-  FreeSlot,
-  Patient,
-  PatientSummary,
-  RescheduleResult,
-} from '../../src/tools/clinic-data.schema.js';
+// The port's row and result types, by namespace (this double implements ClinicDataPort).
+import type * as Schema from '../../src/tools/clinic-data.schema.js';
 
 export interface SeedClinic {
   id: string;
   name: string;
   timezone: string;
   professionals: { id: string; full_name: string; specialty: string | null }[];
-  patients: Patient[];
-  appointments: Omit<Appointment, 'patient_name' | 'professional_name'>[];
+  patients: Schema.Patient[];
+  appointments: Omit<Schema.Appointment, 'patient_name' | 'professional_name'>[];
 }
 
 // Loaded by Node type stripping (no path aliases), so @neonpro/text cannot be imported here.
@@ -76,7 +68,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     startsAt: string,
     endsAt: string,
     except?: string,
-  ): Appointment[] {
+  ): Schema.Appointment[] {
     const s = new Date(startsAt).getTime();
     const e = new Date(endsAt).getTime();
     return c.appointments
@@ -91,7 +83,7 @@ export class InMemoryClinicData implements ClinicDataPort {
       .map((x) => this.view(c, x));
   }
 
-  private view(c: SeedClinic, a: SeedClinic['appointments'][number]): Appointment {
+  private view(c: SeedClinic, a: SeedClinic['appointments'][number]): Schema.Appointment {
     return {
       ...a,
       patient_name: c.patients.find((p) => p.id === a.patient_id)?.full_name ?? '?',
@@ -103,7 +95,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     this.audit.push({ clinic_id: caller.clinic_id, user_id: caller.sub, action, patient_id: patientId });
   }
 
-  searchPatients(caller: AgentCallerClaims, params: { query: string; limit: number }): Promise<Patient[]> {
+  searchPatients(caller: AgentCallerClaims, params: { query: string; limit: number }): Promise<Schema.Patient[]> {
     this.calls.push('searchPatients');
     const c = this.clinic(caller);
     const digits = params.query.replace(/\D/g, '');
@@ -121,7 +113,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve(found.slice(0, params.limit));
   }
 
-  getPatientSummary(caller: AgentCallerClaims, patientId: string): Promise<PatientSummary | null> {
+  getPatientSummary(caller: AgentCallerClaims, patientId: string): Promise<Schema.PatientSummary | null> {
     this.calls.push('getPatientSummary');
     const c = this.clinic(caller);
     const patient = c.patients.find((p) => p.id === patientId);
@@ -139,7 +131,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     });
   }
 
-  getAppointment(caller: AgentCallerClaims, appointmentId: string): Promise<Appointment | null> {
+  getAppointment(caller: AgentCallerClaims, appointmentId: string): Promise<Schema.Appointment | null> {
     const [c, a] = this.appointmentCall(caller, 'getAppointment', appointmentId);
     if (a) {
       this.log(caller, 'appointment.read', a.patient_id);
@@ -147,7 +139,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve(a ? this.view(c, a) : null);
   }
 
-  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Appointment[]> {
+  listAppointments(caller: AgentCallerClaims, params: ListAppointmentsParams): Promise<Schema.Appointment[]> {
     this.calls.push('listAppointments');
     const c = this.clinic(caller);
     const from = new Date(params.from).getTime();
@@ -174,7 +166,7 @@ export class InMemoryClinicData implements ClinicDataPort {
   findFreeSlots(
     caller: AgentCallerClaims,
     params: { professionalId: string; date: string; durationMinutes: number },
-  ): Promise<FreeSlot[]> {
+  ): Promise<Schema.FreeSlot[]> {
     this.calls.push('findFreeSlots');
     const c = this.clinic(caller);
     if (!c.professionals.some((p) => p.id === params.professionalId)) {
@@ -183,7 +175,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     const busy = c.appointments
       .filter((a) => a.professional_id === params.professionalId && a.status !== 'cancelled')
       .map((a) => [new Date(a.starts_at).getTime(), new Date(a.ends_at).getTime()] as const);
-    const slots: FreeSlot[] = [];
+    const slots: Schema.FreeSlot[] = [];
     // Opening hours 09:00–18:00 São Paulo (UTC-3).
     for (let m = 9 * 60; m + params.durationMinutes <= 18 * 60; m += params.durationMinutes) {
       const start = new Date(
@@ -198,7 +190,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve(slots);
   }
 
-  bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<BookResult> {
+  bookAppointment(caller: AgentCallerClaims, params: BookAppointmentParams): Promise<Schema.BookResult> {
     this.calls.push('bookAppointment');
     const c = this.clinic(caller);
     const key = `${caller.clinic_id}:${params.idempotencyKey}`;
@@ -235,7 +227,7 @@ export class InMemoryClinicData implements ClinicDataPort {
   cancelAppointment(
     caller: AgentCallerClaims,
     params: { appointmentId: string; idempotencyKey: string },
-  ): Promise<CancelResult> {
+  ): Promise<Schema.CancelResult> {
     const [c, a] = this.appointmentCall(caller, 'cancelAppointment', params.appointmentId);
     if (!a) {
       return Promise.resolve({ status: 'not_found' });
@@ -251,7 +243,7 @@ export class InMemoryClinicData implements ClinicDataPort {
   rescheduleAppointment(
     caller: AgentCallerClaims,
     params: { appointmentId: string; startsAt: string; endsAt: string; idempotencyKey: string },
-  ): Promise<RescheduleResult> {
+  ): Promise<Schema.RescheduleResult> {
     const [c, a] = this.appointmentCall(caller, 'rescheduleAppointment', params.appointmentId);
     if (!a) {
       return Promise.resolve({ status: 'not_found' });
@@ -272,7 +264,7 @@ export class InMemoryClinicData implements ClinicDataPort {
     return Promise.resolve({ status: 'rescheduled', appointment: this.view(c, a) });
   }
 
-  clinicInfo(caller: AgentCallerClaims): Promise<ClinicInfo> {
+  clinicInfo(caller: AgentCallerClaims): Promise<Schema.ClinicInfo> {
     this.calls.push('clinicInfo');
     const c = this.clinic(caller);
     return Promise.resolve({ name: c.name, timezone: c.timezone, professionals: c.professionals });
