@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, Proc, ROOT, runLoad, waitReady } from '../lib/procs.mjs';
+import { cpuMs, freePort, Proc, ROOT, runLoad, waitReady } from '../lib/procs.mjs';
 import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
 export const id = 4;
@@ -39,17 +39,37 @@ export async function run({ duration, natsUrl }) {
       body: JSON.stringify({ message: 'oi' }),
       connections: 16,
     };
-    await runLoad('http-load.mjs', { ...cfg, duration: 2 });
-    const one = await runLoad('http-load.mjs', { ...cfg, duration });
+    // CPU ms per turn of the gateway and of the agents (model stand-in included), from /proc.
+    const measured = async () => {
+      await runLoad('http-load.mjs', { ...cfg, duration: 2 });
+      const pids = () => ({
+        gateway: cpuMs(gateway.child.pid),
+        agents: agents.reduce((n, a) => n + cpuMs(a.child.pid), 0),
+      });
+      const before = pids();
+      const r = await runLoad('http-load.mjs', { ...cfg, duration });
+      const after = pids();
+      return {
+        ...r,
+        gatewayCpuMs: (after.gateway - before.gateway) / r.requests,
+        agentCpuMs: (after.agents - before.agents) / r.requests,
+      };
+    };
+    const one = await measured();
     agents.push(await startCpuAgent(agentEnv));
-    await runLoad('http-load.mjs', { ...cfg, duration: 2 });
-    const two = await runLoad('http-load.mjs', { ...cfg, duration });
+    const two = await measured();
     return {
       rows: [
         { label: '1 agent replica', ...one },
         { label: '2 agent replicas', ...two },
       ],
-      ratios: [{ label: 'throughput 2 replicas ÷ 1 replica', value: two.rps / one.rps, target: '≥ 1.8' }],
+      ratios: [
+        { label: 'throughput 2 replicas ÷ 1 replica', value: two.rps / one.rps, target: '≥ 1.8' },
+        { label: 'agent CPU ms per turn (model stand-in included), 1 replica', value: one.agentCpuMs },
+        { label: 'gateway CPU ms per turn, 1 replica', value: one.gatewayCpuMs },
+        { label: 'agent CPU ms per turn, 2 replicas', value: two.agentCpuMs },
+        { label: 'gateway CPU ms per turn, 2 replicas', value: two.gatewayCpuMs },
+      ],
       notes: `Each answer burns 20 ms of CPU in the model stand-in, then the real agent persists the turn in Postgres. 16 connections, ${duration}s each after a 2s warm-up. Gateway, Postgres, NATS and the load generator share the same cores, which caps the gain.`,
     };
   } finally {
