@@ -1,5 +1,13 @@
 // Scenario 4: chat throughput with 1 agent replica, then with 2, on a CPU-bound model stand-in
-// (bench/agents/cpu-bound-agent.mjs), through the gateway.
+// (bench/agents/cpu-bound-agent.mjs), through the gateway. Both halves are identical but for the
+// replica count: same gateway, same 16 connections, same warm-up and duration.
+//
+// Design (issue 17): the stand-in burns 20 ms of its main thread's CPU per answer, in 5 ms slices
+// that yield to the event loop (it used to spin 20 ms of wall time in one block, which cost less
+// CPU than it claimed on a busy machine, and blocked presence replies and pulls meanwhile). On 2
+// cores shared with the gateway, NATS, Postgres and the load generator, a second replica's gain
+// is bounded by 2A / (A + O), A being the agent's CPU per turn and O everyone else's; the CPU per
+// turn of the agents and of the gateway is printed beside the ratio so the bound can be checked.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,7 +37,8 @@ export async function run({ duration, natsUrl }) {
     const token = await stack.token('admin@aurora.demo');
     const prefix = `bench-${randomBytes(4).toString('hex')}`;
     const common = { ...stack.baseEnv, NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
-    const agentEnv = { ...common, AGENT_CONCURRENCY: '8', BENCH_MODEL_CPU_MS: '20' };
+    const modelCpuMs = 20;
+    const agentEnv = { ...common, AGENT_CONCURRENCY: '8', BENCH_MODEL_CPU_MS: String(modelCpuMs) };
     agents.push(await startCpuAgent(agentEnv));
     const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
     const cfg = {
@@ -70,7 +79,7 @@ export async function run({ duration, natsUrl }) {
         { label: 'agent CPU ms per turn, 2 replicas', value: two.agentCpuMs },
         { label: 'gateway CPU ms per turn, 2 replicas', value: two.gatewayCpuMs },
       ],
-      notes: `Each answer burns 20 ms of CPU in the model stand-in, then the real agent persists the turn in Postgres. 16 connections, ${duration}s each after a 2s warm-up. Gateway, Postgres, NATS and the load generator share the same cores, which caps the gain.`,
+      notes: `Each answer burns ${modelCpuMs} ms of the agent's CPU (main thread) in the model stand-in, then the real agent persists the turn in Postgres. 16 connections, ${duration}s each after a 2s warm-up. Gateway, Postgres, NATS and the load generator share the same 2 cores, which caps the gain at 2A/(A+O) (A: agent CPU per turn, O: everyone else's).`,
     };
   } finally {
     await Promise.all(agents.map((a) => a.stop()));
