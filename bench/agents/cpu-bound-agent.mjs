@@ -6,6 +6,7 @@
 // while descheduled, i.e. cost less CPU than it claims (it measured 14 ms of CPU per 20 ms answer
 // at load average 18). The scenario reports the model's and the platform's CPU per turn side by side.
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage } from '@langchain/core/messages';
@@ -44,7 +45,7 @@ class CpuBoundModel extends BaseChatModel {
         }
       }
       left -= cpuNow() - start;
-      await new Promise((r) => setImmediate(r));
+      await setImmediate();
     }
     return { generations: [{ text: ANSWER, message: new AIMessage(ANSWER), generationInfo: { x } }] };
   }
