@@ -97,20 +97,17 @@ try {
   const per = (n) => (n / turns).toFixed(2);
   console.log(`${turns} sequential turns, message "${values.message}": ${(wall / turns).toFixed(2)} ms per turn`);
   console.log(`CPU ms per turn: gateway ${per(cpu.gateway)}, agent ${per(cpu.agent)}`);
-  console.log('\nNATS messages per turn (every subject, seen by a `>` subscriber):');
-  let natsTotal = 0;
-  for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1])) {
-    natsTotal += n;
-    console.log(`  ${per(n).padStart(7)}  ${k}`);
-  }
-  console.log(`  ${per(natsTotal).padStart(7)}  total`);
-  console.log('\nPostgres statements per turn (each a round trip; a simple-protocol batch is one):');
-  let pgTotal = 0;
-  for (const [k, n] of [...stmts].sort((a, b) => b[1] - a[1])) {
-    pgTotal += n;
-    console.log(`  ${per(n).padStart(7)}  ${k}`);
-  }
-  console.log(`  ${per(pgTotal).padStart(7)}  total`);
+  const table = (title, map) => {
+    console.log(`\n${title}`);
+    let total = 0;
+    for (const [k, n] of [...map].sort((a, b) => b[1] - a[1])) {
+      total += n;
+      console.log(`  ${per(n).padStart(7)}  ${k}`);
+    }
+    console.log(`  ${per(total).padStart(7)}  total`);
+  };
+  table('NATS messages per turn (every subject, seen by a `>` subscriber):', counts);
+  table('Postgres statements per turn (each a round trip; a simple-protocol batch is one):', stmts);
 } finally {
   await stack.close();
   await nats.stop();
