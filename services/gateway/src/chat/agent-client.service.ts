@@ -303,7 +303,7 @@ export class AgentClient implements OnModuleInit {
 
   /**
    * Events from the core subscription, in `seq` order from 0. A jump in `seq` (a message lost
-   * while the connection was down), the subscription ending, or a stored event the subscription
+   * while the connection was down), the subscription ending or failing, or a stored event the subscription
    * never delivered (checked after LIVE_PROBE_MS of silence) switches to the stored log, read
    * from the start, skipping what was already relayed; a repeated `seq` is dropped.
    */
@@ -349,6 +349,12 @@ export class AgentClient implements OnModuleInit {
         if (e.type === 'done' || e.type === 'error') {
           return;
         }
+      }
+    } catch (err) {
+      // An invalid event ends the relay; a failed subscription (e.g. a NATS user without
+      // subscribe permission on agent.events.>) falls back to the stored log below.
+      if (err instanceof AgentCallError) {
+        throw err;
       }
     } finally {
       clearInterval(probe);
