@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serviceNodeFlags } from '../../tools/lib/node-flags.mjs';
 
@@ -85,4 +86,11 @@ export async function runLoad(script, config) {
   }
   const last = out.trim().split('\n').at(-1);
   return JSON.parse(last);
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux). */
+export function cpuMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ", in 1/100 s.
+  return (Number(f[11]) + Number(f[12])) * 10;
 }

@@ -1,9 +1,17 @@
 // Scenario 4: chat throughput with 1 agent replica, then with 2, on a CPU-bound model stand-in
-// (bench/agents/cpu-bound-agent.mjs), through the gateway.
+// (bench/agents/cpu-bound-agent.mjs), through the gateway. Both halves are identical but for the
+// replica count: same gateway, same 16 connections, same warm-up and duration.
+//
+// Design (issue 17): the stand-in burns 20 ms of its main thread's CPU per answer, in 5 ms slices
+// that yield to the event loop (it used to spin 20 ms of wall time in one block, which cost less
+// CPU than it claimed on a busy machine, and blocked presence replies and pulls meanwhile). On 2
+// cores shared with the gateway, NATS, Postgres and the load generator, a second replica's gain
+// is bounded by 2A / (A + O), A being the agent's CPU per turn and O everyone else's; the CPU per
+// turn of the agents and of the gateway is printed beside the ratio so the bound can be checked.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, Proc, ROOT, runLoad, waitReady } from '../lib/procs.mjs';
+import { cpuMs, freePort, Proc, ROOT, runLoad, waitReady } from '../lib/procs.mjs';
 import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
 export const id = 4;
@@ -29,7 +37,8 @@ export async function run({ duration, natsUrl }) {
     const token = await stack.token('admin@aurora.demo');
     const prefix = `bench-${randomBytes(4).toString('hex')}`;
     const common = { ...stack.baseEnv, NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
-    const agentEnv = { ...common, AGENT_CONCURRENCY: '8', BENCH_MODEL_CPU_MS: '20' };
+    const modelCpuMs = 20;
+    const agentEnv = { ...common, AGENT_CONCURRENCY: '8', BENCH_MODEL_CPU_MS: String(modelCpuMs) };
     agents.push(await startCpuAgent(agentEnv));
     const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
     const cfg = {
@@ -39,18 +48,38 @@ export async function run({ duration, natsUrl }) {
       body: JSON.stringify({ message: 'oi' }),
       connections: 16,
     };
-    await runLoad('http-load.mjs', { ...cfg, duration: 2 });
-    const one = await runLoad('http-load.mjs', { ...cfg, duration });
+    // CPU ms per turn of the gateway and of the agents (model stand-in included), from /proc.
+    const measured = async () => {
+      await runLoad('http-load.mjs', { ...cfg, duration: 2 });
+      const pids = () => ({
+        gateway: cpuMs(gateway.child.pid),
+        agents: agents.reduce((n, a) => n + cpuMs(a.child.pid), 0),
+      });
+      const before = pids();
+      const r = await runLoad('http-load.mjs', { ...cfg, duration });
+      const after = pids();
+      return {
+        ...r,
+        gatewayCpuMs: (after.gateway - before.gateway) / r.requests,
+        agentCpuMs: (after.agents - before.agents) / r.requests,
+      };
+    };
+    const one = await measured();
     agents.push(await startCpuAgent(agentEnv));
-    await runLoad('http-load.mjs', { ...cfg, duration: 2 });
-    const two = await runLoad('http-load.mjs', { ...cfg, duration });
+    const two = await measured();
     return {
       rows: [
         { label: '1 agent replica', ...one },
         { label: '2 agent replicas', ...two },
       ],
-      ratios: [{ label: 'throughput 2 replicas ÷ 1 replica', value: two.rps / one.rps, target: '≥ 1.8' }],
-      notes: `Each answer burns 20 ms of CPU in the model stand-in, then the real agent persists the turn in Postgres. 16 connections, ${duration}s each after a 2s warm-up. Gateway, Postgres, NATS and the load generator share the same cores, which caps the gain.`,
+      ratios: [
+        { label: 'throughput 2 replicas ÷ 1 replica', value: two.rps / one.rps, target: '≥ 1.8' },
+        { label: 'agent CPU ms per turn (model stand-in included), 1 replica', value: one.agentCpuMs },
+        { label: 'gateway CPU ms per turn, 1 replica', value: one.gatewayCpuMs },
+        { label: 'agent CPU ms per turn, 2 replicas', value: two.agentCpuMs },
+        { label: 'gateway CPU ms per turn, 2 replicas', value: two.gatewayCpuMs },
+      ],
+      notes: `Each answer burns ${modelCpuMs} ms of the agent's CPU (main thread) in the model stand-in, then the real agent persists the turn in Postgres. 16 connections, ${duration}s each after a 2s warm-up. Gateway, Postgres, NATS and the load generator share the same 2 cores, which caps the gain at 2A/(A+O) (A: agent CPU per turn, O: everyone else's).`,
     };
   } finally {
     await Promise.all(agents.map((a) => a.stop()));

@@ -1,8 +1,9 @@
 // Scenario 2: chat round trip through gateway → JetStream → agent, beside a raw JetStream round
 // trip (queue the run, follow its log) to the same agent. The difference in p50 is what the
-// gateway adds.
+// gateway adds. CPU milliseconds per turn of the gateway and the agent (from /proc) are the
+// figures that move least on a busy machine.
 import { randomBytes } from 'node:crypto';
-import { runLoad } from '../lib/procs.mjs';
+import { cpuMs, runLoad } from '../lib/procs.mjs';
 import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
 
 export const id = 2;
@@ -13,7 +14,7 @@ export async function run({ duration, natsUrl }) {
   try {
     const prefix = `bench-${randomBytes(4).toString('hex')}`;
     const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
-    await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
+    const agent = await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
       ...common,
       LOG_LEVEL: 'warn',
       AGENT_CONCURRENCY: '64',
@@ -28,7 +29,9 @@ export async function run({ duration, natsUrl }) {
     const connections = 32;
     const url = `http://127.0.0.1:${gwPort}/v1/ai/chat`;
     await runLoad('http-load.mjs', { url, method: 'POST', headers, body, connections, duration: 2 }); // warm-up
+    const cpu = () => ({ gateway: cpuMs(gateway.child.pid), agent: cpuMs(agent.child.pid) });
     const load = async (connections) => {
+      const cpu0 = cpu();
       const json = await runLoad('http-load.mjs', {
         url,
         method: 'POST',
@@ -37,6 +40,9 @@ export async function run({ duration, natsUrl }) {
         connections,
         duration,
       });
+      const cpu1 = cpu();
+      json.gatewayCpuMs = (cpu1.gateway - cpu0.gateway) / json.requests;
+      json.agentCpuMs = (cpu1.agent - cpu0.agent) / json.requests;
       const sse = await runLoad('http-load.mjs', {
         url,
         method: 'POST',
@@ -74,6 +80,10 @@ export async function run({ duration, natsUrl }) {
         { label: 'gateway added mean latency, JSON, 1 client (ms)', value: one.json.mean - one.raw.mean },
         { label: `JSON req/s ÷ raw JetStream req/s, ${connections} clients`, value: many.json.rps / many.raw.rps },
         { label: `gateway added p50, JSON, ${connections} clients (ms)`, value: many.json.p50 - many.raw.p50 },
+        { label: `gateway CPU ms per turn, JSON, ${connections} clients`, value: many.json.gatewayCpuMs },
+        { label: `agent CPU ms per turn, JSON, ${connections} clients`, value: many.json.agentCpuMs },
+        { label: 'gateway CPU ms per turn, JSON, 1 client', value: one.json.gatewayCpuMs },
+        { label: 'agent CPU ms per turn, JSON, 1 client', value: one.json.agentCpuMs },
       ],
       metrics: { chat_rps_32: many.json.rps, chat_p50_1: one.json.p50 },
       notes: `${duration}s per run; agent concurrency 64; message "${message}". autocannon reports whole milliseconds.`,

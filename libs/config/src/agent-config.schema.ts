@@ -46,8 +46,11 @@ export const agentConfigSchema = z
     AGENT_EVENTS_STORAGE: z.enum(['memory', 'file']).default('file'),
     /** Create/update AGENT_RUNS, AGENT_EVENTS and the consumer at boot (off when ops provision them). */
     NATS_PROVISION_STREAMS: env.bool(true),
-    /** Coalesce token deltas for this long before publishing them (0 = one event per token). */
-    AGENT_TOKEN_FLUSH_MS: env.int(0, 0, 1000),
+    /**
+     * Coalesce token deltas for this long before publishing them (0 = one event per token). The
+     * first delta of a run goes out at once; each event costs a stream write and a relay hop.
+     */
+    AGENT_TOKEN_FLUSH_MS: env.int(10, 0, 1000),
     /** ...or until this many bytes are buffered. */
     AGENT_TOKEN_FLUSH_BYTES: env.int(256, 1, 65536),
     /** Ed25519 public JWK the run grants are verified with (the gateway holds the private key). */

@@ -35,15 +35,19 @@ const TURN_MESSAGE: Statement = {
   name: 'chat_turn_message',
   text: `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role = $2 and client_message_id = $3`,
 };
+/**
+ * One round trip: the session's clinic (through RLS: only the owner's session yields a row), the
+ * message stored once per turn, and the session touched when it was.
+ */
 const MESSAGE_INSERT: Statement = {
   name: 'chat_message_insert',
-  text: `insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id, metadata)
-    values ($1, $2, $3, $4, $5, $6) on conflict (session_id, role, client_message_id) do nothing
-    returning ${MESSAGE_COLS}`,
-};
-const SESSION_TOUCH: Statement = {
-  name: 'chat_session_touch',
-  text: 'update public.chat_sessions set updated_at = now() where id = $1',
+  text: `with s as (select id, clinic_id from public.chat_sessions where id = $1),
+    ins as (insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id, metadata)
+      select s.clinic_id, s.id, $2, $3, $4, $5 from s
+      on conflict (session_id, role, client_message_id) do nothing
+      returning ${MESSAGE_COLS}),
+    touched as (update public.chat_sessions set updated_at = now() where id = $1 and exists (select 1 from ins))
+    select ${MESSAGE_COLS} from ins`,
 };
 const TURNS_LATEST: Statement = {
   name: 'chat_turns_latest',
@@ -161,7 +165,10 @@ export class ChatRepository {
       : this.ctx.prepared<ChatMessage>(TURNS_LATEST, [sessionId, n]);
   }
 
-  /** Stores a message once per (session, role, client_message_id): a retried turn is not duplicated. */
+  /**
+   * Stores a message once per (session, role, client_message_id): a retried turn is not
+   * duplicated. A session that is not the caller's is a NotFoundError.
+   */
   async appendMessage(
     sessionId: string,
     role: ChatRole,
@@ -169,9 +176,7 @@ export class ChatRepository {
     clientMessageId?: string | null,
     metadata: Record<string, unknown> = {},
   ): Promise<{ message: ChatMessage; created: boolean }> {
-    const session = await this.getSession(sessionId);
     const inserted = await this.ctx.preparedOne<ChatMessage>(MESSAGE_INSERT, [
-      session.clinic_id,
       sessionId,
       role,
       content,
@@ -179,11 +184,16 @@ export class ChatRepository {
       JSON.stringify(metadata),
     ]);
     if (inserted) {
-      await this.ctx.prepared(SESSION_TOUCH, [sessionId]);
       return { message: inserted, created: true };
     }
-    const existing = await this.ctx.preparedOne<ChatMessage>(TURN_MESSAGE, [sessionId, role, clientMessageId]);
-    return { message: existing!, created: false };
+    // Not inserted: the turn's message exists already, or the session is not visible (not ours).
+    const existing = clientMessageId
+      ? await this.ctx.preparedOne<ChatMessage>(TURN_MESSAGE, [sessionId, role, clientMessageId])
+      : undefined;
+    if (!existing) {
+      throw new NotFoundError('chat session');
+    }
+    return { message: existing, created: false };
   }
 
   async deleteSession(id: string): Promise<void> {

@@ -117,6 +117,7 @@ export class ChatService {
           sessionId: request.session_id,
           turnKey,
           content: request.message,
+          historyBudget: this.turns.historyTokenBudget,
         });
         if (begun.status === 'answered') {
           // A retried request: replay the stored answer, never run (or book) twice.
@@ -127,7 +128,7 @@ export class ChatService {
           subscriber.next({ type: 'done', message_id: request.message_id, content: begun.answer });
           return;
         }
-        const turn = await this.turns.build(request, caller, turnKey, signal);
+        const turn = await this.turns.build(request, caller, turnKey, signal, begun.history);
         // External providers this run sent (pseudonymised) text to: the export's recipients.
         const disclosed = new Set<string>();
         const result = await this.runTurn(turn, signal, (e) => subscriber.next(e), meter, disclosed).finally(() =>

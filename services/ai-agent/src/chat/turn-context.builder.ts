@@ -3,7 +3,7 @@ import type { StructuredToolInterface } from '@langchain/core/tools';
 import type { AgentCallerClaims, AgentChatRequest } from '@neonpro/contracts';
 import { buildSystemPrompt } from '../agent/system-prompt.js';
 import { type ClinicTurn } from '../agent/turn-config.js';
-import type { ConversationStore } from '../conversation/conversation-store.port.js';
+import type { ConversationStore, StoredTurn } from '../conversation/conversation-store.port.js';
 import { weekdayName } from '../i18n/messages.js';
 import { detectLanguage, type Language } from '../models/language.js';
 import type { ClinicToolbox } from '../tools/clinic-tools.js';
@@ -28,7 +28,8 @@ export class TurnContextBuilder {
   constructor(
     private readonly toolbox: ClinicToolbox,
     private readonly conversations: ConversationStore,
-    private readonly historyTokenBudget: number,
+    /** Exposed so the first write of a turn can read the history in its transaction. */
+    readonly historyTokenBudget: number,
     private readonly opts: { maskTypedNames?: boolean; now?: () => Date } = {},
   ) {}
 
@@ -37,13 +38,16 @@ export class TurnContextBuilder {
     caller: AgentCallerClaims,
     turnKey: string,
     signal: AbortSignal,
+    /** The history, when the store already read it with the turn's first write. */
+    stored?: StoredTurn[],
   ): Promise<TurnContext> {
     const [history, info, timezone] = await Promise.all([
-      this.conversations.loadHistory(caller, {
-        sessionId: request.session_id,
-        tokenBudget: this.historyTokenBudget,
-        excludeTurnKey: turnKey,
-      }),
+      stored ??
+        this.conversations.loadHistory(caller, {
+          sessionId: request.session_id,
+          tokenBudget: this.historyTokenBudget,
+          excludeTurnKey: turnKey,
+        }),
       this.toolbox.clinicInfo(caller),
       this.toolbox.timezone(caller),
     ]);

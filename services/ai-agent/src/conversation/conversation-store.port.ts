@@ -19,9 +19,10 @@ export interface StoredTurn {
 }
 
 export type BeginTurnResult =
-  | { status: 'new' }
+  /** `history`: the earlier turns, when `historyBudget` was given and the store read them at once. */
+  | { status: 'new'; history?: StoredTurn[] }
   /** The user message was stored by an earlier attempt that never produced an answer. */
-  | { status: 'retry' }
+  | { status: 'retry'; history?: StoredTurn[] }
   /** The turn was already answered: replay this answer instead of running again. */
   | { status: 'answered'; answer: string };
 
@@ -53,12 +54,13 @@ export interface CompletedTurn {
 export interface ConversationStore {
   /**
    * Stores the user message of a turn once (creating the session on first use) and tells whether
-   * the turn is new, a retry of an unanswered turn, or already answered.
+   * the turn is new, a retry of an unanswered turn, or already answered. With `historyBudget`,
+   * a store may also return the history (as `loadHistory` would) read in the same transaction.
    * @throws SessionNotFoundError when the session belongs to another user or clinic.
    */
   beginTurn(
     caller: AgentCallerClaims,
-    turn: { sessionId: string; turnKey: string; content: string },
+    turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
   ): Promise<BeginTurnResult>;
   /**
    * Stores the final assistant message of a turn once; a second call for the same turn is a no-op.

@@ -39,19 +39,22 @@ describe('RunEventSequencer', () => {
     ]);
   });
 
-  it('coalesces tokens until the timer or the byte bound, flushing before other events', () => {
+  it('sends the first token at once, then coalesces until the timer or the byte bound, flushing before other events', () => {
     const { out, timers, s } = run(tokens('a', 'b', 'c'), { flushMs: 5, flushBytes: 1000 });
-    expect(out).toEqual([]);
+    expect(out).toEqual([{ type: 'token', delta: 'a', seq: 1 }]);
     timers[0]();
-    expect(out).toEqual([{ type: 'token', delta: 'abc', seq: 1 }]);
+    expect(out.slice(1)).toEqual([{ type: 'token', delta: 'bc', seq: 2 }]);
     s.push({ type: 'token', delta: 'd' });
     s.push(done('abcd'));
-    expect(out.slice(1)).toEqual([
-      { type: 'token', delta: 'd', seq: 2 },
-      { type: 'done', message_id: expect.any(String), content: 'abcd', seq: 3 },
+    expect(out.slice(2)).toEqual([
+      { type: 'token', delta: 'd', seq: 3 },
+      { type: 'done', message_id: expect.any(String), content: 'abcd', seq: 4 },
     ]);
-    const bytes = run(tokens('xx', 'yy', 'z'), { flushMs: 50, flushBytes: 4 });
-    expect(bytes.out).toEqual([{ type: 'token', delta: 'xxyy', seq: 1 }]);
+    const bytes = run(tokens('x', 'yy', 'zz', 'w'), { flushMs: 50, flushBytes: 4 });
+    expect(bytes.out).toEqual([
+      { type: 'token', delta: 'x', seq: 1 },
+      { type: 'token', delta: 'yyzz', seq: 2 },
+    ]);
   });
 
   it('on a redelivery continues the seq and skips the text the client already holds', () => {

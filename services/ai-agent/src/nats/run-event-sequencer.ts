@@ -29,6 +29,8 @@ export class RunEventSequencer {
   private buffer = '';
   private timer: unknown;
   private ended = false;
+  /** Whether a token event went out in this attempt (the first one is not held back). */
+  private streaming = false;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
 
@@ -105,7 +107,8 @@ export class RunEventSequencer {
 
   private buffered(text: string): void {
     this.buffer += text;
-    if (this.opts.flushMs === 0 || Buffer.byteLength(this.buffer) >= this.opts.flushBytes) {
+    // The first delta goes out at once (time to first token); later ones are coalesced.
+    if (!this.streaming || this.opts.flushMs === 0 || Buffer.byteLength(this.buffer) >= this.opts.flushBytes) {
       return this.flush();
     }
     this.timer ??= this.setTimer(() => {
@@ -122,6 +125,7 @@ export class RunEventSequencer {
     }
     const delta = this.buffer;
     this.buffer = '';
+    this.streaming = true;
     this.out({ type: 'token', delta, seq: ++this.seq });
   }
 

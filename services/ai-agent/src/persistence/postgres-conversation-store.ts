@@ -5,6 +5,7 @@ import {
   type Database,
   MODEL_DISCLOSURE_ACTION,
   NotFoundError,
+  type Repositories,
 } from '@neonpro/database';
 import { candidateNameWords, namesMentioned } from '@neonpro/privacy';
 import { z } from 'zod';
@@ -59,18 +60,25 @@ async function ownSession<T>(p: Promise<T>): Promise<T> {
 export class PostgresConversationStore implements ConversationStore {
   constructor(private readonly db: Database) {}
 
+  /** One transaction: the session, the user message and (with `historyBudget`) the history. */
   beginTurn(
     caller: AgentCallerClaims,
-    turn: { sessionId: string; turnKey: string; content: string },
+    turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
   ): Promise<BeginTurnResult> {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getOrCreateSession(turn.sessionId));
       const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
-      if (created) {
-        return { status: 'new' };
+      if (!created) {
+        const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
+        if (answer) {
+          return { status: 'answered', answer: answer.content };
+        }
       }
-      const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
-      return answer ? { status: 'answered', answer: answer.content } : { status: 'retry' };
+      const history =
+        turn.historyBudget === undefined
+          ? undefined
+          : await readHistory(r, turn.sessionId, turn.historyBudget, turn.turnKey);
+      return { status: created ? 'new' : 'retry', history };
     });
   }
 
@@ -124,37 +132,48 @@ export class PostgresConversationStore implements ConversationStore {
     );
   }
 
-  /**
-   * Walks the session backwards a page at a time and stops as soon as the budget is spent, so a
-   * turn's history load costs what the budget allows, whatever the session's length.
-   */
+  /** The session's history within the budget (see `readHistory`). */
   loadHistory(
     caller: AgentCallerClaims,
     params: { sessionId: string; tokenBudget: number; excludeTurnKey: string },
   ): Promise<StoredTurn[]> {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getSession(params.sessionId));
-      const kept: ChatMessage[] = [];
-      let budget = params.tokenBudget;
-      let before: ChatMessage | undefined;
-      // Pages double in size, so a budget filled by many short messages costs a few round trips.
-      for (let size = HISTORY_PAGE; ; size = Math.min(size * 2, HISTORY_PAGE_MAX)) {
-        const page = await r.chat.recentTurns(params.sessionId, size, before);
-        for (const m of page) {
-          if (m.client_message_id === params.excludeTurnKey) {
-            continue;
-          }
-          budget -= estimateTokens(m.content);
-          if (budget < 0) {
-            return kept.reverse().map(toTurn);
-          }
-          kept.push(m);
-        }
-        if (page.length < size) {
-          return kept.reverse().map(toTurn);
-        }
-        before = page[page.length - 1];
-      }
+      return readHistory(r, params.sessionId, params.tokenBudget, params.excludeTurnKey);
     });
+  }
+}
+
+/**
+ * Walks the session backwards a page at a time and stops as soon as the budget is spent, so a
+ * turn's history load costs what the budget allows, whatever the session's length. The caller
+ * has checked the session is theirs.
+ */
+async function readHistory(
+  r: Repositories,
+  sessionId: string,
+  tokenBudget: number,
+  excludeTurnKey: string,
+): Promise<StoredTurn[]> {
+  const kept: ChatMessage[] = [];
+  let budget = tokenBudget;
+  let before: ChatMessage | undefined;
+  // Pages double in size, so a budget filled by many short messages costs a few round trips.
+  for (let size = HISTORY_PAGE; ; size = Math.min(size * 2, HISTORY_PAGE_MAX)) {
+    const page = await r.chat.recentTurns(sessionId, size, before);
+    for (const m of page) {
+      if (m.client_message_id === excludeTurnKey) {
+        continue;
+      }
+      budget -= estimateTokens(m.content);
+      if (budget < 0) {
+        return kept.reverse().map(toTurn);
+      }
+      kept.push(m);
+    }
+    if (page.length < size) {
+      return kept.reverse().map(toTurn);
+    }
+    before = page[page.length - 1];
   }
 }

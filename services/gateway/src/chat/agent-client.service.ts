@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { MsgRequest } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
+import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
 import {
   type AgentBus,
   agentBus,
@@ -13,6 +13,7 @@ import {
   type RelayedRunEvent,
   type RunAcceptedEvent,
   runAcceptedEventSchema,
+  type RunEvent,
   signRunGrant,
 } from '@neonpro/contracts';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
@@ -45,6 +46,16 @@ export interface AgentCallContext {
   traceparent?: string;
   /** The verified caller; the run grant names this user (the agent reads clinic and role itself). */
   userId: string;
+}
+
+/** How often a live follow with no news checks the stored log for events it missed. */
+const LIVE_PROBE_MS = 1000;
+
+const FOLLOW_ENDED = new Error('follow ended');
+
+/** A core NATS subscription to one run's event subject, made before the run is queued. */
+export interface LiveRun {
+  readonly sub: Subscription;
 }
 
 interface Admission {
@@ -160,11 +171,15 @@ export class AgentClient implements OnModuleInit {
     }
     hdrs.set(NATS_HEADERS.grant, grant);
     try {
-      await js.publish(this.bus.events(request.message_id), agentWire.encodeEvent(accepted));
-      await js.publish(this.bus.chat, agentWire.encodeRunRequest(request), {
-        msgID: request.message_id,
-        headers: hdrs,
-      });
+      // Both go out back to back on one connection and are acked together: one round trip. The
+      // owner record is ordered first (the agent writes nothing before it has pulled the run).
+      await Promise.all([
+        js.publish(this.bus.events(request.message_id), agentWire.encodeEvent(accepted)),
+        js.publish(this.bus.chat, agentWire.encodeRunRequest(request), {
+          msgID: request.message_id,
+          headers: hdrs,
+        }),
+      ]);
     } catch {
       throw new AgentCallError('disconnected', 'The run could not be queued.');
     }
@@ -193,21 +208,43 @@ export class AgentClient implements OnModuleInit {
 
   /** Whether the run's log already ends with done or error (nothing left to cancel). */
   async finished(messageId: string): Promise<boolean> {
+    const last = await this.storedLast(messageId);
+    return last?.type === 'done' || last?.type === 'error';
+  }
+
+  /** The last event stored for a run (undefined when none or unreadable). */
+  private async storedLast(messageId: string): Promise<RunEvent | undefined> {
     try {
       const jsm = await this.nats.jsm();
       const m = await jsm.streams.getMessage(this.bus.eventsStream, { last_by_subj: this.bus.events(messageId) });
       const decoded = m ? agentWire.decodeEvent(m.data) : undefined;
-      return decoded?.ok === true && (decoded.value.type === 'done' || decoded.value.type === 'error');
+      return decoded?.ok ? decoded.value : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
   /**
-   * The run's events after `after` (0 = all), live, until `done` or `error`. Silence longer
-   * than AGENT_TIMEOUT_MS ends it with a timeout (the caller cancels the run).
+   * Listens to a run's event subject (core NATS) before it is queued: messages a stream stores
+   * are also delivered to the subject's core subscribers, so a fresh turn needs no JetStream
+   * consumer. Pass it to `events`; it is released when that ends (or by `release`).
    */
-  async *events(messageId: string, after = 0): AsyncGenerator<RelayedRunEvent, void, undefined> {
+  listen(messageId: string): LiveRun {
+    this.connected();
+    return { sub: this.nats.connection.subscribe(this.bus.events(messageId)) };
+  }
+
+  release(live: LiveRun | undefined): void {
+    live?.sub.unsubscribe();
+  }
+
+  /**
+   * The run's events after `after` (0 = all), live, until `done` or `error`. Silence longer
+   * than AGENT_TIMEOUT_MS ends it with a timeout (the caller cancels the run). With `live`
+   * (a fresh turn), events come from the core subscription and the stored log is read only to
+   * fill a gap in `seq`; without it (reattach, resume), from the stored log.
+   */
+  async *events(messageId: string, after = 0, live?: LiveRun): AsyncGenerator<RelayedRunEvent, void, undefined> {
     this.connected();
     const abort = new AbortController();
     const started = performance.now();
@@ -223,13 +260,13 @@ export class AgentClient implements OnModuleInit {
     };
     arm();
     try {
-      const log = followRunLog(this.nats.js, this.bus, messageId, {
-        signal: abort.signal,
-        onInvalid: () => {
-          this.metrics.natsRequests.inc({ outcome: 'protocol' });
-          throw new AgentCallError('protocol', 'The assistant sent an invalid event.');
-        },
-      });
+      const onInvalid = (): never => {
+        this.metrics.natsRequests.inc({ outcome: 'protocol' });
+        throw new AgentCallError('protocol', 'The assistant sent an invalid event.');
+      };
+      const log = live
+        ? this.followLive(messageId, live, abort.signal, onInvalid)
+        : followRunLog(this.nats.js, this.bus, messageId, { signal: abort.signal, onInvalid });
       for await (const e of log) {
         arm();
         if (e.type === 'accepted' || e.seq <= after) {
@@ -258,7 +295,81 @@ export class AgentClient implements OnModuleInit {
       throw new AgentCallError('disconnected', 'The event log could not be read.');
     } finally {
       clearTimeout(timer);
-      abort.abort();
+      // A given reason: abort() without one builds a DOMException (with a stack) on every turn.
+      abort.abort(FOLLOW_ENDED);
+      this.release(live);
+    }
+  }
+
+  /**
+   * Events from the core subscription, in `seq` order from 0. A jump in `seq` (a message lost
+   * while the connection was down), the subscription ending or failing, or a stored event the subscription
+   * never delivered (checked after LIVE_PROBE_MS of silence) switches to the stored log, read
+   * from the start, skipping what was already relayed; a repeated `seq` is dropped.
+   */
+  private async *followLive(
+    messageId: string,
+    live: LiveRun,
+    signal: AbortSignal,
+    onInvalid: () => never,
+  ): AsyncGenerator<RunEvent, void, undefined> {
+    let next = 0;
+    let lastNews = performance.now();
+    const stop = (): void => live.sub.unsubscribe();
+    signal.addEventListener('abort', stop, { once: true });
+    const probe = setInterval(() => {
+      if (performance.now() - lastNews < LIVE_PROBE_MS) {
+        return;
+      }
+      lastNews = performance.now();
+      void this.storedLast(messageId).then((last) => {
+        if (last && last.seq >= next) {
+          stop(); // ends the loop below; the stored log fills the gap
+        }
+      });
+    }, LIVE_PROBE_MS);
+    probe.unref();
+    try {
+      for await (const m of live.sub) {
+        lastNews = performance.now();
+        const decoded = agentWire.decodeEvent(m.data);
+        if (!decoded.ok) {
+          onInvalid();
+          continue;
+        }
+        const e = decoded.value;
+        if (e.seq < next) {
+          continue;
+        }
+        if (e.seq > next) {
+          break;
+        }
+        next = e.seq + 1;
+        yield e;
+        if (e.type === 'done' || e.type === 'error') {
+          return;
+        }
+      }
+    } catch (err) {
+      // An invalid event ends the relay; a failed subscription (e.g. a NATS user without
+      // subscribe permission on agent.events.>) falls back to the stored log below.
+      if (err instanceof AgentCallError) {
+        throw err;
+      }
+    } finally {
+      clearInterval(probe);
+      signal.removeEventListener('abort', stop);
+      stop();
+    }
+    if (signal.aborted) {
+      return;
+    }
+    this.metrics.natsLiveGaps.inc();
+    for await (const e of followRunLog(this.nats.js, this.bus, messageId, { signal, onInvalid })) {
+      if (e.seq >= next) {
+        next = e.seq + 1;
+        yield e;
+      }
     }
   }
 

@@ -9,6 +9,8 @@ export class GatewayMetrics {
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
   readonly natsRequests: Counter<'outcome'>;
   readonly natsFirstEvent: Histogram;
+  /** Live run follows that missed an event and read the stored log instead. */
+  readonly natsLiveGaps: Counter;
   readonly openStreams: Gauge;
   /** AGENT_RUNS consumer's pending count as last read for admission (the cluster's queue). */
   readonly agentQueueDepth: Gauge;
@@ -44,6 +46,11 @@ export class GatewayMetrics {
       name: 'gateway_nats_request_duration_seconds',
       help: 'Time from publishing an agent call to its first streamed event',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.natsLiveGaps = new Counter({
+      name: 'gateway_nats_live_gaps_total',
+      help: 'Live run follows that missed an event (seq gap) and read the rest from AGENT_EVENTS',
       registers: [registry],
     });
     this.agentQueueDepth = new Gauge({
