@@ -580,9 +580,7 @@ export function extractDates(toks: string[], folded: string, today: string, lang
       continue;
     }
     const before = /passad[oa]|last|ultim[oa]/.test(`${toks[i - 1] ?? ''} ${toks[i + 1] ?? ''} ${toks[i + 2] ?? ''}`);
-    const d = before
-      ? addDays(today, -((dow - target + 7) % 7 || 7))
-      : addDays(today, (target - dow + 7) % 7);
+    const d = before ? addDays(today, -((dow - target + 7) % 7 || 7)) : addDays(today, (target - dow + 7) % 7);
     return single(d, pt ? `em ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
   }
   return {};
