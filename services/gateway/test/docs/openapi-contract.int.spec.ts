@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { makeCpf } from '@neonpro/database';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, must } from '@neonpro/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import pg from 'pg';
@@ -112,7 +112,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     const [lima] = await sql<{ id: string }>(
       "select pr.id from public.professionals pr join public.clinics c on c.id = pr.clinic_id where c.slug = 'aurora' and pr.full_name = 'Dra. Lima'",
     );
-    ids.professional = lima.id;
+    ids.professional = must(lima, 'Dra. Lima').id;
     // A conversation of the admin's, as the agent would have stored it.
     await sql(
       `with s as (
@@ -358,12 +358,12 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     const response = d.op.responses[String(r.status)];
     expect({ where, documented: response !== undefined }).toEqual({ where, documented: true });
     const text = await r.text();
-    const content = response.content;
+    const content = must(response, `a documented ${where}`).content;
     if (!content) {
       expect({ where, body: text }).toEqual({ where, body: '' });
       return {};
     }
-    const type = (r.headers.get('content-type') ?? '').split(';')[0].trim();
+    const type = must((r.headers.get('content-type') ?? '').split(';')[0], 'the media type').trim();
     expect({ where, type, documented: type in content }).toEqual({ where, type, documented: true });
     if (type === 'text/event-stream') {
       return {};
