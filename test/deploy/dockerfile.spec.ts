@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentConfigSchema, gatewayConfigSchema } from '@neonpro/config';
 import { ROOT } from './support/k8s.js';
+import { must } from '@neonpro/testing';
 
 interface Instruction {
   op: string;
@@ -23,15 +24,18 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
   const args: Record<string, string> = {};
   const stages: Stage[] = [];
   for (const line of lines) {
-    const [op, ...rest] = line.split(/\s+/);
+    const [op = '', ...rest] = line.split(/\s+/);
     const ins = { op: op.toUpperCase(), args: rest.join(' ') };
     if (ins.op === 'FROM') {
       const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args)!;
-      const from = m[1].replace(/\$\{(\w+)\}/g, (_s, name: string) => args[name] ?? `\${${name}}`);
+      const from = must(m[1], 'the base image').replace(
+        /\$\{(\w+)\}/g,
+        (_s, name: string) => args[name] ?? `\${${name}}`,
+      );
       stages.push({ from, name: m[2], body: [] });
     } else if (stages.length === 0 && ins.op === 'ARG') {
-      const [k, v] = ins.args.split('=');
-      args[k] = v ?? '';
+      const [k = '', v = ''] = ins.args.split('=');
+      args[k] = v;
     } else {
       stages.at(-1)?.body.push(ins);
     }
@@ -51,9 +55,9 @@ describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
 
   it('is multi-stage: deps, build, production deps, runtime', () => {
     expect(stages.map((s) => s.name)).toEqual(['deps', 'build', 'prod-deps', 'runtime']);
-    expect(ops(stages[0], 'RUN').join()).toMatch(/npm ci\b/);
-    expect(ops(stages[1], 'RUN').join()).toMatch(/npm run build/);
-    expect(ops(stages[2], 'RUN').join()).toMatch(/npm ci --omit=dev/);
+    expect(ops(must(stages[0], 'stages[0]'), 'RUN').join()).toMatch(/npm ci\b/);
+    expect(ops(must(stages[1], 'stages[1]'), 'RUN').join()).toMatch(/npm run build/);
+    expect(ops(must(stages[2], 'stages[2]'), 'RUN').join()).toMatch(/npm ci --omit=dev/);
   });
 
   it('pins every base image to an exact Node 24 release (no latest, no floating major)', () => {
@@ -65,7 +69,7 @@ describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
   it('runs as a non-root numeric user', () => {
     const users = ops(runtime, 'USER');
     expect(users).toHaveLength(1);
-    const [uid, gid] = users[0].split(':').map(Number);
+    const [uid, gid] = must(users[0], 'users[0]').split(':').map(Number);
     expect(uid).toBeGreaterThan(0);
     expect(gid).toBeGreaterThan(0);
   });
@@ -93,11 +97,11 @@ describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
   });
 
   it('starts node directly as PID 1 (exec form) on the file the build emits', () => {
-    const cmd = JSON.parse(ops(runtime, 'CMD')[0]) as string[];
+    const cmd = JSON.parse(must(ops(runtime, 'CMD')[0], 'ops(runtime, "CMD")[0]')) as string[];
     expect(cmd).toEqual(['node', `dist/services/${svc}/src/main.js`]);
     expect(ops(runtime, 'ENTRYPOINT')).toEqual([]);
     // npm test builds first, so the path the image runs must exist in dist/.
-    expect(existsSync(join(ROOT, cmd[1]))).toBe(true);
+    expect(existsSync(join(ROOT, must(cmd[1], 'cmd[1]')))).toBe(true);
   });
 
   it('has a HEALTHCHECK using node fetch on /health/live (no curl in the slim image)', () => {
@@ -111,7 +115,7 @@ describe.each(SERVICES)('services/$svc/Dockerfile', ({ svc, port }) => {
   it('exposes and defaults PORT to the config schema default', () => {
     // The API port first; the gateway also documents its /metrics port (METRICS_PORT in k8s).
     expect(ops(runtime, 'EXPOSE')).toHaveLength(1);
-    expect(ops(runtime, 'EXPOSE')[0].split(' ')[0]).toBe(String(port));
+    expect(must(ops(runtime, 'EXPOSE')[0], 'ops(runtime, "EXPOSE")[0]').split(' ')[0]).toBe(String(port));
     expect(ops(runtime, 'ENV').join(' ')).toContain(`PORT=${port}`);
   });
 });
