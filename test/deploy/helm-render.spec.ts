@@ -529,7 +529,7 @@ describe('drain, migrations and hygiene values', () => {
   it('migrates in a pre-install/pre-upgrade hook with its own connection string key', () => {
     const job = find(helmTemplate(chart), 'Job', 'neonpro-db-migrate');
     expect(job.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
-    const env = must(podSpecOf(job)!.containers[0], 'podSpecOf(job)!.containers[0]').env!;
+    const env = must(podSpecOf(job)!.containers[0], 'the migration container').env!;
     expect(env.find((e) => e.name === 'DATABASE_MIGRATION_URL')!.valueFrom!.secretKeyRef).toEqual({
       name: 'neonpro-database-migration',
       key: 'DATABASE_MIGRATION_URL',

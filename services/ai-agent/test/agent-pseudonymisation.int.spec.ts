@@ -154,7 +154,7 @@ describe('pseudonymisation before an external provider (real Postgres, recording
       OPENAI_BASE_URL: server.baseUrl,
       OPENAI_MODEL: 'test-model',
     });
-    const p = must(mine[40], 'item 40 of mine');
+    const p = must(mine[40], 'a 41st patient');
     server.enqueue({ status: 429 });
     const turn = await ask(h, caller, `qual o telefone da ${p.full_name}?`);
     expect(turn.error).toBeUndefined();
