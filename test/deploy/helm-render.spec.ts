@@ -347,7 +347,7 @@ describe('exposure, config and policies', () => {
     });
 
     it('renders the official chart: StatefulSet with config reloader, headless Service, PDB, nats-box, test pod', () => {
-      const [, objects] = renders[0];
+      const [, objects] = must(renders[0], 'the first of renders');
       const sts = find(objects, 'StatefulSet', 'neonpro-nats');
       expect(sts.metadata.labels!['helm.sh/chart']).toBe('nats-2.14.2');
       expect(podSpecOf(sts)!.containers.map((c) => c.name)).toEqual(['nats', 'reloader']);
@@ -369,7 +369,7 @@ describe('exposure, config and policies', () => {
       );
       expect(limitless.map((c) => c.id)).toEqual([]);
       // The services reach it through the chart's client Service.
-      expect(envOf(objects).gateway.NATS_URL).toBe('nats://neonpro-nats:4222');
+      expect(gatewayEnv(objects).NATS_URL).toBe('nats://neonpro-nats:4222');
       expect(helmNotes(chart, { values: ['examples/dev.yaml'] })).toMatch(
         /bundled nats chart 2\.14\.2 \(vendored\)[^\n]*JetStream on file storage[\s\S]*exec deploy\/neonpro-nats-box -- nats stream ls/,
       );
@@ -386,14 +386,19 @@ describe('exposure, config and policies', () => {
         const servicePorts = (name: string) =>
           (find(objects, 'Service', name).spec as { ports: { port: number }[] }).ports.map((p) => p.port);
         for (const env of Object.values(envOf(objects))) {
-          const url = new URL(env.NATS_URL);
+          const url = new URL(must(env.NATS_URL, 'NATS_URL'));
           expect(servicePorts(url.hostname)).toContain(Number(url.port));
         }
         const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
         const endpoint = so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata.natsServerMonitoringEndpoint;
-        const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(endpoint)!;
+        const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(
+          must(endpoint, 'the monitoring endpoint'),
+        )!;
         // The headless Service: KEDA reaches every server of a cluster as <pod>.<Service>.
-        const svc = find(objects, 'Service', host).spec as { clusterIP?: string; ports: { port: number }[] };
+        const svc = find(objects, 'Service', must(host, 'the monitoring host')).spec as {
+          clusterIP?: string;
+          ports: { port: number }[];
+        };
         expect(svc.clusterIP).toBe('None');
         expect(svc.ports.map((p) => p.port)).toContain(Number(port));
       },
@@ -412,14 +417,15 @@ describe('exposure, config and policies', () => {
           ]),
       );
       const objects = helmTemplate(chart, { values: ['examples/prod.yaml'], apiVersions: ALL_CRDS });
-      const url = new URL(envOf(objects)['ai-agent'].NATS_URL);
-      expect(services[url.hostname].ports.map((p) => p.port)).toContain(Number(url.port));
+      const service = (name: string | undefined) =>
+        must(name === undefined ? undefined : services[name], `the Service ${name}`);
+      const url = new URL(must(envOf(objects)['ai-agent']?.NATS_URL, 'the agent NATS_URL'));
+      expect(service(url.hostname).ports.map((p) => p.port)).toContain(Number(url.port));
       const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
-      const [host, port] = so.triggers
-        .find((t) => t.type === 'nats-jetstream')!
-        .metadata.natsServerMonitoringEndpoint.split(':');
-      expect(services[host].clusterIP).toBe('None');
-      expect(services[host].ports.map((p) => p.port)).toContain(Number(port));
+      const [host, port] =
+        so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata.natsServerMonitoringEndpoint?.split(':') ?? [];
+      expect(service(host).clusterIP).toBe('None');
+      expect(service(host).ports.map((p) => p.port)).toContain(Number(port));
     });
 
     it('runs JetStream with file storage on a PVC (the services create AGENT_RUNS and AGENT_EVENTS)', () => {
@@ -479,7 +485,10 @@ describe('exposure, config and policies', () => {
 
     it('lets the nats-box and test pods reach the NATS client port, and nothing else', () => {
       for (const component of ['nats-box', 'test-request-reply']) {
-        const policies = policiesFor(renders[0][1], { ...natsLabels, 'app.kubernetes.io/component': component });
+        const policies = policiesFor(must(renders[0], 'the first of renders')[1], {
+          ...natsLabels,
+          'app.kubernetes.io/component': component,
+        });
         const egress = policies.flatMap((p) => p.spec.egress ?? []);
         const toNats = egress.filter((r) =>
           (r.to ?? []).some((peer) => sorted(peer.podSelector?.matchLabels ?? {}) === sorted(nats)),

@@ -419,16 +419,18 @@ describe('prod with the official nats chart installed as release `nats` in the n
         .map((o) => [o.metadata.name, o.spec as { clusterIP?: string; ports: { port: number }[] }]),
     );
     const agent = rendered.prod.find((o) => o.kind === 'Deployment' && o.metadata.name === 'neonpro-ai-agent')!;
-    const url = new URL(containerEnv(agent, rendered.prod).values.NATS_URL);
-    expect(services[url.hostname].ports.map((p) => p.port)).toContain(Number(url.port));
+    const service = (name: string | undefined) =>
+      must(name === undefined ? undefined : services[name], `the Service ${name}`);
+    const url = new URL(must(containerEnv(agent, rendered.prod).values.NATS_URL, 'the agent NATS_URL'));
+    expect(service(url.hostname).ports.map((p) => p.port)).toContain(Number(url.port));
     const so = rendered.prod.find((o) => o.kind === 'ScaledObject' && o.metadata.name === 'neonpro-ai-agent')!;
     const trigger = (so.spec as { triggers: { type: string; metadata: Record<string, string> }[] }).triggers.find(
       (t) => t.type === 'nats-jetstream',
     )!;
     const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(
-      trigger.metadata.natsServerMonitoringEndpoint,
+      must(trigger.metadata.natsServerMonitoringEndpoint, 'the monitoring endpoint'),
     )!;
-    expect(services[host].clusterIP).toBe('None');
-    expect(services[host].ports.map((p) => p.port)).toContain(Number(port));
+    expect(service(host).clusterIP).toBe('None');
+    expect(service(host).ports.map((p) => p.port)).toContain(Number(port));
   });
 });
