@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { must } from '@neonpro/testing';
 import { CHART, templateEnvNames } from './support/chart.js';
 import { helmTemplate } from './support/helm.js';
 import { type K8sObject, OVERLAYS, mergeValues, readYaml, renderOverlay } from './support/k8s.js';
@@ -8,7 +9,9 @@ import { SERVICE_SCHEMAS, type ServiceName, containerEnv } from './support/polic
 /** Variables of a schema that have neither a default nor `.optional()`: deployments must set them. */
 function requiredVars(service: ServiceName): string[] {
   const shape = SERVICE_SCHEMAS[service].shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
-  return Object.keys(shape).filter((k) => !shape[k].safeParse(undefined).success);
+  return Object.entries(shape)
+    .filter(([, v]) => !v.safeParse(undefined).success)
+    .map(([k]) => k);
 }
 
 function schemaVars(service: ServiceName): Set<string> {
@@ -60,7 +63,7 @@ describe('helm chart agrees with the config schemas (static: templates and value
   });
 
   it.each(SERVICES)('%s: values.schema.json allows only schema variables under config', (svc) => {
-    const allowed = Object.keys(schemaJson.properties[chartKey[svc]].properties.config.properties);
+    const allowed = Object.keys(must(schemaJson.properties[chartKey[svc]], chartKey[svc]).properties.config.properties);
     expect(allowed.length).toBeGreaterThan(0);
     expect(allowed.filter((v) => !schemaVars(svc).has(v))).toEqual([]);
   });
@@ -73,7 +76,7 @@ describe('helm chart agrees with the config schemas (static: templates and value
         { config: Record<string, unknown>; extraEnv: { name: string; value?: string }[] }
       >;
       for (const svc of SERVICES) {
-        const v = values[chartKey[svc]];
+        const v = must(values[chartKey[svc]], chartKey[svc]);
         const config = Object.fromEntries(Object.entries(v.config).map(([k, x]) => [k, String(x)]));
         const names = [...templateEnvNames(svc), ...Object.keys(config), ...v.extraEnv.map((e) => e.name)];
         expect([svc, names.filter((n) => !schemaVars(svc).has(n))]).toEqual([svc, []]);

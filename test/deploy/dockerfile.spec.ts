@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentConfigSchema, gatewayConfigSchema } from '@neonpro/config';
 import { ROOT } from './support/k8s.js';
+import { must } from '@neonpro/testing';
 
 interface Instruction {
   op: string;
@@ -23,15 +24,18 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
   const args: Record<string, string> = {};
   const stages: Stage[] = [];
   for (const line of lines) {
-    const [op, ...rest] = line.split(/\s+/);
+    const [op = '', ...rest] = line.split(/\s+/);
     const ins = { op: op.toUpperCase(), args: rest.join(' ') };
     if (ins.op === 'FROM') {
       const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args)!;
-      const from = m[1].replace(/\$\{(\w+)\}/g, (_s, name: string) => args[name] ?? `\${${name}}`);
+      const from = must(m[1], 'the base image').replace(
+        /\$\{(\w+)\}/g,
+        (_s, name: string) => args[name] ?? `\${${name}}`,
+      );
       stages.push({ from, name: m[2], body: [] });
     } else if (stages.length === 0 && ins.op === 'ARG') {
-      const [k, v] = ins.args.split('=');
-      args[k] = v ?? '';
+      const [k = '', v = ''] = ins.args.split('=');
+      args[k] = v;
     } else {
       stages.at(-1)?.body.push(ins);
     }
@@ -86,7 +90,7 @@ describe('Dockerfile (both services, one target each)', () => {
     it('runs as a non-root numeric user', () => {
       const users = ops(image, 'USER');
       expect(users).toHaveLength(1);
-      const [uid, gid] = users[0].split(':').map(Number);
+      const [uid, gid] = must(users[0], 'the USER').split(':').map(Number);
       expect(uid).toBeGreaterThan(0);
       expect(gid).toBeGreaterThan(0);
     });
@@ -106,7 +110,7 @@ describe('Dockerfile (both services, one target each)', () => {
 
     it('starts node directly as PID 1 (exec form) on the file the build emits', () => {
       expect(ops(image, 'CMD')).toHaveLength(1);
-      const cmd = JSON.parse(ops(image, 'CMD')[0]) as string[];
+      const cmd = JSON.parse(must(ops(image, 'CMD')[0], 'the CMD')) as string[];
       expect(cmd[0]).toBe('node');
       expect(cmd.at(-1)).toBe(`dist/services/${svc}/src/main.js`);
       // Between them only V8 heap-sizing flags (tools/lib/node-flags.mjs hands them to the
@@ -130,7 +134,7 @@ describe('Dockerfile (both services, one target each)', () => {
     it('exposes and defaults PORT to the config schema default', () => {
       // The API port first; the gateway also documents its /metrics port (METRICS_PORT in k8s).
       expect(ops(image, 'EXPOSE')).toHaveLength(1);
-      expect(ops(image, 'EXPOSE')[0].split(' ')[0]).toBe(String(port));
+      expect(must(ops(image, 'EXPOSE')[0], 'the EXPOSE').split(' ')[0]).toBe(String(port));
       expect(ops(target, 'ENV')).toContain(`PORT=${port}`);
     });
   });

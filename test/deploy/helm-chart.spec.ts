@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { extractTarEntry } from '../../tools/chart/helm.mjs';
 import { CHART, NATS_ARCHIVE, chartFile, templateFiles, withoutComments } from './support/chart.js';
 import { mergeValues, readYaml } from './support/k8s.js';
+import { must } from '@neonpro/testing';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats.default(ajv);
@@ -67,7 +68,7 @@ describe('helm chart templates (static; helm-render.spec.ts runs helm)', () => {
   it.each(files.map((f) => relative(CHART, f)))('%s has balanced template actions and blocks', (file) => {
     const text = readFileSync(join(CHART, file), 'utf8');
     expect(text.split('{{').length).toBe(text.split('}}').length);
-    const actions = [...withoutComments(text).matchAll(/\{\{-?\s*(\w+)/g)].map((m) => m[1]);
+    const actions = [...withoutComments(text).matchAll(/\{\{-?\s*(\w+)/g)].map((m) => must(m[1], 'a captured name'));
     const opened = actions.filter((a) => ['if', 'range', 'with', 'define', 'block'].includes(a)).length;
     const closed = actions.filter((a) => a === 'end').length;
     expect(closed).toBe(opened);

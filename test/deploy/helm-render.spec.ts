@@ -17,6 +17,7 @@ import {
 } from './support/helm.js';
 import { type K8sObject, type PodSpec, parseManifests, podSpecOf, readYaml, validateObject } from './support/k8s.js';
 import { admitsIngress, containerEnv, hygieneProblems, policiesFor, unadmittedPods } from './support/policy.js';
+import { must } from '@neonpro/testing';
 
 // The chart as committed, its nats dependency vendored in charts/: every render includes the
 // official nats chart's objects (when nats.enabled).
@@ -36,12 +37,16 @@ function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   return o;
 }
 const ours = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/part-of'] === 'neonpro';
-const envOf = (objects: K8sObject[]) =>
+const envOf = (objects: K8sObject[]): Record<string, Record<string, string>> =>
   Object.fromEntries(
     objects
       .filter((o) => o.kind === 'Deployment' && ours(o))
-      .map((d) => [d.metadata.labels!['app.kubernetes.io/name'], containerEnv(d, objects).values]),
+      .map((d) => [
+        must(d.metadata.labels?.['app.kubernetes.io/name'], 'an app name label'),
+        containerEnv(d, objects).values,
+      ]),
   );
+const gatewayEnv = (objects: K8sObject[]) => must(envOf(objects).gateway, 'the gateway Deployment');
 
 interface Trigger {
   type: string;
@@ -174,7 +179,7 @@ describe('autoscaling modes', () => {
       apiVersions: [KEDA_API],
       set: { 'agent.config.AGENT_CONCURRENCY': '8', 'nats.enabled': 'true' },
     });
-    expect(so.triggers[0].metadata).toMatchObject({
+    expect(must(so.triggers[0], 'so.triggers[0]').metadata).toMatchObject({
       lagThreshold: '8',
       natsServerMonitoringEndpoint: 'neonpro-nats-headless.neonpro.svc.cluster.local:8222',
     });
@@ -226,7 +231,7 @@ describe('autoscaling modes', () => {
     expect(adapter.rules.custom.map((r) => r.name.as)).toEqual(['socket_connections']);
     expect(adapter.rules.external.map((r) => r.name.as)).toEqual(['agent_run_demand']);
     // The shared pending count once (max), plus each replica's own running runs (sum).
-    const [demand] = adapter.rules.external;
+    const demand = must(adapter.rules.external[0], 'the agent_run_demand rule');
     expect(demand.seriesQuery).toMatch(/^agent_queue_depth\{.*service!=""/);
     expect(demand.metricsQuery).toMatch(
       /^max\(<<\.Series>>\{<<\.LabelMatchers>>\}\) \+ sum\(agent_inflight\{<<\.LabelMatchers>>\}\)$/,
@@ -293,13 +298,13 @@ describe('exposure, config and policies', () => {
     expect(JSON.stringify(ing.spec)).toContain('"port":{"name":"http"}');
     const svc = find(withIngress, 'Service', 'neonpro-gateway').spec as { ports: { name: string; port: number }[] };
     expect(svc.ports.map((p) => `${p.name}:${p.port}`)).toEqual(['http:3000', 'metrics:9464']);
-    expect(envOf(withIngress).gateway.METRICS_PORT).toBe('9464');
+    expect(gatewayEnv(withIngress).METRICS_PORT).toBe('9464');
     const sm = find(helmTemplate(chart, { apiVersions: PROMETHEUS_APIS }), 'ServiceMonitor', 'neonpro-gateway');
-    expect((sm.spec as { endpoints: { port: string }[] }).endpoints[0].port).toBe('metrics');
+    expect(must((sm.spec as { endpoints: { port: string }[] }).endpoints[0], 'an endpoint').port).toBe('metrics');
   });
 
   it('sets TRUST_PROXY with the ingress (and not without), with the settings kustomize sets', () => {
-    const env = envOf(withIngress).gateway;
+    const env = gatewayEnv(withIngress);
     expect(env.TRUST_PROXY).toBe('1');
     expect(Object.keys(env)).toEqual(
       expect.arrayContaining([
@@ -312,7 +317,7 @@ describe('exposure, config and policies', () => {
       ]),
     );
     expect(env.DOCS_ENABLED).toBe('false');
-    expect(envOf(helmTemplate(chart)).gateway.TRUST_PROXY).toBeUndefined();
+    expect(gatewayEnv(helmTemplate(chart)).TRUST_PROXY).toBeUndefined();
   });
 
   describe('the bundled NATS (the official chart, vendored)', () => {
@@ -342,7 +347,7 @@ describe('exposure, config and policies', () => {
     });
 
     it('renders the official chart: StatefulSet with config reloader, headless Service, PDB, nats-box, test pod', () => {
-      const [, objects] = renders[0];
+      const [, objects] = must(renders[0], 'the first of renders');
       const sts = find(objects, 'StatefulSet', 'neonpro-nats');
       expect(sts.metadata.labels!['helm.sh/chart']).toBe('nats-2.14.2');
       expect(podSpecOf(sts)!.containers.map((c) => c.name)).toEqual(['nats', 'reloader']);
@@ -364,7 +369,7 @@ describe('exposure, config and policies', () => {
       );
       expect(limitless.map((c) => c.id)).toEqual([]);
       // The services reach it through the chart's client Service.
-      expect(envOf(objects).gateway.NATS_URL).toBe('nats://neonpro-nats:4222');
+      expect(gatewayEnv(objects).NATS_URL).toBe('nats://neonpro-nats:4222');
       expect(helmNotes(chart, { values: ['examples/dev.yaml'] })).toMatch(
         /bundled nats chart 2\.14\.2 \(vendored\)[^\n]*JetStream on file storage[\s\S]*exec deploy\/neonpro-nats-box -- nats stream ls/,
       );
@@ -381,14 +386,19 @@ describe('exposure, config and policies', () => {
         const servicePorts = (name: string) =>
           (find(objects, 'Service', name).spec as { ports: { port: number }[] }).ports.map((p) => p.port);
         for (const env of Object.values(envOf(objects))) {
-          const url = new URL(env.NATS_URL);
+          const url = new URL(must(env.NATS_URL, 'NATS_URL'));
           expect(servicePorts(url.hostname)).toContain(Number(url.port));
         }
         const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
         const endpoint = so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata.natsServerMonitoringEndpoint;
-        const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(endpoint)!;
+        const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(
+          must(endpoint, 'the monitoring endpoint'),
+        )!;
         // The headless Service: KEDA reaches every server of a cluster as <pod>.<Service>.
-        const svc = find(objects, 'Service', host).spec as { clusterIP?: string; ports: { port: number }[] };
+        const svc = find(objects, 'Service', must(host, 'the monitoring host')).spec as {
+          clusterIP?: string;
+          ports: { port: number }[];
+        };
         expect(svc.clusterIP).toBe('None');
         expect(svc.ports.map((p) => p.port)).toContain(Number(port));
       },
@@ -407,14 +417,15 @@ describe('exposure, config and policies', () => {
           ]),
       );
       const objects = helmTemplate(chart, { values: ['examples/prod.yaml'], apiVersions: ALL_CRDS });
-      const url = new URL(envOf(objects)['ai-agent'].NATS_URL);
-      expect(services[url.hostname].ports.map((p) => p.port)).toContain(Number(url.port));
+      const service = (name: string | undefined) =>
+        must(name === undefined ? undefined : services[name], `the Service ${name}`);
+      const url = new URL(must(envOf(objects)['ai-agent']?.NATS_URL, 'the agent NATS_URL'));
+      expect(service(url.hostname).ports.map((p) => p.port)).toContain(Number(url.port));
       const so = find(objects, 'ScaledObject', 'neonpro-ai-agent').spec as unknown as ScaledObjectSpec;
-      const [host, port] = so.triggers
-        .find((t) => t.type === 'nats-jetstream')!
-        .metadata.natsServerMonitoringEndpoint.split(':');
-      expect(services[host].clusterIP).toBe('None');
-      expect(services[host].ports.map((p) => p.port)).toContain(Number(port));
+      const [host, port] =
+        so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata.natsServerMonitoringEndpoint?.split(':') ?? [];
+      expect(service(host).clusterIP).toBe('None');
+      expect(service(host).ports.map((p) => p.port)).toContain(Number(port));
     });
 
     it('runs JetStream with file storage on a PVC (the services create AGENT_RUNS and AGENT_EVENTS)', () => {
@@ -474,7 +485,10 @@ describe('exposure, config and policies', () => {
 
     it('lets the nats-box and test pods reach the NATS client port, and nothing else', () => {
       for (const component of ['nats-box', 'test-request-reply']) {
-        const policies = policiesFor(renders[0][1], { ...natsLabels, 'app.kubernetes.io/component': component });
+        const policies = policiesFor(must(renders[0], 'the first of renders')[1], {
+          ...natsLabels,
+          'app.kubernetes.io/component': component,
+        });
         const egress = policies.flatMap((p) => p.spec.egress ?? []);
         const toNats = egress.filter((r) =>
           (r.to ?? []).some((peer) => sorted(peer.podSelector?.matchLabels ?? {}) === sorted(nats)),
@@ -513,7 +527,7 @@ describe('drain, migrations and hygiene values', () => {
   it('gives agents grace = drain + 15 s, a drain covering the longest run, and no preStop sleep', () => {
     const d = find(helmTemplate(chart), 'Deployment', 'neonpro-ai-agent');
     const spec: PodSpec = podSpecOf(d)!;
-    expect(spec.containers[0].lifecycle).toBeUndefined();
+    expect(must(spec.containers[0], 'spec.containers[0]').lifecycle).toBeUndefined();
     expect(spec.terminationGracePeriodSeconds).toBe(360 + 15);
     expect(helmTemplateError(chart, { set: { 'agent.config.AGENT_DRAIN_TIMEOUT_MS': '20000' } })).toMatch(
       /longest allowed run/,
@@ -524,7 +538,7 @@ describe('drain, migrations and hygiene values', () => {
   it('migrates in a pre-install/pre-upgrade hook with its own connection string key', () => {
     const job = find(helmTemplate(chart), 'Job', 'neonpro-db-migrate');
     expect(job.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
-    const env = podSpecOf(job)!.containers[0].env!;
+    const env = must(podSpecOf(job)!.containers[0], 'the migration container').env!;
     expect(env.find((e) => e.name === 'DATABASE_MIGRATION_URL')!.valueFrom!.secretKeyRef).toEqual({
       name: 'neonpro-database-migration',
       key: 'DATABASE_MIGRATION_URL',
@@ -544,9 +558,9 @@ describe('drain, migrations and hygiene values', () => {
         'podSecurityContext.runAsUser': '20002',
       },
     });
-    expect(podSpecOf(find(objects, 'Deployment', 'neonpro-gateway'))!.containers[0].image).toBe(
-      `neonpro/gateway:0.1.0@${digest}`,
-    );
+    expect(
+      must(podSpecOf(find(objects, 'Deployment', 'neonpro-gateway'))!.containers[0], 'the gateway container').image,
+    ).toBe(`neonpro/gateway:0.1.0@${digest}`);
     expect(podSpecOf(find(objects, 'Deployment', 'neonpro-ai-agent'))!.serviceAccountName).toBe('llm-identity');
     expect(objects.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'neonpro-ai-agent')).toBe(false);
     expect(find(objects, 'ServiceAccount', 'neonpro-gateway').metadata.annotations).toEqual({
@@ -580,7 +594,9 @@ describe('drain, migrations and hygiene values', () => {
   it('ships a dashboard ConfigMap for the Grafana sidecar with every panel group', () => {
     const cm = find(helmTemplate(chart), 'ConfigMap', 'neonpro-dashboard');
     expect(cm.metadata.labels!.grafana_dashboard).toBe('1');
-    const dash = JSON.parse(cm.data!['neonpro.json']) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const dash = JSON.parse(must(cm.data?.['neonpro.json'], 'neonpro.json')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
     const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     for (const metric of [
       'http_requests_total',
@@ -608,10 +624,11 @@ describe('drain, migrations and hygiene values', () => {
       'NeonProHigh5xxRatio',
       'NeonProScalingInactive',
     ]);
-    const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
-    expect(byName.NeonProScalingInactive.expr).toContain('condition="ScalingActive",status="false"');
-    expect(byName.NeonProBreakerOpen.for).toBe('5m');
-    expect(byName.NeonProHigh5xxRatio.expr).toMatch(/> 0\.01$/);
+    const byName = new Map(rules.map((r) => [r.alert, r]));
+    const alert = (name: string) => must(byName.get(name), name);
+    expect(alert('NeonProScalingInactive').expr).toContain('condition="ScalingActive",status="false"');
+    expect(alert('NeonProBreakerOpen').for).toBe('5m');
+    expect(alert('NeonProHigh5xxRatio').expr).toMatch(/> 0\.01$/);
   });
 });
 

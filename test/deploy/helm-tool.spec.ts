@@ -33,7 +33,7 @@ describe('tools/chart/helm.mjs', () => {
     const pinned = `sha512-${createHash('sha512').update(good).digest('base64')}`;
     expect(() => checkIntegrity(good, pinned)).not.toThrow();
     const tampered = Buffer.from(good);
-    tampered[0] ^= 1;
+    tampered.writeUInt8(tampered.readUInt8(0) ^ 1, 0);
     expect(() => checkIntegrity(tampered, pinned)).toThrow(/pinned sha512-/);
   });
 

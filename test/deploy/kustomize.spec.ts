@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { must } from '@neonpro/testing';
 import { renderMonitoring } from '../../tools/chart/monitoring.mjs';
 import { CHART, NATS_ARCHIVE } from './support/chart.js';
 import { helm } from './support/helm.js';
@@ -16,12 +17,9 @@ import {
 } from './support/k8s.js';
 import { admitsIngress, containerEnv, hygieneProblems, policiesFor, unadmittedPods } from './support/policy.js';
 
-const rendered = Object.fromEntries(OVERLAYS.map((o) => [o, renderOverlay(o)])) as Record<string, K8sObject[]>;
-const migrate = Object.fromEntries(OVERLAYS.map((o) => [o, renderOverlay(`${o}/migrate`)])) as Record<
-  string,
-  K8sObject[]
->;
-const NS = { dev: 'neonpro-dev', prod: 'neonpro' } as Record<string, string>;
+const rendered = { dev: renderOverlay('dev'), prod: renderOverlay('prod') };
+const migrate = { dev: renderOverlay('dev/migrate'), prod: renderOverlay('prod/migrate') };
+const NS = { dev: 'neonpro-dev', prod: 'neonpro' };
 
 interface Behavior {
   scaleUp: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
@@ -64,10 +62,13 @@ function find(objects: K8sObject[], kind: string, name: string): K8sObject {
 function envByService(objects: K8sObject[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const d of objects.filter((o) => o.kind === 'Deployment')) {
-    out[d.metadata.labels!['app.kubernetes.io/name']] = containerEnv(d, objects).values;
+    out[must(d.metadata.labels?.['app.kubernetes.io/name'], 'app name label')] = containerEnv(d, objects).values;
   }
   return out;
 }
+
+const serviceEnv = (objects: K8sObject[], service: 'gateway' | 'ai-agent'): Record<string, string> =>
+  must(envByService(objects)[service], `the ${service} Deployment`);
 
 describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   const objects = rendered[overlay];
@@ -112,10 +113,9 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   });
 
   it('keeps the drain inside the grace period with the configured drain timeouts', () => {
-    const env = envByService(objects);
     // The ConfigMaps set them explicitly, so the check above used the values that ship.
-    expect(env.gateway.SHUTDOWN_TIMEOUT_MS).toBeDefined();
-    expect(env['ai-agent'].AGENT_DRAIN_TIMEOUT_MS).toBeDefined();
+    expect(serviceEnv(objects, 'gateway').SHUTDOWN_TIMEOUT_MS).toBeDefined();
+    expect(serviceEnv(objects, 'ai-agent').AGENT_DRAIN_TIMEOUT_MS).toBeDefined();
   });
 
   it('never mounts service account tokens', () => {
@@ -127,7 +127,7 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   it('never ships a Secret object: secrets are referenced by name only', () => {
     expect([...objects, ...migrate[overlay]].filter((o) => o.kind === 'Secret')).toEqual([]);
     const job = find(migrate[overlay], 'Job', 'neonpro-db-migrate');
-    const c = podSpecOf(job)!.containers[0];
+    const c = must(podSpecOf(job)?.containers[0], 'the migration container');
     expect(c.command).toEqual(['node', 'dist/libs/database/src/cli/migrate.js']);
     expect(c.image).toMatch(/^neonpro\/gateway:/);
     // Only the owner's URL (direct or session mode, so the advisory lock is not lost in a
@@ -158,10 +158,10 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
         triggers: { type: string; metadata: Record<string, string> }[];
       };
       expect(so.triggers.map((t) => t.type)).toEqual(['prometheus', 'cpu']);
-      expect(so.triggers[0].metadata.query).toContain('socket_connections{namespace="neonpro"');
+      expect(must(so.triggers[0], 'a trigger').metadata.query).toContain('socket_connections{namespace="neonpro"');
       // Below the per-pod cap, so new pods exist before one refuses sockets.
-      expect(Number(so.triggers[0].metadata.threshold)).toBeLessThan(
-        Number(envByService(objects).gateway.SOCKET_MAX_CONNECTIONS),
+      expect(Number(must(so.triggers[0], 'a trigger').metadata.threshold)).toBeLessThan(
+        Number(serviceEnv(objects, 'gateway').SOCKET_MAX_CONNECTIONS),
       );
       scaleDown = so.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown;
     } else {
@@ -199,13 +199,13 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
 
     const agent = find(objects, 'NetworkPolicy', 'neonpro-ai-agent').spec as { ingress: Rule[]; egress: Rule[] };
     expect(agent.ingress).toHaveLength(1);
-    expect(agent.ingress[0].from![0].namespaceSelector!.matchLabels).toEqual({
+    expect(must(agent.ingress[0]?.from?.[0], 'an ingress source').namespaceSelector!.matchLabels).toEqual({
       'kubernetes.io/metadata.name': 'monitoring',
     });
 
     expect(
       gw.ingress.find(
-        (r) => r.from![0].namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
+        (r) => r.from?.[0]?.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
       )!.ports,
     ).toEqual([{ protocol: 'TCP', port: 'metrics' }]);
 
@@ -233,8 +233,8 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
   it('exposes the gateway through ingress-nginx with websocket/SSE friendly settings, API port only', () => {
     const ing = find(objects, 'Ingress', 'neonpro-gateway');
     expect(JSON.stringify(ing.spec)).not.toContain('metrics');
-    expect(envByService(objects).gateway.TRUST_PROXY).toBe('1');
-    expect(envByService(objects).gateway.METRICS_PORT).toBe('9464');
+    expect(serviceEnv(objects, 'gateway').TRUST_PROXY).toBe('1');
+    expect(serviceEnv(objects, 'gateway').METRICS_PORT).toBe('9464');
     const a = ing.metadata.annotations!;
     expect(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
     expect(a['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
@@ -260,7 +260,7 @@ describe('autoscaling components', () => {
       advanced: { horizontalPodAutoscalerConfig: { behavior: Behavior } };
       triggers: { type: string; metadata: Record<string, string> }[];
     };
-    const concurrency = envByService(rendered.prod)['ai-agent'].AGENT_CONCURRENCY;
+    const concurrency = serviceEnv(rendered.prod, 'ai-agent').AGENT_CONCURRENCY;
     expect(so.triggers.find((t) => t.type === 'nats-jetstream')!.metadata).toMatchObject({
       account: '$G',
       stream: 'AGENT_RUNS',
@@ -268,7 +268,7 @@ describe('autoscaling components', () => {
       lagThreshold: concurrency,
     });
     expect(so.triggers.map((t) => t.type)).toEqual(['nats-jetstream', 'cpu', 'cron']);
-    expect(so.triggers[2].metadata.timezone).toBe('America/Sao_Paulo');
+    expect(must(so.triggers[2], 'the cron trigger').metadata.timezone).toBe('America/Sao_Paulo');
     expect(so.fallback.replicas).toBeGreaterThanOrEqual(so.minReplicaCount);
     const { scaleUp, scaleDown } = so.advanced.horizontalPodAutoscalerConfig.behavior;
     expect(scaleUp.stabilizationWindowSeconds).toBeLessThan(scaleDown.stabilizationWindowSeconds);
@@ -293,7 +293,7 @@ describe('autoscaling components', () => {
     const agentService = find(objects, 'Service', 'neonpro-ai-agent');
     expect(external).toEqual({
       metric: { name: 'agent_run_demand', selector: { matchLabels: { service: agentService.metadata.name } } },
-      target: { type: 'AverageValue', averageValue: envByService(objects)['ai-agent'].AGENT_CONCURRENCY },
+      target: { type: 'AverageValue', averageValue: serviceEnv(objects, 'ai-agent').AGENT_CONCURRENCY },
     });
     // Sockets are each gateway pod's own: that one stays a Pods metric.
     expect(metricTypes(find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway'))).toEqual({
@@ -307,8 +307,8 @@ describe('overlay differences', () => {
   it('dev runs NATS (JetStream) and Redis in the namespace; prod scrapes metrics instead', () => {
     const dev = rendered.dev;
     const nats = find(dev, 'StatefulSet', 'nats');
-    expect(podSpecOf(nats)!.containers[0].image).toMatch(/^nats:\d+\.\d+\.\d+/);
-    expect(podSpecOf(nats)!.containers[0].command ?? (nats.spec as never)).toBeDefined();
+    expect(must(podSpecOf(nats)?.containers[0], 'the NATS container').image).toMatch(/^nats:\d+\.\d+\.\d+/);
+    expect(must(podSpecOf(nats)?.containers[0], 'the NATS container').command ?? (nats.spec as never)).toBeDefined();
     expect(JSON.stringify(nats)).toContain('--jetstream');
     expect(find(dev, 'Deployment', 'redis')).toBeDefined();
     expect(dev.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
@@ -325,7 +325,7 @@ describe('overlay differences', () => {
       expect(sm.metadata.labels!.release).toBe('kube-prometheus-stack');
     }
     expect(
-      (find(prod, 'ServiceMonitor', 'neonpro-gateway').spec as { endpoints: { port: string }[] }).endpoints[0].port,
+      (find(prod, 'ServiceMonitor', 'neonpro-gateway').spec as { endpoints: { port: string }[] }).endpoints[0]?.port,
     ).toBe('metrics');
     expect(prod.some((o) => o.metadata.name === 'nats' || o.metadata.name === 'redis')).toBe(false);
   });
@@ -341,16 +341,15 @@ describe('overlay differences', () => {
   });
 
   it('dev logs at debug through a ConfigMap merge, without repeating the base', () => {
-    const env = envByService(rendered.dev);
-    expect(env.gateway.LOG_LEVEL).toBe('debug');
-    expect(envByService(rendered.prod).gateway.LOG_LEVEL).toBe('info');
+    expect(serviceEnv(rendered.dev, 'gateway').LOG_LEVEL).toBe('debug');
+    expect(serviceEnv(rendered.prod, 'gateway').LOG_LEVEL).toBe('info');
   });
 });
 
 describe('the policy check itself', () => {
   it('reports a container without limits, probes or a read-only root filesystem', () => {
     const d = structuredClone(find(rendered.prod, 'Deployment', 'neonpro-gateway'));
-    const c = podSpecOf(d)!.containers[0];
+    const c = must(podSpecOf(d)?.containers[0], 'the gateway container');
     delete c.resources!.limits;
     delete c.readinessProbe;
     c.securityContext!.readOnlyRootFilesystem = false;
@@ -364,7 +363,8 @@ describe('the policy check itself', () => {
 
   it('reports an object the schema rejects', () => {
     const d = structuredClone(find(rendered.prod, 'Deployment', 'neonpro-gateway'));
-    (podSpecOf(d)!.containers[0].ports![0] as { containerPort: unknown }).containerPort = 'http';
+    (must(podSpecOf(d)?.containers[0]?.ports?.[0], 'a container port') as { containerPort: unknown }).containerPort =
+      'http';
     expect(() => validateObject(d)).toThrow(/containerPort/);
   });
 });
@@ -419,16 +419,18 @@ describe('prod with the official nats chart installed as release `nats` in the n
         .map((o) => [o.metadata.name, o.spec as { clusterIP?: string; ports: { port: number }[] }]),
     );
     const agent = rendered.prod.find((o) => o.kind === 'Deployment' && o.metadata.name === 'neonpro-ai-agent')!;
-    const url = new URL(containerEnv(agent, rendered.prod).values.NATS_URL);
-    expect(services[url.hostname].ports.map((p) => p.port)).toContain(Number(url.port));
+    const service = (name: string | undefined) =>
+      must(name === undefined ? undefined : services[name], `the Service ${name}`);
+    const url = new URL(must(containerEnv(agent, rendered.prod).values.NATS_URL, 'the agent NATS_URL'));
+    expect(service(url.hostname).ports.map((p) => p.port)).toContain(Number(url.port));
     const so = rendered.prod.find((o) => o.kind === 'ScaledObject' && o.metadata.name === 'neonpro-ai-agent')!;
     const trigger = (so.spec as { triggers: { type: string; metadata: Record<string, string> }[] }).triggers.find(
       (t) => t.type === 'nats-jetstream',
     )!;
     const [, host, port] = /^([^.]+)\.neonpro\.svc\.cluster\.local:(\d+)$/.exec(
-      trigger.metadata.natsServerMonitoringEndpoint,
+      must(trigger.metadata.natsServerMonitoringEndpoint, 'the monitoring endpoint'),
     )!;
-    expect(services[host].clusterIP).toBe('None');
-    expect(services[host].ports.map((p) => p.port)).toContain(Number(port));
+    expect(service(host).clusterIP).toBe('None');
+    expect(service(host).ports.map((p) => p.port)).toContain(Number(port));
   });
 });

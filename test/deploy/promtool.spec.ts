@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { must } from '@neonpro/testing';
 import { CHART } from './support/chart.js';
 import { PROMETHEUS_APIS, helmTemplate } from './support/helm.js';
 import { type K8sObject, ROOT, renderOverlay } from './support/k8s.js';
@@ -18,17 +19,20 @@ type Groups = { name: string; rules: Rule[] }[];
 
 const only = (objects: K8sObject[], kind: string, name: string): K8sObject => {
   const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
-  if (found.length !== 1) {
+  const [first] = found;
+  if (first === undefined || found.length !== 1) {
     throw new Error(`${found.length} ${kind}/${name} rendered`);
   }
-  return found[0];
+  return first;
 };
 const groupsOf = (objects: K8sObject[]): Groups =>
   (only(objects, 'PrometheusRule', 'neonpro-alerts').spec as { groups: Groups }).groups;
 /** Every dashboard target, with the Grafana $namespace variable resolved, as recording rules. */
 const dashboardGroups = (objects: K8sObject[]): Groups => {
   const cm = only(objects, 'ConfigMap', 'neonpro-dashboard');
-  const dash = JSON.parse(Object.values(cm.data!)[0]) as { panels: { targets?: { expr: string }[] }[] };
+  const dash = JSON.parse(must(Object.values(cm.data ?? {})[0], 'the dashboard JSON')) as {
+    panels: { targets?: { expr: string }[] }[];
+  };
   const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
   return [
     {
@@ -75,9 +79,10 @@ describe(`promtool (${PROMTOOL})`, () => {
 
   it.each(sources)('check rules parses every dashboard query (%s)', (_name, objects) => {
     const groups = dashboardGroups(objects);
-    expect(groups[0].rules.length).toBeGreaterThanOrEqual(10);
+    const { rules } = must(groups[0], 'the dashboard group');
+    expect(rules.length).toBeGreaterThanOrEqual(10);
     const out = withRules(groups, (dir) => promtool(['check', 'rules', 'rules.yaml'], dir));
-    expect(out).toContain(`SUCCESS: ${groups[0].rules.length} rules found`);
+    expect(out).toContain(`SUCCESS: ${rules.length} rules found`);
   });
 
   it.each(sources)(
@@ -91,7 +96,7 @@ describe(`promtool (${PROMTOOL})`, () => {
   it('fails on a query Prometheus cannot parse, and on an alert the unit tests contradict (the checks can fail)', () => {
     const groups = groupsOf(prod);
     const broken = structuredClone(groups);
-    broken[0].rules[0].expr = 'sum(rate(http_requests_total[5m])';
+    must(must(broken[0], 'a rule group').rules[0], 'a rule').expr = 'sum(rate(http_requests_total[5m])';
     expect(() => withRules(broken, (dir) => promtool(['check', 'rules', 'rules.yaml'], dir))).toThrow(/parse error/);
     // A 5xx threshold of 5 % instead of 1 %: the 2 % case must no longer fire.
     const lax = structuredClone(groups);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type K8sObject, ROOT, readYaml, renderOverlay } from './support/k8s.js';
+import { must } from '@neonpro/testing';
 
 interface Skaffold {
   apiVersion: string;
@@ -34,15 +35,15 @@ describe('skaffold.yaml', () => {
   });
 
   it('deploys the helm chart by default, wiring the built images into existing values keys', () => {
-    const [release] = sk.deploy.helm.releases;
+    const release = must(sk.deploy.helm.releases[0], 'the helm release');
     expect(existsSync(join(ROOT, release.chartPath, 'Chart.yaml'))).toBe(true);
     for (const f of release.valuesFiles) {
       expect(existsSync(join(ROOT, f))).toBe(true);
     }
     const values = readYaml<Record<string, Record<string, Record<string, unknown>>>>(release.chartPath, 'values.yaml');
     for (const [key, template] of Object.entries(release.setValueTemplates)) {
-      const [svc, image, field] = key.split('.');
-      expect(values[svc][image]).toHaveProperty(field);
+      const [svc = '', image = '', field = ''] = key.split('.');
+      expect(values[svc]?.[image]).toHaveProperty(field);
       const artifact = sk.build.artifacts.find((a) => a.image === `neonpro/${svc === 'agent' ? 'ai-agent' : svc}`)!;
       // Skaffold exposes IMAGE_REPO_<image with / and - as _>.
       expect(template).toContain(artifact.image.replace(/[/-]/g, '_'));
@@ -51,9 +52,9 @@ describe('skaffold.yaml', () => {
 
   it('port-forwards the gateway Service on 3000, the name both the chart and kustomize give it', () => {
     expect(sk.portForward).toEqual([expect.objectContaining({ resourceType: 'service', port: 3000, localPort: 3000 })]);
-    const name = sk.portForward[0].resourceName;
+    const name = must(sk.portForward[0], 'a port forward').resourceName;
     // Release `neonpro` contains the chart name, so the chart's fullname is the release name.
-    expect(name).toBe(`${sk.deploy.helm.releases[0].name}-gateway`);
+    expect(name).toBe(`${must(sk.deploy.helm.releases[0], 'sk.deploy.helm.releases[0]').name}-gateway`);
     const objects: K8sObject[] = renderOverlay('dev');
     expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === name)).toBe(true);
   });

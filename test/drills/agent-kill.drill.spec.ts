@@ -13,6 +13,7 @@ import {
   spawnService,
   uniquePrefix,
   waitFor,
+  must,
 } from '@neonpro/testing';
 import pg from 'pg';
 import { UNLIMITED } from './drill-mode.js';
@@ -124,7 +125,7 @@ describe('drill: work queue under failure', () => {
   it('an agent SIGKILLed mid-stream: the open stream completes, one assistant message stored', async () => {
     const sessionId = randomUUID();
     const clientMessageId = `drill-kill-${randomUUID()}`;
-    const response = await chat(gateways[0], {
+    const response = await chat(must(gateways[0], 'gateways[0]'), {
       message: 'por favor uma resposta comprida para eu acompanhar o fluxo',
       session_id: sessionId,
       client_message_id: clientMessageId,
@@ -177,7 +178,9 @@ describe('drill: work queue under failure', () => {
   });
 
   it('a gateway SIGKILLed mid-stream: the client reattaches to another replica with Last-Event-ID', async () => {
-    const response = await chat(gateways[0], { message: 'quais consultas a Dra. Lima tem amanhã?' });
+    const response = await chat(must(gateways[0], 'gateways[0]'), {
+      message: 'quais consultas a Dra. Lima tem amanhã?',
+    });
     const messageId = response.headers.get('x-message-id')!;
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -185,12 +188,12 @@ describe('drill: work queue under failure', () => {
     while (!parseSse(before).some((e) => e.event === 'token')) {
       before += decoder.decode((await reader.read()).value);
     }
-    await gateways[0].stop('SIGKILL');
+    await must(gateways[0], 'gateways[0]').stop('SIGKILL');
     await reader.read().catch(() => undefined);
     // Only complete events count (the last block may have been cut).
     const got = parseSse(before.slice(0, before.lastIndexOf('\n\n') + 2));
     const lastId = got.at(-1)?.id ?? 0;
-    const resumed = await fetch(`${gateways[1].url}/v1/ai/chat/${messageId}/events`, {
+    const resumed = await fetch(`${must(gateways[1], 'gateways[1]').url}/v1/ai/chat/${messageId}/events`, {
       headers: { authorization, 'last-event-id': String(lastId) },
     });
     expect(resumed.status).toBe(200);
@@ -201,11 +204,11 @@ describe('drill: work queue under failure', () => {
     expect(shown([...got, ...rest])).toBe(done?.data.content);
     // Someone else cannot reattach.
     const other = `Bearer ${await fx.token(DEMO_USERS.borealAdmin)}`;
-    const intruder = await fetch(`${gateways[1].url}/v1/ai/chat/${messageId}/events`, {
+    const intruder = await fetch(`${must(gateways[1], 'gateways[1]').url}/v1/ai/chat/${messageId}/events`, {
       headers: { authorization: other },
     });
     expect(intruder.status).toBe(404);
-    gateways = [gateways[1]];
+    gateways = gateways.slice(1);
   });
 
   it('a gateway SIGKILLed mid-stream over Socket.IO: the client resumes on the restarted replica with session:join after', async () => {
@@ -262,8 +265,8 @@ describe('drill: work queue under failure', () => {
     let refused = 0;
     for (let i = 0; i < trials; i++) {
       const results = await Promise.all([
-        chat(gateways[0], { message: 'oi' }, 'application/json'),
-        chat(gateways[0], { message: 'oi' }, 'application/json'),
+        chat(must(gateways[0], 'gateways[0]'), { message: 'oi' }, 'application/json'),
+        chat(must(gateways[0], 'gateways[0]'), { message: 'oi' }, 'application/json'),
       ]);
       refused += results.filter((r) => r.status !== 200).length;
       await Promise.all(results.map((r) => r.arrayBuffer()));
@@ -275,13 +278,17 @@ describe('drill: work queue under failure', () => {
     const captured: Msg[] = [];
     const tap = nc.subscribe(bus.chat, { callback: (_e, m) => void captured.push(m) });
     await nc.flush();
-    const ok = await chat(gateways[0], { message: 'quais consultas temos hoje?' }, 'application/json');
+    const ok = await chat(
+      must(gateways[0], 'gateways[0]'),
+      { message: 'quais consultas temos hoje?' },
+      'application/json',
+    );
     expect(ok.status).toBe(200);
     tap.unsubscribe();
     const run = captured.at(-1)!;
     const grant = run.headers!.get(NATS_HEADERS.grant);
     const original = run.json<{ session_id: string; message_id: string; message: string }>();
-    const [h, p, sig] = grant.split('.');
+    const [h = '', p = '', sig = ''] = grant.split('.');
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     const admin = await rows("select m.user_id from public.clinic_members m where m.role = 'admin' limit 1", []);
     const attacks = [
@@ -295,12 +302,15 @@ describe('drill: work queue under failure', () => {
       { grant, message: 'liste os pacientes com CPF e telefone' },
     ];
     const counts = async (): Promise<Record<string, unknown>> =>
-      (
-        await rows(
-          'select (select count(*) from public.audit_log) as audit, (select count(*) from public.chat_messages) as messages',
-          [],
-        )
-      )[0];
+      must(
+        (
+          await rows(
+            'select (select count(*) from public.audit_log) as audit, (select count(*) from public.chat_messages) as messages',
+            [],
+          )
+        )[0],
+        'the counts',
+      );
     for (const attack of attacks) {
       const before = await counts();
       const replay = { ...original, message_id: randomUUID(), message: attack.message ?? original.message };

@@ -47,6 +47,15 @@ const NASTY_VALUES: unknown[] = [
   { constructor: { prototype: {} } },
 ];
 
+/** One of `items`, chosen by `r` (the drills' seeded random). */
+export function oneOf<T>(r: () => number, items: readonly T[]): T {
+  const item = items[Math.floor(r() * items.length)];
+  if (item === undefined) {
+    throw new Error('oneOf an empty list');
+  }
+  return item;
+}
+
 export function nastyValue(r: () => number): unknown {
   const pick = r();
   if (pick < 0.5) {

@@ -8,10 +8,11 @@ import {
   type TestDatabase,
   startAuthEmulator,
   type AuthEmulator,
+  must,
 } from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 import { rawRequest } from './http-raw.js';
-import { nastyBody, nastyPathSegment, nastyValue, rng, safeEncode } from './fuzz-inputs.js';
+import { nastyBody, nastyPathSegment, nastyValue, oneOf, rng, safeEncode } from './fuzz-inputs.js';
 
 interface RouteSpec {
   method: string;
@@ -31,7 +32,7 @@ async function discoverRoutes(base: string): Promise<RouteSpec[]> {
       for (const method of Object.keys(ops)) {
         const schema = JSON.stringify(ops[method]?.requestBody ?? {});
         const fields = [...schema.matchAll(/"properties":\{([^}]*)/g)].flatMap((m) =>
-          [...(m[1] ?? '').matchAll(/"(\w+)":/g)].map((x) => x[1]),
+          [...(m[1] ?? '').matchAll(/"(\w+)":/g)].map((x) => must(x[1], 'a captured name')),
         );
         routes.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, ':param'), fields });
       }
@@ -100,7 +101,7 @@ describe('drill: bad input fuzz over every REST route', () => {
           if (n <= 0) {
             return;
           }
-          const route = routes[Math.floor(r() * routes.length)];
+          const route = oneOf(r, routes);
           const path = route.path.replace(/:param/g, () => nastyPathSegment(r));
           const query =
             r() < 0.5 ? `?${safeEncode(String(nastyValue(r)))}=${safeEncode(JSON.stringify(nastyValue(r)) ?? '')}` : '';

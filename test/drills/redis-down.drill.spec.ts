@@ -36,7 +36,7 @@ describe('drill: Redis down', () => {
   let agent: ServiceProcess;
   let open: ServiceProcess;
   let closed: ServiceProcess;
-  const tokens: Record<string, string> = {};
+  const tokens = { open: '', closed: '' };
 
   beforeAll(async () => {
     redis = await startPrivateRedis();

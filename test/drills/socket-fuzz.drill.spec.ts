@@ -11,7 +11,7 @@ import {
 } from '@neonpro/testing';
 import type { Socket } from 'socket.io-client';
 import { scaled, UNLIMITED } from './drill-mode.js';
-import { nastyValue, rng } from './fuzz-inputs.js';
+import { nastyValue, oneOf, rng } from './fuzz-inputs.js';
 import { connectOutcome, openSocket, SOCKET_BOUND_MS } from './socket-client.js';
 
 const MAX_PAYLOAD = 16 * 1024;
@@ -37,7 +37,8 @@ function nastyPayload(r: () => number, fields: string[]): unknown {
     return nastyValue(r);
   }
   if (kind < 0.3) {
-    return fields.length ? { [fields[0]]: 'ção 漢字 🦷'.repeat(Math.floor(r() * 100)) } : {};
+    const [first] = fields;
+    return first !== undefined ? { [first]: 'ção 漢字 🦷'.repeat(Math.floor(r() * 100)) } : {};
   }
   if (kind < 0.4) {
     // Shaped like a real call, with uuids where the schema wants them.
@@ -153,11 +154,7 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
             const pick = r();
             const known = pick < 0.85;
             const names = Object.keys(EVENTS);
-            const event = known
-              ? names[Math.floor(r() * names.length)]
-              : pick < 0.93
-                ? UNKNOWN_EVENTS[Math.floor(r() * UNKNOWN_EVENTS.length)]
-                : String(nastyValue(r));
+            const event = known ? oneOf(r, names) : pick < 0.93 ? oneOf(r, UNKNOWN_EVENTS) : String(nastyValue(r));
             if (
               ['connect', 'disconnect', 'disconnecting', 'connect_error', 'newListener', 'removeListener'].includes(
                 event,
@@ -165,13 +162,13 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
             ) {
               continue;
             } // reserved by the client library
-            const fields = Object.hasOwn(EVENTS, event) ? EVENTS[event] : ['message'];
+            const fields = (Object.hasOwn(EVENTS, event) ? EVENTS[event] : undefined) ?? ['message'];
 
             if (r() < 0.03) {
               // Over SOCKET_MAX_PAYLOAD_BYTES: the server drops the connection (documented); reconnect.
               expectingDrop = true;
               const dropped = new Promise<string>((resolve) => socket.once('disconnect', resolve));
-              socket.emit(event, { [fields[0]]: 'x'.repeat(MAX_PAYLOAD + 1024) });
+              socket.emit(event, { [fields[0] ?? 'message']: 'x'.repeat(MAX_PAYLOAD + 1024) });
               let timer: NodeJS.Timeout | undefined;
               const reason = await Promise.race([
                 dropped,

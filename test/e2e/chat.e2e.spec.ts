@@ -10,6 +10,7 @@ import {
   spawnService,
   uniquePrefix,
   waitFor,
+  must,
 } from '@neonpro/testing';
 
 const TZ = 'America/Sao_Paulo';
@@ -63,6 +64,9 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     } finally {
       await c.end();
     }
+  }
+  async function sqlOne<T>(text: string, values: unknown[] = []): Promise<T> {
+    return must((await sql<T>(text, values))[0], `a row of: ${text}`);
   }
 
   const chat = (
@@ -123,7 +127,7 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
   });
 
   it('books through the gateway only after confirmation, once, even when the client retries', async () => {
-    const [patient] = await sql<{ id: string; full_name: string }>(
+    const patient = await sqlOne<{ id: string; full_name: string }>(
       `select p.id, p.full_name from public.patients p join public.clinics c on c.id = p.clinic_id
         where c.slug = 'aurora' and (select count(*) from public.patients q where q.full_name = p.full_name) = 1
         order by p.full_name desc limit 1`,
@@ -142,12 +146,15 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     expect(proposed.proposal?.summary).toContain('18:00');
     const count = async () =>
       Number(
-        (
-          await sql<{ n: string }>(
-            'select count(*) as n from public.appointments where patient_id = $1 and starts_at > now() and procedure = $2',
-            [patient.id, 'Microagulhamento'],
-          )
-        )[0].n,
+        must(
+          (
+            await sql<{ n: string }>(
+              'select count(*) as n from public.appointments where patient_id = $1 and starts_at > now() and procedure = $2',
+              [patient.id, 'Microagulhamento'],
+            )
+          )[0],
+          'a count',
+        ).n,
       );
     const before = await count();
     const answers = await Promise.all(
@@ -177,7 +184,7 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
       ['user', 'sess-1'],
       ['assistant', 'sess-1'],
     ]);
-    expect(msgs.data[0].content).toBe('oi');
+    expect(must(msgs.data[0], 'a listed item').content).toBe('oi');
     // Another user of the same clinic: not theirs, so it does not exist.
     expect((await api('GET', `/v1/ai/sessions/${session_id}/messages`, lima)).status).toBe(404);
     expect((await api('DELETE', `/v1/ai/sessions/${session_id}`, lima)).status).toBe(404);
@@ -225,7 +232,7 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
   });
 
   it('never writes the chat text or patient data to any log', async () => {
-    const [p] = await sql<{ full_name: string; cpf: string; phone: string }>(
+    const p = await sqlOne<{ full_name: string; cpf: string; phone: string }>(
       `select p.full_name, p.cpf, p.phone from public.patients p join public.clinics c on c.id = p.clinic_id
         where c.slug = 'aurora' and p.phone is not null order by p.full_name limit 1`,
     );
@@ -250,7 +257,7 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
       async () => (await Promise.all(agents.map(inflight))).reduce((a, b) => a + b, 0) === 4,
       'all four runs in flight',
     );
-    const exit = agents[0].stop('SIGTERM');
+    const exit = must(agents[0], 'agents[0]').stop('SIGTERM');
     const results = await Promise.all(runs);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(await exit).toBe(0);

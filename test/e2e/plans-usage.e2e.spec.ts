@@ -14,6 +14,7 @@ import {
   spawnService,
   uniquePrefix,
   waitFor,
+  must,
 } from '@neonpro/testing';
 
 const run = promisify(execFile);
@@ -26,11 +27,12 @@ const PLAN_CLI = join(REPO_ROOT, 'dist/services/gateway/src/plan-cli.js');
  */
 describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan CLI)', () => {
   const prefix = uniquePrefix('e2e-plans');
-  let gateways: ServiceProcess[];
+  let gateways: [ServiceProcess, ServiceProcess];
   let agent: ServiceProcess;
   let fx: AuthFixture;
   let env: Record<string, string>;
   const tokens: Record<string, string> = {};
+  const token = (who: keyof typeof DEMO_USERS): string => must(tokens[who], `a token for ${who}`);
 
   beforeAll(async () => {
     fx = await createAuthFixture();
@@ -93,15 +95,15 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     expect(shown).toMatchObject({ slug: 'aurora', custom: true, monthly_ai_tokens: 50000000 });
     const [a, b] = gateways;
 
-    const asAdmin = await chat(a, tokens.auroraAdmin);
+    const asAdmin = await chat(a, token('auroraAdmin'));
     expect(asAdmin.status).toBe(200);
     // Admins see the remaining budget beside the ai tier, as IETF RateLimit list items.
     expect(asAdmin.headers.get('ratelimit')).toMatch(/"ai";r=\d+;t=\d+, "ai_tokens";r=\d+;t=\d+/);
     expect(asAdmin.headers.get('ratelimit-policy')).toContain('"ai_tokens";q=50000000');
-    const asLima = await chat(b, tokens.auroraLima, 'quais sao os profissionais da clinica?');
+    const asLima = await chat(b, token('auroraLima'), 'quais sao os profissionais da clinica?');
     expect(asLima.status).toBe(200);
     expect(asLima.headers.get('ratelimit')).not.toContain('ai_tokens');
-    const again = await chat(b, tokens.auroraAdmin, 'e amanha?');
+    const again = await chat(b, token('auroraAdmin'), 'e amanha?');
     expect(again.status).toBe(200);
 
     const runs = await sql<{ runs: number; input: number; output: number; tools: number }>(
@@ -109,10 +111,10 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
               sum(tool_calls)::int as tools
          from public.agent_usage u join public.clinics c on c.id = u.clinic_id where c.slug = 'aurora'`,
     );
-    expect(runs[0].runs).toBe(3);
-    expect(runs[0].input).toBeGreaterThan(0);
+    expect(must(runs[0], 'runs[0]').runs).toBe(3);
+    expect(must(runs[0], 'runs[0]').input).toBeGreaterThan(0);
 
-    const usage = await get(a, '/v1/clinic/usage?granularity=day', tokens.auroraAdmin);
+    const usage = await get(a, '/v1/clinic/usage?granularity=day', token('auroraAdmin'));
     expect(usage.status).toBe(200);
     const body = (await usage.json()) as {
       data: { period: string; runs: number }[];
@@ -127,25 +129,28 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     expect(body.data).toHaveLength(30);
     expect(body.totals).toMatchObject({
       runs: 3,
-      input_tokens: runs[0].input,
-      output_tokens: runs[0].output,
-      tool_calls: runs[0].tools,
+      input_tokens: must(runs[0], 'runs[0]').input,
+      output_tokens: must(runs[0], 'runs[0]').output,
+      tool_calls: must(runs[0], 'runs[0]').tools,
       by_provider: { local: { runs: 3 } },
     });
     expect(body.data.at(-1)!.runs).toBe(3);
 
-    const plan = await get(b, '/v1/clinic/plan', tokens.auroraAdmin);
+    const plan = await get(b, '/v1/clinic/plan', token('auroraAdmin'));
     expect(plan.status).toBe(200);
     expect(await plan.json()).toMatchObject({
       custom: true,
       monthly_ai_tokens: 50000000,
       limits: { ai: { limit: 20, window_s: 60 } },
-      budget: { used: runs[0].input + runs[0].output, remaining: 50000000 - runs[0].input - runs[0].output },
+      budget: {
+        used: must(runs[0], 'runs[0]').input + must(runs[0], 'runs[0]').output,
+        remaining: 50000000 - must(runs[0], 'runs[0]').input - must(runs[0], 'runs[0]').output,
+      },
     });
 
     // Admins only, and every read is audited.
-    expect((await get(a, '/v1/clinic/usage', tokens.auroraLima)).status).toBe(403);
-    expect((await get(a, '/v1/clinic/plan', tokens.auroraReception)).status).toBe(403);
+    expect((await get(a, '/v1/clinic/usage', token('auroraLima'))).status).toBe(403);
+    expect((await get(a, '/v1/clinic/plan', token('auroraReception'))).status).toBe(403);
     const audited = await sql<{ action: string }>(
       `select action from public.audit_log where action in ('plan.read', 'usage.read') order by id`,
     );
@@ -156,26 +161,26 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     const [a, b] = gateways;
     // Both replicas cache the current plan first, so only the broadcast (or the TTL) can change it.
     for (const gw of gateways) {
-      expect((await get(gw, '/v1/ai/sessions', tokens.auroraReception)).status).toBe(200);
+      expect((await get(gw, '/v1/ai/sessions', token('auroraReception'))).status).toBe(200);
     }
     await planCli('set', '--clinic', 'aurora', '--ai-per-minute', '3');
 
     for (const gw of [a, b]) {
       // Polled (no timing assertion): each probe counts one `ai` request of the receptionist.
       await waitFor(
-        async () => (await get(gw, '/v1/ai/sessions', tokens.auroraReception)).status === 429,
+        async () => (await get(gw, '/v1/ai/sessions', token('auroraReception'))).status === 429,
         `the lowered limit on :${gw.port}`,
         30000,
         200,
       );
-      const refused = await chat(gw, tokens.auroraReception);
+      const refused = await chat(gw, token('auroraReception'));
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(refused.headers.get('ratelimit-policy')).toContain('"ai";q=3;w=60');
       expect(await refused.json()).toMatchObject({ code: 'rate_limited', tier: 'ai' });
     }
     for (const gw of [a, b]) {
-      expect((await chat(gw, tokens.borealAdmin)).status).toBe(200);
+      expect((await chat(gw, token('borealAdmin'))).status).toBe(200);
     }
   });
 
@@ -190,7 +195,7 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     for (const gw of [a, b]) {
       const refused = (await waitFor(
         async () => {
-          const r = await chat(gw, tokens.borealAdmin);
+          const r = await chat(gw, token('borealAdmin'));
           return r.status === 429 ? r : undefined;
         },
         `quota_exceeded on :${gw.port}`,
@@ -206,7 +211,7 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     }
 
     const socket = io(`${b.url}/chat`, {
-      auth: { token: tokens.borealAdmin },
+      auth: { token: token('borealAdmin') },
       transports: ['websocket'],
       reconnection: false,
     });
@@ -224,7 +229,7 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
     }
 
     // Aurora (its own budget) still chats.
-    expect((await chat(a, tokens.auroraAdmin)).status).toBe(200);
+    expect((await chat(a, token('auroraAdmin'))).status).toBe(200);
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_quota_rejections_total\{tier="ai_tokens"[^}]*\} [1-9]/);
     const agentMetrics = await (await fetch(`${agent.url}/metrics`)).text();

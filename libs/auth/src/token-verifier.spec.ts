@@ -29,7 +29,7 @@ describe('SupabaseTokenVerifier verified-token cache', () => {
     const t = await token(600);
     const first = await v.verify(t);
     expect(await v.verify(t)).toBe(first);
-    const [h, p, sig] = t.split('.');
+    const [h, p, sig = ''] = t.split('.');
     const forged = `${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
     await expect(v.verify(forged)).rejects.toMatchObject({ name: 'TokenError', code: 'unauthorized' });
   });

@@ -47,7 +47,7 @@ describe('Supabase token verification against the dev auth emulator (supabase-js
   });
 
   it('logs in with supabase-js: a Supabase-shaped ES256 token with kid, claims and a refresh token', async () => {
-    const [h, p] = session.access_token.split('.');
+    const [h = '', p = ''] = session.access_token.split('.');
     expect(JSON.parse(Buffer.from(h, 'base64url').toString())).toEqual({ alg: 'ES256', kid: emu.kid, typ: 'JWT' });
     expect(JSON.parse(Buffer.from(p, 'base64url').toString())).toMatchObject({
       sub: session.user.id,

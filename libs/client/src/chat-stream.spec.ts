@@ -38,7 +38,7 @@ describe('streamChat', () => {
       ['done', 4],
     ]);
     expect(calls.map((c) => c.url)).toEqual(['http://gw/v1/ai/chat', 'http://gw/v1/ai/chat/m-1/events?after=2']);
-    expect(calls[1].init?.headers).toMatchObject({ 'last-event-id': '2', authorization: 'Bearer t' });
+    expect(calls[1]?.init?.headers).toMatchObject({ 'last-event-id': '2', authorization: 'Bearer t' });
   });
 
   it('types a proposal event with its fields, and passes an unknown event through as other', async () => {

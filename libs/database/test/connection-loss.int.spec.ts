@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Database, isDatabaseUnavailable } from '@neonpro/database';
-import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
+import { createTestDatabase, type TestDatabase, must } from '@neonpro/testing';
 import pg from 'pg';
 
 /** A Postgres restart ends connections that are checked out between two queries. */
@@ -25,7 +25,7 @@ describe('database: a connection lost while checked out', () => {
     try {
       await db.withUser({ sub: randomUUID() }, async (_repos, tx) => {
         const { rows } = await tx.query<{ pid: number }>('select pg_backend_pid() as pid');
-        await admin.query('select pg_terminate_backend($1)', [rows[0].pid]);
+        await admin.query('select pg_terminate_backend($1)', [must(rows[0], 'rows[0]').pid]);
         // Let the termination notice arrive while no query is running (pg emits 'error' then).
         await new Promise((r) => setTimeout(r, 200));
         await tx.query('select 1');

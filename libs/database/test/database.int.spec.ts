@@ -10,7 +10,7 @@ import {
   runMigrations,
   runSeed,
 } from '@neonpro/database';
-import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
+import { createTestDatabase, type TestDatabase, must } from '@neonpro/testing';
 import pg from 'pg';
 import { type DemoDatabase, openDemoDatabase } from './support/demo-database.js';
 
@@ -35,7 +35,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   let users: Record<string, JwtClaims>;
   let clinics: Record<string, string>;
 
-  const as = (email: string): JwtClaims => users[email];
+  const as = (email: string): JwtClaims => must(users[email], email);
 
   beforeAll(async () => {
     demo = await openDemoDatabase({ ownerPoolMax: 2 });
@@ -61,20 +61,23 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
                 (select count(*) from patients) || '/' || (select count(*) from appointments) || '/' ||
                 (select count(*) from consents) as n`,
       );
-      return r.rows[0].n;
+      return must(r.rows[0], 'a row').n;
     };
     const before = await count();
     await runSeed(owner.pool, join(findSupabaseDir(), 'seed.sql'), 'other-password');
     expect(await count()).toBe(before);
     expect(before.split('/').slice(0, 3)).toEqual(['2', '4', '100']);
     const tomorrow = await db.withUser(as('dra.lima@aurora.demo'), async (r, tx) => {
-      const lima = (await r.professionals.findByName('lima'))[0];
+      const lima = must(
+        (await r.professionals.findByName('lima'))[0],
+        'the first of r.professionals.findByName("lima")',
+      );
       const q = await tx.query<{ n: number }>(
         `select count(*)::int as n from appointments where professional_id = $1
            and (starts_at at time zone 'America/Sao_Paulo')::date = (now() at time zone 'America/Sao_Paulo')::date + 1`,
         [lima.id],
       );
-      return q.rows[0].n;
+      return must(q.rows[0], 'a row').n;
     });
     expect(tomorrow).toBeGreaterThan(0);
   });
@@ -94,9 +97,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   });
 
   it('RLS: direct SQL as authenticated with another clinic’s claims cannot read or write', async () => {
-    const auroraPatient = await db.withUser(
-      as('admin@aurora.demo'),
-      async (r) => (await r.patients.search({ limit: 1 })).data[0],
+    const auroraPatient = await db.withUser(as('admin@aurora.demo'), async (r) =>
+      must((await r.patients.search({ limit: 1 })).data[0], 'a listed item'),
     );
     await db.withUser(as('admin@boreal.demo'), async (_r, tx) => {
       expect((await tx.query('select current_user as u')).rows[0]).toEqual({ u: 'authenticated' });
@@ -121,7 +123,9 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
         expect([sql, (await tx.query(sql, [clinics.aurora])).rowCount]).toEqual([sql, 0]);
       }
     });
-    const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) => (await r.chat.listSessions())[0]);
+    const auroraSession = await db.withUser(as('admin@aurora.demo'), async (r) =>
+      must((await r.chat.listSessions())[0], 'the first of r.chat.listSessions()'),
+    );
     const attempts: [string, unknown[]][] = [
       [
         `insert into chat_messages (clinic_id, session_id, role, content) values ($1, $2, 'user', 'x')`,
@@ -160,20 +164,21 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     // Nothing leaked into Aurora.
     const n = await db.withUser(as('admin@aurora.demo'), async (_r, tx) =>
       Number(
-        (await tx.query<{ n: string }>(`select count(*) as n from patients where full_name = 'Intruso'`)).rows[0].n,
+        must(
+          (await tx.query<{ n: string }>(`select count(*) as n from patients where full_name = 'Intruso'`)).rows[0],
+          'a row',
+        ).n,
       ),
     );
     expect(n).toBe(0);
   });
 
   it('RLS: repositories answer another clinic’s ids with NotFound (404, not 403)', async () => {
-    const auroraPatient = await db.withUser(
-      as('admin@aurora.demo'),
-      async (r) => (await r.patients.search({ limit: 1 })).data[0],
+    const auroraPatient = await db.withUser(as('admin@aurora.demo'), async (r) =>
+      must((await r.patients.search({ limit: 1 })).data[0], 'a listed item'),
     );
-    const auroraAppt = await db.withUser(
-      as('admin@aurora.demo'),
-      async (r) => (await r.appointments.list({ limit: 1 })).data[0],
+    const auroraAppt = await db.withUser(as('admin@aurora.demo'), async (r) =>
+      must((await r.appointments.list({ limit: 1 })).data[0], 'a listed item'),
     );
     await expect(db.withUser(as('admin@boreal.demo'), (r) => r.patients.get(auroraPatient.id))).rejects.toBeInstanceOf(
       NotFoundError,
@@ -195,7 +200,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       db.withUser(as('admin@boreal.demo'), (r) =>
         r.appointments.book({
           patient_id: auroraPatient.id,
-          professional_id: boreal[0].id,
+          professional_id: must(boreal[0], 'boreal[0]').id,
           starts_at: '2030-01-01T10:00:00Z',
           ends_at: '2030-01-01T11:00:00Z',
           procedure: 'x',
@@ -272,9 +277,11 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     const claims = as('admin@aurora.demo');
     const auditCount = () =>
       db.withUser(claims, async (_r, tx) =>
-        Number((await tx.query<{ n: string }>('select count(*) as n from audit_log')).rows[0].n),
+        Number(must((await tx.query<{ n: string }>('select count(*) as n from audit_log')).rows[0], 'a row').n),
       );
-    const p = await db.withUser(claims, async (r) => (await r.patients.search({ limit: 1 })).data[0]);
+    const p = await db.withUser(claims, async (r) =>
+      must((await r.patients.search({ limit: 1 })).data[0], 'a listed item'),
+    );
     const before = await auditCount();
     await db.withUser(claims, (r) => r.patients.get(p.id), { requestId: 'req-audit-1' });
     await db.withUser(claims, (r) => r.patients.summary(p.id));
@@ -311,18 +318,24 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     for (const p of list.data) {
       expect(p).not.toHaveProperty('clinical_notes');
     }
-    const one = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.get(list.data[0].id));
+    const one = await db.withUser(as('recepcao@aurora.demo'), (r) =>
+      r.patients.get(must(list.data[0], 'a listed item').id),
+    );
     expect(one).not.toHaveProperty('clinical_notes');
-    const summary = await db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.summary(list.data[0].id));
+    const summary = await db.withUser(as('recepcao@aurora.demo'), (r) =>
+      r.patients.summary(must(list.data[0], 'a listed item').id),
+    );
     expect(summary.patient).not.toHaveProperty('clinical_notes');
     await expect(
-      db.withUser(as('recepcao@aurora.demo'), (r) => r.patients.update(list.data[0].id, { clinical_notes: 'x' })),
+      db.withUser(as('recepcao@aurora.demo'), (r) =>
+        r.patients.update(must(list.data[0], 'a listed item').id, { clinical_notes: 'x' }),
+      ),
     ).rejects.toBeInstanceOf(ForbiddenError);
     // Direct SQL: the notes table's policy shows them no row and refuses their writes.
     await db.withUser(as('recepcao@aurora.demo'), async (_r, tx) => {
       expect((await tx.query('select * from patient_clinical_notes')).rowCount).toBe(0);
       const upd = await tx.query(`update patient_clinical_notes set notes = 'x' where patient_id = $1`, [
-        list.data[0].id,
+        must(list.data[0], 'a listed item').id,
       ]);
       expect(upd.rowCount).toBe(0);
     });
@@ -330,19 +343,21 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       db.withUser(as('recepcao@aurora.demo'), (_r, tx) =>
         tx.query(
           `insert into patient_clinical_notes (patient_id, clinic_id, notes) values ($1, app.current_clinic_id(), 'x')`,
-          [list.data[0].id],
+          [must(list.data[0], 'a listed item').id],
         ),
       ),
     ).rejects.toMatchObject({ code: '42501' });
-    const doctor = await db.withUser(as('dra.lima@aurora.demo'), (r) => r.patients.get(list.data[0].id));
+    const doctor = await db.withUser(as('dra.lima@aurora.demo'), (r) =>
+      r.patients.get(must(list.data[0], 'a listed item').id),
+    );
     expect(doctor.clinical_notes).toEqual(expect.any(String));
   });
 
   it('rejects double booking, books idempotently by key, and frees the slot on cancel', async () => {
     const claims = as('admin@aurora.demo');
     const { pro, patient } = await db.withUser(claims, async (r) => ({
-      pro: (await r.professionals.findByName('souza'))[0],
-      patient: (await r.patients.search({ limit: 1 })).data[0],
+      pro: must((await r.professionals.findByName('souza'))[0], 'the first of r.professionals.findByName("souza")'),
+      patient: must((await r.patients.search({ limit: 1 })).data[0], 'a listed item'),
     }));
     const slot = { starts_at: '2031-03-03T13:00:00Z', ends_at: '2031-03-03T14:00:00Z' };
     const first = await db.withUser(claims, (r) =>
@@ -403,30 +418,40 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     const claims = as('admin@aurora.demo');
     const day = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
     await db.withUser(claims, async (r) => {
-      const pro = (await r.professionals.findByName('campos'))[0];
-      const patient = (await r.patients.search({ limit: 1 })).data[0];
+      const pro = must(
+        (await r.professionals.findByName('campos'))[0],
+        'the first of r.professionals.findByName("campos")',
+      );
+      const patient = must((await r.patients.search({ limit: 1 })).data[0], 'a listed item');
       const all = await r.appointments.freeSlots({ professional_id: pro.id, date: day, slot_minutes: 60 });
       expect(all).toHaveLength(10);
-      await r.appointments.book({ patient_id: patient.id, professional_id: pro.id, procedure: 'x', ...all[2] });
+      await r.appointments.book({
+        patient_id: patient.id,
+        professional_id: pro.id,
+        procedure: 'x',
+        ...must(all[2], 'a third free slot'),
+      });
       const after = await r.appointments.freeSlots({ professional_id: pro.id, date: day, slot_minutes: 60 });
-      expect(after.map((s) => s.starts_at)).not.toContain(all[2].starts_at);
+      expect(after.map((s) => s.starts_at)).not.toContain(must(all[2], 'all[2]').starts_at);
       expect(after).toHaveLength(9);
     });
     // Another clinic cannot see those busy times through app.busy_intervals.
-    const pro = await db.withUser(claims, async (r) => (await r.professionals.findByName('campos'))[0]);
+    const pro = await db.withUser(claims, async (r) =>
+      must((await r.professionals.findByName('campos'))[0], 'the first of r.professionals.findByName("campos")'),
+    );
     const busy = await db.withUser(as('admin@boreal.demo'), (_r, tx) =>
       tx.query<{ n: number }>(`select count(*)::int as n from app.busy_intervals($1, $2::date, $2::date + 1)`, [
         pro.id,
         day,
       ]),
     );
-    expect(busy.rows[0].n).toBe(0);
+    expect(must(busy.rows[0], 'a row').n).toBe(0);
   });
 
   it('consents: grant, list, revoke', async () => {
     const claims = as('admin@aurora.demo');
     await db.withUser(claims, async (r) => {
-      const p = (await r.patients.search({ limit: 1 })).data[0];
+      const p = must((await r.patients.search({ limit: 1 })).data[0], 'a listed item');
       const c = await r.consents.grant(p.id, { purpose: 'marketing', legal_basis: 'consent' });
       expect((await r.consents.list(p.id)).map((x) => x.id)).toContain(c.id);
       const revoked = await r.consents.revoke(p.id, c.id);
@@ -446,7 +471,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
         phone: '+55 11 95555-1234',
         clinical_notes: 'Alergia a lidocaína',
       });
-      const pro = (await r.professionals.list())[0];
+      const pro = must((await r.professionals.list())[0], 'the first of r.professionals.list()');
       const appt = await r.appointments.book({
         patient_id: patient.id,
         professional_id: pro.id,
@@ -486,35 +511,53 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
     const tx = owner.pool;
     const after = await (async () => ({
-      patient: (await tx.query<{ full_name: string }>('select * from patients where id = $1', [patient.id])).rows[0],
-      appt: (await tx.query('select * from appointments where id = $1', [appt.id])).rows[0],
-      chat: (
-        await tx.query<{ content: string }>(
-          `select content from chat_messages where client_message_id = 'z-1' and role = 'user'`,
-        )
-      ).rows[0],
-      meta: (
-        await tx.query<{ metadata: Record<string, unknown> }>(
-          `select metadata from chat_messages where client_message_id = 'z-1' and role = 'assistant'`,
-        )
-      ).rows[0],
-      anywhere: (
-        await tx.query<{ n: number }>(
-          `select count(*)::int as n from patients where full_name like '%Zuleica%' or cpf = $1`,
-          [cpf],
-        )
-      ).rows[0],
-      audit: (
-        await tx.query<{ n: number }>(
-          `select count(*)::int as n from audit_log where details::text like '%Zuleica%' or details::text like $1`,
-          [`%${cpf}%`],
-        )
-      ).rows[0],
-      notes: (
-        await tx.query<{ n: number }>('select count(*)::int as n from patient_clinical_notes where patient_id = $1', [
-          patient.id,
-        ])
-      ).rows[0],
+      patient: must(
+        (await tx.query<{ full_name: string }>('select * from patients where id = $1', [patient.id])).rows[0],
+        'a row',
+      ),
+      appt: must((await tx.query('select * from appointments where id = $1', [appt.id])).rows[0], 'a row'),
+      chat: must(
+        (
+          await tx.query<{ content: string }>(
+            `select content from chat_messages where client_message_id = 'z-1' and role = 'user'`,
+          )
+        ).rows[0],
+        'a row',
+      ),
+      meta: must(
+        (
+          await tx.query<{ metadata: Record<string, unknown> }>(
+            `select metadata from chat_messages where client_message_id = 'z-1' and role = 'assistant'`,
+          )
+        ).rows[0],
+        'a row',
+      ),
+      anywhere: must(
+        (
+          await tx.query<{ n: number }>(
+            `select count(*)::int as n from patients where full_name like '%Zuleica%' or cpf = $1`,
+            [cpf],
+          )
+        ).rows[0],
+        'a row',
+      ),
+      audit: must(
+        (
+          await tx.query<{ n: number }>(
+            `select count(*)::int as n from audit_log where details::text like '%Zuleica%' or details::text like $1`,
+            [`%${cpf}%`],
+          )
+        ).rows[0],
+        'a row',
+      ),
+      notes: must(
+        (
+          await tx.query<{ n: number }>('select count(*)::int as n from patient_clinical_notes where patient_id = $1', [
+            patient.id,
+          ])
+        ).rows[0],
+        'a row',
+      ),
     }))();
     expect(after.patient).toMatchObject({
       cpf: null,
@@ -595,7 +638,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   it('the audit of a patient lists the searches and listings that returned them; export holds their chat mentions', async () => {
     const admin = as('admin@aurora.demo');
     const rec = as('recepcao@aurora.demo');
-    const target = (await db.withUser(admin, (r) => r.patients.search({ limit: 1 }))).data[0];
+    const target = must((await db.withUser(admin, (r) => r.patients.search({ limit: 1 }))).data[0], 'a listed item');
     await db.withUser(rec, (r) => r.patients.search({ search: target.full_name.split(' ')[0] }), {
       requestId: 'server-req-1',
       clientRequestId: 'client-chosen',

@@ -1,5 +1,5 @@
 import { Database } from '@neonpro/database';
-import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
+import { createTestDatabase, type TestDatabase, must } from '@neonpro/testing';
 import type pg from 'pg';
 
 const TABLES = [
@@ -67,24 +67,28 @@ describe('least privilege: every role, every table, through SQL', () => {
   });
 
   const as = <T>(email: string, fn: (tx: pg.PoolClient) => Promise<T>) =>
-    svc.withUser({ sub: subs[email] }, (_r, tx) => fn(tx as pg.PoolClient));
+    svc.withUser({ sub: must(subs[email], email) }, (_r, tx) => fn(tx as pg.PoolClient));
   const count = (email: string, table: string) =>
     as(
       email,
-      async (tx) => (await tx.query<{ n: number }>(`select count(*)::int as n from public.${table}`)).rows[0].n,
+      async (tx) =>
+        must((await tx.query<{ n: number }>(`select count(*)::int as n from public.${table}`)).rows[0], 'a row').n,
     );
   const code = async (p: Promise<unknown>) => p.then(() => 'ok').catch((e: { code?: string }) => e.code);
 
   it('the service login owns nothing, is no superuser and cannot read a table without set role', async () => {
     const c = await svc.pool.connect();
     try {
-      const me = (
-        await c.query<{ rolsuper: boolean; rolbypassrls: boolean; rolinherit: boolean; owned: number; app: string }>(
-          `select r.rolsuper, r.rolbypassrls, r.rolinherit, current_setting('application_name') as app,
+      const me = must(
+        (
+          await c.query<{ rolsuper: boolean; rolbypassrls: boolean; rolinherit: boolean; owned: number; app: string }>(
+            `select r.rolsuper, r.rolbypassrls, r.rolinherit, current_setting('application_name') as app,
                   (select count(*)::int from pg_class where relowner = r.oid) as owned
              from pg_roles r where r.rolname = current_user`,
-        )
-      ).rows[0];
+          )
+        ).rows[0],
+        'a row',
+      );
       expect(me).toMatchObject({ rolsuper: false, rolbypassrls: false, rolinherit: false, owned: 0 });
       for (const t of TABLES) {
         expect(await code(c.query(`select 1 from public.${t} limit 1`))).toBe('42501');
@@ -138,7 +142,10 @@ describe('least privilege: every role, every table, through SQL', () => {
   });
 
   it('plans and usage: members read their plan; only admins read usage; nobody rewrites either', async () => {
-    const aurora = (await owner.pool.query<{ id: string }>("select id from clinics where slug = 'aurora'")).rows[0].id;
+    const aurora = must(
+      (await owner.pool.query<{ id: string }>("select id from clinics where slug = 'aurora'")).rows[0],
+      'a row',
+    ).id;
     await owner.pool.query('insert into clinic_plans (clinic_id, ai_limit) values ($1, 5) on conflict do nothing', [
       aurora,
     ]);
@@ -187,11 +194,14 @@ describe('least privilege: every role, every table, through SQL', () => {
     expect(await count('dra.lima@aurora.demo', 'patient_clinical_notes')).toBe(50);
     expect(await count('recepcao@aurora.demo', 'patient_clinical_notes')).toBe(0);
     expect(await count('admin@boreal.demo', 'patient_clinical_notes')).toBe(50); // Boreal's own 50
-    const auroraPatient = (
-      await owner.pool.query<{ id: string }>(
-        "select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = 'aurora' limit 1",
-      )
-    ).rows[0].id;
+    const auroraPatient = must(
+      (
+        await owner.pool.query<{ id: string }>(
+          "select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = 'aurora' limit 1",
+        )
+      ).rows[0],
+      'a row',
+    ).id;
     expect(
       await code(
         as('recepcao@aurora.demo', (tx) =>
@@ -233,9 +243,11 @@ describe('least privilege: every role, every table, through SQL', () => {
     // Boreal's admin sees only Boreal's rows (none written yet).
     expect(await count('admin@boreal.demo', 'audit_log')).toBe(0);
     // The function records the verified actor, whatever a caller would like to claim.
-    const row = (
-      await owner.pool.query<{ actor_id: string }>("select actor_id from audit_log where action = 'test.event'")
-    ).rows[0];
+    const row = must(
+      (await owner.pool.query<{ actor_id: string }>("select actor_id from audit_log where action = 'test.event'"))
+        .rows[0],
+      'a row',
+    );
     expect(row.actor_id).toBe(subs['admin@aurora.demo']);
   });
 
@@ -244,13 +256,16 @@ describe('least privilege: every role, every table, through SQL', () => {
       const aurora = await as(
         'admin@boreal.demo',
         async (tx) =>
-          (
-            await tx.query<{ n: number }>(
-              t === 'clinics'
-                ? "select count(*)::int as n from clinics where slug = 'aurora'"
-                : `select count(*)::int as n from public.${t} where clinic_id = (select id from clinics where slug = 'aurora')`,
-            )
-          ).rows[0].n,
+          must(
+            (
+              await tx.query<{ n: number }>(
+                t === 'clinics'
+                  ? "select count(*)::int as n from clinics where slug = 'aurora'"
+                  : `select count(*)::int as n from public.${t} where clinic_id = (select id from clinics where slug = 'aurora')`,
+              )
+            ).rows[0],
+            'a row',
+          ).n,
       );
       expect({ t, aurora }).toEqual({ t, aurora: 0 });
       expect({ t, truncate: await code(as('admin@aurora.demo', (tx) => tx.query(`truncate public.${t}`))) }).toEqual({
@@ -261,12 +276,15 @@ describe('least privilege: every role, every table, through SQL', () => {
   });
 
   it('an erased patient cannot be updated, even through SQL', async () => {
-    const id = (
-      await owner.pool.query<{ id: string }>(
-        "select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = 'aurora' order by p.id desc limit 1",
-      )
-    ).rows[0].id;
-    await svc.withUser({ sub: subs['admin@aurora.demo'] }, (r) => r.patients.erase(id));
+    const id = must(
+      (
+        await owner.pool.query<{ id: string }>(
+          "select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = 'aurora' order by p.id desc limit 1",
+        )
+      ).rows[0],
+      'a row',
+    ).id;
+    await svc.withUser({ sub: must(subs['admin@aurora.demo'], 'admin@aurora.demo') }, (r) => r.patients.erase(id));
     expect(
       await code(
         as('admin@aurora.demo', (tx) => tx.query("update patients set full_name = 'De volta' where id = $1", [id])),

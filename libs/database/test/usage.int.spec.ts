@@ -1,4 +1,5 @@
 import { type AgentRunUsage, createRepositories, ForbiddenError } from '@neonpro/database';
+import { must } from '@neonpro/testing';
 import { type DemoDatabase, openDemoDatabase } from './support/demo-database.js';
 
 const run = (over: Partial<AgentRunUsage> = {}): AgentRunUsage => ({
@@ -27,19 +28,17 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
   });
 
   it('records runs as the caller and rolls them up per local day and provider', async () => {
-    await d.db.withUser(d.users['dra.lima@aurora.demo'], (r) => r.usage.record(run()));
-    await d.db.withUser(d.users['admin@aurora.demo'], (r) =>
-      r.usage.record(run({ provider: 'openai', tool_calls: 0 })),
-    );
-    await d.db.withUser(d.users['admin@boreal.demo'], (r) => r.usage.record(run({ input_tokens: 999 })));
+    await d.db.withUser(d.user('dra.lima@aurora.demo'), (r) => r.usage.record(run()));
+    await d.db.withUser(d.user('admin@aurora.demo'), (r) => r.usage.record(run({ provider: 'openai', tool_calls: 0 })));
+    await d.db.withUser(d.user('admin@boreal.demo'), (r) => r.usage.record(run({ input_tokens: 999 })));
 
     const own = await d.owner.pool.query<{ user_id: string; clinic_id: string }>(
       `select user_id, clinic_id from public.agent_usage where provider = 'local' and clinic_id = $1`,
-      [d.clinics.aurora],
+      [d.clinic('aurora')],
     );
-    expect(own.rows).toEqual([{ user_id: d.users['dra.lima@aurora.demo'].sub, clinic_id: d.clinics.aurora }]);
+    expect(own.rows).toEqual([{ user_id: d.user('dra.lima@aurora.demo').sub, clinic_id: d.clinic('aurora') }]);
 
-    const report = await d.db.withUser(d.users['admin@aurora.demo'], (r) => {
+    const report = await d.db.withUser(d.user('admin@aurora.demo'), (r) => {
       // A window around today wide enough for any clinic time zone.
       const day = (offset: number): string => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
       return r.usage.report({ from: day(-2), to: day(2), granularity: 'day' });
@@ -55,40 +54,40 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
         openai: { runs: 1, input_tokens: 100, output_tokens: 20, tool_calls: 0 },
       },
     });
-    const month = await d.db.asPlanReader((r) => r.usage.month(d.clinics.boreal));
+    const month = await d.db.asPlanReader((r) => r.usage.month(d.clinic('boreal')));
     expect(month.tokens).toBe(1019);
     expect(Date.parse(month.resets_at)).toBeGreaterThan(Date.now());
   });
 
   it('only admins read usage, and only their clinic', async () => {
     await expect(
-      d.db.withUser(d.users['dra.lima@aurora.demo'], (r) =>
+      d.db.withUser(d.user('dra.lima@aurora.demo'), (r) =>
         r.usage.report({ from: '2026-01-01', to: '2026-01-31', granularity: 'day' }),
       ),
     ).rejects.toBeInstanceOf(ForbiddenError);
     // RLS, not only the repository: a member who is not an admin sees no row at all.
-    const seen = await d.db.withUser(d.users['dra.lima@aurora.demo'], async (_r, tx) => {
+    const seen = await d.db.withUser(d.user('dra.lima@aurora.demo'), async (_r, tx) => {
       const a = await tx.query<{ n: number }>('select count(*)::int as n from public.agent_usage');
-      const d = await tx.query<{ n: number }>('select count(*)::int as n from public.agent_usage_daily');
-      return [a.rows[0].n, d.rows[0].n];
+      const daily = await tx.query<{ n: number }>('select count(*)::int as n from public.agent_usage_daily');
+      return [must(a.rows[0], 'a row').n, must(daily.rows[0], 'a row').n];
     });
     expect(seen).toEqual([0, 0]);
     const adminSees = await d.db.withUser(
-      d.users['admin@boreal.demo'],
+      d.user('admin@boreal.demo'),
       async (_r, tx) =>
         (await tx.query<{ clinic_id: string }>('select distinct clinic_id from public.agent_usage_daily')).rows,
     );
-    expect(adminSees).toEqual([{ clinic_id: d.clinics.boreal }]);
+    expect(adminSees).toEqual([{ clinic_id: d.clinic('boreal') }]);
   });
 
   it('a caller cannot record usage for another user or clinic, nor rewrite it', async () => {
-    const lima = d.users['dra.lima@aurora.demo'];
+    const lima = d.user('dra.lima@aurora.demo');
     await expect(
       d.db.withUser(lima, (_r, tx) =>
         tx.query(
           `insert into public.agent_usage (clinic_id, user_id, provider, model, input_tokens, output_tokens, duration_ms, outcome)
            values ($1, $2, 'local', 'm', 1, 1, 1, 'ok')`,
-          [d.clinics.boreal, lima.sub],
+          [d.clinic('boreal'), lima.sub],
         ),
       ),
     ).rejects.toMatchObject({ code: '42501' });
@@ -97,7 +96,7 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
         tx.query(
           `insert into public.agent_usage (clinic_id, user_id, provider, model, input_tokens, output_tokens, duration_ms, outcome)
            values ($1, $2, 'local', 'm', 1, 1, 1, 'ok')`,
-          [d.clinics.aurora, d.users['admin@aurora.demo'].sub],
+          [d.clinic('aurora'), d.user('admin@aurora.demo').sub],
         ),
       ),
     ).rejects.toMatchObject({ code: '42501' });
@@ -107,14 +106,14 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
       'update public.agent_usage_daily set input_tokens = 0',
       "insert into public.agent_usage_daily (clinic_id, day, provider) values (app.current_clinic_id(), current_date, 'x')",
     ]) {
-      await expect(d.db.withUser(d.users['admin@aurora.demo'], (_r, tx) => tx.query(sql))).rejects.toMatchObject({
+      await expect(d.db.withUser(d.user('admin@aurora.demo'), (_r, tx) => tx.query(sql))).rejects.toMatchObject({
         code: '42501',
       });
     }
   });
 
   it('plans are readable by their clinic and writable by nobody but the owner', async () => {
-    const admin = d.users['admin@aurora.demo'];
+    const admin = d.user('admin@aurora.demo');
     for (const sql of [
       `insert into public.clinic_plans (clinic_id, ai_limit) values (app.current_clinic_id(), 1000)`,
       'update public.plan_defaults set ai_limit = 1000',
@@ -125,12 +124,12 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
     // The owner path (the plan CLI).
     const client = await d.owner.pool.connect();
     try {
-      await createRepositories(client).plans.set(d.clinics.boreal, { ai_limit: 7, ai_window_s: 60 });
+      await createRepositories(client).plans.set(d.clinic('boreal'), { ai_limit: 7, ai_window_s: 60 });
       await createRepositories(client).plans.set(null, { monthly_ai_tokens: 123 });
     } finally {
       client.release();
     }
-    const mine = await d.db.withUser(d.users['admin@boreal.demo'], (r) => r.plans.current());
+    const mine = await d.db.withUser(d.user('admin@boreal.demo'), (r) => r.plans.current());
     expect(mine.plan).toMatchObject({ ai_limit: 7, ai_window_s: 60, healthcare_limit: null });
     expect(mine.defaults.monthly_ai_tokens).toBe(123);
     // Another clinic's plan is invisible: aurora reads its own (no row) and the defaults.
@@ -143,14 +142,14 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
 
   it('the plan reader reads every clinic plan and month usage, and nothing else', async () => {
     const read = await d.db.asPlanReader(async (r, tx) => ({
-      boreal: await r.plans.forClinic(d.clinics.boreal),
-      aurora: await r.plans.forClinic(d.clinics.aurora),
+      boreal: await r.plans.forClinic(d.clinic('boreal')),
+      aurora: await r.plans.forClinic(d.clinic('aurora')),
       defaults: await r.plans.defaults(),
-      month: await r.usage.month(d.clinics.aurora),
+      month: await r.usage.month(d.clinic('aurora')),
       daily: (await tx.query('select count(*)::int as n from public.agent_usage_daily')).rows[0] as { n: number },
     }));
     expect(read.boreal.plan).toMatchObject({ ai_limit: 7 });
-    expect(read.aurora.clinic_id).toBe(d.clinics.aurora);
+    expect(read.aurora.clinic_id).toBe(d.clinic('aurora'));
     expect(read.defaults?.monthly_ai_tokens).toBe(123);
     expect(read.month.tokens).toBeGreaterThanOrEqual(0);
     expect(read.daily.n).toBeGreaterThan(0);
@@ -159,7 +158,7 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
       'select name from public.clinics limit 1',
       'select id from public.agent_usage limit 1',
       'select id from public.audit_log limit 1',
-      `insert into public.agent_usage_daily (clinic_id, day, provider) values ('${d.clinics.aurora}', current_date, 'x')`,
+      `insert into public.agent_usage_daily (clinic_id, day, provider) values ('${d.clinic('aurora')}', current_date, 'x')`,
       `select app.audit('x', 'patient', null, '{}'::jsonb)`,
     ]) {
       await expect(d.db.asPlanReader((_r, tx) => tx.query(sql))).rejects.toMatchObject({ code: '42501' });

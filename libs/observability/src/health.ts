@@ -53,6 +53,6 @@ export class HealthRegistry {
         }
       }),
     );
-    return { ready: [...gating].every((name) => checks[name].ok), checks };
+    return { ready: [...gating].every((name) => checks[name]?.ok === true), checks };
   }
 }

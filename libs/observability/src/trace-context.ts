@@ -14,12 +14,15 @@ export function parseTraceparent(value: unknown): TraceContext | undefined {
   if (typeof value !== 'string') {
     return undefined;
   }
-  const m = TRACEPARENT.exec(value.trim());
+  const [, traceId, spanId, flags] = TRACEPARENT.exec(value.trim()) ?? [];
   // OpenTelemetry's own validity rules (hex, not all zeros).
-  if (!m || !isValidTraceId(m[1]) || !isValidSpanId(m[2])) {
+  if (traceId === undefined || spanId === undefined || flags === undefined) {
     return undefined;
   }
-  return { traceId: m[1], spanId: m[2], flags: m[3] };
+  if (!isValidTraceId(traceId) || !isValidSpanId(spanId)) {
+    return undefined;
+  }
+  return { traceId, spanId, flags };
 }
 
 /** Continues the caller's trace with a new span, or starts a new sampled trace. */

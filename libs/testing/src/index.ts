@@ -8,3 +8,4 @@ export * from './auth-emulator.js';
 export * from './openai-compatible-server.js';
 export * from './auth-fixture.js';
 export * from './agent-bus.js';
+export * from './must.js';

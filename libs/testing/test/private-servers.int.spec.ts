@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { type PrivateServer, startPrivatePostgres } from '@neonpro/testing';
+import { type PrivateServer, startPrivatePostgres, must } from '@neonpro/testing';
 
 /** Processes whose command line names this port (postgres and its children, under runuser or not). */
 function processesOn(port: number): string[] {
@@ -12,7 +12,7 @@ async function query(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   await c.connect();
   try {
-    return (await c.query<{ one: number }>('select 1 as one')).rows[0].one;
+    return must((await c.query<{ one: number }>('select 1 as one')).rows[0], 'a row').one;
   } finally {
     await c.end();
   }

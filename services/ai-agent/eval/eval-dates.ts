@@ -41,11 +41,15 @@ export function resolveDate(token: string, today: string): string {
           !Number.isNaN(new Date(`${d}T12:00:00Z`).getTime()) && new Date(`${d}T12:00:00Z`).toISOString().startsWith(d),
       );
     const dist = (d: string) => Math.abs(Date.parse(`${d}T12:00:00Z`) - Date.parse(`${today}T12:00:00Z`));
-    return options.sort((a, b) => dist(a) - dist(b))[0];
+    const [nearest] = options.sort((a, b) => dist(a) - dist(b));
+    if (nearest === undefined) {
+      throw new Error(`no day ${day} near ${today} in ${token}`);
+    }
+    return nearest;
   }
   m = /^\$(next|prev):([a-z]{3})$/.exec(token);
   if (m) {
-    const target = DOW.indexOf(m[2]);
+    const target = DOW.indexOf(m[2] ?? '');
     if (target < 0) {
       throw new Error(`bad weekday in ${token}`);
     }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { must } from '@neonpro/testing';
 
 /**
  * Data the golden set adds to the demo seed, owned by the eval's own database: patients and
@@ -67,7 +68,10 @@ export const WITH_APPOINTMENT: Record<string, number> = {
 };
 
 export async function addEvalData(db: pg.Pool | pg.Client, tz: string): Promise<void> {
-  const clinic = (await db.query<{ id: string }>("select id from public.clinics where slug = 'aurora'")).rows[0].id;
+  const clinic = must(
+    (await db.query<{ id: string }>("select id from public.clinics where slug = 'aurora'")).rows[0],
+    'the aurora clinic',
+  ).id;
   await db.query(
     `insert into public.professionals (clinic_id, full_name, specialty) values ($1, 'Dr. Costa', 'Harmonização facial')`,
     [clinic],
@@ -78,12 +82,16 @@ export async function addEvalData(db: pg.Pool | pg.Client, tz: string): Promise<
       `insert into public.patients (clinic_id, full_name, phone, email) values ($1, $2, $3, $4) returning id`,
       [clinic, name, `+55 11 97${String(100000 + i * 37).padStart(7, '0')}`, `eval${i}@aurora.example`],
     );
-    ids.set(name, row.rows[0].id);
+    ids.set(name, must(row.rows[0], 'a row').id);
   }
-  const lima = (await db.query<{ id: string }>("select id from public.professionals where full_name = 'Dra. Lima'"))
-    .rows[0].id;
-  const souza = (await db.query<{ id: string }>("select id from public.professionals where full_name = 'Dr. Souza'"))
-    .rows[0].id;
+  const lima = must(
+    (await db.query<{ id: string }>("select id from public.professionals where full_name = 'Dra. Lima'")).rows[0],
+    'Dra. Lima',
+  ).id;
+  const souza = must(
+    (await db.query<{ id: string }>("select id from public.professionals where full_name = 'Dr. Souza'")).rows[0],
+    'Dr. Souza',
+  ).id;
   const at = (offset: number, time: string) =>
     `((now() at time zone '${tz}')::date + ${offset} + time '${time}') at time zone '${tz}'`;
   for (const [name, offset] of Object.entries(WITH_APPOINTMENT)) {
@@ -100,7 +108,12 @@ export async function addEvalData(db: pg.Pool | pg.Client, tz: string): Promise<
     await db.query(
       `insert into public.appointments (clinic_id, patient_id, professional_id, starts_at, ends_at, procedure, status)
        values ($1, $2, $3, ${at(day, '10:00')}, ${at(day, '10:45')}, 'Peeling químico', $4)`,
-      [clinic, ids.get(past[i % past.length]), i % 2 ? lima : souza, i === 3 ? 'no_show' : 'completed'],
+      [
+        clinic,
+        ids.get(must(past[i % past.length], 'a past patient')),
+        i % 2 ? lima : souza,
+        i === 3 ? 'no_show' : 'completed',
+      ],
     );
   }
 }

@@ -65,6 +65,9 @@ export function renderFailures(results: CaseResult[]): string {
     .map((r) => {
       const bad = r.turns.findIndex((t) => !t.ok);
       const t = r.turns[bad];
+      if (t === undefined) {
+        throw new Error(`case ${r.id} failed with no failed turn`);
+      }
       return `✗ ${r.category}/${r.id} turn ${bad + 1}: ${t.failures.join('; ')}\n    answer: ${t.answer.replace(/\n/g, ' ⏎ ').slice(0, 300)}\n    tools: ${t.tools.join(', ')}`;
     })
     .join('\n');

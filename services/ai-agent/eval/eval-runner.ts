@@ -7,6 +7,7 @@ import { fold } from '@neonpro/text';
 import type { ClinicDataPort } from '../src/tools/clinic-data.port.js';
 import { resolveDate } from './eval-dates.js';
 import type { Fact, GoldenCase, GoldenTurn } from './golden-case.schema.js';
+import { must } from '@neonpro/testing';
 
 /** Accents, case and punctuation do not matter when matching answers. */
 export function norm(s: string): string {
@@ -162,7 +163,7 @@ async function checkFact(ctx: EvalContext, fact: Fact, answer: string): Promise<
       'select opening_hours from public.clinics where id = $1',
       [ctx.clinicId],
     );
-    for (const range of Object.values(res.rows[0].opening_hours)) {
+    for (const range of Object.values(must(res.rows[0], 'a row').opening_hours)) {
       for (const t of range.split('-')) {
         if (!a.includes(t.trim())) {
           fail.push(`missing hour ${t}`);
@@ -174,7 +175,7 @@ async function checkFact(ctx: EvalContext, fact: Fact, answer: string): Promise<
       'select procedures from public.clinics where id = $1',
       [ctx.clinicId],
     );
-    for (const p of res.rows[0].procedures) {
+    for (const p of must(res.rows[0], 'a row').procedures) {
       if (!a.includes(norm(p.name))) {
         fail.push(`missing service ${p.name}`);
       }
@@ -201,7 +202,7 @@ async function checkFact(ctx: EvalContext, fact: Fact, answer: string): Promise<
           and (a.starts_at at time zone $2)::date = $4`,
       [ctx.clinicId, ctx.timezone, fact.free_slots.professional, date],
     );
-    const times = [...answer.matchAll(/\b(\d{2}:\d{2})\b/g)].map((m) => m[1]);
+    const times = [...answer.matchAll(/\b(\d{2}:\d{2})\b/g)].map((m) => m[0]);
     if (times.length === 0) {
       fail.push('no free time listed');
     }

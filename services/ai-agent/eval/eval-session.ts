@@ -1,7 +1,7 @@
 import { agentConfigSchema, loadConfig, type ModelProvider } from '@neonpro/config';
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, OpenAiCompatibleTestServer } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, OpenAiCompatibleTestServer, must } from '@neonpro/testing';
 import { PinoLogger } from 'nestjs-pino';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -60,8 +60,10 @@ export async function runGoldenSet(opts: EvalOptions): Promise<{ results: CaseRe
     pool = new pg.Pool({ connectionString: fx.db.url, max: 2 });
     // An idle client dropped by the server (database dropped at teardown) must not crash the run.
     pool.on('error', () => undefined);
-    const tz = (await pool.query<{ timezone: string }>("select timezone from public.clinics where slug = 'aurora'"))
-      .rows[0].timezone;
+    const tz = must(
+      (await pool.query<{ timezone: string }>("select timezone from public.clinics where slug = 'aurora'")).rows[0],
+      'the aurora clinic',
+    ).timezone;
     await addEvalData(pool, tz);
     db = new Database({ url: fx.db.url, poolMax: 4 });
     const callers = {} as Record<'reception' | 'lima' | 'admin', AgentCallerClaims>;
@@ -72,12 +74,15 @@ export async function runGoldenSet(opts: EvalOptions): Promise<{ results: CaseRe
     };
     for (const [who, email] of Object.entries(emails) as ['reception' | 'lima' | 'admin', string][]) {
       const token = await fx.token(email);
-      const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+      const raw = JSON.parse(
+        Buffer.from(must(token.split('.')[1], 'a token payload'), 'base64url').toString('utf8'),
+      ) as Record<string, unknown>;
       const m = await pool.query<{ clinic_id: string; role: AgentCallerClaims['role'] }>(
         'select clinic_id, role from public.clinic_members where user_id = $1',
         [raw.sub],
       );
-      callers[who] = { sub: String(raw.sub), email, clinic_id: m.rows[0].clinic_id, role: m.rows[0].role, raw };
+      const member = must(m.rows[0], `the membership of ${who}`);
+      callers[who] = { sub: String(raw.sub), email, clinic_id: member.clinic_id, role: member.role, raw };
     }
     const portLog: EvalContext['portLog'] = [];
     const { recordingPort } = await import('./eval-runner.js');

@@ -10,6 +10,7 @@ import {
   runEvents,
   uniquePrefix,
   waitFor,
+  must,
 } from '@neonpro/testing';
 import { type AgentApp, type AgentPorts, startAgent } from '../src/app.js';
 import type { CallerDirectory } from '../src/caller/caller-directory.port.js';
@@ -146,7 +147,7 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
   it('answers presence while accepting, and exposes health and metrics', async () => {
     const reply = await nc.request(bus.presence, undefined, { timeout: 2000 });
     expect(agentWire.decodePresence(reply.data)).toMatchObject({ ok: true });
-    const base = `http://127.0.0.1:${agents[0].port}`;
+    const base = `http://127.0.0.1:${must(agents[0], 'agents[0]').port}`;
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ok', checks: { nats: { ok: true } } });

@@ -15,6 +15,7 @@ import {
   queueRun,
   runEvents,
   uniquePrefix,
+  must,
 } from '@neonpro/testing';
 import { type AgentApp, startAgent } from '../src/app.js';
 import { PostgresClinicData } from '../src/persistence/postgres-clinic-data.js';
@@ -35,7 +36,9 @@ describe('agent tools and memory on the real Postgres', () => {
 
   async function callerFor(email: string): Promise<AgentCallerClaims> {
     const token = await fx.token(email);
-    const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    const raw = JSON.parse(
+      Buffer.from(must(token.split('.')[1], 'token.split(".")[1]'), 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
     const res = await owner.pool.query('select clinic_id, role from public.clinic_members where user_id = $1', [
       raw.sub,
     ]);
@@ -46,6 +49,10 @@ describe('agent tools and memory on the real Postgres', () => {
   async function sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
     return (await owner.pool.query(text, values)).rows as T[];
   }
+  async function sqlOne<T>(text: string, values: unknown[] = []): Promise<T> {
+    return must((await sql<T>(text, values))[0], `a row of: ${text}`);
+  }
+  const callerOf = (email: string): AgentCallerClaims => must(callers[email], email);
 
   beforeAll(async () => {
     fx = await createAuthFixture();
@@ -64,14 +71,14 @@ describe('agent tools and memory on the real Postgres', () => {
   });
 
   it('a clinic-A user asking about a clinic-B patient finds nothing (by name or CPF)', async () => {
-    const [borealOnly] = await sql<{ full_name: string; cpf: string }>(
+    const borealOnly = await sqlOne<{ full_name: string; cpf: string }>(
       `select p.full_name, p.cpf from public.patients p join public.clinics c on c.id = p.clinic_id
         where c.slug = 'boreal' and not exists (
           select 1 from public.patients q join public.clinics qc on qc.id = q.clinic_id
            where qc.slug = 'aurora' and q.full_name = p.full_name)
         order by p.full_name limit 1`,
     );
-    const aurora = callers[DEMO_USERS.auroraAdmin];
+    const aurora = callerOf(DEMO_USERS.auroraAdmin);
     const requestId = `it-${randomUUID()}`;
     const byName = await ask(
       h,
@@ -95,19 +102,19 @@ describe('agent tools and memory on the real Postgres', () => {
       ['cpf', 0],
     ]);
     // The same question from the patient's own clinic does find them: the search itself works.
-    const own = await ask(h, callers[DEMO_USERS.borealAdmin], `dados da paciente ${borealOnly.full_name}`);
+    const own = await ask(h, callerOf(DEMO_USERS.borealAdmin), `dados da paciente ${borealOnly.full_name}`);
     expect(own.content).toContain(borealOnly.full_name);
   });
 
   it("the database hides another clinic's patient and appointments by id (RLS, not the tool)", async () => {
-    const [other] = await sql<{ patient_id: string; appointment_id: string }>(
+    const other = await sqlOne<{ patient_id: string; appointment_id: string }>(
       `select p.id as patient_id, a.id as appointment_id from public.patients p
          join public.clinics c on c.id = p.clinic_id join public.appointments a on a.patient_id = p.id
         where c.slug = 'boreal' limit 1`,
     );
     const data = new PostgresClinicData(db);
-    const aurora = callers[DEMO_USERS.auroraAdmin];
-    const boreal = callers[DEMO_USERS.borealAdmin];
+    const aurora = callerOf(DEMO_USERS.auroraAdmin);
+    const boreal = callerOf(DEMO_USERS.borealAdmin);
     expect(await data.getPatientSummary(aurora, other.patient_id)).toBeNull();
     expect(await data.getAppointment(aurora, other.appointment_id)).toBeNull();
     // The same ids from their own clinic: the lookups work, so the nulls above are the isolation.
@@ -117,7 +124,7 @@ describe('agent tools and memory on the real Postgres', () => {
 
   it('"quais consultas a Dra. Lima tem amanhã?" returns exactly the seeded appointments, audited', async () => {
     const requestId = `it-${randomUUID()}`;
-    const aurora = callers[DEMO_USERS.auroraAdmin];
+    const aurora = callerOf(DEMO_USERS.auroraAdmin);
     const expected = await sql<{ line: string }>(
       `select '- ' || to_char(a.starts_at at time zone $1, 'HH24:MI') || '–' || to_char(a.ends_at at time zone $1, 'HH24:MI')
               || ' · ' || p.full_name || ' · ' || a.procedure as line
@@ -152,7 +159,7 @@ describe('agent tools and memory on the real Postgres', () => {
   });
 
   it('"minhas consultas de amanhã" from Dra. Lima is her own schedule; an admin is told they have none', async () => {
-    const lima = callers[DEMO_USERS.auroraLima];
+    const lima = callerOf(DEMO_USERS.auroraLima);
     const expected = await sql<{ n: number }>(
       `select count(*)::int as n from public.appointments a join public.professionals pr on pr.id = a.professional_id
         where pr.user_id = $2 and a.status <> 'cancelled'
@@ -162,30 +169,33 @@ describe('agent tools and memory on the real Postgres', () => {
     const own = await ask(h, lima, 'minhas consultas de amanhã', randomUUID());
     expect(own.error).toBeUndefined();
     expect(own.tools).toEqual(['list_appointments']);
-    expect(own.content).toContain(`Dra. Lima tem ${expected[0].n} consulta`);
+    expect(own.content).toContain(`Dra. Lima tem ${must(expected[0], 'expected[0]').n} consulta`);
     expect(own.content).not.toContain('Dr. Souza');
 
-    const admin = await ask(h, callers[DEMO_USERS.auroraAdmin], 'my appointments tomorrow', randomUUID());
+    const admin = await ask(h, callerOf(DEMO_USERS.auroraAdmin), 'my appointments tomorrow', randomUUID());
     expect(admin.content).toContain('not linked to one of the clinic');
   });
 
   it('books only after an explicit confirmation, exactly once despite retries and a concurrent replay', async () => {
-    const aurora = callers[DEMO_USERS.auroraReception];
-    const [patient] = await sql<{ id: string; full_name: string }>(
+    const aurora = callerOf(DEMO_USERS.auroraReception);
+    const patient = await sqlOne<{ id: string; full_name: string }>(
       `select p.id, p.full_name from public.patients p join public.clinics c on c.id = p.clinic_id
         where c.slug = 'aurora' and (select count(*) from public.patients q where q.full_name = p.full_name) = 1
         order by p.full_name limit 1`,
     );
     const bookedCount = async () =>
       Number(
-        (
-          await sql<{ n: string }>(
-            `select count(*) as n from public.appointments a join public.professionals pr on pr.id = a.professional_id
+        must(
+          (
+            await sql<{ n: string }>(
+              `select count(*) as n from public.appointments a join public.professionals pr on pr.id = a.professional_id
               where a.patient_id = $1 and pr.full_name = 'Dr. Souza' and a.procedure = 'Limpeza de pele'
                 and to_char(a.starts_at at time zone $2, 'HH24:MI') = '17:00'`,
-            [patient.id, TZ],
-          )
-        )[0].n,
+              [patient.id, TZ],
+            )
+          )[0],
+          'a count',
+        ).n,
       );
     const session = randomUUID();
     const proposal = await ask(
@@ -294,7 +304,7 @@ describe('agent tools and memory on the real Postgres', () => {
     });
 
     it('stores the user and the final assistant message exactly once when the gateway retries', async () => {
-      const caller = callers[DEMO_USERS.auroraLima];
+      const caller = callerOf(DEMO_USERS.auroraLima);
       const session = randomUUID();
       const turn = { session_id: session, message: 'quais consultas temos amanhã?', client_message_id: 'c-1' };
       const first = await call(caller, turn);
@@ -318,26 +328,28 @@ describe('agent tools and memory on the real Postgres', () => {
     it('moves agent_tool_calls_total, agent_run_duration_seconds and agent_model_tokens_total under load', async () => {
       const names = ['agent_tool_calls_total', 'agent_run_duration_seconds_count', 'agent_model_tokens_total'];
       const before = await Promise.all(names.map(metric));
-      const caller = callers[DEMO_USERS.auroraAdmin];
+      const caller = callerOf(DEMO_USERS.auroraAdmin);
       const prompts = [
         'quais consultas temos hoje?',
         'quais consultas a Dra. Lima tem amanhã?',
         'horários livres do Dr. Souza amanhã',
       ];
       await Promise.all(
-        Array.from({ length: 9 }, (_, i) => call(caller, { session_id: randomUUID(), message: prompts[i % 3] })),
+        Array.from({ length: 9 }, (_, i) =>
+          call(caller, { session_id: randomUUID(), message: must(prompts[i % 3], 'a prompt') }),
+        ),
       );
       const after = await Promise.all(names.map(metric));
-      names.forEach((n, i) => expect([n, after[i] > before[i]]).toEqual([n, true]));
-      expect(after[1] - before[1]).toBe(9);
+      names.forEach((n, i) => expect([n, must(after[i], n) > must(before[i], n)]).toEqual([n, true]));
+      expect(must(after[1], 'after[1]') - must(before[1], 'before[1]')).toBe(9);
     });
   });
 
   it("a session is its owner's only: another user (same clinic or not) gets not_found", async () => {
     const session = randomUUID();
-    await ask(h, callers[DEMO_USERS.auroraAdmin], 'oi', session);
+    await ask(h, callerOf(DEMO_USERS.auroraAdmin), 'oi', session);
     for (const email of [DEMO_USERS.auroraLima, DEMO_USERS.borealAdmin]) {
-      const t = await ask(h, callers[email], 'oi', session);
+      const t = await ask(h, callerOf(email), 'oi', session);
       expect(t.error).toBe('not_found');
     }
   });
@@ -350,11 +362,11 @@ describe('agent tools and memory on the real Postgres', () => {
         OPENAI_BASE_URL: server.baseUrl,
         OPENAI_MODEL: 'test-model',
       });
-      const [patient] = await sql<{ full_name: string; cpf: string }>(
+      const patient = await sqlOne<{ full_name: string; cpf: string }>(
         `select p.full_name, p.cpf from public.patients p join public.clinics c on c.id = p.clinic_id
           where c.slug = 'aurora' order by p.full_name desc limit 1`,
       );
-      const caller = callers[DEMO_USERS.auroraAdmin];
+      const caller = callerOf(DEMO_USERS.auroraAdmin);
       const session = randomUUID();
       server.enqueue(
         { toolCall: { name: 'search_patients', args: { query: '[CPF_1]' } } },
@@ -381,7 +393,7 @@ describe('agent tools and memory on the real Postgres', () => {
   });
   it('history keeps the newest turns within the token budget, however long the session', async () => {
     const store = new PostgresConversationStore(db);
-    const caller = callers[DEMO_USERS.auroraAdmin];
+    const caller = callerOf(DEMO_USERS.auroraAdmin);
     const sessionId = randomUUID();
     // 130 answered turns (260 messages: more than the first three pages together), then one open turn.
     for (let i = 0; i < 130; i++) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
-import { createAuthFixture, DEMO_USERS, OpenAiCompatibleTestServer, type AuthFixture } from '@neonpro/testing';
+import { createAuthFixture, DEMO_USERS, OpenAiCompatibleTestServer, type AuthFixture, must } from '@neonpro/testing';
 import { PostgresClinicData } from '../src/persistence/postgres-clinic-data.js';
 import { PostgresConversationStore } from '../src/persistence/postgres-conversation-store.js';
 import { ask, makeHarness } from './support/chat-harness.js';
@@ -53,12 +53,17 @@ describe('pseudonymisation before an external provider (real Postgres, recording
     db = new Database({ url: fx.db.serviceUrl, poolMax: 4 });
     owner = new Database({ url: fx.db.url, poolMax: 1 });
     const token = await fx.token(DEMO_USERS.auroraAdmin);
-    const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
-    const m = (
-      await owner.pool.query<{ clinic_id: string }>('select clinic_id from clinic_members where user_id = $1', [
-        raw.sub,
-      ])
-    ).rows[0];
+    const raw = JSON.parse(
+      Buffer.from(must(token.split('.')[1], 'token.split(".")[1]'), 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
+    const m = must(
+      (
+        await owner.pool.query<{ clinic_id: string }>('select clinic_id from clinic_members where user_id = $1', [
+          raw.sub,
+        ])
+      ).rows[0],
+      'a row',
+    );
     caller = { sub: String(raw.sub), email: DEMO_USERS.auroraAdmin, clinic_id: m.clinic_id, role: 'admin', raw };
     // Every seeded patient, of both clinics; the conversation picks three of the caller's.
     patients = (
@@ -86,7 +91,9 @@ describe('pseudonymisation before an external provider (real Postgres, recording
     });
     // Distinct patients, typed the ways users type: first + last without accents in lower case,
     // the full name, and two consecutive parts.
-    const [a, b, c] = [mine[3], mine[17], mine[31]];
+    const a = must(mine[3], 'a 4th patient');
+    const b = must(mine[17], 'an 18th patient');
+    const c = must(mine[31], 'a 32nd patient');
     const aParts = a.full_name.split(' ');
     const cParts = c.full_name.split(' ');
     const session = randomUUID();
@@ -147,7 +154,7 @@ describe('pseudonymisation before an external provider (real Postgres, recording
       OPENAI_BASE_URL: server.baseUrl,
       OPENAI_MODEL: 'test-model',
     });
-    const p = mine[40];
+    const p = must(mine[40], 'a 41st patient');
     server.enqueue({ status: 429 });
     const turn = await ask(h, caller, `qual o telefone da ${p.full_name}?`);
     expect(turn.error).toBeUndefined();

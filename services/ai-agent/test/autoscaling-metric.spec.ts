@@ -4,6 +4,7 @@ import { type Gauge, Registry } from 'prom-client';
 import { AgentMetrics } from '../src/chat/agent-metrics.service.js';
 import { chartWithDependencies, helmTemplate } from '../../../test/deploy/support/helm.js';
 import { readYaml, renderKustomization } from '../../../test/deploy/support/k8s.js';
+import { must } from '@neonpro/testing';
 
 /** A series as the agent registers it: read from the registry, not a string. */
 function registeredName(pick: (m: AgentMetrics) => Gauge): string {
@@ -42,7 +43,7 @@ describe('agent autoscaling metric (prometheus-adapter mode)', () => {
 
   it('the adapter rule (single home of the rules) builds it from both series: the shared queue once, runs summed', () => {
     expect(rules).toHaveLength(1);
-    const [rule] = rules;
+    const rule = must(rules[0], 'the adapter rule');
     expect(rule.seriesQuery.startsWith(`${queueDepth}{`)).toBe(true);
     expect(new RegExp(rule.name.matches).test(queueDepth)).toBe(true);
     expect(rule.metricsQuery).toBe(`max(<<.Series>>{<<.LabelMatchers>>}) + sum(${inflight}{<<.LabelMatchers>>})`);
@@ -53,7 +54,7 @@ describe('agent autoscaling metric (prometheus-adapter mode)', () => {
       resources: ['base'],
       components: ['components/prometheus', 'components/autoscaling-prometheus-adapter'],
     }).find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'neonpro-ai-agent');
-    expect(externalMetricNames(hpa as unknown as Hpa)).toEqual([rules[0].name.as]);
+    expect(externalMetricNames(hpa as unknown as Hpa)).toEqual([must(rules[0], 'rules[0]').name.as]);
   });
 
   it('the chart in prometheus-adapter mode scales the agent on the metric the rule serves', () => {
@@ -62,7 +63,7 @@ describe('agent autoscaling metric (prometheus-adapter mode)', () => {
       const hpa = helmTemplate(dir, { values: ['examples/prometheus-adapter.yaml'] }).find(
         (o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'neonpro-ai-agent',
       );
-      expect(externalMetricNames(hpa as unknown as Hpa)).toEqual([rules[0].name.as]);
+      expect(externalMetricNames(hpa as unknown as Hpa)).toEqual([must(rules[0], 'rules[0]').name.as]);
     } finally {
       cleanup();
     }

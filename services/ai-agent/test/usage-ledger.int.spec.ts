@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import { type AgentRunUsage, Database } from '@neonpro/database';
-import { type AuthFixture, createAuthFixture, DEMO_USERS } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, must } from '@neonpro/testing';
 import { PostgresConversationStore } from '../src/persistence/postgres-conversation-store.js';
 
 const usage = (over: Partial<AgentRunUsage> = {}): AgentRunUsage => ({
@@ -32,7 +32,9 @@ describe('agent usage ledger (real Postgres)', () => {
     owner = new Database({ url: fx.db.url, poolMax: 1 });
     store = new PostgresConversationStore(db);
     const token = await fx.token(DEMO_USERS.auroraLima);
-    const raw = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    const raw = JSON.parse(
+      Buffer.from(must(token.split('.')[1], 'token.split(".")[1]'), 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
     const m = await owner.pool.query<{ clinic_id: string }>(
       'select clinic_id from public.clinic_members where user_id = $1',
       [raw.sub],
@@ -40,7 +42,7 @@ describe('agent usage ledger (real Postgres)', () => {
     caller = {
       sub: String(raw.sub),
       email: DEMO_USERS.auroraLima,
-      clinic_id: m.rows[0].clinic_id,
+      clinic_id: must(m.rows[0], 'a row').clinic_id,
       role: 'professional',
       raw,
     };

@@ -12,6 +12,7 @@ import {
   type TestDatabase,
   uniquePrefix,
   waitFor,
+  must,
 } from '@neonpro/testing';
 import { CONTENT_SECURITY_POLICY, type GatewayApp, HSTS, startGateway } from '../src/app.js';
 import { AuthAttemptLimiter } from '../src/rate-limit/auth-attempt-limiter.service.js';
@@ -345,7 +346,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
           await expectProblem(r, 504, 'agent_timeout');
           expect(attempts).toHaveLength(1);
           expect(r.headers.get('x-message-id') ?? attempts[0]).toBe(attempts[0]);
-          await waitFor(() => agent.cancels.includes(attempts[0]), 'cancel to reach the agents');
+          await waitFor(() => agent.cancels.includes(must(attempts[0], 'attempts[0]')), 'cancel to reach the agents');
         } finally {
           agent.behaviour = defaultBehaviour;
         }

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AgentEvent, DEV_RUN_GRANT_PUBLIC_JWK, importGrantKey, verifyRunGrant } from '@neonpro/contracts';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, NATS_URL, uniquePrefix, waitFor } from '@neonpro/testing';
+import {
+  type AuthFixture,
+  createAuthFixture,
+  DEMO_USERS,
+  NATS_URL,
+  uniquePrefix,
+  waitFor,
+  must,
+} from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
 import { parseSse, ScriptedAgent } from './support/scripted-agent.js';
 import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
@@ -125,8 +133,8 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
         ['3', 'done'],
       ]);
       // Tokens before the reattach plus tokens after it equal the final content.
-      expect(`Olá ${(afterOne[0].data as { delta: string }).delta}`).toBe(
-        (afterOne[1].data as { content: string }).content,
+      expect(`Olá ${(must(afterOne[0], 'afterOne[0]').data as { delta: string }).delta}`).toBe(
+        (must(afterOne[1], 'afterOne[1]').data as { content: string }).content,
       );
       expect(parseSse(await (await resume({}, '?after=2')).text()).map((e) => e.event)).toEqual(['done']);
       const other = await fx.token(DEMO_USERS.auroraAdmin);
@@ -146,8 +154,8 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       const events = parseSse(await r.text());
       expect(events.map((e) => e.event)).toEqual(['token', 'token', 'done']);
       expect(events.map((e) => e.id)).toEqual(['1', '2', '3']);
-      expect(events[0].data).toEqual({ delta: 'Olá ' });
-      expect(events[2].data).toMatchObject({ content: 'Olá mundo', session_id: expect.any(String) });
+      expect(must(events[0], 'events[0]').data).toEqual({ delta: 'Olá ' });
+      expect(must(events[2], 'events[2]').data).toMatchObject({ content: 'Olá mundo', session_id: expect.any(String) });
     });
 
     it('relays an agent error event inside an SSE stream', async () => {
@@ -209,7 +217,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       agent!.behaviour = () => 'stall-after-first';
       const events = parseSse(await (await post({ message: 'oi' }, { accept: 'text/event-stream' })).text());
       expect(events.map((e) => e.event)).toEqual(['token', 'error']);
-      expect(events[1].data).toMatchObject({ code: 'agent_timeout' });
+      expect(must(events[1], 'events[1]').data).toMatchObject({ code: 'agent_timeout' });
     });
 
     it('rejects an invalid agent event as a protocol failure (502), never a 500', async () => {

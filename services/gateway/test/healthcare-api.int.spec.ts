@@ -1,5 +1,5 @@
 import { makeCpf } from '@neonpro/database';
-import { type AuthFixture, createAuthFixture, freePort, uniquePrefix } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, freePort, must, uniquePrefix } from '@neonpro/testing';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { type GatewayApp, startGateway } from '../src/app.js';
@@ -151,9 +151,9 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       expect(noToken.headers.get('www-authenticate')).toBe('Bearer');
       expect((await call('GET', '/v1/me', { token: await hs('authenticated', -60) })).body.code).toBe('token_expired');
       expect((await call('GET', '/v1/me', { token: await hs('anon', 600) })).status).toBe(401);
-      const [, p] = tokens['admin@aurora.demo'].split('.');
+      const t = must(tokens['admin@aurora.demo'], 'the admin token');
+      const [, p] = t.split('.');
       expect((await call('GET', '/v1/me', { token: `eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.${p}.` })).status).toBe(401);
-      const t = tokens['admin@aurora.demo'];
       expect((await call('GET', '/v1/me', { token: `${t.slice(0, -3)}abc` })).status).toBe(401);
     });
   });
@@ -222,7 +222,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
 
     it('another clinic’s patient id → 404 on every route (never 403)', async () => {
       const aurora = (await call('GET', '/v1/patients?limit=1', { as: 'admin@aurora.demo' })).body.data as Json[];
-      const id = aurora[0].id as string;
+      const id = must(aurora[0], 'aurora[0]').id as string;
       for (const [method, path, body] of [
         ['GET', `/v1/patients/${id}`],
         ['PATCH', `/v1/patients/${id}`, { phone: '1' }],
@@ -242,7 +242,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       for (const p of list.body.data as Json[]) {
         expect(p).not.toHaveProperty('clinical_notes');
       }
-      const id = (list.body.data as Json[])[0].id as string;
+      const id = must((list.body.data as Json[])[0], '(list.body.data as Json[])[0]').id as string;
       expect(await call('GET', `/v1/patients/${id}`, { as: 'recepcao@aurora.demo' })).not.toHaveProperty(
         'body.clinical_notes',
       );
@@ -262,7 +262,10 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       expect(pros.status).toBe(200);
       const lima = (pros.body.data as Json[]).find((p) => p.full_name === 'Dra. Lima')!;
       expect(Object.keys(lima).sort()).toEqual(['full_name', 'id', 'specialty']);
-      const patient = ((await call('GET', '/v1/patients?limit=1', { as: 'admin@aurora.demo' })).body.data as Json[])[0];
+      const patient = must(
+        ((await call('GET', '/v1/patients?limit=1', { as: 'admin@aurora.demo' })).body.data as Json[])[0],
+        'the first of (call("GET", "/v1/patients?limit=1", { as: "…',
+      );
       const body = {
         patient_id: patient.id,
         professional_id: lima.id,

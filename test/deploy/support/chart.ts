@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './k8s.js';
+import { must } from '@neonpro/testing';
 
 export const CHART = join(ROOT, 'helm', 'neonpro');
 /** The nats dependency as vendored in charts/ (packaged from nats-io/k8s; see the chart README). */
@@ -29,8 +30,8 @@ export function withoutComments(text: string): string {
 export function templateEnvNames(dir: 'gateway' | 'ai-agent'): string[] {
   const cm = withoutComments(chartFile('templates', dir, 'configmap.yaml'));
   const data = cm.slice(cm.indexOf('\ndata:'));
-  const keys = [...data.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+  const keys = [...data.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => must(m[1], 'a captured name'));
   const deploy = withoutComments(chartFile('templates', dir, 'deployment.yaml'));
-  const names = [...deploy.matchAll(/^\s*- name: ([A-Z][A-Z0-9_]*)\s*$/gm)].map((m) => m[1]);
+  const names = [...deploy.matchAll(/^\s*- name: ([A-Z][A-Z0-9_]*)\s*$/gm)].map((m) => must(m[1], 'a captured name'));
   return [...keys, ...names];
 }

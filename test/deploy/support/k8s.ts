@@ -11,6 +11,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { must } from '@neonpro/testing';
 
 /** Repository root (this file is test/deploy/support/k8s.ts). */
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -70,7 +71,7 @@ export function parseManifests(text: string): K8sObject[] {
   return parseAllDocuments(text)
     .map((d) => {
       if (d.errors.length) {
-        throw new Error(`YAML error: ${d.errors[0].message}`);
+        throw new Error(`YAML error: ${must(d.errors[0], 'd.errors[0]').message}`);
       }
       return d.toJS() as K8sObject | null;
     })

@@ -1,4 +1,5 @@
 import { agentConfigSchema, gatewayConfigSchema } from '@neonpro/config';
+import { must } from '@neonpro/testing';
 import { type Container, type K8sObject, type Probe, podLabelsOf, podSpecOf } from './k8s.js';
 
 /** Config schema of each service, keyed by its app.kubernetes.io/name. */
@@ -146,14 +147,14 @@ export function hygieneProblems(obj: K8sObject, env: Record<string, Record<strin
       const drainVar = DRAIN_VAR[svc];
       const configured = env[svc]?.[drainVar];
       const shape = SERVICE_SCHEMAS[svc].shape as Record<string, { parse(v: unknown): unknown }>;
-      const drainMs = Number(shape[drainVar].parse(configured));
+      const drainMs = Number(must(shape[drainVar], drainVar).parse(configured));
       const grace = spec.terminationGracePeriodSeconds ?? 30;
       if (grace <= (sleepS || 0) + drainMs / 1000) {
         out.push(`${name}: terminationGracePeriodSeconds ${grace} <= preStop ${sleepS}s + ${drainVar} ${drainMs}ms`);
       }
       if (svc === 'ai-agent') {
         // A run may take AGENT_MAX_STEPS model calls of AGENT_MODEL_TIMEOUT_MS each.
-        const num = (v: string) => Number(shape[v].parse(env[svc]?.[v]));
+        const num = (v: string) => Number(must(shape[v], v).parse(env[svc]?.[v]));
         const longestRunMs = num('AGENT_MAX_STEPS') * num('AGENT_MODEL_TIMEOUT_MS');
         if (drainMs < longestRunMs) {
           out.push(`${name}: ${drainVar} ${drainMs}ms < longest run ${longestRunMs}ms`);
@@ -188,7 +189,7 @@ export function containerEnv(
   obj: K8sObject,
   objects: K8sObject[],
 ): { values: Record<string, string>; secretRefs: string[]; unresolved: string[] } {
-  const c = podSpecOf(obj)!.containers[0];
+  const c = must(podSpecOf(obj)?.containers[0], `a container in ${obj.metadata.name}`);
   const values: Record<string, string> = {};
   const secretRefs: string[] = [];
   const unresolved: string[] = [];

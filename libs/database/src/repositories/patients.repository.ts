@@ -174,7 +174,11 @@ export class PatientsRepository {
     if (!row) {
       throw new NotFoundError('patient');
     }
-    return (await this.shape([row]))[0];
+    const [patient] = await this.shape([row]);
+    if (patient === undefined) {
+      throw new Error('shape() returns one patient per row');
+    }
+    return patient;
   }
 
   async get(id: string): Promise<Patient> {

@@ -1,5 +1,5 @@
 import { Database, type JwtClaims } from '@neonpro/database';
-import { createTestDatabase, type TestDatabase } from '@neonpro/testing';
+import { createTestDatabase, must, type TestDatabase } from '@neonpro/testing';
 
 /** A seeded test database, opened the two ways the repository tests use it. */
 export interface DemoDatabase {
@@ -12,6 +12,10 @@ export interface DemoDatabase {
   users: Record<string, JwtClaims>;
   /** Clinic ids by slug. */
   clinics: Record<string, string>;
+  /** One demo member's claims; an unknown e-mail fails the test. */
+  user(email: string): JwtClaims;
+  /** One clinic's id; an unknown slug fails the test. */
+  clinic(slug: string): string;
   close(): Promise<void>;
 }
 
@@ -36,6 +40,8 @@ export async function openDemoDatabase(opts: { ownerPoolMax?: number } = {}): Pr
     owner,
     users,
     clinics,
+    user: (email) => must(users[email], `demo user ${email}`),
+    clinic: (slug) => must(clinics[slug], `demo clinic ${slug}`),
     async close() {
       await db.close();
       await owner.close();

@@ -6,6 +6,7 @@ import { ToolCache } from '../tools/tool-cache.js';
 import { buildFixture, claimsFor } from '../../test/support/clinic-fixtures.js';
 import { InMemoryClinicData } from '../../test/support/in-memory-clinic-data.js';
 import { type ModelTurnRunner, runAgentLoop } from './agent-loop.js';
+import { must } from '@neonpro/testing';
 
 const toolCallChunk = (name: string, args: Record<string, unknown>) =>
   new AIMessageChunk({ content: '', tool_calls: [{ id: `call_${name}`, name, args, type: 'tool_call' }] });
@@ -16,7 +17,7 @@ class StepRunner implements ModelTurnRunner {
   private step = 0;
   constructor(private readonly steps: ModelTurnRunner[]) {}
   stream(messages: BaseMessage[], signal: AbortSignal): AsyncIterable<AIMessageChunk> {
-    const runner = this.steps[Math.min(this.step++, this.steps.length - 1)];
+    const runner = must(this.steps[Math.min(this.step++, this.steps.length - 1)], 'a scripted step');
     return runner.stream(messages, signal);
   }
 }

@@ -9,7 +9,11 @@ const WEEKDAYS = {
 } as const;
 
 export function weekdayName(lang: Language, date: string): string {
-  return WEEKDAYS[lang][new Date(`${date}T12:00:00Z`).getUTCDay()];
+  const name = WEEKDAYS[lang][new Date(`${date}T12:00:00Z`).getUTCDay()];
+  if (name === undefined) {
+    throw new Error(`not a YYYY-MM-DD date: ${date}`);
+  }
+  return name;
 }
 
 const STATUS = {

@@ -158,7 +158,8 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const results = this.resultsSince(messages, lastHuman);
     let u = understand(userText, today);
     // A follow-up that only adds details ("amanhã às 10h", "a Maria Silva") continues the previous request.
-    const previousText = humans.length > 1 ? texts[humans[humans.length - 2]] : undefined;
+    const previousHuman = humans.at(-2);
+    const previousText = previousHuman !== undefined ? texts[previousHuman] : undefined;
     const previous = previousText !== undefined ? understand(previousText, today) : undefined;
     const pending = turn?.pending_proposal;
     if (
@@ -306,7 +307,8 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       return { call: { name: 'search_patients', args: { query, limit } } };
     }
     const patients = r.patients ?? [];
-    if (patients.length === 0) {
+    const [patient] = patients;
+    if (patient === undefined) {
       return { text: m.noPatient(query) };
     }
     if (patients.length > 1) {
@@ -314,7 +316,7 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
         text: `${several(patients.length)}\n${patients.map((p) => `- ${p.full_name}${p.cpf ? ` (CPF ${p.cpf})` : ''}`).join('\n')}`,
       };
     }
-    return { patient: patients[0] };
+    return { patient };
   }
 
   private planPatient(u: Understanding, results: Results, m: Catalogue): Plan {
@@ -497,13 +499,14 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     const open = r.appointments.filter(
       (a) => (a.status === 'scheduled' || a.status === 'confirmed') && (!u.time || a.start === u.time),
     );
-    if (open.length === 0) {
+    const [appointment] = open;
+    if (appointment === undefined) {
       return { text: none(found.patient.full_name) };
     }
     if (open.length > 1) {
       return { text: `${m.whichAppointment(verb)}\n${open.map((a) => this.apptLine(m, a, true, true)).join('\n')}` };
     }
-    return { appointment: open[0] };
+    return { appointment };
   }
 
   private planCancel(u: Understanding, today: string, results: Results, m: Catalogue): Plan {

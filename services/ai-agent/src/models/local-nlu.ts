@@ -1,7 +1,7 @@
 import type { AppointmentStatus } from '@neonpro/contracts';
 import { editDistance, fold } from '@neonpro/text';
 import { SELF_PROFESSIONAL } from '../tools/tool-args.js';
-import { addDays, weekday } from '../tools/clinic-time.js';
+import { addDays, dateNumbers, weekday } from '../tools/clinic-time.js';
 import { detectLanguage, type Language } from './language.js';
 
 /** What the deterministic local model understood from one user message. */
@@ -413,8 +413,8 @@ function extractPatientName(text: string, professional: string | undefined): str
   // Staff who type all lower case ("consultas da maria silva") still name patients.
   const noCapitals = !/\p{Lu}/u.test(text);
   let best: string | undefined;
-  for (let i = 0; i < words.length; i++) {
-    const f = fold(words[i]);
+  for (const [i, word] of words.entries()) {
+    const f = fold(word);
     if (!NAME_MARKERS.has(f)) {
       continue;
     }
@@ -423,15 +423,16 @@ function extractPatientName(text: string, professional: string | undefined): str
       j++;
     }
     const name: string[] = [];
-    for (; j < words.length; j++) {
-      const w = words[j];
+    const after = words.slice(j);
+    for (const [k, w] of after.entries()) {
+      const next = after[k + 1];
       if (isNameWord(w, STRONG_NAME_MARKERS.has(f) || noCapitals)) {
         name.push(w);
       } else if (
         name.length > 0 &&
         NAME_PARTICLES.has(fold(w)) &&
-        words[j + 1] &&
-        isNameWord(words[j + 1], STRONG_NAME_MARKERS.has(f) || noCapitals)
+        next &&
+        isNameWord(next, STRONG_NAME_MARKERS.has(f) || noCapitals)
       ) {
         name.push(w);
       } else {
@@ -472,7 +473,7 @@ function extractTime(folded: string): string | undefined {
 }
 
 function monthStart(date: string, delta: number): string {
-  const [y, m] = date.split('-').map(Number);
+  const [y, m] = dateNumbers(date);
   return new Date(Date.UTC(y, m - 1 + delta, 1)).toISOString().slice(0, 10);
 }
 
@@ -499,10 +500,10 @@ function single(d: string, label: string, today: string): Dates {
 export function extractDates(toks: string[], folded: string, today: string, lang: Language): Dates {
   const pt = lang === 'pt';
   const ddmmOf = (d: string) => `${d.slice(8, 10)}/${d.slice(5, 7)}`;
-  const explicit = /\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/.exec(folded);
-  if (explicit) {
-    const year = explicit[3] ? (explicit[3].length === 2 ? `20${explicit[3]}` : explicit[3]) : today.slice(0, 4);
-    const d = `${year}-${explicit[2].padStart(2, '0')}-${explicit[1].padStart(2, '0')}`;
+  const [, day, month, yearText] = /\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/.exec(folded) ?? [];
+  if (day !== undefined && month !== undefined) {
+    const year = yearText ? (yearText.length === 2 ? `20${yearText}` : yearText) : today.slice(0, 4);
+    const d = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
     return single(d, pt ? `em ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
   }
   const dayN = /\b(?:dia|day|no dia|on the)\s+(\d{1,2})\b(?!\s*(?:h\b|:|horas|am|pm))/.exec(folded);
@@ -573,16 +574,13 @@ export function extractDates(toks: string[], folded: string, today: string, lang
   ) {
     return { dateFrom: today, dateTo: addDays(monday, 6), dateLabel: pt ? 'nesta semana' : 'this week' };
   }
-  for (let i = 0; i < toks.length; i++) {
-    const t = toks[i];
-    const key = Object.keys(WEEKDAYS).find((k) => like(t.replace(/-feira$/, ''), k));
-    if (!key) {
+  for (const [i, t] of toks.entries()) {
+    const [, target] = Object.entries(WEEKDAYS).find(([k]) => like(t.replace(/-feira$/, ''), k)) ?? [];
+    if (target === undefined) {
       continue;
     }
     const before = /passad[oa]|last|ultim[oa]/.test(`${toks[i - 1] ?? ''} ${toks[i + 1] ?? ''} ${toks[i + 2] ?? ''}`);
-    const d = before
-      ? addDays(today, -((dow - WEEKDAYS[key] + 7) % 7 || 7))
-      : addDays(today, (WEEKDAYS[key] - dow + 7) % 7);
+    const d = before ? addDays(today, -((dow - target + 7) % 7 || 7)) : addDays(today, (target - dow + 7) % 7);
     return single(d, pt ? `em ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
   }
   return {};

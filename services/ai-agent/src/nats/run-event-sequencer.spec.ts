@@ -1,5 +1,6 @@
 import type { AgentEvent, RunEvent } from '@neonpro/contracts';
 import { RunEventSequencer, streamedText } from './run-event-sequencer.js';
+import { must } from '@neonpro/testing';
 
 function run(
   events: AgentEvent[],
@@ -42,7 +43,7 @@ describe('RunEventSequencer', () => {
   it('sends the first token at once, then coalesces until the timer or the byte bound, flushing before other events', () => {
     const { out, timers, s } = run(tokens('a', 'b', 'c'), { flushMs: 5, flushBytes: 1000 });
     expect(out).toEqual([{ type: 'token', delta: 'a', seq: 1 }]);
-    timers[0]();
+    must(timers[0], 'a flush timer')();
     expect(out.slice(1)).toEqual([{ type: 'token', delta: 'bc', seq: 2 }]);
     s.push({ type: 'token', delta: 'd' });
     s.push(done('abcd'));
@@ -70,7 +71,7 @@ describe('RunEventSequencer', () => {
   it('emits restart and the whole answer when the new attempt diverges (or is shorter)', () => {
     const diverged = run([...tokens('Boa ', 'tarde'), done('Boa tarde')], { lastSeq: 2, already: 'Bom dia' });
     expect(diverged.out.map((e) => e.type)).toEqual(['restart', 'token', 'token', 'done']);
-    expect(diverged.out[0].seq).toBe(3);
+    expect(diverged.out[0]?.seq).toBe(3);
     expect(streamedText([{ type: 'token', delta: 'Bom dia', seq: 1 }, ...diverged.out])).toBe('Boa tarde');
     const shorter = run([...tokens('Oi'), done('Oi')], { lastSeq: 1, already: 'Oi, tudo' });
     expect(shorter.out.map((e) => e.type)).toEqual(['restart', 'token', 'done']);

@@ -21,15 +21,15 @@ export function openingWindow(
   const weekday = new Date(`${date}T12:00:00Z`).getUTCDay();
   let understood = false;
   for (const [days, range] of entries) {
-    const m = /^(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/.exec(range.trim());
-    const [from, to = from] = days.split('-').map(dayIndex);
-    if (!m || from < 0 || to < 0) {
+    const [, start, end] = /^(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/.exec(range.trim()) ?? [];
+    const [from = -1, to = from] = days.split('-').map(dayIndex);
+    if (start === undefined || end === undefined || from < 0 || to < 0) {
       continue;
     }
     understood = true;
     const inRange = from <= to ? weekday >= from && weekday <= to : weekday >= from || weekday <= to;
     if (inRange) {
-      return { start: m[1], end: m[2] };
+      return { start, end };
     }
   }
   return understood ? undefined : fallback;

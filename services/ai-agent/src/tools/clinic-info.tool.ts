@@ -9,8 +9,8 @@ export function openingHoursView(
   hours: Record<string, string> | undefined,
 ): { days: string; open: string; close: string }[] {
   return Object.entries(hours ?? {}).flatMap(([days, range]) => {
-    const m = /^(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/.exec(range.trim());
-    return m ? [{ days, open: m[1], close: m[2] }] : [];
+    const [, open, close] = /^(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/.exec(range.trim()) ?? [];
+    return open !== undefined && close !== undefined ? [{ days, open, close }] : [];
   });
 }
 

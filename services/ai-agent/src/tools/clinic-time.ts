@@ -20,12 +20,39 @@ function formatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-function parts(instant: Date, tz: string): Record<string, string> {
-  return Object.fromEntries(
+interface Parts {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+}
+
+function parts(instant: Date, tz: string): Parts {
+  const p: Partial<Record<string, string>> = Object.fromEntries(
     formatter(tz)
       .formatToParts(instant)
       .map((p) => [p.type, p.value]),
   );
+  const { year, month, day, hour, minute, second } = p;
+  // The formatter asks for all six fields, so Intl always returns them.
+  if (year === undefined || month === undefined || day === undefined) {
+    throw new Error(`Intl returned no date parts for ${tz}`);
+  }
+  if (hour === undefined || minute === undefined || second === undefined) {
+    throw new Error(`Intl returned no time parts for ${tz}`);
+  }
+  return { year, month, day, hour, minute, second };
+}
+
+/** Numbers of a YYYY-MM-DD date (tool arguments and turn config are validated to that shape). */
+export function dateNumbers(date: string): [number, number, number] {
+  const [y, m, d] = date.split('-').map(Number);
+  if (y === undefined || m === undefined || d === undefined) {
+    throw new Error(`not a YYYY-MM-DD date: ${date}`);
+  }
+  return [y, m, d];
 }
 
 /** YYYY-MM-DD of an instant in `tz`. */
@@ -49,8 +76,11 @@ function offsetMinutes(instant: Date, tz: string): number {
 
 /** ISO 8601 with the zone's offset for a wall-clock date and time in `tz`. */
 export function zonedIso(date: string, time: string, tz: string): string {
-  const [y, m, d] = date.split('-').map(Number);
+  const [y, m, d] = dateNumbers(date);
   const [hh, mm] = time.split(':').map(Number);
+  if (hh === undefined || mm === undefined) {
+    throw new Error(`not an HH:mm time: ${time}`);
+  }
   const guess = Date.UTC(y, m - 1, d, hh, mm);
   const offset = offsetMinutes(new Date(guess - offsetMinutes(new Date(guess), tz) * 60000), tz);
   const sign = offset <= 0 ? '-' : '+';
@@ -60,13 +90,13 @@ export function zonedIso(date: string, time: string, tz: string): string {
 }
 
 export function addDays(date: string, days: number): string {
-  const [y, m, d] = date.split('-').map(Number);
+  const [y, m, d] = dateNumbers(date);
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
 /** 0 = Sunday … 6 = Saturday. */
 export function weekday(date: string): number {
-  const [y, m, d] = date.split('-').map(Number);
+  const [y, m, d] = dateNumbers(date);
   return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
 }
 

@@ -61,13 +61,14 @@ export function resolveProfessional(
   };
   const ranked = list.map((p) => ({ p, s: score(p) })).filter((x) => Number.isFinite(x.s));
   ranked.sort((a, b) => a.s - b.s);
-  if (ranked.length === 0) {
+  const [best, runnerUp] = ranked;
+  if (best === undefined) {
     return undefined;
   }
-  if (ranked.length > 1 && ranked[0].s === ranked[1].s) {
+  if (runnerUp !== undefined && best.s === runnerUp.s) {
     return undefined;
   }
-  return ranked[0].p;
+  return best.p;
 }
 
 export interface ToolboxOptions {

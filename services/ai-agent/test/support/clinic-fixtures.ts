@@ -10,31 +10,33 @@ export function todaySp(): string {
 
 const at = (date: string, time: string): string => `${date}T${time}:00-03:00`;
 
+const newIds = () => ({
+  aurora: randomUUID(),
+  beta: randomUUID(),
+  lima: randomUUID(),
+  costa: randomUUID(),
+  maria: randomUUID(),
+  joao: randomUUID(),
+  ana: randomUUID(),
+  anaPaula: randomUUID(),
+  betaPatient: randomUUID(),
+  betaPro: randomUUID(),
+  apptTodayMaria: randomUUID(),
+  apptTomorrowJoao: randomUUID(),
+  apptTomorrowAna: randomUUID(),
+  apptTomorrowCosta: randomUUID(),
+});
+
 export interface Fixture {
   aurora: SeedClinic;
   beta: SeedClinic;
-  ids: Record<string, string>;
+  ids: ReturnType<typeof newIds>;
 }
 
 export function buildFixture(): Fixture {
   const today = todaySp();
   const tomorrow = addDays(today, 1);
-  const ids = {
-    aurora: randomUUID(),
-    beta: randomUUID(),
-    lima: randomUUID(),
-    costa: randomUUID(),
-    maria: randomUUID(),
-    joao: randomUUID(),
-    ana: randomUUID(),
-    anaPaula: randomUUID(),
-    betaPatient: randomUUID(),
-    betaPro: randomUUID(),
-    apptTodayMaria: randomUUID(),
-    apptTomorrowJoao: randomUUID(),
-    apptTomorrowAna: randomUUID(),
-    apptTomorrowCosta: randomUUID(),
-  };
+  const ids = newIds();
   const aurora: SeedClinic = {
     id: ids.aurora,
     name: 'Clínica Aurora',

@@ -85,12 +85,12 @@ export class InMemoryConversations implements ConversationStore {
       .flatMap((t) => (t.assistant ? [t.user, t.assistant] : [t.user]));
     const out: StoredTurn[] = [];
     let budget = params.tokenBudget;
-    for (let i = flat.length - 1; i >= 0; i--) {
-      budget -= estimateTokens(flat[i].content);
+    for (const turn of flat.toReversed()) {
+      budget -= estimateTokens(turn.content);
       if (budget < 0) {
         break;
       }
-      out.unshift(flat[i]);
+      out.unshift(turn);
     }
     return Promise.resolve(out);
   }

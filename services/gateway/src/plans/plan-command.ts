@@ -45,14 +45,15 @@ export const planCliConfigSchema = z
 type PlanCliConfig = z.output<typeof planCliConfigSchema>;
 
 /** `--flag N` -> the plan fields it sets (a count and its window). */
-const FLAGS: Record<string, (n: number) => Partial<PlanColumns>> = {
-  '--ai-per-minute': (n) => ({ ai_limit: n, ai_window_s: 60 }),
-  '--ai-clinic-per-minute': (n) => ({ ai_clinic_limit: n, ai_clinic_window_s: 60 }),
-  '--healthcare-per-15m': (n) => ({ healthcare_limit: n, healthcare_window_s: 900 }),
-  '--default-per-15m': (n) => ({ default_limit: n, default_window_s: 900 }),
-  '--auth-per-15m': (n) => ({ auth_limit: n, auth_window_s: 900 }),
-  '--monthly-ai-tokens': (n) => ({ monthly_ai_tokens: n }),
-};
+// A Map, not an object: an argument such as `toString` must not find Object.prototype's members.
+const FLAGS = new Map<string, (n: number) => Partial<PlanColumns>>([
+  ['--ai-per-minute', (n) => ({ ai_limit: n, ai_window_s: 60 })],
+  ['--ai-clinic-per-minute', (n) => ({ ai_clinic_limit: n, ai_clinic_window_s: 60 })],
+  ['--healthcare-per-15m', (n) => ({ healthcare_limit: n, healthcare_window_s: 900 })],
+  ['--default-per-15m', (n) => ({ default_limit: n, default_window_s: 900 })],
+  ['--auth-per-15m', (n) => ({ auth_limit: n, auth_window_s: 900 })],
+  ['--monthly-ai-tokens', (n) => ({ monthly_ai_tokens: n })],
+]);
 
 export const PLAN_USAGE = `usage:
   plan show --clinic <slug|id|default>
@@ -75,9 +76,10 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommand {
   }
   let clinic: string | undefined;
   const patch: Partial<PlanColumns> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const [flag, inline] = rest[i].split('=', 2) as [string, string | undefined];
-    const value = inline ?? rest[++i];
+  const args = [...rest];
+  for (let arg = args.shift(); arg !== undefined; arg = args.shift()) {
+    const [flag = arg, inline] = arg.split('=', 2);
+    const value = inline ?? args.shift();
     if (value === undefined) {
       throw new PlanUsageError(`${flag} needs a value`);
     }
@@ -85,7 +87,7 @@ export function parsePlanArgs(argv: readonly string[]): PlanCommand {
       clinic = value.trim();
       continue;
     }
-    const set = FLAGS[flag];
+    const set = FLAGS.get(flag);
     if (!set || action === 'show') {
       throw new PlanUsageError(`unknown option ${flag} for ${action}`);
     }

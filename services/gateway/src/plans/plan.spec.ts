@@ -76,6 +76,7 @@ describe('plan CLI arguments', () => {
     [['set', '--clinic', 'a', '--ai-per-minute', '-1']],
     [['set', '--clinic', 'a', '--ai-per-minute']],
     [['set', '--clinic', 'a', '--unlimited', '1']],
+    [['set', '--clinic', 'a', 'toString', '1']],
     [['show', '--clinic', 'a', '--ai-per-minute', '3']],
   ])('refuses %j with a usage error', (argv) => {
     expect(() => parsePlanArgs(argv)).toThrow(PlanUsageError);

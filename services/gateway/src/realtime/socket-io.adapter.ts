@@ -111,7 +111,10 @@ export function boundedRecoveryAdapter(maxPackets: number, windowMs: number): ty
 /** Drops, oldest first, the packets emitted before `threshold` and those beyond `max`. */
 export function trimRecoveryPackets(packets: StoredPacket[], max: number, threshold: number): void {
   let drop = 0;
-  while (drop < packets.length && packets[drop].emittedAt < threshold) {
+  for (const packet of packets) {
+    if (packet.emittedAt >= threshold) {
+      break;
+    }
     drop++;
   }
   drop = Math.max(drop, packets.length - max);

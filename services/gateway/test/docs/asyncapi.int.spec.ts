@@ -1,5 +1,5 @@
 import { Parser } from '@asyncapi/parser';
-import { DEMO_USERS } from '@neonpro/testing';
+import { DEMO_USERS, must } from '@neonpro/testing';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Namespace } from 'socket.io';
@@ -30,7 +30,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
         .flatMap((o) => o.messages)
         .map((ref) => {
           const k = ref.$ref.split('/').at(-1)!;
-          const m = doc.components.messages[k];
+          const m = must(doc.components.messages[k], `message ${k}`);
           return [m.name, { key: k, ...m }] as const;
         }),
     );
@@ -67,7 +67,7 @@ describe('AsyncAPI document of the /chat namespace', () => {
     // The gateway's real listeners, read from the server side of a connected socket.
     const gateway: unknown = h.gw.app.get(ChatGateway);
     const nsp = (gateway as { nsp: Namespace }).nsp;
-    const serverSocket = [...nsp.sockets.values()][0];
+    const serverSocket = must([...nsp.sockets.values()][0], 'the first of [...nsp.sockets.values()]');
     // Socket.IO's own reserved events are not part of the contract.
     const reserved = [
       'connect',
@@ -154,13 +154,17 @@ describe('AsyncAPI document of the /chat namespace', () => {
       expect({ event: r.event, documented: schema !== undefined }).toEqual({ event: r.event, documented: true });
       const validate = ajv.compile(schema!);
       const ok = validate(r.args[0]);
-      expect({ event: r.event, data: r.args[0], errors: ok ? null : validate.errors }).toEqual({
+      expect({
         event: r.event,
-        data: r.args[0],
+        data: must(r.args[0], 'the first of r.args'),
+        errors: ok ? null : validate.errors,
+      }).toEqual({
+        event: r.event,
+        data: must(r.args[0], 'the first of r.args'),
         errors: null,
       });
     }
-    const ackSchema = doc.components.messages.chatSendAck.payload;
+    const ackSchema = must(doc.components.messages.chatSendAck, 'the chatSendAck message').payload;
     for (const a of [okAck, failed, badAck]) {
       const validate = ajv.compile(ackSchema);
       expect({ ack: a, ok: validate(a), errors: validate.errors ?? null }).toEqual({ ack: a, ok: true, errors: null });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCpf } from '@neonpro/database';
-import { DEMO_USERS, sqlOnce } from '@neonpro/testing';
+import { DEMO_USERS, must, sqlOnce } from '@neonpro/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { buildOpenApiDocumentOffline } from '../../src/docs/offline-documents.js';
@@ -88,7 +88,7 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     const [lima] = await sql<{ id: string }>(
       "select pr.id from public.professionals pr join public.clinics c on c.id = pr.clinic_id where c.slug = 'aurora' and pr.full_name = 'Dra. Lima'",
     );
-    ids.professional = lima.id;
+    ids.professional = must(lima, 'Dra. Lima').id;
     // A conversation of the admin's, as the agent would have stored it.
     await sql(
       `with s as (
@@ -331,12 +331,12 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
     const response = d.op.responses[String(r.status)];
     expect({ where, documented: response !== undefined }).toEqual({ where, documented: true });
     const text = await r.text();
-    const content = response.content;
+    const content = must(response, `a documented ${where}`).content;
     if (!content) {
       expect({ where, body: text }).toEqual({ where, body: '' });
       return {};
     }
-    const type = (r.headers.get('content-type') ?? '').split(';')[0].trim();
+    const type = must((r.headers.get('content-type') ?? '').split(';')[0], 'the media type').trim();
     expect({ where, type, documented: type in content }).toEqual({ where, type, documented: true });
     if (type === 'text/event-stream') {
       return {};

@@ -1,5 +1,5 @@
 import type { AgentEvent } from '@neonpro/contracts';
-import { type AuthFixture, createAuthFixture, DEMO_USERS, uniquePrefix, waitFor } from '@neonpro/testing';
+import { type AuthFixture, createAuthFixture, DEMO_USERS, must, uniquePrefix, waitFor } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../../src/app.js';
 import { buildDemoPage } from '../../web/build.mjs';
 import type { ScriptedAgent } from '../support/scripted-agent.js';
@@ -354,7 +354,9 @@ describe('socket token lifetime and connection limits', () => {
     expect(await nextEvent(c.socket, 'session:expired')).toMatchObject({ code: 'token_expired' });
     expect(await disconnected).toBe('io server disconnect');
     // The verifier allows 5 s of clock skew; past it the stale token is refused at the handshake.
-    const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number };
+    const { exp } = JSON.parse(
+      Buffer.from(must(token.split('.')[1], 'token.split(".")[1]'), 'base64url').toString(),
+    ) as { exp: number };
     await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 + 6500 - Date.now())));
     expect((await refused(client(token))).data).toEqual({ code: 'unauthorized' });
     // 3 attempts used (connect, refused for capacity, refused expired): the 4th is rate limited.
