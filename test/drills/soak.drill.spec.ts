@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import {
   freePort,
@@ -9,7 +10,8 @@ import {
   createAuthFixture,
   DEMO_USERS,
 } from '@neonpro/testing';
-import { scaled, UNLIMITED } from './drill-mode.js';
+import { FULL, scaled, UNLIMITED } from './drill-mode.js';
+import { connectOutcome, messageEnd, openSocket, SOCKET_BOUND_MS } from './socket-client.js';
 
 const gauge = (text: string, name: string): number =>
   Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm').exec(text)?.[1]);
@@ -34,7 +36,8 @@ const sampleOf = async (p: ServiceProcess, atMs: number): Promise<Sample> => {
 };
 
 /**
- * Drill: mixed load for a while (DRILL_MODE=full: 30 minutes), sampling RSS, heap and event-loop
+ * Drill: mixed load for a while (DRILL_MODE=full: 30 minutes): readiness probes, JSON and SSE chats,
+ * invalid chats, patient listings and Socket.IO chats over reconnecting sockets; sampling RSS, heap and event-loop
  * lag. Memory must plateau: once warmed up, RSS over the last half of the run grows < 10 %; and the
  * event-loop lag p99 stays < 50 ms. The samples go to test-results/soak.json.
  */
@@ -43,14 +46,19 @@ describe('drill: soak under mixed load', () => {
   let gateway: ServiceProcess;
   let fx: AuthFixture;
   let authorization = '';
+  let token = '';
   let agent: ServiceProcess;
 
   beforeAll(async () => {
     fx = await createAuthFixture();
-    authorization = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
+    token = await fx.token(DEMO_USERS.auroraReception);
+    authorization = `Bearer ${token}`;
     const env = { ...fx.env, NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
     agent = spawnService('ai-agent', await freePort(), { ...env, AGENT_CONCURRENCY: '16', AGENT_QUEUE_MAX: '512' });
-    gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED });
+    // The short form keeps Socket.IO's recovery buffer to 5 s so it fills within the warm-up; the
+    // full soak runs with the production window (2 min), which fills in its first minutes.
+    const recovery: Record<string, string> = FULL ? {} : { SOCKET_RECOVERY_WINDOW_MS: '5000' };
+    gateway = spawnService('gateway', await freePort(), { ...env, ...UNLIMITED, ...recovery });
     await Promise.all([gateway.waitReady(), agent.waitReady()]);
   });
 
@@ -60,10 +68,11 @@ describe('drill: soak under mixed load', () => {
   });
 
   // SOAK_MS shortens (or lengthens) the soak, e.g. for a quick full-mode pass of the other drills.
-  const durationMs = Number(process.env.SOAK_MS ?? scaled(30_000, 1_800_000));
+  const durationMs = Number(process.env.SOAK_MS ?? scaled(60_000, 1_800_000));
   // The first stretch is warm-up (JIT, pools, caches fill): the plateau is judged after it.
-  // A short soak spends its first half warming up, or heap growth towards GC equilibrium reads as a leak.
-  const warmupMs = Math.min(scaled(15_000, 120_000), durationMs / 2);
+  // A short soak spends its first half warming up, or heap growth towards GC equilibrium reads as a
+  // leak: with sockets in the mix the old generation grows for ~30 s before its first full GC.
+  const warmupMs = Math.min(scaled(30_000, 120_000), durationMs / 2);
   const everyMs = Math.max(1_000, Math.round(durationMs / 60));
 
   it(
@@ -72,23 +81,62 @@ describe('drill: soak under mixed load', () => {
       const counts: Record<string, number> = {};
       const t0 = Date.now();
       const end = t0 + durationMs;
-      const worker = async (i: number): Promise<void> => {
+      const count = (key: string | number): void => {
+        counts[key] = (counts[key] ?? 0) + 1;
+      };
+      const http = async (kind: string): Promise<void> => {
+        const chat = (accept: string, message: string): Promise<Response> =>
+          fetch(`${gateway.url}/v1/ai/chat`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization, accept },
+            body: JSON.stringify({ message }),
+          });
+        const res =
+          kind === 'ready'
+            ? await fetch(`${gateway.url}/health/ready`)
+            : kind === 'patients'
+              ? await fetch(`${gateway.url}/v1/patients?limit=20`, { headers: { authorization } })
+              : kind === 'sse'
+                ? await chat('text/event-stream', 'Olá, quais consultas temos hoje?')
+                : kind === 'json'
+                  ? await chat('application/json', 'Olá, quais consultas temos hoje?')
+                  : await chat('application/json', ''); // invalid: a 400, never a 5xx
+        await res.arrayBuffer();
+        count(res.status);
+      };
+      // Socket.IO: chats over a socket that reconnects every 20 messages (connection churn, the
+      // recovery buffer and the room fan-out all take part).
+      const sockets = async (): Promise<void> => {
         while (Date.now() < end) {
-          const kind = i % 4;
-          const res =
-            kind === 0
-              ? await fetch(`${gateway.url}/health/ready`)
-              : await fetch(`${gateway.url}/v1/ai/chat`, {
-                  method: 'POST',
-                  headers: {
-                    'content-type': 'application/json',
-                    authorization,
-                    accept: kind === 1 ? 'text/event-stream' : 'application/json',
-                  },
-                  body: JSON.stringify(kind === 3 ? { message: '' } : { message: 'Olá, quais consultas temos hoje?' }),
-                });
-          await res.arrayBuffer();
-          counts[res.status] = (counts[res.status] ?? 0) + 1;
+          const { socket, received } = openSocket(gateway.url, token);
+          if (!(await connectOutcome(socket)).connected) {
+            count('socket:refused');
+            socket.close();
+            continue;
+          }
+          for (let n = 0; n < 20 && Date.now() < end; n++) {
+            const ack = (await socket.timeout(SOCKET_BOUND_MS).emitWithAck('chat:send', {
+              message: 'quem sao os profissionais?',
+              client_message_id: `soak-${randomUUID()}`,
+            })) as { ok: boolean; message_id?: string };
+            if (!ack.ok || !ack.message_id) {
+              count('socket:refused');
+              continue;
+            }
+            const last = await messageEnd(received, ack.message_id);
+            count(last.event === 'chat:done' ? 'socket:done' : 'socket:error');
+            received.length = 0;
+          }
+          socket.close();
+        }
+      };
+      const KINDS = ['ready', 'sse', 'json', 'invalid', 'patients', 'socket', 'sse', 'json', 'patients', 'socket'];
+      const worker = async (kind: string): Promise<void> => {
+        if (kind === 'socket') {
+          return sockets();
+        }
+        while (Date.now() < end) {
+          await http(kind);
         }
       };
       const samples: Sample[] = [];
@@ -99,7 +147,7 @@ describe('drill: soak under mixed load', () => {
           samples.push(await sampleOf(gateway, Date.now() - t0));
         }
       };
-      await Promise.all([sampler(), ...Array.from({ length: 8 }, (_, i) => worker(i))]);
+      await Promise.all([sampler(), ...KINDS.map(worker)]);
 
       const warm = samples.filter((x) => x.atMs >= warmupMs);
       const lastHalf = warm.filter((x) => x.atMs >= (warmupMs + durationMs) / 2);
@@ -124,6 +172,8 @@ describe('drill: soak under mixed load', () => {
       );
       expect(Object.keys(counts).filter((s) => Number(s) >= 500)).toEqual([]);
       expect(counts['200']).toBeGreaterThan(0);
+      expect(counts['socket:done']).toBeGreaterThan(0);
+      expect([counts['socket:error'] ?? 0, counts['socket:refused'] ?? 0]).toEqual([0, 0]);
       expect(gateway.running && agent.running).toBe(true);
       expect(lastHalf.length).toBeGreaterThanOrEqual(2);
       expect(rssGrowth).toBeLessThan(0.1);
