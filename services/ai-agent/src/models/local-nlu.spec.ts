@@ -21,6 +21,8 @@ const TABLE: [string, string, [string, string] | undefined, Record<string, unkno
   ],
   ['quantas consultas tivemos semana passada?', 'appointments', ['2026-11-23', '2026-11-29'], { past: true }],
   ['consultas do dia 5', 'appointments', ['2026-12-05', '2026-12-05'], {}],
+  ['consultas em 24/12', 'appointments', ['2026-12-24', '2026-12-24'], {}],
+  ['consultas em 29/02/2028', 'appointments', ['2028-02-29', '2028-02-29'], {}],
   ['consultas no dia 28', 'appointments', ['2026-11-28', '2026-11-28'], { past: true }],
   [
     'agende Maria Silva com Dr. Costa amanhã às 14h',
@@ -65,5 +67,11 @@ describe('local NLU: user texts → intent, dates and names', () => {
     for (const [k, v] of Object.entries(entities)) {
       expect(u[k as keyof typeof u]).toEqual(v);
     }
+  });
+
+  it('reads no date from a day that does not exist (31/02 is never rolled over to 3 March)', () => {
+    const u = understand('consultas em 31/02', TODAY);
+    expect(u.intent).toBe('appointments');
+    expect([u.dateFrom, u.dateTo]).toEqual([undefined, undefined]);
   });
 });

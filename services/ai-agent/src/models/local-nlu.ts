@@ -1,6 +1,6 @@
 import type { AppointmentStatus } from '@neonpro/contracts';
 import { editDistance, fold } from '@neonpro/text';
-import { SELF_PROFESSIONAL } from '../tools/tool-args.js';
+import { isoDate, SELF_PROFESSIONAL } from '../tools/tool-args.js';
 import { addDays, dateNumbers, weekday } from '../tools/clinic-time.js';
 import { detectLanguage, type Language } from './language.js';
 
@@ -504,7 +504,10 @@ export function extractDates(toks: string[], folded: string, today: string, lang
   if (day !== undefined && month !== undefined) {
     const year = yearText ? (yearText.length === 2 ? `20${yearText}` : yearText) : today.slice(0, 4);
     const d = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
-    return single(d, pt ? `em ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
+    // "31/02" names no day: it is not read as a date (never rolled over into March).
+    if (isoDate.safeParse(d).success) {
+      return single(d, pt ? `em ${ddmmOf(d)}` : `on ${ddmmOf(d)}`, today);
+    }
   }
   const dayN = /\b(?:dia|day|no dia|on the)\s+(\d{1,2})\b(?!\s*(?:h\b|:|horas|am|pm))/.exec(folded);
   if (dayN) {
