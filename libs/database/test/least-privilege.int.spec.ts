@@ -75,6 +75,14 @@ describe('least privilege: every role, every table, through SQL', () => {
         must((await tx.query<{ n: number }>(`select count(*)::int as n from public.${table}`)).rows[0], 'a row').n,
     );
   const code = async (p: Promise<unknown>) => p.then(() => 'ok').catch((e: { code?: string }) => e.code);
+  /** An Aurora patient's id (the first or the last by id), read as the owner. */
+  const auroraPatientId = async (which: 'first' | 'last'): Promise<string> => {
+    const { rows } = await owner.pool.query<{ id: string }>(
+      `select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = 'aurora'
+        order by p.id ${which === 'first' ? 'asc' : 'desc'} limit 1`,
+    );
+    return must(rows[0], 'an Aurora patient').id;
+  };
 
   it('the service login owns nothing, is no superuser and cannot read a table without set role', async () => {
     const c = await svc.pool.connect();
@@ -194,14 +202,7 @@ describe('least privilege: every role, every table, through SQL', () => {
     expect(await count('dra.lima@aurora.demo', 'patient_clinical_notes')).toBe(50);
     expect(await count('recepcao@aurora.demo', 'patient_clinical_notes')).toBe(0);
     expect(await count('admin@boreal.demo', 'patient_clinical_notes')).toBe(50); // Boreal's own 50
-    const auroraPatient = must(
-      (
-        await owner.pool.query<{ id: string }>(
-          "select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = 'aurora' limit 1",
-        )
-      ).rows[0],
-      'a row',
-    ).id;
+    const auroraPatient = await auroraPatientId('first');
     expect(
       await code(
         as('recepcao@aurora.demo', (tx) =>
@@ -276,14 +277,7 @@ describe('least privilege: every role, every table, through SQL', () => {
   });
 
   it('an erased patient cannot be updated, even through SQL', async () => {
-    const id = must(
-      (
-        await owner.pool.query<{ id: string }>(
-          "select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = 'aurora' order by p.id desc limit 1",
-        )
-      ).rows[0],
-      'a row',
-    ).id;
+    const id = await auroraPatientId('last');
     await svc.withUser({ sub: must(subs['admin@aurora.demo'], 'admin@aurora.demo') }, (r) => r.patients.erase(id));
     expect(
       await code(
