@@ -15,7 +15,16 @@ import {
   helmTemplate,
   helmTemplateError,
 } from './support/helm.js';
-import { type K8sObject, type PodSpec, parseManifests, podSpecOf, readYaml, validateObject } from './support/k8s.js';
+import { type Behavior, type HpaSpec, hpaSpecOf, metricsOf, metricTypes } from './support/hpa.js';
+import {
+  findObject as find,
+  type K8sObject,
+  type PodSpec,
+  parseManifests,
+  podSpecOf,
+  readYaml,
+  validateObject,
+} from './support/k8s.js';
 import { admitsIngress, containerEnv, hygieneProblems, policiesFor, unadmittedPods } from './support/policy.js';
 import { must } from '@neonpro/testing';
 
@@ -29,13 +38,6 @@ const valueSets: { name: string; values: string[] }[] = [
   ...examples.map((f) => ({ name: `examples/${f}`, values: [`examples/${f}`] })),
 ];
 
-function find(objects: K8sObject[], kind: string, name: string): K8sObject {
-  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) {
-    throw new Error(`${kind}/${name} not rendered (${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')})`);
-  }
-  return o;
-}
 const ours = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/part-of'] === 'neonpro';
 const envOf = (objects: K8sObject[]): Record<string, Record<string, string>> =>
   Object.fromEntries(
@@ -61,34 +63,6 @@ interface ScaledObjectSpec {
   advanced: { horizontalPodAutoscalerConfig: { behavior: Behavior } };
   triggers: Trigger[];
 }
-interface Behavior {
-  scaleUp: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
-  scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
-}
-interface ExternalMetric {
-  metric: { name: string; selector?: { matchLabels: Record<string, string> } };
-  target: { type: string; averageValue?: string };
-}
-interface HpaSpec {
-  metrics: {
-    type: string;
-    resource?: { name: string };
-    pods?: { metric: { name: string } };
-    external?: ExternalMetric;
-  }[];
-  behavior: Behavior;
-}
-const metricsOf = (hpa: K8sObject) =>
-  (hpa.spec as unknown as HpaSpec).metrics
-    .map((m) => m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name)
-    .sort();
-const metricTypes = (hpa: K8sObject) =>
-  Object.fromEntries(
-    (hpa.spec as unknown as HpaSpec).metrics.map((m): [string, string] => [
-      m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name ?? '',
-      m.type,
-    ]),
-  );
 
 describe(`helm (${HELM}) with the vendored nats dependency (charts/${NATS_ARCHIVE})`, () => {
   it('is a real helm 3.x/4.x binary', () => {
@@ -211,7 +185,7 @@ describe('autoscaling modes', () => {
     const agentHpa = find(objects, 'HorizontalPodAutoscaler', 'neonpro-ai-agent');
     // Every agent reports the same shared queue: a Pods metric would multiply it by the replicas.
     expect(metricTypes(agentHpa)).toEqual({ cpu: 'Resource', agent_run_demand: 'External' });
-    const external = (agentHpa.spec as unknown as HpaSpec).metrics.find((m) => m.type === 'External')!.external!;
+    const external = hpaSpecOf(agentHpa).metrics.find((m) => m.type === 'External')!.external!;
     // The selector is the label Prometheus Operator gives the agent Service's series.
     const agentService = find(objects, 'Service', 'neonpro-ai-agent');
     expect(find(objects, 'ServiceMonitor', 'neonpro-ai-agent').spec).toMatchObject({

@@ -5,7 +5,9 @@ import { must } from '@neonpro/testing';
 import { renderMonitoring } from '../../tools/chart/monitoring.mjs';
 import { CHART, NATS_ARCHIVE } from './support/chart.js';
 import { helm } from './support/helm.js';
+import { type Behavior, hpaSpecOf, metricsOf, metricTypes } from './support/hpa.js';
 import {
+  findObject as find,
   type K8sObject,
   OVERLAYS,
   ROOT,
@@ -20,44 +22,6 @@ import { admitsIngress, containerEnv, hygieneProblems, policiesFor, unadmittedPo
 const rendered = { dev: renderOverlay('dev'), prod: renderOverlay('prod') };
 const migrate = { dev: renderOverlay('dev/migrate'), prod: renderOverlay('prod/migrate') };
 const NS = { dev: 'neonpro-dev', prod: 'neonpro' };
-
-interface Behavior {
-  scaleUp: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
-  scaleDown: { stabilizationWindowSeconds: number; policies: { type: string; value: number; periodSeconds: number }[] };
-}
-interface ExternalMetric {
-  metric: { name: string; selector?: { matchLabels: Record<string, string> } };
-  target: { type: string; averageValue?: string };
-}
-type HpaSpec = {
-  scaleTargetRef: { kind: string; name: string };
-  metrics: {
-    type: string;
-    resource?: { name: string };
-    pods?: { metric: { name: string } };
-    external?: ExternalMetric;
-  }[];
-  behavior: Behavior;
-};
-const metricsOf = (hpa: K8sObject) =>
-  (hpa.spec as unknown as HpaSpec).metrics
-    .map((m) => m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name)
-    .sort();
-const metricTypes = (hpa: K8sObject) =>
-  Object.fromEntries(
-    (hpa.spec as unknown as HpaSpec).metrics.map((m): [string, string] => [
-      m.resource?.name ?? m.pods?.metric.name ?? m.external?.metric.name ?? '',
-      m.type,
-    ]),
-  );
-
-function find(objects: K8sObject[], kind: string, name: string): K8sObject {
-  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) {
-    throw new Error(`${kind}/${name} not rendered`);
-  }
-  return o;
-}
 
 function envByService(objects: K8sObject[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
@@ -167,7 +131,7 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     } else {
       const gw = find(objects, 'HorizontalPodAutoscaler', 'neonpro-gateway');
       expect(metricsOf(gw)).toEqual(['cpu']);
-      scaleDown = (gw.spec as unknown as HpaSpec).behavior.scaleDown;
+      scaleDown = hpaSpecOf(gw).behavior.scaleDown;
     }
     expect(scaleDown.policies).toEqual([{ type: 'Pods', value: 1, periodSeconds: 60 }]);
     expect(scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);
@@ -249,7 +213,7 @@ describe('autoscaling components', () => {
   it('cpu (dev overlay): the agent HPA on CPU only, fast up and slow down', () => {
     const hpa = agentHpa(rendered.dev);
     expect(metricsOf(hpa)).toEqual(['cpu']);
-    const { scaleUp, scaleDown } = (hpa.spec as unknown as HpaSpec).behavior;
+    const { scaleUp, scaleDown } = hpaSpecOf(hpa).behavior;
     expect(scaleUp.stabilizationWindowSeconds).toBeLessThan(scaleDown.stabilizationWindowSeconds);
   });
 
@@ -289,7 +253,7 @@ describe('autoscaling components', () => {
     const hpa = agentHpa(objects);
     // Every agent reports the same shared queue: a Pods metric would multiply it by the replicas.
     expect(metricTypes(hpa)).toEqual({ cpu: 'Resource', agent_run_demand: 'External' });
-    const external = (hpa.spec as unknown as HpaSpec).metrics.find((m) => m.type === 'External')!.external!;
+    const external = hpaSpecOf(hpa).metrics.find((m) => m.type === 'External')!.external!;
     const agentService = find(objects, 'Service', 'neonpro-ai-agent');
     expect(external).toEqual({
       metric: { name: 'agent_run_demand', selector: { matchLabels: { service: agentService.metadata.name } } },

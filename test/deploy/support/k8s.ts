@@ -189,3 +189,12 @@ export function mergeValues(base: unknown, override: unknown): unknown {
   }
   return out;
 }
+
+/** The rendered object of this kind and name; a missing one fails the test, listing what was rendered. */
+export function findObject(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) {
+    throw new Error(`${kind}/${name} not rendered (${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')})`);
+  }
+  return o;
+}
