@@ -2,40 +2,20 @@
 // Text summary of a V8 .cpuprofile: the hottest frames by self time, and self time grouped by
 // package (node_modules/<pkg>, our own dist/ folders, node internals).
 //   node bench/lib/cpuprofile-top.mjs file.cpuprofile [--top 25]
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { IDLE_FRAMES, readProfile, where } from './cpuprofile.mjs';
 
 const { values, positionals } = parseArgs({
-  options: { top: { type: 'string', default: '25' }, callers: { type: 'string' } },
+  options: {
+    top: { type: 'string', default: '25' },
+    callers: { type: 'string' },
+    'skip-ms': { type: 'string', default: '0' }, // leave out start-up
+  },
   allowPositionals: true,
 });
-const prof = JSON.parse(readFileSync(positionals[0], 'utf8'));
+const { byId, parentOf, self } = readProfile(positionals[0], { skipMs: Number(values['skip-ms']) });
 const top = Number(values.top);
-
-const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-const self = new Map();
-const dt = prof.timeDeltas;
-for (let i = 0; i < prof.samples.length; i++) {
-  const id = prof.samples[i];
-  self.set(id, (self.get(id) ?? 0) + (dt[i] ?? 0));
-}
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-
-function where(cf) {
-  const url = cf.url ?? '';
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (m) {
-    return m[1];
-  }
-  const d = /\/dist\/((?:services|libs)\/[^/]+)/.exec(url);
-  if (d) {
-    return d[1];
-  }
-  if (url.startsWith('node:')) {
-    return 'node:' + url.slice(5).split('/')[0];
-  }
-  return url ? url.split('/').slice(-2).join('/') : '(native/vm)';
-}
 
 const frames = new Map();
 const pkgs = new Map();
@@ -61,17 +41,11 @@ for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, top)) {
 // Inclusive (total) time by package: samples whose stack passes through the package at least once,
 // as a share of the busy (non-idle) samples.
 {
-  const parentOf = new Map();
-  for (const n of prof.nodes) {
-    for (const c of n.children ?? []) {
-      parentOf.set(c, n.id);
-    }
-  }
   const incl = new Map();
   let busy = 0;
   for (const [id, t] of self) {
     const fn = byId.get(id).callFrame.functionName;
-    if (fn === '(idle)' || fn === '(program)') {
+    if (IDLE_FRAMES.has(fn)) {
       continue;
     }
     busy += t;
@@ -91,12 +65,7 @@ for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, top)) {
 
 // --callers NAME: for frames named NAME, their self time split by the chain of callers above them.
 if (values.callers) {
-  const parent = new Map();
-  for (const n of prof.nodes) {
-    for (const c of n.children ?? []) {
-      parent.set(c, n.id);
-    }
-  }
+  const parent = parentOf;
   const chains = new Map();
   for (const [id, t] of self) {
     if (byId.get(id).callFrame.functionName !== values.callers) {
