@@ -40,6 +40,8 @@ language sql immutable parallel safe set search_path = '' as $$
   ) as keys
 $$;
 revoke execute on function app.name_search_keys(uuid, text) from public, anon;
+-- Whoever writes a patient computes its index keys (as with app.search_norm and full_name_norm).
+grant execute on function app.name_search_keys(uuid, text) to authenticated;
 
 -- Not partial (unlike patients_name_trgm): the planner ignores the statistics of a partial
 -- index's expression, and without them it guessed 0.5% of the table for any key.
