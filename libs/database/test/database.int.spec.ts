@@ -273,6 +273,93 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(seen).toEqual(all.data.map((p) => p.id));
   });
 
+  it('a multi-word name goes through the word keys with substring semantics, in the caller’s clinic only, audited', async () => {
+    const boreal = as('admin@boreal.demo');
+    // One transaction each: created_at (now()) orders them.
+    const ids = [
+      (
+        await db.withUser(boreal, (r) =>
+          r.patients.create({ full_name: 'Zuleide Ímpar da Conceição', cpf: makeCpf('613274590') }),
+        )
+      ).id,
+      (
+        await db.withUser(boreal, (r) =>
+          r.patients.create({ full_name: 'Ana Zuleide Ímpar', cpf: makeCpf('613274591') }),
+        )
+      ).id,
+    ];
+    await db.withUser(as('admin@aurora.demo'), (r) =>
+      r.patients.create({ full_name: 'Zuleide Ímpar Aurora', cpf: makeCpf('613274592') }),
+    );
+    const find = (email: string, search: string) =>
+      db.withUser(as(email), async (r) => (await r.patients.search({ search })).data.map((p) => p.full_name));
+    const both = ['Zuleide Ímpar da Conceição', 'Ana Zuleide Ímpar'];
+    expect(await find('admin@boreal.demo', 'ZULEIDE ímpar')).toEqual(both);
+    // The first word may end a name word, the last may start one; the middle is whole.
+    expect(await find('admin@boreal.demo', 'uleide impar da')).toEqual(['Zuleide Ímpar da Conceição']);
+    expect(await find('admin@boreal.demo', 'impar da concei')).toEqual(['Zuleide Ímpar da Conceição']);
+    expect(await find('admin@boreal.demo', 'leide imp')).toEqual(both);
+    // Under 3 characters after the first word: the trigram path, same answer.
+    expect(await find('admin@boreal.demo', 'zuleide i')).toEqual(both);
+    // Still a substring: not words in any order, and the spacing as typed.
+    expect(await find('admin@boreal.demo', 'impar zuleide')).toEqual([]);
+    expect(await find('admin@boreal.demo', 'zuleide  impar')).toEqual([]);
+    // Another clinic's patients with the same words are not found, nor are its own found here.
+    expect(await find('admin@aurora.demo', 'zuleide impar')).toEqual(['Zuleide Ímpar Aurora']);
+    expect(await find('admin@aurora.demo', 'impar da conceicao')).toEqual([]);
+    // Keyset pages along the word keys: every match once, in order.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await db.withUser(boreal, (r) => r.patients.search({ search: 'zuleide impar', limit: 1, cursor }));
+      seen.push(...page.data.map((p) => p.id));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+    // The search is audited in its own transaction, with the ids it returned; a transaction that
+    // fails after the search leaves no audit row (nor any result) behind.
+    const audited = (requestId: string) =>
+      db.withUser(boreal, async (_r, tx) =>
+        (
+          await tx.query<{ action: string; details: Record<string, unknown> }>(
+            'select action, details from audit_log where request_id = $1',
+            [requestId],
+          )
+        ).rows.map((a) => ({ action: a.action, by: a.details.by, patient_ids: a.details.patient_ids })),
+      );
+    await db.withUser(boreal, (r) => r.patients.search({ search: 'zuleide impar' }), { requestId: 'req-words-1' });
+    expect(await audited('req-words-1')).toEqual([{ action: 'patient.search', by: 'name', patient_ids: ids }]);
+    await expect(
+      db.withUser(
+        boreal,
+        async (r) => {
+          await r.patients.search({ search: 'zuleide impar' });
+          throw new Error('after the search');
+        },
+        { requestId: 'req-words-2' },
+      ),
+    ).rejects.toThrow('after the search');
+    expect(await audited('req-words-2')).toEqual([]);
+    // The keys themselves: per clinic, from each word start and each word's suffixes.
+    const { rows } = await owner.pool.query<{ keys: string[] }>(
+      `select app.name_search_keys($1, app.search_norm('Zuleide Ímpar da Conceição')) as keys`,
+      [clinics.boreal],
+    );
+    const tag = must(clinics.boreal, 'boreal').slice(0, 8);
+    expect(must(rows[0], 'a row').keys).toEqual(
+      expect.arrayContaining([
+        `${tag}^zul`,
+        `${tag}^impar da concei`,
+        `${tag}^conceicao`,
+        `${tag}leide$`,
+        `${tag}cao$`,
+      ]),
+    );
+    // Under 3 characters, nothing: '^zu', 'da$'.
+    expect(must(rows[0], 'a row').keys).not.toEqual(expect.arrayContaining([`${tag}^zu`]));
+    expect(must(rows[0], 'a row').keys).not.toEqual(expect.arrayContaining([`${tag}da$`]));
+  });
+
   it('every patient access writes one audit row in the same transaction, and audit_log is append-only', async () => {
     const claims = as('admin@aurora.demo');
     const auditCount = () =>
