@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server } from 'socket.io';
 import { type BroadcastOptions, SessionAwareAdapter } from 'socket.io-adapter';
@@ -75,6 +76,30 @@ export class GatewayIoAdapter extends IoAdapter {
       );
     }
     return server as unknown as ReturnType<IoAdapter['createIOServer']>;
+  }
+
+  /**
+   * ChatGateway has no @SubscribeMessage handlers (it listens itself, see ChatGateway.listen),
+   * yet Nest's adapter would still build a disconnect observable per socket (fromEvent, share,
+   * first: four Observables and their closures, kept in a WeakMap for the socket's life).
+   */
+  override bindMessageHandlers(
+    socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
+    handlers: MessageMappingProperties[],
+    transform: Parameters<IoAdapter['bindMessageHandlers']>[2],
+  ): void {
+    if (handlers.length > 0) {
+      super.bindMessageHandlers(socket, handlers, transform);
+    }
+  }
+
+  /**
+   * Nest's disconnect hook is a per-socket `once` listener (a wrapper, its state, a bound
+   * function and two closures). ChatGateway registers one listener shared by every socket
+   * instead, so Nest's OnGatewayDisconnect is not used by the gateway's sockets.
+   */
+  override bindClientDisconnect(): void {
+    // Deliberately empty: see ChatGateway.listen.
   }
 }
 
