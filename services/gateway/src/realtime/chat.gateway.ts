@@ -17,6 +17,7 @@ import { normalizeIp } from '../rate-limit/throttler.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { ChatRunService } from './chat-run.service.js';
 import { SocketExpiry } from './socket-expiry.js';
+import { releaseLastFrameChunk } from './socket-io.adapter.js';
 import {
   type AckError,
   CHAT_NAMESPACE,
@@ -153,6 +154,7 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
       return;
     }
     this.metrics.socketConnections.inc();
+    releaseLastFrameChunk(socket);
     this.listen(socket);
     this.expiries.add(socket, conn.auth.claims.exp * 1000);
   }

@@ -160,3 +160,25 @@ export function trimByAge(args: unknown[], recoveryWindowMs: number): unknown[] 
   const minId = `${Date.now() - Math.max(recoveryWindowMs, 1000)}-0`;
   return [args[0], 'MINID', '~', minId, ...args.slice(4)];
 }
+
+interface WsReceiverInternals {
+  _mask?: unknown;
+}
+
+/**
+ * ws keeps the mask of the last frame it received as a 4-byte view into that frame's TCP chunk,
+ * so the whole chunk stays in memory until the client's next frame (its pong, up to
+ * SOCKET_PING_INTERVAL_MS later). Right after the handshake that chunk is the CONNECT frame with
+ * the bearer token: about 1 KiB per socket, and a copy of the token. Replacing the view with a
+ * copy of the same 4 bytes is correct in any receiver state and lets the chunk go. It reaches
+ * into ws 8's private fields (engine.io transport → ws WebSocket → Receiver): when their shape
+ * changes it does nothing, and its unit spec, which runs a real ws Receiver, fails.
+ */
+export function releaseLastFrameChunk(socket: { conn: unknown }): void {
+  const conn = socket.conn as { transport?: { socket?: { _receiver?: WsReceiverInternals } } } | undefined;
+  const receiver = conn?.transport?.socket?._receiver;
+  const mask = receiver?._mask;
+  if (receiver && Buffer.isBuffer(mask) && mask.buffer.byteLength > mask.length) {
+    receiver._mask = Buffer.from(mask);
+  }
+}
