@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@neonpro/contracts';
 import { PolicyRegistry } from '@neonpro/resilience';
-import { type AuthError, createClient, type Session } from '@supabase/supabase-js';
+import type { AuthError, Session } from '@supabase/supabase-js';
 import { ProblemException } from '../common/problem.js';
 import { upstreamProblem, upstreamUnavailable } from '../common/upstream-problem.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
@@ -17,8 +17,11 @@ export class SupabaseAuthService {
   ) {}
 
   // One short-lived client per call: supabase-js keeps the session in the client, and callers
-  // must never share one.
-  private client() {
+  // must never share one. supabase-js (with its realtime, storage and postgrest clients, ~2 MiB
+  // of heap) is loaded on the first login or refresh, not at startup: most replicas' traffic is
+  // bearer-token requests and sockets, verified locally.
+  private async client() {
+    const { createClient } = await import('@supabase/supabase-js');
     const timeoutMs = this.config.AUTH_UPSTREAM_TIMEOUT_MS;
     return createClient(this.config.SUPABASE_URL, this.config.SUPABASE_ANON_KEY, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -27,7 +30,9 @@ export class SupabaseAuthService {
   }
 
   async login(email: string, password: string): Promise<SessionResponse> {
-    const { data, error } = await this.viaPolicy(() => this.client().auth.signInWithPassword({ email, password }));
+    const { data, error } = await this.viaPolicy(async () =>
+      (await this.client()).auth.signInWithPassword({ email, password }),
+    );
     if (error || !data.session) {
       throw this.toProblem(error, ErrorCode.InvalidCredentials, 'E-mail or password is wrong.');
     }
@@ -35,8 +40,8 @@ export class SupabaseAuthService {
   }
 
   async refresh(refreshToken: string): Promise<SessionResponse> {
-    const { data, error } = await this.viaPolicy(() =>
-      this.client().auth.refreshSession({ refresh_token: refreshToken }),
+    const { data, error } = await this.viaPolicy(async () =>
+      (await this.client()).auth.refreshSession({ refresh_token: refreshToken }),
     );
     if (error || !data.session) {
       throw this.toProblem(error, ErrorCode.InvalidRefreshToken, 'The refresh token is not valid.');

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
-import {
-  type OnGatewayConnection,
-  type OnGatewayDisconnect,
-  type OnGatewayInit,
-  WebSocketGateway,
-} from '@nestjs/websockets';
+import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import proxyAddr from '@fastify/proxy-addr';
 import { ErrorCode } from '@neonpro/contracts';
 import { maskPii } from '@neonpro/observability';
@@ -22,6 +17,7 @@ import { normalizeIp } from '../rate-limit/throttler.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { ChatRunService } from './chat-run.service.js';
 import { SocketExpiry } from './socket-expiry.js';
+import { releaseLastFrameChunk } from './socket-io.adapter.js';
 import {
   type AckError,
   CHAT_NAMESPACE,
@@ -52,7 +48,7 @@ function refusal(code: string, message: string, retryAfter?: number): Error {
  * validated with zod and answered through its ack, or with `chat:error` when there is no ack.
  */
 @WebSocketGateway({ namespace: CHAT_NAMESPACE })
-export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
+export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket> {
   private nsp!: Namespace;
   private readonly connections = new WeakMap<Socket, Connection>();
   /** One shared timer disconnects sockets whose token expired (no timer per socket). */
@@ -158,11 +154,13 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
       return;
     }
     this.metrics.socketConnections.inc();
+    releaseLastFrameChunk(socket);
     this.listen(socket);
     this.expiries.add(socket, conn.auth.claims.exp * 1000);
   }
 
-  handleDisconnect(socket: Socket): void {
+  /** From the shared `disconnect` listener (GatewayIoAdapter skips Nest's per-socket hook). */
+  private forget(socket: Socket): void {
     const conn = this.connections.get(socket);
     if (!conn) {
       return;
@@ -214,13 +212,20 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
    * Plain listeners rather than @SubscribeMessage: Nest builds several RxJS subscribers per
    * handler per socket, which costs ~10 KB of heap per connection at 10k sockets; `handle()`
    * already does validation, acks and error mapping. The listeners are shared by every socket
-   * (the emitter passes the socket as `this`), so a connection adds no closures.
+   * (the emitter passes the socket as `this`), so a connection adds no closures; `disconnect`
+   * too, instead of Nest's per-socket hook (see GatewayIoAdapter.bindClientDisconnect).
    */
   private listen(socket: Socket): void {
     for (const [event, listener] of this.listeners) {
       socket.on(event, listener);
     }
+    socket.on('disconnect', this.onDisconnect);
   }
+
+  private readonly onDisconnect = ((gateway: ChatGateway) =>
+    function (this: Socket): void {
+      gateway.forget(this);
+    })(this);
 
   private readonly listeners = (
     [

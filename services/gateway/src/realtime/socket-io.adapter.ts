@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server } from 'socket.io';
 import { type BroadcastOptions, SessionAwareAdapter } from 'socket.io-adapter';
@@ -76,6 +77,30 @@ export class GatewayIoAdapter extends IoAdapter {
     }
     return server as unknown as ReturnType<IoAdapter['createIOServer']>;
   }
+
+  /**
+   * ChatGateway has no @SubscribeMessage handlers (it listens itself, see ChatGateway.listen),
+   * yet Nest's adapter would still build a disconnect observable per socket (fromEvent, share,
+   * first: four Observables and their closures, kept in a WeakMap for the socket's life).
+   */
+  override bindMessageHandlers(
+    socket: Parameters<IoAdapter['bindMessageHandlers']>[0],
+    handlers: MessageMappingProperties[],
+    transform: Parameters<IoAdapter['bindMessageHandlers']>[2],
+  ): void {
+    if (handlers.length > 0) {
+      super.bindMessageHandlers(socket, handlers, transform);
+    }
+  }
+
+  /**
+   * Nest's disconnect hook is a per-socket `once` listener (a wrapper, its state, a bound
+   * function and two closures). ChatGateway registers one listener shared by every socket
+   * instead, so Nest's OnGatewayDisconnect is not used by the gateway's sockets.
+   */
+  override bindClientDisconnect(): void {
+    // Deliberately empty: see ChatGateway.listen.
+  }
 }
 
 interface StoredPacket {
@@ -134,4 +159,26 @@ export function trimByAge(args: unknown[], recoveryWindowMs: number): unknown[] 
   }
   const minId = `${Date.now() - Math.max(recoveryWindowMs, 1000)}-0`;
   return [args[0], 'MINID', '~', minId, ...args.slice(4)];
+}
+
+interface WsReceiverInternals {
+  _mask?: unknown;
+}
+
+/**
+ * ws keeps the mask of the last frame it received as a 4-byte view into that frame's TCP chunk,
+ * so the whole chunk stays in memory until the client's next frame (its pong, up to
+ * SOCKET_PING_INTERVAL_MS later). Right after the handshake that chunk is the CONNECT frame with
+ * the bearer token: about 1 KiB per socket, and a copy of the token. Replacing the view with a
+ * copy of the same 4 bytes is correct in any receiver state and lets the chunk go. It reaches
+ * into ws 8's private fields (engine.io transport → ws WebSocket → Receiver): when their shape
+ * changes it does nothing, and its unit spec, which runs a real ws Receiver, fails.
+ */
+export function releaseLastFrameChunk(socket: { conn: unknown }): void {
+  const conn = socket.conn as { transport?: { socket?: { _receiver?: WsReceiverInternals } } } | undefined;
+  const receiver = conn?.transport?.socket?._receiver;
+  const mask = receiver?._mask;
+  if (receiver && Buffer.isBuffer(mask) && mask.buffer.byteLength > mask.length) {
+    receiver._mask = Buffer.from(mask);
+  }
 }

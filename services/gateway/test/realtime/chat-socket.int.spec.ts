@@ -295,6 +295,19 @@ describe('realtime chat over Socket.IO (/chat), real gateway, NATS and Redis', (
     expect(text).toMatch(/^socket_event_duration_seconds_count\{[^}]*event="chat:send"[^}]*\} [1-9]/m);
   });
 
+  it('forgets a socket when it disconnects (one shared listener, not Nest’s per-socket hook)', async () => {
+    const gauge = async (): Promise<number> => {
+      const text = await (await fetch(`${h.base}/metrics`)).text();
+      return Number(/^socket_connections\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    // Earlier tests' sockets are closed in afterEach; their disconnects may still be in flight.
+    await waitFor(async () => (await gauge()) === 0, 'no socket left from earlier tests');
+    const c = await as(DEMO_USERS.borealAdmin);
+    expect(await gauge()).toBe(1);
+    c.close();
+    await waitFor(async () => (await gauge()) === 0, 'socket_connections back down after the disconnect');
+  });
+
   it('serves the demo page and the Socket.IO client under the CSP', async () => {
     await buildDemoPage();
     const page = await fetch(`${h.base}/`);
