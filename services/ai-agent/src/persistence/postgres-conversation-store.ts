@@ -18,7 +18,8 @@ import {
   type StoredTurn,
 } from '../conversation/conversation-store.port.js';
 import { actionProposalSchema } from '../tools/action-proposal.js';
-import { asCaller } from './caller-database.js';
+import type { VerifiedRunUser } from '../caller/caller-directory.port.js';
+import { asCaller, asUser } from './caller-database.js';
 
 /** Messages read by the first page while filling the history budget, newest first; then doubling. */
 const HISTORY_PAGE = 32;
@@ -67,18 +68,23 @@ export class PostgresConversationStore implements ConversationStore {
   ): Promise<BeginTurnResult> {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getOrCreateSession(turn.sessionId));
-      const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
-      if (!created) {
-        const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
-        if (answer) {
-          return { status: 'answered', answer: answer.content };
-        }
+      return storeUserMessage(r, turn);
+    });
+  }
+
+  /** As `beginTurn`, the caller's membership read with the session, in the same round trip. */
+  beginMemberTurn(
+    user: VerifiedRunUser,
+    turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
+  ): Promise<{ caller: AgentCallerClaims; begun: BeginTurnResult } | undefined> {
+    return asUser(this.db, user.raw, async (r) => {
+      const found = await ownSession(r.chat.memberSession(user.sub, turn.sessionId));
+      if (!found) {
+        return undefined;
       }
-      const history =
-        turn.historyBudget === undefined
-          ? undefined
-          : await readHistory(r, turn.sessionId, turn.historyBudget, turn.turnKey);
-      return { status: created ? 'new' : 'retry', history };
+      const { clinic_id, role } = found.member;
+      const caller: AgentCallerClaims = { sub: user.sub, email: null, clinic_id, role, raw: user.raw };
+      return { caller, begun: await storeUserMessage(r, turn) };
     });
   }
 
@@ -90,13 +96,10 @@ export class PostgresConversationStore implements ConversationStore {
     if (turn.patientNames?.length) {
       metadata.patient_names = [...new Set(turn.patientNames)];
     }
-    await asCaller(this.db, caller, async (r) => {
-      await ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata));
-      // The answer and its bill commit together: no stored answer without its usage, nor the reverse.
-      if (turn.usage) {
-        await r.usage.record(turn.usage);
-      }
-    });
+    // The answer and its bill in one statement: no stored answer without its usage, nor the reverse.
+    await asCaller(this.db, caller, (r) =>
+      ownSession(r.chat.appendAnswer(turn.sessionId, turn.content, turn.turnKey, metadata, turn.usage)),
+    );
   }
 
   recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
@@ -142,6 +145,25 @@ export class PostgresConversationStore implements ConversationStore {
       return readHistory(r, params.sessionId, params.tokenBudget, params.excludeTurnKey);
     });
   }
+}
+
+/** The user message of a turn, stored once; then the answer to replay, or the history. */
+async function storeUserMessage(
+  r: Repositories,
+  turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
+): Promise<BeginTurnResult> {
+  const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
+  if (!created) {
+    const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
+    if (answer) {
+      return { status: 'answered', answer: answer.content };
+    }
+  }
+  const history =
+    turn.historyBudget === undefined
+      ? undefined
+      : await readHistory(r, turn.sessionId, turn.historyBudget, turn.turnKey);
+  return { status: created ? 'new' : 'retry', history };
 }
 
 /**
