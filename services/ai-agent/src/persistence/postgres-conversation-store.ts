@@ -21,8 +21,12 @@ import { actionProposalSchema } from '../tools/action-proposal.js';
 import type { VerifiedRunUser } from '../caller/caller-directory.port.js';
 import { asCaller, asUser } from './caller-database.js';
 
-/** Messages read by the first page while filling the history budget, newest first; then doubling. */
+/**
+ * Messages read by the first page while filling the history budget, newest first; later pages
+ * are sized from the tokens per message seen so far (with a margin), within these bounds.
+ */
 const HISTORY_PAGE = 32;
+const HISTORY_PAGE_MIN = 8;
 const HISTORY_PAGE_MAX = 256;
 
 const metadataSchema = z.object({
@@ -31,8 +35,12 @@ const metadataSchema = z.object({
 });
 
 function toTurn(m: ChatMessage): StoredTurn {
-  const meta = metadataSchema.safeParse(m.metadata ?? {});
   const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content, created_at: m.created_at };
+  // Most turns carry nothing besides their text (every user message): nothing to validate.
+  if (!m.metadata || Object.keys(m.metadata).length === 0) {
+    return turn;
+  }
+  const meta = metadataSchema.safeParse(m.metadata);
   if (meta.success && meta.data.proposal) {
     turn.proposal = meta.data.proposal;
   }
@@ -180,13 +188,17 @@ async function readHistory(
   const kept: ChatMessage[] = [];
   let budget = tokenBudget;
   let before: ChatMessage | undefined;
-  // Pages double in size, so a budget filled by many short messages costs a few round trips.
-  for (let size = HISTORY_PAGE; ; size = Math.min(size * 2, HISTORY_PAGE_MAX)) {
+  let seen = 0;
+  // The next page asks for what the budget left should hold at the tokens per message seen so
+  // far, plus a quarter: a long session fills the budget in two round trips, reading few rows
+  // it then drops (doubling pages read up to twice the rows kept).
+  for (let size = HISTORY_PAGE; ; size = nextPageSize(budget, tokenBudget - budget, seen)) {
     const page = await r.chat.recentTurns(sessionId, size, before);
     for (const m of page) {
       if (m.client_message_id === excludeTurnKey) {
         continue;
       }
+      seen++;
       budget -= estimateTokens(m.content);
       if (budget < 0) {
         return kept.reverse().map(toTurn);
@@ -198,4 +210,11 @@ async function readHistory(
     }
     before = page[page.length - 1];
   }
+}
+
+/** Rows for the budget left at `spent / seen` tokens per message, with a 25% margin, bounded. */
+export function nextPageSize(left: number, spent: number, seen: number): number {
+  const perMessage = seen > 0 ? Math.max(1, spent / seen) : 1;
+  const wanted = Math.ceil((left / perMessage) * 1.25) + 2;
+  return Math.min(HISTORY_PAGE_MAX, Math.max(HISTORY_PAGE_MIN, wanted));
 }
