@@ -5,10 +5,14 @@
 // throwaway `nats-server -js`; a bench database with `log_statement = all`), so other users of
 // the machine's services do not show up in the counts.
 //
-//   node bench/lib/turn-round-trips.mjs [--turns 50] [--message oi] [--log /var/log/postgresql/postgresql-15-main.log]
+//   node bench/lib/turn-round-trips.mjs [--turns 50] [--message oi] [--long 200] [--log /var/log/postgresql/postgresql-15-main.log]
+//
+// --long N: every measured turn goes to one session first grown to N turns (scenario 8's fill),
+// so the counts are those of turn N+1 onwards instead of a session's first turn.
 //
 // Needs `npm run build`, `nats-server` on PATH and read access to the Postgres server log.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ const { values } = parseArgs({
   options: {
     turns: { type: 'string', default: '50' },
     message: { type: 'string', default: 'oi' },
+    long: { type: 'string', default: '0' },
     log: { type: 'string', default: '/var/log/postgresql/postgresql-15-main.log' },
     env: { type: 'string', multiple: true, default: [] },
   },
@@ -42,11 +47,12 @@ try {
   const agent = await stack.start('agent', 'dist/services/ai-agent/src/main.js', { ...common, AGENT_CONCURRENCY: '8' });
   const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
   const auth = await stack.caller('recepcao@aurora.demo');
-  const chat = async () => {
+  const long = Number(values.long) > 0 ? randomUUID() : undefined;
+  const chat = async (message = values.message) => {
     const r = await fetch(`${gateway.url}/v1/ai/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...auth.headers },
-      body: JSON.stringify({ message: values.message }),
+      body: JSON.stringify({ message, session_id: long }),
     });
     const body = await r.text();
     if (r.status !== 200) {
@@ -55,6 +61,11 @@ try {
   };
   for (let i = 0; i < 5; i++) {
     await chat(); // warm-up: connections, prepared statements, caches
+  }
+  // The fill of scenario 8 (bench/scenarios/turn-length.mjs): its four messages in turn.
+  const fill = ['oi', 'quais horarios livres amanha?', 'obrigado', 'quem sao os profissionais?'];
+  for (let i = 5; i < Number(values.long); i++) {
+    await chat(fill[i % fill.length]);
   }
   const sniffer = await connect({ servers: natsUrl, name: 'sniffer' });
   const counts = new Map();
@@ -95,7 +106,10 @@ try {
     stmts.set(key, (stmts.get(key) ?? 0) + 1);
   }
   const per = (n) => (n / turns).toFixed(2);
-  console.log(`${turns} sequential turns, message "${values.message}": ${(wall / turns).toFixed(2)} ms per turn`);
+  const where = long ? `, one session from turn ${Math.max(5, Number(values.long)) + 1}` : ', a new session each';
+  console.log(
+    `${turns} sequential turns${where}, message "${values.message}": ${(wall / turns).toFixed(2)} ms per turn`,
+  );
   console.log(`CPU ms per turn: gateway ${per(cpu.gateway)}, agent ${per(cpu.agent)}`);
   const table = (title, map) => {
     console.log(`\n${title}`);

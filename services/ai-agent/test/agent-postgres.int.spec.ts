@@ -391,6 +391,48 @@ describe('agent tools and memory on the real Postgres', () => {
       await server.close();
     }
   });
+  it("a turn's first write reads the caller's clinic and role; a user of no clinic stores nothing", async () => {
+    const store = new PostgresConversationStore(db);
+    const admin = callerOf(DEMO_USERS.auroraAdmin);
+    const sessionId = randomUUID();
+    const turn = { sessionId, turnKey: 'm-1', content: 'oi', historyBudget: 100 };
+    const stranger = randomUUID();
+    const raw = { sub: stranger, role: 'authenticated', aud: 'authenticated', exp: Math.floor(Date.now() / 1000) + 60 };
+    expect(await store.beginMemberTurn({ sub: stranger, raw }, turn)).toBeUndefined();
+    expect(await sql('select 1 from public.chat_sessions where id = $1', [sessionId])).toHaveLength(0);
+
+    const started = must(await store.beginMemberTurn({ sub: admin.sub, raw: admin.raw }, turn), 'a member turn');
+    expect(started.caller).toMatchObject({ sub: admin.sub, clinic_id: admin.clinic_id, role: admin.role });
+    expect(started.begun).toEqual({ status: 'new', history: [] });
+    // The same session for another member of the clinic: not theirs.
+    const lima = callerOf(DEMO_USERS.auroraLima);
+    await expect(store.beginMemberTurn({ sub: lima.sub, raw: lima.raw }, turn)).rejects.toThrow(
+      'chat session not found',
+    );
+    // The answer and its usage row in one statement; a retried turn replays the stored answer.
+    await store.completeTurn(started.caller, {
+      sessionId,
+      turnKey: 'm-1',
+      content: 'olá',
+      usage: {
+        session_id: sessionId,
+        provider: 'local',
+        model: 'local',
+        input_tokens: 3,
+        output_tokens: 2,
+        tokens_reported: false,
+        tool_calls: 0,
+        duration_ms: 5,
+        outcome: 'ok',
+      },
+    });
+    expect(await sql('select provider from public.agent_usage where session_id = $1', [sessionId])).toEqual([
+      { provider: 'local' },
+    ]);
+    const again = must(await store.beginMemberTurn({ sub: admin.sub, raw: admin.raw }, turn), 'the retried turn');
+    expect(again.begun).toEqual({ status: 'answered', answer: 'olá' });
+  });
+
   it('history keeps the newest turns within the token budget, however long the session', async () => {
     const store = new PostgresConversationStore(db);
     const caller = callerOf(DEMO_USERS.auroraAdmin);

@@ -1,6 +1,8 @@
+import type { ClinicRole } from '@neonpro/contracts';
 import { NotFoundError } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import { clampLimit, type Statement, type TxContext } from './context.js';
+import { type AgentRunUsage, USAGE_INSERT_COLUMNS, usageValues } from './usage.repository.js';
 
 export interface ChatSession {
   id: string;
@@ -31,6 +33,18 @@ const SESSION_BY_ID: Statement = {
   name: 'chat_session_by_id',
   text: `select ${SESSION_COLS} from public.chat_sessions where id = $1`,
 };
+/**
+ * The caller's membership and, when it is theirs, the session: one round trip for the first two
+ * reads of a turn. RLS shows the caller their own membership row and their own sessions only.
+ */
+const MEMBER_SESSION: Statement = {
+  name: 'chat_member_session',
+  text: `select m.clinic_id as member_clinic_id, m.role as member_role, ${SESSION_COLS.split(', ')
+    .map((c) => `s.${c}`)
+    .join(', ')}
+    from public.clinic_members m left join public.chat_sessions s on s.id = $2
+    where m.user_id = $1`,
+};
 const TURN_MESSAGE: Statement = {
   name: 'chat_turn_message',
   text: `select ${MESSAGE_COLS} from public.chat_messages where session_id = $1 and role = $2 and client_message_id = $3`,
@@ -48,6 +62,24 @@ const MESSAGE_INSERT: Statement = {
       returning ${MESSAGE_COLS}),
     touched as (update public.chat_sessions set updated_at = now() where id = $1 and exists (select 1 from ins))
     select ${MESSAGE_COLS} from ins`,
+};
+/**
+ * A turn's answer and its bill in one round trip: the message as in MESSAGE_INSERT, and the
+ * run's usage row whenever the session is the caller's (a retried run that reached the model
+ * again is billed again, even though its answer is stored once).
+ */
+const ANSWER_INSERT: Statement = {
+  name: 'chat_answer_insert',
+  text: `with s as (select id, clinic_id from public.chat_sessions where id = $1),
+    ins as (insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id, metadata)
+      select s.clinic_id, s.id, 'assistant', $2, $3, $4 from s
+      on conflict (session_id, role, client_message_id) do nothing
+      returning id),
+    touched as (update public.chat_sessions set updated_at = now() where id = $1 and exists (select 1 from ins)),
+    billed as (insert into public.agent_usage (${USAGE_INSERT_COLUMNS})
+      select app.current_clinic_id(), auth.uid(), $5, $6, $7, $8, $9, $10, $11, $12, $13 from s where $6::text is not null
+      returning 1)
+    select exists (select 1 from s) as session, exists (select 1 from ins) as created`,
 };
 const TURNS_LATEST: Statement = {
   name: 'chat_turns_latest',
@@ -83,14 +115,47 @@ export class ChatRepository {
   }
 
   /**
+   * The verified user's clinic and role (from clinic_members, never from a message) and, when the
+   * user is a member, their session with this id, created when new: one round trip when it
+   * exists. `undefined` when the user belongs to no clinic (nothing else was read or written).
+   * An id owned by someone else is a NotFoundError (never adopted).
+   */
+  async memberSession(
+    userId: string,
+    sessionId: string,
+  ): Promise<{ member: { clinic_id: string; role: ClinicRole }; session: ChatSession } | undefined> {
+    const row = await this.ctx.preparedOne<
+      { member_clinic_id: string; member_role: ClinicRole } & { [K in keyof ChatSession]: ChatSession[K] | null }
+    >(MEMBER_SESSION, [userId, sessionId]);
+    if (!row) {
+      return undefined;
+    }
+    const member = { clinic_id: row.member_clinic_id, role: row.member_role };
+    if (row.id === null || row.clinic_id === null || row.user_id === null) {
+      return { member, session: await this.insertSession(sessionId) };
+    }
+    const session: ChatSession = {
+      id: row.id,
+      clinic_id: row.clinic_id,
+      user_id: row.user_id,
+      title: row.title,
+      created_at: row.created_at ?? '',
+      updated_at: row.updated_at ?? '',
+    };
+    return { member, session };
+  }
+
+  /**
    * The caller's session with this id, created when new. An id owned by someone else is a
    * NotFoundError (never adopted).
    */
   async getOrCreateSession(id: string, title?: string | null): Promise<ChatSession> {
     const mine = await this.ctx.preparedOne<ChatSession>(SESSION_BY_ID, [id]);
-    if (mine) {
-      return mine;
-    }
+    return mine ?? this.insertSession(id, title);
+  }
+
+  /** A new session with this id; an id someone else owns is a NotFoundError. */
+  private async insertSession(id: string, title?: string | null): Promise<ChatSession> {
     const row = await this.ctx.one<ChatSession>(
       `insert into public.chat_sessions (id, clinic_id, user_id, title)
        values ($1, app.current_clinic_id(), auth.uid(), $2) on conflict (id) do nothing returning ${SESSION_COLS}`,
@@ -194,6 +259,30 @@ export class ChatRepository {
       throw new NotFoundError('chat session');
     }
     return { message: existing, created: false };
+  }
+
+  /**
+   * Stores a turn's answer once per (session, client_message_id) and, with `usage`, the run's
+   * usage row, in one statement. A session that is not the caller's is a NotFoundError.
+   */
+  async appendAnswer(
+    sessionId: string,
+    content: string,
+    clientMessageId: string,
+    metadata: Record<string, unknown> = {},
+    usage?: AgentRunUsage,
+  ): Promise<{ created: boolean }> {
+    const row = await this.ctx.preparedOne<{ session: boolean; created: boolean }>(ANSWER_INSERT, [
+      sessionId,
+      content,
+      clientMessageId,
+      JSON.stringify(metadata),
+      ...(usage ? usageValues(usage) : new Array<null>(9).fill(null)),
+    ]);
+    if (!row?.session) {
+      throw new NotFoundError('chat session');
+    }
+    return { created: row.created };
   }
 
   async deleteSession(id: string): Promise<void> {

@@ -45,6 +45,25 @@ export interface MonthUsage {
   resets_at: string;
 }
 
+/** The columns of an `agent_usage` insert; the first two are the caller's (RLS checks them). */
+export const USAGE_INSERT_COLUMNS =
+  'clinic_id, user_id, session_id, provider, model, input_tokens, output_tokens, tokens_reported, tool_calls, duration_ms, outcome';
+
+/** The nine values after clinic and user, in `USAGE_INSERT_COLUMNS` order (counts as whole non-negatives). */
+export function usageValues(run: AgentRunUsage): unknown[] {
+  return [
+    run.session_id,
+    run.provider,
+    run.model,
+    Math.max(0, Math.round(run.input_tokens)),
+    Math.max(0, Math.round(run.output_tokens)),
+    run.tokens_reported,
+    Math.max(0, Math.round(run.tool_calls)),
+    Math.max(0, Math.round(run.duration_ms)),
+    run.outcome,
+  ];
+}
+
 const zero = (): UsageCounts => ({ runs: 0, input_tokens: 0, output_tokens: 0, tool_calls: 0 });
 
 function add(into: UsageCounts, row: UsageCounts): void {
@@ -61,20 +80,9 @@ export class UsageRepository {
   /** Records a run as the caller (RLS: own clinic, own user id). */
   async record(run: AgentRunUsage): Promise<void> {
     await this.ctx.db.query(
-      `insert into public.agent_usage (clinic_id, user_id, session_id, provider, model, input_tokens, output_tokens,
-              tokens_reported, tool_calls, duration_ms, outcome)
+      `insert into public.agent_usage (${USAGE_INSERT_COLUMNS})
        values (app.current_clinic_id(), auth.uid(), $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        run.session_id,
-        run.provider,
-        run.model,
-        Math.max(0, Math.round(run.input_tokens)),
-        Math.max(0, Math.round(run.output_tokens)),
-        run.tokens_reported,
-        Math.max(0, Math.round(run.tool_calls)),
-        Math.max(0, Math.round(run.duration_ms)),
-        run.outcome,
-      ],
+      usageValues(run),
     );
   }
 

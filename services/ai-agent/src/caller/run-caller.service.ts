@@ -8,7 +8,8 @@ import {
   verifyRunGrant,
 } from '@neonpro/contracts';
 import { AGENT_CONFIG, type AgentRuntimeConfig } from '../agent.config.js';
-import { CALLER_DIRECTORY, type CallerDirectory } from './caller-directory.port.js';
+import { CONVERSATION_STORE, type ConversationStore } from '../conversation/conversation-store.port.js';
+import { CALLER_DIRECTORY, type CallerDirectory, type VerifiedRunUser } from './caller-directory.port.js';
 
 export class CallerRefused extends Error {
   constructor(reason: string) {
@@ -30,9 +31,21 @@ export class RunCallerService {
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentRuntimeConfig,
     @Inject(CALLER_DIRECTORY) private readonly directory: CallerDirectory,
+    @Inject(CONVERSATION_STORE) private readonly conversations: ConversationStore,
   ) {}
 
-  async resolve(grant: string | undefined, request: AgentChatRequest): Promise<AgentCallerClaims> {
+  /**
+   * The run's caller: the grant verified, then their clinic and role. When the conversation store
+   * reads the membership in the turn's first transaction (`beginMemberTurn`), that read is left to
+   * it and the verified user is returned; the store refuses a user of no clinic before any other read.
+   */
+  async resolve(grant: string | undefined, request: AgentChatRequest): Promise<AgentCallerClaims | VerifiedRunUser> {
+    const user = await this.verify(grant, request);
+    return this.conversations.beginMemberTurn ? user : this.member(user);
+  }
+
+  /** The grant checked against this run; nothing is read. */
+  async verify(grant: string | undefined, request: AgentChatRequest): Promise<VerifiedRunUser> {
     this.key ??= importGrantKey(this.config.AGENT_GRANT_PUBLIC_KEY, 'verify');
     let verified: { userId: string; exp: number };
     try {
@@ -44,11 +57,23 @@ export class RunCallerService {
     } catch (err) {
       throw new CallerRefused(err instanceof RunGrantError ? err.message : 'invalid grant');
     }
-    const member = await this.directory.membership(verified.userId);
-    if (!member) {
-      throw new CallerRefused('the user belongs to no clinic');
-    }
     const raw = { sub: verified.userId, role: 'authenticated', aud: 'authenticated', exp: verified.exp };
-    return { sub: verified.userId, email: null, clinic_id: member.clinic_id, role: member.role, raw };
+    return { sub: verified.userId, raw };
   }
+
+  /** Clinic and role from the caller directory (clinic_members). */
+  async member(user: VerifiedRunUser): Promise<AgentCallerClaims> {
+    const member = await this.directory.membership(user.sub);
+    if (!member) {
+      throw new CallerRefused(NOT_A_MEMBER);
+    }
+    return { sub: user.sub, email: null, clinic_id: member.clinic_id, role: member.role, raw: user.raw };
+  }
+}
+
+export const NOT_A_MEMBER = 'the user belongs to no clinic';
+
+/** A caller whose clinic and role are known (else only their grant was verified). */
+export function isResolvedCaller(who: AgentCallerClaims | VerifiedRunUser): who is AgentCallerClaims {
+  return 'clinic_id' in who;
 }

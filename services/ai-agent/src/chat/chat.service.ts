@@ -10,9 +10,12 @@ import { PinoLogger } from 'nestjs-pino';
 import { Observable } from 'rxjs';
 import { AGENT_CONFIG, type AgentRuntimeConfig } from '../agent.config.js';
 import { type ModelTurnRunner, runAgentLoop } from '../agent/agent-loop.js';
-import { turnConfigurable } from '../agent/turn-config.js';
+import type { ClinicTurn } from '../agent/turn-config.js';
+import type { VerifiedRunUser } from '../caller/caller-directory.port.js';
+import { CallerRefused, isResolvedCaller, NOT_A_MEMBER } from '../caller/run-caller.service.js';
 import { MESSAGES } from '../i18n/messages.js';
 import {
+  type BeginTurnResult,
   CONVERSATION_STORE,
   type ConversationStore,
   SessionNotFoundError,
@@ -85,12 +88,12 @@ export class ChatService {
   /** `requestId` (the gateway's) lands in the audit rows of every database access of the run. */
   stream(
     request: AgentChatRequest,
-    caller: AgentCallerClaims | undefined,
+    who: AgentCallerClaims | VerifiedRunUser | undefined,
     requestId?: string,
     clientRequestId?: string,
   ): Observable<AgentEvent> {
     return new Observable<AgentEvent>((subscriber) => {
-      if (!caller) {
+      if (!who) {
         this.metrics.runs.inc({ outcome: 'unauthorized' });
         subscriber.next({
           type: 'error',
@@ -107,18 +110,34 @@ export class ChatService {
       let outcome = 'ok';
       let provider: string = this.config.AGENT_MODEL_PROVIDER;
       let meter: RunUsageMeter | undefined;
+      /** Known once the membership is read (with the turn's first write, or before the run). */
+      let caller = isResolvedCaller(who) ? who : undefined;
 
       const run = async (): Promise<void> => {
         release = await this.limiter.acquire(signal);
         stopTimer = this.metrics.runDuration.startTimer({ provider });
         meter = new RunUsageMeter(request.session_id, this.config);
         const turnKey = request.client_message_id ?? request.message_id;
-        const begun = await this.conversations.beginTurn(caller, {
+        const first = {
           sessionId: request.session_id,
           turnKey,
           content: request.message,
           historyBudget: this.turns.historyTokenBudget,
-        });
+        };
+        let begun: BeginTurnResult;
+        if (caller) {
+          begun = await this.conversations.beginTurn(caller, first);
+        } else {
+          if (!this.conversations.beginMemberTurn) {
+            throw new Error('a caller of unknown clinic needs a store that reads the membership');
+          }
+          const started = await this.conversations.beginMemberTurn(who, first);
+          if (!started) {
+            throw new CallerRefused(NOT_A_MEMBER);
+          }
+          ({ caller, begun } = started);
+        }
+        const member = caller;
         if (begun.status === 'answered') {
           // A retried request: replay the stored answer, never run (or book) twice.
           outcome = 'replayed';
@@ -132,7 +151,7 @@ export class ChatService {
         // External providers this run sent (pseudonymised) text to: the export's recipients.
         const disclosed = new Set<string>();
         const result = await this.runTurn(turn, signal, (e) => subscriber.next(e), meter, disclosed).finally(() =>
-          this.recordDisclosure(caller, disclosed, turn.ctx.patientNames),
+          this.recordDisclosure(member, disclosed, turn.ctx.patientNames),
         );
         provider = result.provider;
         if (result.exhausted) {
@@ -151,7 +170,7 @@ export class ChatService {
           });
         }
         const usage = meter.finish(provider, result.exhausted ? 'step_limit' : 'ok');
-        await this.conversations.completeTurn(caller, {
+        await this.conversations.completeTurn(member, {
           sessionId: request.session_id,
           turnKey,
           content: result.content,
@@ -172,7 +191,7 @@ export class ChatService {
         })
         .finally(() => {
           // A run that reached a model but stored no turn (cancelled, failed) still consumed tokens.
-          if (meter?.billable) {
+          if (meter?.billable && caller) {
             const usage = meter.finish(provider, outcome === 'cancelled' ? 'cancelled' : 'error');
             this.conversations.recordUsage(caller, usage).then(
               () => this.countUsage(usage),
@@ -216,7 +235,7 @@ export class ChatService {
     meter: RunUsageMeter,
     disclosed: Set<string>,
   ): Promise<{ content: string; exhausted: boolean; provider: string }> {
-    const runner = this.runnerFor(tools, ctx.patientNames, turnConfigurable(turn), disclosed);
+    const runner = this.runnerFor(tools, ctx.patientNames, turn, disclosed);
     const result = await runAgentLoop({
       runner,
       tools,
@@ -245,6 +264,14 @@ export class ChatService {
 
   /** The error event (stable code, no personal data) and metrics outcome of a failed run. */
   private failure(err: unknown, signal: AbortSignal): { outcome: string; event: AgentEvent } {
+    if (err instanceof CallerRefused) {
+      // The reason stays in the agent's log; the bus only learns "unauthorized".
+      this.logger.warn({ reason: err.message }, 'run refused');
+      return {
+        outcome: 'unauthorized',
+        event: { type: 'error', code: ErrorCode.Unauthorized, message: 'The caller could not be verified.' },
+      };
+    }
     if (err instanceof OverloadedError) {
       this.metrics.overloaded.inc();
       return {
@@ -291,7 +318,7 @@ export class ChatService {
   private runnerFor(
     tools: ReturnType<ClinicToolbox['tools']>,
     patientNames: Set<string>,
-    configurable: Record<string, unknown>,
+    turn: ClinicTurn,
     disclosed: Set<string>,
   ): ModelTurnRunner {
     // One pseudonymizer per run: placeholders are stable across all turns sent in this run.
@@ -302,7 +329,7 @@ export class ChatService {
       if (!model || !breaker) {
         throw new Error(`provider ${p} not initialised`);
       }
-      const bound = new BoundModelRunner(p, model, tools, configurable);
+      const bound = new BoundModelRunner(p, model, tools, turn);
       // The local model never leaves the process, so it sees the real data.
       const runner =
         p === 'local'

@@ -1,5 +1,6 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
 import type { AgentRunUsage } from '@neonpro/database';
+import type { VerifiedRunUser } from '../caller/caller-directory.port.js';
 import type { ActionProposal } from '../tools/action-proposal.js';
 
 export const CONVERSATION_STORE = Symbol('CONVERSATION_STORE');
@@ -62,6 +63,16 @@ export interface ConversationStore {
     caller: AgentCallerClaims,
     turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
   ): Promise<BeginTurnResult>;
+  /**
+   * `beginTurn` for a verified user whose clinic and role (clinic_members) the store reads in
+   * the same transaction, first: one transaction fewer per turn than asking the caller directory.
+   * `undefined` when the user belongs to no clinic (nothing else is read or written). Optional:
+   * without it the agent asks its CallerDirectory, then calls `beginTurn`.
+   */
+  beginMemberTurn?(
+    user: VerifiedRunUser,
+    turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
+  ): Promise<{ caller: AgentCallerClaims; begun: BeginTurnResult } | undefined>;
   /**
    * Stores the final assistant message of a turn once; a second call for the same turn is a no-op.
    * `usage` (what the run consumed) is recorded in the same transaction as the message.

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { lastValueFrom, toArray } from 'rxjs';
+import { type AIMessageChunk, HumanMessage } from '@langchain/core/messages';
+import { turnConfigurable } from '../agent/turn-config.js';
 import { weekdayName } from '../i18n/messages.js';
+import { LocalClinicModel } from './local-clinic-model.js';
 import { addDays } from '../tools/clinic-time.js';
 import { ask, makeHarness } from '../../test/support/chat-harness.js';
 import { buildFixture, claimsFor, todaySp } from '../../test/support/clinic-fixtures.js';
@@ -195,5 +198,31 @@ describe('local clinic model: pt-BR and English prompts', () => {
     const again = await send('Confirmar', proposal.proposal_id);
     expect(again.at(-1)).toMatchObject({ type: 'done' });
     expect(fixture.aurora.appointments.length).toBe(before + 1);
+  });
+
+  it('streams the same chunks through LangChain and through streamTurn (the agent direct path)', async () => {
+    const model = new LocalClinicModel();
+    const turn = { today: tomorrow, timezone: 'America/Sao_Paulo' };
+    const ask1 = [new HumanMessage('quais consultas a Dra. Lima tem amanhã?')];
+    const viaLangChain: AIMessageChunk[] = [];
+    for await (const c of await model.stream(ask1, { configurable: turnConfigurable(turn) })) {
+      viaLangChain.push(c);
+    }
+    const direct: AIMessageChunk[] = [];
+    for await (const c of model.streamTurn(ask1, turn, new AbortController().signal)) {
+      direct.push(c);
+    }
+    expect(direct.map((c) => c.tool_call_chunks)).toEqual(viaLangChain.map((c) => c.tool_call_chunks));
+    const hi = [new HumanMessage('oi')];
+    const text = async (chunks: AsyncIterable<AIMessageChunk>): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const c of chunks) {
+        out.push(typeof c.content === 'string' ? c.content : '');
+      }
+      return out;
+    };
+    const tokens = await text(model.streamTurn(hi, turn, new AbortController().signal));
+    expect(tokens.length).toBeGreaterThan(1);
+    expect(tokens).toEqual(await text(await model.stream(hi, { configurable: turnConfigurable(turn) })));
   });
 });

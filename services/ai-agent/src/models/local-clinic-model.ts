@@ -112,33 +112,57 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     options: this['ParsedCallOptions'],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    const plan = this.plan(messages, options.clinicTurn);
+    for await (const message of this.chunks(messages, options.clinicTurn, options.signal)) {
+      const token = typeof message.content === 'string' ? message.content : '';
+      const chunk = new ChatGenerationChunk({ text: token, message });
+      yield chunk;
+      if (token) {
+        await runManager?.handleLLMNewToken(token, undefined, undefined, undefined, undefined, { chunk });
+      }
+    }
+  }
+
+  /**
+   * The same chunks as `stream()`, without LangChain's runnable machinery (callback manager,
+   * config plumbing, web streams): for an answer computed in-process that machinery cost more
+   * than the answer itself (see docs/performance.md, "Chat turn"). `turn` is the agent's own
+   * typed object, so it is not parsed again.
+   */
+  streamTurn(
+    messages: BaseMessage[],
+    turn: ClinicTurn | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<AIMessageChunk> {
+    return this.chunks(messages, turn, signal);
+  }
+
+  private async *chunks(
+    messages: BaseMessage[],
+    turn: ClinicTurn | undefined,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<AIMessageChunk> {
+    const plan = this.plan(messages, turn);
     if ('call' in plan) {
-      yield new ChatGenerationChunk({
-        text: '',
-        message: new AIMessageChunk({
-          content: '',
-          tool_call_chunks: [
-            {
-              type: 'tool_call_chunk',
-              id: this.callId(messages),
-              name: plan.call.name,
-              args: JSON.stringify(plan.call.args),
-              index: 0,
-            },
-          ],
-        }),
+      yield new AIMessageChunk({
+        content: '',
+        tool_call_chunks: [
+          {
+            type: 'tool_call_chunk',
+            id: this.callId(messages),
+            name: plan.call.name,
+            args: JSON.stringify(plan.call.args),
+            index: 0,
+          },
+        ],
       });
       return;
     }
     for (const token of tokenize(plan.text)) {
       if (this.tokenDelayMs > 0) {
-        await sleep(this.tokenDelayMs, undefined, { signal: options.signal });
+        await sleep(this.tokenDelayMs, undefined, { signal });
       }
-      options.signal?.throwIfAborted();
-      const chunk = new ChatGenerationChunk({ text: token, message: new AIMessageChunk({ content: token }) });
-      yield chunk;
-      await runManager?.handleLLMNewToken(token, undefined, undefined, undefined, undefined, { chunk });
+      signal?.throwIfAborted();
+      yield new AIMessageChunk({ content: token });
     }
   }
 

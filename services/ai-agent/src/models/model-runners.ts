@@ -12,26 +12,49 @@ import type { StructuredToolInterface } from '@langchain/core/tools';
 import { maskIdentityDates, PlaceholderStreamRestorer, type Pseudonymizer } from '@neonpro/privacy';
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import type { ModelTurnRunner } from '../agent/agent-loop.js';
+import { type ClinicTurn, turnConfigurable } from '../agent/turn-config.js';
+
+/** A model that streams a turn in-process without the runnable machinery (the local one). */
+export interface DirectTurnModel {
+  streamTurn(messages: BaseMessage[], turn: ClinicTurn | undefined, signal: AbortSignal): AsyncIterable<AIMessageChunk>;
+}
+
+function isDirectTurnModel(model: object): model is DirectTurnModel {
+  return 'streamTurn' in model && typeof model.streamTurn === 'function';
+}
 
 /** Streams one turn of a LangChain chat model with the tools bound. */
 export class BoundModelRunner implements ModelTurnRunner {
-  private readonly bound: Runnable<BaseMessage[], AIMessageChunk>;
+  private readonly bound?: Runnable<BaseMessage[], AIMessageChunk>;
+  private readonly direct?: DirectTurnModel;
 
   constructor(
     readonly provider: string,
     model: BaseChatModel,
     tools: readonly StructuredToolInterface[],
     /** The turn's facts for the model (`today`, the pending proposal), passed as runnable config. */
-    private readonly configurable: Record<string, unknown> = {},
+    private readonly turn?: ClinicTurn,
   ) {
     if (!model.bindTools) {
       throw new Error(`model ${provider} cannot bind tools`);
     }
-    this.bound = model.bindTools([...tools]) as Runnable<BaseMessage[], AIMessageChunk>;
+    // The local model plans from the same messages and tool results, so binding adds nothing to it.
+    if (isDirectTurnModel(model)) {
+      this.direct = model;
+    } else {
+      this.bound = model.bindTools([...tools]) as Runnable<BaseMessage[], AIMessageChunk>;
+    }
   }
 
   async *stream(messages: BaseMessage[], signal: AbortSignal): AsyncIterable<AIMessageChunk> {
-    yield* await this.bound.stream(messages, { signal, configurable: this.configurable });
+    if (this.direct) {
+      yield* this.direct.streamTurn(messages, this.turn, signal);
+      return;
+    }
+    yield* await this.bound!.stream(messages, {
+      signal,
+      configurable: this.turn ? turnConfigurable(this.turn) : {},
+    });
   }
 }
 

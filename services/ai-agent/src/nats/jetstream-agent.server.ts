@@ -85,7 +85,9 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      const nc = await connect(natsConnectionOptions(this.opts.nats, this.opts.name));
+      // No async stack traces: the client would build an Error (with its stack) for every
+      // request, i.e. every stored event's PubAck, and nothing here logs a stack.
+      const nc = await connect({ ...natsConnectionOptions(this.opts.nats, this.opts.name), noAsyncTraces: true });
       this.nc = nc;
       this.connected = true;
       void this.watch(nc);

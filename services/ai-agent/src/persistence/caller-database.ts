@@ -16,7 +16,16 @@ export function asCaller<T>(
   if (caller.raw.sub !== caller.sub) {
     throw new Error('caller claims do not match their raw JWT claims');
   }
-  return db.withUser(caller.raw as JwtClaims, fn, {
+  return asUser(db, caller.raw, fn);
+}
+
+/** `asCaller` for a verified user whose clinic and role are not known yet (RLS needs only the claims). */
+export function asUser<T>(
+  db: Database,
+  raw: AgentCallerClaims['raw'],
+  fn: (repos: Repositories, tx: Queryable) => Promise<T>,
+): Promise<T> {
+  return db.withUser(raw as JwtClaims, fn, {
     requestId: currentRequestId(),
     clientRequestId: currentClientRequestId(),
   });

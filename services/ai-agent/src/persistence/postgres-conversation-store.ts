@@ -18,10 +18,15 @@ import {
   type StoredTurn,
 } from '../conversation/conversation-store.port.js';
 import { actionProposalSchema } from '../tools/action-proposal.js';
-import { asCaller } from './caller-database.js';
+import type { VerifiedRunUser } from '../caller/caller-directory.port.js';
+import { asCaller, asUser } from './caller-database.js';
 
-/** Messages read by the first page while filling the history budget, newest first; then doubling. */
+/**
+ * Messages read by the first page while filling the history budget, newest first; later pages
+ * are sized from the tokens per message seen so far (with a margin), within these bounds.
+ */
 const HISTORY_PAGE = 32;
+const HISTORY_PAGE_MIN = 8;
 const HISTORY_PAGE_MAX = 256;
 
 const metadataSchema = z.object({
@@ -30,8 +35,12 @@ const metadataSchema = z.object({
 });
 
 function toTurn(m: ChatMessage): StoredTurn {
-  const meta = metadataSchema.safeParse(m.metadata ?? {});
   const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content, created_at: m.created_at };
+  // Most turns carry nothing besides their text (every user message): nothing to validate.
+  if (!m.metadata || Object.keys(m.metadata).length === 0) {
+    return turn;
+  }
+  const meta = metadataSchema.safeParse(m.metadata);
   if (meta.success && meta.data.proposal) {
     turn.proposal = meta.data.proposal;
   }
@@ -67,18 +76,23 @@ export class PostgresConversationStore implements ConversationStore {
   ): Promise<BeginTurnResult> {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getOrCreateSession(turn.sessionId));
-      const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
-      if (!created) {
-        const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
-        if (answer) {
-          return { status: 'answered', answer: answer.content };
-        }
+      return storeUserMessage(r, turn);
+    });
+  }
+
+  /** As `beginTurn`, the caller's membership read with the session, in the same round trip. */
+  beginMemberTurn(
+    user: VerifiedRunUser,
+    turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
+  ): Promise<{ caller: AgentCallerClaims; begun: BeginTurnResult } | undefined> {
+    return asUser(this.db, user.raw, async (r) => {
+      const found = await ownSession(r.chat.memberSession(user.sub, turn.sessionId));
+      if (!found) {
+        return undefined;
       }
-      const history =
-        turn.historyBudget === undefined
-          ? undefined
-          : await readHistory(r, turn.sessionId, turn.historyBudget, turn.turnKey);
-      return { status: created ? 'new' : 'retry', history };
+      const { clinic_id, role } = found.member;
+      const caller: AgentCallerClaims = { sub: user.sub, email: null, clinic_id, role, raw: user.raw };
+      return { caller, begun: await storeUserMessage(r, turn) };
     });
   }
 
@@ -90,13 +104,10 @@ export class PostgresConversationStore implements ConversationStore {
     if (turn.patientNames?.length) {
       metadata.patient_names = [...new Set(turn.patientNames)];
     }
-    await asCaller(this.db, caller, async (r) => {
-      await ownSession(r.chat.appendMessage(turn.sessionId, 'assistant', turn.content, turn.turnKey, metadata));
-      // The answer and its bill commit together: no stored answer without its usage, nor the reverse.
-      if (turn.usage) {
-        await r.usage.record(turn.usage);
-      }
-    });
+    // The answer and its bill in one statement: no stored answer without its usage, nor the reverse.
+    await asCaller(this.db, caller, (r) =>
+      ownSession(r.chat.appendAnswer(turn.sessionId, turn.content, turn.turnKey, metadata, turn.usage)),
+    );
   }
 
   recordUsage(caller: AgentCallerClaims, usage: AgentRunUsage): Promise<void> {
@@ -144,6 +155,25 @@ export class PostgresConversationStore implements ConversationStore {
   }
 }
 
+/** The user message of a turn, stored once; then the answer to replay, or the history. */
+async function storeUserMessage(
+  r: Repositories,
+  turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
+): Promise<BeginTurnResult> {
+  const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
+  if (!created) {
+    const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
+    if (answer) {
+      return { status: 'answered', answer: answer.content };
+    }
+  }
+  const history =
+    turn.historyBudget === undefined
+      ? undefined
+      : await readHistory(r, turn.sessionId, turn.historyBudget, turn.turnKey);
+  return { status: created ? 'new' : 'retry', history };
+}
+
 /**
  * Walks the session backwards a page at a time and stops as soon as the budget is spent, so a
  * turn's history load costs what the budget allows, whatever the session's length. The caller
@@ -158,13 +188,17 @@ async function readHistory(
   const kept: ChatMessage[] = [];
   let budget = tokenBudget;
   let before: ChatMessage | undefined;
-  // Pages double in size, so a budget filled by many short messages costs a few round trips.
-  for (let size = HISTORY_PAGE; ; size = Math.min(size * 2, HISTORY_PAGE_MAX)) {
+  let seen = 0;
+  // The next page asks for what the budget left should hold at the tokens per message seen so
+  // far, plus a quarter: a long session fills the budget in two round trips, reading few rows
+  // it then drops (doubling pages read up to twice the rows kept).
+  for (let size = HISTORY_PAGE; ; size = nextPageSize(budget, tokenBudget - budget, seen)) {
     const page = await r.chat.recentTurns(sessionId, size, before);
     for (const m of page) {
       if (m.client_message_id === excludeTurnKey) {
         continue;
       }
+      seen++;
       budget -= estimateTokens(m.content);
       if (budget < 0) {
         return kept.reverse().map(toTurn);
@@ -176,4 +210,11 @@ async function readHistory(
     }
     before = page[page.length - 1];
   }
+}
+
+/** Rows for the budget left at `spent / seen` tokens per message, with a 25% margin, bounded. */
+export function nextPageSize(left: number, spent: number, seen: number): number {
+  const perMessage = seen > 0 ? Math.max(1, spent / seen) : 1;
+  const wanted = Math.ceil((left / perMessage) * 1.25) + 2;
+  return Math.min(HISTORY_PAGE_MAX, Math.max(HISTORY_PAGE_MIN, wanted));
 }

@@ -5,6 +5,17 @@ import { hhmm, isoDate, proposalIdArg } from './tool-args.js';
 import { json, type ToolDeps } from './tool-context.js';
 import { propose, writeConfirmed } from './write-support.js';
 
+/** The tool's arguments: built once per process (a zod schema costs more to build than to run). */
+const BOOK_APPOINTMENT_ARGS = z.object({
+  patient_id: z.guid().optional(),
+  professional: z.string().min(1).max(100).optional(),
+  date: isoDate.optional(),
+  time: hhmm.optional(),
+  duration_minutes: z.number().int().min(10).max(480).optional(),
+  procedure: z.string().min(1).max(120).optional(),
+  proposal_id: proposalIdArg.optional(),
+});
+
 export function bookAppointmentTool(deps: ToolDeps) {
   const { caller } = deps.ctx;
   return tool(
@@ -58,15 +69,7 @@ export function bookAppointmentTool(deps: ToolDeps) {
       name: 'book_appointment',
       description:
         'Books an appointment in two steps. 1) With patient_id, professional, date, time (and procedure, duration_minutes): creates a proposal and books NOTHING. 2) Only after the user confirms in a new message: call with proposal_id alone.',
-      schema: z.object({
-        patient_id: z.guid().optional(),
-        professional: z.string().min(1).max(100).optional(),
-        date: isoDate.optional(),
-        time: hhmm.optional(),
-        duration_minutes: z.number().int().min(10).max(480).optional(),
-        procedure: z.string().min(1).max(120).optional(),
-        proposal_id: proposalIdArg.optional(),
-      }),
+      schema: BOOK_APPOINTMENT_ARGS,
     },
   );
 }

@@ -5,6 +5,12 @@ import { json, type ToolDeps } from './tool-context.js';
 import { writeOutputSchema } from './tool-output.schema.js';
 import { propose, writeConfirmed } from './write-support.js';
 
+/** The tool's arguments: built once per process (a zod schema costs more to build than to run). */
+const CANCEL_APPOINTMENT_ARGS = z.object({
+  appointment_id: z.guid().optional(),
+  proposal_id: proposalIdArg.optional(),
+});
+
 export function cancelAppointmentTool(deps: ToolDeps) {
   const { caller } = deps.ctx;
   return tool(
@@ -43,10 +49,7 @@ export function cancelAppointmentTool(deps: ToolDeps) {
       name: 'cancel_appointment',
       description:
         'Cancels an appointment in two steps. 1) With appointment_id: creates a proposal and cancels NOTHING. 2) Only after the user confirms in a new message: call with proposal_id alone.',
-      schema: z.object({
-        appointment_id: z.guid().optional(),
-        proposal_id: proposalIdArg.optional(),
-      }),
+      schema: CANCEL_APPOINTMENT_ARGS,
     },
   );
 }

@@ -14,6 +14,9 @@ export function openingHoursView(
   });
 }
 
+/** The tool's arguments: built once per process (a zod schema costs more to build than to run). */
+const CLINIC_INFO_ARGS = z.object({});
+
 export function clinicInfoTool(deps: ToolDeps) {
   return tool(
     async () => {
@@ -37,7 +40,7 @@ export function clinicInfoTool(deps: ToolDeps) {
       name: 'clinic_info',
       description:
         "The clinic's name, today's date, opening hours, address and phone, services and procedures with their usual duration, and professionals (id, name, specialty). Informações da clínica.",
-      schema: z.object({}),
+      schema: CLINIC_INFO_ARGS,
     },
   );
 }

@@ -6,6 +6,13 @@ import { json, type ToolDeps } from './tool-context.js';
 import { freeSlotsOutputSchema } from './tool-output.schema.js';
 import { ToolCache } from './tool-cache.js';
 
+/** The tool's arguments: built once per process (a zod schema costs more to build than to run). */
+const FIND_FREE_SLOTS_ARGS = z.object({
+  professional: z.string().min(1).max(100),
+  date: isoDate,
+  duration_minutes: z.number().int().min(10).max(480).optional(),
+});
+
 export function findFreeSlotsTool(deps: ToolDeps) {
   return tool(
     async ({ professional: ref, date, duration_minutes }) => {
@@ -36,11 +43,7 @@ export function findFreeSlotsTool(deps: ToolDeps) {
     {
       name: 'find_free_slots',
       description: 'Free slots of a professional (id or name) on a local date. Horários livres.',
-      schema: z.object({
-        professional: z.string().min(1).max(100),
-        date: isoDate,
-        duration_minutes: z.number().int().min(10).max(480).optional(),
-      }),
+      schema: FIND_FREE_SLOTS_ARGS,
     },
   );
 }

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { json, type ToolDeps } from './tool-context.js';
 import { patientSummaryOutputSchema } from './tool-output.schema.js';
 
+/** The tool's arguments: built once per process (a zod schema costs more to build than to run). */
+const GET_PATIENT_SUMMARY_ARGS = z.object({ patient_id: z.guid() });
+
 export function getPatientSummaryTool(deps: ToolDeps) {
   return tool(
     async ({ patient_id }) => {
@@ -23,7 +26,7 @@ export function getPatientSummaryTool(deps: ToolDeps) {
     {
       name: 'get_patient_summary',
       description: "A patient's contact data, upcoming and recent appointments. Resumo de um paciente.",
-      schema: z.object({ patient_id: z.guid() }),
+      schema: GET_PATIENT_SUMMARY_ARGS,
     },
   );
 }

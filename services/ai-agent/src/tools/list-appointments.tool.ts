@@ -9,6 +9,21 @@ import { listAppointmentsOutputSchema } from './tool-output.schema.js';
 /** Longest range one call may list (a year): wider questions are narrowed by the model. */
 const MAX_RANGE_DAYS = 366;
 
+/** The tool's arguments: built once per process (a zod schema costs more to build than to run). */
+const LIST_APPOINTMENTS_ARGS = z.object({
+  date_from: isoDate,
+  date_to: isoDate.optional(),
+  patient_id: z.guid().optional(),
+  professional: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe(`professional id or name; "${SELF_PROFESSIONAL}" for the caller's own schedule`),
+  status: z.enum(APPOINTMENT_STATUSES).optional(),
+  limit: z.number().int().min(1).max(200).optional(),
+});
+
 export function listAppointmentsTool(deps: ToolDeps) {
   return tool(
     async (args) => {
@@ -50,19 +65,7 @@ export function listAppointmentsTool(deps: ToolDeps) {
       name: 'list_appointments',
       description:
         'Appointments between two local dates (inclusive, clinic time zone), past or future, optionally of one patient, one professional (id or name, e.g. "Dra. Lima"; "me" for the caller\'s own) and one status. Lista consultas de qualquer período.',
-      schema: z.object({
-        date_from: isoDate,
-        date_to: isoDate.optional(),
-        patient_id: z.guid().optional(),
-        professional: z
-          .string()
-          .min(1)
-          .max(100)
-          .optional()
-          .describe(`professional id or name; "${SELF_PROFESSIONAL}" for the caller's own schedule`),
-        status: z.enum(APPOINTMENT_STATUSES).optional(),
-        limit: z.number().int().min(1).max(200).optional(),
-      }),
+      schema: LIST_APPOINTMENTS_ARGS,
     },
   );
 }

@@ -6,6 +6,14 @@ import { json, type ToolDeps } from './tool-context.js';
 import { writeOutputSchema } from './tool-output.schema.js';
 import { propose, writeConfirmed } from './write-support.js';
 
+/** The tool's arguments: built once per process (a zod schema costs more to build than to run). */
+const RESCHEDULE_APPOINTMENT_ARGS = z.object({
+  appointment_id: z.guid().optional(),
+  date: isoDate.optional(),
+  time: hhmm.optional(),
+  proposal_id: proposalIdArg.optional(),
+});
+
 export function rescheduleAppointmentTool(deps: ToolDeps) {
   const { caller } = deps.ctx;
   return tool(
@@ -56,12 +64,7 @@ export function rescheduleAppointmentTool(deps: ToolDeps) {
       name: 'reschedule_appointment',
       description:
         'Moves an appointment to a new date and time (same professional, same length) in two steps. 1) With appointment_id, date, time: creates a proposal and changes NOTHING. 2) Only after the user confirms in a new message: call with proposal_id alone. Remarca uma consulta.',
-      schema: z.object({
-        appointment_id: z.guid().optional(),
-        date: isoDate.optional(),
-        time: hhmm.optional(),
-        proposal_id: proposalIdArg.optional(),
-      }),
+      schema: RESCHEDULE_APPOINTMENT_ARGS,
     },
   );
 }
