@@ -1,6 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PolicyRegistry } from '@neonpro/resilience';
+import { PolicyRegistry, stackless } from '@neonpro/resilience';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -180,7 +180,7 @@ export class RateLimitGuard extends ThrottlerGuard {
         // counted: no Redis round trips on the fail-fast path, and no quota spent on a 503.
         const refused = this.policies.get(AGENT_POLICY).refusal();
         if (refused) {
-          throw upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent');
+          throw stackless(() => upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent'));
         }
       }
       await this.quotas.countAi(principal, { reply, chargeBudget });
