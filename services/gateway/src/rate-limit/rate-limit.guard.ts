@@ -130,7 +130,14 @@ export class RateLimitGuard extends ThrottlerGuard {
         dynamic = true;
         break;
       }
-      plan.push({ limit, ttl, blockDuration: typeof throttler.blockDuration === 'number' ? throttler.blockDuration : ttl, throttler, getTracker, generateKey });
+      plan.push({
+        limit,
+        ttl,
+        blockDuration: typeof throttler.blockDuration === 'number' ? throttler.blockDuration : ttl,
+        throttler,
+        getTracker,
+        generateKey,
+      });
     }
     const result = dynamic ? 'dynamic' : plan;
     this.plans.set(handler, result);
