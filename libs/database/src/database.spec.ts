@@ -1,5 +1,6 @@
 import { isValidCpf, makeCpf, normalizeCpf } from './cpf.js';
-import { timestamptzToIso } from './database.js';
+import pg from 'pg';
+import { sqlLiteral, timestamptzToIso } from './database.js';
 import { decodeCursor, encodeCursor, InvalidCursorError, toPage } from './pagination.js';
 
 describe('CPF', () => {
@@ -41,5 +42,23 @@ describe('timestamptz parsing', () => {
     expect(timestamptzToIso('2026-11-26 20:32:23.637745+00')).toBe('2026-11-26T20:32:23.637745Z');
     expect(timestamptzToIso('2026-11-26 17:32:23.5-03')).toBe('2026-11-26T20:32:23.500Z');
     expect(timestamptzToIso('2026-11-26 20:32:23+00')).toBe('2026-11-26T20:32:23.000Z');
+  });
+});
+
+describe('sqlLiteral', () => {
+  it("matches pg's escapeLiteral (quotes, backslashes, JSON, unicode)", () => {
+    const samples = [
+      '',
+      'plain',
+      "o'brien",
+      "''",
+      'a\\b',
+      "x\\'y",
+      JSON.stringify({ sub: 'u1', name: 'Zé "Q" \\ d\'Ávila', n: 1 }),
+      '\u00e7\n\t',
+    ];
+    for (const s of samples) {
+      expect(sqlLiteral(s)).toBe(pg.Client.prototype.escapeLiteral(s));
+    }
   });
 });

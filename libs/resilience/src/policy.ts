@@ -50,6 +50,20 @@ export interface ExecuteOptions {
 }
 
 /** The downstream cannot be called now: its breaker is open or its bulkhead is full. */
+/**
+ * Builds an error without capturing a stack: for refusals, whose stack says nothing (the caller
+ * was turned away on purpose) and which an open breaker produces for every request.
+ */
+export function stackless<E>(build: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export class UpstreamUnavailableError extends Error {
   constructor(
     readonly policy: string,
@@ -207,7 +221,7 @@ export class ResiliencePolicy {
       return undefined;
     }
     this.events?.rejected(this.name, 'breaker_open');
-    return new UpstreamUnavailableError(this.name, 'breaker_open', Math.max(1000, waitMs));
+    return stackless(() => new UpstreamUnavailableError(this.name, 'breaker_open', Math.max(1000, waitMs)));
   }
 
   get state(): BreakerState {

@@ -66,6 +66,9 @@ describe('ResiliencePolicy', () => {
     expect(err).toBeInstanceOf(UpstreamUnavailableError);
     expect((err as UpstreamUnavailableError).reason).toBe('breaker_open');
     expect((err as UpstreamUnavailableError).retryAfterMs).toBeGreaterThan(50000);
+    // A refusal per request while open: no stack is captured for it.
+    expect((err as Error).stack).not.toMatch(/\n\s+at /);
+    expect(new Error('x').stack).toMatch(/\n\s+at /);
     expect(policy.snapshot()).toMatchObject({ state: 'open', retry_after_s: expect.any(Number) });
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/t_breaker_state\{name="dep"\} 1/);

@@ -196,6 +196,7 @@ function installFastifyHooks(
     const route = req.routeOptions.url ?? 'unmatched';
     const ms = reply.elapsedTime;
     requestMetrics.observe(route, req.method, reply.statusCode, ms / 1000);
+    logRequest(req, reply, route, ms, logger);
     // A stream's length is the answer's length, not latency: SSE is judged by its first event
     // (see Server-Timing upstream), not here.
     if (ms >= config.SLOW_REQUEST_WARN_MS && !isStreaming(req)) {
@@ -228,6 +229,32 @@ class HttpRequestMetrics {
     child.count.inc();
     child.duration.observe(seconds);
   }
+}
+
+const UNLOGGED_PATHS = /^\/(health|metrics)/;
+
+/**
+ * The one line per request, at info (failures have their own lines from the problem filter, and
+ * a refusal storm must not turn into an error line per request): our request id (the client's kept
+ * apart, sanitised), method, route template (never the URL: no ids or query values), status and
+ * duration; no headers or bodies. Probes and scrapes are not logged.
+ */
+function logRequest(req: FastifyRequest, reply: FastifyReply, route: string, ms: number, logger: Pino): void {
+  if (!logger.isLevelEnabled('info') || UNLOGGED_PATHS.test(req.url)) {
+    return;
+  }
+  const client = sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]);
+  logger.info(
+    {
+      request_id: String(req.id),
+      ...(client ? { client_request_id: client } : {}),
+      method: req.method,
+      route,
+      status: reply.statusCode,
+      duration_ms: Math.round(ms * 10) / 10,
+    },
+    'request completed',
+  );
 }
 
 function logSlowRequest(

@@ -35,7 +35,11 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        LoggerModule.forRoot(httpLoggerParams(logger)),
+        // The logger for Nest and PinoLogger only: the request line is written by the gateway's own
+        // onResponse hook (app.ts). nestjs-pino's pino-http middleware never ran under Nest 12 +
+        // Fastify (its `{/*splat}` route matched nothing, so no request was logged); routed
+        // explicitly to nothing, it cannot come back as a second, costlier request line.
+        LoggerModule.forRoot(httpLoggerParams(logger, { forRoutes: [] })),
         // With METRICS_PORT set, /metrics lives on its own listener (app.ts), not on the API port.
         OpsModule.forRoot('gateway', config.instanceId, { metricsRoute: config.METRICS_PORT === 0 }),
         CoreModule.forRoot(config),

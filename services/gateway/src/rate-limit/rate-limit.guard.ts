@@ -1,6 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PolicyRegistry } from '@neonpro/resilience';
+import { PolicyRegistry, stackless } from '@neonpro/resilience';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -21,6 +21,16 @@ import { AGENT_POLICY } from '../resilience/gateway-policies.js';
 
 /** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
 const UNLIMITED_PATHS = /^\/(health|metrics|docs)(\/|$)/;
+
+/** One throttler's resolved options for a handler (ThrottlerRequest without the context). */
+type ThrottlerPlan = Omit<ThrottlerRequest, 'context'>;
+
+// @nestjs/throttler's metadata keys (the constants it reads in canActivate; not exported by its index).
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
+const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
+const THROTTLER_TTL = 'THROTTLER:TTL';
+const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
+const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
 
 interface Principal {
   user_id?: string;
@@ -62,13 +72,89 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
-  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+  /**
+   * What @nestjs/throttler's `canActivate` works out per request (for each named throttler: the
+   * skip metadata, `skipIf`, and limit/ttl overrides through the reflector and three awaits),
+   * worked out once per handler: it depends on the handler's and class's metadata only. Values
+   * given as functions of the context are not cacheable; such handlers take the library's path.
+   */
+  private readonly plans = new WeakMap<object, ThrottlerPlan[] | 'dynamic'>();
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.skips(context)) {
+      return true;
+    }
+    const plan = this.planFor(context);
+    if (plan === 'dynamic') {
+      return super.canActivate(context);
+    }
+    for (const p of plan) {
+      // handleRequest throws to refuse; a `false` would mean "deny" as in the library.
+      if (!(await this.handleRequest({ context, ...p }))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private planFor(context: ExecutionContext): ThrottlerPlan[] | 'dynamic' {
+    const handler = context.getHandler();
+    const known = this.plans.get(handler);
+    if (known) {
+      return known;
+    }
+    const targets = [handler, context.getClass()];
+    const plan: ThrottlerPlan[] = [];
+    let dynamic = false;
+    for (const throttler of this.throttlers) {
+      const name = throttler.name ?? 'default';
+      // Our tiers' skipIf (namedThrottlers) reads the handler's metadata only, so it is cacheable too.
+      const skipIf = throttler.skipIf ?? this.commonOptions.skipIf;
+      if (this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + name, targets) || skipIf?.(context)) {
+        continue;
+      }
+      const limit = this.reflector.getAllAndOverride<unknown>(THROTTLER_LIMIT + name, targets) ?? throttler.limit;
+      const ttl = this.reflector.getAllAndOverride<unknown>(THROTTLER_TTL + name, targets) ?? throttler.ttl;
+      const getTracker =
+        this.reflector.getAllAndOverride<ThrottlerPlan['getTracker'] | undefined>(THROTTLER_TRACKER + name, targets) ??
+        throttler.getTracker ??
+        this.commonOptions.getTracker;
+      const generateKey =
+        this.reflector.getAllAndOverride<ThrottlerPlan['generateKey'] | undefined>(
+          THROTTLER_KEY_GENERATOR + name,
+          targets,
+        ) ??
+        throttler.generateKey ??
+        this.commonOptions.generateKey;
+      if (typeof limit !== 'number' || typeof ttl !== 'number' || !getTracker || !generateKey) {
+        dynamic = true;
+        break;
+      }
+      plan.push({
+        limit,
+        ttl,
+        blockDuration: typeof throttler.blockDuration === 'number' ? throttler.blockDuration : ttl,
+        throttler,
+        getTracker,
+        generateKey,
+      });
+    }
+    const result = dynamic ? 'dynamic' : plan;
+    this.plans.set(handler, result);
+    return result;
+  }
+
+  private skips(context: ExecutionContext): boolean {
     if (context.getType() !== 'http' || !this.rateLimit.enabled) {
-      return Promise.resolve(true);
+      return true;
     }
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const path = req.routeOptions.url ?? req.url;
-    return Promise.resolve(UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth');
+    return UNLIMITED_PATHS.test(path) || tierOf(context) === 'auth';
+  }
+
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(this.skips(context));
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
@@ -101,7 +187,7 @@ export class RateLimitGuard extends ThrottlerGuard {
         // counted: no Redis round trips on the fail-fast path, and no quota spent on a 503.
         const refused = this.policies.get(AGENT_POLICY).refusal();
         if (refused) {
-          throw upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent');
+          throw stackless(() => upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent'));
         }
       }
       await this.quotas.countAi(principal, { reply, chargeBudget });
