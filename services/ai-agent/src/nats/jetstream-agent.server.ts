@@ -87,7 +87,7 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
     try {
       // No async stack traces: the client would build an Error (with its stack) for every
       // request, i.e. every stored event's PubAck, and nothing here logs a stack.
-      const nc = await connect({ ...natsConnectionOptions(this.opts.nats, this.opts.name), noAsyncTraces: true });
+      const nc = await connect(natsConnectionOptions(this.opts.nats, this.opts.name));
       this.nc = nc;
       this.connected = true;
       void this.watch(nc);
