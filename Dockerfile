@@ -56,11 +56,11 @@ COPY --from=build /app/dist/services/gateway ./dist/services/gateway
 COPY supabase/migrations ./supabase/migrations
 # 9464: the /metrics listener when METRICS_PORT=9464 (as the chart and kustomize set it).
 EXPOSE 3000 9464
-# A 16 MiB semi-space cap (V8 sizes it from the host's memory, up to 2 x 64 MiB under load): far
-# below the default's RSS at 10k sockets; 4 MiB saved another ~22 MB there but scavenged 4-5x as
-# often under request load (docs/performance.md, Sockets and "Third pass").
+# An 8 MiB semi-space cap (V8 sizes it from the host's memory, up to 2 x 64 MiB under load): at
+# 10k sockets RSS is that of a 4 MiB cap (16 MiB added ~15 MB) with about half its scavenges
+# under request load (docs/performance.md, "Choosing the semi-space cap").
 # The launcher, benchmarks and tests read these flags from here (tools/lib/node-flags.mjs).
-CMD ["node", "--max-semi-space-size=16", "dist/services/gateway/src/main.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/services/gateway/src/main.js"]
 
 FROM runtime AS ai-agent
 ENV PORT=3001
