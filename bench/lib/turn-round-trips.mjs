@@ -9,6 +9,8 @@
 //
 // --long N: every measured turn goes to one session first grown to N turns (scenario 8's fill),
 // so the counts are those of turn N+1 onwards instead of a session's first turn.
+// --timeline: after the counted turns, one more turn with every NATS message's time (ms after
+// the request was sent) and the response's, to see where a sequential turn's wall time goes.
 //
 // Needs `npm run build`, `nats-server` on PATH and read access to the Postgres server log.
 import { spawn } from 'node:child_process';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     long: { type: 'string', default: '0' },
     log: { type: 'string', default: '/var/log/postgresql/postgresql-15-main.log' },
     env: { type: 'string', multiple: true, default: [] },
+    timeline: { type: 'boolean', default: false },
   },
 });
 const turns = Number(values.turns);
@@ -79,7 +82,13 @@ try {
           : subject.startsWith('_INBOX.')
             ? 'inbox (replies, PubAcks, pulled deliveries)'
             : subject.replace(/[0-9a-f-]{36}/, '<id>');
-  sniffer.subscribe('>', { callback: (_e, m) => counts.set(kind(m.subject), (counts.get(kind(m.subject)) ?? 0) + 1) });
+  let timeline; // [ms, subject] of the timeline turn's messages, when it runs
+  sniffer.subscribe('>', {
+    callback: (_e, m) => {
+      counts.set(kind(m.subject), (counts.get(kind(m.subject)) ?? 0) + 1);
+      timeline?.push([performance.now(), m.subject]);
+    },
+  });
   await sniffer.flush();
   const logFrom = statSync(values.log).size;
   const cpu0 = { gateway: cpuMs(gateway.child.pid), agent: cpuMs(agent.child.pid) };
@@ -89,6 +98,14 @@ try {
   }
   const wall = performance.now() - t0;
   const cpu = { gateway: cpuMs(gateway.child.pid) - cpu0.gateway, agent: cpuMs(agent.child.pid) - cpu0.agent };
+  let timelineTurn;
+  if (values.timeline) {
+    timeline = [];
+    const start = performance.now();
+    await chat();
+    timelineTurn = { start, end: performance.now(), messages: timeline };
+    timeline = undefined;
+  }
   await new Promise((r) => setTimeout(r, 1000)); // let the log and stray acks land
   await sniffer.drain();
 
@@ -122,6 +139,13 @@ try {
   };
   table('NATS messages per turn (every subject, seen by a `>` subscriber):', counts);
   table('Postgres statements per turn (each a round trip; a simple-protocol batch is one):', stmts);
+  if (timelineTurn) {
+    console.log('\nOne more turn, NATS messages in order (ms after the request was sent):');
+    for (const [at, subject] of timelineTurn.messages) {
+      console.log(`  ${(at - timelineTurn.start).toFixed(2).padStart(7)}  ${kind(subject)}  ${subject.slice(0, 60)}`);
+    }
+    console.log(`  ${(timelineTurn.end - timelineTurn.start).toFixed(2).padStart(7)}  response complete`);
+  }
 } finally {
   await stack.close();
   await nats.stop();
