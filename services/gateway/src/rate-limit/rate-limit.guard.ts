@@ -126,14 +126,22 @@ export class RateLimitGuard extends ThrottlerGuard {
         ) ??
         throttler.generateKey ??
         this.commonOptions.generateKey;
-      if (typeof limit !== 'number' || typeof ttl !== 'number' || !getTracker || !generateKey) {
+      // A blockDuration given as a function is resolved per request by the library: not cacheable.
+      const blockDuration = throttler.blockDuration ?? ttl;
+      if (
+        typeof limit !== 'number' ||
+        typeof ttl !== 'number' ||
+        typeof blockDuration !== 'number' ||
+        !getTracker ||
+        !generateKey
+      ) {
         dynamic = true;
         break;
       }
       plan.push({
         limit,
         ttl,
-        blockDuration: typeof throttler.blockDuration === 'number' ? throttler.blockDuration : ttl,
+        blockDuration,
         throttler,
         getTracker,
         generateKey,
