@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
+import { compressionZlib } from './common/compression.js';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
@@ -108,6 +109,7 @@ export async function startGateway(
   await app.register(compress, {
     threshold: config.COMPRESSION_THRESHOLD_BYTES,
     encodings: ['br', 'gzip', 'deflate'],
+    zlib: compressionZlib,
     // SSE is written to the hijacked raw response and never passes through here; be explicit anyway.
     customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
   });
