@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { serviceNodeFlags } from '../../../tools/lib/node-flags.mjs';
+import { containerHeapFlags, serviceNodeFlags } from '../../../tools/lib/node-flags.mjs';
 import { waitFor } from './wait.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -79,8 +79,11 @@ export function spawnService(
   name: ServiceName,
   port: number,
   env: Record<string, string>,
-  /** Another entry point (e.g. a test harness around the built app) and extra node flags. */
-  options: { entry?: string; nodeArgs?: string[] } = {},
+  /**
+   * Another entry point (e.g. a test harness around the built app), extra node flags, and the
+   * memory limit (MiB) of the pod to size the heap for, as Node does inside that container.
+   */
+  options: { entry?: string; nodeArgs?: string[]; memoryLimitMiB?: number } = {},
 ): ServiceProcess {
   const built = BUILT_ENTRYPOINTS[name];
   if (!existsSync(built)) {
@@ -89,7 +92,12 @@ export function spawnService(
   // The image's node flags (heap sizing), so tests and drills measure the heap production runs.
   const child = spawn(
     process.execPath,
-    [...serviceNodeFlags(name), ...(options.nodeArgs ?? []), options.entry ?? built],
+    [
+      ...serviceNodeFlags(name),
+      ...(options.memoryLimitMiB ? containerHeapFlags(options.memoryLimitMiB) : []),
+      ...(options.nodeArgs ?? []),
+      options.entry ?? built,
+    ],
     {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
