@@ -99,8 +99,8 @@ describe('drill: soak under mixed load', () => {
     const env = { ...fx.env, NATS_URL, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'warn' };
     // Each heap sized for its pod's memory limit, as Node sizes it in the container. Sized for this
     // host instead, V8 lets the old generation grow for minutes before it settles, and RSS read
-    // over a short run measures that growth, not the service (docs/performance.md, "Heap sized
-    // for the pod").
+    // over a short run measures that growth, not the service (docs/performance.md, soak memory,
+    // "Fourth pass").
     agent = spawnService(
       'ai-agent',
       await freePort(),
