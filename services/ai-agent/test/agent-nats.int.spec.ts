@@ -92,16 +92,16 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
 
   it('refuses a run with no grant, a forged one, or one captured from another run, reading nothing', async () => {
     const other = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-    const forgedKey = importGrantKey(JSON.stringify(other), 'sign');
+    const forgedKey = await importGrantKey(JSON.stringify(other), 'sign');
     const captured = chatRequest('quais consultas temos hoje?');
-    const capturedGrant = devGrant(caller.sub, captured);
+    const capturedGrant = await devGrant(caller.sub, captured);
     const cases: { r: ReturnType<typeof chatRequest>; grant: string | null }[] = [];
     const none = chatRequest('liste os pacientes');
     cases.push({ r: none, grant: null });
     const forged = chatRequest('liste os pacientes');
     cases.push({
       r: forged,
-      grant: signRunGrant(
+      grant: await signRunGrant(
         forgedKey,
         { userId: caller.sub, messageId: forged.message_id, sessionId: forged.session_id, message: forged.message },
         600,

@@ -101,7 +101,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(seen.headers?.get('x-client-request-id')).toBe('my-req-42');
       // The caller travels as a grant signed for exactly this run; no claims header, no clinic or role.
       expect(seen.headers?.get('x-neonpro-claims')).toBeFalsy();
-      const grant = verifyRunGrant(importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'), seen.grant, {
+      const grant = await verifyRunGrant(await importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'), seen.grant, {
         messageId: seen.request.message_id,
         sessionId: seen.request.session_id,
         message: seen.request.message,

@@ -26,7 +26,7 @@ export class CallerRefused extends Error {
  */
 @Injectable()
 export class RunCallerService {
-  private key?: GrantKey;
+  private key?: Promise<GrantKey>;
 
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentRuntimeConfig,
@@ -40,16 +40,16 @@ export class RunCallerService {
    * it and the verified user is returned; the store refuses a user of no clinic before any other read.
    */
   async resolve(grant: string | undefined, request: AgentChatRequest): Promise<AgentCallerClaims | VerifiedRunUser> {
-    const user = this.verify(grant, request);
+    const user = await this.verify(grant, request);
     return this.conversations.beginMemberTurn ? user : this.member(user);
   }
 
   /** The grant checked against this run; nothing is read. */
-  verify(grant: string | undefined, request: AgentChatRequest): VerifiedRunUser {
+  async verify(grant: string | undefined, request: AgentChatRequest): Promise<VerifiedRunUser> {
     this.key ??= importGrantKey(this.config.AGENT_GRANT_PUBLIC_KEY, 'verify');
     let verified: { userId: string; exp: number };
     try {
-      verified = verifyRunGrant(this.key, grant, {
+      verified = await verifyRunGrant(await this.key, grant, {
         messageId: request.message_id,
         sessionId: request.session_id,
         message: request.message,
