@@ -5,6 +5,11 @@ import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   normalizeIp,
+  THROTTLER_KEY_GENERATOR,
+  THROTTLER_LIMIT,
+  THROTTLER_SKIP,
+  THROTTLER_TRACKER,
+  THROTTLER_TTL,
   ThrottlerGuard,
   type ThrottlerModuleOptions,
   type ThrottlerOptions,
@@ -24,13 +29,6 @@ const UNLIMITED_PATHS = /^\/(health|metrics|docs)(\/|$)/;
 
 /** One throttler's resolved options for a handler (ThrottlerRequest without the context). */
 type ThrottlerPlan = Omit<ThrottlerRequest, 'context'>;
-
-// @nestjs/throttler's metadata keys (the constants it reads in canActivate; not exported by its index).
-const THROTTLER_SKIP = 'THROTTLER:SKIP';
-const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
-const THROTTLER_TTL = 'THROTTLER:TTL';
-const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
-const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
 
 interface Principal {
   user_id?: string;
@@ -126,22 +124,15 @@ export class RateLimitGuard extends ThrottlerGuard {
         ) ??
         throttler.generateKey ??
         this.commonOptions.generateKey;
-      // A blockDuration given as a function is resolved per request by the library: not cacheable.
-      const blockDuration = throttler.blockDuration ?? ttl;
-      if (
-        typeof limit !== 'number' ||
-        typeof ttl !== 'number' ||
-        typeof blockDuration !== 'number' ||
-        !getTracker ||
-        !generateKey
-      ) {
+      if (typeof limit !== 'number' || typeof ttl !== 'number' || !getTracker || !generateKey) {
         dynamic = true;
         break;
       }
       plan.push({
         limit,
         ttl,
-        blockDuration,
+        // Not resolved: this guard's handleRequest never blocks past the window (no block state).
+        blockDuration: ttl,
         throttler,
         getTracker,
         generateKey,
