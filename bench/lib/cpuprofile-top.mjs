@@ -65,14 +65,13 @@ for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, top)) {
 
 // --callers NAME: for frames named NAME, their self time split by the chain of callers above them.
 if (values.callers) {
-  const parent = parentOf;
   const chains = new Map();
   for (const [id, t] of self) {
     if (byId.get(id).callFrame.functionName !== values.callers) {
       continue;
     }
     const names = [];
-    for (let p = parent.get(id); p !== undefined && names.length < 8; p = parent.get(p)) {
+    for (let p = parentOf.get(id); p !== undefined && names.length < 8; p = parentOf.get(p)) {
       const cf = byId.get(p).callFrame;
       names.push(`${cf.functionName || '(anon)'}@${where(cf)}`);
     }

@@ -49,7 +49,6 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
 }
 
-/** The downstream cannot be called now: its breaker is open or its bulkhead is full. */
 /**
  * Builds an error without capturing a stack: for refusals, whose stack says nothing (the caller
  * was turned away on purpose) and which an open breaker produces for every request.
@@ -64,6 +63,7 @@ export function stackless<E>(build: () => E): E {
   }
 }
 
+/** The downstream cannot be called now: its breaker is open or its bulkhead is full. */
 export class UpstreamUnavailableError extends Error {
   constructor(
     readonly policy: string,
