@@ -51,18 +51,23 @@ export function sqlLiteral(s: string): string {
 }
 
 /**
- * The claims literal per claims object: the verified-token cache hands the same object (shared, never
- * mutated) to every request with that token, so it is serialised and escaped once per token.
+ * The caller's part of the preamble per claims object: the verified-token cache hands the same
+ * object (shared, never mutated) to every request with that token, so it is serialised and escaped
+ * once per token. `request.jwt.claim.sub` is the setting `auth.uid()` reads first (as on Supabase):
+ * without it every `auth.uid()` parses the whole claims JSON, which `jsonb_in` made 5.6 % of the
+ * machine's CPU under the chat load (docs/performance.md, "Fifth pass").
  */
-const claimsLiterals = new WeakMap<JwtClaims, string>();
+const callerSettings = new WeakMap<JwtClaims, string>();
 
-function claimsLiteral(claims: JwtClaims): string {
-  let lit = claimsLiterals.get(claims);
-  if (lit === undefined) {
-    lit = sqlLiteral(JSON.stringify(claims));
-    claimsLiterals.set(claims, lit);
+function callerSettingsSql(claims: JwtClaims): string {
+  let sql = callerSettings.get(claims);
+  if (sql === undefined) {
+    sql =
+      `set_config('request.jwt.claims', ${sqlLiteral(JSON.stringify(claims))}, true), ` +
+      `set_config('request.jwt.claim.sub', ${sqlLiteral(claims.sub)}, true)`;
+    callerSettings.set(claims, sql);
   }
-  return lit;
+  return sql;
 }
 
 /**
@@ -107,7 +112,7 @@ export class Database {
     return this.transaction(
       () =>
         `begin; select set_config('role', 'authenticated', true), ` +
-        `set_config('request.jwt.claims', ${claimsLiteral(claims)}, true), ` +
+        `${callerSettingsSql(claims)}, ` +
         `set_config('app.request_id', ${sqlLiteral(opts.requestId ?? '')}, true), ` +
         `set_config('app.client_request_id', ${sqlLiteral(opts.clientRequestId ?? '')}, true)`,
       fn,

@@ -770,6 +770,28 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(await db.withUser(lima, (r) => r.chat.listSessions())).toEqual([]);
   });
 
+  it("withUser's caller settings (claims, the sub auth.uid() reads first, the role) last for its transaction only", async () => {
+    // One connection, so the second statement runs on the client the transaction used.
+    const single = new Database({ url: tdb.serviceUrl, poolMax: 1 });
+    try {
+      const lima = as('dra.lima@aurora.demo');
+      const inside = await single.withUser(lima, async (_r, tx) => {
+        const r = await tx.query<{ uid: string; sub: string; claims_sub: string; role: string }>(
+          `select auth.uid()::text as uid, current_setting('request.jwt.claim.sub') as sub,
+                  current_setting('request.jwt.claims')::jsonb ->> 'sub' as claims_sub, current_user::text as role`,
+        );
+        return r.rows[0];
+      });
+      expect(inside).toEqual({ uid: lima.sub, sub: lima.sub, claims_sub: lima.sub, role: 'authenticated' });
+      const after = await single.pool.query<{ sub: string; claims: string; role: string }>(
+        `select coalesce(current_setting('request.jwt.claim.sub', true), '') as sub,
+                coalesce(current_setting('request.jwt.claims', true), '') as claims, current_user::text as role`,
+      );
+      expect(after.rows[0]).toEqual({ sub: '', claims: '', role: 'neonpro_authenticator' });
+    } finally {
+      await single.close();
+    }
+  });
   it('migrations are recorded with checksums and safe to run concurrently', async () => {
     const fresh = await createTestDatabase();
     const other = new Database({ url: fresh.url, poolMax: 4 });
