@@ -1,4 +1,4 @@
-import { type AgentRunUsage, createRepositories, ForbiddenError } from '@neonpro/database';
+import { type AgentRunUsage, createRepositories, Database, ForbiddenError } from '@neonpro/database';
 import { must } from '@neonpro/testing';
 import { type DemoDatabase, openDemoDatabase } from './support/demo-database.js';
 
@@ -78,6 +78,54 @@ describe('database: plans and usage ledger under RLS (real Postgres)', () => {
         (await tx.query<{ clinic_id: string }>('select distinct clinic_id from public.agent_usage_daily')).rows,
     );
     expect(adminSees).toEqual([{ clinic_id: d.clinic('boreal') }]);
+  });
+
+  it("two runs of one clinic committing at once do not queue on the day's rollup row, and every stripe is counted", async () => {
+    // Two single-connection pools on different stripes (the stripe is the connection's pid mod 16).
+    const pools: Database[] = [];
+    const stripeOf = async (db: Database): Promise<number> =>
+      must((await db.pool.query<{ s: number }>('select pg_backend_pid() % 16 as s')).rows[0], 'a row').s;
+    try {
+      const first = new Database({ url: d.tdb.serviceUrl, poolMax: 1 });
+      pools.push(first);
+      const firstStripe = await stripeOf(first);
+      let second: Database | undefined;
+      while (!second) {
+        const candidate = new Database({ url: d.tdb.serviceUrl, poolMax: 1 });
+        pools.push(candidate);
+        if ((await stripeOf(candidate)) !== firstStripe) {
+          second = candidate;
+        }
+      }
+      const other = second;
+      const clinic = d.clinic('aurora');
+      const month = () => d.db.asPlanReader((r) => r.usage.month(clinic));
+      const before = (await month()).tokens;
+      // The first run holds its transaction open (its rollup row locked) while the second records
+      // and commits. On a single rollup row the second would wait for the first, which waits for it:
+      // the lock timeout turns that into a failure instead of a hang.
+      await first.withUser(d.user('dra.lima@aurora.demo'), async (r) => {
+        await r.usage.record(run({ provider: 'stripes', input_tokens: 5, output_tokens: 1 }));
+        await other.withUser(d.user('admin@aurora.demo'), async (r2, tx) => {
+          await tx.query("set local lock_timeout = '5s'");
+          await r2.usage.record(run({ provider: 'stripes', input_tokens: 7, output_tokens: 1 }));
+        });
+      });
+      expect((await month()).tokens).toBe(before + 14);
+      const rows = await d.owner.pool.query<{ stripes: number; runs: number }>(
+        `select count(*)::int as stripes, sum(runs)::int as runs from public.agent_usage_daily
+          where clinic_id = $1 and provider = 'stripes'`,
+        [clinic],
+      );
+      expect(rows.rows[0]).toEqual({ stripes: 2, runs: 2 });
+      const report = await d.db.withUser(d.user('admin@aurora.demo'), (r) => {
+        const day = (offset: number): string => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+        return r.usage.report({ from: day(-2), to: day(2), granularity: 'month' });
+      });
+      expect(report.totals.by_provider.stripes).toEqual({ runs: 2, input_tokens: 12, output_tokens: 2, tool_calls: 2 });
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+    }
   });
 
   it('a caller cannot record usage for another user or clinic, nor rewrite it', async () => {
