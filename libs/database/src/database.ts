@@ -88,6 +88,9 @@ export class Database {
       statement_timeout: opts.statementTimeoutMs ?? 15000,
       idleTimeoutMillis: 30000,
       connectionTimeoutMillis: 5000,
+      // Queries are written without waiting for the previous answer (see `transaction`); each
+      // still gets its own Sync, and the answers come back in order.
+      pipeline: true,
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
@@ -137,14 +140,26 @@ export class Database {
     fn: (repos: Repositories, tx: Queryable) => Promise<T>,
   ): Promise<T> {
     const client = await this.pool.connect();
+    // Pipelined: the preamble is on the wire and fn's first statement follows it without waiting
+    // for its answer (one round trip saved per transaction). Postgres answers in order; a failed
+    // preamble leaves the transaction aborted or the connection without its role, so fn's
+    // statements fail too and the preamble's own error is the one reported.
+    const begun = client.query(begin(client)).then(
+      () => undefined,
+      (err: unknown) => ({ err }),
+    );
     try {
-      await client.query(begin(client));
       const result = await fn(createRepositories(client), client);
+      const failed = await begun;
+      if (failed) {
+        throw failed.err;
+      }
       await client.query('commit');
       return result;
     } catch (err) {
+      const failed = await begun;
       await client.query('rollback').catch(() => undefined);
-      throw err;
+      throw failed ? failed.err : err;
     } finally {
       client.release();
     }

@@ -770,6 +770,32 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(await db.withUser(lima, (r) => r.chat.listSessions())).toEqual([]);
   });
 
+  it('a failed preamble is the error withUser reports, and the pipelined statement behind it changes nothing', async () => {
+    // A login that may not become `authenticated`: the preamble's `set_config('role', …)` fails.
+    const role = `np_no_role_${process.pid}_${Date.now().toString(36)}`;
+    await owner.pool.query(`create role ${role} login`);
+    const url = new URL(tdb.url);
+    url.username = role;
+    url.password = '';
+    const outsider = new Database({ url: url.toString(), poolMax: 1 });
+    try {
+      const lima = as('dra.lima@aurora.demo');
+      const before = await owner.pool.query<{ n: number }>('select count(*)::int as n from public.chat_sessions');
+      await expect(outsider.withUser(lima, (r) => r.chat.createSession('nunca'))).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining('permission denied to set role'),
+      });
+      const after = await owner.pool.query<{ n: number }>('select count(*)::int as n from public.chat_sessions');
+      expect(after.rows[0]).toEqual(before.rows[0]);
+      // The connection is clean for the next transaction (no transaction left open or aborted).
+      const status = await outsider.pool.query<{ active: boolean }>('select now() = statement_timestamp() as active');
+      expect(status.rows[0]).toEqual({ active: true });
+    } finally {
+      await outsider.close();
+      await owner.pool.query(`drop role ${role}`);
+    }
+  });
+
   it("withUser's caller settings (claims, the sub auth.uid() reads first, the role) last for its transaction only", async () => {
     // One connection, so the second statement runs on the client the transaction used.
     const single = new Database({ url: tdb.serviceUrl, poolMax: 1 });
