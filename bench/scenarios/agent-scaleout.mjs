@@ -51,6 +51,7 @@ async function measureScaleout({ duration, natsUrl, modelCpuMs }) {
     // CPU ms per turn of the gateway and of the agents (model stand-in included), from /proc.
     const measured = async () => {
       await runLoad('http-load.mjs', { ...cfg, duration: 2 });
+      await stack.analyze();
       const pids = () => ({
         gateway: cpuMs(gateway.child.pid),
         agents: agents.reduce((n, a) => n + cpuMs(a.child.pid), 0),

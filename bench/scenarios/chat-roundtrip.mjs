@@ -29,6 +29,7 @@ export async function run({ duration, natsUrl }) {
     const connections = 32;
     const url = `http://127.0.0.1:${gwPort}/v1/ai/chat`;
     await runLoad('http-load.mjs', { url, method: 'POST', headers, body, connections, duration: 2 }); // warm-up
+    await stack.analyze();
     const cpu = () => ({ gateway: cpuMs(gateway.child.pid), agent: cpuMs(agent.child.pid) });
     const load = async (connections) => {
       const cpu0 = cpu();
