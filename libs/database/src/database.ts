@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createRepositories, type Repositories } from './repositories/index.js';
+import { timestamptzToIso } from './timestamps.js';
 
 /** The verified Supabase JWT claims of the caller (at least `sub`). */
 export interface JwtClaims {
@@ -28,12 +29,7 @@ import type { Queryable } from './queryable.js';
 
 export type { Queryable };
 
-/** ISO 8601 in UTC, keeping Postgres' microseconds (keyset cursors must round-trip exactly). */
-export function timestamptzToIso(v: string): string {
-  const iso = new Date(v).toISOString();
-  const frac = /\d{2}:\d{2}:\d{2}\.(\d{4,6})/.exec(v)?.[1];
-  return frac ? iso.replace(/\.\d{3}Z$/, `.${frac}Z`) : iso;
-}
+export { timestamptzToIso };
 
 // timestamptz as ISO strings, date as YYYY-MM-DD: no JS Date timezone drift in payloads.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, timestamptzToIso);
@@ -68,6 +64,24 @@ function callerSettingsSql(claims: JwtClaims): string {
     callerSettings.set(claims, sql);
   }
   return sql;
+}
+
+/** `begin`, the role, the caller's settings and the request ids: one simple-protocol batch. */
+function userPreamble(claims: JwtClaims, opts: UserTxOptions): string {
+  return (
+    `begin; select set_config('role', 'authenticated', true), ` +
+    `${callerSettingsSql(claims)}, ` +
+    `set_config('app.request_id', ${sqlLiteral(opts.requestId ?? '')}, true), ` +
+    `set_config('app.client_request_id', ${sqlLiteral(opts.clientRequestId ?? '')}, true)`
+  );
+}
+
+/** A promise's failure as a value (undefined when it succeeded), so pipelined answers can be awaited in order. */
+function settle(p: Promise<unknown>): Promise<{ err: unknown } | undefined> {
+  return p.then(
+    () => undefined,
+    (err: unknown) => ({ err }),
+  );
 }
 
 /**
@@ -112,14 +126,64 @@ export class Database {
     if (!claims?.sub) {
       throw new Error('withUser needs verified claims with a sub');
     }
-    return this.transaction(
-      () =>
-        `begin; select set_config('role', 'authenticated', true), ` +
-        `${callerSettingsSql(claims)}, ` +
-        `set_config('app.request_id', ${sqlLiteral(opts.requestId ?? '')}, true), ` +
-        `set_config('app.client_request_id', ${sqlLiteral(opts.clientRequestId ?? '')}, true)`,
-      fn,
-    );
+    return this.transaction(() => userPreamble(claims, opts), fn);
+  }
+
+  /**
+   * `withUser` for a transaction of exactly one statement: the preamble, the statement and `commit`
+   * are written back to back and answered in one round trip. `issue` must send its one statement
+   * before it first awaits (a repository method whose first step is its query does); a second
+   * query, or none sent at once, is refused. What the statement did commits unless the statement
+   * failed, whatever `issue` then makes of its answer: such a statement decides in SQL.
+   */
+  async withUserStatement<T>(
+    claims: JwtClaims,
+    issue: (repos: Repositories) => Promise<T>,
+    opts: UserTxOptions = {},
+  ): Promise<T> {
+    if (!claims?.sub) {
+      throw new Error('withUserStatement needs verified claims with a sub');
+    }
+    const client = await this.pool.connect();
+    try {
+      const begun = settle(client.query(userPreamble(claims, opts)));
+      let sent = 0;
+      let open = true;
+      const once: Queryable = {
+        // pg's `query` has a dozen overloads; this forwards whichever the repository used.
+        query: ((...args: unknown[]) => {
+          if (!open || sent++ > 0) {
+            throw new Error('withUserStatement: one statement, sent before the first await');
+          }
+          return (client.query as (...a: unknown[]) => unknown)(...args);
+        }) as Queryable['query'],
+      };
+      let answer: Promise<T>;
+      try {
+        answer = issue(createRepositories(once));
+      } catch (err) {
+        answer = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      open = false;
+      const result = settle(answer);
+      if (sent !== 1) {
+        await client.query('rollback').catch(() => undefined);
+        const failed = (await begun) ?? (await result);
+        if (failed) {
+          throw failed.err;
+        }
+        throw new Error('withUserStatement: issue sent no statement before its first await');
+      }
+      // Ends the transaction in every case: on a failed statement Postgres answers it with a rollback.
+      const committed = settle(client.query('commit'));
+      const failed = (await begun) ?? (await result) ?? (await committed);
+      if (failed) {
+        throw failed.err;
+      }
+      return await answer;
+    } finally {
+      client.release();
+    }
   }
 
   /**
@@ -144,10 +208,7 @@ export class Database {
     // for its answer (one round trip saved per transaction). Postgres answers in order; a failed
     // preamble leaves the transaction aborted or the connection without its role, so fn's
     // statements fail too and the preamble's own error is the one reported.
-    const begun = client.query(begin(client)).then(
-      () => undefined,
-      (err: unknown) => ({ err }),
-    );
+    const begun = settle(client.query(begin(client)));
     try {
       const result = await fn(createRepositories(client), client);
       const failed = await begun;

@@ -796,6 +796,94 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     }
   });
 
+  it('withUserStatement commits its one statement, refuses a second or a late one, and leaves a failed one uncommitted', async () => {
+    const single = new Database({ url: tdb.serviceUrl, poolMax: 1 });
+    try {
+      const lima = as('dra.lima@aurora.demo');
+      const sessionId = '6f1c2b1e-0000-4000-8000-00000000a001';
+      const turn = { sessionId, turnKey: 'k-1', content: 'Oi', historyRows: 8 };
+      const began = await single.withUserStatement(lima, (r) => r.chat.beginTurn(lima.sub, turn));
+      expect(began).toMatchObject({
+        outcome: 'new',
+        history: [{ session_id: sessionId, role: 'user', content: 'Oi' }],
+      });
+      const stored = await owner.pool.query('select role from public.chat_messages where session_id = $1', [sessionId]);
+      expect(stored.rows).toEqual([{ role: 'user' }]);
+
+      // A second statement, or one sent after an await, is refused and never sent. (The statement
+      // sent at once was committed with it: the commit is already on the wire behind it.)
+      await expect(
+        single.withUserStatement(lima, async (r) => {
+          await r.chat.appendMessage(sessionId, 'user', 'dois', 'k-2');
+          return r.chat.appendMessage(sessionId, 'user', 'três', 'k-3');
+        }),
+      ).rejects.toThrow('withUserStatement: one statement');
+      await expect(
+        single.withUserStatement(lima, async (r) => {
+          await Promise.resolve();
+          return r.chat.appendMessage(sessionId, 'user', 'quatro', 'k-4');
+        }),
+      ).rejects.toThrow('withUserStatement: one statement');
+      // A failing statement: its error, and nothing of it committed (no answer, no usage row).
+      await expect(
+        single.withUserStatement(lima, (r) =>
+          r.chat.appendAnswer(
+            sessionId,
+            'x',
+            'k-1',
+            {},
+            {
+              session_id: sessionId,
+              provider: 'local',
+              model: 'm',
+              input_tokens: 1,
+              output_tokens: 1,
+              tokens_reported: false,
+              tool_calls: 0,
+              duration_ms: 1,
+              outcome: 'not-an-outcome' as 'ok',
+            },
+          ),
+        ),
+      ).rejects.toMatchObject({ code: '23514' });
+      const after = await owner.pool.query(
+        'select role, content from public.chat_messages where session_id = $1 order by created_at',
+        [sessionId],
+      );
+      expect(after.rows).toEqual([
+        { role: 'user', content: 'Oi' },
+        { role: 'user', content: 'dois' },
+      ]);
+      // The connection is clean, the role reset: the next transaction works as usual.
+      const again = await single.withUserStatement(lima, (r) => r.chat.beginTurn(lima.sub, turn));
+      expect(again).toMatchObject({ outcome: 'retry' });
+      const role = await single.pool.query<{ role: string }>('select current_user::text as role');
+      expect(role.rows[0]).toEqual({ role: 'neonpro_authenticator' });
+    } finally {
+      await single.close();
+    }
+  });
+
+  it("app.chat_begin_turn: the caller's own membership and sessions only, under RLS", async () => {
+    const lima = as('dra.lima@aurora.demo');
+    const admin = as('admin@aurora.demo');
+    const sessionId = '6f1c2b1e-0000-4000-8000-00000000a002';
+    const turn = { sessionId, turnKey: 'k-1', content: 'Oi', historyRows: 0 };
+    // Another user's sub passed by a caller: their membership is not visible, nothing is written.
+    expect(
+      await db.withUser(lima, (r) => r.chat.beginTurn(must(users['admin@boreal.demo'], 'boreal').sub, turn)),
+    ).toEqual({
+      outcome: 'not_member',
+    });
+    const mine = await db.withUser(lima, (r) => r.chat.beginTurn(lima.sub, turn));
+    expect(mine).toMatchObject({ outcome: 'new', history: [] });
+    expect(await db.withUser(admin, (r) => r.chat.beginTurn(admin.sub, turn))).toMatchObject({
+      outcome: 'session_not_found',
+    });
+    const rows = await owner.pool.query('select user_id from public.chat_sessions where id = $1', [sessionId]);
+    expect(rows.rows).toEqual([{ user_id: lima.sub }]);
+  });
+
   it("withUser's caller settings (claims, the sub auth.uid() reads first, the role) last for its transaction only", async () => {
     // One connection, so the second statement runs on the client the transaction used.
     const single = new Database({ url: tdb.serviceUrl, poolMax: 1 });

@@ -463,5 +463,21 @@ describe('agent tools and memory on the real Postgres', () => {
     expect(kept).toEqual(all.slice(all.length - n));
     expect(n).toBeGreaterThan(32);
     expect(n).toBeLessThan(260);
+    // A turn begun through the one-statement path (a retry: its message is stored, unanswered)
+    // reads the same history: its first page in that statement, the rest in a second transaction.
+    const who = { sub: caller.sub, raw: caller.raw };
+    const retried = { sessionId, turnKey: 'h-open', content: 'pergunta aberta' };
+    const viaTurn = must(await store.beginMemberTurn(who, { ...retried, historyBudget: budget }), 'a member turn');
+    expect(viaTurn.begun).toEqual({ status: 'retry', history: kept });
+    const everything = must(
+      await store.beginMemberTurn(who, { ...retried, historyBudget: 1_000_000 }),
+      'a member turn',
+    );
+    expect(everything.begun).toEqual({ status: 'retry', history: all });
+    expect(
+      await sql("select count(*)::int as n from public.chat_messages where session_id = $1 and role = 'user'", [
+        sessionId,
+      ]),
+    ).toEqual([{ n: 131 }]);
   });
 });

@@ -1,4 +1,5 @@
 import type { ClinicRole } from '@neonpro/contracts';
+import { timestamptzToIso } from '../timestamps.js';
 import { NotFoundError } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import { clampLimit, type Statement, type TxContext } from './context.js';
@@ -32,18 +33,6 @@ const MESSAGE_COLS = 'id, session_id, role, content, client_message_id, metadata
 const SESSION_BY_ID: Statement = {
   name: 'chat_session_by_id',
   text: `select ${SESSION_COLS} from public.chat_sessions where id = $1`,
-};
-/**
- * The caller's membership and, when it is theirs, the session: one round trip for the first two
- * reads of a turn. RLS shows the caller their own membership row and their own sessions only.
- */
-const MEMBER_SESSION: Statement = {
-  name: 'chat_member_session',
-  text: `select m.clinic_id as member_clinic_id, m.role as member_role, ${SESSION_COLS.split(', ')
-    .map((c) => `s.${c}`)
-    .join(', ')}
-    from public.clinic_members m left join public.chat_sessions s on s.id = $2
-    where m.user_id = $1`,
 };
 const TURN_MESSAGE: Statement = {
   name: 'chat_turn_message',
@@ -93,6 +82,33 @@ const TURNS_BEFORE: Statement = {
     order by created_at desc, id desc limit $4`,
 };
 
+/** A turn's first transaction in one statement (`app.chat_begin_turn`; outcomes in its migration). */
+const BEGIN_TURN: Statement = {
+  name: 'chat_begin_turn',
+  text: 'select member_clinic_id, member_role, outcome, answer, history from app.chat_begin_turn($1, $2, $3, $4, $5)',
+};
+
+/** What `ChatRepository.beginTurn` found and did. */
+export type BeganTurn =
+  /** The user belongs to no clinic: nothing was written. */
+  | { outcome: 'not_member' }
+  | { outcome: 'session_not_found'; member: { clinic_id: string; role: ClinicRole } }
+  | { outcome: 'answered'; member: { clinic_id: string; role: ClinicRole }; answer: string }
+  | {
+      outcome: 'new' | 'retry';
+      member: { clinic_id: string; role: ClinicRole };
+      /** The newest user and assistant messages (at most the rows asked for), newest first. */
+      history: ChatMessage[];
+    };
+
+interface BeginTurnRow {
+  member_clinic_id: string;
+  member_role: ClinicRole;
+  outcome: 'session_not_found' | 'answered' | 'new' | 'retry';
+  answer: string | null;
+  history: (Omit<ChatMessage, 'created_at'> & { created_at: string })[] | null;
+}
+
 /** Chat sessions and messages, visible only to their owner (RLS). */
 export class ChatRepository {
   constructor(private readonly ctx: TxContext) {}
@@ -115,34 +131,40 @@ export class ChatRepository {
   }
 
   /**
-   * The verified user's clinic and role (from clinic_members, never from a message) and, when the
-   * user is a member, their session with this id, created when new: one round trip when it
-   * exists. `undefined` when the user belongs to no clinic (nothing else was read or written).
-   * An id owned by someone else is a NotFoundError (never adopted).
+   * A turn's first steps in one statement, as `getOrCreateSession` + `appendMessage` + the answer
+   * of a retried turn + the first `historyRows` of `recentTurns` do them, after the verified user's
+   * membership, their session (created when new; another user's id is never adopted), the user
+   * message stored once per turn key, then the replayable answer or the newest messages. Sends its
+   * statement before its first await (`Database.withUserStatement`).
    */
-  async memberSession(
+  async beginTurn(
     userId: string,
-    sessionId: string,
-  ): Promise<{ member: { clinic_id: string; role: ClinicRole }; session: ChatSession } | undefined> {
-    const row = await this.ctx.preparedOne<
-      { member_clinic_id: string; member_role: ClinicRole } & { [K in keyof ChatSession]: ChatSession[K] | null }
-    >(MEMBER_SESSION, [userId, sessionId]);
+    turn: { sessionId: string; turnKey: string; content: string; historyRows: number },
+  ): Promise<BeganTurn> {
+    const row = await this.ctx.preparedOne<BeginTurnRow>(BEGIN_TURN, [
+      userId,
+      turn.sessionId,
+      turn.turnKey,
+      turn.content,
+      turn.historyRows,
+    ]);
     if (!row) {
-      return undefined;
+      return { outcome: 'not_member' };
     }
     const member = { clinic_id: row.member_clinic_id, role: row.member_role };
-    if (row.id === null || row.clinic_id === null || row.user_id === null) {
-      return { member, session: await this.insertSession(sessionId) };
+    switch (row.outcome) {
+      case 'session_not_found':
+        return { outcome: row.outcome, member };
+      case 'answered':
+        return { outcome: row.outcome, member, answer: row.answer ?? '' };
+      default:
+        return {
+          outcome: row.outcome,
+          member,
+          // jsonb carries timestamps in Postgres's text form; the API's are ISO in UTC.
+          history: (row.history ?? []).map((m) => ({ ...m, created_at: timestamptzToIso(m.created_at) })),
+        };
     }
-    const session: ChatSession = {
-      id: row.id,
-      clinic_id: row.clinic_id,
-      user_id: row.user_id,
-      title: row.title,
-      created_at: row.created_at ?? '',
-      updated_at: row.updated_at ?? '',
-    };
-    return { member, session };
   }
 
   /**

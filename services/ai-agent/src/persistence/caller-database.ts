@@ -30,3 +30,30 @@ export function asUser<T>(
     clientRequestId: currentClientRequestId(),
   });
 }
+
+/**
+ * `asUser` for a transaction of one statement, answered in one round trip with its preamble and
+ * commit (`Database.withUserStatement`: `issue` sends its statement before its first await).
+ */
+export function asUserStatement<T>(
+  db: Database,
+  raw: AgentCallerClaims['raw'],
+  issue: (repos: Repositories) => Promise<T>,
+): Promise<T> {
+  return db.withUserStatement(raw as JwtClaims, issue, {
+    requestId: currentRequestId(),
+    clientRequestId: currentClientRequestId(),
+  });
+}
+
+/** `asCaller` for a transaction of one statement (see `asUserStatement`). */
+export function asCallerStatement<T>(
+  db: Database,
+  caller: AgentCallerClaims,
+  issue: (repos: Repositories) => Promise<T>,
+): Promise<T> {
+  if (caller.raw.sub !== caller.sub) {
+    throw new Error('caller claims do not match their raw JWT claims');
+  }
+  return asUserStatement(db, caller.raw, issue);
+}

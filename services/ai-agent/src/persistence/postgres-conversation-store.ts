@@ -19,7 +19,7 @@ import {
 } from '../conversation/conversation-store.port.js';
 import { actionProposalSchema } from '../tools/action-proposal.js';
 import type { VerifiedRunUser } from '../caller/caller-directory.port.js';
-import { asCaller, asUser } from './caller-database.js';
+import { asCaller, asCallerStatement, asUserStatement } from './caller-database.js';
 
 /**
  * Messages read by the first page while filling the history budget, newest first; later pages
@@ -80,20 +80,42 @@ export class PostgresConversationStore implements ConversationStore {
     });
   }
 
-  /** As `beginTurn`, the caller's membership read with the session, in the same round trip. */
-  beginMemberTurn(
+  /**
+   * As `beginTurn`, with the caller's membership read first, all in one statement answered in one
+   * round trip with its transaction's preamble and commit (`app.chat_begin_turn`). A history longer
+   * than that statement's first page is read on in a second transaction.
+   */
+  async beginMemberTurn(
     user: VerifiedRunUser,
     turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
   ): Promise<{ caller: AgentCallerClaims; begun: BeginTurnResult } | undefined> {
-    return asUser(this.db, user.raw, async (r) => {
-      const found = await ownSession(r.chat.memberSession(user.sub, turn.sessionId));
-      if (!found) {
-        return undefined;
-      }
-      const { clinic_id, role } = found.member;
-      const caller: AgentCallerClaims = { sub: user.sub, email: null, clinic_id, role, raw: user.raw };
-      return { caller, begun: await storeUserMessage(r, turn) };
-    });
+    const began = await asUserStatement(this.db, user.raw, (r) =>
+      r.chat.beginTurn(user.sub, { ...turn, historyRows: turn.historyBudget === undefined ? 0 : HISTORY_PAGE }),
+    );
+    if (began.outcome === 'not_member') {
+      return undefined;
+    }
+    if (began.outcome === 'session_not_found') {
+      throw new SessionNotFoundError();
+    }
+    const { clinic_id, role } = began.member;
+    const caller: AgentCallerClaims = { sub: user.sub, email: null, clinic_id, role, raw: user.raw };
+    if (began.outcome === 'answered') {
+      return { caller, begun: { status: 'answered', answer: began.answer } };
+    }
+    const status = began.outcome;
+    const budget = turn.historyBudget;
+    if (budget === undefined) {
+      return { caller, begun: { status } };
+    }
+    const first = { size: HISTORY_PAGE, rows: began.history };
+    const history = await readHistory(
+      (size, before) => asCaller(this.db, caller, (r) => r.chat.recentTurns(turn.sessionId, size, before)),
+      budget,
+      turn.turnKey,
+      first,
+    );
+    return { caller, begun: { status, history } };
   }
 
   async completeTurn(caller: AgentCallerClaims, turn: CompletedTurn): Promise<void> {
@@ -105,7 +127,8 @@ export class PostgresConversationStore implements ConversationStore {
       metadata.patient_names = [...new Set(turn.patientNames)];
     }
     // The answer and its bill in one statement: no stored answer without its usage, nor the reverse.
-    await asCaller(this.db, caller, (r) =>
+    // One statement, answered in one round trip with its preamble and commit.
+    await asCallerStatement(this.db, caller, (r) =>
       ownSession(r.chat.appendAnswer(turn.sessionId, turn.content, turn.turnKey, metadata, turn.usage)),
     );
   }
@@ -150,7 +173,11 @@ export class PostgresConversationStore implements ConversationStore {
   ): Promise<StoredTurn[]> {
     return asCaller(this.db, caller, async (r) => {
       await ownSession(r.chat.getSession(params.sessionId));
-      return readHistory(r, params.sessionId, params.tokenBudget, params.excludeTurnKey);
+      return readHistory(
+        (size, before) => r.chat.recentTurns(params.sessionId, size, before),
+        params.tokenBudget,
+        params.excludeTurnKey,
+      );
     });
   }
 }
@@ -170,20 +197,27 @@ async function storeUserMessage(
   const history =
     turn.historyBudget === undefined
       ? undefined
-      : await readHistory(r, turn.sessionId, turn.historyBudget, turn.turnKey);
+      : await readHistory(
+          (size, before) => r.chat.recentTurns(turn.sessionId, size, before),
+          turn.historyBudget,
+          turn.turnKey,
+        );
   return { status: created ? 'new' : 'retry', history };
 }
+
+/** One page of a backwards walk: `size` messages older than `before` (newest first). */
+type PageReader = (size: number, before?: ChatMessage) => Promise<ChatMessage[]>;
 
 /**
  * Walks the session backwards a page at a time and stops as soon as the budget is spent, so a
  * turn's history load costs what the budget allows, whatever the session's length. The caller
- * has checked the session is theirs.
+ * has checked the session is theirs. `first`: the first page, when it was read already.
  */
 async function readHistory(
-  r: Repositories,
-  sessionId: string,
+  pages: PageReader,
   tokenBudget: number,
   excludeTurnKey: string,
+  first?: { size: number; rows: ChatMessage[] },
 ): Promise<StoredTurn[]> {
   const kept: ChatMessage[] = [];
   let budget = tokenBudget;
@@ -192,8 +226,8 @@ async function readHistory(
   // The next page asks for what the budget left should hold at the tokens per message seen so
   // far, plus a quarter: a long session fills the budget in two round trips, reading few rows
   // it then drops (doubling pages read up to twice the rows kept).
-  for (let size = HISTORY_PAGE; ; size = nextPageSize(budget, tokenBudget - budget, seen)) {
-    const page = await r.chat.recentTurns(sessionId, size, before);
+  for (let size = first?.size ?? HISTORY_PAGE; ; size = nextPageSize(budget, tokenBudget - budget, seen)) {
+    const page = before === undefined && first ? first.rows : await pages(size, before);
     for (const m of page) {
       if (m.client_message_id === excludeTurnKey) {
         continue;
