@@ -145,6 +145,10 @@ export class Database {
       throw new Error('withUserStatement needs verified claims with a sub');
     }
     const client = await this.pool.connect();
+    // The preamble, the statement and commit leave in one socket write (uncorked below).
+    const socket = client.connection.stream;
+    socket.cork();
+    let corked = true;
     try {
       const begun = settle(client.query(userPreamble(claims, opts)));
       let sent = 0;
@@ -167,6 +171,8 @@ export class Database {
       open = false;
       const result = settle(answer);
       if (sent !== 1) {
+        socket.uncork();
+        corked = false;
         await client.query('rollback').catch(() => undefined);
         const failed = (await begun) ?? (await result);
         if (failed) {
@@ -176,12 +182,17 @@ export class Database {
       }
       // Ends the transaction in every case: on a failed statement Postgres answers it with a rollback.
       const committed = settle(client.query('commit'));
+      socket.uncork();
+      corked = false;
       const failed = (await begun) ?? (await result) ?? (await committed);
       if (failed) {
         throw failed.err;
       }
       return await answer;
     } finally {
+      if (corked) {
+        socket.uncork();
+      }
       client.release();
     }
   }
@@ -207,10 +218,21 @@ export class Database {
     // Pipelined: the preamble is on the wire and fn's first statement follows it without waiting
     // for its answer (one round trip saved per transaction). Postgres answers in order; a failed
     // preamble leaves the transaction aborted or the connection without its role, so fn's
-    // statements fail too and the preamble's own error is the one reported.
+    // statements fail too and the preamble's own error is the one reported. Corked until fn has
+    // sent what it sends before its first await: one socket write for both.
+    const socket = client.connection.stream;
+    socket.cork();
     const begun = settle(client.query(begin(client)));
+    let pending: Promise<T>;
     try {
-      const result = await fn(createRepositories(client), client);
+      pending = fn(createRepositories(client), client);
+    } catch (err) {
+      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      socket.uncork();
+    }
+    try {
+      const result = await pending;
       const failed = await begun;
       if (failed) {
         throw failed.err;
