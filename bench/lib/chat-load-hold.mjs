@@ -1,9 +1,8 @@
 // Dev aid: scenario 2's stack held under 32-client JSON chat load for --seconds, printing pids, so a profiler
 // (perf, top) can be attached from outside. Not a bench scenario.
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { cpuMs, runLoad } from './procs.mjs';
-import { createBenchStack, NO_REFUSALS } from './stack.mjs';
+import { createBenchStack } from './stack.mjs';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '20' }, connections: { type: 'string', default: '32' } },
@@ -11,14 +10,7 @@ const { values } = parseArgs({
 const stack = await createBenchStack();
 try {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
-  const agent = await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
-    ...common,
-    LOG_LEVEL: 'warn',
-    AGENT_CONCURRENCY: '64',
-  });
-  const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
+  const { agent, gateway } = await stack.startChat(natsUrl);
   const auth = await stack.caller('recepcao@aurora.demo');
   const url = `${gateway.url}/v1/ai/chat`;
   const cfg = {

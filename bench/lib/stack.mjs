@@ -1,6 +1,6 @@
 // A benchmark stack: a seeded database, the auth emulator and tokens, then services on demand.
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, Proc, ROOT, startService, waitReady } from './procs.mjs';
@@ -89,6 +89,26 @@ export async function createBenchStack() {
      */
     async analyze() {
       await stack.query('analyze');
+    },
+    /**
+     * An agent and a gateway on their own NATS subject prefix, with the chat scenarios' settings
+     * (agent: warn logs, 64 slots; gateway: nothing refused), plus what each caller adds.
+     */
+    async startChat(natsUrl, { agentEnv = {}, gatewayEnv = {} } = {}) {
+      const prefix = `bench-${randomBytes(4).toString('hex')}`;
+      const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
+      const agent = await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
+        ...common,
+        LOG_LEVEL: 'warn',
+        AGENT_CONCURRENCY: '64',
+        ...agentEnv,
+      });
+      const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
+        ...NO_REFUSALS,
+        ...common,
+        ...gatewayEnv,
+      });
+      return { prefix, agent, gateway };
     },
     async start(name, entry, env) {
       const port = await freePort();

@@ -1,9 +1,8 @@
 // Scenario 5: chat requests while the agents are down and the breaker is open, beside the same
 // requests while the agents are up. Reports p99 latency (target: < 10 ms with agents down).
-import { randomBytes } from 'node:crypto';
 import { measured } from '../lib/proc-usage.mjs';
 import { runLoad } from '../lib/procs.mjs';
-import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
+import { createBenchStack } from '../lib/stack.mjs';
 
 export const id = 5;
 export const title = 'Breaker fail-fast: chat with agents down (breaker open) vs agents up';
@@ -12,19 +11,10 @@ export async function run({ duration, natsUrl }) {
   const stack = await createBenchStack();
   try {
     const token = await stack.token('admin@aurora.demo');
-    const prefix = `bench-${randomBytes(4).toString('hex')}`;
-    const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
-    const agent = await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
-      ...common,
-      LOG_LEVEL: 'warn',
-      AGENT_CONCURRENCY: '64',
-      AGENT_QUEUE_MAX: '1024',
-    });
-    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
-      ...NO_REFUSALS,
-      ...common,
+    const { agent, gateway } = await stack.startChat(natsUrl, {
+      agentEnv: { AGENT_QUEUE_MAX: '1024' },
       // Stay open for the whole measurement instead of probing every few seconds.
-      AGENT_BREAKER_HALF_OPEN_MS: '600000',
+      gatewayEnv: { AGENT_BREAKER_HALF_OPEN_MS: '600000' },
     });
     const cfg = {
       url: `${gateway.url}/v1/ai/chat`,

@@ -2,9 +2,8 @@
 // trip (queue the run, follow its log) to the same agent. The difference in p50 is what the
 // gateway adds. CPU milliseconds per turn of the gateway and the agent (from /proc) are the
 // figures that move least on a busy machine.
-import { randomBytes } from 'node:crypto';
 import { cpuMs, runLoad } from '../lib/procs.mjs';
-import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
+import { createBenchStack } from '../lib/stack.mjs';
 
 export const id = 2;
 export const title = 'Chat round trip, local model (REST JSON and SSE) vs raw JetStream round trip';
@@ -12,15 +11,7 @@ export const title = 'Chat round trip, local model (REST JSON and SSE) vs raw Je
 export async function run({ duration, natsUrl }) {
   const stack = await createBenchStack();
   try {
-    const prefix = `bench-${randomBytes(4).toString('hex')}`;
-    const common = { NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix };
-    const agent = await stack.start('agent', 'dist/services/ai-agent/src/main.js', {
-      ...common,
-      LOG_LEVEL: 'warn',
-      AGENT_CONCURRENCY: '64',
-    });
-    // One user sends everything here: the per-user ai tier would measure the limiter instead.
-    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', { ...NO_REFUSALS, ...common });
+    const { prefix, agent, gateway } = await stack.startChat(natsUrl);
     const gwPort = new URL(gateway.url).port;
     const auth = await stack.caller('recepcao@aurora.demo');
     const message = 'oi';
