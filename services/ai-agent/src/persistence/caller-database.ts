@@ -12,11 +12,16 @@ export function asCaller<T>(
   caller: AgentCallerClaims,
   fn: (repos: Repositories, tx: Queryable) => Promise<T>,
 ): Promise<T> {
+  return asUser(db, callerRaw(caller), fn);
+}
+
+/** The caller's raw JWT claims, checked against the caller they were resolved for. */
+export function callerRaw(caller: AgentCallerClaims): AgentCallerClaims['raw'] {
   // The gateway derives both from the same verified token; a mismatch means a forged header.
   if (caller.raw.sub !== caller.sub) {
     throw new Error('caller claims do not match their raw JWT claims');
   }
-  return asUser(db, caller.raw, fn);
+  return caller.raw;
 }
 
 /** `asCaller` for a verified user whose clinic and role are not known yet (RLS needs only the claims). */
@@ -52,8 +57,5 @@ export function asCallerStatement<T>(
   caller: AgentCallerClaims,
   issue: (repos: Repositories) => Promise<T>,
 ): Promise<T> {
-  if (caller.raw.sub !== caller.sub) {
-    throw new Error('caller claims do not match their raw JWT claims');
-  }
-  return asUserStatement(db, caller.raw, issue);
+  return asUserStatement(db, callerRaw(caller), issue);
 }

@@ -5,7 +5,6 @@ import {
   type Database,
   MODEL_DISCLOSURE_ACTION,
   NotFoundError,
-  type Repositories,
 } from '@neonpro/database';
 import { candidateNameWords, namesMentioned } from '@neonpro/privacy';
 import { z } from 'zod';
@@ -19,7 +18,7 @@ import {
 } from '../conversation/conversation-store.port.js';
 import { actionProposalSchema } from '../tools/action-proposal.js';
 import type { VerifiedRunUser } from '../caller/caller-directory.port.js';
-import { asCaller, asCallerStatement, asUserStatement } from './caller-database.js';
+import { asCaller, asCallerStatement, asUserStatement, callerRaw } from './caller-database.js';
 
 /**
  * Messages read by the first page while filling the history budget, newest first; later pages
@@ -69,15 +68,16 @@ async function ownSession<T>(p: Promise<T>): Promise<T> {
 export class PostgresConversationStore implements ConversationStore {
   constructor(private readonly db: Database) {}
 
-  /** One transaction: the session, the user message and (with `historyBudget`) the history. */
-  beginTurn(
+  /** `beginMemberTurn` for a caller whose clinic is known already: the same statement. */
+  async beginTurn(
     caller: AgentCallerClaims,
     turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
   ): Promise<BeginTurnResult> {
-    return asCaller(this.db, caller, async (r) => {
-      await ownSession(r.chat.getOrCreateSession(turn.sessionId));
-      return storeUserMessage(r, turn);
-    });
+    const started = await this.beginMemberTurn({ sub: caller.sub, raw: callerRaw(caller) }, turn);
+    if (!started) {
+      throw new Error('the caller belongs to no clinic');
+    }
+    return started.begun;
   }
 
   /**
@@ -180,29 +180,6 @@ export class PostgresConversationStore implements ConversationStore {
       );
     });
   }
-}
-
-/** The user message of a turn, stored once; then the answer to replay, or the history. */
-async function storeUserMessage(
-  r: Repositories,
-  turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
-): Promise<BeginTurnResult> {
-  const { created } = await r.chat.appendMessage(turn.sessionId, 'user', turn.content, turn.turnKey);
-  if (!created) {
-    const answer = await r.chat.findTurnMessage(turn.sessionId, 'assistant', turn.turnKey);
-    if (answer) {
-      return { status: 'answered', answer: answer.content };
-    }
-  }
-  const history =
-    turn.historyBudget === undefined
-      ? undefined
-      : await readHistory(
-          (size, before) => r.chat.recentTurns(turn.sessionId, size, before),
-          turn.historyBudget,
-          turn.turnKey,
-        );
-  return { status: created ? 'new' : 'retry', history };
 }
 
 /** One page of a backwards walk: `size` messages older than `before` (newest first). */
