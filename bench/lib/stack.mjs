@@ -84,8 +84,8 @@ export async function createBenchStack() {
     /**
      * Planner statistics for what a warm-up wrote, as autovacuum would gather them: its naptime is
      * a minute and a bench phase is seconds, so a fresh database would otherwise be measured with
-     * the statistics of its empty chat tables (one more row per session lookup for each session
-     * the user has: docs/performance.md, "Fifth pass").
+     * the statistics of its empty chat tables, and plans chosen for them (docs/performance.md,
+     * "Fifth pass").
      */
     async analyze() {
       await stack.query('analyze');

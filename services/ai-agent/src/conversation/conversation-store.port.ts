@@ -56,7 +56,8 @@ export interface ConversationStore {
   /**
    * Stores the user message of a turn once (creating the session on first use) and tells whether
    * the turn is new, a retry of an unanswered turn, or already answered. With `historyBudget`,
-   * a store may also return the history (as `loadHistory` would) read in the same transaction.
+   * a store may also return the history (as `loadHistory` would) with it: the Postgres store reads
+   * its first page in the same statement and any further page in a second transaction.
    * @throws SessionNotFoundError when the session belongs to another user or clinic.
    */
   beginTurn(
