@@ -370,7 +370,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       must((await r.patients.search({ limit: 1 })).data[0], 'a listed item'),
     );
     const before = await auditCount();
-    await db.withUser(claims, (r) => r.patients.get(p.id), { requestId: 'req-audit-1' });
+    // The gateway's path for GET /v1/patients/:id: preamble, statement and commit in one round trip.
+    await db.withUserStatement(claims, (r) => r.patients.get(p.id), { requestId: 'req-audit-1' });
     await db.withUser(claims, (r) => r.patients.summary(p.id));
     await db.withUser(claims, (r) => r.patients.update(p.id, { phone: '+55 11 90000-0000' }));
     expect(await auditCount()).toBe(before + 3);
@@ -388,6 +389,22 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
+    expect(await auditCount()).toBe(before + 3);
+    // A read that finds nothing (another clinic's patient: 404) audits nothing, in either clinic.
+    const boreal = as('admin@boreal.demo');
+    const aboutP = (c: typeof claims) =>
+      db.withUser(c, async (_r, tx) =>
+        Number(
+          must(
+            (await tx.query<{ n: string }>('select count(*) as n from audit_log where subject_id = $1', [p.id]))
+              .rows[0],
+            'a row',
+          ).n,
+        ),
+      );
+    const borealBefore = await aboutP(boreal);
+    await expect(db.withUserStatement(boreal, (r) => r.patients.get(p.id))).rejects.toBeInstanceOf(NotFoundError);
+    expect(await aboutP(boreal)).toBe(borealBefore);
     expect(await auditCount()).toBe(before + 3);
     for (const sql of ['update audit_log set action = $1', 'delete from audit_log where action <> $1']) {
       await expect(db.withUser(claims, (_r, tx) => tx.query(sql, ['x']))).rejects.toMatchObject({ code: '42501' });

@@ -73,7 +73,28 @@ const PATIENT_BY_ID: Statement = {
   text: `select ${COLUMNS} from ${FROM} where p.id = $1`,
 };
 
+/**
+ * `get` in one statement: the row, the caller's role (receptionists never receive notes) and its
+ * audit row. `app.audit` sits in the target list, so it runs once per row returned: a patient the
+ * caller cannot see (RLS) or that does not exist is neither returned nor audited.
+ */
+const PATIENT_READ: Statement = {
+  name: 'patient_read',
+  text: `select ${COLUMNS}, app.current_member_role() as member_role,
+                app.audit('patient.read', 'patient', p.id, '{}'::jsonb) as audited
+           from ${FROM} where p.id = $1`,
+};
+
 const ANONYMOUS_NAME = 'Paciente anonimizado';
+
+/** Receptionists never receive clinical notes, whichever path reads the patient. */
+function shapeFor(role: string | null, patient: Patient): Patient {
+  if (role !== 'receptionist') {
+    return patient;
+  }
+  const { clinical_notes: _omit, ...rest } = patient;
+  return rest;
+}
 
 /** Model providers that processed pseudonymised text about the patient, first and last time. */
 function recipientsOf(
@@ -108,11 +129,8 @@ export class PatientsRepository {
   ) {}
 
   private async shape(rows: Patient[]): Promise<Patient[]> {
-    // Receptionists never receive clinical notes, whichever path reads the patient.
-    if ((await this.ctx.memberRole()) !== 'receptionist') {
-      return rows;
-    }
-    return rows.map(({ clinical_notes: _omit, ...rest }) => rest);
+    const role = await this.ctx.memberRole();
+    return rows.map((p) => shapeFor(role, p));
   }
 
   /** By name (accent- and case-insensitive substring) or CPF (with or without punctuation). */
@@ -194,10 +212,19 @@ export class PatientsRepository {
     return patient;
   }
 
+  /**
+   * The patient, audited as `patient.read`. One statement, sent before the first await: it can run
+   * as `Database.withUserStatement` (preamble, statement and commit in one round trip).
+   */
   async get(id: string): Promise<Patient> {
-    const p = await this.find(id);
-    await this.audit.record('patient.read', 'patient', id);
-    return p;
+    const row = await this.ctx.preparedOne<Patient & { member_role: string | null; audited: unknown }>(PATIENT_READ, [
+      id,
+    ]);
+    if (!row) {
+      throw new NotFoundError('patient');
+    }
+    const { member_role: role, audited: _audited, ...patient } = row;
+    return shapeFor(role, patient);
   }
 
   async create(input: PatientInput): Promise<Patient> {

@@ -57,7 +57,7 @@ export class PatientsController {
   @ApiParamsFrom(idParamSchema)
   @ApiOkResponse({ description: 'The patient.', schema: schemaRef(patientSchema) })
   get(@Param(idPipe) p: IdParam, @Req() req: FastifyRequest): Promise<Patient> {
-    return this.db.run(req, (r) => r.patients.get(p.id));
+    return this.db.runStatement(req, (r) => r.patients.get(p.id));
   }
 
   @Patch(':id')

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@neonpro/contracts';
-import { Database, type Repositories } from '@neonpro/database';
+import { Database, type JwtClaims, type Repositories } from '@neonpro/database';
 import { PolicyRegistry } from '@neonpro/resilience';
 import type { FastifyRequest } from 'fastify';
 import '../auth/auth.types.js';
@@ -26,16 +26,27 @@ export class UserDb {
    * row too, so a retry audits exactly once); writes are not.
    */
   async run<T>(req: FastifyRequest, fn: (repos: Repositories) => Promise<T>): Promise<T> {
+    return this.execute(req, (claims) => this.db.withUser(claims, (repos) => fn(repos), auditIdsOf(req)));
+  }
+
+  /**
+   * `run` for a repository method that is one statement sent before its first await (such as
+   * `patients.get`): preamble, statement and commit go out together and come back in one round
+   * trip (`Database.withUserStatement`).
+   */
+  async runStatement<T>(req: FastifyRequest, fn: (repos: Repositories) => Promise<T>): Promise<T> {
+    return this.execute(req, (claims) => this.db.withUserStatement(claims, (repos) => fn(repos), auditIdsOf(req)));
+  }
+
+  private async execute<T>(req: FastifyRequest, tx: (claims: JwtClaims) => Promise<T>): Promise<T> {
     const claims = req.claims;
     if (!claims) {
       throw new ProblemException(401, ErrorCode.Unauthorized, 'Authentication is required.');
     }
     try {
-      return await this.policies
-        .get(POSTGRES_POLICY)
-        .execute(() => this.db.withUser(claims, (repos) => fn(repos), auditIdsOf(req)), {
-          retry: req.method === 'GET' || req.method === 'HEAD',
-        });
+      return await this.policies.get(POSTGRES_POLICY).execute(() => tx(claims), {
+        retry: req.method === 'GET' || req.method === 'HEAD',
+      });
     } catch (err) {
       throw databaseErrorToProblem(err);
     }
