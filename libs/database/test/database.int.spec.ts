@@ -360,6 +360,39 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(must(rows[0], 'a row').keys).not.toEqual(expect.arrayContaining([`${tag}da$`]));
   });
 
+  it('an appointment read is one statement with its audit row (naming the patient); a hidden one audits nothing', async () => {
+    const claims = as('admin@aurora.demo');
+    const boreal = as('admin@boreal.demo');
+    const appt = await db.withUser(claims, async (r) =>
+      must((await r.appointments.list({ limit: 1 })).data[0], 'a listed item'),
+    );
+    const reads = (c: typeof claims) =>
+      db.withUser(
+        c,
+        async (_r, tx) =>
+          (
+            await tx.query<{ request_id: string | null; patient_id: string | null }>(
+              `select request_id, details->>'patient_id' as patient_id from audit_log
+              where action = 'appointment.read' and subject_id = $1 order by id`,
+              [appt.id],
+            )
+          ).rows,
+      );
+    const before = (await reads(claims)).length;
+    const got = await db.withUserStatement(claims, (r) => r.appointments.get(appt.id), { requestId: 'req-appt-1' });
+    expect(got).toEqual(appt);
+    expect(got).not.toHaveProperty('audited');
+    const after = await reads(claims);
+    expect(after).toHaveLength(before + 1);
+    expect(after.at(-1)).toEqual({ request_id: 'req-appt-1', patient_id: appt.patient_id });
+    const borealBefore = (await reads(boreal)).length;
+    await expect(db.withUserStatement(boreal, (r) => r.appointments.get(appt.id))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect(await reads(boreal)).toHaveLength(borealBefore);
+    expect(await reads(claims)).toHaveLength(before + 1);
+  });
+
   it('every patient access writes one audit row in the same transaction, and audit_log is append-only', async () => {
     const claims = as('admin@aurora.demo');
     const auditCount = () =>

@@ -2,7 +2,7 @@ import type { AppointmentStatus } from '@neonpro/contracts';
 import { ConflictError, NotFoundError, pgCode, pgConstraint } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import type { AuditRepository } from './audit.repository.js';
-import { clampLimit, type TxContext } from './context.js';
+import { clampLimit, type Statement, type TxContext } from './context.js';
 
 export interface Appointment {
   id: string;
@@ -61,12 +61,24 @@ export interface FreeSlotQuery {
   day_end?: string;
 }
 
-const SELECT = `select a.id, a.clinic_id, a.patient_id, p.full_name as patient_name, a.professional_id,
+const COLUMNS = `a.id, a.clinic_id, a.patient_id, p.full_name as patient_name, a.professional_id,
   pr.full_name as professional_name, a.starts_at, a.ends_at, a.procedure, a.status, a.notes, a.idempotency_key,
-  a.created_at, a.updated_at
-  from public.appointments a
+  a.created_at, a.updated_at`;
+const FROM = `public.appointments a
   join public.patients p on p.id = a.patient_id
   join public.professionals pr on pr.id = a.professional_id`;
+const SELECT = `select ${COLUMNS} from ${FROM}`;
+
+/**
+ * `get` in one statement: the row and its audit row, `app.audit` in the target list so it runs once
+ * per row returned (an appointment the caller cannot see is neither returned nor audited).
+ */
+const APPOINTMENT_READ: Statement = {
+  name: 'appointment_read',
+  text: `select ${COLUMNS},
+    app.audit('appointment.read', 'appointment', a.id, jsonb_build_object('patient_id', a.patient_id)) as audited
+    from ${FROM} where a.id = $1`,
+};
 
 export class AppointmentConflictError extends ConflictError {
   constructor() {
@@ -119,10 +131,17 @@ export class AppointmentsRepository {
     return row;
   }
 
+  /**
+   * The appointment, audited as `appointment.read` (with its patient). One statement, sent before the
+   * first await: it can run as `Database.withUserStatement`.
+   */
   async get(id: string): Promise<Appointment> {
-    const a = await this.find(id);
-    await this.audit.record('appointment.read', 'appointment', id, { patient_id: a.patient_id });
-    return a;
+    const row = await this.ctx.preparedOne<Appointment & { audited: unknown }>(APPOINTMENT_READ, [id]);
+    if (!row) {
+      throw new NotFoundError('appointment');
+    }
+    const { audited: _audited, ...appointment } = row;
+    return appointment;
   }
 
   /** The appointment booked under this idempotency key, if any (audited as a read). */

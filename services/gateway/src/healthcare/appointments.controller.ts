@@ -42,7 +42,7 @@ export class AppointmentsController {
   @ApiParamsFrom(idParamSchema)
   @ApiOkResponse({ description: 'The appointment.', schema: schemaRef(appointmentSchema) })
   get(@Param(idPipe) p: { id: string }, @Req() req: FastifyRequest): Promise<Appointment> {
-    return this.db.run(req, (r) => r.appointments.get(p.id));
+    return this.db.runStatement(req, (r) => r.appointments.get(p.id));
   }
 
   @Post()
