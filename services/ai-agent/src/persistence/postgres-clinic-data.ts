@@ -21,7 +21,7 @@ import {
   type RescheduleResult,
 } from '../tools/clinic-data.schema.js';
 import type { z } from 'zod';
-import { asCaller } from './caller-database.js';
+import { asCaller, asCallerStatement } from './caller-database.js';
 import { openingWindow } from './opening-hours.js';
 
 const SUMMARY_APPOINTMENTS = 5;
@@ -98,8 +98,9 @@ export class PostgresClinicData implements ClinicDataPort {
     });
   }
 
+  /** One statement (the row and its audit row): answered in one round trip with its transaction. */
   getAppointment(caller: AgentCallerClaims, appointmentId: string): Promise<Appointment | null> {
-    return asCaller(this.db, caller, async (r) => {
+    return asCallerStatement(this.db, caller, async (r) => {
       const a = await orNull(r.appointments.get(appointmentId));
       return a && appointment(a);
     });
