@@ -802,9 +802,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
 
   it('chat: sessions are private to their owner; a retried message is stored once', async () => {
     const lima = as('dra.lima@aurora.demo');
-    const s = await db.withUser(lima, (r) =>
-      r.chat.getOrCreateSession('6f1c2b1e-0000-4000-8000-000000000001', 'Agenda'),
-    );
+    const s = await db.withUser(lima, (r) => r.chat.createSession('Agenda', '6f1c2b1e-0000-4000-8000-000000000001'));
     const a = await db.withUser(lima, (r) => r.chat.appendMessage(s.id, 'user', 'Oi', 'm-1'));
     const b = await db.withUser(lima, (r) => r.chat.appendMessage(s.id, 'user', 'Oi', 'm-1'));
     expect(b).toMatchObject({ created: false, message: { id: a.message.id } });
@@ -813,9 +811,13 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     await expect(db.withUser(as('admin@aurora.demo'), (r) => r.chat.messages(s.id))).rejects.toBeInstanceOf(
       NotFoundError,
     );
-    await expect(db.withUser(as('admin@aurora.demo'), (r) => r.chat.getOrCreateSession(s.id))).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+    const admin = as('admin@aurora.demo');
+    expect(
+      await db.withUser(admin, (r) =>
+        r.chat.beginTurn(admin.sub, { sessionId: s.id, turnKey: 'm-2', content: 'Oi', historyRows: 0 }),
+      ),
+    ).toMatchObject({ outcome: 'session_not_found' });
+    expect(await db.withUser(lima, (r) => r.chat.messages(s.id))).toHaveLength(1);
     await db.withUser(lima, (r) => r.chat.deleteSession(s.id));
     expect(await db.withUser(lima, (r) => r.chat.listSessions())).toEqual([]);
   });

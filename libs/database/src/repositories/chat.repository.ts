@@ -131,8 +131,8 @@ export class ChatRepository {
   }
 
   /**
-   * A turn's first steps in one statement, as `getOrCreateSession` + `appendMessage` + the answer
-   * of a retried turn + the first `historyRows` of `recentTurns` do them, after the verified user's
+   * A turn's first steps in one statement, as `appendMessage`, the answer of a retried turn and the
+   * first `historyRows` of `recentTurns` would do them, after the verified user's
    * membership, their session (created when new; another user's id is never adopted), the user
    * message stored once per turn key, then the replayable answer or the newest messages. Sends its
    * statement before its first await (`Database.withUserStatement`).
@@ -167,28 +167,6 @@ export class ChatRepository {
     }
   }
 
-  /**
-   * The caller's session with this id, created when new. An id owned by someone else is a
-   * NotFoundError (never adopted).
-   */
-  async getOrCreateSession(id: string, title?: string | null): Promise<ChatSession> {
-    const mine = await this.ctx.preparedOne<ChatSession>(SESSION_BY_ID, [id]);
-    return mine ?? this.insertSession(id, title);
-  }
-
-  /** A new session with this id; an id someone else owns is a NotFoundError. */
-  private async insertSession(id: string, title?: string | null): Promise<ChatSession> {
-    const row = await this.ctx.one<ChatSession>(
-      `insert into public.chat_sessions (id, clinic_id, user_id, title)
-       values ($1, app.current_clinic_id(), auth.uid(), $2) on conflict (id) do nothing returning ${SESSION_COLS}`,
-      [id, title ?? null],
-    );
-    if (!row) {
-      throw new NotFoundError('chat session');
-    }
-    return row;
-  }
-
   listSessions(limit?: number): Promise<ChatSession[]> {
     return this.ctx.rows<ChatSession>(
       `select ${SESSION_COLS} from public.chat_sessions order by updated_at desc, id limit $1`,
@@ -221,11 +199,6 @@ export class ChatRepository {
       [sessionId, cursor?.k ?? null, cursor?.id ?? null, limit + 1],
     );
     return toPage(rows, limit, (r) => ({ k: r.created_at, id: r.id }));
-  }
-
-  /** The message of one turn and role, if stored (a session that is not the caller's has none). */
-  findTurnMessage(sessionId: string, role: ChatRole, clientMessageId: string): Promise<ChatMessage | undefined> {
-    return this.ctx.preparedOne<ChatMessage>(TURN_MESSAGE, [sessionId, role, clientMessageId]);
   }
 
   /** Oldest first; the last `limit` messages. */
