@@ -55,7 +55,8 @@ const MESSAGE_INSERT: Statement = {
 /**
  * A turn's answer and its bill in one round trip: the message as in MESSAGE_INSERT, and the
  * run's usage row whenever the session is the caller's (a retried run that reached the model
- * again is billed again, even though its answer is stored once).
+ * again is billed again, even though its answer is stored once). It does not touch the session:
+ * `updated_at` is when the user last wrote (migration 20261202000500).
  */
 const ANSWER_INSERT: Statement = {
   name: 'chat_answer_insert',
@@ -64,7 +65,6 @@ const ANSWER_INSERT: Statement = {
       select s.clinic_id, s.id, 'assistant', $2, $3, $4 from s
       on conflict (session_id, role, client_message_id) do nothing
       returning id),
-    touched as (update public.chat_sessions set updated_at = now() where id = $1 and exists (select 1 from ins)),
     billed as (insert into public.agent_usage (${USAGE_INSERT_COLUMNS})
       select app.current_clinic_id(), auth.uid(), $5, $6, $7, $8, $9, $10, $11, $12, $13 from s where $6::text is not null
       returning 1)

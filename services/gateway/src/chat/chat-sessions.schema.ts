@@ -18,7 +18,9 @@ export const chatSessionViewSchema = z
     id: z.guid(),
     title: z.string().nullable(),
     created_at: z.string(),
-    updated_at: z.string(),
+    updated_at: z
+      .string()
+      .describe('When the user last wrote in the session (its creation at first); the list is ordered by it.'),
   })
   .meta({ id: 'ChatSession' });
 export const chatMessageViewSchema = z
