@@ -23,6 +23,15 @@ export interface UserTxOptions {
   requestId?: string;
   /** The client's X-Request-Id (already sanitised), kept in audit `details.client_request_id`. */
   clientRequestId?: string;
+  /**
+   * Commit without waiting for the WAL flush (`synchronous_commit = off` for this transaction).
+   * Only for a transaction whose loss in a Postgres crash is harmless because something durable
+   * comes after it: a later synchronous commit flushes the WAL up to its own record, this one's
+   * included, and nothing is promised to anyone before that. Used by a chat turn's first
+   * transaction, which the turn's answer (a synchronous commit) always follows before `done`,
+   * and which a redelivered run redoes.
+   */
+  asynchronousCommit?: boolean;
 }
 
 import type { Queryable } from './queryable.js';
@@ -72,7 +81,8 @@ function userPreamble(claims: JwtClaims, opts: UserTxOptions): string {
     `begin; select set_config('role', 'authenticated', true), ` +
     `${callerSettingsSql(claims)}, ` +
     `set_config('app.request_id', ${sqlLiteral(opts.requestId ?? '')}, true), ` +
-    `set_config('app.client_request_id', ${sqlLiteral(opts.clientRequestId ?? '')}, true)`
+    `set_config('app.client_request_id', ${sqlLiteral(opts.clientRequestId ?? '')}, true)` +
+    (opts.asynchronousCommit ? `, set_config('synchronous_commit', 'off', true)` : '')
   );
 }
 

@@ -7,8 +7,10 @@ import {
   type JwtClaims,
   makeCpf,
   NotFoundError,
+  type Queryable,
   runMigrations,
   runSeed,
+  type UserTxOptions,
 } from '@neonpro/database';
 import { createTestDatabase, type TestDatabase, must } from '@neonpro/testing';
 import pg from 'pg';
@@ -934,6 +936,96 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     });
     const rows = await owner.pool.query('select user_id from public.chat_sessions where id = $1', [sessionId]);
     expect(rows.rows).toEqual([{ user_id: lima.sub }]);
+  });
+
+  it('a turn touches its session once: the user message does (not right after inserting it), the answer does not', async () => {
+    const lima = as('dra.lima@aurora.demo');
+    const sessionId = '6f1c2b1e-0000-4000-8000-00000000a003';
+    // What `step` wrote to chat_sessions: the backend's not-yet-flushed counters (pg_stat_xact_*),
+    // read before and after it in the same transaction, where nothing flushes them in between.
+    const sessionWrites = async <T>(
+      tx: Queryable,
+      step: () => Promise<T>,
+    ): Promise<[T, { ins: number; upd: number }]> => {
+      const read = async () => {
+        const r = await tx.query<{ ins: string; upd: string }>(
+          `select n_tup_ins as ins, n_tup_upd as upd from pg_stat_xact_user_tables where relid = 'public.chat_sessions'::regclass`,
+        );
+        return { ins: Number(r.rows[0]?.ins), upd: Number(r.rows[0]?.upd) };
+      };
+      const before = await read();
+      const out = await step();
+      const after = await read();
+      return [out, { ins: after.ins - before.ins, upd: after.upd - before.upd }];
+    };
+    const updatedAt = async (): Promise<string> =>
+      (
+        await owner.pool.query<{ at: string }>(
+          'select updated_at::text as at from public.chat_sessions where id = $1',
+          [sessionId],
+        )
+      ).rows[0]!.at;
+    const turn = (turnKey: string) => ({ sessionId, turnKey, content: 'Oi', historyRows: 0 });
+
+    const first = await db.withUser(lima, async (r, tx) => {
+      const [began, writes] = await sessionWrites(tx, () => r.chat.beginTurn(lima.sub, turn('t-1')));
+      return { began, writes };
+    });
+    expect(first).toEqual({
+      began: { outcome: 'new', member: expect.anything(), history: [] },
+      writes: { ins: 1, upd: 0 },
+    });
+    const created = await updatedAt();
+
+    const answered = await db.withUser(lima, async (r, tx) => {
+      const [a, writes] = await sessionWrites(tx, () => r.chat.appendAnswer(sessionId, 'Olá!', 't-1'));
+      return { a, writes };
+    });
+    expect(answered).toEqual({ a: { created: true }, writes: { ins: 0, upd: 0 } });
+    expect(await updatedAt()).toBe(created);
+
+    const second = await db.withUser(lima, async (r, tx) => {
+      const [began, writes] = await sessionWrites(tx, () => r.chat.beginTurn(lima.sub, turn('t-2')));
+      return { outcome: began.outcome, writes };
+    });
+    expect(second).toEqual({ outcome: 'new', writes: { ins: 0, upd: 1 } });
+    expect(await updatedAt()).not.toBe(created);
+
+    // A retried message (stored already) touches nothing.
+    const retried = await db.withUser(lima, async (r, tx) => {
+      const [began, writes] = await sessionWrites(tx, () => r.chat.beginTurn(lima.sub, turn('t-2')));
+      return { outcome: began.outcome, writes };
+    });
+    expect(retried).toEqual({ outcome: 'retry', writes: { ins: 0, upd: 0 } });
+  });
+
+  it('asynchronousCommit turns off synchronous_commit for its own transaction only, and still commits', async () => {
+    const single = new Database({ url: tdb.serviceUrl, poolMax: 1 });
+    try {
+      const lima = as('dra.lima@aurora.demo');
+      const setting = (opts: UserTxOptions) =>
+        single.withUser(
+          lima,
+          async (_r, tx) =>
+            (await tx.query<{ s: string }>(`select current_setting('synchronous_commit') as s`)).rows[0]!.s,
+          opts,
+        );
+      expect(await setting({ asynchronousCommit: true })).toBe('off');
+      expect(await setting({})).toBe('on');
+      const sessionId = '6f1c2b1e-0000-4000-8000-00000000a004';
+      const began = await single.withUserStatement(
+        lima,
+        (r) => r.chat.beginTurn(lima.sub, { sessionId, turnKey: 'k-1', content: 'Oi', historyRows: 0 }),
+        { asynchronousCommit: true },
+      );
+      expect(began.outcome).toBe('new');
+      const stored = await owner.pool.query('select role from public.chat_messages where session_id = $1', [sessionId]);
+      expect(stored.rows).toEqual([{ role: 'user' }]);
+      const after = await single.pool.query<{ s: string }>(`select current_setting('synchronous_commit') as s`);
+      expect(after.rows[0]).toEqual({ s: 'on' });
+    } finally {
+      await single.close();
+    }
   });
 
   it("withUser's caller settings (claims, the sub auth.uid() reads first, the role) last for its transaction only", async () => {

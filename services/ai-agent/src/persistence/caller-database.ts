@@ -1,5 +1,5 @@
 import type { AgentCallerClaims } from '@neonpro/contracts';
-import type { Database, JwtClaims, Queryable, Repositories } from '@neonpro/database';
+import type { Database, JwtClaims, Queryable, Repositories, UserTxOptions } from '@neonpro/database';
 import { currentClientRequestId, currentRequestId } from './request-context.js';
 
 /**
@@ -44,10 +44,12 @@ export function asUserStatement<T>(
   db: Database,
   raw: AgentCallerClaims['raw'],
   issue: (repos: Repositories) => Promise<T>,
+  opts: Pick<UserTxOptions, 'asynchronousCommit'> = {},
 ): Promise<T> {
   return db.withUserStatement(raw as JwtClaims, issue, {
     requestId: currentRequestId(),
     clientRequestId: currentClientRequestId(),
+    ...opts,
   });
 }
 

@@ -89,8 +89,15 @@ export class PostgresConversationStore implements ConversationStore {
     user: VerifiedRunUser,
     turn: { sessionId: string; turnKey: string; content: string; historyBudget?: number },
   ): Promise<{ caller: AgentCallerClaims; begun: BeginTurnResult } | undefined> {
-    const began = await asUserStatement(this.db, user.raw, (r) =>
-      r.chat.beginTurn(user.sub, { ...turn, historyRows: turn.historyBudget === undefined ? 0 : HISTORY_PAGE }),
+    // Committed without waiting for the WAL flush: the turn's answer, a synchronous commit,
+    // follows before `done` and flushes this one with it. A Postgres crash in between loses the
+    // user message of a turn that then fails (its run is redelivered, or the client retries), never
+    // a turn the client was told is answered. The run itself is durable in JetStream.
+    const began = await asUserStatement(
+      this.db,
+      user.raw,
+      (r) => r.chat.beginTurn(user.sub, { ...turn, historyRows: turn.historyBudget === undefined ? 0 : HISTORY_PAGE }),
+      { asynchronousCommit: true },
     );
     if (began.outcome === 'not_member') {
       return undefined;
