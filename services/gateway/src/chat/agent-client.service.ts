@@ -143,10 +143,11 @@ export class AgentClient implements OnModuleInit {
   }
 
   /**
-   * Records the owner (`accepted`, seq 0) and queues the run. The run's message id is its
-   * JetStream msgID, so a resent publish is stored once.
+   * Listens to the run's events (see `listen`), records the owner (`accepted`, seq 0) and queues
+   * the run. The run's message id is its JetStream msgID, so a resent publish is stored once.
+   * Returns the subscription for `events`; it is released here if the run could not be queued.
    */
-  async start(request: AgentChatRequest, ctx: AgentCallContext): Promise<void> {
+  async start(request: AgentChatRequest, ctx: AgentCallContext): Promise<LiveRun> {
     this.connected();
     const js = this.nats.js;
     const accepted: RunAcceptedEvent = {
@@ -170,6 +171,10 @@ export class AgentClient implements OnModuleInit {
       hdrs.set(NATS_HEADERS.traceparent, ctx.traceparent);
     }
     hdrs.set(NATS_HEADERS.grant, grant);
+    // Subscribed before the run is queued, so no event can be published unheard; in the same tick
+    // as the two publishes, so the client sends SUB and both PUBs in one socket write.
+    this.connected();
+    const live = this.listen(request.message_id);
     try {
       // Both go out back to back on one connection and are acked together: one round trip. The
       // owner record is ordered first (the agent writes nothing before it has pulled the run).
@@ -181,11 +186,13 @@ export class AgentClient implements OnModuleInit {
         }),
       ]);
     } catch {
+      this.release(live);
       throw new AgentCallError('disconnected', 'The run could not be queued.');
     }
     if (this.admission) {
       this.admission.pending++;
     }
+    return live;
   }
 
   /** Who started a run (undefined when unknown or expired from the log). */
@@ -225,12 +232,11 @@ export class AgentClient implements OnModuleInit {
   }
 
   /**
-   * Listens to a run's event subject (core NATS) before it is queued: messages a stream stores
-   * are also delivered to the subject's core subscribers, so a fresh turn needs no JetStream
-   * consumer. Pass it to `events`; it is released when that ends (or by `release`).
+   * Listens to a run's event subject (core NATS) before it is queued (`start` does): messages a
+   * stream stores are also delivered to the subject's core subscribers, so a fresh turn needs no
+   * JetStream consumer. Pass it to `events`; it is released when that ends (or by `release`).
    */
-  listen(messageId: string): LiveRun {
-    this.connected();
+  private listen(messageId: string): LiveRun {
     return { sub: this.nats.connection.subscribe(this.bus.events(messageId)) };
   }
 

@@ -71,28 +71,22 @@ export class ChatTurnService {
       const opened = await this.policies.get(AGENT_POLICY).execute(
         async () => {
           await this.agent.admit();
-          // Subscribed before the run is queued, so no event can be published unheard.
-          const live = this.agent.listen(messageId);
-          try {
-            await this.agent.start(
-              {
-                session_id: sessionId,
-                message_id: messageId,
-                message: input.message,
-                client_message_id: input.client_message_id,
-                ...(input.confirm ? { confirm: input.confirm } : {}),
-              },
-              {
-                userId: ctx.userId,
-                requestId: ctx.requestId,
-                clientRequestId: ctx.clientRequestId,
-                traceparent: ctx.traceparent,
-              },
-            );
-          } catch (err) {
-            this.agent.release(live);
-            throw err;
-          }
+          // Subscribed to the run's events before it is queued, so none is published unheard.
+          const live = await this.agent.start(
+            {
+              session_id: sessionId,
+              message_id: messageId,
+              message: input.message,
+              client_message_id: input.client_message_id,
+              ...(input.confirm ? { confirm: input.confirm } : {}),
+            },
+            {
+              userId: ctx.userId,
+              requestId: ctx.requestId,
+              clientRequestId: ctx.clientRequestId,
+              traceparent: ctx.traceparent,
+            },
+          );
           const events = this.agent.events(messageId, 0, live);
           try {
             const r = await events.next();
