@@ -36,6 +36,17 @@ export const NEEDS = {
   drills: { build: true, services: true },
 };
 
+/**
+ * Tests that measure the machine (the soak asserts event-loop lag): `npm test` runs them after
+ * everything else, alone, so they measure the system under their own load and not whichever
+ * suites the other Jest worker happens to run (a drill restarting agents, say).
+ * NEONPRO_TEST_PHASE (set by tools/test/run.mjs): `shared` leaves these out, `exclusive` runs only
+ * these; unset, everything runs together.
+ */
+export const EXCLUSIVE = ['test/drills/soak.drill.spec.ts'];
+const phase = process.env.NEONPRO_TEST_PHASE;
+const exclusivePattern = EXCLUSIVE.map((f) => f.replace(/[.]/g, '\\.')).join('|');
+
 /** The projects a path argument may hold (run.mjs maps path arguments with it); a folder may hold several. */
 export function projectsOf(path) {
   if (/\.int\.spec\.ts$/.test(path)) {
@@ -56,30 +67,41 @@ export function projectsOf(path) {
   return Object.keys(NEEDS);
 }
 
+const projects = [
+  {
+    ...shared,
+    displayName: 'unit',
+    // Beside the code, no services, no network, no real timers; plus the import-graph test.
+    testMatch: ['<rootDir>/{services,libs}/*/src/**/*.spec.ts', '<rootDir>/test/architecture/**/*.spec.ts'],
+    testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.spec\\.ts$'],
+  },
+  {
+    ...shared,
+    displayName: 'integration',
+    testMatch: ['<rootDir>/{services,libs,test}/**/*.int.spec.ts'],
+  },
+  { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+  {
+    ...shared,
+    displayName: 'deploy',
+    // The autoscaling check lives with the agent (it reads the agent's metrics code) but renders manifests.
+    testMatch: ['<rootDir>/test/deploy/**/*.spec.ts', '<rootDir>/services/ai-agent/test/autoscaling-metric.spec.ts'],
+  },
+  { ...shared, displayName: 'drills', testMatch: ['<rootDir>/test/drills/**/*.spec.ts'] },
+].flatMap((project) => {
+  if (phase === 'shared') {
+    return [{ ...project, testPathIgnorePatterns: [...project.testPathIgnorePatterns, exclusivePattern] }];
+  }
+  if (phase === 'exclusive') {
+    const own = EXCLUSIVE.filter((f) => projectsOf(f).includes(project.displayName));
+    return own.length ? [{ ...project, testMatch: own.map((f) => `<rootDir>/${f}`) }] : [];
+  }
+  return [project];
+});
+
 export default {
   maxWorkers: 2,
   // Global in Jest 30 (a project's own testTimeout is ignored).
   testTimeout: 60000,
-  projects: [
-    {
-      ...shared,
-      displayName: 'unit',
-      // Beside the code, no services, no network, no real timers; plus the import-graph test.
-      testMatch: ['<rootDir>/{services,libs}/*/src/**/*.spec.ts', '<rootDir>/test/architecture/**/*.spec.ts'],
-      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.spec\\.ts$'],
-    },
-    {
-      ...shared,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/{services,libs,test}/**/*.int.spec.ts'],
-    },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
-    {
-      ...shared,
-      displayName: 'deploy',
-      // The autoscaling check lives with the agent (it reads the agent's metrics code) but renders manifests.
-      testMatch: ['<rootDir>/test/deploy/**/*.spec.ts', '<rootDir>/services/ai-agent/test/autoscaling-metric.spec.ts'],
-    },
-    { ...shared, displayName: 'drills', testMatch: ['<rootDir>/test/drills/**/*.spec.ts'] },
-  ],
+  projects,
 };

@@ -5,8 +5,10 @@
 //   npm test                              every project
 //   npm test -- --selectProjects unit     one project (see jest.config.mjs)
 //   npm test -- services/gateway/test/x   the projects those paths belong to
+// Tests that measure the machine (jest.config.mjs, EXCLUSIVE: the soak) run after the rest, alone;
+// the summary line counts both runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../lib/embedded-postgres.mjs';
@@ -29,7 +31,7 @@ if (!existsSync('node_modules/.package-lock.json')) {
   }
 }
 
-const { NEEDS, projectsOf } = await import(join(root, 'jest.config.mjs'));
+const { EXCLUSIVE, NEEDS, projectsOf } = await import(join(root, 'jest.config.mjs'));
 const args = process.argv.slice(2);
 
 /** The projects this run touches: those named by --selectProjects, else those of the path arguments, else all. */
@@ -45,8 +47,16 @@ function selectedProjects() {
     }
     return named;
   }
-  const paths = args.filter((a, j) => !a.startsWith('-') && !(args[j - 1] ?? '').match(/^-(t|-testNamePattern)$/));
+  const paths = pathArgs();
   return paths.length ? [...new Set(paths.flatMap(projectsOf))] : Object.keys(NEEDS);
+}
+
+/** Path arguments (test files or folders), as opposed to options and their values. */
+function pathArgs() {
+  if (args.includes('--selectProjects')) {
+    return [];
+  }
+  return args.filter((a, j) => !a.startsWith('-') && !(args[j - 1] ?? '').match(/^-(t|-testNamePattern)$/));
 }
 
 const projects = selectedProjects();
@@ -89,23 +99,56 @@ if (needsServices) {
 
 mkdirSync('test-results', { recursive: true });
 const results = 'test-results/jest.json';
-const status = run(
-  process.execPath,
-  [
-    '--experimental-vm-modules',
-    '--no-warnings=ExperimentalWarning',
-    'node_modules/jest/bin/jest.js',
-    '--json',
-    `--outputFile=${results}`,
-    ...args,
-  ],
-  testEnv,
-);
+
+/** One Jest run; its JSON summary goes to `outputFile`. */
+function jest(outputFile, phase) {
+  return run(
+    process.execPath,
+    [
+      '--experimental-vm-modules',
+      '--no-warnings=ExperimentalWarning',
+      'node_modules/jest/bin/jest.js',
+      '--json',
+      `--outputFile=${outputFile}`,
+      // Either phase may hold none of the tests asked for; the summary still fails a run of none.
+      ...(phase ? ['--passWithNoTests'] : []),
+      ...args,
+    ],
+    { ...testEnv, ...(phase ? { NEONPRO_TEST_PHASE: phase } : {}) },
+  );
+}
+
+// Tests that measure the machine run after the rest, alone (jest.config.mjs, EXCLUSIVE). Path
+// and name filters apply to both phases.
+const twoPhases = EXCLUSIVE.some((f) => projectsOf(f).some((p) => projects.includes(p)));
+const runs = twoPhases
+  ? [
+      { file: 'test-results/jest-shared.json', phase: 'shared' },
+      { file: 'test-results/jest-exclusive.json', phase: 'exclusive' },
+    ]
+  : [{ file: results, phase: undefined }];
+let status = 0;
+for (const r of runs) {
+  rmSync(r.file, { force: true });
+  const code = jest(r.file, r.phase);
+  status ||= code;
+}
 await embedded.stopAll();
-if (existsSync(results)) {
-  const r = JSON.parse(readFileSync(results, 'utf8'));
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0)} failed`);
-  if (r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) > 0 || r.numTotalTests === 0) {
+const summaries = runs.filter((r) => existsSync(r.file)).map((r) => JSON.parse(readFileSync(r.file, 'utf8')));
+if (summaries.length) {
+  const sum = (k) => summaries.reduce((a, r) => a + (r[k] ?? 0), 0);
+  if (twoPhases) {
+    // One report of both runs where CI and tools read it (Jest's --json shape, counts added).
+    const merged = { ...summaries[0], testResults: summaries.flatMap((r) => r.testResults ?? []) };
+    for (const k of Object.keys(merged).filter((k) => /^num[A-Z]/.test(k) && typeof merged[k] === 'number')) {
+      merged[k] = sum(k);
+    }
+    merged.success = summaries.every((r) => r.success);
+    writeFileSync(results, JSON.stringify(merged));
+  }
+  const failed = sum('numFailedTests') + sum('numRuntimeErrorTestSuites');
+  console.log(`${sum('numPassedTests')} passed, ${failed} failed`);
+  if (failed > 0 || sum('numTotalTests') === 0) {
     process.exit(status || 1);
   }
 }
