@@ -39,7 +39,7 @@ export const NEEDS = {
 /**
  * Tests that measure the machine (the soak asserts event-loop lag): `npm test` runs them after
  * everything else, alone, so they measure the system under their own load and not whichever
- * suites the other Jest worker happens to run (a drill restarting agents, say).
+ * suites the other Jest worker happens to run (integration suites, a helm rendering).
  * NEONPRO_TEST_PHASE (set by tools/test/run.mjs): `shared` leaves these out, `exclusive` runs only
  * these; unset, everything runs together.
  */
