@@ -187,6 +187,8 @@ const PROCEDURES = [
   'drenagem',
   'consulta',
 ];
+/** A procedure's name as typed, accented or not (any letter where the folded name has a vowel); built once. */
+const PROCEDURE_MENTIONS = PROCEDURES.map((p) => new RegExp(p.replace(/[aeiou]/g, '\\p{L}'), 'giu'));
 const PROCEDURE_LABEL: Record<string, string> = {
   'limpeza de pele': 'Limpeza de pele',
   'toxina botulinica': 'Toxina botulínica',
@@ -688,10 +690,7 @@ export function understand(text: string, today: string): Understanding {
   const procedure = PROCEDURES.find((p) => folded.includes(p));
   const duration = /\b(\d{2,3})\s*(?:min|minutos|minutes)\b/.exec(folded);
   // Procedure names are not patient names ("marque limpeza de pele para Ana").
-  const nameSource = PROCEDURES.reduce(
-    (t, p) => t.replace(new RegExp(p.replace(/[aeiou]/g, '\\p{L}'), 'giu'), ' , '),
-    split.source,
-  );
+  const nameSource = PROCEDURE_MENTIONS.reduce((t, re) => t.replace(re, ' , '), split.source);
   const patientQuery = cpf ?? phone ?? extractPatientName(nameSource, mine ? undefined : professional);
   const base: Omit<Understanding, 'intent'> = {
     lang,
