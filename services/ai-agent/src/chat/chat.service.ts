@@ -38,6 +38,8 @@ import { OverloadedError, RunLimiter } from './run-limiter.js';
 import { RunRegistry } from './run-registry.service.js';
 import { type TurnContext, TurnContextBuilder } from './turn-context.builder.js';
 
+const UNSUBSCRIBED = new Error('unsubscribed');
+
 /** Lets tests (and the provider-path suite) swap the chat model of a provider. */
 export const CHAT_MODEL_FACTORY = Symbol('CHAT_MODEL_FACTORY');
 export type ChatModelFactory = (provider: ModelProvider, config: AgentRuntimeConfig) => BaseChatModel;
@@ -206,8 +208,9 @@ export class ChatService {
           subscriber.complete();
         });
 
-      // Unsubscribing (caller gone) aborts the run; after completion this is a no-op.
-      return () => controller.abort(new Error('unsubscribed'));
+      // Unsubscribing (caller gone) aborts the run; after completion this is a no-op (RxJS tears
+      // down every subscription, so the reason is built once, not an Error with a stack per run).
+      return () => controller.abort(UNSUBSCRIBED);
     });
   }
 

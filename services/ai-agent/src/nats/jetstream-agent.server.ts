@@ -1,5 +1,5 @@
 import type { CustomTransportStrategy } from '@nestjs/microservices';
-import { Server } from '@nestjs/microservices';
+import { type MessageHandler, Server } from '@nestjs/microservices';
 import {
   type Consumer,
   type ConsumerMessages,
@@ -66,6 +66,7 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
   private running = 0;
   private wakeSlot?: () => void;
   private readonly cancelled = new Map<string, number>();
+  private readonly handlers = new Map<string, MessageHandler>();
   private connected = false;
 
   constructor(private readonly opts: JetStreamAgentServerOptions) {
@@ -200,7 +201,7 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
       }
     }
     this.cancelled.set(id, now);
-    const handler = this.getHandlerByPattern(AGENT_PATTERNS.cancel);
+    const handler = this.handlerOf(AGENT_PATTERNS.cancel);
     if (!handler) {
       return;
     }
@@ -293,7 +294,7 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
         }
       },
     });
-    const handler = this.getHandlerByPattern(AGENT_PATTERNS.chat);
+    const handler = this.handlerOf(AGENT_PATTERNS.chat);
     if (!handler) {
       throw new Error('no handler for agent.runs.chat');
     }
@@ -333,6 +334,21 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
     // Every event went out on this connection in order; once the terminal one is stored, ack the run.
     await stored;
     m.ack();
+  }
+
+  /**
+   * Nest's handler for a pattern, looked up once: `getHandlerByPattern` first tries the pattern as
+   * JSON, which throws (and builds an Error) for our plain subjects, on every run.
+   */
+  private handlerOf(pattern: string): MessageHandler | null {
+    let handler = this.handlers.get(pattern);
+    if (!handler) {
+      handler = this.getHandlerByPattern(pattern) ?? undefined;
+      if (handler) {
+        this.handlers.set(pattern, handler);
+      }
+    }
+    return handler ?? null;
   }
 
   /** One terminal event, stored (PubAck) before the run is acked. */
