@@ -26,6 +26,15 @@ describe('trace context', () => {
     expect(formatTraceparent(child)).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
   });
 
+  it('starts fresh traces with distinct ids, across refills of the random pool', () => {
+    const fresh = Array.from({ length: 1000 }, () => childTraceContext());
+    for (const c of fresh) {
+      expect(formatTraceparent(c)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    }
+    expect(new Set(fresh.map((c) => c.traceId)).size).toBe(1000);
+    expect(new Set(fresh.map((c) => c.spanId)).size).toBe(1000);
+  });
+
   it('rejects malformed or all-zero ids', () => {
     expect(parseTraceparent('garbage')).toBeUndefined();
     expect(parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).toBeUndefined();

@@ -26,10 +26,27 @@ export function parseTraceparent(value: unknown): TraceContext | undefined {
 }
 
 /** Continues the caller's trace with a new span, or starts a new sampled trace. */
+/**
+ * Random ids from a pool filled 4 KiB at a time (as Node's `randomUUID` does): one `randomBytes`
+ * call per id was 1.6 % of the gateway's samples under chat load.
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let used = POOL_BYTES;
+
+function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    used = 0;
+  }
+  used += bytes;
+  return pool.toString('hex', used - bytes, used);
+}
+
 export function childTraceContext(parent?: TraceContext): TraceContext {
   return {
-    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
+    traceId: parent?.traceId ?? randomHex(16),
+    spanId: randomHex(8),
     flags: parent?.flags ?? '01',
   };
 }
