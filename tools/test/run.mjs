@@ -135,6 +135,8 @@ for (const r of runs) {
 }
 await embedded.stopAll();
 const summaries = runs.filter((r) => existsSync(r.file)).map((r) => JSON.parse(readFileSync(r.file, 'utf8')));
+// A Jest run that left no report (it crashed) counts as a failed suite, never as nothing.
+const lost = runs.length - summaries.length;
 if (summaries.length) {
   const sum = (k) => summaries.reduce((a, r) => a + (r[k] ?? 0), 0);
   if (twoPhases) {
@@ -143,10 +145,11 @@ if (summaries.length) {
     for (const k of Object.keys(merged).filter((k) => /^num[A-Z]/.test(k) && typeof merged[k] === 'number')) {
       merged[k] = sum(k);
     }
-    merged.success = summaries.every((r) => r.success);
+    merged.numRuntimeErrorTestSuites = sum('numRuntimeErrorTestSuites') + lost;
+    merged.success = lost === 0 && summaries.every((r) => r.success);
     writeFileSync(results, JSON.stringify(merged));
   }
-  const failed = sum('numFailedTests') + sum('numRuntimeErrorTestSuites');
+  const failed = sum('numFailedTests') + sum('numRuntimeErrorTestSuites') + lost;
   console.log(`${sum('numPassedTests')} passed, ${failed} failed`);
   if (failed > 0 || sum('numTotalTests') === 0) {
     process.exit(status || 1);
