@@ -26,7 +26,7 @@ export class UserDb {
    * row too, so a retry audits exactly once); writes are not.
    */
   async run<T>(req: FastifyRequest, fn: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.execute(req, (claims) => this.db.withUser(claims, (repos) => fn(repos), auditIdsOf(req)));
+    return this.execute(req, (claims) => this.db.withUser(claims, fn, auditIdsOf(req)));
   }
 
   /**
@@ -35,7 +35,7 @@ export class UserDb {
    * trip (`Database.withUserStatement`).
    */
   async runStatement<T>(req: FastifyRequest, fn: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.execute(req, (claims) => this.db.withUserStatement(claims, (repos) => fn(repos), auditIdsOf(req)));
+    return this.execute(req, (claims) => this.db.withUserStatement(claims, fn, auditIdsOf(req)));
   }
 
   private async execute<T>(req: FastifyRequest, tx: (claims: JwtClaims) => Promise<T>): Promise<T> {
