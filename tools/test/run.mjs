@@ -47,16 +47,8 @@ function selectedProjects() {
     }
     return named;
   }
-  const paths = pathArgs();
+  const paths = args.filter((a, j) => !a.startsWith('-') && !(args[j - 1] ?? '').match(/^-(t|-testNamePattern)$/));
   return paths.length ? [...new Set(paths.flatMap(projectsOf))] : Object.keys(NEEDS);
-}
-
-/** Path arguments (test files or folders), as opposed to options and their values. */
-function pathArgs() {
-  if (args.includes('--selectProjects')) {
-    return [];
-  }
-  return args.filter((a, j) => !a.startsWith('-') && !(args[j - 1] ?? '').match(/^-(t|-testNamePattern)$/));
 }
 
 const projects = selectedProjects();
@@ -127,6 +119,8 @@ const runs = twoPhases
       { file: 'test-results/jest-exclusive.json', phase: 'exclusive' },
     ]
   : [{ file: results, phase: undefined }];
+// A report left by an earlier run must not stand in for one this run failed to write.
+rmSync(results, { force: true });
 let status = 0;
 for (const r of runs) {
   rmSync(r.file, { force: true });
