@@ -48,11 +48,12 @@ export const agentConfigSchema = z
     NATS_PROVISION_STREAMS: env.bool(true),
     /**
      * Coalesce token deltas for this long before publishing them (0 = one event per token). The
-     * first delta of a run goes out at once; each event costs a stream write and a relay hop.
+     * first deltas of a run wait only for the event loop's next turn; each event costs a stream
+     * write and a relay hop.
      */
     AGENT_TOKEN_FLUSH_MS: env.int(10, 0, 1000),
-    /** ...or until this many bytes are buffered. */
-    AGENT_TOKEN_FLUSH_BYTES: env.int(256, 1, 65536),
+    /** ...or until this many bytes are buffered (1 KiB: a local model's answer is one event). */
+    AGENT_TOKEN_FLUSH_BYTES: env.int(1024, 1, 65536),
     /** Ed25519 public JWK the run grants are verified with (the gateway holds the private key). */
     AGENT_GRANT_PUBLIC_KEY: env.str(DEV_RUN_GRANT_PUBLIC_JWK),
     /** Runs allowed to wait for a slot; beyond this the agent answers `agent_overloaded` at once. */

@@ -7,20 +7,34 @@ function run(
   opts: { lastSeq?: number; already?: string; flushMs?: number; flushBytes?: number } = {},
 ) {
   const out: RunEvent[] = [];
-  const timers: (() => void)[] = [];
+  /** Pending flushes, with the delay each asked for (0: the event loop's next turn). */
+  const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
   const s = new RunEventSequencer({
     lastSeq: opts.lastSeq ?? 0,
     alreadyStreamed: opts.already ?? '',
     flushMs: opts.flushMs ?? 0,
     flushBytes: opts.flushBytes ?? 256,
     publish: (e) => out.push(e),
-    setTimer: (fn) => timers.push(fn),
-    clearTimer: () => undefined,
+    schedule: (fn, ms) => {
+      const t = { fn, ms, cancelled: false };
+      timers.push(t);
+      return () => void (t.cancelled = true);
+    },
   });
   for (const e of events) {
     s.push(e);
   }
-  return { out, timers, s };
+  /** Fires the oldest pending flush that was not cancelled. */
+  const fire = (): number => {
+    const t = must(
+      timers.find((x) => !x.cancelled),
+      'a pending flush',
+    );
+    t.cancelled = true;
+    t.fn();
+    return t.ms;
+  };
+  return { out, timers, s, fire };
 }
 
 const tokens = (...d: string[]): AgentEvent[] => d.map((delta) => ({ type: 'token', delta }));
@@ -40,22 +54,47 @@ describe('RunEventSequencer', () => {
     ]);
   });
 
-  it('sends the first token at once, then coalesces until the timer or the byte bound, flushing before other events', () => {
-    const { out, timers, s } = run(tokens('a', 'b', 'c'), { flushMs: 5, flushBytes: 1000 });
-    expect(out).toEqual([{ type: 'token', delta: 'a', seq: 1 }]);
-    must(timers[0], 'a flush timer')();
-    expect(out.slice(1)).toEqual([{ type: 'token', delta: 'bc', seq: 2 }]);
+  it('sends the first tokens on the next loop turn, then coalesces until the timer or the byte bound, flushing before other events', () => {
+    const { out, s, fire } = run(tokens('a', 'b'), { flushMs: 5, flushBytes: 1000 });
+    // What the model produced in the same turn goes out together, one loop turn later.
+    expect(out).toEqual([]);
+    expect(fire()).toBe(0);
+    expect(out).toEqual([{ type: 'token', delta: 'ab', seq: 1 }]);
+    s.push({ type: 'token', delta: 'c' });
     s.push({ type: 'token', delta: 'd' });
-    s.push(done('abcd'));
+    expect(out).toHaveLength(1);
+    expect(fire()).toBe(5);
+    expect(out.slice(1)).toEqual([{ type: 'token', delta: 'cd', seq: 2 }]);
+    s.push({ type: 'token', delta: 'e' });
+    s.push(done('abcde'));
     expect(out.slice(2)).toEqual([
-      { type: 'token', delta: 'd', seq: 3 },
-      { type: 'done', message_id: expect.any(String), content: 'abcd', seq: 4 },
+      { type: 'token', delta: 'e', seq: 3 },
+      { type: 'done', message_id: expect.any(String), content: 'abcde', seq: 4 },
     ]);
     const bytes = run(tokens('x', 'yy', 'zz', 'w'), { flushMs: 50, flushBytes: 4 });
-    expect(bytes.out).toEqual([
-      { type: 'token', delta: 'x', seq: 1 },
-      { type: 'token', delta: 'yyzz', seq: 2 },
+    expect(bytes.out).toEqual([{ type: 'token', delta: 'xyyzz', seq: 1 }]);
+  });
+
+  it("sends a whole answer produced in one turn as one token event before done (the local model's case)", () => {
+    const { out, timers } = run(
+      [...tokens('Olá', '! ', 'Como ', 'posso ', 'ajudar?'), done('Olá! Como posso ajudar?')],
+      {
+        flushMs: 10,
+        flushBytes: 1024,
+      },
+    );
+    expect(out).toEqual([
+      { type: 'token', delta: 'Olá! Como posso ajudar?', seq: 1 },
+      expect.objectContaining({ type: 'done', seq: 2 }),
     ]);
+    // The flush the first delta scheduled was cancelled by done's, so nothing fires later.
+    expect(timers.every((t) => t.cancelled)).toBe(true);
+  });
+
+  it('with flushMs 0 publishes each token at once', () => {
+    const { out, timers } = run(tokens('a', 'b'), { flushMs: 0 });
+    expect(out.map((e) => e.type === 'token' && e.delta)).toEqual(['a', 'b']);
+    expect(timers).toHaveLength(0);
   });
 
   it('on a redelivery continues the seq and skips the text the client already holds', () => {

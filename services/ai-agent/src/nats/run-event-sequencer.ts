@@ -10,9 +10,21 @@ export interface SequencerOptions {
   /** ...or until this many bytes are buffered. */
   flushBytes: number;
   publish: (event: RunEvent) => void;
-  setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (handle: unknown) => void;
+  /**
+   * Runs `fn` after `ms` (0: on the event loop's next turn) and returns what cancels it. Tests
+   * pass their own; the default uses setImmediate / setTimeout.
+   */
+  schedule?: (fn: () => void, ms: number) => () => void;
 }
+
+const scheduleOnLoop = (fn: () => void, ms: number): (() => void) => {
+  if (ms === 0) {
+    const h = setImmediate(fn);
+    return () => clearImmediate(h);
+  }
+  const h = setTimeout(fn, ms);
+  return () => clearTimeout(h);
+};
 
 /**
  * Turns a run's events into its log: numbers them (`seq`, continuing after earlier attempts),
@@ -27,19 +39,18 @@ export class RunEventSequencer {
   private sent: number;
   private diverged: boolean;
   private buffer = '';
-  private timer: unknown;
+  /** Cancels the pending flush, if one is scheduled. */
+  private cancelFlush: (() => void) | undefined;
   private ended = false;
-  /** Whether a token event went out in this attempt (the first one is not held back). */
+  /** Whether a token event went out in this attempt (until then, a flush waits one loop turn only). */
   private streaming = false;
-  private readonly setTimer: (fn: () => void, ms: number) => unknown;
-  private readonly clearTimer: (handle: unknown) => void;
+  private readonly schedule: (fn: () => void, ms: number) => () => void;
 
   constructor(private readonly opts: SequencerOptions) {
     this.seq = opts.lastSeq;
     this.sent = opts.alreadyStreamed.length;
     this.diverged = opts.alreadyStreamed === '';
-    this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-    this.clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+    this.schedule = opts.schedule ?? scheduleOnLoop;
   }
 
   get lastSeq(): number {
@@ -98,7 +109,7 @@ export class RunEventSequencer {
   private restart(): void {
     this.diverged = true;
     this.buffer = '';
-    this.cancelTimer();
+    this.cancelPending();
     this.out({ type: 'restart', seq: ++this.seq });
     if (this.emitted) {
       this.buffered(this.emitted);
@@ -107,19 +118,24 @@ export class RunEventSequencer {
 
   private buffered(text: string): void {
     this.buffer += text;
-    // The first delta goes out at once (time to first token); later ones are coalesced.
-    if (!this.streaming || this.opts.flushMs === 0 || Buffer.byteLength(this.buffer) >= this.opts.flushBytes) {
+    if (this.opts.flushMs === 0 || Buffer.byteLength(this.buffer) >= this.opts.flushBytes) {
       return this.flush();
     }
-    this.timer ??= this.setTimer(() => {
-      this.timer = undefined;
-      this.flush();
-    }, this.opts.flushMs);
+    // The first delta waits only for the event loop's next turn (time to first token), so what
+    // the model produced in the same turn (a local model's whole answer) goes out as one event;
+    // later deltas are coalesced for flushMs.
+    this.cancelFlush ??= this.schedule(
+      () => {
+        this.cancelFlush = undefined;
+        this.flush();
+      },
+      this.streaming ? this.opts.flushMs : 0,
+    );
   }
 
   /** Publishes buffered tokens now. */
   flush(): void {
-    this.cancelTimer();
+    this.cancelPending();
     if (!this.buffer) {
       return;
     }
@@ -129,12 +145,9 @@ export class RunEventSequencer {
     this.out({ type: 'token', delta, seq: ++this.seq });
   }
 
-  private cancelTimer(): void {
-    if (this.timer === undefined) {
-      return;
-    }
-    this.clearTimer(this.timer);
-    this.timer = undefined;
+  private cancelPending(): void {
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
   }
 
   private out(event: RunEvent): void {
