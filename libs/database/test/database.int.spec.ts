@@ -999,6 +999,93 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(retried).toEqual({ outcome: 'retry', writes: { ins: 0, upd: 0 } });
   });
 
+  it("a session's messages are read without looking at chat_sessions: the owner is on the row", async () => {
+    const lima = as('dra.lima@aurora.demo');
+    const sessionId = '6f1c2b1e-0000-4000-8000-00000000a005';
+    // Other sessions of the same user: a policy that looked the owner up would read them too.
+    for (let i = 0; i < 5; i++) {
+      await db.withUser(lima, (r) => r.chat.createSession(`outra ${i}`));
+    }
+    await db.withUser(lima, (r) =>
+      r.chat.beginTurn(lima.sub, { sessionId, turnKey: 't-1', content: 'Oi', historyRows: 0 }),
+    );
+    await db.withUser(lima, (r) => r.chat.appendAnswer(sessionId, 'Olá!', 't-1'));
+    // Scans of chat_sessions by `step` (sequential and index, bitmap included), from the backend's
+    // not-yet-flushed counters, as above.
+    const scans = async (tx: Queryable) =>
+      Number(
+        must(
+          (
+            await tx.query<{ n: string }>(
+              `select seq_scan + coalesce(idx_scan, 0) as n from pg_stat_xact_user_tables where relid = 'public.chat_sessions'::regclass`,
+            )
+          ).rows[0],
+          'chat_sessions counters',
+        ).n,
+      );
+    const read = await db.withUser(lima, async (r, tx) => {
+      const before = await scans(tx);
+      const rows = await r.chat.recentTurns(sessionId, 32);
+      return { roles: rows.map((m) => m.role), scans: (await scans(tx)) - before };
+    });
+    expect(read).toEqual({ roles: ['assistant', 'user'], scans: 0 });
+    const stored = await owner.pool.query('select distinct user_id from public.chat_messages where session_id = $1', [
+      sessionId,
+    ]);
+    expect(stored.rows).toEqual([{ user_id: lima.sub }]);
+  });
+
+  it("chat messages: a colleague of the same clinic can neither read, write into nor take over a user's session", async () => {
+    const lima = as('dra.lima@aurora.demo');
+    const recepcao = as('recepcao@aurora.demo');
+    const sessionId = '6f1c2b1e-0000-4000-8000-00000000a006';
+    await db.withUser(lima, (r) =>
+      r.chat.beginTurn(lima.sub, { sessionId, turnKey: 't-1', content: 'Oi', historyRows: 0 }),
+    );
+    const messageId = must(
+      (await owner.pool.query<{ id: string }>('select id from public.chat_messages where session_id = $1', [sessionId]))
+        .rows[0],
+      'the message',
+    ).id;
+    await db.withUser(recepcao, async (_r, tx) => {
+      expect((await tx.query('select 1 from chat_messages where session_id = $1', [sessionId])).rowCount).toBe(0);
+      expect((await tx.query(`update chat_messages set content = 'x' where id = $1`, [messageId])).rowCount).toBe(0);
+    });
+    const clinic = clinics.aurora;
+    const attempts: [string, unknown[]][] = [
+      // Into lima's session under the colleague's own id (the default): the key finds no such session.
+      [
+        `insert into chat_messages (clinic_id, session_id, role, content) values ($1, $2, 'user', 'x')`,
+        [clinic, sessionId],
+      ],
+      // Under lima's id: the policy wants the caller's.
+      [
+        `insert into chat_messages (clinic_id, session_id, user_id, role, content) values ($1, $2, $3, 'user', 'x')`,
+        [clinic, sessionId, lima.sub],
+      ],
+    ];
+    for (const [sql, values] of attempts) {
+      await expect(db.withUser(recepcao, (_r, tx) => tx.query(sql, values))).rejects.toMatchObject({
+        code: expect.stringMatching(/^(42501|23503)$/),
+      });
+    }
+    // Lima cannot hand her message to the colleague, nor move it into a session that is not hers.
+    const other = await db.withUser(recepcao, (r) => r.chat.createSession('da recepção'));
+    for (const [sql, values] of [
+      ['update chat_messages set user_id = $2 where id = $1', [messageId, recepcao.sub]],
+      ['update chat_messages set session_id = $2 where id = $1', [messageId, other.id]],
+    ] as [string, unknown[]][]) {
+      await expect(db.withUser(lima, (_r, tx) => tx.query(sql, values))).rejects.toMatchObject({
+        code: expect.stringMatching(/^(42501|23503)$/),
+      });
+    }
+    const after = await owner.pool.query(
+      'select session_id, user_id, content from public.chat_messages where id = $1',
+      [messageId],
+    );
+    expect(after.rows).toEqual([{ session_id: sessionId, user_id: lima.sub, content: 'Oi' }]);
+  });
+
   it('asynchronousCommit turns off synchronous_commit for its own transaction only, and still commits', async () => {
     const single = new Database({ url: tdb.serviceUrl, poolMax: 1 });
     try {

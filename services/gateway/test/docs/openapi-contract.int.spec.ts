@@ -95,9 +95,9 @@ describe('OpenAPI contract: every documented operation, happy path and a problem
          insert into public.chat_sessions (id, clinic_id, user_id, title)
          select $1, m.clinic_id, m.user_id, 'Agenda de amanhã' from public.clinic_members m
            join auth.users u on u.id = m.user_id where u.email = $2
-         returning id, clinic_id)
-       insert into public.chat_messages (clinic_id, session_id, role, content, client_message_id)
-       select clinic_id, id, 'user', 'quais consultas temos amanhã?', 'c-1' from s`,
+         returning id, clinic_id, user_id)
+       insert into public.chat_messages (clinic_id, session_id, user_id, role, content, client_message_id)
+       select clinic_id, id, user_id, 'user', 'quais consultas temos amanhã?', 'c-1' from s`,
       [ids.session, DEMO_USERS.auroraAdmin],
     );
   });
