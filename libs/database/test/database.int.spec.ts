@@ -1086,6 +1086,36 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(after.rows).toEqual([{ session_id: sessionId, user_id: lima.sub, content: 'Oi' }]);
   });
 
+  it("a message's session key is checked at commit: a wrong owner still fails its transaction", async () => {
+    const lima = as('dra.lima@aurora.demo');
+    const recepcao = as('recepcao@aurora.demo');
+    const sessionId = '6f1c2b1e-0000-4000-8000-00000000a007';
+    await db.withUser(lima, (r) =>
+      r.chat.beginTurn(lima.sub, { sessionId, turnKey: 't-1', content: 'Oi', historyRows: 0 }),
+    );
+    // As the owner (no RLS), so that only the key stands in the way.
+    const client = await owner.pool.connect();
+    try {
+      await client.query('begin');
+      const inserted = await client.query(
+        `insert into public.chat_messages (clinic_id, session_id, user_id, role, content) values ($1, $2, $3, 'user', 'x')`,
+        [clinics.aurora, sessionId, recepcao.sub],
+      );
+      // Deferred (migration 20261202000700): the statement passes, the commit refuses.
+      expect(inserted.rowCount).toBe(1);
+      await expect(client.query('commit')).rejects.toMatchObject({ code: '23503' });
+    } finally {
+      // Never hand the pool a client inside a transaction, whatever failed above.
+      await client.query('rollback').catch(() => undefined);
+      client.release();
+    }
+    const n = await owner.pool.query<{ n: number }>(
+      'select count(*)::int as n from public.chat_messages where session_id = $1',
+      [sessionId],
+    );
+    expect(n.rows).toEqual([{ n: 1 }]);
+  });
+
   it('asynchronousCommit turns off synchronous_commit for its own transaction only, and still commits', async () => {
     const single = new Database({ url: tdb.serviceUrl, poolMax: 1 });
     try {
