@@ -109,7 +109,7 @@ export class ChatTurnService {
         sessionId,
         messageId,
         first: opened.first,
-        events: this.tracking(opened.events, tracked.end),
+        events: onceEnded(opened.events, tracked.end),
       };
     } catch (err) {
       tracked.end();
@@ -209,20 +209,57 @@ export class ChatTurnService {
       // The bus is down: the agent's own deadline ends the run.
     }
   }
-
-  private async *tracking(
-    events: AsyncGenerator<RelayedRunEvent, void, undefined>,
-    end: () => void,
-  ): AsyncGenerator<RelayedRunEvent, void, undefined> {
-    try {
-      yield* events;
-    } finally {
-      end();
-      await events.return(undefined);
-    }
-  }
 }
 
 function notFound(detail = 'No chat message with this id.'): ProblemException {
   return new ProblemException(404, ErrorCode.NotFound, detail);
+}
+
+/**
+ * `events`, with `end` called once when they finish, fail or are returned. Not an async
+ * generator: `return()` on a generator that never started skips its `finally`, and a transport
+ * whose first event is already the last one (a `done` with no tokens before it, or an SSE client
+ * gone after the first event) returns without ever calling `next()`. The relay's subscription,
+ * timers and live probe would then outlive the turn.
+ */
+export function onceEnded<T>(
+  events: AsyncGenerator<T, void, undefined>,
+  end: () => void,
+): AsyncGenerator<T, void, undefined> {
+  let open = true;
+  const close = (): void => {
+    if (open) {
+      open = false;
+      end();
+    }
+  };
+  const it: AsyncGenerator<T, void, undefined> = {
+    async next() {
+      try {
+        const r = await events.next();
+        if (r.done) {
+          close();
+        }
+        return r;
+      } catch (err) {
+        close();
+        throw err;
+      }
+    },
+    async return(value) {
+      close();
+      return events.return(value);
+    },
+    async throw(err: unknown) {
+      close();
+      return events.throw(err);
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+    async [Symbol.asyncDispose]() {
+      await it.return(undefined);
+    },
+  };
+  return it;
 }
