@@ -9,6 +9,7 @@ import {
   startAuthEmulator,
   type AuthEmulator,
   must,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 import { rawRequest } from './http-raw.js';
@@ -79,6 +80,7 @@ describe('drill: bad input fuzz over every REST route', () => {
 
   afterAll(async () => {
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
+    await deletePrefixStreams(prefix);
     await emu?.close();
     await tdb?.drop();
   });

@@ -13,6 +13,7 @@ import {
   type TestDatabase,
   uniquePrefix,
   waitFor,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 import { scaled, UNLIMITED } from './drill-mode.js';
 
@@ -67,6 +68,7 @@ describe('drill: Postgres restarted under traffic', () => {
     stopTraffic = true;
     await traffic;
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
+    await deletePrefixStreams(prefix);
     await emu?.close();
     await postgres?.dispose();
   });

@@ -11,6 +11,7 @@ import {
   startPrivateRedis,
   uniquePrefix,
   waitFor,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 import { connectOutcome, messageEnd, openSocket, SOCKET_BOUND_MS } from './socket-client.js';
 
@@ -64,6 +65,7 @@ describe('drill: Redis down', () => {
 
   afterAll(async () => {
     await Promise.all([open, closed, agent].map((p) => p?.stop('SIGKILL')));
+    await deletePrefixStreams(prefix);
     await redis?.dispose();
     await fx?.close();
   });

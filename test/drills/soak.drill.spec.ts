@@ -12,6 +12,7 @@ import {
   DEMO_USERS,
   REPO_ROOT,
   sqlOnce,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 import { parse } from 'yaml';
 import { mebibytes } from '../../tools/lib/node-flags.mjs';
@@ -121,6 +122,7 @@ describe('drill: soak under mixed load', () => {
 
   afterAll(async () => {
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
+    await deletePrefixStreams(prefix);
     await fx?.close();
   });
 

@@ -8,6 +8,7 @@ import {
   type ServiceProcess,
   spawnService,
   uniquePrefix,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 import type { Socket } from 'socket.io-client';
 import { scaled, UNLIMITED } from './drill-mode.js';
@@ -89,6 +90,7 @@ describe('drill: bad input fuzz over every Socket.IO event', () => {
 
   afterAll(async () => {
     await Promise.all([gateway?.stop('SIGKILL'), agent?.stop('SIGKILL')]);
+    await deletePrefixStreams(prefix);
     await fx?.close();
   });
 

@@ -11,6 +11,7 @@ import {
   uniquePrefix,
   waitFor,
   must,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 
 const TZ = 'America/Sao_Paulo';
@@ -53,6 +54,7 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
 
   afterAll(async () => {
     await Promise.all([gateway, ...(agents ?? [])].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await deletePrefixStreams(prefix);
     await fx?.close();
   });
 

@@ -9,6 +9,7 @@ import {
   type ServiceProcess,
   spawnService,
   uniquePrefix,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 
 /**
@@ -37,6 +38,7 @@ describe('E2E: @neonpro/client against the built processes', () => {
 
   afterAll(async () => {
     await Promise.all([gateway, agent].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await deletePrefixStreams(prefix);
     await fx?.close();
   });
 

@@ -8,6 +8,7 @@ import {
   spawnService,
   uniquePrefix,
   waitFor,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 
 /**
@@ -36,6 +37,7 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
 
   afterAll(async () => {
     await Promise.all([gateway, agent].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await deletePrefixStreams(prefix);
     await fx?.close();
   });
 

@@ -15,6 +15,7 @@ import {
   uniquePrefix,
   waitFor,
   must,
+  deletePrefixStreams,
 } from '@neonpro/testing';
 
 const run = promisify(execFile);
@@ -60,6 +61,7 @@ describe('E2E: per-clinic plans, budgets and usage (two gateway replicas, plan C
 
   afterAll(async () => {
     await Promise.all([...(gateways ?? []), agent].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await deletePrefixStreams(prefix);
     await fx?.close();
   });
 

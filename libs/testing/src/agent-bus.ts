@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   type AgentBus,
+  agentBus,
   type AgentChatRequest,
   agentWire,
   DEV_RUN_GRANT_PRIVATE_JWK,
@@ -13,6 +14,7 @@ import {
   type RunEvent,
   signRunGrant,
 } from '@neonpro/contracts';
+import { NATS_URL } from './ports.js';
 
 // A test peer of the agent bus, speaking the same codec as the gateway (never a second copy).
 
@@ -25,6 +27,21 @@ export async function deleteAgentStreams(nc: NatsConnection, bus: AgentBus): Pro
   const jsm = await jetstreamManager(nc);
   await jsm.streams.delete(bus.runsStream).catch(() => undefined);
   await jsm.streams.delete(bus.eventsStream).catch(() => undefined);
+}
+
+/**
+ * Deletes the agent streams of a prefix whose services made them (agents and gateways create
+ * them at start), on a connection of its own. For a suite's afterAll, once its processes are
+ * stopped: streams left behind stay on the shared NATS server, and their messages expiring 15
+ * minutes later cost it CPU during whatever runs then (docs/performance.md, "Ninth pass").
+ */
+export async function deletePrefixStreams(prefix: string, servers: string = NATS_URL): Promise<void> {
+  const nc = await connect({ servers });
+  try {
+    await deleteAgentStreams(nc, agentBus(prefix));
+  } finally {
+    await nc.close();
+  }
 }
 
 export function chatRequest(message: string, extra: Partial<AgentChatRequest> = {}): AgentChatRequest {

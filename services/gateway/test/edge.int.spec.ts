@@ -417,7 +417,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         expect(m).toMatch(/gateway_breaker_state\{[^}]*name="agent"[^}]*\} 0/);
         expect((await chat()).status).toBe(200);
       } finally {
-        agent.stop();
+        await agent.destroy();
       }
     });
   });

@@ -42,6 +42,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
 
   afterAll(async () => {
     await gw?.close();
+    await agent?.destroy();
     await nc?.drain();
     await fx?.close();
   });
