@@ -2,7 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { agentBus } from '../../dist/libs/contracts/src/index.js';
 import { freePort, Proc, ROOT, startService, waitReady } from './procs.mjs';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,6 +48,8 @@ export async function createBenchStack() {
   await waitReady(`${supabaseUrl}/auth/v1/.well-known/jwks.json`);
 
   const started = [emu];
+  /** NATS server → subject prefixes whose agent streams the stack's services created. */
+  const buses = new Map();
   const grantKeys = generateKeyPairSync('ed25519');
   const stack = {
     databaseUrl,
@@ -112,7 +117,11 @@ export async function createBenchStack() {
     },
     async start(name, entry, env) {
       const port = await freePort();
-      const p = startService(name, entry, { ...stack.baseEnv, ...env, PORT: String(port) });
+      const full = { ...stack.baseEnv, ...env, PORT: String(port) };
+      if (full.NATS_URL && full.NATS_SUBJECT_PREFIX) {
+        buses.set(full.NATS_URL, (buses.get(full.NATS_URL) ?? new Set()).add(full.NATS_SUBJECT_PREFIX));
+      }
+      const p = startService(name, entry, full);
       started.push(p);
       await waitReady(`http://127.0.0.1:${port}/health/ready`).catch((err) => {
         throw new Error(`${name} not ready: ${err.message}\n${p.out.slice(-2000)}`);
@@ -126,6 +135,7 @@ export async function createBenchStack() {
     },
     async close() {
       await Promise.all(started.map((p) => p.stop()));
+      await deleteStreams(buses);
       const admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
       await admin.query(`drop database if exists "${name}" with (force)`);
@@ -145,3 +155,31 @@ export const NO_REFUSALS = {
   AGENT_QUEUE_MAX_PENDING: '1000000',
   LOG_LEVEL: 'warn',
 };
+
+/**
+ * Deletes the agent streams the stack's services created. Left behind, they stay on the shared
+ * NATS server, and their messages expire 15 minutes later, during whatever runs then: under
+ * scenario 2's load nats-server took 14.9 % of the machine while old messages expired, against
+ * 10.8 % with none (docs/performance.md, "Ninth pass"). Best effort: a private server the caller
+ * already stopped has nothing left to delete.
+ */
+async function deleteStreams(buses) {
+  for (const [servers, prefixes] of buses) {
+    const nc = await connect({ servers, timeout: 2000 }).catch(() => undefined);
+    if (!nc) {
+      continue;
+    }
+    try {
+      const jsm = await jetstreamManager(nc);
+      for (const prefix of prefixes) {
+        const bus = agentBus(prefix);
+        await jsm.streams.delete(bus.runsStream).catch(() => undefined);
+        await jsm.streams.delete(bus.eventsStream).catch(() => undefined);
+      }
+    } catch {
+      // JetStream unavailable: nothing to clean.
+    } finally {
+      await nc.close();
+    }
+  }
+}
