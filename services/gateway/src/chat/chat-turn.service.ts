@@ -222,10 +222,7 @@ function notFound(detail = 'No chat message with this id.'): ProblemException {
  * gone after the first event) returns without ever calling `next()`. The relay's subscription,
  * timers and live probe would then outlive the turn.
  */
-export function onceEnded<T>(
-  events: AsyncGenerator<T, void, undefined>,
-  end: () => void,
-): AsyncGenerator<T, void, undefined> {
+function onceEnded<T>(events: AsyncGenerator<T, void, undefined>, end: () => void): AsyncGenerator<T, void, undefined> {
   let open = true;
   const close = (): void => {
     if (open) {
