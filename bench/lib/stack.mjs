@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { agentBus } from '../../dist/libs/contracts/src/index.js';
+import { agentBus, removeAgentStreams } from '../../dist/libs/contracts/src/index.js';
 import { freePort, Proc, ROOT, startService, waitReady } from './procs.mjs';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -172,9 +172,7 @@ async function deleteStreams(buses) {
     try {
       const jsm = await jetstreamManager(nc);
       for (const prefix of prefixes) {
-        const bus = agentBus(prefix);
-        await jsm.streams.delete(bus.runsStream).catch(() => undefined);
-        await jsm.streams.delete(bus.eventsStream).catch(() => undefined);
+        await removeAgentStreams(jsm, agentBus(prefix));
       }
     } catch {
       // JetStream unavailable: nothing to clean.

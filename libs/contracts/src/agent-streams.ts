@@ -60,6 +60,15 @@ export async function ensureAgentStreams(
   }
 }
 
+/**
+ * Deletes the two streams (and with them the consumer) of one bus: for tests and benchmarks that
+ * ran services on a prefix of their own. Missing streams are not an error.
+ */
+export async function removeAgentStreams(jsm: JetStreamManager, bus: AgentBus): Promise<void> {
+  await jsm.streams.delete(bus.runsStream).catch(() => undefined);
+  await jsm.streams.delete(bus.eventsStream).catch(() => undefined);
+}
+
 async function upsertStream(
   jsm: JetStreamManager,
   name: string,

@@ -11,6 +11,7 @@ import {
   followRunLog,
   importGrantKey,
   NATS_HEADERS,
+  removeAgentStreams,
   type RunEvent,
   signRunGrant,
 } from '@neonpro/contracts';
@@ -24,9 +25,7 @@ export async function provisionAgentStreams(nc: NatsConnection, bus: AgentBus, a
 
 /** Deletes the streams of a test's own prefix (never anyone else's). */
 export async function deleteAgentStreams(nc: NatsConnection, bus: AgentBus): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  await jsm.streams.delete(bus.runsStream).catch(() => undefined);
-  await jsm.streams.delete(bus.eventsStream).catch(() => undefined);
+  await removeAgentStreams(await jetstreamManager(nc), bus);
 }
 
 /**
