@@ -17,18 +17,25 @@ async function streamsOf(nc: NatsConnection, prefix: string): Promise<string[]> 
 
 describe('agent streams of a test prefix (real NATS)', () => {
   let nc: NatsConnection;
+  const mine = uniquePrefix('streams-mine');
+  const other = uniquePrefix('streams-other');
 
   beforeAll(async () => {
     nc = await connect({ servers: NATS_URL });
   });
 
   afterAll(async () => {
+    // Whatever the test left (it failed half-way): deleted by name, not by the code under test.
+    const jsm = await jetstreamManager(nc);
+    for (const prefix of [mine, other]) {
+      for (const name of [agentBus(prefix).runsStream, agentBus(prefix).eventsStream]) {
+        await jsm.streams.delete(name).catch(() => undefined);
+      }
+    }
     await nc?.close();
   });
 
   it('deletePrefixStreams removes both streams of its prefix and leaves other prefixes alone', async () => {
-    const mine = uniquePrefix('streams-mine');
-    const other = uniquePrefix('streams-other');
     await provisionAgentStreams(nc, agentBus(mine));
     await provisionAgentStreams(nc, agentBus(other));
     expect(await streamsOf(nc, mine)).toEqual([agentBus(mine).eventsStream, agentBus(mine).runsStream].sort());
