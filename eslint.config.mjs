@@ -73,6 +73,7 @@ export default tseslint.config(
         setInterval: 'readonly',
         clearInterval: 'readonly',
         Buffer: 'readonly',
+        WebSocket: 'readonly',
       },
     },
   },
