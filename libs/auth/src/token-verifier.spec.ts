@@ -52,9 +52,21 @@ describe('SupabaseTokenVerifier verified-token cache', () => {
     await expect(v.verify(t)).rejects.toMatchObject({ code: 'token_expired' });
   });
 
+  it('answers `cached` only for the exact bytes already verified, and only until the entry ends', async () => {
+    const v = verifier(1000);
+    const t = await token(600);
+    expect(v.cached(t)).toBeUndefined();
+    const claims = await v.verify(t);
+    expect(v.cached(t)).toBe(claims);
+    expect(v.cached(`${t}x`)).toBeUndefined();
+    jest.setSystemTime(T0 + 1000);
+    expect(v.cached(t)).toBeUndefined();
+  });
+
   it('with TTL 0 verifies every time', async () => {
     const v = verifier(0);
     const t = await token(600);
     expect(await v.verify(t)).not.toBe(await v.verify(t));
+    expect(v.cached(t)).toBeUndefined();
   });
 });

@@ -78,13 +78,11 @@ export class SupabaseTokenVerifier {
       return this.verifyUncached(token);
     }
     const now = Date.now();
-    const hit = this.verified.get(token);
+    const hit = this.cached(token, now);
     if (hit) {
-      if (hit.until > now) {
-        return hit.claims;
-      }
-      this.verified.delete(token);
+      return hit;
     }
+    this.verified.delete(token);
     const claims = await this.verifyUncached(token);
     const until = Math.min(now + this.cacheTtl, claims.exp * 1000);
     if (until > now) {
@@ -94,6 +92,16 @@ export class SupabaseTokenVerifier {
       this.verified.set(token, { claims, until });
     }
     return claims;
+  }
+
+  /**
+   * The claims `verify` would answer from its cache, without waiting: a token whose exact bytes were
+   * verified and whose entry has not ended. `undefined` means call `verify`. Lets a caller on a
+   * hot path stay synchronous when nothing needs checking.
+   */
+  cached(token: string, now = Date.now()): VerifiedClaims | undefined {
+    const hit = this.verified.get(token);
+    return hit !== undefined && hit.until > now ? hit.claims : undefined;
   }
 
   private async verifyUncached(token: string): Promise<VerifiedClaims> {

@@ -108,6 +108,22 @@ describe('redis rate-limit store with leases (RATE_LIMIT_LEASE_MAX)', () => {
       expect((await store.peek(near)).hits).toBe(12);
     }));
 
+  it('incrementNow hands out a held lease without Redis, and answers nothing without one', () =>
+    replicas(async (store, other) => {
+      const key = `${uniquePrefix('rl-lease')}:now`;
+      expect(store.incrementNow(key, 60000, 1000)).toBeUndefined();
+      expect(store.incrementNow(key, 60000)).toBeUndefined();
+      expect((await store.peek(key)).hits).toBe(0);
+      expect((await store.increment(key, 60000, 1000)).hits).toBe(1);
+      // The rest of the batch of 16, then nothing: the next hit needs Redis.
+      const local = Array.from({ length: 16 }, () => store.incrementNow(key, 60000, 1000)?.hits);
+      expect(local).toEqual([...Array.from({ length: 15 }, (_v, i) => i + 2), undefined]);
+      expect((await store.peek(key)).hits).toBe(16);
+      // A replica without a lease on the key has nothing to hand out.
+      expect(other.incrementNow(key, 60000, 1000)).toBeUndefined();
+      expect((await store.increment(key, 60000, 1000)).hits).toBe(17);
+    }));
+
   it('without a limit (failed logins) every hit is counted in Redis', () =>
     replicas(async (store) => {
       const key = `${uniquePrefix('rl-lease')}:exact`;

@@ -10,12 +10,16 @@ import { Authenticator } from './authenticator.service.js';
 export class JwtAuthGuard implements CanActivate {
   constructor(private readonly authenticator: Authenticator) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
-    // Already authenticated by the global PrincipalResolverGuard.
+    // Already authenticated by the global PrincipalResolverGuard; a boolean is not awaited.
     if (req.principal && req.claims) {
       return true;
     }
+    return this.authenticate(req);
+  }
+
+  private async authenticate(req: FastifyRequest): Promise<boolean> {
     if (req.authError !== undefined) {
       throw req.authError;
     }

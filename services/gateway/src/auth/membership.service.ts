@@ -18,6 +18,12 @@ export class MembershipService {
     private readonly policies: PolicyRegistry,
   ) {}
 
+  /** The user's membership when it is cached and current; `undefined` means call `resolve`. */
+  cachedMember(userId: string): Membership | undefined {
+    const hit = this.cache.get(userId);
+    return hit !== undefined && hit.expires > Date.now() ? hit.value : undefined;
+  }
+
   async resolve(userId: string): Promise<Membership | undefined> {
     const now = Date.now();
     const hit = this.cache.get(userId);

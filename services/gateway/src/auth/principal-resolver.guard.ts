@@ -15,7 +15,7 @@ import { Authenticator } from './authenticator.service.js';
 export class PrincipalResolverGuard implements CanActivate {
   constructor(private readonly authenticator: Authenticator) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') {
       return true;
     }
@@ -25,6 +25,18 @@ export class PrincipalResolverGuard implements CanActivate {
       return true;
     }
     const started = performance.now();
+    // Token and member both cached: no promise, so Nest does not await this guard.
+    const known = this.authenticator.cached(token);
+    if (known) {
+      req.principal = known.principal;
+      req.claims = known.claims;
+      recordTiming(req, 'auth', performance.now() - started);
+      return true;
+    }
+    return this.resolve(req, token, started);
+  }
+
+  private async resolve(req: FastifyRequest, token: string, started: number): Promise<boolean> {
     try {
       const { principal, claims } = await this.authenticator.authenticate(token);
       req.principal = principal;

@@ -80,6 +80,12 @@ export class PlansService implements OnApplicationBootstrap {
     return this.forClinic(DEFAULT_KEY);
   }
 
+  /** The clinic's plan when it is cached and current; `undefined` means call `forClinic`. */
+  cachedFor(clinicId: string): EffectivePlan | undefined {
+    const hit = this.cache.get(clinicId);
+    return hit !== undefined && hit.expires > Date.now() ? hit.plan : undefined;
+  }
+
   /** The clinic's effective plan; the gateway's settings when Postgres cannot be read (never blocks traffic). */
   async forClinic(clinicId: string): Promise<EffectivePlan> {
     const hit = this.cache.get(clinicId);

@@ -54,6 +54,11 @@ export class QuotaService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
   ) {}
 
+  /** `tierLimit` when the clinic's plan is cached and current; `undefined` means call `tierLimit`. */
+  tierLimitNow(clinicId: string, tier: RateLimitTierName): TierLimit | undefined {
+    return this.plans.cachedFor(clinicId)?.tiers[tier];
+  }
+
   /** The per-user limit of a tier for a user of this clinic. */
   async tierLimit(clinicId: string, tier: RateLimitTierName): Promise<TierLimit> {
     return (await this.plans.forClinic(clinicId)).tiers[tier];

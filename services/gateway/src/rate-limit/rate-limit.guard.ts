@@ -19,6 +19,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RATE_LIMIT_TIER_KEY, type RateLimitTierName } from './rate-limit-tier.decorator.js';
 import { RateLimitService, type TierLimit } from './rate-limit.service.js';
+import type { WindowState } from './rate-limit.store.js';
 import { CHARGES_AI_BUDGET_KEY } from '../plans/ai-budget.decorator.js';
 import { QuotaService } from '../plans/quota.service.js';
 import { upstreamProblem, upstreamUnavailable } from '../common/upstream-problem.js';
@@ -26,6 +27,9 @@ import { AGENT_POLICY } from '../resilience/gateway-policies.js';
 
 /** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
 const UNLIMITED_PATHS = /^\/(health|metrics|docs)(\/|$)/;
+
+/** What `canActivate` answers when it let the request through without waiting (shared, settled). */
+const ALLOWED = Promise.resolve(true);
 
 /** One throttler's resolved options for a handler (ThrottlerRequest without the context). */
 type ThrottlerPlan = Omit<ThrottlerRequest, 'context'>;
@@ -78,20 +82,60 @@ export class RateLimitGuard extends ThrottlerGuard {
    */
   private readonly plans = new WeakMap<object, ThrottlerPlan[] | 'dynamic'>();
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  override canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.skips(context)) {
-      return true;
+      return ALLOWED;
     }
     const plan = this.planFor(context);
     if (plan === 'dynamic') {
       return super.canActivate(context);
     }
-    for (const p of plan) {
+    // The common case needs no I/O (a known user, their clinic's plan cached, a leased hit or the
+    // memory store): counted here without the library's chain of awaits, on a shared resolved
+    // promise (the base class's signature rules out a plain boolean).
+    for (let i = 0; i < plan.length; i++) {
+      if (!this.countedNow(context, plan[i]!)) {
+        return this.countRest(context, plan, i);
+      }
+    }
+    return ALLOWED;
+  }
+
+  private async countRest(context: ExecutionContext, plan: ThrottlerPlan[], from: number): Promise<boolean> {
+    for (const p of plan.slice(from)) {
       // handleRequest throws to refuse; a `false` would mean "deny" as in the library.
       if (!(await this.handleRequest({ context, ...p }))) {
         return false;
       }
     }
+    return true;
+  }
+
+  /**
+   * `handleRequest` for one throttler when it can be done without waiting: true once counted (and
+   * headers set; throws the 429 past the limit), false when nothing was counted and the caller must
+   * take `handleRequest`. Not for the `ai` tier of a known user (the clinic's aggregate and budget
+   * are counted in QuotaService) nor for a route's own tracker.
+   */
+  private countedNow(context: ExecutionContext, p: ThrottlerPlan): boolean {
+    const tier = (p.throttler.name ?? 'default') as RateLimitTierName;
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = req.principal;
+    if ((principal && tier === 'ai') || p.getTracker !== this.commonOptions.getTracker) {
+      return false;
+    }
+    const tierLimit = principal
+      ? this.quotas.tierLimitNow(principal.clinic_id, tier)
+      : { limit: p.limit, windowMs: p.ttl };
+    if (!tierLimit) {
+      return false;
+    }
+    const key = p.generateKey(context, trackerOf(req), tier);
+    const state = this.rateLimit.hitNow(key, tierLimit.windowMs, tierLimit.limit);
+    if (!state) {
+      return false;
+    }
+    this.answer(context, tier, tierLimit, state);
     return true;
   }
 
@@ -157,12 +201,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    const principal = req.principal as Principal | undefined;
-    if (principal?.user_id) {
-      return Promise.resolve(`user:${principal.user_id}`);
-    }
-    // req.ip honours X-Forwarded-For only from TRUST_PROXY peers (Fastify's trustProxy).
-    return Promise.resolve(`ip:${normalizeIp(String(req.ip))}`);
+    return Promise.resolve(trackerOf(req as TrackedRequest));
   }
 
   protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
@@ -200,10 +239,29 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (!state) {
       return true; // store down, failing open (logged and counted by the service)
     }
-    this.rateLimit.setHeaders(reply, tier, tierLimit, state);
+    this.answer(context, tier, tierLimit, state);
+    return true;
+  }
+
+  /** The counted hit's headers, and the 429 past the limit. */
+  private answer(context: ExecutionContext, tier: RateLimitTierName, tierLimit: TierLimit, state: WindowState): void {
+    this.rateLimit.setHeaders(context.switchToHttp().getResponse<FastifyReply>(), tier, tierLimit, state);
     if (state.hits > tierLimit.limit) {
       throw this.rateLimit.rejection(tier, state);
     }
-    return true;
   }
+}
+
+interface TrackedRequest {
+  principal?: Principal;
+  ip?: unknown;
+}
+
+/** Per user once authenticated, else per client IP. */
+function trackerOf(req: TrackedRequest): string {
+  if (req.principal?.user_id) {
+    return `user:${req.principal.user_id}`;
+  }
+  // req.ip honours X-Forwarded-For only from TRUST_PROXY peers (Fastify's trustProxy).
+  return `ip:${normalizeIp(String(req.ip))}`;
 }

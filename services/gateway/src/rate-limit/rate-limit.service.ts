@@ -90,6 +90,11 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
    * Counts a hit; `undefined` means the store is down and the fail mode is open. With `limit`,
    * the Redis store may lease hits in batches (RATE_LIMIT_LEASE_MAX).
    */
+  /** `hit` when the store can count it without I/O; `undefined` means call `hit` (nothing counted). */
+  hitNow(key: string, windowMs: number, limit?: number): WindowState | undefined {
+    return this.store.incrementNow(key, windowMs, limit);
+  }
+
   async hit(key: string, windowMs: number, limit?: number): Promise<WindowState | undefined> {
     return this.guarded(() => this.store.increment(key, windowMs, limit));
   }

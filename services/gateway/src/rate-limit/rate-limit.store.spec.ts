@@ -32,6 +32,14 @@ describe('memory rate-limit store', () => {
     expect(await store.increment('k', 30)).toEqual({ hits: 1, resetMs: 30 });
   });
 
+  it('incrementNow counts in the same window as increment, and answers at once', async () => {
+    await store.increment('k', 60000);
+    expect(store.incrementNow('k', 60000)).toEqual({ hits: 2, resetMs: 60000 });
+    jest.advanceTimersByTime(1000);
+    expect((await store.increment('k', 60000)).hits).toBe(3);
+    expect(store.incrementNow('k', 60000)).toEqual({ hits: 4, resetMs: 59000 });
+  });
+
   it('the sweeper forgets ended windows', async () => {
     await store.increment('a', 500);
     await store.increment('b', 5000);

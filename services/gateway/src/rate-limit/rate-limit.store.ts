@@ -16,6 +16,11 @@ export interface RateLimitStore {
    * without it, every hit is counted where every replica sees it.
    */
   increment(key: string, windowMs: number, limit?: number): Promise<WindowState>;
+  /**
+   * `increment` when this replica can answer without I/O (the memory store always; the Redis store
+   * from a lease it holds), else `undefined` and nothing is counted: call `increment`.
+   */
+  incrementNow(key: string, windowMs: number, limit?: number): WindowState | undefined;
   /** Reads a window without counting. */
   peek(key: string): Promise<WindowState>;
   close(): Promise<void>;
@@ -48,6 +53,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   increment(key: string, windowMs: number): Promise<WindowState> {
+    return Promise.resolve(this.incrementNow(key, windowMs));
+  }
+
+  incrementNow(key: string, windowMs: number): WindowState {
     const now = Date.now();
     let w = this.windows.get(key);
     if (!w || w.endsAt <= now) {
@@ -55,7 +64,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
       this.windows.set(key, w);
     }
     w.hits++;
-    return Promise.resolve({ hits: w.hits, resetMs: w.endsAt - now });
+    return { hits: w.hits, resetMs: w.endsAt - now };
   }
 
   peek(key: string): Promise<WindowState> {
@@ -179,12 +188,23 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
   }
 
-  private async leased(key: string, windowMs: number, limit: number): Promise<WindowState> {
+  incrementNow(key: string, _windowMs: number, limit?: number): WindowState | undefined {
+    if (limit === undefined || this.leaseMax <= 1) {
+      return undefined;
+    }
     const now = Date.now();
     const lease = this.leases.get(key);
     if (lease && lease.left > 0 && lease.endsAt > now) {
       lease.left--;
       return { hits: lease.total - lease.left, resetMs: lease.endsAt - now };
+    }
+    return undefined;
+  }
+
+  private async leased(key: string, windowMs: number, limit: number): Promise<WindowState> {
+    const local = this.incrementNow(key, windowMs, limit);
+    if (local) {
+      return local;
     }
     let reply: [number, number, number];
     try {
