@@ -9,12 +9,10 @@
 //
 // Needs `npm run build`. The service runs with its image's node flags (as in the bench) plus
 // `--inspect` on a free loopback port.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, Proc, ROOT, runLoad, waitReady } from './procs.mjs';
-import { createBenchStack, NO_REFUSALS } from './stack.mjs';
+import { freePort, runLoad } from './procs.mjs';
+import { startReadTargets } from './read-targets.mjs';
+import { createBenchStack } from './stack.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -70,43 +68,15 @@ function packageOf(url) {
 const stack = await createBenchStack();
 let bare;
 try {
-  const token = await stack.token('admin@aurora.demo');
-  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
-  const [patient] = await stack.query(
-    `select p.id from patients p join clinics c on c.id = p.clinic_id where c.name like '%Aurora%' and p.anonymized_at is null order by p.id limit 1`,
-  );
   const inspectPort = await freePort();
-  let load;
-  if (values.target === 'gateway') {
-    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
-      ...NO_REFUSALS,
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      RATE_LIMIT_KEY_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
-      NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}`,
-    });
-    load = { url: `${gateway.url}/v1/patients/${patient.id}`, headers: { authorization: `Bearer ${token}` } };
-  } else {
-    const port = await freePort();
-    bare = new Proc(
-      'bare',
-      spawn(
-        process.execPath,
-        [`--inspect=127.0.0.1:${inspectPort}`, join(ROOT, 'bench/baseline/bare-healthcare.mjs')],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: stack.serviceDatabaseUrl,
-            PORT: String(port),
-            CLAIMS: JSON.stringify(claims),
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      ),
-    );
-    await waitReady(`http://127.0.0.1:${port}/health/ready`);
-    load = { url: `http://127.0.0.1:${port}/patients/${patient.id}` };
-  }
+  const inspect = `--inspect=127.0.0.1:${inspectPort}`;
+  const targets = await startReadTargets(stack, {
+    natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    gatewayEnv: values.target === 'gateway' ? { NODE_OPTIONS: inspect } : {},
+    bareNodeArgs: values.target === 'bare' ? [inspect] : [],
+  });
+  bare = targets.bare.proc;
+  const load = targets[values.target].load;
   await runLoad('http-load.mjs', { ...load, connections: 64, duration: 3 }); // warm-up: JIT, pools, caches
   const cdp = await inspector(inspectPort);
   await cdp.call('HeapProfiler.enable');

@@ -1,12 +1,10 @@
 // Scenario 1: authenticated healthcare read GET /v1/patients/:id through the gateway (JWT
 // verification, Redis throttler, RLS transaction, audit insert) beside a bare Fastify + pg
 // handler running the same SQL (same libs/database call) with fixed claims.
-import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { freePort, Proc, ROOT, runLoad, waitReady } from '../lib/procs.mjs';
+import { runLoad } from '../lib/procs.mjs';
 import { measured } from '../lib/proc-usage.mjs';
-import { createBenchStack, NO_REFUSALS } from '../lib/stack.mjs';
+import { startReadTargets } from '../lib/read-targets.mjs';
+import { createBenchStack } from '../lib/stack.mjs';
 
 export const id = 1;
 export const title = 'Authenticated healthcare read: gateway vs bare Fastify + pg (same SQL)';
@@ -34,38 +32,13 @@ export async function run({ duration, natsUrl }) {
   const stack = await createBenchStack();
   let bare;
   try {
-    const token = await stack.token('admin@aurora.demo');
-    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
-    const [patient] = await stack.query(
-      `select p.id from patients p join clinics c on c.id = p.clinic_id where c.name like '%Aurora%' and p.anonymized_at is null order by p.id limit 1`,
-    );
-    const gateway = await stack.start('gateway', 'dist/services/gateway/src/main.js', {
-      ...NO_REFUSALS,
-      NATS_URL: natsUrl,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      RATE_LIMIT_KEY_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
-    });
-    const barePort = await freePort();
-    bare = new Proc(
-      'bare',
-      spawn(process.execPath, [join(ROOT, 'bench/baseline/bare-healthcare.mjs')], {
-        env: {
-          ...process.env,
-          DATABASE_URL: stack.serviceDatabaseUrl,
-          PORT: String(barePort),
-          CLAIMS: JSON.stringify(claims),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
-    await waitReady(`http://127.0.0.1:${barePort}/health/ready`);
+    const targets = await startReadTargets(stack, { natsUrl });
+    bare = targets.bare.proc;
+    const gateway = targets.gateway.proc;
+    const patient = targets.patient;
     const connections = 64;
-    const ours = {
-      url: `${gateway.url}/v1/patients/${patient.id}`,
-      headers: { authorization: `Bearer ${token}` },
-      connections,
-    };
-    const base = { url: `http://127.0.0.1:${barePort}/patients/${patient.id}`, connections };
+    const ours = { ...targets.gateway.load, connections };
+    const base = { ...targets.bare.load, connections };
     await runLoad('http-load.mjs', { ...ours, duration: 2 });
     await runLoad('http-load.mjs', { ...base, duration: 2 });
     // Alternating halves, so drift in a shared machine's load hits both sides alike; CPU seconds
