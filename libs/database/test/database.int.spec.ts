@@ -825,7 +825,7 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
   });
 
   it('a failed preamble is the error withUser reports, and the pipelined statement behind it changes nothing', async () => {
-    // A login that may not become `authenticated`: the preamble's `set_config('role', …)` fails.
+    // A login that may not become `authenticated`: the preamble's `set local role` fails.
     const role = `np_no_role_${process.pid}_${Date.now().toString(36)}`;
     await owner.pool.query(`create role ${role} login`);
     const url = new URL(tdb.url);
