@@ -10,6 +10,7 @@
 // Needs `npm run build`. The service runs with its image's node flags (as in the bench) plus
 // `--inspect` on a free loopback port.
 import { parseArgs } from 'node:util';
+import { where } from './cpuprofile.mjs';
 import { freePort, runLoad } from './procs.mjs';
 import { startReadTargets } from './read-targets.mjs';
 import { createBenchStack } from './stack.mjs';
@@ -52,19 +53,6 @@ async function inspector(port) {
   };
 }
 
-/** `pg`, `@nestjs/core`, `services/gateway`, `node:_http_server`, … from a frame's URL. */
-function packageOf(url) {
-  const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (mod) {
-    return mod[1];
-  }
-  const own = /dist\/((?:services|libs)\/[^/]+)/.exec(url);
-  if (own) {
-    return own[1];
-  }
-  return url.startsWith('node:') ? url : url ? url.split('/').at(-1) : '(native)';
-}
-
 const stack = await createBenchStack();
 let bare;
 try {
@@ -94,13 +82,13 @@ try {
   let total = 0;
   const add = (map, key, bytes) => map.set(key, (map.get(key) ?? 0) + bytes);
   const walk = (node) => {
-    const { functionName, url, lineNumber } = node.callFrame;
     if (node.selfSize) {
+      const cf = node.callFrame;
       total += node.selfSize;
-      add(byPackage, packageOf(url), node.selfSize);
+      add(byPackage, where(cf), node.selfSize);
       add(
         byFrame,
-        `${functionName || '(anonymous)'} ${packageOf(url)}/${url.split('/').at(-1)}:${lineNumber + 1}`,
+        `${cf.functionName || '(anonymous)'} ${where(cf)} ${cf.url.split('/').at(-1)}:${cf.lineNumber + 1}`,
         node.selfSize,
       );
     }
