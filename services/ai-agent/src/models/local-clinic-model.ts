@@ -25,7 +25,10 @@ import { type Language, tokenize } from './language.js';
 import { type Understanding, understand } from './local-nlu.js';
 
 export interface LocalClinicModelFields extends BaseChatModelParams {
-  /** Pause between streamed tokens (to make streaming visible in development). */
+  /**
+   * Pause between streamed tokens (to make streaming visible in development). 0: the answer
+   * comes as one chunk.
+   */
   tokenDelayMs?: number;
 }
 
@@ -157,10 +160,16 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
       });
       return;
     }
+    if (this.tokenDelayMs === 0) {
+      // Nothing paces the answer, and it is all known now: one chunk. Word by word, a greeting was
+      // 42 LangChain messages, about 0.3 ms of the agent's thread per turn; the run's sequencer
+      // sent their text as one event anyway (docs/performance.md, "Eleventh pass").
+      signal?.throwIfAborted();
+      yield new AIMessageChunk({ content: plan.text });
+      return;
+    }
     for (const token of tokenize(plan.text)) {
-      if (this.tokenDelayMs > 0) {
-        await sleep(this.tokenDelayMs, undefined, { signal });
-      }
+      await sleep(this.tokenDelayMs, undefined, { signal });
       signal?.throwIfAborted();
       yield new AIMessageChunk({ content: token });
     }
