@@ -162,8 +162,8 @@ export class LocalClinicModel extends BaseChatModel<LocalClinicCallOptions> {
     }
     if (this.tokenDelayMs === 0) {
       // Nothing paces the answer, and it is all known now: one chunk. Word by word, a greeting was
-      // 42 LangChain messages, about 0.3 ms of the agent's thread per turn; the run's sequencer
-      // sent their text as one event anyway (docs/performance.md, "Eleventh pass").
+      // 42 chunks through the agent loop and the run's sequencer, which sent their text as one
+      // event anyway (docs/performance.md, chat, "Eleventh pass").
       signal?.throwIfAborted();
       yield new AIMessageChunk({ content: plan.text });
       return;
