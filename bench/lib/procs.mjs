@@ -5,6 +5,10 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serviceNodeFlags } from '../../tools/lib/node-flags.mjs';
+import { assertProjectNode } from '../../tools/lib/node-version.mjs';
+
+// Every bench scenario and dev aid imports this module, and the services run on this process's Node.
+assertProjectNode('bench');
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 

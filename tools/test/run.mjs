@@ -15,6 +15,10 @@ import { startEmbeddedPostgres } from '../lib/embedded-postgres.mjs';
 import { freePort } from '../lib/ports.mjs';
 import { ProcessGroup } from '../lib/process-group.mjs';
 import { checkBackingServices } from '../lib/services.mjs';
+import { assertProjectNode } from '../lib/node-version.mjs';
+
+// The built services and the test processes run on this process's Node.
+assertProjectNode('npm test');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 process.chdir(root);
