@@ -33,25 +33,24 @@ export async function run({ duration, natsUrl, turns = 200 }) {
       return performance.now() - t0;
     };
     // Samples per side: more with a longer --duration, at least 10.
-    const samples = Math.max(10, Math.round(duration * 3));
-    // Turn 1: the first turn of fresh sessions (message 0 as in turn 1 of the long one).
+    const samples = Math.max(10, Math.round(duration * 10));
     for (let i = 0; i < 3; i++) {
       await turn(randomUUID(), 0);
     } // warm-up
-    const first = [];
-    for (let i = 0; i < samples; i++) {
-      first.push(await turn(randomUUID(), 0));
-    }
-    // One session grown to `turns - 1` turns, then `samples` turns measured from turn `turns`.
+    // One session grown to `turns - 1` turns first.
     const long = randomUUID();
     const fillStart = performance.now();
     for (let i = 0; i < turns - 1; i++) {
       await turn(long, i);
     }
     const fillS = (performance.now() - fillStart) / 1000;
+    // Then the two sides alternate, so a change in the machine's speed during the run falls on
+    // both: turn 1 of a fresh session, and the long session's next turn (from turn `turns`). Both
+    // send the same message (message 0, as in turn 1 of the long one).
+    const first = [];
     const late = [];
-    // Measured turns send the same message as the turn-1 samples.
     for (let i = 0; i < samples; i++) {
+      first.push(await turn(randomUUID(), 0));
       late.push(await turn(long, 0));
     }
     const [{ n }] = await stack.query('select count(*)::int as n from chat_messages where session_id = $1', [long]);
@@ -64,7 +63,7 @@ export async function run({ duration, natsUrl, turns = 200 }) {
       ],
       ratios: [{ label: `turn ${turns} p50 ÷ turn 1 p50`, value: b.p50 / a.p50, target: '≤ 1.2' }],
       metrics: { turn_growth: b.p50 / a.p50 },
-      notes: `Both sides are measured on the message "${MESSAGES[0]}"; the fill cycles through ${JSON.stringify(MESSAGES)}; the long session held ${n} stored messages at the end (filled by ${turns - 1} real turns in ${fillS.toFixed(1)}s). Latency is measured by the client around each POST /v1/ai/chat (JSON).`,
+      notes: `The two sides alternate, one turn each, after the long session is filled. Both are measured on the message "${MESSAGES[0]}"; the fill cycles through ${JSON.stringify(MESSAGES)}; the long session held ${n} stored messages at the end (filled by ${turns - 1} real turns in ${fillS.toFixed(1)}s). Latency is measured by the client around each POST /v1/ai/chat (JSON).`,
     };
   } finally {
     await stack.close();
