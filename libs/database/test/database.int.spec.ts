@@ -918,6 +918,50 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     }
   });
 
+  it("beginTurn's history stops at the message that brings the characters read to historyChars, the turn's own not counted", async () => {
+    const lima = as('dra.lima@aurora.demo');
+    const sessionId = '6f1c2b1e-0000-4000-8000-00000000a0c1';
+    // Ten older messages of 10 characters each, oldest first (one transaction each: `created_at`
+    // is the transaction's time).
+    await db.withUser(lima, (r) => r.chat.createSession(null, sessionId));
+    for (let i = 0; i < 10; i++) {
+      await db.withUser(lima, (r) =>
+        r.chat.appendMessage(sessionId, i % 2 ? 'assistant' : 'user', `mensagem ${i}`, `old-${i}`),
+      );
+    }
+    const begin = (historyChars?: number) =>
+      db.withUserStatement(lima, (r) =>
+        r.chat.beginTurn(lima.sub, {
+          sessionId,
+          turnKey: 'now',
+          content: 'a long question that the bound does not count',
+          historyRows: 8,
+          historyChars,
+        }),
+      );
+    const contents = (b: Awaited<ReturnType<typeof begin>>) =>
+      b.outcome === 'new' || b.outcome === 'retry' ? b.history.map((m) => m.content) : b.outcome;
+    // The turn's own message first (not counted), then 10 + 10 + 10 < 31 ≤ 40: the fourth crosses.
+    expect(contents(await begin(31))).toEqual([
+      'a long question that the bound does not count',
+      'mensagem 9',
+      'mensagem 8',
+      'mensagem 7',
+      'mensagem 6',
+    ]);
+    // Exactly on a boundary: the message that reaches it is the last.
+    expect(contents(await begin(30))).toEqual([
+      'a long question that the bound does not count',
+      'mensagem 9',
+      'mensagem 8',
+      'mensagem 7',
+    ]);
+    // No bound: the rows asked for.
+    expect(contents(await begin())).toHaveLength(8);
+    // A bound the session does not reach: the rows asked for, as without one.
+    expect(contents(await begin(1_000_000))).toHaveLength(8);
+  });
+
   it("app.chat_begin_turn: the caller's own membership and sessions only, under RLS", async () => {
     const lima = as('dra.lima@aurora.demo');
     const admin = as('admin@aurora.demo');

@@ -1,6 +1,7 @@
 // The agent's tools and memory against the REAL Postgres (seeded with two clinics), as the
 // callers the gateway forwards: RLS, audit, booking idempotency and stored-once turns.
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { agentBus, type AgentCallerClaims, type RunEvent } from '@neonpro/contracts';
 import { Database } from '@neonpro/database';
@@ -464,16 +465,25 @@ describe('agent tools and memory on the real Postgres', () => {
     expect(n).toBeGreaterThan(32);
     expect(n).toBeLessThan(260);
     // A turn begun through the one-statement path (a retry: its message is stored, unanswered)
-    // reads the same history: its first page in that statement, the rest in a second transaction.
+    // reads the same history. Within the budget's characters it all comes in that statement: no
+    // second transaction (`withUser`), though more than 32 messages are kept. Only a budget that
+    // more than 256 messages fit in reads on in a second one.
     const who = { sub: caller.sub, raw: caller.raw };
     const retried = { sessionId, turnKey: 'h-open', content: 'pergunta aberta' };
-    const viaTurn = must(await store.beginMemberTurn(who, { ...retried, historyBudget: budget }), 'a member turn');
-    expect(viaTurn.begun).toEqual({ status: 'retry', history: kept });
-    const everything = must(
-      await store.beginMemberTurn(who, { ...retried, historyBudget: 1_000_000 }),
-      'a member turn',
-    );
-    expect(everything.begun).toEqual({ status: 'retry', history: all });
+    const transactions = jest.spyOn(db, 'withUser');
+    try {
+      const viaTurn = must(await store.beginMemberTurn(who, { ...retried, historyBudget: budget }), 'a member turn');
+      expect(viaTurn.begun).toEqual({ status: 'retry', history: kept });
+      expect(transactions).not.toHaveBeenCalled();
+      const everything = must(
+        await store.beginMemberTurn(who, { ...retried, historyBudget: 1_000_000 }),
+        'a member turn',
+      );
+      expect(everything.begun).toEqual({ status: 'retry', history: all });
+      expect(transactions).toHaveBeenCalledTimes(1);
+    } finally {
+      transactions.mockRestore();
+    }
     expect(
       await sql("select count(*)::int as n from public.chat_messages where session_id = $1 and role = 'user'", [
         sessionId,

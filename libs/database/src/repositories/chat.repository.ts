@@ -85,7 +85,7 @@ const TURNS_BEFORE: Statement = {
 /** A turn's first transaction in one statement (`app.chat_begin_turn`; outcomes in its migration). */
 const BEGIN_TURN: Statement = {
   name: 'chat_begin_turn',
-  text: 'select member_clinic_id, member_role, outcome, answer, history from app.chat_begin_turn($1, $2, $3, $4, $5)',
+  text: 'select member_clinic_id, member_role, outcome, answer, history from app.chat_begin_turn($1, $2, $3, $4, $5, $6)',
 };
 
 /** What `ChatRepository.beginTurn` found and did. */
@@ -97,7 +97,10 @@ export type BeganTurn =
   | {
       outcome: 'new' | 'retry';
       member: { clinic_id: string; role: ClinicRole };
-      /** The newest user and assistant messages (at most the rows asked for), newest first. */
+      /**
+       * The newest user and assistant messages, newest first: at most the rows asked for, and none
+       * after the one that brings the characters read to `historyChars`.
+       */
       history: ChatMessage[];
     };
 
@@ -132,14 +135,21 @@ export class ChatRepository {
 
   /**
    * A turn's first steps in one statement, as `appendMessage`, the answer of a retried turn and the
-   * first `historyRows` of `recentTurns` would do them, after the verified user's
+   * first `historyRows` of `recentTurns` would do them (fewer once `historyChars` is reached), after the verified user's
    * membership, their session (created when new; another user's id is never adopted), the user
    * message stored once per turn key, then the replayable answer or the newest messages. Sends its
    * statement before its first await (`Database.withUserStatement`).
    */
   async beginTurn(
     userId: string,
-    turn: { sessionId: string; turnKey: string; content: string; historyRows: number },
+    turn: {
+      sessionId: string;
+      turnKey: string;
+      content: string;
+      historyRows: number;
+      /** Stop reading history once the messages read hold this many characters (the turn's own not counted). */
+      historyChars?: number;
+    },
   ): Promise<BeganTurn> {
     const row = await this.ctx.preparedOne<BeginTurnRow>(BEGIN_TURN, [
       userId,
@@ -147,6 +157,7 @@ export class ChatRepository {
       turn.turnKey,
       turn.content,
       turn.historyRows,
+      turn.historyChars ?? null,
     ]);
     if (!row) {
       return { outcome: 'not_member' };

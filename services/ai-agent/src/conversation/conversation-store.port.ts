@@ -105,7 +105,14 @@ export interface ConversationStore {
   ): Promise<StoredTurn[]>;
 }
 
-/** Rough token estimate (≈4 characters per token) used for the history budget. */
+/** Characters per token in `estimateTokens`. */
+export const CHARS_PER_TOKEN = 4;
+
+/**
+ * Rough token estimate (≈4 characters per token) used for the history budget. Never less than
+ * `length / CHARS_PER_TOKEN`: a turn's first statement stops reading history at
+ * `budget × CHARS_PER_TOKEN` characters, and this is what makes the budget run out inside them.
+ */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4) + 4;
+  return Math.ceil(text.length / CHARS_PER_TOKEN) + 4;
 }

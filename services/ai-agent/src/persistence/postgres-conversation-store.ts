@@ -12,6 +12,7 @@ import {
   type BeginTurnResult,
   type CompletedTurn,
   type ConversationStore,
+  CHARS_PER_TOKEN,
   estimateTokens,
   SessionNotFoundError,
   type StoredTurn,
@@ -82,8 +83,9 @@ export class PostgresConversationStore implements ConversationStore {
 
   /**
    * As `beginTurn`, with the caller's membership read first, all in one statement answered in one
-   * round trip with its transaction's preamble and commit (`app.chat_begin_turn`). A history longer
-   * than that statement's first page is read on in a second transaction.
+   * round trip with its transaction's preamble and commit (`app.chat_begin_turn`), the history
+   * within the token budget included. Only a budget that more than HISTORY_PAGE_MAX messages fit
+   * in is read on in a second transaction.
    */
   async beginMemberTurn(
     user: VerifiedRunUser,
@@ -93,10 +95,20 @@ export class PostgresConversationStore implements ConversationStore {
     // follows before `done` and flushes this one with it. A Postgres crash in between loses the
     // user message of a turn that then fails (its run is redelivered, or the client retries), never
     // a turn the client was told is answered. The run itself is durable in JetStream.
+    // The history comes with it, read up to the budget's characters (at most HISTORY_PAGE_MAX rows):
+    // a long session's turn needs no second transaction for it.
+    const budget = turn.historyBudget;
     const began = await asUserStatement(
       this.db,
       user.raw,
-      (r) => r.chat.beginTurn(user.sub, { ...turn, historyRows: turn.historyBudget === undefined ? 0 : HISTORY_PAGE }),
+      (r) =>
+        r.chat.beginTurn(user.sub, {
+          sessionId: turn.sessionId,
+          turnKey: turn.turnKey,
+          content: turn.content,
+          historyRows: budget === undefined ? 0 : HISTORY_PAGE_MAX,
+          historyChars: budget === undefined ? undefined : budget * CHARS_PER_TOKEN,
+        }),
       { asynchronousCommit: true },
     );
     if (began.outcome === 'not_member') {
@@ -111,11 +123,13 @@ export class PostgresConversationStore implements ConversationStore {
       return { caller, begun: { status: 'answered', answer: began.answer } };
     }
     const status = began.outcome;
-    const budget = turn.historyBudget;
     if (budget === undefined) {
       return { caller, begun: { status } };
     }
-    const first = { size: HISTORY_PAGE, rows: began.history };
+    // Fewer rows than asked for means the session ended or the character bound was reached; in the
+    // second case the budget runs out inside them (`estimateTokens`), so readHistory stops there
+    // either way.
+    const first = { size: HISTORY_PAGE_MAX, rows: began.history };
     const history = await readHistory(
       (size, before) => asCaller(this.db, caller, (r) => r.chat.recentTurns(turn.sessionId, size, before)),
       budget,
