@@ -12,11 +12,16 @@
 -- quarter of a message's length (`estimateTokens`), so it passes four characters per token and its
 -- budget runs out inside the rows returned; a shorter session comes back whole. The turn's own
 -- message (`p_turn_key`), which the agent skips, is not counted. Everything else is as in
--- 20261202000500. The five-argument form is dropped: the agent is its only caller.
+-- 20261202000500.
+--
+-- Migrations run before the new pods (docs/operations.md): agents of the previous release still
+-- call the five-argument form during a rollout. `p_history_chars` defaults to null (no bound), so
+-- that call resolves to this function and reads the rows it asks for, as before.
 drop function app.chat_begin_turn(uuid, uuid, text, text, integer);
 
 create function app.chat_begin_turn(
-  p_user uuid, p_session uuid, p_turn_key text, p_content text, p_history integer, p_history_chars integer
+  p_user uuid, p_session uuid, p_turn_key text, p_content text, p_history integer,
+  p_history_chars integer default null
 ) returns table (member_clinic_id uuid, member_role text, outcome text, answer text, history jsonb)
 language plpgsql volatile set search_path = '' as $$
 #variable_conflict use_column

@@ -960,6 +960,16 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(contents(await begin())).toHaveLength(8);
     // A bound the session does not reach: the rows asked for, as without one.
     expect(contents(await begin(1_000_000))).toHaveLength(8);
+    // The previous release's agents call it with five arguments during a rollout: no bound.
+    const legacy = await db.withUser(lima, async (_r, tx) => {
+      const res = await tx.query<{ outcome: string; history: unknown[] }>(
+        'select outcome, history from app.chat_begin_turn($1, $2, $3, $4, $5)',
+        [lima.sub, sessionId, 'now', 'a long question that the bound does not count', 8],
+      );
+      return res.rows[0];
+    });
+    expect(legacy?.outcome).toBe('retry');
+    expect(legacy?.history).toHaveLength(8);
   });
 
   it("app.chat_begin_turn: the caller's own membership and sessions only, under RLS", async () => {
