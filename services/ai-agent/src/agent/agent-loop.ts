@@ -1,5 +1,6 @@
 import { AIMessageChunk, type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import type { StructuredToolInterface } from '@langchain/core/tools';
+import { CHARS_PER_TOKEN } from '../conversation/conversation-store.port.js';
 
 /** Something that streams one model turn for a list of messages (tools already bound). */
 export interface ModelTurnRunner {
@@ -69,7 +70,7 @@ export async function runAgentLoop(params: {
           (textOf(turn).length +
             (typeof turn.content === 'string' ? turn.content.length : 0) +
             JSON.stringify(turn.tool_calls ?? []).length) /
-            4,
+            CHARS_PER_TOKEN,
         ),
       provider: runner.provider,
       reported: usage !== undefined,
@@ -120,7 +121,9 @@ export async function runAgentLoop(params: {
 }
 
 function estimate(messages: BaseMessage[]): number {
-  return Math.ceil(messages.reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : 0), 0) / 4);
+  return Math.ceil(
+    messages.reduce((n, m) => n + (typeof m.content === 'string' ? m.content.length : 0), 0) / CHARS_PER_TOKEN,
+  );
 }
 
 function textOf(chunk: AIMessageChunk): string {

@@ -95,20 +95,18 @@ export class PostgresConversationStore implements ConversationStore {
     // follows before `done` and flushes this one with it. A Postgres crash in between loses the
     // user message of a turn that then fails (its run is redelivered, or the client retries), never
     // a turn the client was told is answered. The run itself is durable in JetStream.
+    const budget = turn.historyBudget;
     // The history comes with it, read up to the budget's characters (at most HISTORY_PAGE_MAX rows):
     // a long session's turn needs no second transaction for it.
-    const budget = turn.historyBudget;
+    const historyAsked =
+      budget === undefined
+        ? { historyRows: 0 }
+        : { historyRows: HISTORY_PAGE_MAX, historyChars: budget * CHARS_PER_TOKEN };
+    const { sessionId, turnKey, content } = turn;
     const began = await asUserStatement(
       this.db,
       user.raw,
-      (r) =>
-        r.chat.beginTurn(user.sub, {
-          sessionId: turn.sessionId,
-          turnKey: turn.turnKey,
-          content: turn.content,
-          historyRows: budget === undefined ? 0 : HISTORY_PAGE_MAX,
-          historyChars: budget === undefined ? undefined : budget * CHARS_PER_TOKEN,
-        }),
+      (r) => r.chat.beginTurn(user.sub, { sessionId, turnKey, content, ...historyAsked }),
       { asynchronousCommit: true },
     );
     if (began.outcome === 'not_member') {
