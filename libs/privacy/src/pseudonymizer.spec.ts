@@ -48,6 +48,16 @@ describe('Pseudonymizer', () => {
     expect(p.pseudonymize(text)).toBe(text);
   });
 
+  it('leaves record ids whole, even where their digits read as a phone, and still finds the phone beside them', () => {
+    const p = new Pseudonymizer();
+    // The middle of this id ("88-4701-8648") matches the phone pattern on its own.
+    const id = '0d6f3a88-4701-8648-9c1e-551198765432';
+    const text = `{"patient_id":"${id}","phone":"+55 11 98765-4321","ids":["${id.toUpperCase()}"]}`;
+    const masked = p.pseudonymize(text);
+    expect(masked).toBe(`{"patient_id":"${id}","phone":"[TELEFONE_1]","ids":["${id.toUpperCase()}"]}`);
+    expect(p.restore(masked)).toBe(text);
+  });
+
   it('restores placeholders inside tool-call arguments', () => {
     const p = new Pseudonymizer();
     p.pseudonymize('CPF 529.982.247-25');

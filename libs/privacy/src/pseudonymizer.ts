@@ -32,6 +32,13 @@ const DETECTORS: Detector[] = [
   },
 ];
 
+/**
+ * Record ids (UUIDs) are opaque, not personal data, and must reach the provider intact so its
+ * tool calls name the right record. Their digit runs can look like a phone ("…a88-4701-8648-…"),
+ * so the number detectors never look inside one.
+ */
+const RECORD_ID = /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/gi;
+
 const PLACEHOLDER = /\[(PACIENTE|CPF|CNS|RG|TELEFONE|EMAIL|CEP)_(\d+)\]/g;
 
 /** Lower case, no accents, single spaces: how names are compared. */
@@ -151,6 +158,17 @@ export class Pseudonymizer {
       out = out.normalize('NFD').replace(pattern, () => this.placeholderFor('PACIENTE', name.key, name.display));
       out = out.normalize('NFC');
     }
+    let result = '';
+    let from = 0;
+    for (const id of out.matchAll(RECORD_ID)) {
+      result += this.replaceNumbers(out.slice(from, id.index)) + id[0];
+      from = id.index + id[0].length;
+    }
+    return result + this.replaceNumbers(from === 0 ? out : out.slice(from));
+  }
+
+  private replaceNumbers(text: string): string {
+    let out = text;
     for (const d of DETECTORS) {
       out = out.replace(d.pattern, (m) => this.placeholderFor(d.kind, `${d.kind}:${d.canonical(m)}`, m));
     }
