@@ -857,10 +857,8 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       const sessionId = '6f1c2b1e-0000-4000-8000-00000000a001';
       const turn = { sessionId, turnKey: 'k-1', content: 'Oi', historyRows: 8 };
       const began = await single.withUserStatement(lima, (r) => r.chat.beginTurn(lima.sub, turn));
-      expect(began).toMatchObject({
-        outcome: 'new',
-        history: [{ session_id: sessionId, role: 'user', content: 'Oi' }],
-      });
+      // A new session: nothing before the turn's own message, which the history leaves out.
+      expect(began).toEqual({ outcome: 'new', member: expect.any(Object), history: [] });
       const stored = await owner.pool.query('select role from public.chat_messages where session_id = $1', [sessionId]);
       expect(stored.rows).toEqual([{ role: 'user' }]);
 
@@ -941,35 +939,65 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
       );
     const contents = (b: Awaited<ReturnType<typeof begin>>) =>
       b.outcome === 'new' || b.outcome === 'retry' ? b.history.map((m) => m.content) : b.outcome;
-    // The turn's own message first (not counted), then 10 + 10 + 10 < 31 ≤ 40: the fourth crosses.
-    expect(contents(await begin(31))).toEqual([
+    // The turn's own message is read but neither returned nor counted: 10 + 10 + 10 < 31 ≤ 40, so
+    // the fourth message crosses the bound and is the last.
+    const crossed = await begin(31);
+    expect(contents(crossed)).toEqual(['mensagem 9', 'mensagem 8', 'mensagem 7', 'mensagem 6']);
+    // Each message is what the model is given, no more; the bound was reached, so no cursor.
+    expect(crossed).toMatchObject({ outcome: 'new' });
+    expect(crossed.outcome === 'new' && crossed.history[0]).toEqual({
+      role: 'assistant',
+      content: 'mensagem 9',
+      metadata: {},
+    });
+    expect(crossed).not.toHaveProperty('before');
+    // Exactly on a boundary: the message that reaches it is the last.
+    expect(contents(await begin(30))).toEqual(['mensagem 9', 'mensagem 8', 'mensagem 7']);
+    // No bound: the 8 rows asked for, the turn's own among them, and where older ones start.
+    const unbounded = await begin();
+    expect(contents(unbounded)).toEqual([9, 8, 7, 6, 5, 4, 3].map((i) => `mensagem ${i}`));
+    const before = unbounded.outcome === 'retry' ? unbounded.before : undefined;
+    expect(before).toEqual({ created_at: expect.any(String), id: expect.any(String) });
+    const older = await db.withUser(lima, (r) => r.chat.recentTurns(sessionId, 8, before));
+    expect(older.map((m) => m.content)).toEqual(['mensagem 2', 'mensagem 1', 'mensagem 0']);
+    // A bound the session does not reach: the rows asked for, as without one.
+    expect(await begin(1_000_000)).toEqual(unbounded);
+    // More rows asked for than the session has: all of it, and no cursor.
+    const whole = await db.withUserStatement(lima, (r) =>
+      r.chat.beginTurn(lima.sub, { sessionId, turnKey: 'now', content: 'x', historyRows: 12 }),
+    );
+    expect(contents(whole)).toHaveLength(10);
+    expect(whole).not.toHaveProperty('before');
+    // The previous releases' agents call it with five or six arguments during a rollout: full rows,
+    // the turn's own message included and not counted, as before.
+    const legacy = (args: unknown[]) =>
+      db.withUser(lima, async (_r, tx) => {
+        const res = await tx.query<{ outcome: string; history: Record<string, unknown>[] }>(
+          `select outcome, history from app.chat_begin_turn(${args.map((_, i) => `$${i + 1}`).join(', ')})`,
+          args,
+        );
+        return res.rows[0];
+      });
+    const five = await legacy([lima.sub, sessionId, 'now', 'a long question that the bound does not count', 8]);
+    expect(five?.outcome).toBe('retry');
+    expect(five?.history).toHaveLength(8);
+    const six = await legacy([lima.sub, sessionId, 'now', 'a long question that the bound does not count', 8, 31]);
+    expect(six?.history.map((m) => m.content)).toEqual([
       'a long question that the bound does not count',
       'mensagem 9',
       'mensagem 8',
       'mensagem 7',
       'mensagem 6',
     ]);
-    // Exactly on a boundary: the message that reaches it is the last.
-    expect(contents(await begin(30))).toEqual([
-      'a long question that the bound does not count',
-      'mensagem 9',
-      'mensagem 8',
-      'mensagem 7',
+    expect(Object.keys(six?.history[0] ?? {}).sort()).toEqual([
+      'client_message_id',
+      'content',
+      'created_at',
+      'id',
+      'metadata',
+      'role',
+      'session_id',
     ]);
-    // No bound: the rows asked for.
-    expect(contents(await begin())).toHaveLength(8);
-    // A bound the session does not reach: the rows asked for, as without one.
-    expect(contents(await begin(1_000_000))).toHaveLength(8);
-    // The previous release's agents call it with five arguments during a rollout: no bound.
-    const legacy = await db.withUser(lima, async (_r, tx) => {
-      const res = await tx.query<{ outcome: string; history: unknown[] }>(
-        'select outcome, history from app.chat_begin_turn($1, $2, $3, $4, $5)',
-        [lima.sub, sessionId, 'now', 'a long question that the bound does not count', 8],
-      );
-      return res.rows[0];
-    });
-    expect(legacy?.outcome).toBe('retry');
-    expect(legacy?.history).toHaveLength(8);
   });
 
   it("app.chat_begin_turn: the caller's own membership and sessions only, under RLS", async () => {

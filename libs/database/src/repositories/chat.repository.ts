@@ -1,5 +1,4 @@
 import type { ClinicRole } from '@neonpro/contracts';
-import { timestamptzToIso } from '../timestamps.js';
 import { NotFoundError } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
 import { clampLimit, type Statement, type TxContext } from './context.js';
@@ -82,11 +81,28 @@ const TURNS_BEFORE: Statement = {
     order by created_at desc, id desc limit $4`,
 };
 
-/** A turn's first transaction in one statement (`app.chat_begin_turn`; outcomes in its migration). */
+/**
+ * A turn's first transaction in one statement (`app.chat_begin_turn`; outcomes in its migration),
+ * its history in the narrow form: what the model is given, the turn's own message left out.
+ */
 const BEGIN_TURN: Statement = {
   name: 'chat_begin_turn',
-  text: 'select member_clinic_id, member_role, outcome, answer, history from app.chat_begin_turn($1, $2, $3, $4, $5, $6)',
+  text: `select member_clinic_id, member_role, outcome, answer, history, history_before_at, history_before_id
+    from app.chat_begin_turn($1, $2, $3, $4, $5, $6, true)`,
 };
+
+/** A message of a turn's history as `beginTurn` reads it: what the model is given, no more. */
+export interface HistoryMessage {
+  role: 'user' | 'assistant';
+  content: string;
+  metadata: Record<string, unknown>;
+}
+
+/** Where the next older page of a session's messages starts: the last row read (`recentTurns`). */
+export interface HistoryCursor {
+  created_at: string;
+  id: string;
+}
 
 /** What `ChatRepository.beginTurn` found and did. */
 export type BeganTurn =
@@ -98,10 +114,12 @@ export type BeganTurn =
       outcome: 'new' | 'retry';
       member: { clinic_id: string; role: ClinicRole };
       /**
-       * The newest user and assistant messages, newest first: at most the rows asked for, and none
-       * after the one that brings the characters read to `historyChars`.
+       * The newest user and assistant messages but the turn's own, newest first: at most the rows
+       * asked for, and none after the one that brings the characters read to `historyChars`.
        */
-      history: ChatMessage[];
+      history: HistoryMessage[];
+      /** Set when the rows asked for ran out first: older messages may follow, from here. */
+      before?: HistoryCursor;
     };
 
 interface BeginTurnRow {
@@ -109,7 +127,9 @@ interface BeginTurnRow {
   member_role: ClinicRole;
   outcome: 'session_not_found' | 'answered' | 'new' | 'retry';
   answer: string | null;
-  history: (Omit<ChatMessage, 'created_at'> & { created_at: string })[] | null;
+  history: HistoryMessage[] | null;
+  history_before_at: string | null;
+  history_before_id: string | null;
 }
 
 /** Chat sessions and messages, visible only to their owner (RLS). */
@@ -172,8 +192,11 @@ export class ChatRepository {
         return {
           outcome: row.outcome,
           member,
-          // jsonb carries timestamps in Postgres's text form; the API's are ISO in UTC.
-          history: (row.history ?? []).map((m) => ({ ...m, created_at: timestamptzToIso(m.created_at) })),
+          history: row.history ?? [],
+          ...(row.history_before_at !== null &&
+            row.history_before_id !== null && {
+              before: { created_at: row.history_before_at, id: row.history_before_id },
+            }),
         };
     }
   }
@@ -229,7 +252,7 @@ export class ChatRepository {
    * bounded by the budget, not by the session's length. The session check is the caller's
    * (first page: `getSession`), as RLS already hides other users' messages.
    */
-  recentTurns(sessionId: string, limit: number, before?: { created_at: string; id: string }): Promise<ChatMessage[]> {
+  recentTurns(sessionId: string, limit: number, before?: HistoryCursor): Promise<ChatMessage[]> {
     const n = clampLimit(limit, 50, 500);
     return before
       ? this.ctx.prepared<ChatMessage>(TURNS_BEFORE, [sessionId, before.created_at, before.id, n])

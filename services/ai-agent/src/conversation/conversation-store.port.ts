@@ -8,8 +8,6 @@ export const CONVERSATION_STORE = Symbol('CONVERSATION_STORE');
 export interface StoredTurn {
   role: 'user' | 'assistant';
   content: string;
-  /** ISO timestamp. */
-  created_at: string;
   /** On assistant turns: the booking/cancellation waiting for the user's confirmation. */
   proposal?: ActionProposal;
   /**

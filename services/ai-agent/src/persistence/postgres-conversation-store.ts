@@ -3,6 +3,8 @@ import {
   type AgentRunUsage,
   type ChatMessage,
   type Database,
+  type HistoryCursor,
+  type HistoryMessage,
   MODEL_DISCLOSURE_ACTION,
   NotFoundError,
 } from '@neonpro/database';
@@ -34,8 +36,11 @@ const metadataSchema = z.object({
   patient_names: z.array(z.string()).optional().catch(undefined),
 });
 
-function toTurn(m: ChatMessage): StoredTurn {
-  const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content, created_at: m.created_at };
+/** A history message from either reader; both read user and assistant messages only. */
+type HistoryRow = Pick<ChatMessage, 'role' | 'content' | 'metadata'>;
+
+function toTurn(m: HistoryRow): StoredTurn {
+  const turn: StoredTurn = { role: m.role as 'user' | 'assistant', content: m.content };
   // Most turns carry nothing besides their text (every user message): nothing to validate.
   if (!m.metadata || Object.keys(m.metadata).length === 0) {
     return turn;
@@ -124,10 +129,9 @@ export class PostgresConversationStore implements ConversationStore {
     if (budget === undefined) {
       return { caller, begun: { status } };
     }
-    // Fewer rows than asked for means the session ended or the character bound was reached; in the
-    // second case the budget runs out inside them (`estimateTokens`), so readHistory stops there
-    // either way.
-    const first = { size: HISTORY_PAGE_MAX, rows: began.history };
+    // Without a cursor the session ended or the character bound was reached; in the second case
+    // the budget runs out inside the rows (`estimateTokens`), so readHistory stops there either way.
+    const first = { rows: began.history, before: began.before };
     const history = await readHistory(
       (size, before) => asCaller(this.db, caller, (r) => r.chat.recentTurns(turn.sessionId, size, before)),
       budget,
@@ -202,38 +206,51 @@ export class PostgresConversationStore implements ConversationStore {
 }
 
 /** One page of a backwards walk: `size` messages older than `before` (newest first). */
-type PageReader = (size: number, before?: ChatMessage) => Promise<ChatMessage[]>;
+type PageReader = (size: number, before?: HistoryCursor) => Promise<ChatMessage[]>;
 
 /**
  * Walks the session backwards a page at a time and stops as soon as the budget is spent, so a
  * turn's history load costs what the budget allows, whatever the session's length. The caller
- * has checked the session is theirs. `first`: the first page, when it was read already.
+ * has checked the session is theirs. `first`: the first page, when the turn's first statement
+ * read it already (the turn's own message left out; `before` set when older ones may follow).
  */
 async function readHistory(
   pages: PageReader,
   tokenBudget: number,
   excludeTurnKey: string,
-  first?: { size: number; rows: ChatMessage[] },
+  first?: { rows: HistoryMessage[]; before?: HistoryCursor },
 ): Promise<StoredTurn[]> {
-  const kept: ChatMessage[] = [];
+  const kept: HistoryRow[] = [];
   let budget = tokenBudget;
-  let before: ChatMessage | undefined;
   let seen = 0;
+  /** Keeps what the budget allows; false once it is spent. */
+  const take = (m: HistoryRow): boolean => {
+    seen++;
+    budget -= estimateTokens(m.content);
+    if (budget < 0) {
+      return false;
+    }
+    kept.push(m);
+    return true;
+  };
+  let before: HistoryCursor | undefined;
+  let size = HISTORY_PAGE;
+  if (first) {
+    if (!first.rows.every(take) || !first.before) {
+      return kept.reverse().map(toTurn);
+    }
+    before = first.before;
+    size = nextPageSize(budget, tokenBudget - budget, seen);
+  }
   // The next page asks for what the budget left should hold at the tokens per message seen so
   // far, plus a quarter: a long session fills the budget in two round trips, reading few rows
   // it then drops (doubling pages read up to twice the rows kept).
-  for (let size = first?.size ?? HISTORY_PAGE; ; size = nextPageSize(budget, tokenBudget - budget, seen)) {
-    const page = before === undefined && first ? first.rows : await pages(size, before);
+  for (; ; size = nextPageSize(budget, tokenBudget - budget, seen)) {
+    const page = await pages(size, before);
     for (const m of page) {
-      if (m.client_message_id === excludeTurnKey) {
-        continue;
-      }
-      seen++;
-      budget -= estimateTokens(m.content);
-      if (budget < 0) {
+      if (m.client_message_id !== excludeTurnKey && !take(m)) {
         return kept.reverse().map(toTurn);
       }
-      kept.push(m);
     }
     if (page.length < size) {
       return kept.reverse().map(toTurn);

@@ -48,7 +48,7 @@ export class InMemoryConversations implements ConversationStore {
     }
     s.turns.push({
       key: turn.turnKey,
-      user: { role: 'user', content: turn.content, created_at: new Date().toISOString() },
+      user: { role: 'user', content: turn.content },
     });
     return Promise.resolve({ status: 'new' });
   }
@@ -62,7 +62,6 @@ export class InMemoryConversations implements ConversationStore {
       t.assistant = {
         role: 'assistant',
         content: turn.content,
-        created_at: new Date().toISOString(),
         proposal: turn.proposal,
         patient_names: turn.patientNames?.length ? [...turn.patientNames] : undefined,
       };
