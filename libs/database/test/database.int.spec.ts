@@ -968,28 +968,21 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     );
     expect(contents(whole)).toHaveLength(10);
     expect(whole).not.toHaveProperty('before');
-    // The previous releases' agents call it with five or six arguments during a rollout: full rows,
-    // the turn's own message included and not counted, as before.
-    const legacy = (args: unknown[]) =>
-      db.withUser(lima, async (_r, tx) => {
-        const res = await tx.query<{ outcome: string; history: Record<string, unknown>[] }>(
-          `select outcome, history from app.chat_begin_turn(${args.map((_, i) => `$${i + 1}`).join(', ')})`,
-          args,
-        );
-        return res.rows[0];
-      });
-    const five = await legacy([lima.sub, sessionId, 'now', 'a long question that the bound does not count', 8]);
-    expect(five?.outcome).toBe('retry');
-    expect(five?.history).toHaveLength(8);
-    const six = await legacy([lima.sub, sessionId, 'now', 'a long question that the bound does not count', 8, 31]);
-    expect(six?.history.map((m) => m.content)).toEqual([
+    // The previous release's agents call it with five arguments during a rollout: no bound, and
+    // full rows, the turn's own message included, as before.
+    const legacy = await db.withUser(lima, async (_r, tx) => {
+      const res = await tx.query<{ outcome: string; history: Record<string, unknown>[] }>(
+        'select outcome, history from app.chat_begin_turn($1, $2, $3, $4, $5)',
+        [lima.sub, sessionId, 'now', 'a long question that the bound does not count', 8],
+      );
+      return res.rows[0];
+    });
+    expect(legacy?.outcome).toBe('retry');
+    expect(legacy?.history.map((m) => m.content)).toEqual([
       'a long question that the bound does not count',
-      'mensagem 9',
-      'mensagem 8',
-      'mensagem 7',
-      'mensagem 6',
+      ...[9, 8, 7, 6, 5, 4, 3].map((i) => `mensagem ${i}`),
     ]);
-    expect(Object.keys(six?.history[0] ?? {}).sort()).toEqual([
+    expect(Object.keys(legacy?.history[0] ?? {}).sort()).toEqual([
       'client_message_id',
       'content',
       'created_at',
