@@ -1,13 +1,11 @@
 // CPU time and read/write system calls of a process around a measured run, from /proc: on a busy
-// machine these move far less than req/s or latency does.
+// machine these move far less than req/s or latency does. Also the main thread's own share: the
+// event loop's user CPU time, and how often the kernel took its core away (docs/performance.md,
+// scenario 1, "Sixth pass": a V8 profile charges that wait to the frame the thread was in).
 import { readFileSync } from 'node:fs';
+import { cpuMs } from './procs.mjs';
 
 const TICK_MS = 1000 / 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
-
-function cpuMs(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime + stime
-}
 
 /** read(2)/write(2)-family system calls so far (/proc/<pid>/io): round trips show up here. */
 function syscalls(pid) {
@@ -15,10 +13,34 @@ function syscalls(pid) {
   return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
 }
 
-/** Runs `load` and adds the process's CPU ms and system calls spent meanwhile to its result. */
+/** The main thread (its tid is the pid): user CPU ms and involuntary context switches so far. */
+function mainThread(pid) {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  return {
+    userMs: Number(stat[11]) * TICK_MS,
+    preemptions: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)[1]),
+  };
+}
+
+/** Everything `measured` reports, as running totals of one process. */
+export function usage(pid) {
+  const main = mainThread(pid);
+  return { cpuMs: cpuMs(pid), syscalls: syscalls(pid), mainUserMs: main.userMs, preemptions: main.preemptions };
+}
+
+/** `after - before`, field by field: what a process spent between two `usage` readings. */
+export function spent(before, after) {
+  return Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]]));
+}
+
+/**
+ * Runs `load` and adds what the process spent meanwhile to its result: CPU ms (all threads, user
+ * and system), read/write system calls, the main thread's user CPU ms, and the main thread's
+ * preemptions (involuntary context switches).
+ */
 export async function measured(pid, load) {
-  const before = cpuMs(pid);
-  const sys = syscalls(pid);
+  const before = usage(pid);
   const r = await load();
-  return { ...r, cpuMs: cpuMs(pid) - before, syscalls: syscalls(pid) - sys };
+  return { ...r, ...spent(before, usage(pid)) };
 }

@@ -1,8 +1,9 @@
 // Scenario 2: chat round trip through gateway → JetStream → agent, beside a raw JetStream round
 // trip (queue the run, follow its log) to the same agent. The difference in p50 is what the
-// gateway adds. CPU milliseconds per turn of the gateway and the agent (from /proc) are the
-// figures that move least on a busy machine.
-import { cpuMs, runLoad } from '../lib/procs.mjs';
+// gateway adds. CPU milliseconds per turn of the gateway and the agent (from /proc), and their main
+// threads' user time (the JS), are the figures that move least on a busy machine.
+import { spent, usage } from '../lib/proc-usage.mjs';
+import { runLoad } from '../lib/procs.mjs';
 import { createBenchStack } from '../lib/stack.mjs';
 
 export const id = 2;
@@ -21,9 +22,8 @@ export async function run({ duration, natsUrl }) {
     const url = `http://127.0.0.1:${gwPort}/v1/ai/chat`;
     await runLoad('http-load.mjs', { url, method: 'POST', headers, body, connections, duration: 2 }); // warm-up
     await stack.analyze();
-    const cpu = () => ({ gateway: cpuMs(gateway.child.pid), agent: cpuMs(agent.child.pid) });
     const load = async (connections) => {
-      const cpu0 = cpu();
+      const before = { gateway: usage(gateway.child.pid), agent: usage(agent.child.pid) };
       const json = await runLoad('http-load.mjs', {
         url,
         method: 'POST',
@@ -32,9 +32,12 @@ export async function run({ duration, natsUrl }) {
         connections,
         duration,
       });
-      const cpu1 = cpu();
-      json.gatewayCpuMs = (cpu1.gateway - cpu0.gateway) / json.requests;
-      json.agentCpuMs = (cpu1.agent - cpu0.agent) / json.requests;
+      const gw = spent(before.gateway, usage(gateway.child.pid));
+      const ag = spent(before.agent, usage(agent.child.pid));
+      json.gatewayCpuMs = gw.cpuMs / json.requests;
+      json.agentCpuMs = ag.cpuMs / json.requests;
+      json.gatewayMainUserMs = gw.mainUserMs / json.requests;
+      json.agentMainUserMs = ag.mainUserMs / json.requests;
       const sse = await runLoad('http-load.mjs', {
         url,
         method: 'POST',
@@ -74,6 +77,14 @@ export async function run({ duration, natsUrl }) {
         { label: `gateway added p50, JSON, ${connections} clients (ms)`, value: many.json.p50 - many.raw.p50 },
         { label: `gateway CPU ms per turn, JSON, ${connections} clients`, value: many.json.gatewayCpuMs },
         { label: `agent CPU ms per turn, JSON, ${connections} clients`, value: many.json.agentCpuMs },
+        {
+          label: `gateway main-thread user CPU ms per turn, JSON, ${connections} clients`,
+          value: many.json.gatewayMainUserMs,
+        },
+        {
+          label: `agent main-thread user CPU ms per turn, JSON, ${connections} clients`,
+          value: many.json.agentMainUserMs,
+        },
         { label: 'gateway CPU ms per turn, JSON, 1 client', value: one.json.gatewayCpuMs },
         { label: 'agent CPU ms per turn, JSON, 1 client', value: one.json.agentCpuMs },
       ],

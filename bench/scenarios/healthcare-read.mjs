@@ -25,6 +25,8 @@ function merge(runs) {
     max: Math.max(...runs.map((r) => r.max)),
     cpuMsPerReq: cpu / requests,
     syscallsPerReq: runs.reduce((a, r) => a + r.syscalls, 0) / requests,
+    mainUserMsPerReq: runs.reduce((a, r) => a + r.mainUserMs, 0) / requests,
+    preemptionsPerReq: runs.reduce((a, r) => a + r.preemptions, 0) / requests,
   };
 }
 
@@ -65,6 +67,12 @@ export async function run({ duration, natsUrl }) {
         { label: 'bare CPU per request ÷ gateway CPU per request', value: bareRes.cpuMsPerReq / gw.cpuMsPerReq },
         { label: 'gateway read/write system calls per request', value: gw.syscallsPerReq },
         { label: 'bare read/write system calls per request', value: bareRes.syscallsPerReq },
+        // The event loop's own JS time, what the gateway adds on top of the same SQL; and how often
+        // the kernel took the main thread's core (a profile charges that wait to a write).
+        { label: 'gateway main-thread user CPU ms per request', value: gw.mainUserMsPerReq },
+        { label: 'bare main-thread user CPU ms per request', value: bareRes.mainUserMsPerReq },
+        { label: 'gateway main-thread preemptions per request', value: gw.preemptionsPerReq },
+        { label: 'bare main-thread preemptions per request', value: bareRes.preemptionsPerReq },
       ],
       metrics: { s1_ratio: gw.rps / bareRes.rps, s1_gateway_rps: gw.rps },
       notes: `${connections} connections, ${duration}s each (two alternating halves) after a 2s warm-up. p50/p90 are the request-weighted means of the halves, p99 and max the worse half. Every request writes one audit row (${n} rows written in this run, both paths). Redis rate-limit counters on; limits set high so nothing is refused.`,
