@@ -362,6 +362,30 @@ describe('database: RLS tenancy, repositories, audit, LGPD rights (real Postgres
     expect(must(rows[0], 'a row').keys).not.toEqual(expect.arrayContaining([`${tag}da$`]));
   });
 
+  it('a new patient’s search keys go straight into the name indexes: no pending list for every search to scan', async () => {
+    // What each GIN index on patients had pending, merged now (the owner may): a pending list is
+    // scanned whole by every search, whichever clinic asks.
+    const pending = async () =>
+      (
+        await owner.pool.query<{ index: string; pages: number }>(
+          `select c.relname as index, pg_catalog.gin_clean_pending_list(c.oid)::int as pages
+             from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am a on a.oid = c.relam
+            where a.amname = 'gin' and i.indrelid = 'public.patients'::regclass order by 1`,
+        )
+      ).rows;
+    await pending();
+    const boreal = as('admin@boreal.demo');
+    await db.withUser(boreal, (r) =>
+      r.patients.create({ full_name: 'Quitéria Pendente Santos', cpf: makeCpf('613274593') }),
+    );
+    expect(await pending()).toEqual([
+      { index: 'patients_name_keys', pages: 0 },
+      { index: 'patients_name_trgm', pages: 0 },
+    ]);
+    const found = await db.withUser(boreal, (r) => r.patients.search({ search: 'quiteria pendente santos' }));
+    expect(found.data.map((p) => p.full_name)).toEqual(['Quitéria Pendente Santos']);
+  });
+
   it('an appointment read is one statement with its audit row (naming the patient); a hidden one audits nothing', async () => {
     const claims = as('admin@aurora.demo');
     const boreal = as('admin@boreal.demo');
