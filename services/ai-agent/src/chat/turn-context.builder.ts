@@ -41,7 +41,7 @@ export class TurnContextBuilder {
     /** The history, when the store already read it with the turn's first write. */
     stored?: StoredTurn[],
   ): Promise<TurnContext> {
-    const [history, info, timezone] = await Promise.all([
+    const [history, info] = await Promise.all([
       stored ??
         this.conversations.loadHistory(caller, {
           sessionId: request.session_id,
@@ -49,9 +49,9 @@ export class TurnContextBuilder {
           excludeTurnKey: turnKey,
         }),
       this.toolbox.clinicInfo(caller),
-      this.toolbox.timezone(caller),
     ]);
     signal.throwIfAborted();
+    const timezone = this.toolbox.timezoneOf(info);
     const last = history.at(-1);
     const pendingProposal = last?.role === 'assistant' ? last.proposal : undefined;
     const today = localDate((this.opts.now ?? (() => new Date()))(), timezone);
@@ -98,7 +98,8 @@ export class TurnContextBuilder {
     ];
     return {
       ctx,
-      tools: this.toolbox.tools(ctx),
+      // The run's tools use the clinic's facts read above: one read per run.
+      tools: this.toolbox.tools(ctx, info),
       messages,
       turn: { today, timezone, pending_proposal: pendingProposal, confirm_id: request.confirm?.proposal_id },
       lang,

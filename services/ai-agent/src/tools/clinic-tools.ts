@@ -99,25 +99,44 @@ export class ClinicToolbox {
     );
   }
 
-  async timezone(caller: AgentCallerClaims): Promise<string> {
-    return (await this.clinicInfo(caller)).timezone || this.options.defaultTimezone || DEFAULT_TIMEZONE;
+  /** The clinic's time zone from its facts; the configured default when it has none. */
+  timezoneOf(info: ClinicInfo): string {
+    return info.timezone || this.options.defaultTimezone || DEFAULT_TIMEZONE;
   }
 
-  tools(ctx: ToolRunContext): StructuredToolInterface[] {
+  async timezone(caller: AgentCallerClaims): Promise<string> {
+    return this.timezoneOf(await this.clinicInfo(caller));
+  }
+
+  /**
+   * The tools of one run. The run reads the clinic's facts once: `info` when the caller has read
+   * them already (the turn's context does), else on the first tool that needs them. Without that,
+   * every appointment a tool shows asked for the time zone again, and with the cache off
+   * (AGENT_TOOL_CACHE_TTL_MS=0) each ask was a transaction of its own.
+   */
+  tools(ctx: ToolRunContext, info?: ClinicInfo): StructuredToolInterface[] {
     const { caller } = ctx;
+    let facts = info ? Promise.resolve(info) : undefined;
+    const clinicInfo = (): Promise<ClinicInfo> =>
+      (facts ??= this.clinicInfo(caller).catch((err: unknown) => {
+        // A failed read is not the run's answer for good: the next tool call reads again.
+        facts = undefined;
+        throw err;
+      }));
+    const timezone = async () => this.timezoneOf(await clinicInfo());
     const deps: ToolDeps = {
       port: this.port,
       cache: this.options.cache,
       now: this.now,
       ctx,
-      clinicInfo: () => this.clinicInfo(caller),
-      timezone: () => this.timezone(caller),
+      clinicInfo,
+      timezone,
       present: async (a) => {
         ctx.patientNames.add(a.patient_name);
-        return presentAppointment(a, await this.timezone(caller));
+        return presentAppointment(a, await timezone());
       },
       professional: async (ref) => {
-        const info = await this.clinicInfo(caller);
+        const info = await clinicInfo();
         const found = resolveProfessional(info.professionals, ref, caller.sub);
         if (found) {
           return { found };
