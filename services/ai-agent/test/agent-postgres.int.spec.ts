@@ -22,6 +22,7 @@ import { type AgentApp, startAgent } from '../src/app.js';
 import { PostgresClinicData } from '../src/persistence/postgres-clinic-data.js';
 import { estimateTokens } from '../src/conversation/conversation-store.port.js';
 import { PostgresConversationStore } from '../src/persistence/postgres-conversation-store.js';
+import { runWithRequestId } from '../src/persistence/request-context.js';
 import { ask, type Harness, makeHarness } from './support/chat-harness.js';
 
 const TZ = 'America/Sao_Paulo';
@@ -121,6 +122,55 @@ describe('agent tools and memory on the real Postgres', () => {
     // The same ids from their own clinic: the lookups work, so the nulls above are the isolation.
     expect((await data.getPatientSummary(boreal, other.patient_id))?.patient.id).toBe(other.patient_id);
     expect((await data.getAppointment(boreal, other.appointment_id))?.id).toBe(other.appointment_id);
+  });
+
+  it('a patient summary has her next five and last five appointments, read and audited in one transaction', async () => {
+    const aurora = callerOf(DEMO_USERS.auroraAdmin);
+    const clinic = await sqlOne<{ id: string }>(`select id from public.clinics where slug = 'aurora'`);
+    const { patient_id } = await sqlOne<{ patient_id: string }>(
+      `select p.id as patient_id from public.patients p where p.clinic_id = $1 order by p.created_at, p.id limit 1`,
+      [clinic.id],
+    );
+    // Six in the future and six in the past year for this test's patient, so both lists are cut at five.
+    const pro = await sqlOne<{ id: string }>(`select id from public.professionals where clinic_id = $1 limit 1`, [
+      clinic.id,
+    ]);
+    const offsets = [-300, -200, -100, -50, -20, -3, 3, 20, 50, 100, 200, 300];
+    for (const [i, days] of offsets.entries()) {
+      await sql(
+        `insert into public.appointments (clinic_id, patient_id, professional_id, starts_at, ends_at, procedure, status)
+         values ($1, $2, $3, now() + make_interval(days => $4, mins => $5), now() + make_interval(days => $4, mins => $5 + 30),
+                 'Avaliação', $6)`,
+        [clinic.id, patient_id, pro.id, days, i, days < 0 ? 'completed' : 'scheduled'],
+      );
+    }
+    const expected = async (where: string, order: string) =>
+      (
+        await sql<{ id: string }>(
+          `select id from public.appointments where patient_id = $1 and ${where} order by starts_at ${order}, id ${order} limit 5`,
+          [patient_id],
+        )
+      ).map((a) => a.id);
+    const upcoming = await expected('starts_at >= now()', 'asc');
+    const recent = await expected(`starts_at < now() and starts_at >= now() - interval '365 days'`, 'desc');
+    const requestId = randomUUID();
+    const summary = must(
+      await runWithRequestId(requestId, () => new PostgresClinicData(db).getPatientSummary(aurora, patient_id)),
+      'a summary',
+    );
+    expect(summary.upcoming.map((a) => a.id)).toEqual(upcoming);
+    expect(summary.recent.map((a) => a.id)).toEqual(recent);
+    const audit = await sql<{ action: string; at: string; details: { patient_id?: string; result_count?: number } }>(
+      `select action, at::text, details from public.audit_log where request_id = $1 order by id`,
+      [requestId],
+    );
+    expect(audit.map((a) => [a.action, a.details.patient_id ?? null])).toEqual([
+      ['patient.read', null],
+      ['appointment.list', patient_id],
+      ['appointment.list', patient_id],
+    ]);
+    // One transaction: now() is its start, the same in every row it wrote.
+    expect(new Set(audit.map((a) => a.at)).size).toBe(1);
   });
 
   it('"quais consultas a Dra. Lima tem amanhã?" returns exactly the seeded appointments, audited', async () => {
