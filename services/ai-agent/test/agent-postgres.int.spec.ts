@@ -155,7 +155,8 @@ describe('agent tools and memory on the real Postgres', () => {
     const recent = await expected(`starts_at < now() and starts_at >= now() - interval '365 days'`, 'desc');
     const requestId = randomUUID();
     const summary = must(
-      await runWithRequestId(requestId, () => new PostgresClinicData(db).getPatientSummary(aurora, patient_id)),
+      (await runWithRequestId(requestId, () => new PostgresClinicData(db).getPatientSummary(aurora, patient_id))) ??
+        undefined,
       'a summary',
     );
     expect(summary.upcoming.map((a) => a.id)).toEqual(upcoming);
