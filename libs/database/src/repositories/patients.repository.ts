@@ -146,22 +146,25 @@ export class PatientsRepository {
     const phoneDigits = byCpf && digits.length >= 8 ? digits.slice(-8) : null;
     // A search finds its page of ids through app.search_patient_ids (indexed: see its migration),
     // then reads those rows as the caller, through RLS; a plain listing walks the keyset index.
-    const rows =
+    // The caller's role (for shape) is asked right behind it: the two share a round trip.
+    const [rows] = await Promise.all([
       name !== null || cpf !== null
-        ? await this.ctx.rows<Patient>(
+        ? this.ctx.rows<Patient>(
             pageWithNotes(
               'p.id in (select app.search_patient_ids($1, $2, $3, $4, $5, $6)) and p.anonymized_at is null',
               '$5',
             ),
             [name, cpf, cursor?.k ?? null, cursor?.id ?? null, limit + 1, phoneDigits],
           )
-        : await this.ctx.rows<Patient>(
+        : this.ctx.rows<Patient>(
             pageWithNotes(
               'p.anonymized_at is null and ($1::timestamptz is null or (p.created_at, p.id) > ($1::timestamptz, $2::uuid))',
               '$3',
             ),
             [cursor?.k ?? null, cursor?.id ?? null, limit + 1],
-          );
+          ),
+      this.ctx.memberRole(),
+    ]);
     const page = toPage(await this.shape(rows), limit, (r) => ({ k: r.created_at, id: r.id }));
     await this.audit.record('patient.search', 'patient', null, {
       by: term === '' ? 'list' : byCpf ? 'cpf' : 'name',
