@@ -104,10 +104,6 @@ export class ClinicToolbox {
     return info.timezone || this.options.defaultTimezone || DEFAULT_TIMEZONE;
   }
 
-  async timezone(caller: AgentCallerClaims): Promise<string> {
-    return this.timezoneOf(await this.clinicInfo(caller));
-  }
-
   /**
    * The tools of one run. The run reads the clinic's facts once: `info` when the caller has read
    * them already (the turn's context does), else on the first tool that needs them. Without that,
