@@ -23,6 +23,16 @@ function mainThread(pid) {
   };
 }
 
+/**
+ * CPU ms of this process's children that have exited and been reaped so far (/proc/self/stat
+ * cutime + cstime). Around a `runLoad` this is the load generator's own CPU: the services the
+ * bench started are children too, but they are still running, so they do not count yet.
+ */
+function reapedChildrenMs() {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(f[13]) + Number(f[14])) * TICK_MS;
+}
+
 /** Everything `measured` reports, as running totals of one process. */
 export function usage(pid) {
   const main = mainThread(pid);
@@ -37,10 +47,12 @@ export function spent(before, after) {
 /**
  * Runs `load` and adds what the process spent meanwhile to its result: CPU ms (all threads, user
  * and system), read/write system calls, the main thread's user CPU ms, and the main thread's
- * preemptions (involuntary context switches).
+ * preemptions (involuntary context switches). Also `loadgenCpuMs`, the CPU of the child `load`
+ * ran and waited for (a `runLoad` load generator; 0 when it ran none).
  */
 export async function measured(pid, load) {
   const before = usage(pid);
+  const children = reapedChildrenMs();
   const r = await load();
-  return { ...r, ...spent(before, usage(pid)) };
+  return { ...r, ...spent(before, usage(pid)), loadgenCpuMs: reapedChildrenMs() - children };
 }
