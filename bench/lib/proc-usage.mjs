@@ -33,10 +33,21 @@ function reapedChildrenMs() {
   return (Number(f[13]) + Number(f[14])) * TICK_MS;
 }
 
+/** Minor page faults so far (/proc/<pid>/stat): first touches of memory the process was given. */
+function minorFaults(pid) {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
+}
+
 /** Everything `measured` reports, as running totals of one process. */
 export function usage(pid) {
   const main = mainThread(pid);
-  return { cpuMs: cpuMs(pid), syscalls: syscalls(pid), mainUserMs: main.userMs, preemptions: main.preemptions };
+  return {
+    cpuMs: cpuMs(pid),
+    syscalls: syscalls(pid),
+    mainUserMs: main.userMs,
+    preemptions: main.preemptions,
+    minorFaults: minorFaults(pid),
+  };
 }
 
 /** `after - before`, field by field: what a process spent between two `usage` readings. */
@@ -47,7 +58,7 @@ export function spent(before, after) {
 /**
  * Runs `load` and adds what the process spent meanwhile to its result: CPU ms (all threads, user
  * and system), read/write system calls, the main thread's user CPU ms, and the main thread's
- * preemptions (involuntary context switches). Also `loadgenCpuMs`, the CPU of the child `load`
+ * preemptions (involuntary context switches), and its minor page faults. Also `loadgenCpuMs`, the CPU of the child `load`
  * ran and waited for (a `runLoad` load generator; 0 when it ran none).
  */
 export async function measured(pid, load) {
