@@ -3,9 +3,7 @@
 // event loop's user CPU time, and how often the kernel took its core away (docs/performance.md,
 // scenario 1, "Sixth pass": a V8 profile charges that wait to the frame the thread was in).
 import { readFileSync } from 'node:fs';
-import { cpuMs } from './procs.mjs';
-
-const TICK_MS = 1000 / 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+import { cpuMs, STAT, STAT_TICK_MS, statFields } from './procs.mjs';
 
 /** read(2)/write(2)-family system calls so far (/proc/<pid>/io): round trips show up here. */
 function syscalls(pid) {
@@ -15,10 +13,10 @@ function syscalls(pid) {
 
 /** The main thread (its tid is the pid): user CPU ms and involuntary context switches so far. */
 function mainThread(pid) {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const stat = statFields(`/proc/${pid}/task/${pid}/stat`);
   const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
   return {
-    userMs: Number(stat[11]) * TICK_MS,
+    userMs: stat[STAT.utime] * STAT_TICK_MS,
     preemptions: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)[1]),
   };
 }
@@ -29,13 +27,13 @@ function mainThread(pid) {
  * bench started are children too, but they are still running, so they do not count yet.
  */
 function reapedChildrenMs() {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(f[13]) + Number(f[14])) * TICK_MS;
+  const f = statFields('/proc/self/stat');
+  return (f[STAT.cutime] + f[STAT.cstime]) * STAT_TICK_MS;
 }
 
 /** Minor page faults so far (/proc/<pid>/stat): first touches of memory the process was given. */
 function minorFaults(pid) {
-  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
+  return statFields(`/proc/${pid}/stat`)[STAT.minflt];
 }
 
 /** Everything `measured` reports, as running totals of one process. */
@@ -57,9 +55,9 @@ export function spent(before, after) {
 
 /**
  * Runs `load` and adds what the process spent meanwhile to its result: CPU ms (all threads, user
- * and system), read/write system calls, the main thread's user CPU ms, and the main thread's
- * preemptions (involuntary context switches), and its minor page faults. Also `loadgenCpuMs`, the CPU of the child `load`
- * ran and waited for (a `runLoad` load generator; 0 when it ran none).
+ * and system), read/write system calls, the main thread's user CPU ms and preemptions
+ * (involuntary context switches), and the minor page faults. Also `loadgenCpuMs`, the CPU of the
+ * child `load` ran and waited for (a `runLoad` load generator; 0 when it ran none).
  */
 export async function measured(pid, load) {
   const before = usage(pid);

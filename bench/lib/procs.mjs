@@ -92,9 +92,26 @@ export async function runLoad(script, config) {
   return JSON.parse(last);
 }
 
+/**
+ * The fields of a /proc stat file (`/proc/<pid>/stat`, `/proc/self/stat`, a task's) after
+ * "pid (comm) ", as numbers where they are: field N of proc(5) is index N - 3. The command name
+ * may itself hold ") ", so the split is at the last one.
+ */
+export function statFields(path) {
+  const text = readFileSync(path, 'utf8');
+  return text
+    .slice(text.lastIndexOf(') ') + 2)
+    .trim()
+    .split(' ')
+    .map((v) => (/^-?\d+$/.test(v) ? Number(v) : v));
+}
+
+/** Indexes into `statFields`; CPU times are in 1/100 s (USER_HZ). */
+export const STAT = { minflt: 7, utime: 11, stime: 12, cutime: 13, cstime: 14 };
+export const STAT_TICK_MS = 1000 / 100;
+
 /** CPU milliseconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux). */
 export function cpuMs(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ", in 1/100 s.
-  return (Number(f[11]) + Number(f[12])) * 10;
+  const f = statFields(`/proc/${pid}/stat`);
+  return (f[STAT.utime] + f[STAT.stime]) * STAT_TICK_MS;
 }

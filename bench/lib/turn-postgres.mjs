@@ -11,10 +11,9 @@
 // --sync: the first transaction commits synchronously (what the agent did before session 7).
 // --root: another checkout's build (e.g. a `git worktree` of an older commit), for A/B runs.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from './procs.mjs';
+import { cpuMs, ROOT } from './procs.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -32,10 +31,6 @@ const token = await stack.token('recepcao@aurora.demo');
 const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 const db = new Database({ url: stack.serviceDatabaseUrl, poolMax: 1 });
 const backend = (await db.pool.query('select pg_backend_pid() as pid')).rows[0].pid;
-const cpuMs = () => {
-  const f = readFileSync(`/proc/${backend}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 const first = values.sync ? {} : { asynchronousCommit: true };
 // What the first transaction really runs with (a --root build older than the option ignores it).
 const firstCommit = await db.withUser(
@@ -81,7 +76,7 @@ try {
   }
   await stack.analyze(); // what autovacuum would have done by now (see createBenchStack)
   const turns = Number(values.turns);
-  const cpu0 = cpuMs();
+  const cpu0 = cpuMs(backend);
   const t0 = performance.now();
   for (let i = 0; i < turns; i++) {
     await turn();
@@ -92,7 +87,7 @@ try {
       session: values.session,
       firstCommit,
       msPerTurn: Number(((performance.now() - t0) / turns).toFixed(3)),
-      postgresCpuMsPerTurn: Number(((cpuMs() - cpu0) / turns).toFixed(3)),
+      postgresCpuMsPerTurn: Number(((cpuMs(backend) - cpu0) / turns).toFixed(3)),
     }),
   );
 } finally {
