@@ -240,6 +240,14 @@ const gatewayConfigObject = z.object({
    */
   DATABASE_URL: env.url(DEV_SERVICE_DATABASE_URL, /^postgres(ql)?:$/),
   DB_POOL_MAX: env.int(10, 1, 200),
+  /**
+   * Database-backed requests (the clinic REST routes) inside the gateway at once; the rest wait at
+   * the edge before any work is done for them (edge/database-admission.ts). About twice
+   * DB_POOL_MAX keeps the pool busy while admitted requests run their JavaScript.
+   */
+  DB_ADMISSION_LIMIT: env.int(20, 1, 100000),
+  /** Requests waiting for admission; past it a fast 503 `upstream_unavailable`. */
+  DB_ADMISSION_QUEUE: env.int(1000, 0, 1000000),
   DB_STATEMENT_TIMEOUT_MS: env.int(15000, 0, 600000),
   /** Supabase project URL; locally the dev auth emulator. */
   SUPABASE_URL: env.url('http://127.0.0.1:54321', /^https?:$/),

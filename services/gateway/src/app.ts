@@ -17,8 +17,11 @@ import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { compressionZlib } from './common/compression.js';
+import { buildProblem, sendProblem } from './common/problem.filter.js';
+import { upstreamUnavailable } from './common/upstream-problem.js';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
+import { DatabaseAdmission } from './edge/database-admission.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
@@ -164,6 +167,18 @@ function installFastifyHooks(
 ): void {
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   fastify.removeContentTypeParser(['text/plain']);
+  // Before Nest registers its routes (at listen): the routes marked as database work get the gate.
+  const admission = new DatabaseAdmission({
+    limit: config.DB_ADMISSION_LIMIT,
+    queue: config.DB_ADMISSION_QUEUE,
+    refuse: (req, reply) => {
+      metrics.dbAdmissionRefusals.inc();
+      const { body, headers } = buildProblem(upstreamUnavailable('database', 1), req);
+      sendProblem(reply, body, headers);
+    },
+  });
+  metrics.watchDbAdmission(admission);
+  fastify.addHook('onRoute', admission.onRoute);
   // Callback-style hooks: none of them awaits anything, and an async hook costs Fastify a promise
   // and its resolution on every request.
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {

@@ -425,6 +425,67 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
     });
   });
 
+  describe('database admission', () => {
+    it('a clinic route waits for admission; past DB_ADMISSION_QUEUE it gets a fast 503, other routes never wait', async () => {
+      const created = await call('POST', '/v1/patients', {
+        as: 'admin@aurora.demo',
+        body: { full_name: 'Admissão Teste', cpf: makeCpf('613245671'), birth_date: '1991-05-06' },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id as string;
+      const gated = await startGateway(env({ DB_ADMISSION_LIMIT: '1', DB_ADMISSION_QUEUE: '0' }));
+      const url = gatewayUrl(gated);
+      const auth = { authorization: `Bearer ${must(tokens['admin@aurora.demo'], 'admin token')}` };
+      const admin = new pg.Client({ connectionString: fx.db.url });
+      await admin.connect();
+      try {
+        // Patients locked against writes elsewhere: the PATCH takes the only slot and waits in Postgres.
+        await admin.query('begin');
+        await admin.query('lock table public.patients in share mode');
+        const held = fetch(`${url}/v1/patients/${id}`, {
+          method: 'PATCH',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ phone: '+55 11 98888-7777' }),
+        });
+        let settled: number | undefined;
+        void held.then((r) => (settled = r.status));
+        for (;;) {
+          expect(settled).toBeUndefined(); // the PATCH must be waiting, not answered
+          // A pause between polls: a tight loop of queries starves the in-process gateway.
+          await new Promise((r) => setTimeout(r, 20));
+          const { rows } = await admin.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+              where datname = $1 and application_name = 'neonpro-gateway' and wait_event_type = 'Lock'`,
+            [fx.db.name],
+          );
+          if (rows[0]?.n === 1) {
+            break;
+          }
+        }
+        const refused = await fetch(`${url}/v1/patients/${id}`, { headers: auth });
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('1');
+        expect(refused.headers.get('content-type')).toContain('application/problem+json');
+        expect(((await refused.json()) as Json).code).toBe('upstream_unavailable');
+        // Not database work: never gated.
+        expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        expect(metrics).toMatch(/^gateway_db_admission_admitted(\{[^}]*\})? 1$/m);
+        expect(metrics).toMatch(/^gateway_db_admission_refused_total(\{[^}]*\})? 1$/m);
+
+        await admin.query('commit');
+        expect((await held).status).toBe(200);
+        const after = await fetch(`${url}/v1/patients/${id}`, { headers: auth });
+        expect(after.status).toBe(200);
+        expect(((await after.json()) as Json).phone).toBe('+55 11 98888-7777');
+      } finally {
+        await admin.query('rollback').catch(() => undefined);
+        await admin.end();
+        await gated.close();
+      }
+    });
+  });
+
   describe('docs and readiness', () => {
     it('serves the OpenAPI document and the Swagger UI', async () => {
       const doc = await fetch(`${base}/docs/openapi.json`);

@@ -21,6 +21,9 @@ export class GatewayMetrics {
   readonly socketConnections: Gauge;
   readonly socketEvents: Counter<'event'>;
   readonly socketEventDuration: Histogram<'event'>;
+  readonly dbAdmissionRefusals: Counter;
+  /** Read at scrape time from the gate `watchDbAdmission` was given. */
+  private dbAdmissionGate: { readonly admitted: number; readonly waiting: number } | undefined;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.httpRequests = new Counter({
@@ -105,5 +108,32 @@ export class GatewayMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
+    this.dbAdmissionRefusals = new Counter({
+      name: 'gateway_db_admission_refused_total',
+      help: 'Database-backed requests refused with a 503 because DB_ADMISSION_QUEUE requests were already waiting',
+      registers: [registry],
+    });
+    const gate = (): { readonly admitted: number; readonly waiting: number } | undefined => this.dbAdmissionGate;
+    new Gauge({
+      name: 'gateway_db_admission_admitted',
+      help: 'Database-backed requests past the admission gate (at most DB_ADMISSION_LIMIT)',
+      registers: [registry],
+      collect() {
+        this.set(gate()?.admitted ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'gateway_db_admission_waiting',
+      help: 'Database-backed requests waiting at the admission gate (at most DB_ADMISSION_QUEUE)',
+      registers: [registry],
+      collect() {
+        this.set(gate()?.waiting ?? 0);
+      },
+    });
+  }
+
+  /** The admission gate whose counts the two gauges report. */
+  watchDbAdmission(gate: { readonly admitted: number; readonly waiting: number }): void {
+    this.dbAdmissionGate = gate;
   }
 }
