@@ -86,6 +86,17 @@ describe('DatabaseAdmission', () => {
     await app.close();
   });
 
+  it("gates Fastify's HEAD twin of a GET route once, not twice", async () => {
+    const { app, gate, started, release } = await gatedApp(1, 0);
+    const head = app.inject({ method: 'HEAD', url: '/db/h' });
+    await settle();
+    expect(started).toEqual(['h']);
+    expect([gate.admitted, gate.waiting]).toEqual([1, 0]);
+    release('h');
+    expect((await head).statusCode).toBe(200);
+    await app.close();
+  });
+
   describe('when a client goes away', () => {
     /** The parts of a Fastify request the gate touches: the raw response's `close`. */
     const arrive = (gate: DatabaseAdmission) => {
