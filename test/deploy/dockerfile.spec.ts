@@ -113,10 +113,10 @@ describe('Dockerfile (both services, one target each)', () => {
       const cmd = JSON.parse(must(ops(image, 'CMD')[0], 'the CMD')) as string[];
       expect(cmd[0]).toBe('node');
       expect(cmd.at(-1)).toBe(`dist/services/${svc}/src/main.js`);
-      // Between them only V8 heap flags: sizing, and the gateway's page promotion off
-      // (tools/lib/node-flags.mjs hands them to the launcher, the benchmarks and the tests).
+      // Between them only V8 heap-sizing flags (tools/lib/node-flags.mjs hands them to the
+      // launcher, the benchmarks and the tests).
       for (const flag of cmd.slice(1, -1)) {
-        expect(flag).toMatch(/^(--max-(semi|old)-space-size=\d+|--no-page-promotion)$/);
+        expect(flag).toMatch(/^--max-(semi|old)-space-size=\d+$/);
       }
       expect(ops(image, 'ENTRYPOINT')).toEqual([]);
       // npm test builds first, so the path the image runs must exist in dist/.
