@@ -59,12 +59,8 @@ EXPOSE 3000 9464
 # An 8 MiB semi-space cap (V8 sizes it from the host's memory, up to 2 x 64 MiB under load): at
 # 10k sockets RSS is that of a 4 MiB cap (16 MiB added ~15 MB) with about half its scavenges
 # under request load (docs/performance.md, "Choosing the semi-space cap").
-# --no-page-promotion: a scavenge copies survivors instead of moving a whole young page that is
-# 70 % live into the old space. Under request load such pages are mostly in-flight requests that
-# die soon after; moved, they grew the old space ~1 MB per scavenge onto fresh pages, and about a
-# third of gateway processes fell into that mode (docs/performance.md, scenario 1, "Ninth pass").
 # The launcher, benchmarks and tests read these flags from here (tools/lib/node-flags.mjs).
-CMD ["node", "--max-semi-space-size=8", "--no-page-promotion", "dist/services/gateway/src/main.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/services/gateway/src/main.js"]
 
 FROM runtime AS ai-agent
 ENV PORT=3001

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** e.g. `serviceNodeFlags('gateway')` → `['--max-semi-space-size=8', '--no-page-promotion']`. */
+/** e.g. `serviceNodeFlags('gateway')` → `['--max-semi-space-size=8']`. */
 export function serviceNodeFlags(service) {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   // The target's stage: from its FROM line to the next FROM (or the end).
