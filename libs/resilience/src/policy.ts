@@ -76,6 +76,12 @@ export class UpstreamUnavailableError extends Error {
   }
 }
 
+/**
+ * Why a call never reached its downstream: the policy's own refusals, or the caller's admission
+ * gate in front of it being full (`ResiliencePolicy.refusedByCaller`).
+ */
+export type RefusalReason = UpstreamUnavailableError['reason'] | 'admission_full';
+
 /** The per-attempt timeout of a policy elapsed. */
 export class UpstreamTimeoutError extends Error {
   constructor(readonly policy: string) {
@@ -87,7 +93,7 @@ export class UpstreamTimeoutError extends Error {
 export interface PolicyEvents {
   stateChange(name: string, from: BreakerState, to: BreakerState, retryAfterMs: number): void;
   retry(name: string, attempt: number, delayMs: number): void;
-  rejected(name: string, reason: UpstreamUnavailableError['reason']): void;
+  rejected(name: string, reason: RefusalReason): void;
 }
 
 const STATES: Record<CircuitState, BreakerState> = {
@@ -222,6 +228,14 @@ export class ResiliencePolicy {
     }
     this.events?.rejected(this.name, 'breaker_open');
     return stackless(() => new UpstreamUnavailableError(this.name, 'breaker_open', Math.max(1000, waitMs)));
+  }
+
+  /**
+   * Counts a call its caller refused before handing it to the policy (its own admission gate was
+   * full), beside the policy's own refusals, so one series shows every call the downstream never saw.
+   */
+  refusedByCaller(reason: Exclude<RefusalReason, UpstreamUnavailableError['reason']>): void {
+    this.events?.rejected(this.name, reason);
   }
 
   get state(): BreakerState {

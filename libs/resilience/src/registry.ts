@@ -50,7 +50,7 @@ export class PolicyRegistry {
     });
     const rejections = new Counter({
       name: `${prefix}_policy_rejections_total`,
-      help: 'Calls refused without reaching the downstream (breaker open, bulkhead full)',
+      help: "Calls refused without reaching the downstream (breaker open, bulkhead full, the caller's admission gate full)",
       labelNames: ['name', 'reason'],
       registers,
     });

@@ -77,6 +77,14 @@ describe('ResiliencePolicy', () => {
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'circuit breaker open' }));
   });
 
+  it("counts a caller's own refusal beside the policy's, without touching the breaker", async () => {
+    const { policy, registry } = make();
+    policy.refusedByCaller('admission_full');
+    policy.refusedByCaller('admission_full');
+    expect(policy.state).toBe('closed');
+    expect(await registry.metrics()).toMatch(/t_policy_rejections_total\{name="dep",reason="admission_full"\} 2/);
+  });
+
   it('does not count errors that are not downstream failures', async () => {
     const { policy } = make();
     for (let i = 0; i < 5; i++) {

@@ -12,6 +12,7 @@ import {
   sanitizeClientRequestId,
   startMetricsServer,
 } from '@neonpro/observability';
+import { PolicyRegistry, type ResiliencePolicy } from '@neonpro/resilience';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
@@ -26,6 +27,7 @@ import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
 import { RedisConnections } from './redis/redis-connections.service.js';
+import { POSTGRES_POLICY } from './resilience/gateway-policies.js';
 import { serveUsagePageAssets } from './usage/usage-page.js';
 
 export interface GatewayApp {
@@ -116,7 +118,13 @@ export async function startGateway(
     // SSE is written to the hijacked raw response and never passes through here; be explicit anyway.
     customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
   });
-  installFastifyHooks(app.getHttpAdapter().getInstance(), app.get(GatewayMetrics), config, logger);
+  installFastifyHooks(
+    app.getHttpAdapter().getInstance(),
+    app.get(GatewayMetrics),
+    app.get(PolicyRegistry).get(POSTGRES_POLICY),
+    config,
+    logger,
+  );
   // Swagger UI is a map of the API: off in production unless DOCS_ENABLED=true.
   if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') {
     setupOpenApi(app, { publicUrl: config.PUBLIC_URL });
@@ -162,6 +170,7 @@ export async function startGateway(
 function installFastifyHooks(
   fastify: FastifyInstance,
   metrics: GatewayMetrics,
+  postgres: ResiliencePolicy,
   config: GatewayConfig,
   logger: Pino,
 ): void {
@@ -172,7 +181,8 @@ function installFastifyHooks(
     limit: config.DB_ADMISSION_LIMIT,
     queue: config.DB_ADMISSION_QUEUE,
     refuse: (req, reply) => {
-      metrics.dbAdmissionRefusals.inc();
+      // Counted with the policy's own refusals: every call Postgres never saw, in one series.
+      postgres.refusedByCaller('admission_full');
       const { body, headers } = buildProblem(upstreamUnavailable('database', 1), req);
       sendProblem(reply, body, headers);
     },

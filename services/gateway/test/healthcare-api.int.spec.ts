@@ -471,7 +471,10 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
         expect((await fetch(`${url}/health/ready`)).status).toBe(200);
         const metrics = await (await fetch(`${url}/metrics`)).text();
         expect(metrics).toMatch(/^gateway_db_admission_admitted(\{[^}]*\})? 1$/m);
-        expect(metrics).toMatch(/^gateway_db_admission_refused_total(\{[^}]*\})? 1$/m);
+        // Counted with the policies' own refusals, where the dashboard's "Calls refused" panel reads.
+        expect(metrics).toMatch(
+          /^gateway_policy_rejections_total\{(?=[^}]*name="postgres")(?=[^}]*reason="admission_full")[^}]*\} 1$/m,
+        );
 
         await admin.query('commit');
         expect((await held).status).toBe(200);

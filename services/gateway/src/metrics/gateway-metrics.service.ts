@@ -2,6 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { METRICS_REGISTRY } from '@neonpro/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** What the admission gauges read from the gate at scrape time. */
+interface AdmissionCounts {
+  readonly admitted: number;
+  readonly waiting: number;
+}
+
 /** The gateway's Prometheus series (HTTP RED, NATS calls, open streams, rate limits, slow requests, sockets). */
 @Injectable()
 export class GatewayMetrics {
@@ -21,9 +27,8 @@ export class GatewayMetrics {
   readonly socketConnections: Gauge;
   readonly socketEvents: Counter<'event'>;
   readonly socketEventDuration: Histogram<'event'>;
-  readonly dbAdmissionRefusals: Counter;
-  /** Read at scrape time from the gate `watchDbAdmission` was given. */
-  private dbAdmissionGate: { readonly admitted: number; readonly waiting: number } | undefined;
+  /** Read at scrape time from the gate `watchDbAdmission` was given (its refusals count in `gateway_policy_rejections_total`). */
+  private dbAdmissionGate: AdmissionCounts | undefined;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.httpRequests = new Counter({
@@ -108,12 +113,7 @@ export class GatewayMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
-    this.dbAdmissionRefusals = new Counter({
-      name: 'gateway_db_admission_refused_total',
-      help: 'Database-backed requests refused with a 503 because DB_ADMISSION_QUEUE requests were already waiting',
-      registers: [registry],
-    });
-    const gate = (): { readonly admitted: number; readonly waiting: number } | undefined => this.dbAdmissionGate;
+    const gate = (): AdmissionCounts | undefined => this.dbAdmissionGate;
     new Gauge({
       name: 'gateway_db_admission_admitted',
       help: 'Database-backed requests past the admission gate (at most DB_ADMISSION_LIMIT)',
@@ -133,7 +133,7 @@ export class GatewayMetrics {
   }
 
   /** The admission gate whose counts the two gauges report. */
-  watchDbAdmission(gate: { readonly admitted: number; readonly waiting: number }): void {
+  watchDbAdmission(gate: AdmissionCounts): void {
     this.dbAdmissionGate = gate;
   }
 }
