@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import compress from '@fastify/compress';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type GatewayConfig, gatewayConfigSchema, loadConfig } from '@neonpro/config';
 import {
   createLogger,
@@ -23,6 +23,8 @@ import { upstreamUnavailable } from './common/upstream-problem.js';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { DatabaseAdmission } from './edge/database-admission.js';
+import { GatewayFastifyAdapter, isApiPath, setEdgeHeaders } from './edge/edge-headers.js';
+import { trustProxyOption } from './edge/trust-proxy.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
@@ -39,13 +41,6 @@ export interface GatewayApp {
   close(): Promise<void>;
 }
 
-/** The design's Content-Security-Policy, sent verbatim (no inline scripts, no eval, no framing). */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
-export const PERMISSIONS_POLICY =
-  'camera=(), microphone=(), geolocation=(), payment=(), usb=(), bluetooth=(), serial=(), hid=(), ' +
-  'magnetometer=(), gyroscope=(), accelerometer=(), midi=(), display-capture=(), interest-cohort=()';
-export const HSTS = 'max-age=31536000; includeSubDomains; preload';
 /** Headers a browser client may read on cross-origin responses. */
 export const CORS_EXPOSED_HEADERS = [
   'X-Request-Id',
@@ -70,7 +65,7 @@ export async function startGateway(
   const config = { ...parsed, instanceId: `${hostname()}-${process.pid}-${parsed.PORT}` };
   const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL, instance: config.instanceId });
 
-  const adapter = new FastifyAdapter({
+  const adapter = new GatewayFastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     // X-Forwarded-For/-Proto are believed only from these peers (req.ip, req.protocol).
     trustProxy: trustProxyOption(config.TRUST_PROXY),
@@ -192,16 +187,7 @@ function installFastifyHooks(
   // Callback-style hooks: none of them awaits anything, and an async hook costs Fastify a promise
   // and its resolution on every request.
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    void reply.header('X-Request-Id', sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]) ?? String(req.id));
-    void reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    void reply.header('Permissions-Policy', PERMISSIONS_POLICY);
-    // req.protocol reads X-Forwarded-Proto only from a TRUST_PROXY peer.
-    if (req.protocol === 'https') {
-      void reply.header('Strict-Transport-Security', HSTS);
-    }
-    if (isApiPath(req.url)) {
-      void reply.header('Cache-Control', 'no-store');
-    }
+    setEdgeHeaders(req, reply);
     done();
   });
   fastify.addHook(
@@ -308,13 +294,4 @@ function logSlowRequest(
   } else {
     logger.warn({ ...fields, severity: 'warn' }, 'slow request');
   }
-}
-
-/** A hop count becomes proxy-addr's function form (what Fastify does with a number itself). */
-function trustProxyOption(v: false | number | string[]): boolean | string[] | ((addr: string, hop: number) => boolean) {
-  return typeof v === 'number' ? (_addr: string, hop: number) => hop < v : v;
-}
-
-function isApiPath(url: string): boolean {
-  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 }

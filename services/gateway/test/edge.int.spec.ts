@@ -14,7 +14,8 @@ import {
   waitFor,
   must,
 } from '@neonpro/testing';
-import { CONTENT_SECURITY_POLICY, type GatewayApp, HSTS, startGateway } from '../src/app.js';
+import { type GatewayApp, startGateway } from '../src/app.js';
+import { CONTENT_SECURITY_POLICY, HSTS } from '../src/edge/edge-headers.js';
 import { AuthAttemptLimiter } from '../src/rate-limit/auth-attempt-limiter.service.js';
 import { ProblemException } from '../src/common/problem.js';
 import { defaultBehaviour, parseSse, ScriptedAgent } from './support/scripted-agent.js';
@@ -236,6 +237,18 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
           expect(r.headers.get('strict-transport-security')).toBeNull();
           await r.arrayBuffer();
         }
+      });
+
+      // Fastify's router refuses these before any hook runs (frameworkErrors).
+      it.each([
+        ['a URL that cannot be decoded', '/v1/patients/%E0%A4%A', 400],
+        ['a path segment over the router limit', `/v1/patients/${'a'.repeat(101)}`, 414],
+      ])('answers %s as a problem with the same headers', async (_what, path, status) => {
+        const r = await get(path, freshIp(), { 'x-forwarded-proto': 'https' });
+        expectSecurityHeaders(r);
+        expect(r.headers.get('strict-transport-security')).toBe(HSTS);
+        const body = await expectProblem(r, status, 'invalid_request');
+        expect(body.instance).toBe(path);
       });
 
       it('sends HSTS when a trusted proxy says the client used HTTPS', async () => {

@@ -19,7 +19,7 @@ const DEFAULT_CODES: Record<number, string> = {
   503: ErrorCode.UpstreamUnavailable,
 };
 
-/** Maps Fastify's own client errors (bad JSON, too large, wrong content type) to problems. */
+/** Maps Fastify's own client errors (bad JSON or URL, too large, wrong content type) to problems. */
 export function fastifyErrorToProblem(err: { statusCode?: number; code?: string }): ProblemException | undefined {
   const status = err.statusCode;
   if (!status || status < 400 || status >= 500) {
@@ -31,6 +31,11 @@ export function fastifyErrorToProblem(err: { statusCode?: number; code?: string 
       return new ProblemException(400, ErrorCode.InvalidRequest, 'The request body is not valid JSON.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ProblemException(413, ErrorCode.PayloadTooLarge, 'The request body is too large.');
+    // The router's own refusals, before any hook (GatewayFastifyAdapter).
+    case 'FST_ERR_BAD_URL':
+      return new ProblemException(400, ErrorCode.InvalidRequest, 'The request URL could not be decoded.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ProblemException(414, ErrorCode.InvalidRequest, 'A path segment of the request URL is too long.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ProblemException(415, ErrorCode.UnsupportedMediaType, 'Send the body as application/json.');
     default:

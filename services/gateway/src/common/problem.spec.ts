@@ -49,6 +49,20 @@ describe('problem+json', () => {
     );
     expect(fastifyErrorToProblem({ statusCode: 500 })).toBeUndefined();
   });
+
+  it("maps the router's refusals to invalid_request with their status", () => {
+    const badUrl = fastifyErrorToProblem({ statusCode: 400, code: 'FST_ERR_BAD_URL' });
+    expect([badUrl?.getStatus(), badUrl?.code, badUrl?.detail]).toEqual([
+      400,
+      'invalid_request',
+      'The request URL could not be decoded.',
+    ]);
+    const long = buildProblem(
+      Object.assign(new URIError('x'), { statusCode: 414, code: 'FST_ERR_MAX_PARAM_LENGTH' }),
+      req,
+    );
+    expect(long.body).toMatchObject({ status: 414, title: 'URI Too Long', code: 'invalid_request' });
+  });
 });
 
 describe('ZodValidationPipe', () => {

@@ -13,6 +13,7 @@ import { ProblemException } from '../common/problem.js';
 import { toWsError } from '../common/ws-error.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
+import { type TrustProxy, trustProxyOption } from '../edge/trust-proxy.js';
 import { normalizeIp } from '../rate-limit/throttler.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { ChatRunService } from './chat-run.service.js';
@@ -60,7 +61,7 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     socket.disconnect(true);
   });
   private admitting = 0;
-  private readonly trust: false | string[] | ((addr: string, hop: number) => boolean);
+  private readonly trust: TrustProxy;
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -70,8 +71,7 @@ export class ChatGateway implements OnGatewayInit<Namespace>, OnGatewayConnectio
     private readonly logger: PinoLogger,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayRuntimeConfig,
   ) {
-    const t = config.TRUST_PROXY;
-    this.trust = typeof t === 'number' ? (_addr: string, hop: number) => hop < t : t;
+    this.trust = trustProxyOption(config.TRUST_PROXY);
   }
 
   afterInit(nsp: Namespace): void {
