@@ -64,6 +64,11 @@ export async function run({ duration, natsUrl }) {
       ],
       ratios: [
         { label: 'gateway req/s ÷ bare req/s', value: gw.rps / bareRes.rps, target: '≥ 0.8' },
+        // Each half's own ratio: how far the machine's phase moved the figure within this run.
+        ...gwRuns.map((g, i) => ({
+          label: `gateway ÷ bare req/s, half ${i + 1} of each`,
+          value: g.rps / bareRuns[i].rps,
+        })),
         { label: 'gateway CPU ms per request', value: gw.cpuMsPerReq },
         { label: 'bare CPU ms per request', value: bareRes.cpuMsPerReq },
         { label: 'bare CPU per request ÷ gateway CPU per request', value: bareRes.cpuMsPerReq / gw.cpuMsPerReq },
