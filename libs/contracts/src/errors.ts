@@ -24,6 +24,8 @@ export const ErrorCode = {
   QuotaExceeded: 'quota_exceeded',
   TooManyConnections: 'too_many_connections',
   PayloadTooLarge: 'payload_too_large',
+  /** The client did not send its whole request within the server's request timeout (408). */
+  RequestTimeout: 'request_timeout',
   UnsupportedMediaType: 'unsupported_media_type',
   NotAcceptable: 'not_acceptable',
   AgentUnavailable: 'agent_unavailable',

@@ -251,6 +251,39 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         expect(body.instance).toBe(path);
       });
 
+      // Node's parser refuses these before any request exists (clientError).
+      it.each([
+        [
+          'headers over the size limit',
+          `GET /v1/test/default HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`,
+          431,
+        ],
+        ['bytes that are not HTTP', 'HELLO THERE\r\n\r\n', 400],
+      ])('answers %s as a problem with the security headers', async (_what, bytes, status) => {
+        const socket = netConnect(gw.port, '127.0.0.1');
+        let raw = '';
+        let closed = false;
+        socket.on('data', (d: Buffer) => (raw += d.toString('latin1')));
+        socket.on('close', () => (closed = true));
+        socket.on('error', () => undefined);
+        socket.write(bytes);
+        await waitFor(() => closed, 'the server to answer and close', 10000);
+        const [head = '', body = ''] = raw.split('\r\n\r\n');
+        const [statusLine, ...lines] = head.split('\r\n');
+        const headers = new Map(
+          lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+        );
+        expect(statusLine).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+        expect(headers.get('content-type')).toContain('application/problem+json');
+        expect(headers.get('cache-control')).toBe('no-store');
+        expect(headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+        expect(headers.get('x-frame-options')).toBe('DENY');
+        expect(headers.get('x-content-type-options')).toBe('nosniff');
+        expect(headers.get('permissions-policy')).toMatch(/camera=\(\)/);
+        const problem = JSON.parse(body) as Record<string, unknown>;
+        expect(problem).toMatchObject({ status, code: 'invalid_request', request_id: headers.get('x-request-id') });
+      });
+
       it('sends HSTS when a trusted proxy says the client used HTTPS', async () => {
         const r = await get('/v1/test/default', freshIp(), { 'x-forwarded-proto': 'https' });
         expect(r.headers.get('strict-transport-security')).toBe(HSTS);

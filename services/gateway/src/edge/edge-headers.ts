@@ -3,6 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { REQUEST_ID_HEADER, sanitizeClientRequestId } from '@neonpro/observability';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { buildProblem, sendProblem } from '../common/problem.filter.js';
+import { clientErrorHandler } from './client-errors.js';
 import { forwardedProtocol, type TrustProxy } from './trust-proxy.js';
 
 /** The design's Content-Security-Policy, sent verbatim (no inline scripts, no eval, no framing). */
@@ -41,14 +42,22 @@ type SecurityHook = Parameters<FastifyAdapter['registerSecurityHook']>[0];
  * router refuses a URL it cannot decode (400) or a route parameter over its length limit (414)
  * before any hook runs, through `frameworkErrors`; Nest's default there writes its security
  * headers and Fastify's own JSON body, without the request id, our CSP and `no-store`. Here such a
- * request gets the same problem+json and headers as any other refused request.
+ * request gets the same problem+json and headers as any other refused request; so do the bytes
+ * Node's parser refuses before a request exists (`clientErrorHandler`, client-errors.ts).
  */
 export class GatewayFastifyAdapter extends FastifyAdapter {
   private readonly routerErrors: RouterErrors;
 
   constructor(options: FastifyServerOptions & { trustProxy: TrustProxy }) {
     const routerErrors = new RouterErrors(forwardedProtocol(options.trustProxy));
-    super({ ...options, frameworkErrors: routerErrors.answer });
+    super({
+      ...options,
+      frameworkErrors: routerErrors.answer,
+      clientErrorHandler: clientErrorHandler(() => routerErrors.securityHeaders, {
+        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+        'Permissions-Policy': PERMISSIONS_POLICY,
+      }),
+    });
     this.routerErrors = routerErrors;
   }
 
