@@ -437,7 +437,10 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
       const url = gatewayUrl(gated);
       const auth = { authorization: `Bearer ${must(tokens['admin@aurora.demo'], 'admin token')}` };
       const admin = new pg.Client({ connectionString: fx.db.url });
-      await admin.connect();
+      // Polls from outside the locking transaction: inside it, pg_stat_activity is read once and
+      // kept for the transaction (a poll before the PATCH waits would never see it wait).
+      const watcher = new pg.Client({ connectionString: fx.db.url });
+      await Promise.all([admin.connect(), watcher.connect()]);
       try {
         // Patients locked against writes elsewhere: the PATCH takes the only slot and waits in Postgres.
         await admin.query('begin');
@@ -453,7 +456,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
           expect(settled).toBeUndefined(); // the PATCH must be waiting, not answered
           // A pause between polls: a tight loop of queries starves the in-process gateway.
           await new Promise((r) => setTimeout(r, 20));
-          const { rows } = await admin.query<{ n: number }>(
+          const { rows } = await watcher.query<{ n: number }>(
             `select count(*)::int as n from pg_stat_activity
               where datname = $1 and application_name = 'neonpro-gateway' and wait_event_type = 'Lock'`,
             [fx.db.name],
@@ -483,7 +486,7 @@ describe('gateway healthcare API (in-process gateway, auth emulator, fresh Postg
         expect(((await after.json()) as Json).phone).toBe('+55 11 98888-7777');
       } finally {
         await admin.query('rollback').catch(() => undefined);
-        await admin.end();
+        await Promise.all([admin.end(), watcher.end()]);
         await gated.close();
       }
     });
