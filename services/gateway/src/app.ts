@@ -113,9 +113,11 @@ export async function startGateway(
     // SSE is written to the hijacked raw response and never passes through here; be explicit anyway.
     customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
   });
+  const metrics = app.get(GatewayMetrics);
+  adapter.countRefusals((status) => metrics.refusedBeforeRouting.inc({ status: String(status) }));
   installFastifyHooks(
     app.getHttpAdapter().getInstance(),
-    app.get(GatewayMetrics),
+    metrics,
     app.get(PolicyRegistry).get(POSTGRES_POLICY),
     config,
     logger,

@@ -239,13 +239,25 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         }
       });
 
+      /** `gateway_http_refused_before_routing_total` for one status (0 before the first). */
+      const refusedBeforeRouting = async (status: number): Promise<number> => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        const m = new RegExp(
+          `^gateway_http_refused_before_routing_total\\{[^}]*status="${status}"[^}]*\\} (\\d+)$`,
+          'm',
+        ).exec(text);
+        return Number(m?.[1] ?? 0);
+      };
+
       // Fastify's router refuses these before any hook runs (frameworkErrors).
       it.each([
         ['a URL that cannot be decoded', '/v1/patients/%E0%A4%A', 400],
         ['a path segment over the router limit', `/v1/patients/${'a'.repeat(101)}`, 414],
       ])('answers %s as a problem with the same headers', async (_what, path, status) => {
+        const before = await refusedBeforeRouting(status);
         const r = await get(path, freshIp(), { 'x-forwarded-proto': 'https' });
         expectSecurityHeaders(r);
+        expect(await refusedBeforeRouting(status)).toBe(before + 1);
         expect(r.headers.get('strict-transport-security')).toBe(HSTS);
         const body = await expectProblem(r, status, 'invalid_request');
         expect(body.instance).toBe(path);
@@ -260,6 +272,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         ],
         ['bytes that are not HTTP', 'HELLO THERE\r\n\r\n', 400],
       ])('answers %s as a problem with the security headers', async (_what, bytes, status) => {
+        const before = await refusedBeforeRouting(status);
         const socket = netConnect(gw.port, '127.0.0.1');
         let raw = '';
         let closed = false;
@@ -282,6 +295,7 @@ describe('gateway edge protection (in-process, real NATS and Redis)', () => {
         expect(headers.get('permissions-policy')).toMatch(/camera=\(\)/);
         const problem = JSON.parse(body) as Record<string, unknown>;
         expect(problem).toMatchObject({ status, code: 'invalid_request', request_id: headers.get('x-request-id') });
+        expect(await refusedBeforeRouting(status)).toBe(before + 1);
       });
 
       it('sends HSTS when a trusted proxy says the client used HTTPS', async () => {

@@ -49,7 +49,12 @@ describe('clientErrorHandler', () => {
   };
 
   it('writes the problem with the security headers and closes the connection', () => {
-    const handler = clientErrorHandler(() => nestHeaders, { 'Content-Security-Policy': "default-src 'self'" });
+    const counted: number[] = [];
+    const handler = clientErrorHandler(
+      () => nestHeaders,
+      { 'Content-Security-Policy': "default-src 'self'" },
+      (s) => counted.push(s),
+    );
     const { socket, written, destroyed } = fakeSocket();
     const err = Object.assign(new Error('too big'), { code: 'HPE_HEADER_OVERFLOW' });
     handler(err, socket);
@@ -66,6 +71,7 @@ describe('clientErrorHandler', () => {
     expect(Number(headers['content-length'])).toBe(Buffer.byteLength(JSON.stringify(body)));
     expect(body).toMatchObject({ status: 431, code: 'invalid_request', request_id: headers['x-request-id'] });
     expect(destroyed()).toBe(err);
+    expect(counted).toEqual([431]);
   });
 
   it('keeps our headers when the security hook throws', () => {

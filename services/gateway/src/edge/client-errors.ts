@@ -38,6 +38,7 @@ export function clientErrorProblem(code: string | undefined, requestId: string):
 export function clientErrorHandler(
   securityHeaders: () => SecurityHeadersHook | undefined,
   ownHeaders: Record<string, string>,
+  count: (status: number) => void = () => undefined,
 ): (err: Error & { code?: string }, socket: Socket) => void {
   let fixed: string | undefined;
   const headerLines = (): string => {
@@ -67,6 +68,7 @@ export function clientErrorHandler(
     if (socket.writable) {
       const requestId = randomUUID();
       const problem = clientErrorProblem(err.code, requestId);
+      count(problem.status);
       const body = JSON.stringify(problem);
       socket.write(
         `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n` +

@@ -53,12 +53,24 @@ export class GatewayFastifyAdapter extends FastifyAdapter {
     super({
       ...options,
       frameworkErrors: routerErrors.answer,
-      clientErrorHandler: clientErrorHandler(() => routerErrors.securityHeaders, {
-        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-        'Permissions-Policy': PERMISSIONS_POLICY,
-      }),
+      clientErrorHandler: clientErrorHandler(
+        () => routerErrors.securityHeaders,
+        {
+          'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+          'Permissions-Policy': PERMISSIONS_POLICY,
+        },
+        (status) => routerErrors.count?.(status),
+      ),
     });
     this.routerErrors = routerErrors;
+  }
+
+  /**
+   * Counts each refusal by status (set once the metrics exist, after the adapter): Fastify runs no
+   * route hook for them, so `http_requests_total` never sees them.
+   */
+  countRefusals(count: (status: number) => void): void {
+    this.routerErrors.count = count;
   }
 
   override registerSecurityHook(hook: SecurityHook): void {
@@ -69,6 +81,7 @@ export class GatewayFastifyAdapter extends FastifyAdapter {
 
 class RouterErrors {
   securityHeaders?: SecurityHook;
+  count?: (status: number) => void;
 
   constructor(private readonly protocol: (req: IncomingMessage) => 'http' | 'https') {}
 
@@ -83,6 +96,7 @@ class RouterErrors {
     // ignore a trusted proxy's X-Forwarded-Proto.
     setEdgeHeaders(req, reply, this.protocol(req.raw) === 'https');
     const { body, headers } = buildProblem(error, req);
+    this.count?.(body.status);
     sendProblem(reply, body, headers);
   };
 }

@@ -24,6 +24,7 @@ export class GatewayMetrics {
   readonly rateLimitStoreErrors: Counter<'fail_mode'>;
   readonly quotaRejections: Counter<'tier'>;
   readonly slowRequests: Counter<'severity' | 'route'>;
+  readonly refusedBeforeRouting: Counter<'status'>;
   readonly socketConnections: Gauge;
   readonly socketEvents: Counter<'event'>;
   readonly socketEventDuration: Histogram<'event'>;
@@ -93,6 +94,12 @@ export class GatewayMetrics {
       name: 'gateway_slow_requests_total',
       help: 'Requests slower than SLOW_REQUEST_WARN_MS (warn) or SLOW_REQUEST_CRITICAL_MS (critical)',
       labelNames: ['severity', 'route'],
+      registers: [registry],
+    });
+    this.refusedBeforeRouting = new Counter({
+      name: 'gateway_http_refused_before_routing_total',
+      help: "Requests Fastify's router or Node's HTTP parser refused before any route ran (not in http_requests_total), by status",
+      labelNames: ['status'],
       registers: [registry],
     });
     this.socketConnections = new Gauge({
