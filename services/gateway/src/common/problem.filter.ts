@@ -43,12 +43,25 @@ export function fastifyErrorToProblem(err: { statusCode?: number; code?: string 
   }
 }
 
+/**
+ * Maps what Node's HTTP parser refuses before a request exists (`clientError`): headers over the
+ * size limit, a request not received within the request timeout, bytes that are not HTTP.
+ */
+export function parserErrorToProblem(code: string | undefined): ProblemException {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ProblemException(408, ErrorCode.RequestTimeout, 'The request was not received in time.');
+    case 'HPE_HEADER_OVERFLOW':
+      return new ProblemException(431, ErrorCode.InvalidRequest, 'The request headers are too large.');
+    default:
+      return new ProblemException(400, ErrorCode.InvalidRequest, 'The request is not valid HTTP.');
+  }
+}
+
 export function buildProblem(
   exception: unknown,
   req: FastifyRequest,
 ): { body: ProblemBody; headers: Record<string, string> } {
-  const requestId = String(req.id);
-  const instance = (req.url ?? '/').split('?')[0] ?? '/';
   let ex: ProblemException | undefined;
   if (exception instanceof ProblemException) {
     ex = exception;
@@ -68,6 +81,15 @@ export function buildProblem(
     ErrorCode.Internal,
     'An unexpected error occurred. Quote the request id when reporting it.',
   );
+  return renderProblem(ex, (req.url ?? '/').split('?')[0] ?? '/', String(req.id));
+}
+
+/** The one wire form of a problem: its RFC 9457 body and the headers it asks for. */
+export function renderProblem(
+  ex: ProblemException,
+  instance: string,
+  requestId: string,
+): { body: ProblemBody; headers: Record<string, string> } {
   const status = ex.getStatus();
   const body: ProblemBody = {
     type: problemType(ex.code),

@@ -86,8 +86,13 @@ describe('clientErrorHandler', () => {
     expect(parse(written[0]!).headers['permissions-policy']).toBe('camera=()');
   });
 
-  it('writes nothing to a reset or closed connection', () => {
-    const handler = clientErrorHandler(() => undefined, {});
+  it('writes nothing to a reset, closed or unwritable connection, and counts only the refusal', () => {
+    const counted: number[] = [];
+    const handler = clientErrorHandler(
+      () => undefined,
+      {},
+      (status) => counted.push(status),
+    );
     const reset = fakeSocket();
     handler(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), reset.socket);
     const closed = fakeSocket({ destroyed: true });
@@ -96,5 +101,7 @@ describe('clientErrorHandler', () => {
     handler(Object.assign(new Error('x'), { code: 'HPE_INVALID_METHOD' }), unwritable.socket);
     expect([reset.written, closed.written, unwritable.written]).toEqual([[], [], []]);
     expect(unwritable.destroyed()).toBeInstanceOf(Error);
+    // A reset or closed connection is no refusal; an unwritable one was refused all the same.
+    expect(counted).toEqual([400]);
   });
 });

@@ -1,31 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
-import { ErrorCode } from '@neonpro/contracts';
 import type { FastifyRequest } from 'fastify';
-import { type ProblemBody, problemTitle, problemType } from '../common/problem.js';
+import type { ProblemBody } from '../common/problem.js';
+import { parserErrorToProblem, renderProblem } from '../common/problem.filter.js';
 
 /** The request hook behind Nest's `useSecurityHeaders()`: writes its headers to a response. */
 export type SecurityHeadersHook = (request: FastifyRequest, response: ServerResponse) => unknown;
 
 /** What a connection error from Node's HTTP parser is answered with (no request was parsed). */
 export function clientErrorProblem(code: string | undefined, requestId: string): ProblemBody {
-  const [status, errorCode, detail] =
-    code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, ErrorCode.RequestTimeout, 'The request was not received in time.']
-      : code === 'HPE_HEADER_OVERFLOW'
-        ? [431, ErrorCode.InvalidRequest, 'The request headers are too large.']
-        : [400, ErrorCode.InvalidRequest, 'The request is not valid HTTP.'];
-  return {
-    type: problemType(errorCode),
-    title: problemTitle(status),
-    status,
-    detail,
-    // No URL was parsed: the occurrence is named by its id.
-    instance: `urn:uuid:${requestId}`,
-    code: errorCode,
-    request_id: requestId,
-  };
+  // No URL was parsed: the occurrence is named by its id.
+  return renderProblem(parserErrorToProblem(code), `urn:uuid:${requestId}`, requestId).body;
 }
 
 /**
@@ -65,10 +51,10 @@ export function clientErrorHandler(
     if (err.code === 'ECONNRESET' || socket.destroyed) {
       return;
     }
+    const requestId = randomUUID();
+    const problem = clientErrorProblem(err.code, requestId);
+    count(problem.status);
     if (socket.writable) {
-      const requestId = randomUUID();
-      const problem = clientErrorProblem(err.code, requestId);
-      count(problem.status);
       const body = JSON.stringify(problem);
       socket.write(
         `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n` +
