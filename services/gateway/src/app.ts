@@ -19,9 +19,12 @@ import type { Logger as Pino } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { compressionZlib } from './common/compression.js';
 import { buildProblem, sendProblem } from './common/problem.filter.js';
-import { upstreamUnavailable } from './common/upstream-problem.js';
+import { upstreamProblem, upstreamUnavailable } from './common/upstream-problem.js';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
+import { bearerToken } from '@neonpro/auth';
+import { Authenticator } from './auth/authenticator.service.js';
+import { AgentFailFast } from './edge/agent-fail-fast.js';
 import { DatabaseAdmission } from './edge/database-admission.js';
 import { GatewayFastifyAdapter, isApiPath, setEdgeHeaders } from './edge/edge-headers.js';
 import { trustProxyOption } from './edge/trust-proxy.js';
@@ -29,7 +32,7 @@ import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
 import { RedisConnections } from './redis/redis-connections.service.js';
-import { POSTGRES_POLICY } from './resilience/gateway-policies.js';
+import { AGENT_POLICY, POSTGRES_POLICY } from './resilience/gateway-policies.js';
 import { serveUsagePageAssets } from './usage/usage-page.js';
 
 export interface GatewayApp {
@@ -115,13 +118,15 @@ export async function startGateway(
   });
   const metrics = app.get(GatewayMetrics);
   adapter.countRefusals((status) => metrics.refusedBeforeRouting.inc({ status: String(status) }));
-  installFastifyHooks(
-    app.getHttpAdapter().getInstance(),
+  const policies = app.get(PolicyRegistry);
+  installFastifyHooks(app.getHttpAdapter().getInstance(), {
     metrics,
-    app.get(PolicyRegistry).get(POSTGRES_POLICY),
+    postgres: policies.get(POSTGRES_POLICY),
+    agent: policies.get(AGENT_POLICY),
+    authenticator: app.get(Authenticator),
     config,
     logger,
-  );
+  });
   // Swagger UI is a map of the API: off in production unless DOCS_ENABLED=true.
   if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') {
     setupOpenApi(app, { publicUrl: config.PUBLIC_URL });
@@ -164,12 +169,18 @@ export async function startGateway(
   };
 }
 
+interface HookDeps {
+  metrics: GatewayMetrics;
+  postgres: ResiliencePolicy;
+  agent: ResiliencePolicy;
+  authenticator: Authenticator;
+  config: GatewayConfig;
+  logger: Pino;
+}
+
 function installFastifyHooks(
   fastify: FastifyInstance,
-  metrics: GatewayMetrics,
-  postgres: ResiliencePolicy,
-  config: GatewayConfig,
-  logger: Pino,
+  { metrics, postgres, agent, authenticator, config, logger }: HookDeps,
 ): void {
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   fastify.removeContentTypeParser(['text/plain']);
@@ -186,6 +197,19 @@ function installFastifyHooks(
   });
   metrics.watchDbAdmission(admission);
   fastify.addHook('onRoute', admission.onRoute);
+  // Routes that start an agent run: while its breaker is open, a known caller is refused here,
+  // before the body is read or Nest runs (the rate-limit guard refuses the others once known).
+  const failFast = new AgentFailFast({
+    breaker: agent,
+    knownCaller: (req) => authenticator.cached(bearerToken(req.headers.authorization)) !== undefined,
+    refuse: (req, reply, refused) => {
+      const { body, headers } = buildProblem(upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent'), req);
+      // As the problem filter does for refusals: counted, in the request line, not a log line each.
+      logger.debug({ request_id: body.request_id, code: body.code, status: body.status }, 'request refused');
+      sendProblem(reply, body, headers);
+    },
+  });
+  fastify.addHook('onRoute', failFast.onRoute);
   // Callback-style hooks: none of them awaits anything, and an async hook costs Fastify a promise
   // and its resolution on every request.
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {

@@ -17,6 +17,7 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { ApiParamsFrom, ApiProblems, ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { ChargesAiBudget } from '../plans/ai-budget.decorator.js';
+import { FailsFastWhileAgentDown } from '../edge/agent-fail-fast.js';
 import { RateLimitTier } from '../rate-limit/rate-limit-tier.decorator.js';
 import { chatRequestDocSchema, chatResponseDocSchema } from './chat-sessions.schema.js';
 import { ChatTurnService } from './chat-turn.service.js';
@@ -71,6 +72,7 @@ export class ChatController {
     504,
   )
   @ChargesAiBudget()
+  @FailsFastWhileAgentDown()
   async chat(
     @Body(new ZodValidationPipe(chatRequestBodySchema, 'chat request')) body: ChatRequestBody,
     @Req() req: FastifyRequest,

@@ -24,6 +24,7 @@ import { CHARGES_AI_BUDGET_KEY } from '../plans/ai-budget.decorator.js';
 import { QuotaService } from '../plans/quota.service.js';
 import { upstreamProblem, upstreamUnavailable } from '../common/upstream-problem.js';
 import { AGENT_POLICY } from '../resilience/gateway-policies.js';
+import { failsFast } from '../edge/agent-fail-fast.js';
 
 /** Paths that are never limited (probes, scrapers, docs), whatever their controller says. */
 const UNLIMITED_PATHS = /^\/(health|metrics|docs)(\/|$)/;
@@ -220,9 +221,10 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (principal && tier === 'ai') {
       const chargeBudget =
         this.reflector.get<boolean | undefined>(CHARGES_AI_BUDGET_KEY, context.getHandler()) === true;
-      if (chargeBudget) {
+      if (failsFast(req.routeOptions.config)) {
         // A run the assistant cannot take now (its breaker is open) is refused before it is
         // counted: no Redis round trips on the fail-fast path, and no quota spent on a 503.
+        // Callers already known were refused before Nest (AgentFailFast); these were not yet.
         const refused = this.policies.get(AGENT_POLICY).refusal();
         if (refused) {
           throw stackless(() => upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent'));
