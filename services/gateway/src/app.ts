@@ -19,7 +19,7 @@ import type { Logger as Pino } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { compressionZlib } from './common/compression.js';
 import { buildProblem, sendProblem } from './common/problem.filter.js';
-import { upstreamProblem, upstreamUnavailable } from './common/upstream-problem.js';
+import { upstreamUnavailable } from './common/upstream-problem.js';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { bearerToken } from '@neonpro/auth';
@@ -202,8 +202,8 @@ function installFastifyHooks(
   const failFast = new AgentFailFast({
     breaker: agent,
     knownCaller: (req) => authenticator.cached(bearerToken(req.headers.authorization)) !== undefined,
-    refuse: (req, reply, refused) => {
-      const { body, headers } = buildProblem(upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent'), req);
+    refuse: (req, reply, problem) => {
+      const { body, headers } = buildProblem(problem, req);
       // As the problem filter does for refusals: counted, in the request line, not a log line each.
       logger.debug({ request_id: body.request_id, code: body.code, status: body.status }, 'request refused');
       sendProblem(reply, body, headers);

@@ -1,18 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { type AuthFixture, createAuthFixture, DEMO_USERS, uniquePrefix } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
+import { chatClient, type SendAck } from './realtime/socket-client.js';
 import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
 /**
  * With the agent breaker open, a caller the gateway already knows is refused in the chat route's
  * onRequest hook (AgentFailFast), before its body is read; a caller not yet known is refused by the
- * rate-limit guard once authenticated. Both answers are the same problem, counted once. Real
- * gateway, NATS, Postgres and auth emulator; no agent is subscribed, so runs fail and the
- * breaker opens.
+ * rate-limit guard once authenticated; Socket.IO's chat:send before anything is counted. The same
+ * problem everywhere, counted once. Real gateway, NATS, Postgres and auth emulator; no agent is
+ * subscribed, so runs fail and the breaker opens (and stays open for the whole file).
  */
-describe('an open agent breaker refuses runs before the request is read', () => {
+describe('an open agent breaker refuses runs up front', () => {
   let fx: AuthFixture;
   let gw: GatewayApp;
   let base: string;
+  let reception: string;
 
   beforeAll(async () => {
     fx = await createAuthFixture();
@@ -23,10 +26,18 @@ describe('an open agent breaker refuses runs before the request is read', () => 
         // Stays open for the whole test: no half-open probe lets a call through.
         AGENT_BREAKER_HALF_OPEN_MS: '600000',
         AGENT_RETRY_MAX: '0',
-        RATE_LIMIT_AI_LIMIT: '1000',
+        // Low enough that counting the refused runs would show as rate_limited.
+        RATE_LIMIT_AI_LIMIT: '4',
       }),
     );
     base = gatewayUrl(gw);
+    reception = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
+    // No agent: two failed runs open the breaker (and make the reception's token known).
+    for (let i = 0; i < 2; i++) {
+      const r = await chat(reception, valid);
+      expect(r.status).toBe(503);
+      expect(((await r.json()) as { code: string }).code).toBe('agent_unavailable');
+    }
   });
 
   afterAll(async () => {
@@ -75,15 +86,7 @@ describe('an open agent breaker refuses runs before the request is read', () => 
   }
 
   it('answers a known caller before reading the body, an unknown one after authenticating it, and counts each once', async () => {
-    const reception = `Bearer ${await fx.token(DEMO_USERS.auroraReception)}`;
     const lima = `Bearer ${await fx.token(DEMO_USERS.auroraLima)}`;
-
-    // No agent: two failed runs open the breaker (and make the reception's token known).
-    for (let i = 0; i < 2; i++) {
-      const r = await chat(reception, valid);
-      expect(r.status).toBe(503);
-      expect(((await r.json()) as { code: string }).code).toBe('agent_unavailable');
-    }
     const before = { rejected: await rejections(), answered: await answered503() };
 
     // Known: refused in onRequest, so a body that is not even JSON gets the refusal, not a 400.
@@ -110,5 +113,39 @@ describe('an open agent breaker refuses runs before the request is read', () => 
     // Four refusals, each counted once in the policy's series and in the request metrics.
     expect(await rejections()).toBe(before.rejected + 4);
     expect(await answered503()).toBe(before.answered + 4);
+  });
+
+  it('refuses chat:send over Socket.IO before counting it or reading its session', async () => {
+    const admin = await fx.token(DEMO_USERS.auroraAdmin);
+    const before = await rejections();
+    const c = chatClient(base, admin);
+    try {
+      const acks: SendAck[] = [];
+      // More sends than the ai limit allows: counted, the fifth would be rate_limited.
+      for (let i = 0; i < 6; i++) {
+        acks.push(await c.ack<SendAck>('chat:send', { message: 'oi', client_message_id: `ff-${randomUUID()}` }));
+      }
+      // A session that is not the caller's would be not_found after a database read.
+      acks.push(
+        await c.ack<SendAck>('chat:send', {
+          message: 'oi',
+          session_id: randomUUID(),
+          client_message_id: `ff-${randomUUID()}`,
+        }),
+      );
+      for (const ack of acks) {
+        expect(ack).toEqual({
+          ok: false,
+          error: {
+            code: 'upstream_unavailable',
+            message: 'The assistant is failing; calls are paused for a moment.',
+            retry_after: expect.any(Number) as number,
+          },
+        });
+      }
+    } finally {
+      c.close();
+    }
+    expect(await rejections()).toBe(before + 7);
   });
 });

@@ -1,5 +1,5 @@
 import { UpstreamTimeoutError, UpstreamUnavailableError } from '@neonpro/resilience';
-import { databaseUnavailable, upstreamProblem, upstreamUnavailable } from './upstream-problem.js';
+import { agentRunRefusal, databaseUnavailable, upstreamProblem, upstreamUnavailable } from './upstream-problem.js';
 
 describe('upstream → problem (one mapping for agent, database and Supabase Auth)', () => {
   it('an open breaker or full bulkhead is a 503 upstream_unavailable with its Retry-After', () => {
@@ -26,5 +26,28 @@ describe('upstream → problem (one mapping for agent, database and Supabase Aut
     expect(upstreamProblem(new Error('boom'), 'agent')).toBeUndefined();
     expect(databaseUnavailable(new Error('syntax error'))).toBeUndefined();
     expect(databaseUnavailable(Object.assign(new Error('down'), { code: 'ECONNREFUSED' }))?.getStatus()).toBe(503);
+  });
+
+  it('refuses an agent run up front with the breaker problem, stackless, only while the breaker refuses', () => {
+    let open = true;
+    let counted = 0;
+    const agent = {
+      refusal: () => {
+        if (!open) {
+          return undefined;
+        }
+        counted++;
+        return new UpstreamUnavailableError('agent', 'breaker_open', 4200);
+      },
+    };
+    const p = agentRunRefusal(agent);
+    expect([p?.getStatus(), p?.code, p?.problemOptions.retryAfter]).toEqual([503, 'upstream_unavailable', 5]);
+    expect(p?.detail).toBe(
+      upstreamProblem(new UpstreamUnavailableError('agent', 'breaker_open', 4200), 'agent')?.detail,
+    );
+    expect(p?.stack?.split('\n')).toHaveLength(1);
+    open = false;
+    expect(agentRunRefusal(agent)).toBeUndefined();
+    expect(counted).toBe(1);
   });
 });

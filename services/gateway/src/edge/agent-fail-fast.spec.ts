@@ -32,8 +32,12 @@ async function appWith(breaker: TestBreaker) {
   const failFast = new AgentFailFast({
     breaker,
     knownCaller: (req: FastifyRequest) => req.headers.authorization === 'Bearer known',
-    refuse: (_req, reply, refused) =>
-      void reply.status(503).send({ refused: refused.reason, wait: refused.retryAfterMs }),
+    refuse: (_req, reply, problem) =>
+      void reply.status(problem.getStatus()).send({
+        code: problem.code,
+        detail: problem.detail,
+        retry_after: problem.problemOptions.retryAfter,
+      }),
   });
   app.addHook('onRoute', failFast.onRoute);
   const own = (_req: FastifyRequest, _reply: unknown, done: () => void) => {
@@ -67,7 +71,11 @@ describe('AgentFailFast', () => {
     const { post, order } = await appWith(breaker);
     const r = await post('/run', 'Bearer known', '{"message": ');
     expect(r.statusCode).toBe(503);
-    expect(r.json()).toEqual({ refused: 'breaker_open', wait: 4000 });
+    expect(r.json()).toEqual({
+      code: 'upstream_unavailable',
+      detail: 'The assistant is failing; calls are paused for a moment.',
+      retry_after: 4,
+    });
     expect(order).toEqual([]);
     expect(breaker.counted).toBe(1);
   });

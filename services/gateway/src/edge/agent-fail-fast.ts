@@ -1,6 +1,8 @@
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { UpstreamUnavailableError } from '@neonpro/resilience';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import type { ProblemException } from '../common/problem.js';
+import { agentRunRefusal } from '../common/upstream-problem.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,14 +46,15 @@ export interface AgentFailFastOptions {
    * there once the caller is known.
    */
   knownCaller: (req: FastifyRequest) => boolean;
-  /** Answers the refusal (the gateway's 503 problem); the request goes no further. */
-  refuse: (req: FastifyRequest, reply: FastifyReply, refused: UpstreamUnavailableError) => void;
+  /** Answers the refusal (`agentRunRefusal`'s 503 problem); the request goes no further. */
+  refuse: (req: FastifyRequest, reply: FastifyReply, problem: ProblemException) => void;
 }
 
 /**
  * Refuses a known caller's run while the agent breaker is open, in the route's `onRequest`: before
  * its body is read and before Nest builds a context, runs three guards and the exception filter for
- * it. The answer is the one the rate-limit guard gives (and counts) later on the same request.
+ * it. The answer is the one the rate-limit guard gives (and counts) later on the same request:
+ * `agentRunRefusal`'s.
  * Why: during an agent outage clients retry, and a refusal is what the gateway serves most; this
  * path costs about a fifth less CPU per refusal (docs/performance.md, breaker, "Fifth pass").
  */
@@ -70,17 +73,17 @@ export class AgentFailFast {
   /** The route-level `onRequest` hook (callback style: no promise per request). */
   readonly onRequest = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const { breaker, knownCaller, refuse } = this.options;
-    // Closed breaker first: the common case costs one comparison. `refusal()` counts, so it is
-    // asked only for a request this hook will answer.
+    // Closed breaker first: the common case costs one comparison. A refusal counts, so it is
+    // asked for only for a request this hook will answer.
     if (breaker.retryAfterMs() <= 0 || !knownCaller(req)) {
       done();
       return;
     }
-    const refused = breaker.refusal();
-    if (!refused) {
+    const problem = agentRunRefusal(breaker);
+    if (!problem) {
       done();
       return;
     }
-    refuse(req, reply, refused);
+    refuse(req, reply, problem);
   };
 }

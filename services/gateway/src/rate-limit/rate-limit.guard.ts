@@ -1,6 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PolicyRegistry, stackless } from '@neonpro/resilience';
+import { PolicyRegistry } from '@neonpro/resilience';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -22,7 +22,7 @@ import { RateLimitService, type TierLimit } from './rate-limit.service.js';
 import type { WindowState } from './rate-limit.store.js';
 import { CHARGES_AI_BUDGET_KEY } from '../plans/ai-budget.decorator.js';
 import { QuotaService } from '../plans/quota.service.js';
-import { upstreamProblem, upstreamUnavailable } from '../common/upstream-problem.js';
+import { agentRunRefusal } from '../common/upstream-problem.js';
 import { AGENT_POLICY } from '../resilience/gateway-policies.js';
 import { failsFast } from '../edge/agent-fail-fast.js';
 
@@ -225,9 +225,9 @@ export class RateLimitGuard extends ThrottlerGuard {
         // A run the assistant cannot take now (its breaker is open) is refused before it is
         // counted: no Redis round trips on the fail-fast path, and no quota spent on a 503.
         // Callers already known were refused before Nest (AgentFailFast); these were not yet.
-        const refused = this.policies.get(AGENT_POLICY).refusal();
+        const refused = agentRunRefusal(this.policies.get(AGENT_POLICY));
         if (refused) {
-          throw stackless(() => upstreamProblem(refused, 'agent') ?? upstreamUnavailable('agent'));
+          throw refused;
         }
       }
       await this.quotas.countAi(principal, { reply, chargeBudget });

@@ -10,10 +10,11 @@ import type { Authenticated } from '../auth/auth.types.js';
 import { ChatTurnService } from '../chat/chat-turn.service.js';
 import { ProblemException } from '../common/problem.js';
 import { databaseErrorToProblem as toProblem } from '../common/database-problem.js';
+import { agentRunRefusal } from '../common/upstream-problem.js';
 import { StreamTracker } from '../lifecycle/stream-tracker.service.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { QuotaService } from '../plans/quota.service.js';
-import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
+import { AGENT_POLICY, POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import { RealtimeRegistry } from './realtime-registry.service.js';
 import { type ChatSend, sessionRoom, SocketEvent } from './realtime.schema.js';
 
@@ -93,6 +94,12 @@ export class ChatRunService {
   }
 
   async send(auth: Authenticated, input: ChatSend, requestId: string): Promise<StartedRun> {
+    // As on REST: a run the assistant cannot take now (its breaker is open) is refused before it
+    // is counted or its session read, so an outage spends no quota and no database work.
+    const refused = agentRunRefusal(this.policies.get(AGENT_POLICY));
+    if (refused) {
+      throw refused;
+    }
     await this.countAiRequest(auth.principal);
     let sessionId = input.session_id;
     if (sessionId) {
