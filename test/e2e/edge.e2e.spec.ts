@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import {
   type AuthFixture,
   createAuthFixture,
@@ -12,8 +13,9 @@ import {
 } from '@neonpro/testing';
 
 /**
- * Built processes: the W3C trace context crosses HTTP → NATS → agent logs, and a gateway whose
- * Redis is unreachable keeps serving (fail open) and says so in its log and metrics.
+ * Built processes: the W3C trace context crosses HTTP → NATS → agent logs, a gateway whose
+ * Redis is unreachable keeps serving (fail open) and says so in its log and metrics, and a request
+ * refused before routing has its request line.
  */
 describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
   const prefix = uniquePrefix('e2e-edge');
@@ -84,5 +86,42 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_rate_limit_store_errors_total\{[^}]*fail_mode="open"[^}]*\} [1-9]/);
     expect(gateway.output.join('')).not.toMatch(/"statusCode":500/);
+  });
+
+  it('logs a request refused before routing under the id it was answered with, never its URL', async () => {
+    // Fastify's router: a path it cannot decode (with a CPF in the query, which must not be logged).
+    const r = await fetch(`${gateway.url}/v1/patients/%E0%A4%A?cpf=52998224725`, { headers: { authorization } });
+    expect(r.status).toBe(400);
+    const routerId = ((await r.json()) as { request_id: string }).request_id;
+    // Node's parser: headers over its limit, before any request exists.
+    const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1');
+    let raw = '';
+    let closed = false;
+    socket.on('data', (d: Buffer) => (raw += d.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    socket.write(`GET /v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
+    await waitFor(() => closed, 'the parser refusal');
+    const parserId = /\r\nx-request-id: ([^\r]+)\r\n/i.exec(raw)?.[1];
+    expect(raw).toMatch(/^HTTP\/1\.1 431 /);
+
+    const line = (id: string | undefined) =>
+      gateway.logs().find((l) => l.msg === 'request refused before routing' && l.request_id === id);
+    await waitFor(() => line(routerId) !== undefined && line(parserId) !== undefined, 'both request lines');
+    expect(line(routerId)).toMatchObject({
+      level: 'info',
+      method: 'GET',
+      status: 400,
+      code: 'invalid_request',
+      reason: 'FST_ERR_BAD_URL',
+    });
+    expect(line(parserId)).toMatchObject({
+      level: 'info',
+      status: 431,
+      code: 'invalid_request',
+      reason: 'HPE_HEADER_OVERFLOW',
+    });
+    const logged = JSON.stringify([line(routerId), line(parserId)]);
+    expect(logged).not.toMatch(/52998224725|%E0|patients|aaaa/);
   });
 });

@@ -26,6 +26,7 @@ import { bearerToken } from '@neonpro/auth';
 import { Authenticator } from './auth/authenticator.service.js';
 import { AgentFailFast } from './edge/agent-fail-fast.js';
 import { DatabaseAdmission } from './edge/database-admission.js';
+import type { RefusedBeforeRouting } from './edge/client-errors.js';
 import { GatewayFastifyAdapter, isApiPath, setEdgeHeaders } from './edge/edge-headers.js';
 import { trustProxyOption } from './edge/trust-proxy.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
@@ -117,7 +118,10 @@ export async function startGateway(
     customTypes: /^(application\/(json|problem\+json)|text\/plain)/,
   });
   const metrics = app.get(GatewayMetrics);
-  adapter.countRefusals((status) => metrics.refusedBeforeRouting.inc({ status: String(status) }));
+  adapter.observeRefusals((refusal) => {
+    metrics.refusedBeforeRouting.inc({ status: String(refusal.status) });
+    logRefusal(refusal, logger);
+  });
   const policies = app.get(PolicyRegistry);
   installFastifyHooks(app.getHttpAdapter().getInstance(), {
     metrics,
@@ -293,6 +297,26 @@ function logRequest(req: FastifyRequest, reply: FastifyReply, route: string, ms:
       duration_ms: Math.round(ms * 10) / 10,
     },
     'request completed',
+  );
+}
+
+/**
+ * The request line of a request refused before routing (a URL the router cannot decode, a path
+ * segment too long, headers too large, bytes that are not HTTP, a request not received in time):
+ * its request id is in the answer, so it must be findable in the log. No URL: it is whatever the
+ * client sent.
+ */
+function logRefusal(refusal: RefusedBeforeRouting, logger: Pino): void {
+  logger.info(
+    {
+      request_id: refusal.requestId,
+      ...(refusal.clientRequestId ? { client_request_id: refusal.clientRequestId } : {}),
+      ...(refusal.method ? { method: refusal.method } : {}),
+      status: refusal.status,
+      code: refusal.code,
+      ...(refusal.reason ? { reason: refusal.reason } : {}),
+    },
+    'request refused before routing',
   );
 }
 

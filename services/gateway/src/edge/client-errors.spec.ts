@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { clientErrorHandler, clientErrorProblem } from './client-errors.js';
+import { clientErrorHandler, clientErrorProblem, type RefusedBeforeRouting } from './client-errors.js';
 
 /** The socket surface the handler uses, recording what it was given. */
 function fakeSocket(state: { destroyed?: boolean; writable?: boolean } = {}) {
@@ -49,11 +49,11 @@ describe('clientErrorHandler', () => {
   };
 
   it('writes the problem with the security headers and closes the connection', () => {
-    const counted: number[] = [];
+    const seen: RefusedBeforeRouting[] = [];
     const handler = clientErrorHandler(
       () => nestHeaders,
       { 'Content-Security-Policy': "default-src 'self'" },
-      (s) => counted.push(s),
+      (r) => seen.push(r),
     );
     const { socket, written, destroyed } = fakeSocket();
     const err = Object.assign(new Error('too big'), { code: 'HPE_HEADER_OVERFLOW' });
@@ -71,7 +71,10 @@ describe('clientErrorHandler', () => {
     expect(Number(headers['content-length'])).toBe(Buffer.byteLength(JSON.stringify(body)));
     expect(body).toMatchObject({ status: 431, code: 'invalid_request', request_id: headers['x-request-id'] });
     expect(destroyed()).toBe(err);
-    expect(counted).toEqual([431]);
+    // What the metric and the request line get: the id the client was given, never its bytes.
+    expect(seen).toEqual([
+      { status: 431, code: 'invalid_request', requestId: headers['x-request-id'], reason: 'HPE_HEADER_OVERFLOW' },
+    ]);
   });
 
   it('keeps our headers when the security hook throws', () => {
@@ -91,7 +94,7 @@ describe('clientErrorHandler', () => {
     const handler = clientErrorHandler(
       () => undefined,
       {},
-      (status) => counted.push(status),
+      (r) => counted.push(r.status),
     );
     const reset = fakeSocket();
     handler(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), reset.socket);

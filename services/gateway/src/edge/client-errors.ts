@@ -5,6 +5,23 @@ import type { FastifyRequest } from 'fastify';
 import type { ProblemBody } from '../common/problem.js';
 import { parserErrorToProblem, renderProblem } from '../common/problem.filter.js';
 
+/**
+ * A request answered before Fastify routed it (the router's refusals, edge-headers.ts) or before a
+ * request existed (Node's parser, here): what the metrics and the request line need of it. Never
+ * its URL or headers: they are whatever the client sent.
+ */
+export interface RefusedBeforeRouting {
+  status: number;
+  /** The problem's stable code. */
+  code: string;
+  /** Our id, in the answer's body (and its X-Request-Id unless the client sent one). */
+  requestId: string;
+  /** Fastify's or Node's error code (`FST_ERR_BAD_URL`, `HPE_HEADER_OVERFLOW`, …). */
+  reason?: string;
+  method?: string;
+  clientRequestId?: string;
+}
+
 /** The request hook behind Nest's `useSecurityHeaders()`: writes its headers to a response. */
 export type SecurityHeadersHook = (request: FastifyRequest, response: ServerResponse) => unknown;
 
@@ -24,7 +41,7 @@ export function clientErrorProblem(code: string | undefined, requestId: string):
 export function clientErrorHandler(
   securityHeaders: () => SecurityHeadersHook | undefined,
   ownHeaders: Record<string, string>,
-  count: (status: number) => void = () => undefined,
+  observe: (refusal: RefusedBeforeRouting) => void = () => undefined,
 ): (err: Error & { code?: string }, socket: Socket) => void {
   let fixed: string | undefined;
   const headerLines = (): string => {
@@ -53,7 +70,12 @@ export function clientErrorHandler(
     }
     const requestId = randomUUID();
     const problem = clientErrorProblem(err.code, requestId);
-    count(problem.status);
+    observe({
+      status: problem.status,
+      code: problem.code,
+      requestId,
+      ...(err.code !== undefined ? { reason: err.code } : {}),
+    });
     if (socket.writable) {
       const body = JSON.stringify(problem);
       socket.write(

@@ -3,7 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { REQUEST_ID_HEADER, sanitizeClientRequestId } from '@neonpro/observability';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { buildProblem, sendProblem } from '../common/problem.filter.js';
-import { clientErrorHandler } from './client-errors.js';
+import { clientErrorHandler, type RefusedBeforeRouting } from './client-errors.js';
 import { forwardedProtocol, type TrustProxy } from './trust-proxy.js';
 
 /** The design's Content-Security-Policy, sent verbatim (no inline scripts, no eval, no framing). */
@@ -59,18 +59,18 @@ export class GatewayFastifyAdapter extends FastifyAdapter {
           'Content-Security-Policy': CONTENT_SECURITY_POLICY,
           'Permissions-Policy': PERMISSIONS_POLICY,
         },
-        (status) => routerErrors.count?.(status),
+        (refusal) => routerErrors.observe?.(refusal),
       ),
     });
     this.routerErrors = routerErrors;
   }
 
   /**
-   * Counts each refusal by status (set once the metrics exist, after the adapter): Fastify runs no
-   * route hook for them, so `http_requests_total` never sees them.
+   * Sees each refusal (set once the metrics and the logger exist, after the adapter): Fastify runs
+   * no route hook for them, so neither `http_requests_total` nor the request line sees them.
    */
-  countRefusals(count: (status: number) => void): void {
-    this.routerErrors.count = count;
+  observeRefusals(observe: (refusal: RefusedBeforeRouting) => void): void {
+    this.routerErrors.observe = observe;
   }
 
   override registerSecurityHook(hook: SecurityHook): void {
@@ -81,7 +81,7 @@ export class GatewayFastifyAdapter extends FastifyAdapter {
 
 class RouterErrors {
   securityHeaders?: SecurityHook;
-  count?: (status: number) => void;
+  observe?: (refusal: RefusedBeforeRouting) => void;
 
   constructor(private readonly protocol: (req: IncomingMessage) => 'http' | 'https') {}
 
@@ -96,7 +96,14 @@ class RouterErrors {
     // ignore a trusted proxy's X-Forwarded-Proto.
     setEdgeHeaders(req, reply, this.protocol(req.raw) === 'https');
     const { body, headers } = buildProblem(error, req);
-    this.count?.(body.status);
+    this.observe?.({
+      status: body.status,
+      code: body.code,
+      requestId: body.request_id,
+      reason: error.code,
+      method: req.method,
+      clientRequestId: sanitizeClientRequestId(req.headers[REQUEST_ID_HEADER]),
+    });
     sendProblem(reply, body, headers);
   };
 }
