@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import compress from '@fastify/compress';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { bearerToken } from '@neonpro/auth';
 import { type GatewayConfig, gatewayConfigSchema, loadConfig } from '@neonpro/config';
 import {
   createLogger,
@@ -22,7 +23,6 @@ import { buildProblem, sendProblem } from './common/problem.filter.js';
 import { upstreamUnavailable } from './common/upstream-problem.js';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
-import { bearerToken } from '@neonpro/auth';
 import { Authenticator } from './auth/authenticator.service.js';
 import { AgentFailFast } from './edge/agent-fail-fast.js';
 import { DatabaseAdmission } from './edge/database-admission.js';
