@@ -1,8 +1,8 @@
-import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { UpstreamUnavailableError } from '@neonpro/resilience';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import type { ProblemException } from '../common/problem.js';
 import { agentRunRefusal } from '../common/upstream-problem.js';
+import { addRouteConfig } from './route-config.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -19,9 +19,7 @@ declare module 'fastify' {
  */
 export function FailsFastWhileAgentDown(): MethodDecorator {
   return (_target, _key, descriptor) => {
-    const handler = descriptor.value as object;
-    const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as Record<string, unknown>;
-    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, failFast: 'agent' }, handler);
+    addRouteConfig(descriptor.value as object, { failFast: 'agent' });
   };
 }
 

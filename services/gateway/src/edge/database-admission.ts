@@ -1,6 +1,6 @@
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import { addRouteConfig } from './route-config.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,8 +24,7 @@ export function DatabaseAdmitted(): ClassDecorator {
       if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) {
         continue; // a helper, not a route
       }
-      const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as Record<string, unknown>;
-      Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, admission: 'database' }, handler);
+      addRouteConfig(handler, { admission: 'database' });
     }
   };
 }
