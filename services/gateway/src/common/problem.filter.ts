@@ -137,37 +137,47 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<FastifyRequest>();
-    const reply = ctx.getResponse<FastifyReply>();
-    const { body, headers } = buildProblem(exception, req);
-    if (body.status >= 500) {
-      const err = exception instanceof Error ? exception : undefined;
-      if (exception instanceof ProblemException && body.code === ErrorCode.UpstreamUnavailable) {
-        // A refusal (breaker open, bulkhead full, upstream down): the breaker's transition is
-        // logged once and each refusal is counted in metrics and in the request line; a warning
-        // per refused request would flood the logs exactly when the upstream is failing.
-        this.logger.debug({ request_id: body.request_id, code: body.code, status: body.status }, 'request refused');
-      } else if (exception instanceof ProblemException) {
-        // A known upstream condition (agent timeout, shutting down): worth a warning, not a stack trace.
-        this.logger.warn(
-          { request_id: body.request_id, code: body.code, status: body.status },
-          'request failed upstream',
-        );
-      } else {
-        this.logger.error(
-          {
-            request_id: body.request_id,
-            code: body.code,
-            err_name: err?.name,
-            err_message: err ? maskPii(err.message) : undefined,
-            stack: err?.stack ? maskPii(err.stack) : undefined,
-          },
-          'request failed',
-        );
-      }
-    }
-    sendProblem(reply, body, headers);
+    answerProblem(exception, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>(), this.logger);
   }
+}
+
+/** What a problem's answer logs to: PinoLogger in Nest, pino itself at the edge. */
+export interface ProblemLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * Answers a failed request with its problem and logs it by kind: the filter's whole job, and how
+ * the routes the edge answers itself (EdgeAnswers) fail.
+ */
+export function answerProblem(exception: unknown, req: FastifyRequest, reply: FastifyReply, logger: ProblemLog): void {
+  const { body, headers } = buildProblem(exception, req);
+  if (body.status >= 500) {
+    const err = exception instanceof Error ? exception : undefined;
+    if (exception instanceof ProblemException && body.code === ErrorCode.UpstreamUnavailable) {
+      // A refusal (breaker open, bulkhead full, upstream down): the breaker's transition is
+      // logged once and each refusal is counted in metrics and in the request line; a warning
+      // per refused request would flood the logs exactly when the upstream is failing.
+      logger.debug({ request_id: body.request_id, code: body.code, status: body.status }, 'request refused');
+    } else if (exception instanceof ProblemException) {
+      // A known upstream condition (agent timeout, shutting down): worth a warning, not a stack trace.
+      logger.warn({ request_id: body.request_id, code: body.code, status: body.status }, 'request failed upstream');
+    } else {
+      logger.error(
+        {
+          request_id: body.request_id,
+          code: body.code,
+          err_name: err?.name,
+          err_message: err ? maskPii(err.message) : undefined,
+          stack: err?.stack ? maskPii(err.stack) : undefined,
+        },
+        'request failed',
+      );
+    }
+  }
+  sendProblem(reply, body, headers);
 }
 
 export function sendProblem(reply: FastifyReply, body: ProblemBody, headers: Record<string, string> = {}): void {

@@ -10,7 +10,7 @@ import { SingleFlight } from '../common/single-flight.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import type { RateLimitTierName } from '../rate-limit/rate-limit-tier.decorator.js';
-import { RateLimitService, type TierLimit } from '../rate-limit/rate-limit.service.js';
+import { RateLimitService, type TierLimit, userTracker } from '../rate-limit/rate-limit.service.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import type { EffectivePlan } from './plan.js';
 import { PlansService } from './plans.service.js';
@@ -59,6 +59,32 @@ export class QuotaService {
     return this.plans.cachedFor(clinicId)?.tiers[tier];
   }
 
+  /**
+   * A known user's request in a per-user tier other than `ai` (whose clinic aggregate `countAi`
+   * counts), counted without waiting: true once counted (headers set on `reply`; throws the 429
+   * past the limit), false when the clinic's plan is not cached or the store cannot answer now,
+   * and nothing was counted. RateLimitGuard and the edge's answered routes count through here.
+   */
+  countNow(principal: Principal, tier: Exclude<RateLimitTierName, 'ai'>, reply: FastifyReply): boolean {
+    if (!this.rateLimit.enabled) {
+      return true;
+    }
+    const limit = this.tierLimitNow(principal.clinic_id, tier);
+    if (!limit) {
+      return false;
+    }
+    const state = this.rateLimit.hitNow(
+      this.rateLimit.key(tier, userTracker(principal.user_id)),
+      limit.windowMs,
+      limit.limit,
+    );
+    if (!state) {
+      return false;
+    }
+    this.rateLimit.answer(reply, tier, limit, state);
+    return true;
+  }
+
   /** The per-user limit of a tier for a user of this clinic. */
   async tierLimit(clinicId: string, tier: RateLimitTierName): Promise<TierLimit> {
     return (await this.plans.forClinic(clinicId)).tiers[tier];
@@ -90,7 +116,7 @@ export class QuotaService {
     }
     const user = plan.tiers.ai;
     const state = await this.rateLimit.hit(
-      this.rateLimit.key('ai', `user:${principal.user_id}`),
+      this.rateLimit.key('ai', userTracker(principal.user_id)),
       user.windowMs,
       user.limit,
     );

@@ -12,3 +12,10 @@ export const RATE_LIMIT_TIER_KEY = 'neonpro:rate-limit-tier';
 /** Puts a controller or route in a rate-limit tier. */
 export const RateLimitTier = (tier: RateLimitTierName): MethodDecorator & ClassDecorator =>
   SetMetadata(RATE_LIMIT_TIER_KEY, tier);
+
+/** A route's tier: the handler's, else its controller's, else `default`. */
+export function tierOfRoute(handler: object, controller: object): RateLimitTierName {
+  const fromHandler = Reflect.getMetadata(RATE_LIMIT_TIER_KEY, handler) as RateLimitTierName | undefined;
+  const fromClass = Reflect.getMetadata(RATE_LIMIT_TIER_KEY, controller) as RateLimitTierName | undefined;
+  return fromHandler ?? fromClass ?? 'default';
+}

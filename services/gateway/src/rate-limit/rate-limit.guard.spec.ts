@@ -1,10 +1,15 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { Database } from '@neonpro/database';
 import type { PolicyRegistry } from '@neonpro/resilience';
-import type { QuotaService } from '../plans/quota.service.js';
+import type { PinoLogger } from 'nestjs-pino';
+import type { GatewayRuntimeConfig } from '../gateway.config.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
+import type { PlansService } from '../plans/plans.service.js';
+import { QuotaService } from '../plans/quota.service.js';
 import { RateLimitTier } from './rate-limit-tier.decorator.js';
 import { namedThrottlers, RateLimitGuard } from './rate-limit.guard.js';
-import type { RateLimitService, TierLimit } from './rate-limit.service.js';
+import { RateLimitService, type TierLimit } from './rate-limit.service.js';
 import { MemoryRateLimitStore, type WindowState } from './rate-limit.store.js';
 import { SkipThrottle, Throttle, type ThrottlerRequest, type ThrottlerStorage } from './throttler.js';
 
@@ -105,14 +110,28 @@ describe('RateLimitGuard without waiting (a hit the store counts locally)', () =
       setHeaders: (_reply: unknown, tier: string, limit: TierLimit, state: WindowState) =>
         answered.push({ tier, limit: limit.limit, hits: state.hits }),
       rejection: (tier: string, state: WindowState) => new Error(`429 ${tier} after ${state.hits}`),
+      // The service's own answer (headers, then the 429 past the limit), over the recorded pair above.
+      answer: RateLimitService.prototype.answer,
     };
-    const quotas = { tierLimitNow: (clinicId: string, tier: keyof typeof tiers) => plans[clinicId]?.[tier] };
+    // The real QuotaService.countNow, over the plans cached above; nothing else of it is reached.
+    const cachedPlans = { cachedFor: (clinicId: string) => (plans[clinicId] ? { tiers: plans[clinicId] } : undefined) };
+    const quotas = new QuotaService(
+      cachedPlans as unknown as PlansService,
+      rateLimit as unknown as RateLimitService,
+      ...([undefined, undefined, undefined, undefined, undefined] as unknown as [
+        GatewayMetrics,
+        PolicyRegistry,
+        PinoLogger,
+        Database,
+        GatewayRuntimeConfig,
+      ]),
+    );
     guard = new RecordingGuard(
       { throttlers: namedThrottlers(tiers) },
       {} as ThrottlerStorage,
       new Reflector(),
       rateLimit as unknown as RateLimitService,
-      quotas as unknown as QuotaService,
+      quotas,
       {} as PolicyRegistry,
     );
     await guard.onModuleInit();

@@ -17,9 +17,8 @@ import {
   type ThrottlerStorage,
 } from './throttler.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RATE_LIMIT_TIER_KEY, type RateLimitTierName } from './rate-limit-tier.decorator.js';
-import { RateLimitService, type TierLimit } from './rate-limit.service.js';
-import type { WindowState } from './rate-limit.store.js';
+import { type RateLimitTierName, tierOfRoute } from './rate-limit-tier.decorator.js';
+import { RateLimitService, type TierLimit, userTracker } from './rate-limit.service.js';
 import { CHARGES_AI_BUDGET_KEY } from '../plans/ai-budget.decorator.js';
 import { QuotaService } from '../plans/quota.service.js';
 import { agentRunRefusal } from '../common/upstream-problem.js';
@@ -40,9 +39,7 @@ interface Principal {
 }
 
 export function tierOf(context: ExecutionContext): RateLimitTierName {
-  const fromHandler = Reflect.getMetadata(RATE_LIMIT_TIER_KEY, context.getHandler()) as RateLimitTierName | undefined;
-  const fromClass = Reflect.getMetadata(RATE_LIMIT_TIER_KEY, context.getClass()) as RateLimitTierName | undefined;
-  return fromHandler ?? fromClass ?? 'default';
+  return tierOfRoute(context.getHandler(), context.getClass());
 }
 
 /** One named throttler per counted tier; each one only looks at routes of its own tier. */
@@ -120,23 +117,20 @@ export class RateLimitGuard extends ThrottlerGuard {
    */
   private countedNow(context: ExecutionContext, p: ThrottlerPlan): boolean {
     const tier = (p.throttler.name ?? 'default') as RateLimitTierName;
-    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const http = context.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
     const principal = req.principal;
-    if ((principal && tier === 'ai') || p.getTracker !== this.commonOptions.getTracker) {
+    if (p.getTracker !== this.commonOptions.getTracker || p.generateKey !== this.commonOptions.generateKey) {
       return false;
     }
-    const tierLimit = principal
-      ? this.quotas.tierLimitNow(principal.clinic_id, tier)
-      : { limit: p.limit, windowMs: p.ttl };
-    if (!tierLimit) {
-      return false;
+    if (principal) {
+      return tier !== 'ai' && this.quotas.countNow(principal, tier, http.getResponse<FastifyReply>());
     }
-    const key = p.generateKey(context, trackerOf(req), tier);
-    const state = this.rateLimit.hitNow(key, tierLimit.windowMs, tierLimit.limit);
+    const state = this.rateLimit.hitNow(this.rateLimit.key(tier, trackerOf(req)), p.ttl, p.limit);
     if (!state) {
       return false;
     }
-    this.answer(context, tier, tierLimit, state);
+    this.rateLimit.answer(http.getResponse<FastifyReply>(), tier, { limit: p.limit, windowMs: p.ttl }, state);
     return true;
   }
 
@@ -241,16 +235,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (!state) {
       return true; // store down, failing open (logged and counted by the service)
     }
-    this.answer(context, tier, tierLimit, state);
+    this.rateLimit.answer(reply, tier, tierLimit, state);
     return true;
-  }
-
-  /** The counted hit's headers, and the 429 past the limit. */
-  private answer(context: ExecutionContext, tier: RateLimitTierName, tierLimit: TierLimit, state: WindowState): void {
-    this.rateLimit.setHeaders(context.switchToHttp().getResponse<FastifyReply>(), tier, tierLimit, state);
-    if (state.hits > tierLimit.limit) {
-      throw this.rateLimit.rejection(tier, state);
-    }
   }
 }
 
@@ -262,7 +248,7 @@ interface TrackedRequest {
 /** Per user once authenticated, else per client IP. */
 function trackerOf(req: TrackedRequest): string {
   if (req.principal?.user_id) {
-    return `user:${req.principal.user_id}`;
+    return userTracker(req.principal.user_id);
   }
   // req.ip honours X-Forwarded-For only from TRUST_PROXY peers (Fastify's trustProxy).
   return `ip:${normalizeIp(String(req.ip))}`;

@@ -21,6 +21,11 @@ export interface TierLimit {
   windowMs: number;
 }
 
+/** The rate-limit tracker of an authenticated user: per user, whatever address they come from. */
+export function userTracker(userId: string): string {
+  return `user:${userId}`;
+}
+
 export function tierLimits(config: GatewayRuntimeConfig): Record<RateLimitTierName, TierLimit> {
   return {
     healthcare: { limit: config.RATE_LIMIT_HEALTHCARE_LIMIT, windowMs: config.RATE_LIMIT_HEALTHCARE_WINDOW_S * 1000 },
@@ -113,6 +118,14 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
       .header('X-RateLimit-Limit', String(limit.limit))
       .header('X-RateLimit-Remaining', String(remaining))
       .header('X-RateLimit-Reset', String(reset));
+  }
+
+  /** A counted hit's answer: its headers on `reply`, and past the limit the 429 problem, thrown. */
+  answer(reply: FastifyReply, tier: RateLimitTierName, limit: TierLimit, state: WindowState): void {
+    this.setHeaders(reply, tier, limit, state);
+    if (state.hits > limit.limit) {
+      throw this.rejection(tier, state);
+    }
   }
 
   /** The 429 problem for a tier; also counts the rejection. */
