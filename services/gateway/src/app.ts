@@ -19,18 +19,22 @@ import { Logger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { compressionZlib } from './common/compression.js';
-import { buildProblem, sendProblem } from './common/problem.filter.js';
+import { answerProblem, buildProblem, sendProblem } from './common/problem.filter.js';
 import { upstreamUnavailable } from './common/upstream-problem.js';
 import { isStreaming, serverTimingHeader } from './common/server-timing.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { Authenticator } from './auth/authenticator.service.js';
+import { JwtAuthGuard } from './auth/jwt-auth.guard.js';
+import { knownCaller } from './auth/principal-resolver.guard.js';
 import { AgentFailFast } from './edge/agent-fail-fast.js';
 import { DatabaseAdmission } from './edge/database-admission.js';
+import { EdgeAnswers } from './edge/edge-answer.js';
 import type { RefusedBeforeRouting } from './edge/client-errors.js';
 import { GatewayFastifyAdapter, isApiPath, setEdgeHeaders } from './edge/edge-headers.js';
 import { trustProxyOption } from './edge/trust-proxy.js';
 import { GatewayModule, type GatewayModuleExtras } from './gateway.module.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.service.js';
+import { QuotaService } from './plans/quota.service.js';
 import { GatewayIoAdapter } from './realtime/socket-io.adapter.js';
 import { RedisConnections } from './redis/redis-connections.service.js';
 import { AGENT_POLICY, POSTGRES_POLICY } from './resilience/gateway-policies.js';
@@ -131,6 +135,10 @@ export async function startGateway(
     config,
     logger,
   });
+  // A test's extra global guards would be skipped by the edge's answers: those apps go through Nest.
+  if (!extras.guardsBeforeRateLimit?.length) {
+    installEdgeAnswers(app, metrics, logger);
+  }
   // Swagger UI is a map of the API: off in production unless DOCS_ENABLED=true.
   if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') {
     setupOpenApi(app, { publicUrl: config.PUBLIC_URL });
@@ -171,6 +179,28 @@ export async function startGateway(
       await metricsServer?.close();
     },
   };
+}
+
+/**
+ * The routes marked `@AnsweredAtEdge` answer their known callers without Nest, through the same
+ * authentication, counting and problem functions as Nest's guards and filter.
+ */
+function installEdgeAnswers(app: NestFastifyApplication, metrics: GatewayMetrics, logger: Pino): void {
+  const authenticator = app.get(Authenticator);
+  const quotas = app.get(QuotaService);
+  const edge = new EdgeAnswers({
+    instanceOf: (controller) => app.get(controller, { strict: false }),
+    standsInFor: [JwtAuthGuard],
+    knownCaller: (req) => {
+      const token = bearerToken(req.headers.authorization);
+      return token !== undefined && knownCaller(authenticator, req, token);
+    },
+    // The caller was set just before: `knownCaller` answered true.
+    countNow: (req, reply, tier) => quotas.countNow(req.principal!, tier, reply),
+    fail: (err, req, reply) => answerProblem(err, req, reply, logger),
+    answered: (route) => metrics.edgeAnswers.labels({ route }),
+  });
+  app.getHttpAdapter().getInstance().addHook('onRoute', edge.onRoute);
 }
 
 interface HookDeps {

@@ -14,30 +14,31 @@ import {
   appointmentPatchSchema,
   idParamSchema,
 } from './healthcare.schema.js';
+import { AnsweredAtEdge } from '../edge/edge-answer.js';
 import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
 const idPipe = new ZodValidationPipe(idParamSchema, 'path');
+const listQueryPipe = new ZodValidationPipe(appointmentListQuerySchema, 'query');
 
 @HealthcareApi('appointments', 'appointments')
 export class AppointmentsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
+  @AnsweredAtEdge<AppointmentsController>((c, req) => c.list(listQueryPipe.transform(req.query), req))
   @ApiOperation({
     operationId: 'listAppointments',
     summary: 'List appointments (by range, patient, professional, status)',
   })
   @ApiQueryFrom(appointmentListQuerySchema)
   @ApiOkResponse({ description: 'One page of appointments.', schema: schemaRef(appointmentPageSchema) })
-  list(
-    @Query(new ZodValidationPipe(appointmentListQuerySchema, 'query')) q: AppointmentListQuery,
-    @Req() req: FastifyRequest,
-  ): Promise<Page<Appointment>> {
+  list(@Query(listQueryPipe) q: AppointmentListQuery, @Req() req: FastifyRequest): Promise<Page<Appointment>> {
     return this.db.run(req, (r) => r.appointments.list(q));
   }
 
   @Get(':id')
+  @AnsweredAtEdge<AppointmentsController>((c, req) => c.get(idPipe.transform(req.params), req))
   @ApiOperation({ operationId: 'getAppointment', summary: 'One appointment' })
   @ApiParamsFrom(idParamSchema)
   @ApiOkResponse({ description: 'The appointment.', schema: schemaRef(appointmentSchema) })

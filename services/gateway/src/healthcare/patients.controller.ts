@@ -19,24 +19,24 @@ import {
   type PatientPatchBody,
   patientPatchSchema,
 } from './healthcare.schema.js';
+import { AnsweredAtEdge } from '../edge/edge-answer.js';
 import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
 
 type IdParam = { id: string };
 const idPipe = new ZodValidationPipe(idParamSchema, 'path');
+const listQueryPipe = new ZodValidationPipe(patientListQuerySchema, 'query');
 
 @HealthcareApi('patients', 'patients')
 export class PatientsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
+  @AnsweredAtEdge<PatientsController>((c, req) => c.list(listQueryPipe.transform(req.query), req))
   @ApiOperation({ operationId: 'listPatients', summary: 'List or search patients (name, accent-insensitive; or CPF)' })
   @ApiQueryFrom(patientListQuerySchema)
   @ApiOkResponse({ description: 'One page of patients.', schema: schemaRef(patientPageSchema) })
-  list(
-    @Query(new ZodValidationPipe(patientListQuerySchema, 'query')) q: PatientListQuery,
-    @Req() req: FastifyRequest,
-  ): Promise<Page<Patient>> {
+  list(@Query(listQueryPipe) q: PatientListQuery, @Req() req: FastifyRequest): Promise<Page<Patient>> {
     return this.db.run(req, (r) => r.patients.search(q));
   }
 
@@ -53,6 +53,7 @@ export class PatientsController {
   }
 
   @Get(':id')
+  @AnsweredAtEdge<PatientsController>((c, req) => c.get(idPipe.transform(req.params), req))
   @ApiOperation({ operationId: 'getPatient', summary: 'One patient' })
   @ApiParamsFrom(idParamSchema)
   @ApiOkResponse({ description: 'The patient.', schema: schemaRef(patientSchema) })

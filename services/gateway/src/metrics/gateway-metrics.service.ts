@@ -25,6 +25,8 @@ export class GatewayMetrics {
   readonly quotaRejections: Counter<'tier'>;
   readonly slowRequests: Counter<'severity' | 'route'>;
   readonly refusedBeforeRouting: Counter<'status'>;
+  /** Requests a route's known caller had answered at the edge, without Nest (EdgeAnswers). */
+  readonly edgeAnswers: Counter<'route'>;
   readonly socketConnections: Gauge;
   readonly socketEvents: Counter<'event'>;
   readonly socketEventDuration: Histogram<'event'>;
@@ -100,6 +102,12 @@ export class GatewayMetrics {
       name: 'gateway_http_refused_before_routing_total',
       help: "Requests Fastify's router or Node's HTTP parser refused before any route ran (not in http_requests_total), by status",
       labelNames: ['status'],
+      registers: [registry],
+    });
+    this.edgeAnswers = new Counter({
+      name: 'gateway_edge_answers_total',
+      help: 'Requests answered at the edge without Nest (known caller, counted without waiting; also in http_requests_total), by route template',
+      labelNames: ['route'],
       registers: [registry],
     });
     this.socketConnections = new Gauge({

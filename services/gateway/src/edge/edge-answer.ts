@@ -1,0 +1,165 @@
+import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import { type RateLimitTierName, tierOfRoute } from '../rate-limit/rate-limit-tier.decorator.js';
+import {
+  THROTTLER_KEY_GENERATOR,
+  THROTTLER_LIMIT,
+  THROTTLER_SKIP,
+  THROTTLER_TRACKER,
+  THROTTLER_TTL,
+} from '../rate-limit/throttler.js';
+import { addRouteConfig } from './route-config.js';
+
+/** What a marked route's config carries to `EdgeAnswers`. */
+export interface EdgeAnswerSpec {
+  /** The controller class; its instance is Nest's (resolved once, when the route is registered). */
+  controller: abstract new (...args: never[]) => object;
+  /** The handler's name on the controller (its guard, interceptor and tier metadata are read from it). */
+  method: string | symbol;
+  /** Calls the handler as Nest would: the route's pipes applied to the request, `req` passed on. */
+  invoke: (controller: object, req: FastifyRequest) => Promise<unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's known callers are answered by `EdgeAnswers`, without Nest. */
+    edgeAnswer?: EdgeAnswerSpec;
+  }
+}
+
+/**
+ * Marks a controller route whose known callers the edge answers itself (`EdgeAnswers`): `invoke`
+ * calls the handler with the same pipes as its parameter decorators, e.g.
+ * `@AnsweredAtEdge<PatientsController>((c, req) => c.get(idPipe.transform(req.params), req))`.
+ * Nest still registers, documents and, for every other caller, serves the route.
+ */
+export function AnsweredAtEdge<C extends object>(
+  invoke: (controller: C, req: FastifyRequest) => Promise<unknown>,
+): (target: C, method: string | symbol, descriptor: PropertyDescriptor) => void {
+  return (target, method, descriptor) => {
+    const spec: EdgeAnswerSpec = {
+      controller: target.constructor as EdgeAnswerSpec['controller'],
+      method,
+      invoke: invoke as EdgeAnswerSpec['invoke'],
+    };
+    addRouteConfig(descriptor.value as object, { edgeAnswer: spec });
+  };
+}
+
+export interface EdgeAnswersOptions {
+  /** Nest's instance of a controller. */
+  instanceOf: (controller: EdgeAnswerSpec['controller']) => object;
+  /**
+   * The guards a marked route may carry, which this path stands in for (JwtAuthGuard: a known
+   * caller is authenticated). A route with any other guard, or an interceptor, is refused at boot.
+   */
+  standsInFor: readonly object[];
+  /** Sets the caller when its token and membership are cached (`knownCaller`); false: on to Nest. */
+  knownCaller: (req: FastifyRequest) => boolean;
+  /**
+   * Counts the request in its tier when that needs no waiting (`QuotaService.countNow`): true once
+   * counted, headers set; throws the 429 problem; false when nothing was counted (on to Nest).
+   */
+  countNow: (req: FastifyRequest, reply: FastifyReply, tier: Exclude<RateLimitTierName, 'ai'>) => boolean;
+  /** Answers a failure as the problem filter does (`answerProblem`). */
+  fail: (err: unknown, req: FastifyRequest, reply: FastifyReply) => void;
+  /** The counter of a route's answered requests (by route template), taken once per route. */
+  answered: (route: string) => { inc(): void };
+}
+
+/**
+ * Answers a marked route's known callers in a route `preHandler`, without Nest: for a caller whose
+ * token and membership are cached and whose request can be counted in its tier without waiting,
+ * it does what Nest's global guards (PrincipalResolverGuard, RateLimitGuard), the route's
+ * JwtAuthGuard, its pipes, handler and the problem filter would, through the same functions, and
+ * sends the handler's result. Anyone else, or a request needing I/O to be authenticated or
+ * counted, goes on to Nest unchanged (a caller already set is not resolved again).
+ *
+ * Why: for an audited read, Nest's router, its execution contexts, three guards and the response
+ * controller were 13–24 % of the gateway's CPU per request (docs/performance.md, scenario 1,
+ * "Twelfth pass").
+ * Runs after the route's `onRequest` hooks, so behind the database admission gate.
+ */
+export class EdgeAnswers {
+  constructor(private readonly options: EdgeAnswersOptions) {}
+
+  /** For Fastify's `onRoute` hook: puts the answer in front of the handler of every marked route. */
+  readonly onRoute = (route: RouteOptions): void => {
+    const spec = route.config?.edgeAnswer;
+    if (!spec) {
+      return;
+    }
+    const tier = this.checked(spec, route.url);
+    const instance = this.options.instanceOf(spec.controller);
+    const answer = this.preHandler(spec, instance, tier, this.options.answered(route.url));
+    const own = route.preHandler;
+    route.preHandler = own === undefined ? [answer] : [...(Array.isArray(own) ? own : [own]), answer];
+  };
+
+  /** The route's tier, once its metadata is known to need nothing this path does not do. */
+  private checked(spec: EdgeAnswerSpec, url: string): Exclude<RateLimitTierName, 'ai'> {
+    const proto = spec.controller.prototype as Record<string | symbol, unknown>;
+    const handler = proto[spec.method] as object;
+    const guards = [
+      ...((Reflect.getMetadata(GUARDS_METADATA, spec.controller) as object[] | undefined) ?? []),
+      ...((Reflect.getMetadata(GUARDS_METADATA, handler) as object[] | undefined) ?? []),
+    ];
+    const foreign = guards.filter((g) => !this.options.standsInFor.includes(g));
+    const interceptors = [spec.controller, handler].some(
+      (t) => ((Reflect.getMetadata(INTERCEPTORS_METADATA, t) as unknown[] | undefined) ?? []).length > 0,
+    );
+    const throttlerKeys = Reflect.getMetadataKeys(handler)
+      .concat(Reflect.getMetadataKeys(spec.controller))
+      .filter(
+        (k) =>
+          typeof k === 'string' &&
+          [THROTTLER_SKIP, THROTTLER_LIMIT, THROTTLER_TTL, THROTTLER_TRACKER, THROTTLER_KEY_GENERATOR].some((t) =>
+            k.startsWith(t),
+          ),
+      );
+    const tier = tierOfRoute(handler, spec.controller);
+    if (foreign.length > 0 || interceptors || throttlerKeys.length > 0 || tier === 'ai' || tier === 'auth') {
+      // A guard, interceptor or limit override this path would skip: a wrong answer, not a slow one.
+      throw new Error(
+        `${url}: @AnsweredAtEdge needs a route whose only guard is authentication, with no interceptor, ` +
+          `no throttler override and a per-user tier (has ${foreign.length} other guard(s), ` +
+          `interceptors: ${String(interceptors)}, overrides: ${throttlerKeys.join(',') || 'none'}, tier: ${tier})`,
+      );
+    }
+    return tier;
+  }
+
+  private preHandler(
+    spec: EdgeAnswerSpec,
+    instance: object,
+    tier: Exclude<RateLimitTierName, 'ai'>,
+    answered: { inc(): void },
+  ): (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+    const { knownCaller, countNow, fail } = this.options;
+    // Callback style, and a result sent from here: no promise for the hook itself.
+    return (req, reply, done) => {
+      if (!knownCaller(req)) {
+        done();
+        return;
+      }
+      let result: Promise<unknown>;
+      try {
+        if (!countNow(req, reply, tier)) {
+          done();
+          return;
+        }
+        result = spec.invoke(instance, req);
+      } catch (err) {
+        // The 429, or a pipe's 400.
+        answered.inc();
+        fail(err, req, reply);
+        return;
+      }
+      answered.inc();
+      result.then(
+        (body) => void reply.send(body),
+        (err: unknown) => fail(err, req, reply),
+      );
+    };
+  }
+}
