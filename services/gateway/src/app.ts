@@ -197,6 +197,7 @@ function installEdgeAnswers(app: NestFastifyApplication, metrics: GatewayMetrics
     },
     // The caller was set just before: `knownCaller` answered true.
     countNow: (req, reply, tier) => quotas.countNow(req.principal!, tier, reply),
+    count: (req, reply, tier) => quotas.count(req.principal!, tier, reply),
     fail: (err, req, reply) => answerProblem(err, req, reply, logger),
     answered: (route) => metrics.edgeAnswers.labels({ route }),
   });

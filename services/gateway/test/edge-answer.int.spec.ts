@@ -1,7 +1,7 @@
 import { type AuthFixture, createAuthFixture, DEMO_USERS, uniquePrefix } from '@neonpro/testing';
 import pg from 'pg';
 import { type GatewayApp, startGateway } from '../src/app.js';
-import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
+import { gatewayUrl, testGatewayEnv, testRedisEnv } from './support/test-gateway.js';
 
 interface Answer {
   status: number;
@@ -14,9 +14,14 @@ interface Answer {
  * the route's preHandler (EdgeAnswers), without Nest; anyone else by Nest. Both paths must give the
  * same answer, count the same limit and write the same audit row. Real gateway, Postgres, Redis and
  * auth emulator. A fresh token is unknown, so its first request takes Nest's path and its second
- * the edge's; `gateway_edge_answers_total` tells which one answered.
+ * the edge's; `gateway_edge_answers_total` tells which one answered. Twice: with the in-memory
+ * limiter (every hit counted without waiting) and with Redis, where below 16 hits left each hit is
+ * a round trip (the waiting count, on both paths).
  */
-describe('healthcare reads answered at the edge', () => {
+describe.each([
+  ['in-memory limiter', false],
+  ['Redis limiter', true],
+])('healthcare reads answered at the edge (%s)', (_store, redis) => {
   let fx: AuthFixture;
   let gw: GatewayApp;
   let base: string;
@@ -68,8 +73,13 @@ describe('healthcare reads answered at the edge', () => {
 
   beforeAll(async () => {
     fx = await createAuthFixture();
+    const prefix = uniquePrefix('gw-edge-answer');
     gw = await startGateway(
-      testGatewayEnv(uniquePrefix('gw-edge-answer'), { ...fx.env, RATE_LIMIT_HEALTHCARE_LIMIT: String(LIMIT) }),
+      testGatewayEnv(prefix, {
+        ...fx.env,
+        ...(redis ? testRedisEnv(prefix) : {}),
+        RATE_LIMIT_HEALTHCARE_LIMIT: String(LIMIT),
+      }),
     );
     base = gatewayUrl(gw);
     admin = new pg.Client({ connectionString: fx.db.url });

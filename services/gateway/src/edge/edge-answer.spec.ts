@@ -86,6 +86,8 @@ interface Harness {
   answered: number;
   /** What countNow does next: count, decline, or throw this. */
   count: 'yes' | 'no' | ProblemException;
+  /** What the waiting count does: resolve, or reject with this. */
+  waited: 'ok' | ProblemException;
   options: EdgeAnswersOptions;
 }
 
@@ -96,6 +98,7 @@ function harness(): Harness {
     failed: [],
     answered: 0,
     count: 'yes',
+    waited: 'ok',
     options: undefined as unknown as EdgeAnswersOptions,
   };
   h.options = {
@@ -115,6 +118,14 @@ function harness(): Harness {
       h.counted.push(`${tier} ${req.principal?.user_id ?? '-'} ${h.count}`);
       void reply.header('RateLimit', `"${tier}";r=1;t=60`);
       return h.count === 'yes';
+    },
+    count: async (req, reply, tier) => {
+      await Promise.resolve();
+      if (h.waited instanceof ProblemException) {
+        throw h.waited;
+      }
+      h.counted.push(`${tier} ${req.principal?.user_id ?? '-'} waited`);
+      void reply.header('RateLimit', `"${tier}";r=2;t=60`);
     },
     fail: (err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
       h.failed.push(err);
@@ -193,14 +204,28 @@ describe('EdgeAnswers', () => {
     await app.close();
   });
 
-  it('sends a known caller on to Nest when counting would wait (nothing counted here)', async () => {
+  it('counts a known caller the waiting way when the hit cannot be counted now, then answers', async () => {
     const h = harness();
     h.count = 'no';
     const { app, order, get } = await appWith(h);
-    expect((await get('/things/42')).json()).toEqual({ from: 'nest' });
-    expect(order).toEqual(['own hook', 'nest']);
+    const r = await get('/things/42');
+    expect(r.json()).toEqual({ id: 'a' });
+    expect(r.headers.ratelimit).toBe('"healthcare";r=2;t=60');
+    expect(order).toEqual(['own hook']);
+    expect(h.counted).toEqual(['healthcare u1 no', 'healthcare u1 waited']);
+    expect(calls).toEqual(['get 42 u1']);
+    expect(h.answered).toBe(1);
+    await app.close();
+  });
+
+  it('answers a refusal of the waiting count (a 429, a closed store) as a failure, without calling the handler', async () => {
+    const h = harness();
+    h.count = 'no';
+    h.waited = new ProblemException(503, 'upstream_unavailable', 'Request limits cannot be checked right now.');
+    const { app, get } = await appWith(h);
+    expect((await get('/things/42')).statusCode).toBe(503);
+    expect(h.failed).toEqual([h.waited]);
     expect(calls).toEqual([]);
-    expect(h.answered).toBe(0);
     await app.close();
   });
 

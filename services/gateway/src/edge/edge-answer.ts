@@ -58,9 +58,11 @@ export interface EdgeAnswersOptions {
   knownCaller: (req: FastifyRequest) => boolean;
   /**
    * Counts the request in its tier when that needs no waiting (`QuotaService.countNow`): true once
-   * counted, headers set; throws the 429 problem; false when nothing was counted (on to Nest).
+   * counted, headers set; throws the 429 problem; false when nothing was counted.
    */
   countNow: (req: FastifyRequest, reply: FastifyReply, tier: Exclude<RateLimitTierName, 'ai'>) => boolean;
+  /** Counts it the waiting way (`QuotaService.count`: the plan read, a store round trip); rejects with the 429. */
+  count: (req: FastifyRequest, reply: FastifyReply, tier: Exclude<RateLimitTierName, 'ai'>) => Promise<void>;
   /** Answers a failure as the problem filter does (`answerProblem`). */
   fail: (err: unknown, req: FastifyRequest, reply: FastifyReply) => void;
   /** The counter of a route's answered requests (by route template), taken once per route. */
@@ -69,11 +71,10 @@ export interface EdgeAnswersOptions {
 
 /**
  * Answers a marked route's known callers in a route `preHandler`, without Nest: for a caller whose
- * token and membership are cached and whose request can be counted in its tier without waiting,
- * it does what Nest's global guards (PrincipalResolverGuard, RateLimitGuard), the route's
- * JwtAuthGuard, its pipes, handler and the problem filter would, through the same functions, and
- * sends the handler's result. Anyone else, or a request needing I/O to be authenticated or
- * counted, goes on to Nest unchanged (a caller already set is not resolved again).
+ * token and membership are cached, it does what Nest's global guards (PrincipalResolverGuard,
+ * RateLimitGuard), the route's JwtAuthGuard, its pipes, handler and the problem filter would,
+ * through the same functions, and sends the handler's result. Anyone else (a token not verified
+ * yet, a membership not cached, no token) goes on to Nest unchanged.
  *
  * Why: for an audited read, Nest's router, its execution contexts, three guards and the response
  * controller were 13–24 % of the gateway's CPU per request (docs/performance.md, scenario 1,
@@ -135,29 +136,41 @@ export class EdgeAnswers {
     tier: Exclude<RateLimitTierName, 'ai'>,
     answered: { inc(): void },
   ): (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
-    const { knownCaller, countNow, fail } = this.options;
-    // Callback style, and a result sent from here: no promise for the hook itself.
+    const { knownCaller, countNow, count, fail } = this.options;
+    const respond = (req: FastifyRequest, reply: FastifyReply): void => {
+      let result: Promise<unknown>;
+      try {
+        result = spec.invoke(instance, req);
+      } catch (err) {
+        fail(err, req, reply); // a pipe's 400
+        return;
+      }
+      result.then(
+        (body) => void reply.send(body),
+        (err: unknown) => fail(err, req, reply),
+      );
+    };
+    // Callback style, and the answer sent from here: no promise for the hook itself, and none at
+    // all before the handler's while the hit is counted without waiting.
     return (req, reply, done) => {
       if (!knownCaller(req)) {
         done();
         return;
       }
-      let result: Promise<unknown>;
+      answered.inc();
+      let counted: boolean;
       try {
-        if (!countNow(req, reply, tier)) {
-          done();
-          return;
-        }
-        result = spec.invoke(instance, req);
+        counted = countNow(req, reply, tier);
       } catch (err) {
-        // The 429, or a pipe's 400.
-        answered.inc();
-        fail(err, req, reply);
+        fail(err, req, reply); // the 429
         return;
       }
-      answered.inc();
-      result.then(
-        (body) => void reply.send(body),
+      if (counted) {
+        respond(req, reply);
+        return;
+      }
+      count(req, reply, tier).then(
+        () => respond(req, reply),
         (err: unknown) => fail(err, req, reply),
       );
     };

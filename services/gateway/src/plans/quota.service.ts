@@ -85,6 +85,26 @@ export class QuotaService {
     return true;
   }
 
+  /**
+   * `countNow` when it must wait: the clinic's plan read (cached after), the hit counted in the
+   * store. Sets the headers; throws the 429. With the store down and failing open nothing is set
+   * (the service logged and counted it); failing closed, the store's 503 is thrown.
+   */
+  async count(principal: Principal, tier: Exclude<RateLimitTierName, 'ai'>, reply: FastifyReply): Promise<void> {
+    if (!this.rateLimit.enabled) {
+      return;
+    }
+    const limit = await this.tierLimit(principal.clinic_id, tier);
+    const state = await this.rateLimit.hit(
+      this.rateLimit.key(tier, userTracker(principal.user_id)),
+      limit.windowMs,
+      limit.limit,
+    );
+    if (state) {
+      this.rateLimit.answer(reply, tier, limit, state);
+    }
+  }
+
   /** The per-user limit of a tier for a user of this clinic. */
   async tierLimit(clinicId: string, tier: RateLimitTierName): Promise<TierLimit> {
     return (await this.plans.forClinic(clinicId)).tiers[tier];

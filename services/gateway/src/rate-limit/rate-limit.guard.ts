@@ -227,6 +227,11 @@ export class RateLimitGuard extends ThrottlerGuard {
       await this.quotas.countAi(principal, { reply, chargeBudget });
       return true;
     }
+    const common = getTracker === this.commonOptions.getTracker && generateKey === this.commonOptions.generateKey;
+    if (principal && tier !== 'ai' && common) {
+      await this.quotas.count(principal, tier, reply);
+      return true;
+    }
     const tracker = await getTracker(req, context);
     const tierLimit: TierLimit = principal
       ? await this.quotas.tierLimit(principal.clinic_id, tier)
