@@ -132,6 +132,27 @@ describe.each([
     expect(await auditRows(edge.headers.get('x-request-id'))).toBe(1);
   });
 
+  it('answers HEAD as Nest does: the same headers, no body', async () => {
+    const token = await fx.token(DEMO_USERS.auroraReception);
+    const head = async (): Promise<{ r: Response; edge: boolean; text: string }> => {
+      const before = await edgeAnswers('/v1/patients/:id');
+      const r = await fetch(`${base}/v1/patients/${auroraPatient}`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const text = await r.text();
+      return { r, text, edge: (await edgeAnswers('/v1/patients/:id')) - before === 1 };
+    };
+    const nest = await head();
+    const edge = await head();
+    expect([nest.edge, edge.edge]).toEqual([false, true]);
+    expect(edge.r.status).toBe(200);
+    expect(edge.text).toBe('');
+    expect(headerNames(edge.r.headers)).toEqual(headerNames(nest.r.headers));
+    expect(Number(edge.r.headers.get('content-length'))).toBeGreaterThan(0);
+    expect(edge.r.headers.get('content-length')).toBe(nest.r.headers.get('content-length'));
+  });
+
   it("answers another clinic's patient 404, as Nest does", async () => {
     const [nest, edge] = await bothPaths('/v1/patients/:id', `/v1/patients/${borealPatient}`, DEMO_USERS.auroraAdmin);
     expect(nest.status).toBe(404);
