@@ -1,4 +1,14 @@
-import { type CanActivate, Controller, Get, Injectable, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  type CanActivate,
+  Controller,
+  Get,
+  HttpCode,
+  Injectable,
+  Res,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import type { NestInterceptor } from '@nestjs/common';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -63,6 +73,23 @@ class InterceptedController {
 class UnthrottledController {
   @SkipThrottle()
   @AnsweredAtEdge<UnthrottledController>(() => Promise.resolve({}))
+  get(): void {}
+}
+
+class StatusController {
+  @HttpCode(204)
+  @AnsweredAtEdge<StatusController>(() => Promise.resolve({}))
+  get(): void {}
+}
+
+class ReplyController {
+  @AnsweredAtEdge<ReplyController>(() => Promise.resolve({}))
+  get(@Res() _reply: unknown): void {}
+}
+
+@UsePipes(Wrap)
+class PipedController {
+  @AnsweredAtEdge<PipedController>(() => Promise.resolve({}))
   get(): void {}
 }
 
@@ -265,10 +292,13 @@ describe('EdgeAnswers', () => {
   });
 
   it.each([
-    ['another guard', RoleController, /1 other guard/],
-    ['an interceptor', InterceptedController, /interceptors: true/],
-    ['a throttler override', UnthrottledController, /overrides: THROTTLER:SKIP/],
-    ['the ai tier', AiController, /tier: ai/],
+    ['another guard', RoleController, /cannot stand in for 1 other guard/],
+    ['an interceptor', InterceptedController, /an interceptor/],
+    ['class pipes', PipedController, /@UsePipes/],
+    ['a status of its own', StatusController, /@HttpCode/],
+    ['the reply handed to the handler', ReplyController, /@Res\/@Next/],
+    ['a throttler override', UnthrottledController, /throttler overrides THROTTLER:SKIP/],
+    ['the ai tier', AiController, /the ai tier/],
   ])('refuses at registration a route with %s, which it would skip', async (_what, controller, message) => {
     const app = Fastify();
     app.addHook('onRoute', new EdgeAnswers(harness().options).onRoute);

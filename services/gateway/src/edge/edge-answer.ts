@@ -1,4 +1,15 @@
-import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
+import {
+  GUARDS_METADATA,
+  HEADERS_METADATA,
+  HTTP_CODE_METADATA,
+  INTERCEPTORS_METADATA,
+  PIPES_METADATA,
+  REDIRECT_METADATA,
+  RENDER_METADATA,
+  ROUTE_ARGS_METADATA,
+  SSE_METADATA,
+} from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { type RateLimitTierName, tierOfRoute } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
@@ -99,35 +110,66 @@ export class EdgeAnswers {
 
   /** The route's tier, once its metadata is known to need nothing this path does not do. */
   private checked(spec: EdgeAnswerSpec, url: string): Exclude<RateLimitTierName, 'ai'> {
-    const proto = spec.controller.prototype as Record<string | symbol, unknown>;
-    const handler = proto[spec.method] as object;
-    const guards = [
-      ...((Reflect.getMetadata(GUARDS_METADATA, spec.controller) as object[] | undefined) ?? []),
-      ...((Reflect.getMetadata(GUARDS_METADATA, handler) as object[] | undefined) ?? []),
+    const { controller, method } = spec;
+    const handler = (controller.prototype as Record<string | symbol, unknown>)[method] as object;
+    const both = (key: string): unknown[] => [
+      ...((Reflect.getMetadata(key, controller) as unknown[] | undefined) ?? []),
+      ...((Reflect.getMetadata(key, handler) as unknown[] | undefined) ?? []),
     ];
-    const foreign = guards.filter((g) => !this.options.standsInFor.includes(g));
-    const interceptors = [spec.controller, handler].some(
-      (t) => ((Reflect.getMetadata(INTERCEPTORS_METADATA, t) as unknown[] | undefined) ?? []).length > 0,
-    );
-    const throttlerKeys = Reflect.getMetadataKeys(handler)
-      .concat(Reflect.getMetadataKeys(spec.controller))
-      .filter(
-        (k) =>
-          typeof k === 'string' &&
-          [THROTTLER_SKIP, THROTTLER_LIMIT, THROTTLER_TTL, THROTTLER_TRACKER, THROTTLER_KEY_GENERATOR].some((t) =>
-            k.startsWith(t),
-          ),
-      );
-    const tier = tierOfRoute(handler, spec.controller);
-    if (foreign.length > 0 || interceptors || throttlerKeys.length > 0 || tier === 'ai' || tier === 'auth') {
-      // A guard, interceptor or limit override this path would skip: a wrong answer, not a slow one.
-      throw new Error(
-        `${url}: @AnsweredAtEdge needs a route whose only guard is authentication, with no interceptor, ` +
-          `no throttler override and a per-user tier (has ${foreign.length} other guard(s), ` +
-          `interceptors: ${String(interceptors)}, overrides: ${throttlerKeys.join(',') || 'none'}, tier: ${tier})`,
-      );
+    const skipped: string[] = [];
+    const foreign = both(GUARDS_METADATA).filter((g) => !this.options.standsInFor.includes(g as object));
+    if (foreign.length > 0) {
+      skipped.push(`${foreign.length} other guard(s)`);
     }
-    return tier;
+    for (const [key, what] of [
+      [INTERCEPTORS_METADATA, 'an interceptor'],
+      [PIPES_METADATA, '@UsePipes'],
+    ] as const) {
+      if (both(key).length > 0) {
+        skipped.push(what);
+      }
+    }
+    // What shapes Nest's answer (status, headers, redirect, stream, template) or hands the reply to the handler.
+    for (const [key, what] of [
+      [HTTP_CODE_METADATA, '@HttpCode'],
+      [HEADERS_METADATA, '@Header'],
+      [REDIRECT_METADATA, '@Redirect'],
+      [SSE_METADATA, '@Sse'],
+      [RENDER_METADATA, '@Render'],
+    ] as const) {
+      if (Reflect.getMetadata(key, handler) !== undefined) {
+        skipped.push(what);
+      }
+    }
+    const args = Object.keys(
+      (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) as object | undefined) ?? {},
+    );
+    if (args.some((k) => k.startsWith(`${RouteParamtypes.RESPONSE}:`) || k.startsWith(`${RouteParamtypes.NEXT}:`))) {
+      skipped.push('@Res/@Next');
+    }
+    const throttlerPrefixes = [
+      THROTTLER_SKIP,
+      THROTTLER_LIMIT,
+      THROTTLER_TTL,
+      THROTTLER_TRACKER,
+      THROTTLER_KEY_GENERATOR,
+    ];
+    const keys = (target: object): unknown[] => Reflect.getMetadataKeys(target) as unknown[];
+    const overrides = [...keys(handler), ...keys(controller)].filter(
+      (k) => typeof k === 'string' && throttlerPrefixes.some((t) => k.startsWith(t)),
+    );
+    if (overrides.length > 0) {
+      skipped.push(`throttler overrides ${overrides.join(',')}`);
+    }
+    const tier = tierOfRoute(handler, controller);
+    if (tier === 'ai' || tier === 'auth') {
+      skipped.push(`the ${tier} tier`);
+    }
+    if (skipped.length > 0) {
+      // What this path would skip makes a wrong answer, not a slow one.
+      throw new Error(`${url}: @AnsweredAtEdge cannot stand in for ${skipped.join('; ')}`);
+    }
+    return tier as Exclude<RateLimitTierName, 'ai' | 'auth'>;
   }
 
   private preHandler(

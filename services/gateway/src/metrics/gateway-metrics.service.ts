@@ -25,7 +25,7 @@ export class GatewayMetrics {
   readonly quotaRejections: Counter<'tier'>;
   readonly slowRequests: Counter<'severity' | 'route'>;
   readonly refusedBeforeRouting: Counter<'status'>;
-  /** Requests a route's known caller had answered at the edge, without Nest (EdgeAnswers). */
+  /** Requests answered at the edge without Nest (EdgeAnswers): callers whose token and membership were cached. */
   readonly edgeAnswers: Counter<'route'>;
   readonly socketConnections: Gauge;
   readonly socketEvents: Counter<'event'>;
@@ -106,7 +106,7 @@ export class GatewayMetrics {
     });
     this.edgeAnswers = new Counter({
       name: 'gateway_edge_answers_total',
-      help: 'Requests answered at the edge without Nest (known caller, counted without waiting; also in http_requests_total), by route template',
+      help: 'Requests answered at the edge without Nest (caller token and membership cached; also in http_requests_total), by route template',
       labelNames: ['route'],
       registers: [registry],
     });
