@@ -14,8 +14,8 @@ import {
 
 /**
  * Built processes: the W3C trace context crosses HTTP → NATS → agent logs, a gateway whose
- * Redis is unreachable keeps serving (fail open) and says so in its log and metrics, and a request
- * refused before routing has its request line.
+ * Redis is unreachable keeps serving (fail open) and says so in its log and metrics, a known
+ * caller's read is answered at the edge, and a request refused before routing has its request line.
  */
 describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
   const prefix = uniquePrefix('e2e-edge');
@@ -86,6 +86,24 @@ describe('E2E: trace propagation and Redis fail-open (built processes)', () => {
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_rate_limit_store_errors_total\{[^}]*fail_mode="open"[^}]*\} [1-9]/);
     expect(gateway.output.join('')).not.toMatch(/"statusCode":500/);
+  });
+
+  it("answers a known caller's read at the edge, failing open on the limiter, with its request line", async () => {
+    const list = await fetch(`${gateway.url}/v1/patients?limit=1`, { headers: { authorization } });
+    expect(list.status).toBe(200);
+    const id = ((await list.json()) as { data: { id: string }[] }).data[0]!.id;
+    const r = await fetch(`${gateway.url}/v1/patients/${id}`, { headers: { authorization } });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { id: string }).id).toBe(id);
+    // Redis is unreachable: no limit was counted, so no limit headers (fail open), as on Nest's path.
+    expect(r.headers.get('ratelimit')).toBeNull();
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/gateway_edge_answers_total\{route="\/v1\/patients\/:id"[^}]*\} [1-9]/);
+    const requestId = r.headers.get('x-request-id');
+    const line = () => gateway.logs().find((l) => l.msg === 'request completed' && l.request_id === requestId);
+    await waitFor(() => line() !== undefined, 'the request line');
+    expect(line()).toMatchObject({ level: 'info', method: 'GET', route: '/v1/patients/:id', status: 200 });
+    expect(JSON.stringify(line())).not.toContain(id);
   });
 
   it('logs a request refused before routing under the id it was answered with, never its URL', async () => {
