@@ -88,7 +88,7 @@ export interface EdgeAnswersOptions {
  * yet, a membership not cached, no token) goes on to Nest unchanged.
  *
  * Why: for an audited read, Nest's router, its execution contexts, three guards and the response
- * controller were 13–24 % of the gateway's CPU per request (docs/performance.md, scenario 1,
+ * controller were 13–24 % of the gateway's CPU per request in a probe (docs/performance.md, scenario 1,
  * "Twelfth pass").
  * Runs after the route's `onRequest` hooks, so behind the database admission gate.
  */
