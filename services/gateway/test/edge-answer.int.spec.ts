@@ -29,7 +29,8 @@ describe.each([
   let auroraPatient: string;
   let borealPatient: string;
   let auroraAppointment: string;
-  const LIMIT = 12;
+  let consentedPatient: string;
+  const LIMIT = 20;
 
   const get = async (path: string, token: string): Promise<Answer> => {
     const r = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -89,6 +90,10 @@ describe.each([
     const patientOf = `select p.id from patients p join clinics c on c.id = p.clinic_id where c.slug = $1 order by p.id limit 1`;
     auroraPatient = await one(patientOf, 'aurora');
     borealPatient = await one(patientOf, 'boreal');
+    consentedPatient = await one(
+      `select k.patient_id as id from consents k join clinics c on c.id = k.clinic_id where c.slug = $1 order by k.patient_id limit 1`,
+      'aurora',
+    );
     auroraAppointment = await one(
       `select a.id from appointments a join clinics c on c.id = a.clinic_id where c.slug = $1 order by a.id limit 1`,
       'aurora',
@@ -101,13 +106,17 @@ describe.each([
     await fx?.close();
   });
 
-  it.each([
-    ['/v1/patients/:id', () => `/v1/patients/${auroraPatient}`],
-    ['/v1/patients', () => '/v1/patients?search=silva&limit=5'],
-    ['/v1/appointments/:id', () => `/v1/appointments/${auroraAppointment}`],
-    ['/v1/appointments', () => '/v1/appointments?limit=5'],
-  ])('%s: a known caller gets the answer Nest gives, counted and audited once', async (route, path) => {
-    const [nest, edge] = await bothPaths(route, path(), DEMO_USERS.auroraReception);
+  it.each<[route: string, path: () => string, user: string, audited: number]>([
+    ['/v1/patients/:id', () => `/v1/patients/${auroraPatient}`, DEMO_USERS.auroraReception, 1],
+    ['/v1/patients', () => '/v1/patients?search=silva&limit=5', DEMO_USERS.auroraReception, 1],
+    ['/v1/appointments/:id', () => `/v1/appointments/${auroraAppointment}`, DEMO_USERS.auroraReception, 1],
+    ['/v1/appointments', () => '/v1/appointments?limit=5', DEMO_USERS.auroraReception, 1],
+    ['/v1/patients/:id/consents', () => `/v1/patients/${consentedPatient}/consents`, DEMO_USERS.auroraReception, 1],
+    // Not patient data, and the audit log itself: no audit row (as on Nest's path).
+    ['/v1/professionals', () => '/v1/professionals', DEMO_USERS.auroraReception, 0],
+    ['/v1/audit', () => '/v1/audit?limit=5', DEMO_USERS.auroraAdmin, 0],
+  ])('%s: a known caller gets the answer Nest gives, counted and audited alike', async (route, path, user, audited) => {
+    const [nest, edge] = await bothPaths(route, path(), user);
     expect(nest.status).toBe(200);
     expect(edge.status).toBe(200);
     expect(edge.body).toEqual(nest.body);
@@ -127,9 +136,9 @@ describe.each([
     const remaining = (a: Answer) => Number(a.headers.get('x-ratelimit-remaining'));
     expect(remaining(edge)).toBe(remaining(nest) - 1);
     expect(edge.headers.get('server-timing')).toMatch(/^total;dur=[\d.]+, auth;dur=[\d.]+/);
-    // The read is audited in its own transaction, under the id in the answer.
-    expect(await auditRows(nest.headers.get('x-request-id'))).toBe(1);
-    expect(await auditRows(edge.headers.get('x-request-id'))).toBe(1);
+    // A patient-data read is audited in its own transaction, under the id in the answer.
+    expect(await auditRows(nest.headers.get('x-request-id'))).toBe(audited);
+    expect(await auditRows(edge.headers.get('x-request-id'))).toBe(audited);
   });
 
   it('answers HEAD as Nest does: the same headers, no body', async () => {
@@ -151,6 +160,16 @@ describe.each([
     expect(headerNames(edge.r.headers)).toEqual(headerNames(nest.r.headers));
     expect(Number(edge.r.headers.get('content-length'))).toBeGreaterThan(0);
     expect(edge.r.headers.get('content-length')).toBe(nest.r.headers.get('content-length'));
+  });
+
+  it("answers the audit log's 403 to a non-admin, as Nest does", async () => {
+    const [nest, edge] = await bothPaths('/v1/audit', '/v1/audit', DEMO_USERS.auroraReception);
+    expect(nest.status).toBe(403);
+    expect(edge.status).toBe(403);
+    const { request_id: _e, ...edgeProblem } = edge.body;
+    const { request_id: _n, ...nestProblem } = nest.body;
+    expect(edgeProblem).toEqual(nestProblem);
+    expect(edgeProblem).toMatchObject({ code: 'forbidden' });
   });
 
   it("answers another clinic's patient 404, as Nest does", async () => {

@@ -10,14 +10,19 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { ApiQueryFrom, schemaRef } from '../common/json-schema.js';
 import { auditPageSchema } from './healthcare-responses.schema.js';
 import { type AuditQuery, auditQuerySchema } from './healthcare.schema.js';
+import { AnsweredAtEdge } from '../edge/edge-answer.js';
 import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
+
+const auditQueryPipe = new ZodValidationPipe(auditQuerySchema, 'query');
 
 @HealthcareApi('audit', 'audit')
 export class AuditController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
+  // The edge answers only callers it has set (`req.principal`), as @CurrentPrincipal reads it.
+  @AnsweredAtEdge<AuditController>((c, req) => c.list(auditQueryPipe.transform(req.query), req.principal!, req))
   @ApiOperation({
     operationId: 'listAuditEntries',
     summary: 'LGPD audit trail of the clinic (admins only), newest first',
@@ -25,7 +30,7 @@ export class AuditController {
   @ApiOkResponse({ description: 'One page of audit entries.', schema: schemaRef(auditPageSchema) })
   @ApiQueryFrom(auditQuerySchema)
   list(
-    @Query(new ZodValidationPipe(auditQuerySchema, 'query')) q: AuditQuery,
+    @Query(auditQueryPipe) q: AuditQuery,
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
   ): Promise<Page<AuditEntry>> {

@@ -12,21 +12,22 @@ import {
   consentPatchSchema,
   idParamSchema,
 } from './healthcare.schema.js';
+import { AnsweredAtEdge } from '../edge/edge-answer.js';
 import { HealthcareApi } from './healthcare-api.decorator.js';
 import { UserDb } from './user-db.service.js';
+
+const patientIdPipe = new ZodValidationPipe(idParamSchema, 'path');
 
 @HealthcareApi('consents', 'patients/:id/consents')
 export class ConsentsController {
   constructor(private readonly db: UserDb) {}
 
   @Get()
+  @AnsweredAtEdge<ConsentsController>((c, req) => c.list(patientIdPipe.transform(req.params), req))
   @ApiOperation({ operationId: 'listConsents', summary: "A patient's consents" })
   @ApiParamsFrom(idParamSchema)
   @ApiOkResponse({ description: 'All of them, oldest first.', schema: schemaRef(consentListSchema) })
-  list(
-    @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
-    @Req() req: FastifyRequest,
-  ): Promise<{ data: Consent[] }> {
+  list(@Param(patientIdPipe) p: { id: string }, @Req() req: FastifyRequest): Promise<{ data: Consent[] }> {
     return this.db.run(req, async (r) => ({ data: await r.consents.list(p.id) }));
   }
 
@@ -36,7 +37,7 @@ export class ConsentsController {
   @ApiBody({ schema: jsonSchema(consentCreateSchema) })
   @ApiCreatedResponse({ description: 'The recorded consent.', schema: schemaRef(consentSchema) })
   grant(
-    @Param(new ZodValidationPipe(idParamSchema, 'path')) p: { id: string },
+    @Param(patientIdPipe) p: { id: string },
     @Body(new ZodValidationPipe(consentCreateSchema, 'consent')) body: ConsentCreate,
     @Req() req: FastifyRequest,
   ): Promise<Consent> {
