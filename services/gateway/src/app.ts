@@ -131,7 +131,7 @@ export async function startGateway(
     metrics,
     postgres: policies.get(POSTGRES_POLICY),
     agent: policies.get(AGENT_POLICY),
-    authenticator: app.get(Authenticator),
+    knownCaller: knownCallerOf(app.get(Authenticator)),
     config,
     logger,
   });
@@ -186,15 +186,11 @@ export async function startGateway(
  * authentication, counting and problem functions as Nest's guards and filter.
  */
 function installEdgeAnswers(app: NestFastifyApplication, metrics: GatewayMetrics, logger: Pino): void {
-  const authenticator = app.get(Authenticator);
   const quotas = app.get(QuotaService);
   const edge = new EdgeAnswers({
     instanceOf: (controller) => app.get(controller, { strict: false }),
     standsInFor: [JwtAuthGuard],
-    knownCaller: (req) => {
-      const token = bearerToken(req.headers.authorization);
-      return token !== undefined && knownCaller(authenticator, req, token);
-    },
+    knownCaller: knownCallerOf(app.get(Authenticator)),
     // The caller was set just before: `knownCaller` answered true.
     countNow: (req, reply, tier) => quotas.countNow(req.principal!, tier, reply),
     count: (req, reply, tier) => quotas.count(req.principal!, tier, reply),
@@ -204,18 +200,30 @@ function installEdgeAnswers(app: NestFastifyApplication, metrics: GatewayMetrics
   app.getHttpAdapter().getInstance().addHook('onRoute', edge.onRoute);
 }
 
+/**
+ * Whether a request's caller is known without waiting (bearer token and membership cached), the
+ * caller then set on it as PrincipalResolverGuard would: the question the edge's hooks ask before
+ * they answer anything themselves.
+ */
+function knownCallerOf(authenticator: Authenticator): (req: FastifyRequest) => boolean {
+  return (req) => {
+    const token = bearerToken(req.headers.authorization);
+    return token !== undefined && knownCaller(authenticator, req, token);
+  };
+}
+
 interface HookDeps {
   metrics: GatewayMetrics;
   postgres: ResiliencePolicy;
   agent: ResiliencePolicy;
-  authenticator: Authenticator;
+  knownCaller: (req: FastifyRequest) => boolean;
   config: GatewayConfig;
   logger: Pino;
 }
 
 function installFastifyHooks(
   fastify: FastifyInstance,
-  { metrics, postgres, agent, authenticator, config, logger }: HookDeps,
+  { metrics, postgres, agent, knownCaller: known, config, logger }: HookDeps,
 ): void {
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   fastify.removeContentTypeParser(['text/plain']);
@@ -236,13 +244,9 @@ function installFastifyHooks(
   // before the body is read or Nest runs (the rate-limit guard refuses the others once known).
   const failFast = new AgentFailFast({
     breaker: agent,
-    knownCaller: (req) => authenticator.cached(bearerToken(req.headers.authorization)) !== undefined,
-    refuse: (req, reply, problem) => {
-      const { body, headers } = buildProblem(problem, req);
-      // As the problem filter does for refusals: counted, in the request line, not a log line each.
-      logger.debug({ request_id: body.request_id, code: body.code, status: body.status }, 'request refused');
-      sendProblem(reply, body, headers);
-    },
+    knownCaller: known,
+    // As the problem filter answers it: counted, in the request line, a debug line only.
+    refuse: (req, reply, problem) => answerProblem(problem, req, reply, logger),
   });
   fastify.addHook('onRoute', failFast.onRoute);
   // Callback-style hooks: none of them awaits anything, and an async hook costs Fastify a promise

@@ -73,11 +73,7 @@ export class QuotaService {
     if (!limit) {
       return false;
     }
-    const state = this.rateLimit.hitNow(
-      this.rateLimit.key(tier, userTracker(principal.user_id)),
-      limit.windowMs,
-      limit.limit,
-    );
+    const state = this.rateLimit.hitNow(this.userKey(tier, principal), limit.windowMs, limit.limit);
     if (!state) {
       return false;
     }
@@ -95,14 +91,15 @@ export class QuotaService {
       return;
     }
     const limit = await this.tierLimit(principal.clinic_id, tier);
-    const state = await this.rateLimit.hit(
-      this.rateLimit.key(tier, userTracker(principal.user_id)),
-      limit.windowMs,
-      limit.limit,
-    );
+    const state = await this.rateLimit.hit(this.userKey(tier, principal), limit.windowMs, limit.limit);
     if (state) {
       this.rateLimit.answer(reply, tier, limit, state);
     }
+  }
+
+  /** A user's counter in a tier: the key RateLimitGuard makes for them (`userTracker`). */
+  private userKey(tier: RateLimitTierName, principal: Principal): string {
+    return this.rateLimit.key(tier, userTracker(principal.user_id));
   }
 
   /** The per-user limit of a tier for a user of this clinic. */
@@ -135,11 +132,7 @@ export class QuotaService {
       }
     }
     const user = plan.tiers.ai;
-    const state = await this.rateLimit.hit(
-      this.rateLimit.key('ai', userTracker(principal.user_id)),
-      user.windowMs,
-      user.limit,
-    );
+    const state = await this.rateLimit.hit(this.userKey('ai', principal), user.windowMs, user.limit);
     if (!state) {
       return;
     } // store down, failing open

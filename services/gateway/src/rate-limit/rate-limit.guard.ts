@@ -120,7 +120,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const principal = req.principal;
-    if (p.getTracker !== this.commonOptions.getTracker || p.generateKey !== this.commonOptions.generateKey) {
+    if (!this.keysAsCommon(p)) {
       return false;
     }
     if (principal) {
@@ -132,6 +132,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     }
     this.rateLimit.answer(http.getResponse<FastifyReply>(), tier, { limit: p.limit, windowMs: p.ttl }, state);
     return true;
+  }
+
+  /** Whether a throttler keys hits as every tier does (per tier and tracker), which QuotaService's counts assume. */
+  private keysAsCommon(p: Pick<ThrottlerPlan, 'getTracker' | 'generateKey'>): boolean {
+    return p.getTracker === this.commonOptions.getTracker && p.generateKey === this.commonOptions.generateKey;
   }
 
   private planFor(context: ExecutionContext): ThrottlerPlan[] | 'dynamic' {
@@ -227,8 +232,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       await this.quotas.countAi(principal, { reply, chargeBudget });
       return true;
     }
-    const common = getTracker === this.commonOptions.getTracker && generateKey === this.commonOptions.generateKey;
-    if (principal && tier !== 'ai' && common) {
+    if (principal && tier !== 'ai' && this.keysAsCommon(request)) {
       await this.quotas.count(principal, tier, reply);
       return true;
     }
