@@ -2,6 +2,10 @@
 // trip (queue the run, follow its log) to the same agent. The difference in p50 is what the
 // gateway adds. CPU milliseconds per turn of the gateway and the agent (from /proc), and their main
 // threads' user time (the JS), are the figures that move least on a busy machine.
+//
+// Then the agent is replaced by the bare agent (bench/baseline/bare-agent.mjs: the grant, the
+// turn's two Postgres statements, token + done, ack; no Nest, model or logging) behind the same
+// gateway: the architecture's floor, and what the agent's own code costs above it.
 import { spent, usage } from '../lib/proc-usage.mjs';
 import { runLoad } from '../lib/procs.mjs';
 import { createBenchStack } from '../lib/stack.mjs';
@@ -60,6 +64,32 @@ export async function run({ duration, natsUrl }) {
     // One client shows the latency the gateway adds; 32 clients show throughput at saturation.
     const one = await load(1);
     const many = await load(connections);
+    // The same gateway with the bare agent on the same streams and consumer.
+    await stack.stop(agent);
+    const bareAgent = await stack.start('bare-agent', 'bench/baseline/bare-agent.mjs', {
+      NATS_URL: natsUrl,
+      NATS_SUBJECT_PREFIX: prefix,
+    });
+    const jsonLoad = (connections, duration) =>
+      runLoad('http-load.mjs', {
+        url,
+        method: 'POST',
+        headers: { ...headers, accept: 'application/json' },
+        body,
+        connections,
+        duration,
+      });
+    await waitAnswered(url, { ...headers, accept: 'application/json' }, body);
+    await jsonLoad(connections, 2); // warm-up
+    const bareUsage = (connections) => async () => {
+      const before = { gateway: usage(gateway.child.pid), agent: usage(bareAgent.child.pid) };
+      const r = await jsonLoad(connections, duration);
+      r.gatewayCpuMs = spent(before.gateway, usage(gateway.child.pid)).cpuMs / r.requests;
+      r.agentCpuMs = spent(before.agent, usage(bareAgent.child.pid)).cpuMs / r.requests;
+      return r;
+    };
+    const bareOne = await bareUsage(1)();
+    const bareMany = await bareUsage(connections)();
     return {
       rows: [
         { label: 'gateway REST JSON, 1 client', ...one.json },
@@ -68,6 +98,8 @@ export async function run({ duration, natsUrl }) {
         { label: `gateway REST JSON, ${connections} clients`, ...many.json },
         { label: `gateway REST SSE, ${connections} clients`, ...many.sse },
         { label: `baseline: raw JetStream round trip, ${connections} clients`, ...many.raw },
+        { label: 'baseline: gateway REST JSON with the bare agent, 1 client', ...bareOne },
+        { label: `baseline: gateway REST JSON with the bare agent, ${connections} clients`, ...bareMany },
       ],
       ratios: [
         { label: 'gateway added p50, JSON, 1 client (ms)', value: one.json.p50 - one.raw.p50, target: '≤ 2 ms' },
@@ -87,11 +119,42 @@ export async function run({ duration, natsUrl }) {
         },
         { label: 'gateway CPU ms per turn, JSON, 1 client', value: one.json.gatewayCpuMs },
         { label: 'agent CPU ms per turn, JSON, 1 client', value: one.json.agentCpuMs },
+        {
+          label: `JSON turns/s with the agent ÷ with the bare agent, ${connections} clients`,
+          value: many.json.rps / bareMany.rps,
+        },
+        { label: 'agent added p50, JSON, 1 client (ms)', value: one.json.p50 - bareOne.p50 },
+        { label: `bare agent CPU ms per turn, JSON, ${connections} clients`, value: bareMany.agentCpuMs },
+        {
+          label: `gateway CPU ms per turn with the bare agent, JSON, ${connections} clients`,
+          value: bareMany.gatewayCpuMs,
+        },
       ],
-      metrics: { chat_rps_32: many.json.rps, chat_p50_1: one.json.p50 },
-      notes: `${duration}s per run; agent concurrency 64; message "${message}". autocannon reports whole milliseconds.`,
+      metrics: {
+        chat_rps_32: many.json.rps,
+        chat_p50_1: one.json.p50,
+        bare_agent_rps_32: bareMany.rps,
+        bare_agent_p50_1: bareOne.p50,
+      },
+      notes: `${duration}s per run; agent concurrency 64 (the bare agent's too); message "${message}". autocannon reports whole milliseconds.`,
     };
   } finally {
     await stack.close();
+  }
+}
+
+/** Polls one chat turn until the gateway answers it (its admission has seen the new agent). */
+async function waitAnswered(url, headers, body, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(url, { method: 'POST', headers, body }).catch(() => undefined);
+    await res?.arrayBuffer();
+    if (res?.status === 200) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no chat answered with the bare agent (last status ${res?.status ?? 'none'})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
