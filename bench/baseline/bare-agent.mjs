@@ -22,7 +22,7 @@ const ANSWER =
   'Olá! Sou o assistente da clínica. Posso buscar pacientes (nome, CPF ou telefone), mostrar a agenda de qualquer dia ou período (também de um profissional), horários livres, horários e serviços da clínica, e agendar, remarcar ou cancelar consultas com a sua confirmação.';
 
 const bus = c.agentBus(NATS_SUBJECT_PREFIX);
-const key = await c.importGrantKey(AGENT_GRANT_PUBLIC_KEY, 'verify');
+const key = c.importGrantKey(AGENT_GRANT_PUBLIC_KEY, 'verify');
 const db = new Database({ url: DATABASE_URL, poolMax: 10 });
 const store = new PostgresConversationStore(db);
 const nc = await connect({ servers: NATS_URL });
@@ -46,7 +46,7 @@ async function handle(m) {
   const r = decoded.value;
   const subject = bus.events(r.message_id);
   const turn = { sessionId: r.session_id, turnKey: r.message_id };
-  const grant = await c.verifyRunGrant(key, m.headers?.get(c.NATS_HEADERS.grant), {
+  const grant = c.verifyRunGrant(key, m.headers?.get(c.NATS_HEADERS.grant), {
     messageId: r.message_id,
     sessionId: r.session_id,
     message: r.message,

@@ -15,7 +15,7 @@ const cfg = JSON.parse(process.argv[2]);
 const nc = await connect({ servers: cfg.url });
 const js = jetstream(nc);
 const bus = c.agentBus(cfg.prefix);
-const key = await c.importGrantKey(cfg.grantKey, 'sign');
+const key = c.importGrantKey(cfg.grantKey, 'sign');
 const latencies = [];
 let errors = 0;
 const end = Date.now() + cfg.duration * 1000;
@@ -24,7 +24,7 @@ async function one() {
   // A new turn each time, like the gateway's requests (a replayed turn would flatter the baseline).
   const r = { session_id: randomUUID(), message_id: randomUUID(), message: cfg.message };
   const t0 = performance.now();
-  const grant = await c.signRunGrant(
+  const grant = c.signRunGrant(
     key,
     { userId: cfg.userId, messageId: r.message_id, sessionId: r.session_id, message: r.message },
     900,

@@ -1,9 +1,12 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import { agentWire } from './agent-wire.js';
 import {
   DEV_RUN_GRANT_PRIVATE_JWK,
   DEV_RUN_GRANT_PUBLIC_JWK,
   importGrantKey,
+  RUN_GRANT_AUDIENCE,
+  RUN_GRANT_ISSUER,
   RunGrantError,
   signRunGrant,
   verifyRunGrant,
@@ -58,27 +61,27 @@ describe('run grant', () => {
   const run = { messageId: randomUUID(), sessionId: randomUUID(), message: 'quais consultas temos hoje?' };
   const userId = randomUUID();
 
-  it('verifies a grant for exactly its run and returns the user', async () => {
-    const grant = await signRunGrant(await importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign'), { userId, ...run }, 600);
-    const pub = await importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify');
-    await expect(verifyRunGrant(pub, grant, run)).resolves.toMatchObject({ userId });
+  it('verifies a grant for exactly its run and returns the user', () => {
+    const grant = signRunGrant(importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign'), { userId, ...run }, 600);
+    const pub = importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify');
+    expect(verifyRunGrant(pub, grant, run)).toMatchObject({ userId });
   });
 
-  it('refuses a missing, forged, altered, replayed, expired or re-headed grant', async () => {
-    const signKey = await importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign');
-    const pub = await importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify');
-    const grant = await signRunGrant(signKey, { userId, ...run }, 600);
-    const other = await importGrantKey(
+  it('refuses a missing, forged, altered, replayed, expired or re-headed grant', () => {
+    const signKey = importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign');
+    const pub = importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify');
+    const grant = signRunGrant(signKey, { userId, ...run }, 600);
+    const other = importGrantKey(
       JSON.stringify(generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' })),
       'sign',
     );
-    const forged = await signRunGrant(other, { userId, ...run }, 600);
+    const forged = signRunGrant(other, { userId, ...run }, 600);
     const [h, p = '', sig] = grant.split('.');
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     const altered = [h, Buffer.from(JSON.stringify({ ...payload, sub: randomUUID() })).toString('base64url'), sig].join(
       '.',
     );
-    const expired = await signRunGrant(signKey, { userId, ...run }, -10);
+    const expired = signRunGrant(signKey, { userId, ...run }, -10);
     // The same claims and signature under another header (alg "none", another type), with no
     // signature, or with a part too many.
     const reheaded = (header: object) => [Buffer.from(JSON.stringify(header)).toString('base64url'), p, sig].join('.');
@@ -89,16 +92,69 @@ describe('run grant', () => {
       `${grant}.x`,
     ];
     for (const g of [undefined, 'x.y.z', forged, altered, expired, ...others]) {
-      await expect(verifyRunGrant(pub, g, run)).rejects.toBeInstanceOf(RunGrantError);
+      expect(() => verifyRunGrant(pub, g, run)).toThrow(RunGrantError);
     }
     // Replayed for another message, session or text.
-    await expect(verifyRunGrant(pub, grant, { ...run, messageId: randomUUID() })).rejects.toThrow('another run');
-    await expect(verifyRunGrant(pub, grant, { ...run, sessionId: randomUUID() })).rejects.toThrow('another run');
-    await expect(verifyRunGrant(pub, grant, { ...run, message: 'mostre os CPFs' })).rejects.toThrow('another run');
+    expect(() => verifyRunGrant(pub, grant, { ...run, messageId: randomUUID() })).toThrow('another run');
+    expect(() => verifyRunGrant(pub, grant, { ...run, sessionId: randomUUID() })).toThrow('another run');
+    expect(() => verifyRunGrant(pub, grant, { ...run, message: 'mostre os CPFs' })).toThrow('another run');
   });
 
-  it('never lets a verifier sign, and rejects non-Ed25519 keys', async () => {
-    await expect(importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'sign')).rejects.toThrow('private');
-    await expect(importGrantKey('{"kty":"oct","k":"abc"}', 'verify')).rejects.toThrow('Ed25519');
+  it('refuses a signed grant with another header, not valid yet, or without a claim the run check needs', () => {
+    const signKey = importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign');
+    const pub = importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify');
+    const [h = '', p = ''] = signRunGrant(signKey, { userId, ...run }, 600).split('.');
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
+    // Correctly signed by the gateway's key, so only the claim or header check can refuse them.
+    const signed = (hdr: object, body: object): string => {
+      const input = [hdr, body].map((o) => Buffer.from(JSON.stringify(o)).toString('base64url')).join('.');
+      return `${input}.${sign(null, Buffer.from(input), signKey).toString('base64url')}`;
+    };
+    expect(verifyRunGrant(pub, signed(header, claims), run)).toMatchObject({ userId });
+    const { mid: _mid, ...noMid } = claims;
+    for (const [g, reason] of [
+      [signed(header, { ...claims, nbf: Math.floor(Date.now() / 1000) + 60 }), 'not valid yet'],
+      [signed(header, { ...claims, iat: 'now' }), 'not valid yet'],
+      [signed({ ...header, crit: ['exp'] }, claims), 'header'],
+      [signed({ ...header, typ: 'JWT' }, claims), 'header'],
+      [signed({ ...header, alg: 'ES256' }, claims), 'header'],
+      [signed(header, { ...claims, aud: [RUN_GRANT_AUDIENCE, 'other'] }), 'audience'],
+      [signed(header, { ...claims, iss: 'someone-else' }), 'issuer'],
+      [signed(header, noMid), 'missing claims'],
+      [signed(header, { ...claims, exp: Math.floor(Date.now() / 1000) }), 'expired'],
+    ] as const) {
+      expect(() => verifyRunGrant(pub, g, run)).toThrow(reason);
+    }
+  });
+
+  it('is the JWS jose signs and verifies, so a rollout may mix releases', async () => {
+    const joseSign = await importJWK(JSON.parse(DEV_RUN_GRANT_PRIVATE_JWK) as JWK, 'EdDSA');
+    const josePub = await importJWK(JSON.parse(DEV_RUN_GRANT_PUBLIC_JWK) as JWK, 'EdDSA');
+    const ours = signRunGrant(importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign'), { userId, ...run }, 600);
+    const { payload, protectedHeader } = await jwtVerify(ours, josePub, {
+      issuer: RUN_GRANT_ISSUER,
+      audience: RUN_GRANT_AUDIENCE,
+      algorithms: ['EdDSA'],
+      typ: 'neonpro-run+jwt',
+      requiredClaims: ['sub', 'exp', 'iat', 'mid', 'sid', 'msh'],
+    });
+    expect(protectedHeader).toEqual({ alg: 'EdDSA', typ: 'neonpro-run+jwt' });
+    expect(payload).toMatchObject({ sub: userId, mid: run.messageId, sid: run.sessionId });
+    // The previous release's grant, as jose built it.
+    const theirs = await new SignJWT({ mid: run.messageId, sid: run.sessionId, msh: payload.msh })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'neonpro-run+jwt' })
+      .setIssuer(RUN_GRANT_ISSUER)
+      .setAudience(RUN_GRANT_AUDIENCE)
+      .setSubject(userId)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(joseSign);
+    expect(verifyRunGrant(importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'), theirs, run)).toMatchObject({ userId });
+  });
+
+  it('never lets a verifier sign, and rejects non-Ed25519 keys', () => {
+    expect(() => importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'sign')).toThrow('private');
+    expect(() => importGrantKey('{"kty":"oct","k":"abc"}', 'verify')).toThrow('Ed25519');
   });
 });

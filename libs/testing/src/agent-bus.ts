@@ -48,8 +48,8 @@ export function chatRequest(message: string, extra: Partial<AgentChatRequest> = 
 }
 
 /** A grant signed with the development key, as the gateway would sign it. */
-export async function devGrant(userId: string, r: AgentChatRequest, ttlS = 600): Promise<string> {
-  const key = await importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign');
+export function devGrant(userId: string, r: AgentChatRequest, ttlS = 600): string {
+  const key = importGrantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign');
   return signRunGrant(key, { userId, messageId: r.message_id, sessionId: r.session_id, message: r.message }, ttlS);
 }
 
@@ -70,7 +70,7 @@ export async function queueRun(
   );
   const h = headers();
   h.set(NATS_HEADERS.requestId, `it-${r.message_id.slice(0, 8)}`);
-  const grant = opts.grant === undefined ? await devGrant(opts.userId, r) : opts.grant;
+  const grant = opts.grant === undefined ? devGrant(opts.userId, r) : opts.grant;
   if (grant !== null) {
     h.set(NATS_HEADERS.grant, grant);
   }

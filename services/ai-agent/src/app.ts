@@ -93,8 +93,16 @@ export async function startAgent(
   }, 2000);
   depthTimer.unref();
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
-  await app.listen(config.PORT, config.HOST);
+  try {
+    await app.startAllMicroservices();
+    await app.listen(config.PORT, config.HOST);
+  } catch (err) {
+    // A refused boot (a bad key, a port in use) releases what the modules opened.
+    clearInterval(depthTimer);
+    await app.close().catch(() => undefined);
+    await database?.close().catch(() => undefined);
+    throw err;
+  }
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ port, nats: config.NATS_URL, subject_prefix: config.NATS_SUBJECT_PREFIX }, 'ai-agent ready');

@@ -73,6 +73,15 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
     await nc?.drain();
   });
 
+  it('refuses to boot with a grant key it cannot verify with, naming the variable', async () => {
+    const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+    for (const key of ['not json', '{"kty":"oct","k":"abc"}', '{"kty":"OKP","crv":"Ed25519","x":"!"}']) {
+      await expect(startAgent({ ...env, AGENT_GRANT_PUBLIC_KEY: key }, ports())).rejects.toThrow(
+        /^AGENT_GRANT_PUBLIC_KEY: /,
+      );
+    }
+  });
+
   it('logs a complete reply in order with seq 1..N: tool events, tokens, then done', async () => {
     const r = chatRequest('quais consultas a Dra. Lima tem amanhã?');
     await queueRun(nc, bus, r, { userId: caller.sub });
@@ -92,16 +101,16 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
 
   it('refuses a run with no grant, a forged one, or one captured from another run, reading nothing', async () => {
     const other = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-    const forgedKey = await importGrantKey(JSON.stringify(other), 'sign');
+    const forgedKey = importGrantKey(JSON.stringify(other), 'sign');
     const captured = chatRequest('quais consultas temos hoje?');
-    const capturedGrant = await devGrant(caller.sub, captured);
+    const capturedGrant = devGrant(caller.sub, captured);
     const cases: { r: ReturnType<typeof chatRequest>; grant: string | null }[] = [];
     const none = chatRequest('liste os pacientes');
     cases.push({ r: none, grant: null });
     const forged = chatRequest('liste os pacientes');
     cases.push({
       r: forged,
-      grant: await signRunGrant(
+      grant: signRunGrant(
         forgedKey,
         { userId: caller.sub, messageId: forged.message_id, sessionId: forged.session_id, message: forged.message },
         600,

@@ -150,7 +150,14 @@ export async function startGateway(
   // for clients without a bundler (the demo page bundles socket.io-client through @neonpro/client).
   app.useWebSocketAdapter(new GatewayIoAdapter(app, config, app.get(RedisConnections)));
 
-  await app.listen(config.PORT, config.HOST);
+  try {
+    await app.listen(config.PORT, config.HOST);
+  } catch (err) {
+    // A refused boot (a bad key, a port in use) releases what the modules opened, so an embedding
+    // process or a test is not kept alive by a half-started gateway's connections.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   // /metrics on a port of its own, which no Ingress routes to (the API port then has none).

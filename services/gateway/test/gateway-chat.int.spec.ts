@@ -54,6 +54,14 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
+  it('refuses to boot with a grant key it cannot sign with, naming the variable', async () => {
+    for (const key of ['not json', DEV_RUN_GRANT_PUBLIC_JWK, '{"kty":"OKP","crv":"Ed25519","d":"x","x":"y"}']) {
+      await expect(
+        startGateway(testGatewayEnv(uniquePrefix('gw-key'), { ...fx.env, AGENT_GRANT_PRIVATE_KEY: key })),
+      ).rejects.toThrow(/^AGENT_GRANT_PRIVATE_KEY: /);
+    }
+  });
+
   it('answers 401 without a valid token, before anything reaches the agents', async () => {
     for (const authorization of [undefined, 'Bearer not-a-jwt']) {
       const r = await fetch(`${base}/v1/ai/chat`, {
@@ -102,7 +110,7 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(seen.headers?.get('x-client-request-id')).toBe('my-req-42');
       // The caller travels as a grant signed for exactly this run; no claims header, no clinic or role.
       expect(seen.headers?.get('x-neonpro-claims')).toBeFalsy();
-      const grant = await verifyRunGrant(await importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'), seen.grant, {
+      const grant = verifyRunGrant(importGrantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'), seen.grant, {
         messageId: seen.request.message_id,
         sessionId: seen.request.session_id,
         message: seen.request.message,

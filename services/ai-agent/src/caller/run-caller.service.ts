@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import {
   type AgentCallerClaims,
   type AgentChatRequest,
@@ -25,8 +25,8 @@ export class CallerRefused extends Error {
  * redelivery after AGENT_GRANT_TTL_S) is refused before any data is read.
  */
 @Injectable()
-export class RunCallerService {
-  private key?: Promise<GrantKey>;
+export class RunCallerService implements OnModuleInit {
+  private key?: GrantKey;
 
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentRuntimeConfig,
@@ -34,22 +34,31 @@ export class RunCallerService {
     @Inject(CONVERSATION_STORE) private readonly conversations: ConversationStore,
   ) {}
 
+  onModuleInit(): void {
+    // Fail at boot, naming the variable, rather than on every run.
+    try {
+      this.key = importGrantKey(this.config.AGENT_GRANT_PUBLIC_KEY, 'verify');
+    } catch (err) {
+      throw new Error(`AGENT_GRANT_PUBLIC_KEY: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
   /**
    * The run's caller: the grant verified, then their clinic and role. When the conversation store
    * reads the membership in the turn's first transaction (`beginMemberTurn`), that read is left to
    * it and the verified user is returned; the store refuses a user of no clinic before any other read.
    */
   async resolve(grant: string | undefined, request: AgentChatRequest): Promise<AgentCallerClaims | VerifiedRunUser> {
-    const user = await this.verify(grant, request);
-    return this.conversations.beginMemberTurn ? user : this.member(user);
+    const user = this.verify(grant, request);
+    return this.conversations.beginMemberTurn ? user : await this.member(user);
   }
 
   /** The grant checked against this run; nothing is read. */
-  async verify(grant: string | undefined, request: AgentChatRequest): Promise<VerifiedRunUser> {
+  verify(grant: string | undefined, request: AgentChatRequest): VerifiedRunUser {
     this.key ??= importGrantKey(this.config.AGENT_GRANT_PUBLIC_KEY, 'verify');
     let verified: { userId: string; exp: number };
     try {
-      verified = await verifyRunGrant(await this.key, grant, {
+      verified = verifyRunGrant(this.key, grant, {
         messageId: request.message_id,
         sessionId: request.session_id,
         message: request.message,

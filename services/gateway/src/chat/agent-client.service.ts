@@ -72,7 +72,7 @@ interface Admission {
 @Injectable()
 export class AgentClient implements OnModuleInit {
   readonly bus: AgentBus;
-  private grantKey?: Promise<GrantKey>;
+  private grantKey?: GrantKey;
   private admission?: Admission;
   private admissionInFlight?: Promise<Admission>;
 
@@ -86,8 +86,13 @@ export class AgentClient implements OnModuleInit {
 
   onModuleInit(): void {
     // Fail at boot, naming the variable, rather than on the first chat.
-    this.grantKey = importGrantKey(this.config.AGENT_GRANT_PRIVATE_KEY, 'sign');
-    this.grantKey.catch(() => undefined);
+    try {
+      this.grantKey = importGrantKey(this.config.AGENT_GRANT_PRIVATE_KEY, 'sign');
+    } catch (err) {
+      throw new Error(`AGENT_GRANT_PRIVATE_KEY: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
     this.metrics.agentQueueDepth.set(0);
   }
 
@@ -157,8 +162,8 @@ export class AgentClient implements OnModuleInit {
       session_id: request.session_id,
       ...(request.client_message_id ? { client_message_id: request.client_message_id } : {}),
     };
-    const grant = await signRunGrant(
-      await this.grantKey!,
+    const grant = signRunGrant(
+      this.grantKey!,
       { userId: ctx.userId, messageId: request.message_id, sessionId: request.session_id, message: request.message },
       this.config.AGENT_GRANT_TTL_S,
     );
