@@ -24,32 +24,25 @@ export async function run({ duration, natsUrl }) {
     const body = JSON.stringify({ message });
     const connections = 32;
     const url = `http://127.0.0.1:${gwPort}/v1/ai/chat`;
-    await runLoad('http-load.mjs', { url, method: 'POST', headers, body, connections, duration: 2 }); // warm-up
-    await stack.analyze();
-    const load = async (connections) => {
-      const before = { gateway: usage(gateway.child.pid), agent: usage(agent.child.pid) };
-      const json = await runLoad('http-load.mjs', {
-        url,
-        method: 'POST',
-        headers: { ...headers, accept: 'application/json' },
-        body,
-        connections,
-        duration,
-      });
+    const chatLoad = (accept, connections, duration) =>
+      runLoad('http-load.mjs', { url, method: 'POST', headers: { ...headers, accept }, body, connections, duration });
+    /** JSON turns at `connections`, with the gateway's and the agent process's CPU per turn. */
+    const jsonTurns = async (agentProc, connections) => {
+      const before = { gateway: usage(gateway.child.pid), agent: usage(agentProc.child.pid) };
+      const json = await chatLoad('application/json', connections, duration);
       const gw = spent(before.gateway, usage(gateway.child.pid));
-      const ag = spent(before.agent, usage(agent.child.pid));
+      const ag = spent(before.agent, usage(agentProc.child.pid));
       json.gatewayCpuMs = gw.cpuMs / json.requests;
       json.agentCpuMs = ag.cpuMs / json.requests;
       json.gatewayMainUserMs = gw.mainUserMs / json.requests;
       json.agentMainUserMs = ag.mainUserMs / json.requests;
-      const sse = await runLoad('http-load.mjs', {
-        url,
-        method: 'POST',
-        headers: { ...headers, accept: 'text/event-stream' },
-        body,
-        connections,
-        duration,
-      });
+      return json;
+    };
+    await chatLoad('application/json', connections, 2); // warm-up
+    await stack.analyze();
+    const load = async (connections) => {
+      const json = await jsonTurns(agent, connections);
+      const sse = await chatLoad('text/event-stream', connections, duration);
       const raw = await runLoad('nats-load.mjs', {
         url: natsUrl,
         prefix,
@@ -70,26 +63,10 @@ export async function run({ duration, natsUrl }) {
       NATS_URL: natsUrl,
       NATS_SUBJECT_PREFIX: prefix,
     });
-    const jsonLoad = (connections, duration) =>
-      runLoad('http-load.mjs', {
-        url,
-        method: 'POST',
-        headers: { ...headers, accept: 'application/json' },
-        body,
-        connections,
-        duration,
-      });
     await waitAnswered(url, { ...headers, accept: 'application/json' }, body);
-    await jsonLoad(connections, 2); // warm-up
-    const bareUsage = (connections) => async () => {
-      const before = { gateway: usage(gateway.child.pid), agent: usage(bareAgent.child.pid) };
-      const r = await jsonLoad(connections, duration);
-      r.gatewayCpuMs = spent(before.gateway, usage(gateway.child.pid)).cpuMs / r.requests;
-      r.agentCpuMs = spent(before.agent, usage(bareAgent.child.pid)).cpuMs / r.requests;
-      return r;
-    };
-    const bareOne = await bareUsage(1)();
-    const bareMany = await bareUsage(connections)();
+    await chatLoad('application/json', connections, 2); // warm-up
+    const bareOne = await jsonTurns(bareAgent, 1);
+    const bareMany = await jsonTurns(bareAgent, connections);
     return {
       rows: [
         { label: 'gateway REST JSON, 1 client', ...one.json },
