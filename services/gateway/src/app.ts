@@ -127,17 +127,18 @@ export async function startGateway(
     logRefusal(refusal, logger);
   });
   const policies = app.get(PolicyRegistry);
+  const known = knownCallerOf(app.get(Authenticator));
   installFastifyHooks(app.getHttpAdapter().getInstance(), {
     metrics,
     postgres: policies.get(POSTGRES_POLICY),
     agent: policies.get(AGENT_POLICY),
-    knownCaller: knownCallerOf(app.get(Authenticator)),
+    knownCaller: known,
     config,
     logger,
   });
   // A test's extra global guards would be skipped by the edge's answers: those apps go through Nest.
   if (!extras.guardsBeforeRateLimit?.length) {
-    installEdgeAnswers(app, metrics, logger);
+    installEdgeAnswers(app, known, metrics, logger);
   }
   // Swagger UI is a map of the API: off in production unless DOCS_ENABLED=true.
   if (config.DOCS_ENABLED ?? config.NODE_ENV !== 'production') {
@@ -192,12 +193,17 @@ export async function startGateway(
  * The routes marked `@AnsweredAtEdge` answer their known callers without Nest, through the same
  * authentication, counting and problem functions as Nest's guards and filter.
  */
-function installEdgeAnswers(app: NestFastifyApplication, metrics: GatewayMetrics, logger: Pino): void {
+function installEdgeAnswers(
+  app: NestFastifyApplication,
+  knownCaller: (req: FastifyRequest) => boolean,
+  metrics: GatewayMetrics,
+  logger: Pino,
+): void {
   const quotas = app.get(QuotaService);
   const edge = new EdgeAnswers({
     instanceOf: (controller) => app.get(controller, { strict: false }),
     standsInFor: [JwtAuthGuard],
-    knownCaller: knownCallerOf(app.get(Authenticator)),
+    knownCaller,
     // The caller was set just before: `knownCaller` answered true.
     countNow: (req, reply, tier) => quotas.countNow(req.principal!, tier, reply),
     count: (req, reply, tier) => quotas.count(req.principal!, tier, reply),

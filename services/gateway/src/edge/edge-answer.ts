@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
-import { type RateLimitTierName, tierOfRoute } from '../rate-limit/rate-limit-tier.decorator.js';
+import { type PerUserTier, tierOfRoute } from '../rate-limit/rate-limit-tier.decorator.js';
 import {
   THROTTLER_KEY_GENERATOR,
   THROTTLER_LIMIT,
@@ -71,9 +71,9 @@ export interface EdgeAnswersOptions {
    * Counts the request in its tier when that needs no waiting (`QuotaService.countNow`): true once
    * counted, headers set; throws the 429 problem; false when nothing was counted.
    */
-  countNow: (req: FastifyRequest, reply: FastifyReply, tier: Exclude<RateLimitTierName, 'ai'>) => boolean;
+  countNow: (req: FastifyRequest, reply: FastifyReply, tier: PerUserTier) => boolean;
   /** Counts it the waiting way (`QuotaService.count`: the plan read, a store round trip); rejects with the 429. */
-  count: (req: FastifyRequest, reply: FastifyReply, tier: Exclude<RateLimitTierName, 'ai'>) => Promise<void>;
+  count: (req: FastifyRequest, reply: FastifyReply, tier: PerUserTier) => Promise<void>;
   /** Answers a failure as the problem filter does (`answerProblem`). */
   fail: (err: unknown, req: FastifyRequest, reply: FastifyReply) => void;
   /** The counter of a route's answered requests (by route template), taken once per route. */
@@ -109,7 +109,7 @@ export class EdgeAnswers {
   };
 
   /** The route's tier, once its metadata is known to need nothing this path does not do. */
-  private checked(spec: EdgeAnswerSpec, url: string): Exclude<RateLimitTierName, 'ai'> {
+  private checked(spec: EdgeAnswerSpec, url: string): PerUserTier {
     const { controller, method } = spec;
     const handler = (controller.prototype as Record<string | symbol, unknown>)[method] as object;
     const both = (key: string): unknown[] => [
@@ -169,13 +169,13 @@ export class EdgeAnswers {
       // What this path would skip makes a wrong answer, not a slow one.
       throw new Error(`${url}: @AnsweredAtEdge cannot stand in for ${skipped.join('; ')}`);
     }
-    return tier as Exclude<RateLimitTierName, 'ai' | 'auth'>;
+    return tier as PerUserTier;
   }
 
   private preHandler(
     spec: EdgeAnswerSpec,
     instance: object,
-    tier: Exclude<RateLimitTierName, 'ai'>,
+    tier: PerUserTier,
     answered: { inc(): void },
   ): (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
     const { knownCaller, countNow, count, fail } = this.options;

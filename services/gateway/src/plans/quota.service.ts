@@ -9,7 +9,7 @@ import { ProblemException } from '../common/problem.js';
 import { SingleFlight } from '../common/single-flight.js';
 import { GATEWAY_CONFIG, type GatewayRuntimeConfig } from '../gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
-import type { RateLimitTierName } from '../rate-limit/rate-limit-tier.decorator.js';
+import type { PerUserTier, RateLimitTierName } from '../rate-limit/rate-limit-tier.decorator.js';
 import { RateLimitService, type TierLimit, userTracker } from '../rate-limit/rate-limit.service.js';
 import { POSTGRES_POLICY } from '../resilience/gateway-policies.js';
 import type { EffectivePlan } from './plan.js';
@@ -65,7 +65,7 @@ export class QuotaService {
    * past the limit), false when the clinic's plan is not cached or the store cannot answer now,
    * and nothing was counted. RateLimitGuard and the edge's answered routes count through here.
    */
-  countNow(principal: Principal, tier: Exclude<RateLimitTierName, 'ai'>, reply: FastifyReply): boolean {
+  countNow(principal: Principal, tier: PerUserTier, reply: FastifyReply): boolean {
     if (!this.rateLimit.enabled) {
       return true;
     }
@@ -86,7 +86,7 @@ export class QuotaService {
    * store. Sets the headers; throws the 429. With the store down and failing open nothing is set
    * (the service logged and counted it); failing closed, the store's 503 is thrown.
    */
-  async count(principal: Principal, tier: Exclude<RateLimitTierName, 'ai'>, reply: FastifyReply): Promise<void> {
+  async count(principal: Principal, tier: PerUserTier, reply: FastifyReply): Promise<void> {
     if (!this.rateLimit.enabled) {
       return;
     }

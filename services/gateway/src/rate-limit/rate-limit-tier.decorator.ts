@@ -9,6 +9,9 @@ export type RateLimitTierName = 'healthcare' | 'ai' | 'auth' | 'default';
 
 export const RATE_LIMIT_TIER_KEY = 'neonpro:rate-limit-tier';
 
+/** A tier counted per user alone (`ai` also counts the clinic's aggregate: QuotaService.countAi). */
+export type PerUserTier = Exclude<RateLimitTierName, 'ai'>;
+
 /** Puts a controller or route in a rate-limit tier. */
 export const RateLimitTier = (tier: RateLimitTierName): MethodDecorator & ClassDecorator =>
   SetMetadata(RATE_LIMIT_TIER_KEY, tier);
