@@ -73,6 +73,13 @@ function expectSecurityHeaders(r: Response): void {
   );
   expect(r.headers.get('cross-origin-opener-policy')).toBe('same-origin');
   expect(r.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+  // helmet 8's other defaults, and nothing that names the server.
+  expect(r.headers.get('origin-agent-cluster')).toBe('?1');
+  expect(r.headers.get('x-dns-prefetch-control')).toBe('off');
+  expect(r.headers.get('x-download-options')).toBe('noopen');
+  expect(r.headers.get('x-permitted-cross-domain-policies')).toBe('none');
+  expect(r.headers.get('x-xss-protection')).toBe('0');
+  expect(r.headers.get('x-powered-by')).toBeNull();
   expect(r.headers.get('cache-control')).toBe('no-store');
   expect(r.headers.get('x-request-id')).toBeTruthy();
 }
