@@ -226,7 +226,7 @@ describe('E2E: gateway → NATS → two ai-agent replicas → Postgres (built pr
     // The client's id travels beside the gateway's own (which keys logs and audit rows).
     const servedBy = () =>
       agents.map((a) => ids.filter((id) => a.logs().some((l) => l.client_request_id === id)).length);
-    // An agent logs "message completed" just after its last reply, so wait for the lines to land.
+    // An agent logs "run completed" just after its last reply, so wait for the lines to land.
     await waitFor(() => servedBy().reduce((x, y) => x + y, 0) === 20, 'agent logs for every request');
     const served = servedBy();
     expect(served[0]).toBeGreaterThan(0);

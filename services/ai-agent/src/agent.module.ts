@@ -1,12 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { NATS_HEADERS } from '@neonpro/contracts';
-import {
-  httpLoggerParams,
-  OpsModule,
-  parseTraceparent,
-  resolveRequestId,
-  sanitizeClientRequestId,
-} from '@neonpro/observability';
+import { httpLoggerParams, OpsModule } from '@neonpro/observability';
 import type { Logger } from 'pino';
 import { LoggerModule } from 'nestjs-pino';
 import { AGENT_CONFIG, type AgentRuntimeConfig } from './agent.config.js';
@@ -19,21 +12,8 @@ import { RunRegistry } from './chat/run-registry.service.js';
 import { AgentLifecycle } from './lifecycle/agent-lifecycle.service.js';
 import { AGENT_NATS_SERVER } from './nats/agent-nats.tokens.js';
 import type { JetStreamAgentServer } from './nats/jetstream-agent.server.js';
-import type { JetStreamRunContext } from './nats/jetstream-run.context.js';
 import { CALLER_DIRECTORY, type CallerDirectory } from './caller/caller-directory.port.js';
 import { RunCallerService } from './caller/run-caller.service.js';
-
-interface RpcContextLike {
-  switchToRpc(): { getContext<T>(): T };
-}
-
-function natsHeader(ctx: RpcContextLike, name: string): string | undefined {
-  try {
-    return ctx.switchToRpc().getContext<JetStreamRunContext>().header(name);
-  } catch {
-    return undefined;
-  }
-}
 
 @Module({})
 export class AgentModule {
@@ -51,23 +31,9 @@ export class AgentModule {
     return {
       module: AgentModule,
       imports: [
-        LoggerModule.forRoot({
-          ...httpLoggerParams(logger),
-          microservice: {
-            // The gateway's request id and trace id follow the run into every agent log line.
-            genReqId: (ctx) => resolveRequestId(natsHeader(ctx, NATS_HEADERS.requestId)),
-            customProps: (ctx) => {
-              const trace = parseTraceparent(natsHeader(ctx, NATS_HEADERS.traceparent));
-              const client = sanitizeClientRequestId(natsHeader(ctx, NATS_HEADERS.clientRequestId));
-              return {
-                ...(trace ? { trace_id: trace.traceId, span_id: trace.spanId } : {}),
-                ...(client ? { client_request_id: client } : {}),
-              };
-            },
-            customAttributeKeys: { reqId: 'request_id' },
-            // Not quietResLogger: its "message completed" line would drop the trace props above.
-          },
-        }),
+        // No `microservice` hook: a run's log context is set where the transport hands it over
+        // (ChatController.run), with one child logger instead of the hook's three.
+        LoggerModule.forRoot(httpLoggerParams(logger)),
         OpsModule.forRoot('ai-agent', config.instanceId),
       ],
       controllers: [ChatController],

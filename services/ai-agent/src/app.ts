@@ -7,6 +7,7 @@ import { createLogger } from '@neonpro/observability';
 import { Logger } from 'nestjs-pino';
 import { AgentModule } from './agent.module.js';
 import { AgentMetrics } from './chat/agent-metrics.service.js';
+import { ChatController } from './chat/chat.controller.js';
 import type { ChatModelFactory } from './chat/chat.service.js';
 import type { ConversationStore } from './conversation/conversation-store.port.js';
 import { createChatModel } from './models/model-factory.js';
@@ -88,6 +89,8 @@ export async function startAgent(
   app.useLogger(app.get(Logger));
   const metrics = app.get(AgentMetrics);
   metricsHook = { invalid: () => metrics.invalidMessages.inc() };
+  const chat = app.get(ChatController);
+  server.handleRunsWith((request, ctx) => chat.run(request, ctx));
   const depthTimer = setInterval(() => {
     void server.queueDepth().then((d) => d !== undefined && metrics.queueDepth.set(d));
   }, 2000);

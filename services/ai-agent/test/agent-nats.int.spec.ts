@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { EMPTY, throwError } from 'rxjs';
 import { generateKeyPairSync } from 'node:crypto';
 import { agentBus, agentWire, importGrantKey, type RunEvent, signRunGrant } from '@neonpro/contracts';
 import {
@@ -15,7 +16,8 @@ import {
 import { type AgentApp, type AgentPorts, startAgent } from '../src/app.js';
 import type { CallerDirectory } from '../src/caller/caller-directory.port.js';
 import { AGENT_NATS_SERVER } from '../src/nats/agent-nats.tokens.js';
-import type { JetStreamAgentServer } from '../src/nats/jetstream-agent.server.js';
+import type { JetStreamAgentServer, RunHandler } from '../src/nats/jetstream-agent.server.js';
+import { ChatController } from '../src/chat/chat.controller.js';
 import { buildFixture, claimsFor } from './support/clinic-fixtures.js';
 import { InMemoryClinicData } from './support/in-memory-clinic-data.js';
 import { InMemoryConversations } from './support/in-memory-conversations.js';
@@ -149,6 +151,39 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
       expect.objectContaining({ type: 'error', code: 'invalid_message' }),
     ]);
     const ok = chatRequest('still there?');
+    await queueRun(nc, bus, ok, { userId: caller.sub });
+    expect((await runEvents(nc, bus, ok.message_id)).at(-1)?.type).toBe('done');
+  });
+
+  it('ends a run whose handler throws, fails or completes silently with an error event, and acks it', async () => {
+    const servers = agents.map((a) => a.app.get<JetStreamAgentServer>(AGENT_NATS_SERVER));
+    const handlers: [string, RunHandler][] = [
+      [
+        'The assistant could not answer.',
+        () => {
+          throw new Error('boom');
+        },
+      ],
+      ['The assistant could not answer.', () => throwError(() => new Error('boom'))],
+      ['The run ended without an answer.', () => EMPTY],
+    ];
+    try {
+      for (const [message, handler] of handlers) {
+        servers.forEach((s) => s.handleRunsWith(handler));
+        const r = chatRequest('oi');
+        await queueRun(nc, bus, r, { userId: caller.sub });
+        expect(await runEvents(nc, bus, r.message_id)).toEqual([
+          expect.objectContaining({ type: 'error', code: 'agent_failed', message, seq: 1 }),
+        ]);
+      }
+    } finally {
+      agents.forEach((a, i) => {
+        const chat = a.app.get(ChatController);
+        must(servers[i], 'server').handleRunsWith((request, ctx) => chat.run(request, ctx));
+      });
+    }
+    // The real handler is back, and answers.
+    const ok = chatRequest('oi');
     await queueRun(nc, bus, ok, { userId: caller.sub });
     expect((await runEvents(nc, bus, ok.message_id)).at(-1)?.type).toBe('done');
   });

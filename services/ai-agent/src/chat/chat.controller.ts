@@ -1,10 +1,10 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import { AGENT_PATTERNS, type AgentChatRequest, type AgentEvent, ErrorCode, NATS_HEADERS } from '@neonpro/contracts';
 import { isDatabaseUnavailable } from '@neonpro/database';
-import { sanitizeClientRequestId } from '@neonpro/observability';
+import { parseTraceparent, resolveRequestId, sanitizeClientRequestId } from '@neonpro/observability';
 import { PinoLogger } from 'nestjs-pino';
-import { defer, from, Observable, switchMap } from 'rxjs';
+import { defer, from, Observable, type Subscription, switchMap } from 'rxjs';
 import { CallerRefused, RunCallerService } from '../caller/run-caller.service.js';
 import type { JetStreamRunContext } from '../nats/jetstream-run.context.js';
 import { AgentMetrics } from './agent-metrics.service.js';
@@ -21,9 +21,39 @@ export class ChatController {
     private readonly logger: PinoLogger,
   ) {}
 
-  /** One run from the AGENT_RUNS work queue (decoded and validated by the transport). */
-  @MessagePattern(AGENT_PATTERNS.chat)
-  handleChat(@Payload() request: AgentChatRequest, @Ctx() ctx: JetStreamRunContext): Observable<AgentEvent> {
+  /**
+   * One run from the AGENT_RUNS work queue, decoded and validated by the transport, which calls
+   * this directly (`JetStreamAgentServer.handleRunsWith`), not through Nest's RPC pipeline. Every
+   * line logged while it runs carries the gateway's request id, the client's and the trace; the
+   * run ends with one line at info (or error).
+   */
+  run(request: AgentChatRequest, ctx: JetStreamRunContext): Observable<AgentEvent> {
+    return new Observable<AgentEvent>((subscriber) => {
+      const started = performance.now();
+      const elapsed = (): number => Math.round((performance.now() - started) * 10) / 10;
+      let subscription: Subscription | undefined;
+      // Subscribed inside the context, so the whole run (every await in it) sees it.
+      this.logger.runInContext(
+        () => {
+          subscription = this.handleChat(request, ctx).subscribe({
+            next: (e) => subscriber.next(e),
+            error: (err: unknown) => {
+              this.logger.error({ err, response_time_ms: elapsed() }, 'run errored');
+              subscriber.error(err);
+            },
+            complete: () => {
+              this.logger.info({ message_id: request.message_id, response_time_ms: elapsed() }, 'run completed');
+              subscriber.complete();
+            },
+          });
+        },
+        { bindings: runLogBindings(ctx) },
+      );
+      return () => subscription?.unsubscribe();
+    });
+  }
+
+  private handleChat(request: AgentChatRequest, ctx: JetStreamRunContext): Observable<AgentEvent> {
     return defer(() => from(this.callers.resolve(ctx.header(NATS_HEADERS.grant), request))).pipe(
       switchMap((caller) =>
         this.chat.stream(
@@ -75,4 +105,15 @@ export class ChatController {
       this.logger.info({ message_id: data.message_id }, 'run cancelled');
     }
   }
+}
+
+/** What every log line of a run carries: our request id, the client's own, and the W3C trace. */
+function runLogBindings(ctx: JetStreamRunContext): Record<string, string> {
+  const trace = parseTraceparent(ctx.header(NATS_HEADERS.traceparent));
+  const client = sanitizeClientRequestId(ctx.header(NATS_HEADERS.clientRequestId));
+  return {
+    request_id: resolveRequestId(ctx.header(NATS_HEADERS.requestId)),
+    ...(trace ? { trace_id: trace.traceId, span_id: trace.spanId } : {}),
+    ...(client ? { client_request_id: client } : {}),
+  };
 }

@@ -13,6 +13,7 @@ import { natsConnectionOptions, type NatsSettings } from '@neonpro/config';
 import {
   AGENT_PATTERNS,
   type AgentBus,
+  type AgentChatRequest,
   type AgentEvent,
   agentWire,
   ensureAgentStreams,
@@ -20,6 +21,7 @@ import {
   readRunLog,
   type RunEvent,
 } from '@neonpro/contracts';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { JetStreamRunContext } from './jetstream-run.context.js';
 import { RunEventSequencer, streamedText } from './run-event-sequencer.js';
@@ -41,6 +43,13 @@ export interface JetStreamAgentServerOptions {
   onSlots?: (running: number) => void;
 }
 
+/**
+ * Runs one decoded, validated run: its events, ending with `done` or `error`. Called directly, not
+ * through Nest's RPC pipeline (its context, interceptors and the logging hook's three child loggers
+ * cost about 9 % of the agent's CPU per turn: docs/performance.md, chat, "Sixteenth pass").
+ */
+export type RunHandler = (request: AgentChatRequest, ctx: JetStreamRunContext) => Observable<AgentEvent>;
+
 /** Cancels heard for runs not (yet) running here are kept this long, for runs still queued. */
 const CANCEL_MEMORY_MS = 15 * 60 * 1000;
 const looseRunId = z.object({ message_id: z.uuid() });
@@ -51,9 +60,10 @@ const looseRunId = z.object({ message_id: z.uuid() });
  * free slots (AGENT_CONCURRENCY), so a run never waits on a busy replica while another is idle.
  * While a handler works, the run is kept alive with in-progress acks; it is acked once its
  * terminal event is stored, so a replica that dies leaves it to be redelivered (after the ack
- * wait) to another one, which resumes the event log where it stopped. Handler results (an
- * Observable of events) become the run's numbered, replayable log on `agent.events.<id>`.
- * Cancel (core broadcast) and presence (core request) are plain NATS subscriptions.
+ * wait) to another one, which resumes the event log where it stopped. The run handler's events
+ * (`handleRunsWith`) become the run's numbered, replayable log on `agent.events.<id>`.
+ * Cancel (core broadcast, to Nest's `@EventPattern` handler) and presence (core request) are
+ * plain NATS subscriptions.
  */
 export class JetStreamAgentServer extends Server implements CustomTransportStrategy {
   private nc?: NatsConnection;
@@ -67,10 +77,16 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
   private wakeSlot?: () => void;
   private readonly cancelled = new Map<string, number>();
   private readonly handlers = new Map<string, MessageHandler>();
+  private runs?: RunHandler;
   private connected = false;
 
   constructor(private readonly opts: JetStreamAgentServerOptions) {
     super();
+  }
+
+  /** The handler every run goes to; set before `listen` (a run that arrives without one fails). */
+  handleRunsWith(handler: RunHandler): void {
+    this.runs = handler;
   }
 
   on(): never {
@@ -270,7 +286,7 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
 
   private async runHandler(
     m: JsMsg,
-    request: unknown,
+    request: AgentChatRequest,
     id: string,
     deliveries: number,
     lastSeq: number,
@@ -294,42 +310,37 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
         }
       },
     });
-    const handler = this.handlerOf(AGENT_PATTERNS.chat);
-    if (!handler) {
-      throw new Error('no handler for agent.runs.chat');
+    const handle = this.runs;
+    if (!handle) {
+      throw new Error('no run handler (handleRunsWith)');
     }
     const ctx = new JetStreamRunContext([m.headers, deliveries, m.subject]);
+    const failed = (): void =>
+      sequencer.push({ type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' });
     await new Promise<void>((resolve) => {
-      const finish = (): void => resolve();
-      Promise.resolve(handler(request, ctx))
-        .then((result) => {
-          // The handler ends the run itself on cancel (RunRegistry), with a `cancelled` event.
-          this.transformToObservable<AgentEvent>(result as AgentEvent).subscribe({
-            next: (e) => sequencer.push(e),
-            error: () => {
+      try {
+        // The handler ends the run itself on cancel (RunRegistry), with a `cancelled` event.
+        handle(request, ctx).subscribe({
+          next: (e) => sequencer.push(e),
+          error: () => {
+            failed();
+            resolve();
+          },
+          complete: () => {
+            if (!sequencer.isEnded) {
               sequencer.push({
                 type: 'error',
                 code: ErrorCode.AgentFailed,
-                message: 'The assistant could not answer.',
+                message: 'The run ended without an answer.',
               });
-              finish();
-            },
-            complete: () => {
-              if (!sequencer.isEnded) {
-                sequencer.push({
-                  type: 'error',
-                  code: ErrorCode.AgentFailed,
-                  message: 'The run ended without an answer.',
-                });
-              }
-              finish();
-            },
-          });
-        })
-        .catch(() => {
-          sequencer.push({ type: 'error', code: ErrorCode.AgentFailed, message: 'The assistant could not answer.' });
-          finish();
+            }
+            resolve();
+          },
         });
+      } catch {
+        failed();
+        resolve();
+      }
     });
     // Every event went out on this connection in order; once the terminal one is stored, ack the run.
     await stored;
