@@ -107,7 +107,7 @@ export class ChatController {
   }
 }
 
-/** What every log line of a run carries: our request id, the client's own, and the W3C trace. */
+/** What every log line of a run carries: the gateway's request id, the client's own, and the W3C trace. */
 function runLogBindings(ctx: JetStreamRunContext): Record<string, string> {
   const trace = parseTraceparent(ctx.header(NATS_HEADERS.traceparent));
   const client = sanitizeClientRequestId(ctx.header(NATS_HEADERS.clientRequestId));

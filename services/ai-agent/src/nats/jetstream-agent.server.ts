@@ -45,8 +45,8 @@ export interface JetStreamAgentServerOptions {
 
 /**
  * Runs one decoded, validated run: its events, ending with `done` or `error`. Called directly, not
- * through Nest's RPC pipeline (its context, interceptors and the logging hook's three child loggers
- * cost about 9 % of the agent's CPU per turn: docs/performance.md, chat, "Sixteenth pass").
+ * through Nest's RPC pipeline: its context, RxJS wrapping and the logging hook's three child
+ * loggers were about 15 % of the agent's CPU per turn (docs/performance.md, chat, "Sixteenth pass").
  */
 export type RunHandler = (request: AgentChatRequest, ctx: JetStreamRunContext) => Observable<AgentEvent>;
 
@@ -84,7 +84,7 @@ export class JetStreamAgentServer extends Server implements CustomTransportStrat
     super();
   }
 
-  /** The handler every run goes to; set before `listen` (a run that arrives without one fails). */
+  /** The handler every run goes to; `startAgent` sets it before the transport listens. */
   handleRunsWith(handler: RunHandler): void {
     this.runs = handler;
   }
