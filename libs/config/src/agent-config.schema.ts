@@ -55,7 +55,7 @@ export const agentConfigSchema = z
     /** ...or until this many bytes are buffered (1 KiB: a local model's answer is one event). */
     AGENT_TOKEN_FLUSH_BYTES: env.int(1024, 1, 65536),
     /** Ed25519 public JWK the run grants are verified with (the gateway holds the private key). */
-    AGENT_GRANT_PUBLIC_KEY: env.str(DEV_RUN_GRANT_PUBLIC_JWK),
+    AGENT_GRANT_PUBLIC_KEY: env.grantKey(DEV_RUN_GRANT_PUBLIC_JWK, 'verify'),
     /** Runs allowed to wait for a slot; beyond this the agent answers `agent_overloaded` at once. */
     AGENT_QUEUE_MAX: env.int(32, 0, 100000),
     /**

@@ -1,3 +1,4 @@
+import { importGrantKey } from '@neonpro/contracts';
 import { z } from 'zod';
 
 /** Reusable env field builders: every variable has a default or a clear message. */
@@ -17,6 +18,18 @@ export const env = {
           return false;
         }
       }, `must be a URL with protocol matching ${protocols.source}`),
+  /** An Ed25519 run-grant key as a JWK (`sign`: with its private part), read as the service will read it. */
+  grantKey: (def: string, use: 'sign' | 'verify') =>
+    z
+      .string()
+      .default(def)
+      .superRefine((s, ctx) => {
+        try {
+          importGrantKey(s, use);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        }
+      }),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'test', 'production']).default('development'),
 };

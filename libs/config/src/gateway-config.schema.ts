@@ -110,7 +110,7 @@ const gatewayConfigObject = z.object({
   /** How long the queue depth and agent presence read from NATS are reused (one lookup per period). */
   AGENT_ADMISSION_CACHE_MS: env.int(250, 0, 60000),
   /** Ed25519 private JWK the gateway signs run grants with (agents hold the public half). */
-  AGENT_GRANT_PRIVATE_KEY: env.str(DEV_RUN_GRANT_PRIVATE_JWK),
+  AGENT_GRANT_PRIVATE_KEY: env.grantKey(DEV_RUN_GRANT_PRIVATE_JWK, 'sign'),
   /** Lifetime of a run grant: at least the run's deadline (queue wait and redeliveries included). */
   AGENT_GRANT_TTL_S: env.int(900, 60, 86400),
   BODY_LIMIT_BYTES: env.int(64 * 1024, 1024, 10 * 1024 * 1024),

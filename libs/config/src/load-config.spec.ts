@@ -51,6 +51,38 @@ describe('loadConfig', () => {
   });
 });
 
+describe('run-grant keys', () => {
+  const keys = generateKeyPairSync('ed25519');
+  const privateJwk = JSON.stringify(keys.privateKey.export({ format: 'jwk' }));
+  const publicJwk = JSON.stringify(keys.publicKey.export({ format: 'jwk' }));
+
+  it('reads the keys at boot as the services will, naming the variable', () => {
+    expect(loadConfig('gateway', gatewayConfigSchema, { AGENT_GRANT_PRIVATE_KEY: privateJwk })).toMatchObject({
+      AGENT_GRANT_PRIVATE_KEY: privateJwk,
+    });
+    expect(loadConfig('ai-agent', agentConfigSchema, { AGENT_GRANT_PUBLIC_KEY: publicJwk })).toMatchObject({
+      AGENT_GRANT_PUBLIC_KEY: publicJwk,
+    });
+    for (const [key, reason] of [
+      ['not json', /AGENT_GRANT_PRIVATE_KEY: the grant key is not JSON \(value: set \(hidden\)\)/],
+      [publicJwk, /AGENT_GRANT_PRIVATE_KEY: the grant signing key has no private part/],
+      [
+        '{"kty":"OKP","crv":"Ed25519","d":"x","x":"y"}',
+        /AGENT_GRANT_PRIVATE_KEY: the grant key is not a valid Ed25519 JWK/,
+      ],
+    ] as const) {
+      expect(() => loadConfig('gateway', gatewayConfigSchema, { AGENT_GRANT_PRIVATE_KEY: key })).toThrow(reason);
+    }
+    for (const [key, reason] of [
+      ['not json', /AGENT_GRANT_PUBLIC_KEY: the grant key is not JSON/],
+      ['{"kty":"oct","k":"abc"}', /AGENT_GRANT_PUBLIC_KEY: .*Ed25519/],
+      ['{"kty":"OKP","crv":"Ed25519","x":"!"}', /AGENT_GRANT_PUBLIC_KEY: the grant key is not a valid Ed25519 JWK/],
+    ] as const) {
+      expect(() => loadConfig('ai-agent', agentConfigSchema, { AGENT_GRANT_PUBLIC_KEY: key })).toThrow(reason);
+    }
+  });
+});
+
 describe('agent model configuration', () => {
   it('defaults to the offline local provider without fallbacks', () => {
     const cfg = loadConfig('ai-agent', agentConfigSchema, {});

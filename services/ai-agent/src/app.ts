@@ -100,7 +100,7 @@ export async function startAgent(
     await app.startAllMicroservices();
     await app.listen(config.PORT, config.HOST);
   } catch (err) {
-    // A refused boot (a bad key, a port in use) releases what the modules opened.
+    // A refused boot (a port in use, a module failing to start) releases what the modules opened.
     clearInterval(depthTimer);
     await app.close().catch(() => undefined);
     await database?.close().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { EMPTY, throwError } from 'rxjs';
 import { generateKeyPairSync } from 'node:crypto';
@@ -79,8 +80,30 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
     const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
     for (const key of ['not json', '{"kty":"oct","k":"abc"}', '{"kty":"OKP","crv":"Ed25519","x":"!"}']) {
       await expect(startAgent({ ...env, AGENT_GRANT_PUBLIC_KEY: key }, ports())).rejects.toThrow(
-        /^AGENT_GRANT_PUBLIC_KEY: /,
+        /\n {2}- AGENT_GRANT_PUBLIC_KEY: /,
       );
+    }
+  });
+
+  it('refuses to boot on a port in use, and leaves no half-started replica on the bus', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const env = { NATS_URL, NATS_SUBJECT_PREFIX: prefix, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+      await expect(startAgent({ ...env, AGENT_INSTANCE_ID: 'refused' }, ports())).rejects.toThrow(/EADDRINUSE/);
+      // Its transport had connected before the HTTP port failed: left open, it would answer
+      // presence and pull runs with no ops port behind it.
+      const present: string[] = [];
+      for await (const m of await nc.requestMany(bus.presence, undefined, { maxWait: 1000 })) {
+        const p = agentWire.decodePresence(m.data);
+        if (p.ok) {
+          present.push(p.value.instance);
+        }
+      }
+      expect(present.sort()).toEqual(['a1', 'a2']);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 
@@ -155,7 +178,7 @@ describe('ai-agent on a JetStream work queue (real NATS)', () => {
     expect((await runEvents(nc, bus, ok.message_id)).at(-1)?.type).toBe('done');
   });
 
-  it('ends a run whose handler throws, fails or completes silently with an error event, and acks it', async () => {
+  it('ends a run whose handler throws, fails or completes silently with an error event', async () => {
     const servers = agents.map((a) => a.app.get<JetStreamAgentServer>(AGENT_NATS_SERVER));
     const handlers: [string, RunHandler][] = [
       [

@@ -154,7 +154,7 @@ export async function startGateway(
   try {
     await app.listen(config.PORT, config.HOST);
   } catch (err) {
-    // A refused boot (a bad key, a port in use) releases what the modules opened, so an embedding
+    // A refused boot (a port in use, a module failing to start) releases what the modules opened, so an embedding
     // process or a test is not kept alive by a half-started gateway's connections.
     await app.close().catch(() => undefined);
     throw err;

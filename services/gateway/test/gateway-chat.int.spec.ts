@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AgentEvent, DEV_RUN_GRANT_PUBLIC_JWK, importGrantKey, verifyRunGrant } from '@neonpro/contracts';
 import {
@@ -58,7 +59,20 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
     for (const key of ['not json', DEV_RUN_GRANT_PUBLIC_JWK, '{"kty":"OKP","crv":"Ed25519","d":"x","x":"y"}']) {
       await expect(
         startGateway(testGatewayEnv(uniquePrefix('gw-key'), { ...fx.env, AGENT_GRANT_PRIVATE_KEY: key })),
-      ).rejects.toThrow(/^AGENT_GRANT_PRIVATE_KEY: /);
+      ).rejects.toThrow(/\n {2}- AGENT_GRANT_PRIVATE_KEY: /);
+    }
+  });
+
+  it('refuses to boot on a port in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      await expect(
+        startGateway(testGatewayEnv(uniquePrefix('gw-port'), { ...fx.env, PORT: String(port) })),
+      ).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 

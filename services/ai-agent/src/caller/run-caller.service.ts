@@ -35,12 +35,8 @@ export class RunCallerService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // Fail at boot, naming the variable, rather than on every run.
-    try {
-      this.key = importGrantKey(this.config.AGENT_GRANT_PUBLIC_KEY, 'verify');
-    } catch (err) {
-      throw new Error(`AGENT_GRANT_PUBLIC_KEY: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
+    // Once, at boot; the config schema has already refused a key that cannot be read.
+    this.key = importGrantKey(this.config.AGENT_GRANT_PUBLIC_KEY, 'verify');
   }
 
   /**
@@ -55,10 +51,9 @@ export class RunCallerService implements OnModuleInit {
 
   /** The grant checked against this run; nothing is read. */
   verify(grant: string | undefined, request: AgentChatRequest): VerifiedRunUser {
-    this.key ??= importGrantKey(this.config.AGENT_GRANT_PUBLIC_KEY, 'verify');
     let verified: { userId: string; exp: number };
     try {
-      verified = verifyRunGrant(this.key, grant, {
+      verified = verifyRunGrant(this.key!, grant, {
         messageId: request.message_id,
         sessionId: request.session_id,
         message: request.message,

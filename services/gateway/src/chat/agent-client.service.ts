@@ -85,14 +85,8 @@ export class AgentClient implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    // Fail at boot, naming the variable, rather than on the first chat.
-    try {
-      this.grantKey = importGrantKey(this.config.AGENT_GRANT_PRIVATE_KEY, 'sign');
-    } catch (err) {
-      throw new Error(`AGENT_GRANT_PRIVATE_KEY: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-      });
-    }
+    // Once, at boot; the config schema has already refused a key that cannot be read.
+    this.grantKey = importGrantKey(this.config.AGENT_GRANT_PRIVATE_KEY, 'sign');
     this.metrics.agentQueueDepth.set(0);
   }
 
