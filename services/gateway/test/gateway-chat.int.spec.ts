@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jest } from '@jest/globals';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { type AgentEvent, DEV_RUN_GRANT_PUBLIC_JWK, importGrantKey, verifyRunGrant } from '@neonpro/contracts';
 import {
   type AuthFixture,
@@ -12,6 +13,7 @@ import {
   must,
 } from '@neonpro/testing';
 import { type GatewayApp, startGateway } from '../src/app.js';
+import { NatsConnectionService } from '../src/nats/nats-connection.service.js';
 import { parseSse, ScriptedAgent } from './support/scripted-agent.js';
 import { gatewayUrl, testGatewayEnv } from './support/test-gateway.js';
 
@@ -179,6 +181,42 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       expect(events.map((e) => e.id)).toEqual(['1', '2', '3']);
       expect(must(events[0], 'events[0]').data).toEqual({ delta: 'Olá ' });
       expect(must(events[2], 'events[2]').data).toMatchObject({ content: 'Olá mundo', session_id: expect.any(String) });
+    });
+
+    it("unsubscribes from a turn's events once, whether the answer is JSON or SSE", async () => {
+      // Every unsubscribe() call on a nats-core subscription writes an UNSUB, closed or not.
+      const connection = gw.app.get(NatsConnectionService).connection;
+      const subscribe = connection.subscribe.bind(connection);
+      const turns: { sub: Subscription; unsubscribes: number }[] = [];
+      const spy = jest.spyOn(connection, 'subscribe').mockImplementation((subject, opts) => {
+        const sub = subscribe(subject, opts);
+        if (subject.startsWith(`${prefix}.agent.events.`)) {
+          const turn = { sub, unsubscribes: 0 };
+          turns.push(turn);
+          const unsubscribe = sub.unsubscribe.bind(sub);
+          sub.unsubscribe = (max?: number) => {
+            turn.unsubscribes += 1;
+            unsubscribe(max);
+          };
+        }
+        return sub;
+      });
+      try {
+        for (const accept of ['application/json', 'text/event-stream']) {
+          const r = await post({ message: 'oi' }, { accept });
+          expect(r.status).toBe(200);
+          await r.text();
+        }
+        await waitFor(
+          () => turns.length === 2 && turns.every((t) => t.sub.isClosed() && t.unsubscribes > 0),
+          'both turns unsubscribed',
+        );
+        // A round trip to the server: whatever the relay's unwinding still had queued has run by now.
+        await connection.flush();
+        expect(turns.map((t) => t.unsubscribes)).toEqual([1, 1]);
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('relays an agent error event inside an SSE stream', async () => {

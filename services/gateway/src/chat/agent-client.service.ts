@@ -54,6 +54,17 @@ const LIVE_PROBE_MS = 1000;
 const FOLLOW_ENDED = new Error('follow ended');
 
 /** A core NATS subscription to one run's event subject, made before the run is queued. */
+/**
+ * Unsubscribes unless the subscription is closed already. nats-core writes an UNSUB on every
+ * `unsubscribe()` call, and its iterator sends one itself when a loop over it returns: a turn's
+ * three calls (the iterator, `followLive`, `events`) were three UNSUBs in two socket writes.
+ */
+function unsubscribeOnce(sub: Subscription): void {
+  if (!sub.isClosed()) {
+    sub.unsubscribe();
+  }
+}
+
 export interface LiveRun {
   readonly sub: Subscription;
 }
@@ -240,7 +251,9 @@ export class AgentClient implements OnModuleInit {
   }
 
   release(live: LiveRun | undefined): void {
-    live?.sub.unsubscribe();
+    if (live) {
+      unsubscribeOnce(live.sub);
+    }
   }
 
   /**
@@ -320,7 +333,7 @@ export class AgentClient implements OnModuleInit {
   ): AsyncGenerator<RunEvent, void, undefined> {
     let next = 0;
     let lastNews = performance.now();
-    const stop = (): void => live.sub.unsubscribe();
+    const stop = (): void => unsubscribeOnce(live.sub);
     signal.addEventListener('abort', stop, { once: true });
     const probe = setInterval(() => {
       if (performance.now() - lastNews < LIVE_PROBE_MS) {
