@@ -40,6 +40,10 @@ export async function run({ duration, natsUrl }) {
     };
     await chatLoad('application/json', connections, 2); // warm-up
     await stack.analyze();
+    // And at the concurrency measured first: without it, the first one-client phase after start-up
+    // was the slowest of its kind in each of three probe runs (docs/performance.md, chat,
+    // "Seventeenth pass").
+    await chatLoad('application/json', 1, 2);
     const load = async (connections) => {
       const json = await jsonTurns(agent, connections);
       const sse = await chatLoad('text/event-stream', connections, duration);
@@ -65,6 +69,7 @@ export async function run({ duration, natsUrl }) {
     });
     await waitAnswered(url, { ...headers, accept: 'application/json' }, body);
     await chatLoad('application/json', connections, 2); // warm-up
+    await chatLoad('application/json', 1, 2);
     const bareOne = await jsonTurns(bareAgent, 1);
     const bareMany = await jsonTurns(bareAgent, connections);
     return {
@@ -113,7 +118,7 @@ export async function run({ duration, natsUrl }) {
         bare_agent_rps_32: bareMany.rps,
         bare_agent_p50_1: bareOne.p50,
       },
-      notes: `${duration}s per run; agent concurrency 64 (the bare agent's too); message "${message}". autocannon reports whole milliseconds.`,
+      notes: `${duration}s per run, after 2 s of warm-up at 32 clients and 2 s at 1; agent concurrency 64 (the bare agent's too); message "${message}". autocannon reports whole milliseconds.`,
     };
   } finally {
     await stack.close();
