@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { type AgentEvent, DEV_RUN_GRANT_PUBLIC_JWK, importGrantKey, verifyRunGrant } from '@neonpro/contracts';
+import {
+  agentBus,
+  type AgentEvent,
+  DEV_RUN_GRANT_PUBLIC_JWK,
+  importGrantKey,
+  verifyRunGrant,
+} from '@neonpro/contracts';
 import {
   type AuthFixture,
   createAuthFixture,
@@ -187,10 +193,11 @@ describe('gateway chat API against a scripted agent on real NATS', () => {
       // Every unsubscribe() call on a nats-core subscription writes an UNSUB, closed or not.
       const connection = gw.app.get(NatsConnectionService).connection;
       const subscribe = connection.subscribe.bind(connection);
+      const runEvents = agentBus(prefix).events(''); // any run's event subject starts so
       const turns: { sub: Subscription; unsubscribes: number }[] = [];
       const spy = jest.spyOn(connection, 'subscribe').mockImplementation((subject, opts) => {
         const sub = subscribe(subject, opts);
-        if (subject.startsWith(`${prefix}.agent.events.`)) {
+        if (subject.startsWith(runEvents)) {
           const turn = { sub, unsubscribes: 0 };
           turns.push(turn);
           const unsubscribe = sub.unsubscribe.bind(sub);

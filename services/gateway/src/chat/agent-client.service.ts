@@ -53,7 +53,6 @@ const LIVE_PROBE_MS = 1000;
 
 const FOLLOW_ENDED = new Error('follow ended');
 
-/** A core NATS subscription to one run's event subject, made before the run is queued. */
 /**
  * Unsubscribes unless the subscription is closed already. nats-core writes an UNSUB on every
  * `unsubscribe()` call, and its iterator sends one itself when a loop over it returns: a turn's
@@ -65,6 +64,7 @@ function unsubscribeOnce(sub: Subscription): void {
   }
 }
 
+/** A core NATS subscription to one run's event subject, made before the run is queued. */
 export interface LiveRun {
   readonly sub: Subscription;
 }
