@@ -39,6 +39,8 @@ const TARGETS = [
     goal: 0.35,
     of: (m) => m.chat_rps_32 / m.s1_gateway_rps,
     floor: (m) => m.bare_agent_rps_32 / m.s1_gateway_rps,
+    // Diagnostic: the bare agent without the turn's two Postgres statements (scenario 2).
+    storeless: (m) => m.bare_agent_without_statements_rps_32 / m.s1_gateway_rps,
   },
   {
     label: 'Chat p50, 1 client, "oi" (ms)',
@@ -103,7 +105,8 @@ for (const s of SCENARIOS) {
 }
 
 // "bare agent": the same figure with scenario 2's bare agent behind the gateway, the most the
-// architecture allows on this machine whatever the agent's own code does.
+// architecture allows on this machine whatever the agent's own code does; in brackets, where a
+// target has one, the same with the bare agent skipping the turn's storage (a diagnostic).
 md += `\n### Targets (issue 17)\n\n| target | goal | this run | with the bare agent | verdict |\n|---|---|---|---|---|\n`;
 console.log('targets:');
 for (const t of TARGETS) {
@@ -112,7 +115,10 @@ for (const t of TARGETS) {
   const met = measured && (t.op === '≥' ? v >= t.goal : v <= t.goal);
   const verdict = !measured ? 'not measured in this run' : met ? 'met' : 'open';
   const floor = t.floor?.(metrics);
-  const floorText = Number.isFinite(floor) ? fmt(floor) : '';
+  const storeless = t.storeless?.(metrics);
+  const floorText = Number.isFinite(floor)
+    ? `${fmt(floor)}${Number.isFinite(storeless) ? ` (${fmt(storeless)} without its two Postgres statements)` : ''}`
+    : '';
   md += `| ${t.label} | ${t.op} ${t.goal} | ${measured ? fmt(v) : 'n/a'} | ${floorText} | ${verdict} |\n`;
   console.log(
     `  ${t.label}: ${measured ? fmt(v) : 'n/a'} (goal ${t.op} ${t.goal}${floorText ? `; bare agent ${floorText}` : ''}) → ${verdict}`,

@@ -7,6 +7,8 @@
 // admits chats. The answer is the local model's help text, fixed.
 //
 // Env: DATABASE_URL, NATS_URL, NATS_SUBJECT_PREFIX, AGENT_GRANT_PUBLIC_KEY, PORT (GET /health/ready).
+// BARE_AGENT_WITHOUT_STATEMENTS=1 (a diagnostic, not a baseline: it does less than a turn must)
+// skips the two Postgres statements, so that scenario 2 can show what share of a turn is storage.
 // The streams and consumer must exist (the real agent provisions them; scenario 2 starts it first).
 import { createServer } from 'node:http';
 import { jetstream } from '@nats-io/jetstream';
@@ -16,6 +18,7 @@ import { Database } from '../../dist/libs/database/src/index.js';
 import { PostgresConversationStore } from '../../dist/services/ai-agent/src/persistence/postgres-conversation-store.js';
 
 const { DATABASE_URL, NATS_URL, NATS_SUBJECT_PREFIX, AGENT_GRANT_PUBLIC_KEY, PORT } = process.env;
+const withStatements = process.env.BARE_AGENT_WITHOUT_STATEMENTS !== '1';
 const SLOTS = 64; // scenario 2's AGENT_CONCURRENCY
 const HISTORY_BUDGET = 4000; // AGENT_CONTEXT_TOKEN_BUDGET's default
 const ANSWER =
@@ -55,26 +58,30 @@ async function handle(m) {
     sub: grant.userId,
     raw: { sub: grant.userId, role: 'authenticated', aud: 'authenticated', exp: grant.exp },
   };
-  const started = await store.beginMemberTurn(user, { ...turn, content: r.message, historyBudget: HISTORY_BUDGET });
-  if (!started) {
+  const started = withStatements
+    ? await store.beginMemberTurn(user, { ...turn, content: r.message, historyBudget: HISTORY_BUDGET })
+    : undefined;
+  if (withStatements && !started) {
     throw new Error('the caller belongs to no clinic');
   }
   nc.publish(subject, c.agentWire.encodeEvent({ type: 'token', seq: 1, delta: ANSWER }));
-  await store.completeTurn(started.caller, {
-    ...turn,
-    content: ANSWER,
-    usage: {
-      session_id: r.session_id,
-      provider: 'local',
-      model: 'bare',
-      input_tokens: 1,
-      output_tokens: 60,
-      tokens_reported: false,
-      tool_calls: 0,
-      duration_ms: 0,
-      outcome: 'ok',
-    },
-  });
+  if (started) {
+    await store.completeTurn(started.caller, {
+      ...turn,
+      content: ANSWER,
+      usage: {
+        session_id: r.session_id,
+        provider: 'local',
+        model: 'bare',
+        input_tokens: 1,
+        output_tokens: 60,
+        tokens_reported: false,
+        tool_calls: 0,
+        duration_ms: 0,
+        outcome: 'ok',
+      },
+    });
+  }
   await js.publish(
     subject,
     c.agentWire.encodeEvent({ type: 'done', seq: 2, message_id: r.message_id, content: ANSWER }),

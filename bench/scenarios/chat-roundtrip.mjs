@@ -6,6 +6,8 @@
 // Then the agent is replaced by the bare agent (bench/baseline/bare-agent.mjs: the grant, the
 // turn's two Postgres statements, token + done, ack; no Nest, model or logging) behind the same
 // gateway: the architecture's floor, and what the agent's own code costs above it.
+// Last, as a diagnostic, the bare agent without the turn's two Postgres statements: how much of
+// the floor is the turn's storage.
 import { spent, usage } from '../lib/proc-usage.mjs';
 import { runLoad } from '../lib/procs.mjs';
 import { createBenchStack } from '../lib/stack.mjs';
@@ -72,6 +74,17 @@ export async function run({ duration, natsUrl }) {
     await chatLoad('application/json', 1, 2);
     const bareOne = await jsonTurns(bareAgent, 1);
     const bareMany = await jsonTurns(bareAgent, connections);
+    // A diagnostic, not a baseline: the bare agent without the turn's two Postgres statements. What
+    // it gains is the machine's cost of a turn's storage, the part no agent code can remove.
+    await stack.stop(bareAgent);
+    const storeless = await stack.start('bare-agent', 'bench/baseline/bare-agent.mjs', {
+      NATS_URL: natsUrl,
+      NATS_SUBJECT_PREFIX: prefix,
+      BARE_AGENT_WITHOUT_STATEMENTS: '1',
+    });
+    await waitAnswered(url, { ...headers, accept: 'application/json' }, body);
+    await chatLoad('application/json', connections, 2); // warm-up
+    const storelessMany = await jsonTurns(storeless, connections);
     return {
       rows: [
         { label: 'gateway REST JSON, 1 client', ...one.json },
@@ -82,6 +95,10 @@ export async function run({ duration, natsUrl }) {
         { label: `baseline: raw JetStream round trip, ${connections} clients`, ...many.raw },
         { label: 'baseline: gateway REST JSON with the bare agent, 1 client', ...bareOne },
         { label: `baseline: gateway REST JSON with the bare agent, ${connections} clients`, ...bareMany },
+        {
+          label: `diagnostic: gateway REST JSON with the bare agent without its two Postgres statements, ${connections} clients`,
+          ...storelessMany,
+        },
       ],
       ratios: [
         { label: 'gateway added p50, JSON, 1 client (ms)', value: one.json.p50 - one.raw.p50, target: '≤ 2 ms' },
@@ -111,12 +128,17 @@ export async function run({ duration, natsUrl }) {
           label: `gateway CPU ms per turn with the bare agent, JSON, ${connections} clients`,
           value: bareMany.gatewayCpuMs,
         },
+        {
+          label: `bare agent turns/s with ÷ without its two Postgres statements, ${connections} clients`,
+          value: bareMany.rps / storelessMany.rps,
+        },
       ],
       metrics: {
         chat_rps_32: many.json.rps,
         chat_p50_1: one.json.p50,
         bare_agent_rps_32: bareMany.rps,
         bare_agent_p50_1: bareOne.p50,
+        bare_agent_without_statements_rps_32: storelessMany.rps,
       },
       notes: `${duration}s per run, after 2 s of warm-up at 32 clients and 2 s at 1; agent concurrency 64 (the bare agent's too); message "${message}". autocannon reports whole milliseconds.`,
     };
