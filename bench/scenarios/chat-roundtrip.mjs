@@ -63,27 +63,26 @@ export async function run({ duration, natsUrl }) {
     // One client shows the latency the gateway adds; 32 clients show throughput at saturation.
     const one = await load(1);
     const many = await load(connections);
-    // The same gateway with the bare agent on the same streams and consumer.
-    await stack.stop(agent);
-    const bareAgent = await stack.start('bare-agent', 'bench/baseline/bare-agent.mjs', {
-      NATS_URL: natsUrl,
-      NATS_SUBJECT_PREFIX: prefix,
-    });
-    await waitAnswered(url, { ...headers, accept: 'application/json' }, body);
-    await chatLoad('application/json', connections, 2); // warm-up
+    /** Stops `previous` and starts the bare agent on the same streams and consumer, answering and warm. */
+    const bareAgentAfter = async (previous, env = {}) => {
+      await stack.stop(previous);
+      const bare = await stack.start('bare-agent', 'bench/baseline/bare-agent.mjs', {
+        NATS_URL: natsUrl,
+        NATS_SUBJECT_PREFIX: prefix,
+        ...env,
+      });
+      await waitAnswered(url, { ...headers, accept: 'application/json' }, body);
+      await chatLoad('application/json', connections, 2); // warm-up
+      return bare;
+    };
+    // The same gateway with the bare agent.
+    const bareAgent = await bareAgentAfter(agent);
     await chatLoad('application/json', 1, 2);
     const bareOne = await jsonTurns(bareAgent, 1);
     const bareMany = await jsonTurns(bareAgent, connections);
     // A diagnostic, not a baseline: the bare agent without the turn's two Postgres statements. What
     // it gains is the machine's cost of a turn's storage, the part no agent code can remove.
-    await stack.stop(bareAgent);
-    const storeless = await stack.start('bare-agent', 'bench/baseline/bare-agent.mjs', {
-      NATS_URL: natsUrl,
-      NATS_SUBJECT_PREFIX: prefix,
-      BARE_AGENT_WITHOUT_STATEMENTS: '1',
-    });
-    await waitAnswered(url, { ...headers, accept: 'application/json' }, body);
-    await chatLoad('application/json', connections, 2); // warm-up
+    const storeless = await bareAgentAfter(bareAgent, { BARE_AGENT_WITHOUT_STATEMENTS: '1' });
     const storelessMany = await jsonTurns(storeless, connections);
     return {
       rows: [
